@@ -1,0 +1,46 @@
+# Tributary — the two commands a newcomer needs are `make run` and `make test`.
+# Every target installs what it needs first (`make deps`), so a fresh machine works.
+
+SWIFT      ?= swift
+APT_PKGS   := libnghttp2-dev libssl-dev libopenblas-dev pkg-config nghttp2-client nghttp2-server curl openssl
+PY_PKGS    := numpy safetensors
+RELEASE    := $(SWIFT) build -c release
+BIN        := .build/release/tributary
+SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: deps build release run test bench fuzz lint clean
+
+## deps: install missing apt and PyPI packages (no-op when everything is present)
+deps:
+	@missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@for p in $(PY_PKGS); do python3 -c "import $$p" 2>/dev/null || python3 -m pip install -q $$p; done
+
+## build: debug build of everything (tests included)
+build: deps
+	$(SWIFT) build --build-tests
+
+release: deps
+	$(RELEASE)
+
+## run: train the default task end to end with a progress bar
+run: release
+	$(BIN) run
+
+## test: every unit, integration and end-to-end test
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --parallel --num-workers 2
+
+## bench: performance figures as JSON lines (docs/benchmarks.md explains them)
+bench: release
+	$(BIN) bench
+
+lint:
+	$(SWIFT) build --build-tests -Xswiftc -warnings-as-errors
+
+clean:
+	rm -rf .build

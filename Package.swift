@@ -1,0 +1,59 @@
+// swift-tools-version: 6.0
+// Tributary: a distributed reinforcement-learning service.
+// Layering (lower never imports higher): C shims → Wire/H2/TLS → Transport;
+// Tensor → Policy → Tasks/Objectives → Learner/Worker → tributary (see docs/architecture.md).
+import PackageDescription
+
+let package = Package(
+    name: "Tributary",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "tributary", targets: ["tributary"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C system libraries (apt packages; pkg-config finds the flags).
+        .systemLibrary(name: "CNGHTTP2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+
+        // net
+        .target(name: "Wire"),
+        .target(name: "H2", dependencies: ["CNGHTTP2"]),
+        .target(name: "TLS", dependencies: ["COpenSSL"]),
+        .target(name: "Transport", dependencies: ["Wire", "H2", "TLS"]),
+
+        // math / model
+        .target(name: "Tensor", dependencies: ["COpenBLAS"]),
+        .target(name: "Policy", dependencies: ["Tensor"]),
+
+        // rl
+        .target(name: "Tasks"),
+        .target(name: "Objectives", dependencies: ["Tensor"]),
+
+        // service
+        .target(name: "Learner", dependencies: ["Policy", "Tasks", "Objectives", "Transport", "Wire"]),
+        .target(name: "Worker", dependencies: ["Policy", "Tasks", "Transport", "Wire"]),
+
+        // app
+        .executableTarget(name: "tributary", dependencies: [
+            "Policy", "Tasks", "Objectives", "Learner", "Worker", "Tensor",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // tests: one target per module plus end-to-end
+        .testTarget(name: "WireTests", dependencies: ["Wire"]),
+        .testTarget(name: "H2Tests", dependencies: ["H2"]),
+        .testTarget(name: "TLSTests", dependencies: ["TLS"]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport"]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+        .testTarget(name: "PolicyTests", dependencies: ["Policy"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TasksTests", dependencies: ["Tasks"]),
+        .testTarget(name: "ObjectivesTests", dependencies: ["Objectives"]),
+        .testTarget(name: "LearnerTests", dependencies: ["Learner"]),
+        .testTarget(name: "WorkerTests", dependencies: ["Worker"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["tributary"]),
+    ]
+)

@@ -1,0 +1,1 @@
+// H2 module: placeholder until its issue lands.

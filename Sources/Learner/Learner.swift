@@ -1,0 +1,1 @@
+// Learner module: placeholder until its issue lands.

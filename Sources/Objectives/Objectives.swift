@@ -1,0 +1,1 @@
+// Objectives module: placeholder until its issue lands.

@@ -1,0 +1,1 @@
+// Policy module: placeholder until its issue lands.

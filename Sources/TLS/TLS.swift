@@ -1,0 +1,1 @@
+// TLS module: placeholder until its issue lands.

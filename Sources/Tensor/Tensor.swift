@@ -1,0 +1,1 @@
+// Tensor module: placeholder until its issue lands.

@@ -1,0 +1,1 @@
+// Wire module: placeholder until its issue lands.

@@ -1,0 +1,12 @@
+// The `tributary` command line: one executable, one subcommand per thing a user does.
+import ArgumentParser
+
+@main
+struct Tributary: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tributary",
+        abstract: "Distributed reinforcement learning: a learner daemon, rollout workers and a status endpoint.",
+        version: "0.1.0",
+        subcommands: []
+    )
+}

@@ -1,0 +1,1 @@
+// Tests for the EndToEnd module (filled in by its issue).

@@ -1,0 +1,1 @@
+// Tests for the H2 module (filled in by its issue).

@@ -1,0 +1,1 @@
+// Tests for the Learner module (filled in by its issue).

@@ -1,0 +1,1 @@
+// Tests for the Objectives module (filled in by its issue).

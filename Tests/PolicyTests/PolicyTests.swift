@@ -1,0 +1,1 @@
+// Tests for the Policy module (filled in by its issue).

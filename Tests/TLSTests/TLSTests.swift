@@ -1,0 +1,1 @@
+// Tests for the TLS module (filled in by its issue).

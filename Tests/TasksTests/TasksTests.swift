@@ -1,0 +1,1 @@
+// Tests for the Tasks module (filled in by its issue).

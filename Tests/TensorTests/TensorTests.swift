@@ -1,0 +1,1 @@
+// Tests for the Tensor module (filled in by its issue).

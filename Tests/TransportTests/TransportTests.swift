@@ -1,0 +1,1 @@
+// Tests for the Transport module (filled in by its issue).

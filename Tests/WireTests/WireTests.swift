@@ -1,0 +1,1 @@
+// Tests for the Wire module (filled in by its issue).

@@ -1,0 +1,1 @@
+// Tests for the Worker module (filled in by its issue).
