@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "Policy", dependencies: ["Tensor"]),
 
         // rl
-        .target(name: "Tasks"),
+        .target(name: "Tasks", dependencies: ["Tensor"]),
         .target(name: "Objectives", dependencies: ["Tensor"]),
 
         // service
