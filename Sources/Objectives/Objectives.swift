@@ -1,1 +1,0 @@
-// Objectives module: placeholder until its issue lands.

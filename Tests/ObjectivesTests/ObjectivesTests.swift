@@ -1,1 +1,0 @@
-// Tests for the Objectives module (filled in by its issue).

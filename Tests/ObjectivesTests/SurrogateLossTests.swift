@@ -1,0 +1,141 @@
+// Hand-computed cases for the clipped surrogate (ALGORITHMS.md §4.1, §4.2, §4.6, §1.4).
+import XCTest
+import Foundation
+@testable import Objectives
+
+final class SurrogateLossTests: XCTestCase {
+    /// One sequence, one token, advantage `a`, ratio `r` (log μ = 0, log π = log r).
+    private func single(_ cfg: ObjectiveConfig, r: Float, a: Float) throws -> SurrogateResult {
+        let batch = TokenBatch(count: 1, length: 1, behaviourLogProbs: [0], mask: [1], advantages: [a])
+        return try surrogateLoss(cfg, batch: batch, logProbs: [log(r)])
+    }
+
+    func testInsideWindowGradientIsMinusAR() throws {
+        let res = try single(ObjectiveConfig(), r: 1.1, a: 2)
+        XCTAssertEqual(res.loss, -2.2, accuracy: 1e-5)
+        XCTAssertEqual(res.dLogProbs[0], -2.2, accuracy: 1e-5)
+        XCTAssertEqual(res.stats.clipFractionHigh, 0)
+    }
+
+    func testPositiveAdvantageAboveWindowIsClipped() throws {
+        let res = try single(ObjectiveConfig(), r: 1.5, a: 1)
+        XCTAssertEqual(res.loss, -1.2, accuracy: 1e-5)      // clip(1.5) = 1.2
+        XCTAssertEqual(res.dLogProbs[0], 0)                  // no gradient past the window
+        XCTAssertEqual(res.stats.clipFractionHigh, 1)
+    }
+
+    func testPositiveAdvantageBelowWindowKeepsGradient() throws {
+        // r = 0.5 < 0.8 with Â > 0: min(0.5, 0.8) = 0.5 → unclipped active
+        let res = try single(ObjectiveConfig(), r: 0.5, a: 1)
+        XCTAssertEqual(res.loss, -0.5, accuracy: 1e-6)
+        XCTAssertEqual(res.dLogProbs[0], -0.5, accuracy: 1e-6)
+    }
+
+    func testNegativeAdvantageBelowWindowIsClipped() throws {
+        let res = try single(ObjectiveConfig(), r: 0.5, a: -1)
+        XCTAssertEqual(res.loss, 0.8, accuracy: 1e-6)       // −min(−0.5, −0.8) = 0.8
+        XCTAssertEqual(res.dLogProbs[0], 0)
+        XCTAssertEqual(res.stats.clipFractionLow, 1)
+    }
+
+    func testClipHigherWidensUpperBoundOnly() throws {
+        let dapo = try ObjectiveConfig.preset("dapo")
+        let res = try single(dapo, r: 1.25, a: 1)           // inside [0.8, 1.28]
+        XCTAssertEqual(res.dLogProbs[0], -1.25, accuracy: 1e-5)
+        let res2 = try single(dapo, r: 1.3, a: 1)
+        XCTAssertEqual(res2.dLogProbs[0], 0)
+        XCTAssertEqual(res2.loss, -1.28, accuracy: 1e-5)
+    }
+
+    func testDualClipFloorsHugeRatioWithNegativeAdvantage() throws {
+        let cfg = ObjectiveConfig(dualClip: 3)
+        let res = try single(cfg, r: 10, a: -1)             // PPO term would be 10; floor c·|Â| = 3
+        XCTAssertEqual(res.loss, 3, accuracy: 1e-5)
+        XCTAssertEqual(res.dLogProbs[0], 0)
+        XCTAssertEqual(res.stats.dualClipFraction, 1)
+        let plain = try single(ObjectiveConfig(), r: 10, a: -1)
+        XCTAssertEqual(plain.loss, 10, accuracy: 1e-4)
+        XCTAssertEqual(plain.dLogProbs[0], 10, accuracy: 1e-4)
+    }
+
+    func testHugeAndTinyLogRatiosAreClamped() throws {
+        let batch = TokenBatch(count: 1, length: 2, behaviourLogProbs: [-100, 0], mask: [1, 1], advantages: [1])
+        let res = try surrogateLoss(ObjectiveConfig(), batch: batch, logProbs: [0, -100])
+        XCTAssertTrue(res.loss.isFinite)
+        XCTAssertEqual(res.stats.ratioMax, Double(exp(Float(20))), accuracy: 1e3)
+        XCTAssertEqual(res.stats.ratioMin, Double(exp(Float(-20))), accuracy: 1e-12)
+    }
+
+    func testTokenMeanAggregation() throws {
+        // Two sequences with 2 and 1 masked tokens; r = 1 everywhere → loss = −mean Â over tokens.
+        let batch = TokenBatch(count: 2, length: 2, behaviourLogProbs: [0, 0, 0, 0], mask: [1, 1, 1, 0], advantages: [1, -2])
+        let res = try surrogateLoss(ObjectiveConfig(), batch: batch, logProbs: [0, 0, 0, 0])
+        XCTAssertEqual(res.loss, -(1 + 1 - 2) / 3.0, accuracy: 1e-6)
+        let expected: [Float] = [-1.0 / 3, -1.0 / 3, 2.0 / 3, 0]
+        for (g, e) in zip(res.dLogProbs, expected) { XCTAssertEqual(g, e, accuracy: 1e-7) }
+    }
+
+    func testSeqMeanTokenMeanAggregation() throws {
+        let batch = TokenBatch(count: 2, length: 2, behaviourLogProbs: [0, 0, 0, 0], mask: [1, 1, 1, 0], advantages: [1, -2])
+        let cfg = ObjectiveConfig(aggregation: .seqMeanTokenMean)
+        let res = try surrogateLoss(cfg, batch: batch, logProbs: [0, 0, 0, 0])
+        XCTAssertEqual(res.loss, 0.5 * (-1) + 0.5 * 2, accuracy: 1e-6)
+        XCTAssertEqual(res.dLogProbs[0], -0.25, accuracy: 1e-7)
+        XCTAssertEqual(res.dLogProbs[2], 1, accuracy: 1e-7)
+    }
+
+    func testSeqMeanTokenSumNormUsesConstant() throws {
+        let batch = TokenBatch(count: 1, length: 3, behaviourLogProbs: [0, 0, 0], mask: [1, 1, 0], advantages: [1])
+        let cfg = ObjectiveConfig(aggregation: .seqMeanTokenSumNorm, lengthNorm: 4)
+        let res = try surrogateLoss(cfg, batch: batch, logProbs: [0, 0, 0])
+        XCTAssertEqual(res.loss, -2.0 / 4, accuracy: 1e-6)
+    }
+
+    func testEmptyMaskGivesZeroLossAndGradient() throws {
+        let batch = TokenBatch(count: 1, length: 2, behaviourLogProbs: [0, 0], mask: [0, 0], advantages: [3])
+        let res = try surrogateLoss(ObjectiveConfig(), batch: batch, logProbs: [-1, -2])
+        XCTAssertEqual(res.loss, 0)
+        XCTAssertEqual(res.dLogProbs, [0, 0])
+        XCTAssertEqual(res.stats.tokens, 0)
+    }
+
+    func testNonFiniteInputsRejected() {
+        let batch = TokenBatch(count: 1, length: 1, behaviourLogProbs: [.nan], mask: [1], advantages: [1])
+        XCTAssertThrowsError(try surrogateLoss(ObjectiveConfig(), batch: batch, logProbs: [0])) { e in
+            XCTAssertTrue("\(e)".contains("behaviour_logprobs[0] is not finite"), "\(e)")
+        }
+        let ok = TokenBatch(count: 1, length: 1, behaviourLogProbs: [0], mask: [1], advantages: [1])
+        XCTAssertThrowsError(try surrogateLoss(ObjectiveConfig(), batch: ok, logProbs: [.infinity]))
+        XCTAssertThrowsError(try surrogateLoss(ObjectiveConfig(), batch: ok, logProbs: [0, 0]))
+    }
+
+    func testGradientMatchesFiniteDifferences() throws {
+        // Random batch away from the clip boundaries: analytic dLoss/dlogπ vs central differences.
+        var rng = SystemRandomNumberGenerator()
+        let n = 3, s = 4
+        let mask: [Float] = (0..<(n * s)).map { _ in Float.random(in: 0...1, using: &rng) < 0.7 ? 1 : 0 }
+        let beh: [Float] = mask.map { $0 * Float.random(in: -2 ... -0.1, using: &rng) }
+        let adv: [Float] = [1.3, -0.7, 0.2]
+        let batch = TokenBatch(count: n, length: s, behaviourLogProbs: beh, mask: mask, advantages: adv)
+        let lp: [Float] = beh.map { $0 + Float.random(in: -0.15...0.15, using: &rng) }
+        for cfg in [ObjectiveConfig(), ObjectiveConfig(aggregation: .seqMeanTokenMean), ObjectiveConfig(clipLow: 0.05, clipHigh: 0.05)] {
+            let res = try surrogateLoss(cfg, batch: batch, logProbs: lp)
+            for k in 0..<(n * s) where mask[k] != 0 {
+                let h: Float = 1e-3
+                var p = lp; p[k] += h
+                var m = lp; m[k] -= h
+                // Skip points within h of a clip boundary, where the loss has a kink.
+                let r = exp(lp[k] - beh[k])
+                if abs(r - (1 - cfg.clipLow)) < 0.01 || abs(r - (1 + cfg.clipHigh)) < 0.01 { continue }
+                let fd = (try surrogateLoss(cfg, batch: batch, logProbs: p).loss - surrogateLoss(cfg, batch: batch, logProbs: m).loss) / Double(2 * h)
+                XCTAssertEqual(Double(res.dLogProbs[k]), fd, accuracy: 2e-3, "k=\(k) cfg=\(cfg.aggregation)")
+            }
+        }
+    }
+
+    func testUnknownPresetListsValidNames() {
+        XCTAssertThrowsError(try ObjectiveConfig.preset("nope")) { e in
+            XCTAssertTrue("\(e)".contains("valid: grpo"), "\(e)")
+        }
+    }
+}
