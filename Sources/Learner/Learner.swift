@@ -1,1 +1,0 @@
-// Learner module: placeholder until its issue lands.

@@ -1,0 +1,118 @@
+// The learner's lease ledger: it owns the prompt cursor, hands prompts out as leases with
+// deadlines, re-issues the prompt of a lease whose deadline passed, and accepts at most one
+// submission per lease, so every prompt is trained on exactly once whatever the network does
+// (duplicates, retries, late arrivals). A value type: checkpointed as JSON, and rebuilt after
+// a crash by replaying `complete` for every group in the write-ahead log.
+
+/// One work unit: a prompt to sample a group for.
+public struct Lease: Codable, Sendable, Equatable {
+    public var id: UInt64
+    public var promptIndex: Int
+    public var workerID: String
+    /// Policy version current when the lease was issued.
+    public var version: Int
+    /// Deadline in seconds since 1970.
+    public var deadline: Double
+    /// 0 for the first issue of this prompt, 1 for the first re-issue, …
+    public var attempt: Int
+}
+
+/// Why a submission for a lease is refused.
+public enum LeaseRejection: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The lease was trained already (a duplicate or retry of an accepted submission).
+    case alreadyTrained(UInt64)
+    /// The lease passed its deadline and its prompt was re-issued; this is a late arrival.
+    case expired(UInt64)
+    /// No such lease was ever issued (or it is older than the remembered history).
+    case unknown(UInt64)
+    /// The lease belongs to another worker.
+    case wrongWorker(UInt64, owner: String)
+
+    public var description: String {
+        switch self {
+        case let .alreadyTrained(id): return "lease \(id) was already trained (duplicate submission)"
+        case let .expired(id): return "lease \(id) passed its deadline and its prompt was re-issued (late submission)"
+        case let .unknown(id): return "lease \(id) is unknown"
+        case let .wrongWorker(id, owner): return "lease \(id) belongs to worker \(owner)"
+        }
+    }
+}
+
+/// Leases, prompt cursor and the retired-lease history.
+public struct LeaseBook: Codable, Sendable, Equatable {
+    public private(set) var nextLeaseID: UInt64 = 1
+    /// Next fresh prompt index of the training stream.
+    public private(set) var promptCursor: Int = 0
+    public private(set) var outstanding: [UInt64: Lease] = [:]
+    /// Prompts whose lease expired, waiting to be re-issued (oldest first), with their attempt count.
+    public private(set) var reissueQueue: [Int] = []
+    private var attempts: [Int: Int] = [:]
+    /// Recently retired leases and why, to give a precise reason to late or repeated submissions.
+    private var retired: [UInt64: Bool] = [:]   // true = trained, false = expired
+    /// How many retired lease ids to remember.
+    public var historyLimit: Int
+    public private(set) var trainedCount: Int = 0
+    public private(set) var expiredCount: Int = 0
+
+    public init(historyLimit: Int = 1 << 20) { self.historyLimit = historyLimit }
+
+    /// Issues up to `count` leases to `worker`: re-issued prompts first, then fresh ones.
+    public mutating func issue(to worker: String, count: Int, version: Int, now: Double, duration: Double) -> [Lease] {
+        var out: [Lease] = []
+        for _ in 0..<max(0, count) {
+            let prompt: Int
+            if !reissueQueue.isEmpty { prompt = reissueQueue.removeFirst() } else { prompt = promptCursor; promptCursor += 1 }
+            let lease = Lease(id: nextLeaseID, promptIndex: prompt, workerID: worker, version: version,
+                              deadline: now + duration, attempt: attempts[prompt, default: 0])
+            nextLeaseID += 1
+            outstanding[lease.id] = lease
+            out.append(lease)
+        }
+        return out
+    }
+
+    /// Retires every outstanding lease whose deadline is before `now` and queues its prompt
+    /// for re-issue. Returns the expired leases.
+    @discardableResult
+    public mutating func expire(now: Double) -> [Lease] {
+        let gone = outstanding.values.filter { $0.deadline < now }.sorted { $0.id < $1.id }
+        for l in gone {
+            outstanding[l.id] = nil
+            remember(l.id, trained: false)
+            attempts[l.promptIndex, default: 0] += 1
+            reissueQueue.append(l.promptIndex)
+            expiredCount += 1
+        }
+        return gone
+    }
+
+    /// Checks that a submission for `id` by `worker` would be accepted, without changing state.
+    public func check(_ id: UInt64, worker: String?) throws(LeaseRejection) -> Lease {
+        if let l = outstanding[id] {
+            if let worker, l.workerID != worker { throw .wrongWorker(id, owner: l.workerID) }
+            return l
+        }
+        if let trained = retired[id] { throw trained ? .alreadyTrained(id) : .expired(id) }
+        throw .unknown(id)
+    }
+
+    /// Marks lease `id` trained (its group was accepted). Throws the precise rejection otherwise.
+    @discardableResult
+    public mutating func complete(_ id: UInt64, worker: String?) throws(LeaseRejection) -> Lease {
+        let l = try check(id, worker: worker)
+        outstanding[id] = nil
+        attempts[l.promptIndex] = nil
+        remember(id, trained: true)
+        trainedCount += 1
+        return l
+    }
+
+    private mutating func remember(_ id: UInt64, trained: Bool) {
+        retired[id] = trained
+        if retired.count > historyLimit + historyLimit / 4 {
+            // Forget the oldest quarter (ids are monotonic).
+            let cut = retired.keys.sorted()[retired.count - historyLimit]
+            retired = retired.filter { $0.key >= cut }
+        }
+    }
+}

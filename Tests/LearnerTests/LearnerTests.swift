@@ -1,1 +1,0 @@
-// Tests for the Learner module (filled in by its issue).
