@@ -139,6 +139,24 @@ public struct Tokenizer: Sendable, Hashable {
     public func hash(into h: inout Hasher) { h.combine(tokens) }
 }
 
+extension Tokenizer: Codable {
+    /// Decodes the `vocab.json` map (token string → id), validated as in `init(vocabulary:)`.
+    public init(from decoder: any Decoder) throws {
+        let map = try decoder.singleValueContainer().decode([String: Int].self)
+        do {
+            try self.init(vocabulary: map)
+        } catch {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "\(error)"))
+        }
+    }
+
+    /// Encodes the `vocab.json` map; use `JSONEncoder.OutputFormatting.sortedKeys` for a stable file.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(vocabulary)
+    }
+}
+
 /// Why a vocabulary could not be built or a text could not be encoded.
 public enum TokenizerError: Error, Equatable, CustomStringConvertible {
     case duplicateToken(String, firstID: Int, secondID: Int)

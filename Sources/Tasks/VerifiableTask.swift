@@ -83,6 +83,24 @@ extension VerifiableTask {
 
     /// `maxPromptTokens + maxCompletionTokens`: the model needs at least this many positions.
     public var maxSequenceTokens: Int { maxPromptTokens + maxCompletionTokens }
+
+    /// A fixed evaluation set: up to `size` held-out prompts with distinct (question, answer),
+    /// taken from eval indices 0, 1, 2, … in order (like the reference's fixed sample of
+    /// 1000 held-out strings drawn without replacement). Smaller when the held-out split
+    /// has fewer problems.
+    public func evaluationSet(seed: UInt64, size: Int) -> [Prompt] {
+        let target = min(size, count(of: .eval) ?? size)
+        var seen = Set<[String]>()
+        var prompts: [Prompt] = []
+        var index = 0
+        // The attempt cap only matters if the split is far smaller than counted; it never is.
+        while prompts.count < target, index < 100 * target + 1000 {
+            let p = prompt(seed: seed, index: index, split: .eval)
+            if seen.insert([p.question, p.answer]).inserted { prompts.append(p) }
+            index += 1
+        }
+        return prompts
+    }
 }
 
 /// The shared scoring rule of every task.

@@ -121,3 +121,17 @@ final class DigitTaskTests: XCTestCase {
         }
     }
 }
+
+final class EvaluationSetTests: XCTestCase {
+    func testDistinctHeldOutAndDeterministic() throws {
+        let task = try DigitStringTask(kind: .reverse)
+        let set = task.evaluationSet(seed: 12345, size: 1000)
+        XCTAssertEqual(set.count, 1000)
+        XCTAssertEqual(Set(set.map(\.question)).count, 1000)
+        XCTAssertTrue(set.allSatisfy { $0.split == .eval && HeldOut.split(of: $0.question) == .eval })
+        XCTAssertEqual(task.evaluationSet(seed: 12345, size: 1000), set)
+        // A small split caps the set at its size.
+        let tiny = try DigitStringTask(kind: .copy, digits: 2)
+        XCTAssertEqual(tiny.evaluationSet(seed: 0, size: 1000).count, tiny.count(of: .eval))
+    }
+}

@@ -111,3 +111,18 @@ final class TokenizerTests: XCTestCase {
         XCTAssertThrowsError(try Tokenizer(vocabulary: map)) { XCTAssertEqual($0 as? TokenizerError, .invalidToken("q", id: 14)) }
     }
 }
+
+final class TokenizerCodableTests: XCTestCase {
+    func testCodableIsTheVocabularyMap() throws {
+        let t = try Tokenizer(characters: Array("0123456789+".unicodeScalars))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let data = try encoder.encode(t)
+        XCTAssertEqual(try JSONDecoder().decode([String: Int].self, from: data), t.vocabulary)
+        XCTAssertEqual(try JSONDecoder().decode(Tokenizer.self, from: data), t)
+        let bad = Data("{\"0\": 0, \"1\": 0}".utf8)
+        XCTAssertThrowsError(try JSONDecoder().decode(Tokenizer.self, from: bad)) {
+            XCTAssertTrue($0 is DecodingError, "\($0)")
+        }
+    }
+}
