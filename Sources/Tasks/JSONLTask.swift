@@ -1,0 +1,179 @@
+// jsonl: a user's own problems, one `{"prompt": "…", "answer": "…"}` object per
+// line. The vocabulary is the set of characters in the file; reward is exact match
+// (partial credit optional); the held-out split is chosen by a hash of each prompt.
+
+import Foundation
+import Tensor
+
+/// A task read from a JSON Lines file.
+///
+/// * Blank lines are skipped; other fields of an object are ignored.
+/// * Vocabulary: every Unicode scalar of every prompt and answer, sorted by code point,
+///   then the special tokens (see `Tokenizer`).
+/// * Split: a prompt is held out iff `HeldOut.split(of: prompt) == .eval`, so lines with
+///   equal prompts share a split. If that leaves a split empty, the distinct prompt with
+///   the smallest CRC-32 (ties: smallest string) is moved to it; fewer than two distinct
+///   prompts is an error.
+/// * `prompt(index:split:.eval)` is the `index % count`-th held-out line in file order.
+///   Training prompts run in epochs of `count` indices; each epoch visits every training
+///   line once, in an order permuted by `(seed, epoch)` (an affine permutation).
+public struct JSONLTask: VerifiableTask {
+    /// One line of the file.
+    public struct Example: Sendable, Hashable {
+        /// 1-based line number in the file.
+        public var line: Int
+        public var prompt: String
+        public var answer: String
+    }
+
+    public let path: String
+    /// All examples in file order.
+    public let examples: [Example]
+    public let partialCredit: Bool
+    public let tokenizer: Tokenizer
+    public let spec: TaskSpec
+    public let maxPromptTokens: Int
+    public let maxCompletionTokens: Int
+    /// Indices into `examples`, per split, in file order.
+    private let members: [Split: [Int]]
+
+    /// Reads and validates `path`.
+    /// - Parameter maxPositions: the model's `n_positions`, if known; longer lines are errors.
+    public init(path: String, partialCredit: Bool = false, maxPositions: Int? = nil) throws {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw JSONLError.unreadable(path: path, reason: (error as NSError).localizedDescription)
+        }
+        guard let text = String(data: data, encoding: .utf8) else { throw JSONLError.notUTF8(path: path) }
+        try self.init(contents: text, path: path, partialCredit: partialCredit, maxPositions: maxPositions)
+    }
+
+    /// Parses file contents; `path` is used in messages and recorded in the spec.
+    public init(contents: String, path: String, partialCredit: Bool = false, maxPositions: Int? = nil) throws {
+        var examples: [Example] = []
+        for (i, raw) in contents.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
+            if line.allSatisfy(\.isWhitespace) { continue }
+            let example = try Self.parse(line: String(line), number: i + 1, path: path)
+            let needed = example.prompt.unicodeScalars.count + example.answer.unicodeScalars.count + 3
+            if let limit = maxPositions, needed > limit {
+                throw JSONLError.tooLong(path: path, line: i + 1, tokens: needed, positions: limit)
+            }
+            examples.append(example)
+        }
+        guard !examples.isEmpty else { throw JSONLError.emptyFile(path: path) }
+
+        let characters = Set(examples.flatMap { Array($0.prompt.unicodeScalars) + Array($0.answer.unicodeScalars) })
+        self.tokenizer = try Tokenizer(characters: characters.sorted { $0.value < $1.value })
+        self.path = path
+        self.examples = examples
+        self.partialCredit = partialCredit
+        self.spec = try TaskSpec(name: "jsonl", options: ["path": path, "partial": String(partialCredit)])
+        self.maxPromptTokens = examples.map { $0.prompt.unicodeScalars.count + 2 }.max()!
+        self.maxCompletionTokens = examples.map { $0.answer.unicodeScalars.count + 1 }.max()!
+        self.members = try Self.partition(examples, path: path)
+    }
+
+    public var name: String { "jsonl" }
+    public func count(of split: Split) -> Int? { members[split]!.count }
+
+    public func prompt(seed: UInt64, index: Int, split: Split) -> Prompt {
+        let lines = members[split]!
+        let n = lines.count
+        let (epoch, position) = (index.euclideanDiv(n), index.euclideanMod(n))
+        var slot = position
+        if split == .train, n > 1 {
+            // i ↦ (a·i + b) mod n is a bijection of 0..<n when gcd(a, n) = 1.
+            var rng = SplitMix64(seed: SplitMix64.mix(seed, 0x6A73_6F6E_6C, UInt64(bitPattern: Int64(epoch))))
+            var a = 1 + Int(rng.next() % UInt64(n - 1))
+            while gcd(a, n) != 1 { a = 1 + Int(rng.next() % UInt64(n - 1)) }
+            slot = (a * position + Int(rng.next() % UInt64(n))) % n
+        }
+        let example = examples[lines[slot]]
+        let answerTokens = encodeOwn(example.answer)
+        return Prompt(index: index, split: split, question: example.prompt, answer: example.answer,
+                      tokens: [tokenizer.begin] + encodeOwn(example.prompt) + [tokenizer.separator],
+                      answerTokens: answerTokens)
+    }
+
+    /// Text from the file is in the file's vocabulary by construction.
+    private func encodeOwn(_ text: String) -> [TokenID] {
+        text.unicodeScalars.map { c in
+            guard let id = tokenizer.id(of: c) else { preconditionFailure("\(c) missing from the file's vocabulary") }
+            return id
+        }
+    }
+
+    // MARK: - Loading
+
+    private static func parse(line: String, number: Int, path: String) throws -> Example {
+        let value: JSONValue
+        do {
+            value = try JSONDecoder().decode(JSONValue.self, from: Data(line.utf8))
+        } catch let DecodingError.dataCorrupted(context) {
+            let reason = (context.underlyingError as NSError?)?.localizedDescription ?? context.debugDescription
+            throw JSONLError.invalidJSON(path: path, line: number, reason: reason)
+        } catch {
+            throw JSONLError.invalidJSON(path: path, line: number, reason: "\(error)")
+        }
+        guard case let .object(fields) = value else {
+            throw JSONLError.notAnObject(path: path, line: number, found: value.kindName)
+        }
+        func string(_ field: String) throws -> String {
+            guard let v = fields[field] else { throw JSONLError.missingField(path: path, line: number, field: field) }
+            guard case let .string(s) = v else {
+                throw JSONLError.nonStringField(path: path, line: number, field: field, found: v.kindName)
+            }
+            return s
+        }
+        return Example(line: number, prompt: try string("prompt"), answer: try string("answer"))
+    }
+
+    private static func partition(_ examples: [Example], path: String) throws -> [Split: [Int]] {
+        let distinct = Set(examples.map(\.prompt))
+        guard distinct.count >= 2 else { throw JSONLError.tooFewPrompts(path: path, distinct: distinct.count) }
+        var splitOf = Dictionary(uniqueKeysWithValues: distinct.map { ($0, HeldOut.split(of: $0)) })
+        for split in Split.allCases where !splitOf.values.contains(split) {
+            let moved = distinct.min { (HeldOut.crc32(Array($0.utf8)), $0) < (HeldOut.crc32(Array($1.utf8)), $1) }!
+            splitOf[moved] = split
+        }
+        var members: [Split: [Int]] = [.train: [], .eval: []]
+        for (i, e) in examples.enumerated() { members[splitOf[e.prompt]!]!.append(i) }
+        return members
+    }
+}
+
+/// Just enough of JSON to tell a string from everything else and name what was found.
+private enum JSONValue: Decodable {
+    case string(String), number, bool, null, array, object([String: JSONValue])
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null }
+        else if (try? c.decode(Bool.self)) != nil { self = .bool }
+        else if let s = try? c.decode(String.self) { self = .string(s) }
+        else if (try? c.decode(Double.self)) != nil { self = .number }
+        else if (try? c.decode([JSONValue].self)) != nil { self = .array }
+        else { self = .object(try c.decode([String: JSONValue].self)) }
+    }
+
+    var kindName: String {
+        switch self {
+        case .string: return "a string"
+        case .number: return "a number"
+        case .bool: return "a boolean"
+        case .null: return "null"
+        case .array: return "an array"
+        case .object: return "an object"
+        }
+    }
+}
+
+private func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
+
+extension Int {
+    fileprivate func euclideanMod(_ n: Int) -> Int { ((self % n) + n) % n }
+    fileprivate func euclideanDiv(_ n: Int) -> Int { (self - euclideanMod(n)) / n }
+}

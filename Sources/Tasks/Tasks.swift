@@ -1,1 +1,0 @@
-// Tasks module: placeholder until its issue lands.

@@ -1,0 +1,126 @@
+// The task contract: what a worker needs to turn a prompt index into tokens,
+// what supervised pretraining needs (demonstrations), and the verifier that
+// scores a sampled completion. Concrete tasks: DigitStringTask, AdditionTask, JSONLTask.
+
+/// Which side of the train / held-out partition a prompt comes from.
+/// The two sets of problems never overlap (see `HeldOut`).
+public enum Split: String, Sendable, Codable, CaseIterable {
+    case train
+    case eval
+}
+
+/// One problem instance.
+public struct Prompt: Sendable, Hashable, Codable {
+    /// The index it was generated from (within its split).
+    public var index: Int
+    public var split: Split
+    /// The question text (no special tokens).
+    public var question: String
+    /// The reference answer text.
+    public var answer: String
+    /// `begin + question + separator`: what the policy is conditioned on.
+    public var tokens: [TokenID]
+    /// The reference answer as tokens (no end token).
+    public var answerTokens: [TokenID]
+
+    public init(index: Int, split: Split, question: String, answer: String, tokens: [TokenID], answerTokens: [TokenID]) {
+        self.index = index
+        self.split = split
+        self.question = question
+        self.answer = answer
+        self.tokens = tokens
+        self.answerTokens = answerTokens
+    }
+}
+
+/// The verifier's judgement of one completion.
+public struct Verdict: Sendable, Hashable, Codable {
+    /// In [0, 1]: 1 if correct, else 0 or the partial credit (see `Verifier`).
+    public var reward: Float
+    /// Exact match of the answer.
+    public var correct: Bool
+
+    public init(reward: Float, correct: Bool) {
+        self.reward = reward
+        self.correct = correct
+    }
+}
+
+/// A task with a verifiable reward.
+///
+/// Every prompt is a pure function of `(seed, index, split)`, so the learner can
+/// hand out indices and any worker rebuilds the same prompt.
+public protocol VerifiableTask: Sendable {
+    /// The task's registry name (`reverse`, `add`, …).
+    var name: String { get }
+    /// The spec that builds this task; record it in configs and checkpoints.
+    var spec: TaskSpec { get }
+    var tokenizer: Tokenizer { get }
+    /// Longest prompt, begin and separator included.
+    var maxPromptTokens: Int { get }
+    /// Completion limit for the sampler, end token included.
+    var maxCompletionTokens: Int { get }
+    /// Whether `verify` gives partial credit to wrong answers.
+    var partialCredit: Bool { get }
+    /// Number of distinct prompts in a split, or nil when it is too large to matter
+    /// (generated tasks sample with replacement; a file task cycles through its lines).
+    func count(of split: Split) -> Int?
+    /// The prompt for `(seed, index, split)`. Deterministic; train and eval prompts never share a question.
+    func prompt(seed: UInt64, index: Int, split: Split) -> Prompt
+}
+
+extension VerifiableTask {
+    /// The correct completion for supervised pretraining: answer tokens then `end`.
+    public func demonstration(for prompt: Prompt) -> [TokenID] {
+        prompt.answerTokens + [tokenizer.end]
+    }
+
+    /// Scores a sampled completion (see `Verifier.judge`).
+    public func verify(prompt: Prompt, completion: [TokenID]) -> Verdict {
+        Verifier.judge(answer: prompt.answerTokens, completion: completion,
+                       end: tokenizer.end, partialCredit: partialCredit)
+    }
+
+    /// `maxPromptTokens + maxCompletionTokens`: the model needs at least this many positions.
+    public var maxSequenceTokens: Int { maxPromptTokens + maxCompletionTokens }
+
+    /// A fixed evaluation set: up to `size` held-out prompts with distinct (question, answer),
+    /// taken from eval indices 0, 1, 2, … in order (like the reference's fixed sample of
+    /// 1000 held-out strings drawn without replacement). Smaller when the held-out split
+    /// has fewer problems.
+    public func evaluationSet(seed: UInt64, size: Int) -> [Prompt] {
+        let target = min(size, count(of: .eval) ?? size)
+        var seen = Set<[String]>()
+        var prompts: [Prompt] = []
+        var index = 0
+        // The attempt cap only matters if the split is far smaller than counted; it never is.
+        while prompts.count < target, index < 100 * target + 1000 {
+            let p = prompt(seed: seed, index: index, split: .eval)
+            if seen.insert([p.question, p.answer]).inserted { prompts.append(p) }
+            index += 1
+        }
+        return prompts
+    }
+}
+
+/// The shared scoring rule of every task.
+public enum Verifier {
+    /// Judges `completion` against the reference `answer`.
+    ///
+    /// * The completion is cut at its first `end` token; anything after it
+    ///   (padding, further samples) is ignored. A completion without `end` (truncated
+    ///   at the length limit) is judged on all its tokens.
+    /// * `correct` ⇔ the tokens before `end` equal `answer` exactly.
+    /// * Reward is 1 if correct. Otherwise 0, or with `partialCredit`
+    ///   `matches / max(answer.count, produced.count)`, where `matches` counts the
+    ///   positions `i < min(answer.count, produced.count)` with equal tokens. Extra
+    ///   or missing tokens therefore count as wrong positions: the wrong-length penalty.
+    public static func judge(answer: [TokenID], completion: [TokenID], end: TokenID, partialCredit: Bool) -> Verdict {
+        let produced = completion.prefix { $0 != end }
+        if produced.elementsEqual(answer) { return Verdict(reward: 1, correct: true) }
+        guard partialCredit else { return Verdict(reward: 0, correct: false) }
+        let matches = zip(produced, answer).reduce(0) { $0 + ($1.0 == $1.1 ? 1 : 0) }
+        let denominator = max(answer.count, produced.count)  // > 0: both empty would have matched
+        return Verdict(reward: Float(matches) / Float(denominator), correct: false)
+    }
+}

@@ -1,1 +1,0 @@
-// Tests for the Tasks module (filled in by its issue).
