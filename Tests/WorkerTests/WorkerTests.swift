@@ -1,1 +1,0 @@
-// Tests for the Worker module (filled in by its issue).
