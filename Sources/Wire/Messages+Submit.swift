@@ -126,7 +126,7 @@ public struct TrajectoryGroup: WireMessage {
             throw r.invalid(name, "has \(n) entries but completionLengths has \(g) samples")
         }
         var total: UInt64 = 0
-        for n in completionLengths { total += UInt64(n) }   // ≤ 2^32 · 2^32: cannot overflow UInt64
+        for n in completionLengths { total += UInt64(n) }   // < 2^30 entries · 2^32: cannot overflow
         guard total == UInt64(completionTokens.count) else {
             throw r.invalid("completionTokens", "has \(completionTokens.count) tokens but completionLengths sum to \(total)")
         }
