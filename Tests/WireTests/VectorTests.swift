@@ -32,4 +32,42 @@ final class VectorTests: XCTestCase {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.vectorsDir.path).filter { $0.hasSuffix(".hex") }
         XCTAssertEqual(Set(files), Set(Fixtures.examples.map { $0.file + ".hex" }), "every vector file has a fixture")
     }
+
+    /// The framed bytes printed in PROTOCOL.md §12 (worked example).
+    func testWorkedExampleOfProtocolDocument() throws {
+        let request = try Fixtures.leaseRequest.framed(maxMessageBytes: RPCMethod.lease.maxRequestBytes)
+        XCTAssertEqual(request, try Hex.parse("""
+            00 00 00 00 2d  07 00 01 00
+            01 00 04 08 00 00 00  2a 00 00 00 00 00 00 00
+            02 00 03 04 00 00 00  04 00 00 00
+            03 00 04 08 00 00 00  07 00 00 00 00 00 00 00
+            """))
+        let response = try Fixtures.grantEmpty.framed(maxMessageBytes: RPCMethod.lease.maxResponseBytes)
+        XCTAssertEqual(response, try Hex.parse("00 00 00 00 0f 08 00 01 00 02 00 03 04 00 00 00 fa 00 00 00"))
+        let envelope = try StatusEnvelope(RPCStatus(.unauthenticated, "invalid token"))
+            .framed(maxMessageBytes: WireProtocol.maxControlMessageBytes, flags: .statusEnvelope)
+        XCTAssertEqual(envelope, try Hex.parse("""
+            02 00 00 00 23  0c 00 01 00  01 00 03 04 00 00 00 10 00 00 00
+            02 00 05 0d 00 00 00  69 6e 76 61 6c 69 64 20 74 6f 6b 65 6e
+            """))
+        XCTAssertEqual(StatusTrailers.percentEncode("staleness 5 → cap 4"), "staleness 5 %E2%86%92 cap 4")
+        XCTAssertEqual(StatusTrailers.percentEncode("50%"), "50%25")
+    }
+
+    /// proto/vectors/check_vectors.py re-encodes every vector from PROTOCOL.md alone
+    /// (an independent implementation); it must agree with the files.
+    func testIndependentPythonEncoderAgrees() throws {
+        let script = Self.vectorsDir.appendingPathComponent("check_vectors.py")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", script.path]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0, text)
+        XCTAssertTrue(text.contains("14 vectors match"), text)
+    }
 }
