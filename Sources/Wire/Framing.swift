@@ -16,8 +16,8 @@ public struct FrameFlags: OptionSet, Sendable, Hashable {
     public static let reservedMask: UInt8 = 0xFC
 }
 
-/// One deframed message.
-public struct Frame: Sendable, Equatable {
+/// One deframed message (named so it is not confused with an HTTP/2 frame).
+public struct FramedMessage: Sendable, Equatable {
     public var flags: FrameFlags
     public var payload: [UInt8]
     public init(flags: FrameFlags = [], payload: [UInt8]) {
@@ -88,7 +88,8 @@ public enum Framer {
 /// split across any number of slices; one slice may hold several messages); it returns the
 /// complete messages. The length is validated against `maxMessageBytes` as soon as the
 /// 5-byte prefix is complete, before any payload storage is reserved. Errors are sticky:
-/// once `feed` throws, every later call throws the same error.
+/// once `feed` throws, every later call throws the same error (messages completed earlier
+/// in the failing call are discarded with it: the stream is dead anyway).
 public struct Deframer: Sendable {
     /// Largest accepted payload in bytes (the method's limit, PROTOCOL.md §9).
     public let maxMessageBytes: Int
@@ -110,21 +111,21 @@ public struct Deframer: Sendable {
     public var isIdle: Bool { !inPayload && header.isEmpty }
 
     /// Feeds bytes; returns every message completed by them, in order.
-    public mutating func feed(_ bytes: UnsafeRawBufferPointer) throws(FramingError) -> [Frame] {
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer) throws(FramingError) -> [FramedMessage] {
         if let failure { throw failure }
-        var frames: [Frame] = []
+        var frames: [FramedMessage] = []
         var i = 0
         let n = bytes.count
         do {
             while i < n {
                 if !inPayload {
                     let take = min(Framer.prefixSize - header.count, n - i)
-                    header.append(contentsOf: bytes[i ..< i + take])
+                    header.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[i ..< i + take]))
                     i += take
                     if header.count == Framer.prefixSize { try beginPayload(&frames) }
                 } else {
                     let take = min(needed - payload.count, n - i)
-                    payload.append(contentsOf: bytes[i ..< i + take])
+                    payload.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[i ..< i + take]))
                     i += take
                     if payload.count == needed { emit(&frames) }
                 }
@@ -137,8 +138,8 @@ public struct Deframer: Sendable {
     }
 
     /// Convenience for arrays and other contiguous byte collections.
-    public mutating func feed(_ bytes: [UInt8]) throws(FramingError) -> [Frame] {
-        var result: Result<[Frame], FramingError> = .success([])
+    public mutating func feed(_ bytes: [UInt8]) throws(FramingError) -> [FramedMessage] {
+        var result: Result<[FramedMessage], FramingError> = .success([])
         bytes.withUnsafeBytes { raw in
             do throws(FramingError) { result = .success(try feed(raw)) } catch { result = .failure(error) }
         }
@@ -154,7 +155,7 @@ public struct Deframer: Sendable {
         if !header.isEmpty { throw FramingError.truncated(have: header.count, need: Framer.prefixSize) }
     }
 
-    private mutating func beginPayload(_ frames: inout [Frame]) throws(FramingError) {
+    private mutating func beginPayload(_ frames: inout [FramedMessage]) throws(FramingError) {
         let f = header[0]
         if sawEnvelope { throw .dataAfterStatusEnvelope }
         if f & FrameFlags.reservedMask != 0 { throw .reservedFlagBits(flags: f) }
@@ -171,8 +172,8 @@ public struct Deframer: Sendable {
         if needed == 0 { emit(&frames) }
     }
 
-    private mutating func emit(_ frames: inout [Frame]) {
-        frames.append(Frame(flags: flags, payload: payload))
+    private mutating func emit(_ frames: inout [FramedMessage]) {
+        frames.append(FramedMessage(flags: flags, payload: payload))
         if flags.contains(.statusEnvelope) { sawEnvelope = true }
         payload = []
         inPayload = false

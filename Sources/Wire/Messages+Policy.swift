@@ -127,6 +127,9 @@ public struct PolicyChunk: WireMessage {
         guard offset <= totalSize, UInt64(data.count) <= totalSize - offset else {
             throw r.invalid("data", "chunk [\(offset), +\(data.count)) runs past totalSize \(totalSize)")
         }
+        if data.isEmpty && !isLast {
+            throw r.invalid("data", "only the last chunk may be empty")
+        }
         if let digest, digest.count != WireProtocol.digestBytes {
             throw r.invalid("digest", "must be 32 bytes (SHA-256), got \(digest.count)")
         }

@@ -88,6 +88,12 @@ public enum RPCMethod: String, Sendable, CaseIterable {
         self == .submit ? WireProtocol.maxBulkMessageBytes : WireProtocol.maxControlMessageBytes
     }
 
+    /// A deframer for the request stream (server side) with this method's limit.
+    public func requestDeframer() -> Deframer { Deframer(maxMessageBytes: maxRequestBytes) }
+
+    /// A deframer for the response stream (client side) with this method's limit.
+    public func responseDeframer() -> Deframer { Deframer(maxMessageBytes: maxResponseBytes) }
+
     /// Maximum payload of one response message (the client's `Deframer` limit).
     public var maxResponseBytes: Int {
         switch self {

@@ -221,3 +221,29 @@ final class CodecTests: XCTestCase {
                                  2, 0, 6, 4, 0, 0, 0, 0x00, 0x00, 0x80, 0x3F])
     }
 }
+
+/// Prints codec throughput for a ~1 MiB group (informational; asserts only correctness,
+/// never time). Run with `swift test -c release --filter WireTests.ThroughputReport`.
+final class ThroughputReport: XCTestCase {
+    func testGroupCodecThroughput() throws {
+        var rng = TestRNG(seed: 11)
+        let samples = (0 ..< 16).map { _ in
+            Sample(tokens: (0 ..< 8000).map { _ in Int32.random(in: 0 ..< 50_257, using: &rng) },
+                   logProbs: (0 ..< 8000).map { _ in -Float.random(in: 0 ..< 20, using: &rng) },
+                   reward: 1, correct: true, finishReason: .end)
+        }
+        let g = TrajectoryGroup(leaseId: 1, promptIndex: 2, promptTokens: [3], policyVersion: 4, workerId: 5, samples: samples)
+        let reps = 50
+        var bytes: [UInt8] = []
+        let clock = ContinuousClock()
+        let encodeTime = clock.measure { for _ in 0 ..< reps { bytes = g.encoded() } }
+        var decoded: TrajectoryGroup?
+        let decodeTime = try clock.measure { for _ in 0 ..< reps { decoded = try TrajectoryGroup.decode(bytes) } }
+        XCTAssertEqual(decoded, g)
+        func mbps(_ d: Duration) -> Double {
+            let s = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+            return Double(bytes.count * reps) / max(s, 1e-9) / 1e6
+        }
+        print("TrajectoryGroup \(bytes.count) bytes: encode \(Int(mbps(encodeTime))) MB/s, decode \(Int(mbps(decodeTime))) MB/s")
+    }
+}

@@ -19,7 +19,7 @@ final class FramingTests: XCTestCase {
         return out
     }
 
-    private func check(_ frames: [Frame], file: StaticString = #filePath, line: UInt = #line) {
+    private func check(_ frames: [FramedMessage], file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(frames.count, payloads.count + 1, file: file, line: line)
         XCTAssertEqual(frames.prefix(payloads.count).map(\.payload), payloads, file: file, line: line)
         XCTAssertTrue(frames.prefix(payloads.count).allSatisfy { $0.flags.isEmpty }, file: file, line: line)
@@ -60,7 +60,7 @@ final class FramingTests: XCTestCase {
     func testByteAtATimeAndRandomChunks() throws {
         let bytes = try stream()
         var d = Deframer(maxMessageBytes: 1024)
-        var frames: [Frame] = []
+        var frames: [FramedMessage] = []
         for b in bytes { frames += try d.feed([b]) }
         try d.finish()
         check(frames)
@@ -68,7 +68,7 @@ final class FramingTests: XCTestCase {
         var rng = TestRNG(seed: 1)
         for _ in 0 ..< 200 {
             var d = Deframer(maxMessageBytes: 1024)
-            var frames: [Frame] = []
+            var frames: [FramedMessage] = []
             var i = 0
             while i < bytes.count {
                 let n = Int.random(in: 0 ... 40, using: &rng)
@@ -96,7 +96,7 @@ final class FramingTests: XCTestCase {
         var d = Deframer(maxMessageBytes: 3)
         XCTAssertEqual(try d.feed(Framer.prefix(length: 3)), [])
         XCTAssertFalse(d.isIdle)
-        XCTAssertEqual(try d.feed([1, 2, 3]), [Frame(payload: [1, 2, 3])])
+        XCTAssertEqual(try d.feed([1, 2, 3]), [FramedMessage(payload: [1, 2, 3])])
         XCTAssertTrue(d.isIdle)
         var e = Deframer(maxMessageBytes: 3)
         XCTAssertThrowsError(try e.feed(Framer.prefix(length: 4))) { XCTAssertEqual($0 as? FramingError, .oversize(length: 4, limit: 3)) }
@@ -123,7 +123,7 @@ final class FramingTests: XCTestCase {
         XCTAssertEqual(try e.feed([0, 0, 0, 0, 4, 1, 2]), [])
         XCTAssertThrowsError(try e.finish()) { XCTAssertEqual($0 as? FramingError, .truncated(have: 7, need: 9)) }
         var idle = Deframer(maxMessageBytes: 16)
-        XCTAssertEqual(try idle.feed([0, 0, 0, 0, 1, 7]), [Frame(payload: [7])])
+        XCTAssertEqual(try idle.feed([0, 0, 0, 0, 1, 7]), [FramedMessage(payload: [7])])
         XCTAssertNoThrow(try idle.finish())
     }
 

@@ -84,6 +84,10 @@ final class PolicyTransferTests: XCTestCase {
         var early = chunks[0]
         early.digest = digest
         XCTAssertThrowsError(try PolicyChunk.decode(early.encoded()))
+        let empty = PolicyChunk(version: 3, offset: 40, totalSize: 100, data: [])
+        XCTAssertThrowsError(try PolicyChunk.decode(empty.encoded())) {
+            guard case .invalidValue(_, "data", _)? = $0 as? WireError else { return XCTFail("\($0)") }
+        }
         var missing = chunks[2]
         missing.digest = nil
         XCTAssertThrowsError(try PolicyChunk.decode(missing.encoded()))

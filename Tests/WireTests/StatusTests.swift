@@ -77,6 +77,8 @@ final class StatusTests: XCTestCase {
         XCTAssertEqual(RPCMethod.submit.maxRequestBytes, 1 << 20)
         XCTAssertEqual(RPCMethod.register.maxRequestBytes, 64 << 10)
         XCTAssertEqual(RPCMethod.fetchPolicy.responseKind, .policyChunk)
+        XCTAssertEqual(RPCMethod.fetchPolicy.responseDeframer().maxMessageBytes, WireProtocol.maxBulkMessageBytes)
+        XCTAssertEqual(RPCMethod.watch.requestDeframer().maxMessageBytes, WireProtocol.maxControlMessageBytes)
         XCTAssertEqual(WireProtocol.contentType, "application/x-tributary-v1")
     }
 }
