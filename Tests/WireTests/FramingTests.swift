@@ -138,4 +138,48 @@ final class FramingTests: XCTestCase {
         XCTAssertTrue(FramingError.oversize(length: 10, limit: 5).description.contains("limit is 5"))
         XCTAssertTrue(FramingError.reservedFlagBits(flags: 0x80).description.contains("0x80"))
     }
+
+    /// Random byte streams (valid frames with random corruption): the outcome must not
+    /// depend on how the stream is split, and must be frames or a typed error.
+    func testRandomStreamsAreSplitInvariant() throws {
+        var rng = TestRNG(seed: 77)
+        func outcome(_ chunks: [[UInt8]], limit: Int) -> Result<[FramedMessage], FramingError> {
+            var d = Deframer(maxMessageBytes: limit)
+            var frames: [FramedMessage] = []
+            do {
+                for c in chunks { frames += try d.feed(c) }
+                try d.finish()
+                return .success(frames)
+            } catch { return .failure(error) }
+        }
+        var errors = 0, successes = 0
+        for _ in 0 ..< 1500 {
+            var bytes: [UInt8] = []
+            for _ in 0 ..< Int.random(in: 0 ... 4, using: &rng) {
+                let payload = (0 ..< Int.random(in: 0 ... 40, using: &rng)).map { _ in UInt8.random(in: 0 ... 255, using: &rng) }
+                bytes += Framer.prefix(length: payload.count) + payload
+            }
+            if !bytes.isEmpty, Bool.random(using: &rng) {
+                bytes[Int.random(in: 0 ..< bytes.count, using: &rng)] = UInt8.random(in: 0 ... 255, using: &rng)
+            }
+            if Bool.random(using: &rng) { bytes = Array(bytes.prefix(Int.random(in: 0 ... bytes.count, using: &rng))) }
+            let limit = Int.random(in: 0 ... 48, using: &rng)
+            let whole = outcome([bytes], limit: limit)
+            var chunks: [[UInt8]] = []
+            var i = 0
+            while i < bytes.count {
+                let n = Int.random(in: 1 ... 9, using: &rng)
+                chunks.append(Array(bytes[i ..< min(i + n, bytes.count)]))
+                i += n
+            }
+            let split = outcome(chunks, limit: limit)
+            switch (whole, split) {
+            case let (.success(a), .success(b)): XCTAssertEqual(a, b); successes += 1
+            case let (.failure(a), .failure(b)): XCTAssertEqual(a, b); errors += 1
+            default: XCTFail("split changed the outcome: \(whole) vs \(split)")
+            }
+        }
+        XCTAssertGreaterThan(errors, 0)
+        XCTAssertGreaterThan(successes, 0)
+    }
 }
