@@ -1,0 +1,201 @@
+// Trajectory submission messages (proto/PROTOCOL.md §6.5): the worker streams
+// TrajectoryGroups on `/Submit`, the learner answers one SubmitAck per group. A group
+// is stored flat (per-sample lengths + concatenated tokens and log-probs) so it decodes
+// with one bulk copy per array (ALGORITHMS.md §1.1 lists what must be shipped).
+
+/// Why a completion stopped.
+public enum FinishReason: UInt8, Sendable, CaseIterable {
+    /// The model emitted the end token (or a task stop sequence).
+    case end = 1
+    /// The completion hit `maxCompletionTokens`.
+    case length = 2
+    /// Sampling failed for this completion (it still counts as a sample; reward as the task says).
+    case error = 3
+}
+
+/// One completion of a group, as a convenient per-sample view.
+public struct Sample: Sendable, Equatable {
+    public var tokens: [Int32]
+    /// log μ(y_t | …) under the behaviour policy, one per token.
+    public var logProbs: [Float]
+    public var reward: Float
+    public var correct: Bool
+    public var finishReason: FinishReason
+
+    public init(tokens: [Int32], logProbs: [Float], reward: Float, correct: Bool, finishReason: FinishReason) {
+        precondition(tokens.count == logProbs.count, "one log-prob per token")
+        self.tokens = tokens
+        self.logProbs = logProbs
+        self.reward = reward
+        self.correct = correct
+        self.finishReason = finishReason
+    }
+}
+
+/// Worker → learner on `/Submit`: the G samples of one leased prompt.
+public struct TrajectoryGroup: WireMessage {
+    public static let kind = MessageKind.trajectoryGroup
+    public var leaseId: UInt64
+    public var promptIndex: UInt64
+    public var promptTokens: [Int32]
+    /// Behaviour policy version v_b that generated every sample.
+    public var policyVersion: UInt64
+    public var workerId: UInt64
+    /// Tokens per sample (count = G). Invariant: sum == completionTokens.count == logProbs.count.
+    public private(set) var completionLengths: [UInt32]
+    /// All samples' tokens, concatenated in sample order.
+    public private(set) var completionTokens: [Int32]
+    /// All samples' behaviour log-probs, aligned with `completionTokens`.
+    public private(set) var logProbs: [Float]
+    public private(set) var rewards: [Float]
+    public private(set) var correct: [Bool]
+    public private(set) var finishReasons: [FinishReason]
+
+    public init(leaseId: UInt64, promptIndex: UInt64, promptTokens: [Int32], policyVersion: UInt64,
+                workerId: UInt64, samples: [Sample]) {
+        self.leaseId = leaseId
+        self.promptIndex = promptIndex
+        self.promptTokens = promptTokens
+        self.policyVersion = policyVersion
+        self.workerId = workerId
+        completionLengths = samples.map { UInt32($0.tokens.count) }
+        let total = samples.reduce(0) { $0 + $1.tokens.count }
+        completionTokens = []
+        completionTokens.reserveCapacity(total)
+        logProbs = []
+        logProbs.reserveCapacity(total)
+        for s in samples {
+            completionTokens.append(contentsOf: s.tokens)
+            logProbs.append(contentsOf: s.logProbs)
+        }
+        rewards = samples.map(\.reward)
+        correct = samples.map(\.correct)
+        finishReasons = samples.map(\.finishReason)
+    }
+
+    /// Number of samples (G).
+    public var sampleCount: Int { completionLengths.count }
+
+    /// Start offset of each sample in the flat arrays, plus the total at the end (count G + 1).
+    public var sampleOffsets: [Int] {
+        var out = [0]
+        out.reserveCapacity(sampleCount + 1)
+        for n in completionLengths { out.append(out[out.count - 1] + Int(n)) }
+        return out
+    }
+
+    /// The per-sample view (copies the sample's slices).
+    public var samples: [Sample] {
+        let off = sampleOffsets
+        return (0 ..< sampleCount).map { i in
+            Sample(tokens: Array(completionTokens[off[i] ..< off[i + 1]]), logProbs: Array(logProbs[off[i] ..< off[i + 1]]),
+                   reward: rewards[i], correct: correct[i], finishReason: finishReasons[i])
+        }
+    }
+
+    public func encodeFields(into w: inout FieldWriter) {
+        w.u64(1, leaseId)
+        w.u64(2, promptIndex)
+        w.int32s(3, promptTokens)
+        w.u64(4, policyVersion)
+        w.u64(5, workerId)
+        w.uint32s(6, completionLengths)
+        w.int32s(7, completionTokens)
+        w.float32s(8, logProbs)
+        w.float32s(9, rewards)
+        w.bytes(10, correct.map { $0 ? 1 : 0 })
+        w.bytes(11, finishReasons.map(\.rawValue))
+    }
+
+    public init(fields r: FieldReader) throws(WireError) {
+        leaseId = try r.u64(1, "leaseId")
+        promptIndex = try r.u64(2, "promptIndex")
+        promptTokens = try r.int32s(3, "promptTokens")
+        policyVersion = try r.u64(4, "policyVersion")
+        workerId = try r.u64(5, "workerId")
+        completionLengths = try r.uint32s(6, "completionLengths")
+        completionTokens = try r.int32s(7, "completionTokens")
+        logProbs = try r.float32s(8, "logProbs")
+        rewards = try r.float32s(9, "rewards")
+        let correctBytes = try r.bytes(10, "correct")
+        let finishBytes = try r.bytes(11, "finishReasons")
+        // Structural consistency (PROTOCOL.md §6.5.1): violations are decode errors, not rejections.
+        let g = completionLengths.count
+        for (name, n) in [("rewards", rewards.count), ("correct", correctBytes.count), ("finishReasons", finishBytes.count)]
+        where n != g {
+            throw r.invalid(name, "has \(n) entries but completionLengths has \(g) samples")
+        }
+        var total: UInt64 = 0
+        for n in completionLengths { total += UInt64(n) }   // < 2^30 entries · 2^32: cannot overflow
+        guard total == UInt64(completionTokens.count) else {
+            throw r.invalid("completionTokens", "has \(completionTokens.count) tokens but completionLengths sum to \(total)")
+        }
+        guard logProbs.count == completionTokens.count else {
+            throw r.invalid("logProbs", "has \(logProbs.count) entries for \(completionTokens.count) tokens")
+        }
+        var flags: [Bool] = []
+        flags.reserveCapacity(g)
+        for b in correctBytes {
+            guard b <= 1 else { throw r.invalid("correct", "entries must be 0 or 1, got \(b)") }
+            flags.append(b == 1)
+        }
+        correct = flags
+        var reasons: [FinishReason] = []
+        reasons.reserveCapacity(g)
+        for b in finishBytes {
+            guard let f = FinishReason(rawValue: b) else { throw r.invalid("finishReasons", "unknown finish reason \(b)") }
+            reasons.append(f)
+        }
+        finishReasons = reasons
+    }
+}
+
+/// Learner → worker on `/Submit`: the verdict on one group, in submission order.
+public struct SubmitAck: WireMessage {
+    public static let kind = MessageKind.submitAck
+
+    public enum Outcome: Sendable, Equatable {
+        case accepted
+        case rejected(RejectionReason, message: String)
+    }
+
+    public var leaseId: UInt64
+    public var outcome: Outcome
+    /// Learner policy version when the group was processed.
+    public var learnerVersion: UInt64
+    /// Groups buffered for training after this one was processed.
+    public var bufferedCount: UInt32
+
+    public init(leaseId: UInt64, outcome: Outcome, learnerVersion: UInt64, bufferedCount: UInt32) {
+        self.leaseId = leaseId
+        self.outcome = outcome
+        self.learnerVersion = learnerVersion
+        self.bufferedCount = bufferedCount
+    }
+
+    public func encodeFields(into w: inout FieldWriter) {
+        w.u64(1, leaseId)
+        switch outcome {
+        case .accepted:
+            w.bool(2, true)
+        case let .rejected(reason, message):
+            w.bool(2, false)
+            w.u16(3, reason.rawValue)
+            if !message.isEmpty { w.string(4, message) }
+        }
+        w.u64(5, learnerVersion)
+        w.u32(6, bufferedCount)
+    }
+
+    public init(fields r: FieldReader) throws(WireError) {
+        leaseId = try r.u64(1, "leaseId")
+        if try r.bool(2, "accepted") {
+            outcome = .accepted
+        } else {
+            outcome = .rejected(RejectionReason(rawValue: try r.u16(3, "reason")),
+                                message: try r.stringIfPresent(4, "message") ?? "")
+        }
+        learnerVersion = try r.u64(5, "learnerVersion")
+        bufferedCount = try r.u32(6, "bufferedCount")
+    }
+}

@@ -1,1 +1,0 @@
-// Wire module: placeholder until its issue lands.

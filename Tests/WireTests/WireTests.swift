@@ -1,1 +1,0 @@
-// Tests for the Wire module (filled in by its issue).
