@@ -8,7 +8,11 @@ RELEASE    := $(SWIFT) build -c release
 BIN        := .build/release/tributary
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build release run test bench fuzz lint clean
+.PHONY: deps build release run test bench fuzz fuzz-smoke lint clean
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD := $(SWIFT) build -c release --product WireFuzz --scratch-path .build-fuzz \
+	--toolset Tests/fuzz/lld-toolset.json \
+	-Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xswiftc -parse-as-library
 
 ## deps: install missing apt and PyPI packages (no-op when everything is present)
 deps:
@@ -34,6 +38,16 @@ run: release
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --parallel --num-workers 2
+	$(MAKE) --no-print-directory fuzz-smoke
+
+## fuzz: libFuzzer over the wire deframer and decoders (Tests/fuzz/README.md)
+fuzz: deps
+	$(FUZZ_BUILD)
+	@d=$$(mktemp -d) && cp Tests/fuzz/corpus/* $$d/ && \
+	.build-fuzz/release/WireFuzz -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 $$d
+
+fuzz-smoke:
+	$(MAKE) fuzz FUZZ_SECONDS=10
 
 ## bench: performance figures as JSON lines (docs/benchmarks.md explains them)
 bench: release

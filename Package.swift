@@ -24,6 +24,8 @@ let package = Package(
         .target(name: "H2", dependencies: ["CNGHTTP2"]),
         .target(name: "TLS", dependencies: ["COpenSSL"]),
         .target(name: "Transport", dependencies: ["Wire", "H2", "TLS"]),
+        // libFuzzer harness for the deframer and decoders (corpus replayer in normal builds).
+        .executableTarget(name: "WireFuzz", dependencies: ["Wire"]),
 
         // math / model
         .target(name: "Tensor", dependencies: ["COpenBLAS"]),
