@@ -8,7 +8,7 @@
 public struct Lease: Codable, Sendable, Equatable {
     public var id: UInt64
     public var promptIndex: Int
-    public var workerID: String
+    public var workerID: UInt64
     /// Policy version current when the lease was issued.
     public var version: Int
     /// Deadline in seconds since 1970.
@@ -26,7 +26,7 @@ public enum LeaseRejection: Error, Equatable, Sendable, CustomStringConvertible 
     /// No such lease was ever issued (or it is older than the remembered history).
     case unknown(UInt64)
     /// The lease belongs to another worker.
-    case wrongWorker(UInt64, owner: String)
+    case wrongWorker(UInt64, owner: UInt64)
 
     public var description: String {
         switch self {
@@ -57,7 +57,7 @@ public struct LeaseBook: Codable, Sendable, Equatable {
     public init(historyLimit: Int = 1 << 20) { self.historyLimit = historyLimit }
 
     /// Issues up to `count` leases to `worker`: re-issued prompts first, then fresh ones.
-    public mutating func issue(to worker: String, count: Int, version: Int, now: Double, duration: Double) -> [Lease] {
+    public mutating func issue(to worker: UInt64, count: Int, version: Int, now: Double, duration: Double) -> [Lease] {
         var out: [Lease] = []
         for _ in 0..<max(0, count) {
             let prompt: Int
@@ -87,7 +87,7 @@ public struct LeaseBook: Codable, Sendable, Equatable {
     }
 
     /// Checks that a submission for `id` by `worker` would be accepted, without changing state.
-    public func check(_ id: UInt64, worker: String?) throws(LeaseRejection) -> Lease {
+    public func check(_ id: UInt64, worker: UInt64?) throws(LeaseRejection) -> Lease {
         if let l = outstanding[id] {
             if let worker, l.workerID != worker { throw .wrongWorker(id, owner: l.workerID) }
             return l
@@ -98,7 +98,7 @@ public struct LeaseBook: Codable, Sendable, Equatable {
 
     /// Marks lease `id` trained (its group was accepted). Throws the precise rejection otherwise.
     @discardableResult
-    public mutating func complete(_ id: UInt64, worker: String?) throws(LeaseRejection) -> Lease {
+    public mutating func complete(_ id: UInt64, worker: UInt64?) throws(LeaseRejection) -> Lease {
         let l = try check(id, worker: worker)
         outstanding[id] = nil
         attempts[l.promptIndex] = nil

@@ -6,12 +6,12 @@ import Foundation
 final class LeaseBookTests: XCTestCase {
     func testIssueAdvancesCursorAndCompletesOnce() throws {
         var book = LeaseBook()
-        let ls = book.issue(to: "w1", count: 3, version: 5, now: 100, duration: 10)
+        let ls = book.issue(to: 1, count: 3, version: 5, now: 100, duration: 10)
         XCTAssertEqual(ls.map(\.promptIndex), [0, 1, 2])
         XCTAssertEqual(Set(ls.map(\.id)).count, 3)
         XCTAssertEqual(ls[0].deadline, 110)
-        try book.complete(ls[0].id, worker: "w1")
-        XCTAssertThrowsError(try book.complete(ls[0].id, worker: "w1")) { e in
+        try book.complete(ls[0].id, worker: 1)
+        XCTAssertThrowsError(try book.complete(ls[0].id, worker: 1)) { e in
             XCTAssertEqual(e as? LeaseRejection, .alreadyTrained(ls[0].id))
         }
         XCTAssertEqual(book.trainedCount, 1)
@@ -19,25 +19,25 @@ final class LeaseBookTests: XCTestCase {
 
     func testExpiredLeaseIsReissuedAndLateSubmissionRejected() throws {
         var book = LeaseBook()
-        let first = book.issue(to: "w1", count: 2, version: 0, now: 0, duration: 5)
+        let first = book.issue(to: 1, count: 2, version: 0, now: 0, duration: 5)
         XCTAssertEqual(book.expire(now: 4).count, 0)
         let gone = book.expire(now: 6)
         XCTAssertEqual(gone.map(\.id), first.map(\.id))
-        let again = book.issue(to: "w2", count: 3, version: 1, now: 6, duration: 5)
+        let again = book.issue(to: 2, count: 3, version: 1, now: 6, duration: 5)
         XCTAssertEqual(again.map(\.promptIndex), [0, 1, 2], "expired prompts come back first")
         XCTAssertEqual(again[0].attempt, 1)
         XCTAssertEqual(again[2].attempt, 0)
-        XCTAssertThrowsError(try book.complete(first[0].id, worker: "w1")) { e in
+        XCTAssertThrowsError(try book.complete(first[0].id, worker: 1)) { e in
             XCTAssertEqual(e as? LeaseRejection, .expired(first[0].id))
         }
-        try book.complete(again[0].id, worker: "w2")
+        try book.complete(again[0].id, worker: 2)
     }
 
     func testUnknownAndWrongWorker() throws {
         var book = LeaseBook()
-        let l = book.issue(to: "w1", count: 1, version: 0, now: 0, duration: 5)[0]
-        XCTAssertThrowsError(try book.complete(999, worker: "w1")) { XCTAssertEqual($0 as? LeaseRejection, .unknown(999)) }
-        XCTAssertThrowsError(try book.complete(l.id, worker: "w9")) { XCTAssertEqual($0 as? LeaseRejection, .wrongWorker(l.id, owner: "w1")) }
+        let l = book.issue(to: 1, count: 1, version: 0, now: 0, duration: 5)[0]
+        XCTAssertThrowsError(try book.complete(999, worker: 1)) { XCTAssertEqual($0 as? LeaseRejection, .unknown(999)) }
+        XCTAssertThrowsError(try book.complete(l.id, worker: 9)) { XCTAssertEqual($0 as? LeaseRejection, .wrongWorker(l.id, owner: 1)) }
         XCTAssertNoThrow(try book.complete(l.id, worker: nil))
     }
 
@@ -53,7 +53,7 @@ final class LeaseBookTests: XCTestCase {
         for _ in 0..<3000 {
             now += Double.random(in: 0...1, using: &rng)
             switch Int.random(in: 0..<5, using: &rng) {
-            case 0: held += book.issue(to: "w\(Int.random(in: 0..<3, using: &rng))", count: 2, version: 0, now: now, duration: 3)
+            case 0: held += book.issue(to: UInt64.random(in: 0..<3, using: &rng), count: 2, version: 0, now: now, duration: 3)
             case 1: book.expire(now: now)
             case 2, 3:
                 guard !held.isEmpty else { continue }
@@ -71,11 +71,11 @@ final class LeaseBookTests: XCTestCase {
 
     func testCodableRoundTrip() throws {
         var book = LeaseBook()
-        let l = book.issue(to: "w1", count: 2, version: 3, now: 0, duration: 5)
-        try book.complete(l[0].id, worker: "w1")
+        let l = book.issue(to: 1, count: 2, version: 3, now: 0, duration: 5)
+        try book.complete(l[0].id, worker: 1)
         let data = try JSONEncoder().encode(book)
         var back = try JSONDecoder().decode(LeaseBook.self, from: data)
         XCTAssertEqual(back, book)
-        XCTAssertThrowsError(try back.complete(l[0].id, worker: "w1")) { XCTAssertEqual($0 as? LeaseRejection, .alreadyTrained(l[0].id)) }
+        XCTAssertThrowsError(try back.complete(l[0].id, worker: 1)) { XCTAssertEqual($0 as? LeaseRejection, .alreadyTrained(l[0].id)) }
     }
 }

@@ -1,0 +1,91 @@
+// Admission control: every submitted group is validated before it may touch the buffer or
+// the write-ahead log — lease, prompt, group size, shapes, vocabulary, finiteness, version
+// and staleness. A rejected group gets a typed reason (proto/PROTOCOL.md "Rejection
+// reasons") and a message naming what is wrong; nothing about it is kept.
+
+import Wire
+
+/// A refusal: the wire reason code plus a human-readable message.
+public struct Rejection: Error, Equatable, Sendable, CustomStringConvertible {
+    public var reason: RejectionReason
+    public var message: String
+    public init(_ reason: RejectionReason, _ message: String) { self.reason = reason; self.message = message }
+    public var description: String { "\(reason.name): \(message)" }
+}
+
+/// What admission needs to know about the run.
+public struct AdmissionPolicy: Sendable, Equatable {
+    public var groupSize: Int
+    public var vocabSize: Int
+    public var maxCompletionTokens: Int
+    /// Largest accepted `learner version − group version`.
+    public var stalenessCap: Int
+
+    public init(groupSize: Int, vocabSize: Int, maxCompletionTokens: Int, stalenessCap: Int) {
+        self.groupSize = groupSize; self.vocabSize = vocabSize
+        self.maxCompletionTokens = maxCompletionTokens; self.stalenessCap = stalenessCap
+    }
+}
+
+extension LeaseRejection {
+    /// The wire rejection for a lease problem.
+    public var rejection: Rejection {
+        switch self {
+        case .alreadyTrained: return Rejection(.duplicateLease, description)
+        case .expired: return Rejection(.leaseReissued, description)
+        case .unknown: return Rejection(.unknownLease, description)
+        case .wrongWorker: return Rejection(.wrongWorker, description)
+        }
+    }
+}
+
+/// Validates `group` against its lease and the run's limits. Pure: the caller commits the
+/// lease (`LeaseBook.complete`) only after the group is durable.
+/// - Parameters:
+///   - lease: the lease from `LeaseBook.check`, or the lease problem.
+///   - expectedPrompt: the prompt tokens the learner generated for the lease's prompt index.
+///   - learnerVersion: the learner's current policy version.
+public func admit(_ group: TrajectoryGroup, lease: Result<Lease, LeaseRejection>, expectedPrompt: [Int32],
+                  learnerVersion: Int, policy: AdmissionPolicy) -> Rejection? {
+    let l: Lease
+    switch lease {
+    case let .failure(e): return e.rejection
+    case let .success(v): l = v
+    }
+    if Int(clamping: group.promptIndex) != l.promptIndex || group.promptTokens != expectedPrompt {
+        return Rejection(.promptMismatch, "lease \(l.id) is for prompt \(l.promptIndex); the group carries prompt \(group.promptIndex) with \(group.promptTokens.count) tokens")
+    }
+    if group.policyVersion > UInt64(max(0, learnerVersion)) {
+        return Rejection(.versionFromFuture, "group claims policy version \(group.policyVersion) but the learner is at \(learnerVersion)")
+    }
+    let staleness = learnerVersion - Int(group.policyVersion)
+    if staleness > policy.stalenessCap {
+        return Rejection(.staleBeyondCap, "group is \(staleness) versions old; the cap is \(policy.stalenessCap)")
+    }
+    if group.sampleCount != policy.groupSize {
+        return Rejection(.wrongGroupSize, "group has \(group.sampleCount) samples; the group size is \(policy.groupSize)")
+    }
+    var offset = 0
+    for (i, length) in group.completionLengths.enumerated() {
+        let n = Int(length)
+        if n < 1 || n > policy.maxCompletionTokens {
+            return Rejection(.badShape, "sample \(i) has \(n) completion tokens; allowed 1…\(policy.maxCompletionTokens)")
+        }
+        for k in offset..<(offset + n) {
+            let t = group.completionTokens[k]
+            if t < 0 || Int(t) >= policy.vocabSize {
+                return Rejection(.tokenOutOfVocabulary, "sample \(i) token \(k - offset) is \(t); vocabulary size is \(policy.vocabSize)")
+            }
+            let lp = group.logProbs[k]
+            if !lp.isFinite || lp > 1e-4 {
+                return Rejection(.nonFiniteValue, "sample \(i) log-prob \(k - offset) is \(lp); log-probs must be finite and ≤ 0")
+            }
+        }
+        let r = group.rewards[i]
+        if !r.isFinite || r < 0 || r > 1 {
+            return Rejection(.nonFiniteValue, "sample \(i) reward is \(r); rewards must be finite and in [0, 1]")
+        }
+        offset += n
+    }
+    return nil
+}

@@ -1,0 +1,65 @@
+// Admission: each kind of bad group is refused with its specific reason and message.
+import XCTest
+import Wire
+@testable import Learner
+
+final class AdmissionTests: XCTestCase {
+    let policy = AdmissionPolicy(groupSize: 2, vocabSize: 16, maxCompletionTokens: 7, stalenessCap: 4)
+    let prompt: [Int32] = [10, 1, 2, 3, 11]
+    let lease = Lease(id: 5, promptIndex: 3, workerID: 1, version: 8, deadline: 100, attempt: 0)
+
+    private func group(version: UInt64 = 8, samples: [Sample]? = nil, promptIndex: UInt64 = 3) -> TrajectoryGroup {
+        let s = samples ?? [
+            Sample(tokens: [3, 2, 1, 12], logProbs: [-0.1, -0.2, -0.3, -0.01], reward: 1, correct: true, finishReason: .end),
+            Sample(tokens: [3, 12], logProbs: [-0.1, -2], reward: 0, correct: false, finishReason: .end),
+        ]
+        return TrajectoryGroup(leaseId: 5, promptIndex: promptIndex, promptTokens: prompt, policyVersion: version, workerId: 1, samples: s)
+    }
+
+    private func reason(_ g: TrajectoryGroup, learner: Int = 10, lease l: Result<Lease, LeaseRejection>? = nil) -> RejectionReason? {
+        admit(g, lease: l ?? .success(lease), expectedPrompt: prompt, learnerVersion: learner, policy: policy)?.reason
+    }
+
+    func testValidGroupIsAdmitted() {
+        XCTAssertNil(reason(group()))
+    }
+
+    func testLeaseProblemsMapToWireReasons() {
+        XCTAssertEqual(reason(group(), lease: .failure(.unknown(5))), .unknownLease)
+        XCTAssertEqual(reason(group(), lease: .failure(.alreadyTrained(5))), .duplicateLease)
+        XCTAssertEqual(reason(group(), lease: .failure(.expired(5))), .leaseReissued)
+        XCTAssertEqual(reason(group(), lease: .failure(.wrongWorker(5, owner: 2))), .wrongWorker)
+    }
+
+    func testVersionsAndStaleness() {
+        XCTAssertEqual(reason(group(version: 11)), .versionFromFuture)
+        XCTAssertNil(reason(group(version: 6)))                 // staleness 4 = cap
+        XCTAssertEqual(reason(group(version: 5)), .staleBeyondCap)
+    }
+
+    func testPromptMismatch() {
+        XCTAssertEqual(reason(group(promptIndex: 4)), .promptMismatch)
+        let r = admit(group(), lease: .success(lease), expectedPrompt: [10, 9, 11], learnerVersion: 10, policy: policy)
+        XCTAssertEqual(r?.reason, .promptMismatch)
+    }
+
+    func testShapeVocabularyAndFiniteness() {
+        let ok = Sample(tokens: [1, 12], logProbs: [-1, -1], reward: 0, correct: false, finishReason: .end)
+        XCTAssertEqual(reason(group(samples: [ok])), .wrongGroupSize)
+        XCTAssertEqual(reason(group(samples: [ok, Sample(tokens: [], logProbs: [], reward: 0, correct: false, finishReason: .end)])), .badShape)
+        XCTAssertEqual(reason(group(samples: [ok, Sample(tokens: Array(repeating: 1, count: 8), logProbs: Array(repeating: -1, count: 8), reward: 0, correct: false, finishReason: .length)])), .badShape)
+        XCTAssertEqual(reason(group(samples: [ok, Sample(tokens: [1, 16], logProbs: [-1, -1], reward: 0, correct: false, finishReason: .end)])), .tokenOutOfVocabulary)
+        XCTAssertEqual(reason(group(samples: [ok, Sample(tokens: [-1, 2], logProbs: [-1, -1], reward: 0, correct: false, finishReason: .end)])), .tokenOutOfVocabulary)
+        XCTAssertEqual(reason(group(samples: [ok, Sample(tokens: [1, 2], logProbs: [.nan, -1], reward: 0, correct: false, finishReason: .end)])), .nonFiniteValue)
+        XCTAssertEqual(reason(group(samples: [ok, Sample(tokens: [1, 2], logProbs: [0.5, -1], reward: 0, correct: false, finishReason: .end)])), .nonFiniteValue)
+        XCTAssertEqual(reason(group(samples: [ok, Sample(tokens: [1, 2], logProbs: [-1, -1], reward: .infinity, correct: false, finishReason: .end)])), .nonFiniteValue)
+        XCTAssertEqual(reason(group(samples: [ok, Sample(tokens: [1, 2], logProbs: [-1, -1], reward: 2, correct: false, finishReason: .end)])), .nonFiniteValue)
+    }
+
+    func testMessagesNameTheProblem() {
+        let bad = Sample(tokens: [1, 99], logProbs: [-1, -1], reward: 0, correct: false, finishReason: .end)
+        let ok = Sample(tokens: [1, 12], logProbs: [-1, -1], reward: 0, correct: false, finishReason: .end)
+        let r = admit(group(samples: [ok, bad]), lease: .success(lease), expectedPrompt: prompt, learnerVersion: 10, policy: policy)
+        XCTAssertEqual(r?.message, "sample 1 token 1 is 99; vocabulary size is 16")
+    }
+}
