@@ -34,9 +34,12 @@ func assertClose(_ a: [Float], _ b: [Float], rtol: Float, atol: Float, _ what: S
     XCTAssertLessThanOrEqual(c, 1, "\(what): not close (worst ratio \(c))", file: file, line: line)
 }
 
-/// A fresh empty temporary directory.
-func makeTempDir() throws -> URL {
-    let u = FileManager.default.temporaryDirectory.appendingPathComponent("policy-tests-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
-    return u
+extension XCTestCase {
+    /// A fresh empty temporary directory, removed when the test ends.
+    func makeTempDir() throws -> URL {
+        let u = FileManager.default.temporaryDirectory.appendingPathComponent("policy-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: u) }
+        return u
+    }
 }
