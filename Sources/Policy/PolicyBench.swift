@@ -18,11 +18,13 @@ public enum PolicyBench {
         for i in 0..<a.count { a.base[i] = Float(i % 7) * 0.1 }
         for i in 0..<b.count { b.base[i] = Float(i % 5) * 0.1 }
         var best = Double.infinity
-        for _ in 0..<repeats {
-            best = min(best, seconds {
-                Blas.sgemm(transA: false, transB: false, m: m, n: n, k: k, a: a.base, lda: k, b: b.base, ldb: n,
-                           beta: 0, c: c.base, ldc: n)
-            })
+        withExtendedLifetime((a, b, c)) {
+            for _ in 0..<repeats {
+                best = min(best, seconds {
+                    Blas.sgemm(transA: false, transB: false, m: m, n: n, k: k, a: a.base, lda: k, b: b.base, ldb: n,
+                               beta: 0, c: c.base, ldc: n)
+                })
+            }
         }
         return 2 * Double(m * n * k) / best / 1e9
     }

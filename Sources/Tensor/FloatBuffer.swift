@@ -24,6 +24,9 @@ public final class FloatBuffer {
     /// Base pointer.
     public var base: UnsafeMutablePointer<Float> { buffer.baseAddress! }
 
+    /// A copy of the contents (safe even when this buffer is a temporary).
+    public func toArray() -> [Float] { Array(buffer) }
+
     /// Sets every element to zero.
     public func zero() { if count > 0 { base.update(repeating: 0, count: count) } }
 

@@ -49,8 +49,8 @@ final class ModelIOTests: XCTestCase {
         XCTAssertEqual(m.layout.tensors.first?.name, "transformer.wte.weight")
         XCTAssertEqual(m.layout.tensors.last?.name, "transformer.ln_f.bias")
         let again = try GPT(config: cfg, seed: 3)
-        XCTAssertEqual(Array(again.params.buffer), Array(m.params.buffer))
-        XCTAssertNotEqual(Array(try GPT(config: cfg, seed: 4).params.buffer), Array(m.params.buffer))
+        XCTAssertEqual(again.params.toArray(), m.params.toArray())
+        XCTAssertNotEqual(try GPT(config: cfg, seed: 4).params.toArray(), m.params.toArray())
     }
 
     func testLoadingChecksNamesShapesAndVocab() throws {
@@ -88,20 +88,20 @@ final class ModelIOTests: XCTestCase {
         let dir = root.appendingPathComponent("ckpt")
         try Checkpoint.save(to: dir, model: model, optimizer: opt, vocab: vocab, trainerState: state)
         let l = try Checkpoint.load(from: dir)
-        XCTAssertEqual(Array(l.model.params.buffer), Array(model.params.buffer))
+        XCTAssertEqual(l.model.params.toArray(), model.params.toArray())
         XCTAssertEqual(l.model.config, cfg)
         XCTAssertEqual(l.vocab, vocab)
         XCTAssertEqual(l.trainerState, state)
         let o = try XCTUnwrap(l.optimizer)
         XCTAssertEqual(o.step, 2)
         XCTAssertEqual(o.config, opt.config)
-        XCTAssertEqual(Array(o.m.buffer), Array(opt.m.buffer))
-        XCTAssertEqual(Array(o.v.buffer), Array(opt.v.buffer))
+        XCTAssertEqual(o.m.toArray(), opt.m.toArray())
+        XCTAssertEqual(o.v.toArray(), opt.v.toArray())
         // Replacing an existing checkpoint; nothing but the checkpoint remains in the parent.
         let other = try GPT(config: cfg, seed: 12)
         try Checkpoint.save(to: dir, model: other, optimizer: nil, vocab: vocab, trainerState: state)
         let l2 = try Checkpoint.load(from: dir)
-        XCTAssertEqual(Array(l2.model.params.buffer), Array(other.params.buffer))
+        XCTAssertEqual(l2.model.params.toArray(), other.params.toArray())
         XCTAssertNil(l2.optimizer)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root.path), ["ckpt"])
     }
@@ -118,7 +118,7 @@ final class ModelIOTests: XCTestCase {
                                                      trainerState: Data("{}".utf8), failAfterFiles: n))
             XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root.path), ["ckpt"])
             let l = try Checkpoint.load(from: dir)
-            XCTAssertEqual(Array(l.model.params.buffer), Array(first.params.buffer))
+            XCTAssertEqual(l.model.params.toArray(), first.params.toArray())
             XCTAssertEqual(l.vocab, ["a": 0])
         }
         // A fresh target that fails never appears at all.

@@ -45,7 +45,7 @@ final class KernelTests: XCTestCase {
 
     func testFloatBufferIsZeroedAndSliced() {
         let f = FloatBuffer(count: 100)
-        XCTAssertEqual(Array(f.buffer), [Float](repeating: 0, count: 100))
+        XCTAssertEqual(f.toArray(), [Float](repeating: 0, count: 100))
         let s = f.slice(10, 5)
         s[0] = 3
         XCTAssertEqual(f.buffer[10], 3)
