@@ -1,5 +1,6 @@
 // BLAS wrapper, vector kernels, arenas and the RNG against naive references.
 
+import Foundation
 import XCTest
 @testable import Tensor
 
@@ -71,5 +72,23 @@ final class KernelTests: XCTestCase {
         let varc = xs.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(xs.count)
         XCTAssertEqual(mean, 0, accuracy: 0.03)
         XCTAssertEqual(varc, 1, accuracy: 0.05)
+    }
+}
+
+final class VecMathTests: XCTestCase {
+    func testVectorExpAndSigmoidMatchLibm() {
+        var worst: Float = 0
+        var x: Float = -87
+        while x < 88 {
+            let v = SIMD8<Float>((0..<8).map { x + Float($0) * 0.0137 })
+            let e = Vec.exp(v), s = Vec.sigmoid(v)
+            for j in 0..<8 {
+                let ref = Foundation.exp(Double(v[j]))
+                worst = max(worst, Float(abs(Double(e[j]) - ref) / ref))
+                XCTAssertEqual(Double(s[j]), 1 / (1 + Foundation.exp(-Double(v[j]))), accuracy: 2e-7)
+            }
+            x += 0.37
+        }
+        XCTAssertLessThan(worst, 5e-7, "relative error of Vec.exp")
     }
 }
