@@ -6,8 +6,14 @@ extension Vec {
     /// e^x for each lane (inputs clamped to [-87.3, 88.3]; underflows to ~1e-38 rather than 0).
     @inlinable @inline(__always)
     public static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        let xc = x.clamped(lowerBound: SIMD8(repeating: -87.3), upperBound: SIMD8(repeating: 88.3))
-        let n = (xc * 1.442_695_04).rounded(.toNearestOrEven)
+        let lo = SIMD8<Float>(repeating: -87.3), hi = SIMD8<Float>(repeating: 88.3)
+        var xc = x.replacing(with: lo, where: x .< lo)
+        xc = xc.replacing(with: hi, where: xc .> hi)
+        // Round x·log2(e) to an integer n with the 1.5·2²³ trick: after adding it, the low mantissa
+        // bits of t hold n (two's complement), so 2ⁿ is built from t's bits without conversions.
+        let magic = SIMD8<Float>(repeating: 12_582_912)
+        let t = xc * 1.442_695_04 + magic
+        let n = t - magic
         var r = xc - n * 0.693_359_375
         r = r - n * -2.121_944_4e-4
         var p = SIMD8<Float>(repeating: 1.987_569_15e-4)
@@ -17,7 +23,7 @@ extension Vec {
         p = p * r + 1.666_666_55e-1
         p = p * r + 5.000_000_12e-1
         p = p * (r * r) + r + 1
-        let bits = (SIMD8<Int32>(n, rounding: .towardZero) &+ 127) &<< 23
+        let bits = (unsafeBitCast(t, to: SIMD8<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23
         return p * unsafeBitCast(bits, to: SIMD8<Float>.self)
     }
 
