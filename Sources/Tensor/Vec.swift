@@ -14,7 +14,7 @@ public enum Vec {
     }
 
     /// Σ a[i]·b[i].
-    @inlinable
+    @inlinable @inline(__always)
     public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
         var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
         var i = 0
@@ -30,7 +30,7 @@ public enum Vec {
     }
 
     /// Σ a[i].
-    @inlinable
+    @inlinable @inline(__always)
     public static func sum(_ a: UnsafePointer<Float>, _ n: Int) -> Float {
         var acc = SIMD8<Float>()
         var i = 0
@@ -41,7 +41,7 @@ public enum Vec {
     }
 
     /// y[i] += alpha·x[i].
-    @inlinable
+    @inlinable @inline(__always)
     public static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
         let va = SIMD8<Float>(repeating: alpha)
         var i = 0
@@ -50,7 +50,7 @@ public enum Vec {
     }
 
     /// y[i] += x[i].
-    @inlinable
+    @inlinable @inline(__always)
     public static func add(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
         var i = 0
         while i + 8 <= n { store8(load8(y + i) + load8(x + i), y + i); i += 8 }
@@ -58,7 +58,7 @@ public enum Vec {
     }
 
     /// Σ a[i]² in Double (for gradient norms).
-    @inlinable
+    @inlinable @inline(__always)
     public static func sumOfSquares(_ a: UnsafePointer<Float>, _ n: Int) -> Double {
         var total = 0.0
         var i = 0
