@@ -28,8 +28,10 @@ let package = Package(
         .executableTarget(name: "WireFuzz", dependencies: ["Wire"]),
 
         // math / model
-        .target(name: "Tensor", dependencies: ["COpenBLAS"]),
-        .target(name: "Policy", dependencies: ["Tensor"]),
+        .target(name: "Tensor", dependencies: ["COpenBLAS"],
+                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+        .target(name: "Policy", dependencies: ["Tensor"],
+                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
 
         // rl
         .target(name: "Tasks", dependencies: ["Tensor"]),

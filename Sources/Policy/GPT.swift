@@ -1,0 +1,98 @@
+// The policy network: GPT-2 exactly as design/MODEL.md, in the style of llm.c.
+// Parameters and gradients each live in one contiguous arena carved into the
+// named tensors of ParameterLayout; activations live in an arena sized for the
+// last (B, T) seen. Forward/backward are in GPT+Passes.swift, layers in Layers/.
+// Deliberately absent: dropout, KV caching (see Sampler), mixed precision.
+
+import Foundation
+import Tensor
+
+/// A GPT-2 language model with an explicit activation cache and accumulated gradients.
+///
+/// Threading: `GPT` is a mutable reference type and is **not** Sendable. Confine each
+/// instance to one thread, task or actor; the only internal parallelism is OpenBLAS's
+/// thread pool inside GEMMs (`Blas.setThreads`).
+public final class GPT {
+    /// The architecture.
+    public let config: ModelConfig
+    /// Where each named tensor lives in the parameter and gradient arenas.
+    public let layout: ParameterLayout
+    /// Parameter arena (`layout.count` floats).
+    public let params: FloatBuffer
+    /// Gradient arena, same layout as `params`. Backward accumulates into it.
+    public let grads: FloatBuffer
+
+    var acts: FloatBuffer
+    var actLayout: ActivationLayout?
+    var tokens: [Int32] = []
+
+    /// A model with all parameters zero (for loading weights into).
+    public init(config: ModelConfig) throws {
+        try config.validate()
+        self.config = config
+        layout = ParameterLayout(config)
+        params = FloatBuffer(count: layout.count)
+        grads = FloatBuffer(count: layout.count)
+        acts = FloatBuffer(count: 0)
+    }
+
+    /// GPT-2 initialisation (MODEL.md "Initialisation"): weights ~ normal(0, 0.02),
+    /// biases 0, LayerNorm gains 1, residual projections (`attn.c_proj`, `mlp.c_proj`)
+    /// scaled by 1/√(2L). Reproducible from `seed` (Xoshiro256, tensors in layout order).
+    public convenience init(config: ModelConfig, seed: UInt64) throws {
+        try self.init(config: config)
+        var rng = Xoshiro256(seed: seed)
+        let residScale = 1 / Float(2 * config.nLayer).squareRoot()
+        for t in layout.tensors {
+            let p = params.base + t.offset
+            if t.name.hasSuffix(".bias") {
+                p.update(repeating: 0, count: t.count)
+            } else if t.name.contains(".ln_") {
+                p.update(repeating: 1, count: t.count)
+            } else {
+                let std: Float = t.name.hasSuffix("c_proj.weight") ? 0.02 * residScale : 0.02
+                for i in 0..<t.count { p[i] = std * rng.nextGaussian() }
+            }
+        }
+    }
+
+    /// Total number of parameters.
+    public var parameterCount: Int { layout.count }
+
+    /// Sets every gradient to zero (backward only accumulates).
+    public func zeroGradients() { grads.zero() }
+
+    /// A copy of parameter `name`, or nil if there is no such tensor.
+    public func parameter(_ name: String) -> [Float]? {
+        layout.tensor(named: name).map { Array(params.slice($0.offset, $0.count)) }
+    }
+
+    /// A copy of the gradient of `name`, or nil if there is no such tensor.
+    public func gradient(_ name: String) -> [Float]? {
+        layout.tensor(named: name).map { Array(grads.slice($0.offset, $0.count)) }
+    }
+
+    /// Overwrites parameter `name`; throws on an unknown name or a wrong element count.
+    public func setParameter(_ name: String, _ values: [Float]) throws {
+        try copy(values, into: params, name: name)
+    }
+
+    /// Overwrites the gradient of `name`; throws on an unknown name or a wrong element count.
+    public func setGradient(_ name: String, _ values: [Float]) throws {
+        try copy(values, into: grads, name: name)
+    }
+
+    private func copy(_ values: [Float], into arena: FloatBuffer, name: String) throws {
+        guard let t = layout.tensor(named: name) else { throw PolicyError.badInput("no parameter named '\(name)'") }
+        guard values.count == t.count else {
+            throw PolicyError.badInput("parameter '\(name)' has \(t.count) elements, got \(values.count)")
+        }
+        _ = arena.slice(t.offset, t.count).update(fromContentsOf: values)
+    }
+
+    /// Copies all parameters of `other` (same config) into this model.
+    public func copyParameters(from other: GPT) throws {
+        guard other.config == config else { throw PolicyError.badInput("copyParameters: configurations differ") }
+        params.base.update(from: other.params.base, count: layout.count)
+    }
+}

@@ -1,1 +1,0 @@
-// Policy module: placeholder until its issue lands.

@@ -1,1 +1,0 @@
-// Tests for the Policy module (filled in by its issue).

@@ -1,1 +1,0 @@
-// Tests for the Tensor module (filled in by its issue).
