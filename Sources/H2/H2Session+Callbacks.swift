@@ -68,6 +68,8 @@ enum H2Callbacks {
             session.chargeGlitch()
         case NGHTTP2_GOAWAY.rawValue:
             session.counters.goAwaysSent += 1
+            // An error GOAWAY (ours, or nghttp2's own e.g. for Rapid Reset) ends reading.
+            if frame.pointee.goaway.error_code != NGHTTP2_NO_ERROR.rawValue { session.stoppedReading = true }
         default: break
         }
         return 0
@@ -183,11 +185,11 @@ extension H2Session {
         events.append(.streamClosed(stream: stream, errorCode: H2ErrorCode(rawValue: errorCode)))
     }
 
-    /// Takes a glitch token; an empty bucket schedules GOAWAY(ENHANCE_YOUR_CALM).
+    /// Takes a glitch token; an empty bucket terminates the session with GOAWAY(ENHANCE_YOUR_CALM).
+    /// `nghttp2_session_terminate_session` only queues the GOAWAY (no I/O), so calling it here is
+    /// safe, and it makes nghttp2 ignore the rest of the input at once.
     func chargeGlitch() {
         counters.glitches += 1
-        if !glitchBucket.take(now: now()), pendingTermination == nil {
-            pendingTermination = .enhanceYourCalm
-        }
+        if !glitchBucket.take(now: now()) { terminate(errorCode: .enhanceYourCalm) }
     }
 }

@@ -32,9 +32,13 @@ public final class H2Session {
     var inbound: [Int32: InboundStream] = [:]
     var outbound: [Int32: OutboundStream] = [:]
     var glitchBucket: GlitchBucket
-    /// Set from callbacks; applied after nghttp2 returns (no re-entrancy).
-    var pendingTermination: H2ErrorCode?
+    /// Connection-window credit of closed streams; returned after nghttp2 returns.
     var pendingConnectionCredit = 0
+    /// Set once we sent a GOAWAY with an error code: no further input is processed.
+    var stoppedReading = false
+    /// Output serialised during `feed`, handed out first by the next drain.
+    var stash: [UInt8] = []
+    var stashLimit: Int { 4 * configuration.feedChunkSize }
     var terminated = false
     var fatalError: H2Error?
     /// Streams that crossed the high watermark and await a ``H2Event/writable(stream:)``.
@@ -127,7 +131,7 @@ public final class H2Session {
         if let fatalError { throw fatalError }
         guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return takeEvents() }
         var offset = 0
-        while offset < bytes.count, nghttp2_session_want_read(session) != 0 {
+        while offset < bytes.count, !stoppedReading, nghttp2_session_want_read(session) != 0 {
             let n = min(configuration.feedChunkSize, bytes.count - offset)
             let rv = nghttp2_session_mem_recv(session, base + offset, n)
             if rv < 0 {
@@ -137,8 +141,11 @@ public final class H2Session {
             }
             offset += rv
             applyDeferredActions()
+            // Serialise what nghttp2 queued (notably a GOAWAY it decided on) before the next
+            // chunk, so it counts as sent and later streams in the input are ignored. Bounded:
+            // beyond the stash limit frames stay in nghttp2, where its ACK-flood cap applies.
+            if stash.count < stashLimit { try send(into: &stash, limit: stashLimit) }
         }
-        applyDeferredActions()
         return takeEvents()
     }
 
@@ -173,21 +180,28 @@ public final class H2Session {
     /// Serialises every frame nghttp2 is ready to send (honouring flow control) into `buffer`.
     /// - Throws: a fatal ``H2Error`` if nghttp2 fails; the connection must be closed.
     public func drainOutput(into buffer: inout [UInt8]) throws(H2Error) {
-        if let fatalError, terminated { throw fatalError }
-        while true {
+        if !stash.isEmpty {
+            buffer.append(contentsOf: stash)
+            stash.removeAll(keepingCapacity: true)
+        }
+        try send(into: &buffer, limit: .max)
+        reportWritableStreams()
+    }
+
+    /// Runs nghttp2_session_mem_send until it has nothing more or `buffer` reaches `limit`.
+    private func send(into buffer: inout [UInt8], limit: Int) throws(H2Error) {
+        while buffer.count < limit {
             var pointer: UnsafePointer<UInt8>?
             let n = nghttp2_session_mem_send(session, &pointer)
             if n < 0 {
                 let error = Self.fatal(Int32(n), "nghttp2_session_mem_send")
-                fail(error)
+                fatalError = error
                 throw error
             }
-            if n > 0, let pointer { buffer.append(contentsOf: UnsafeBufferPointer(start: pointer, count: n)) }
-            let hadPending = pendingTermination != nil && !terminated
+            if n == 0 { break }
+            if let pointer { buffer.append(contentsOf: UnsafeBufferPointer(start: pointer, count: n)) }
             applyDeferredActions()
-            if n == 0 && !hadPending { break }
         }
-        reportWritableStreams()
     }
 
     /// Returns every frame nghttp2 is ready to send. See ``drainOutput(into:)``.
@@ -198,9 +212,9 @@ public final class H2Session {
     }
 
     /// True while nghttp2 wants more input (false after GOAWAY both ways or a fatal error).
-    public var wantsRead: Bool { fatalError == nil && nghttp2_session_want_read(session) != 0 }
-    /// True while nghttp2 has frames to send or streams to serve.
-    public var wantsWrite: Bool { nghttp2_session_want_write(session) != 0 }
+    public var wantsRead: Bool { fatalError == nil && !stoppedReading && nghttp2_session_want_read(session) != 0 }
+    /// True while there are frames to send or streams to serve.
+    public var wantsWrite: Bool { !stash.isEmpty || nghttp2_session_want_write(session) != 0 }
     /// Frames queued inside nghttp2 (control and HEADERS), a bound the transport can watch.
     public var nghttp2OutboundFrames: Int { nghttp2_session_get_outbound_queue_size(session) }
     /// Tokens left in the glitch bucket (for tests and metrics).
@@ -231,6 +245,7 @@ public final class H2Session {
     }
 
     /// Sends GOAWAY(`errorCode`) and closes the session once it is written (streams are dropped).
+    /// Only queues the frame, so it is also safe inside nghttp2 callbacks.
     public func terminate(errorCode: H2ErrorCode) {
         guard !terminated else { return }
         terminated = true
@@ -239,13 +254,12 @@ public final class H2Session {
 
     // MARK: - Internals
 
-    /// Runs what callbacks asked for but could not do inside nghttp2 (re-entrancy rule).
+    /// Runs what callbacks asked for but did not do inside nghttp2.
     func applyDeferredActions() {
         if pendingConnectionCredit > 0 {
             _ = nghttp2_session_consume_connection(session, pendingConnectionCredit)
             pendingConnectionCredit = 0
         }
-        if let code = pendingTermination, !terminated { terminate(errorCode: code) }
     }
 
     /// Records a fatal error and queues GOAWAY so the peer learns why before we close.

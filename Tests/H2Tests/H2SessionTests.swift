@@ -94,6 +94,30 @@ final class H2SessionTests: XCTestCase {
         XCTAssertTrue(ids.allSatisfy { pair.serverEvents.body(stream: $0).ended })
     }
 
+    /// Bytes delivered on streams that close before the application consumed them give the
+    /// connection window back, so a peer cannot starve the connection by filling the window
+    /// on streams it then resets.
+    func testClosedStreamsReturnConnectionWindow() throws {
+        let pair = try Pair()
+        var doomed: [Int32] = []
+        for _ in 0..<8 {
+            let id = try pair.client.submitRequest(headers: request(), endStream: false)
+            try pair.client.submitData(stream: id, bytes: pattern(1 << 20))
+            doomed.append(id)
+        }
+        try pair.pump()
+        XCTAssertEqual(doomed.map { pair.serverEvents.body(stream: $0).bytes.count }.reduce(0, +), 8 << 20)
+        let late = try pair.client.submitRequest(headers: request(), endStream: false)
+        try pair.client.submitData(stream: late, bytes: pattern(1000), endStream: true)
+        try pair.pump()
+        XCTAssertTrue(pair.serverEvents.body(stream: late).bytes.isEmpty, "connection window exhausted")
+        for id in doomed { try pair.client.resetStream(id, errorCode: .cancel) }
+        try pair.pump()
+        XCTAssertEqual(pair.serverEvents.closed(stream: doomed[0]), .cancel)
+        XCTAssertEqual(pair.serverEvents.body(stream: late).bytes, pattern(1000), "window returned on close")
+        XCTAssertTrue(pair.serverEvents.body(stream: late).ended)
+    }
+
     /// The client holds the 101st request back until a stream finishes.
     func testConcurrencyLimitHoldsBackTheExtraStream() throws {
         let pair = try Pair()
