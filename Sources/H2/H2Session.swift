@@ -40,7 +40,7 @@ public final class H2Session {
     var stash: [UInt8] = []
     var stashLimit: Int { 4 * configuration.feedChunkSize }
     var terminated = false
-    var fatalError: H2Error?
+    var fatalFailure: H2Error?
     /// Streams that crossed the high watermark and await a ``H2Event/writable(stream:)``.
     var overHighWatermark: Set<Int32> = []
 
@@ -122,13 +122,17 @@ public final class H2Session {
 
     /// Processes received bytes and returns the events they produced (plus any queued earlier).
     ///
-    /// Bytes go to nghttp2 at most ``H2Configuration/feedChunkSize`` at a time; once nghttp2 no
-    /// longer wants to read (e.g. after it decided to GOAWAY) the rest is dropped unprocessed.
+    /// Bytes go to nghttp2 at most ``H2Configuration/feedChunkSize`` at a time. Between chunks,
+    /// frames nghttp2 queued are serialised into an internal buffer (at most 4 chunks' worth;
+    /// ``drainOutput()`` returns it first), so a GOAWAY nghttp2 decided on counts as sent. Once
+    /// nghttp2 no longer wants to read, or we sent an error GOAWAY, the rest is dropped unprocessed.
+    /// A stream may open and close within one batch of events (e.g. Rapid Reset): start work
+    /// for a request only after looking at the whole batch.
     /// - Throws: a fatal ``H2Error`` (flood, CONTINUATION flood, bad preface…). The session then
     ///   queues GOAWAY where it can: drain the output, write it, and close. Events produced before
     ///   the error stay available from ``takeEvents()``.
     public func feed(_ bytes: UnsafeRawBufferPointer) throws(H2Error) -> [H2Event] {
-        if let fatalError { throw fatalError }
+        if let fatalFailure { throw fatalFailure }
         guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return takeEvents() }
         var offset = 0
         while offset < bytes.count, !stoppedReading, nghttp2_session_want_read(session) != 0 {
@@ -195,7 +199,7 @@ public final class H2Session {
             let n = nghttp2_session_mem_send(session, &pointer)
             if n < 0 {
                 let error = Self.fatal(Int32(n), "nghttp2_session_mem_send")
-                fatalError = error
+                fatalFailure = error
                 throw error
             }
             if n == 0 { break }
@@ -212,7 +216,7 @@ public final class H2Session {
     }
 
     /// True while nghttp2 wants more input (false after GOAWAY both ways or a fatal error).
-    public var wantsRead: Bool { fatalError == nil && !stoppedReading && nghttp2_session_want_read(session) != 0 }
+    public var wantsRead: Bool { fatalFailure == nil && !stoppedReading && nghttp2_session_want_read(session) != 0 }
     /// True while there are frames to send or streams to serve.
     public var wantsWrite: Bool { !stash.isEmpty || nghttp2_session_want_write(session) != 0 }
     /// Frames queued inside nghttp2 (control and HEADERS), a bound the transport can watch.
@@ -264,7 +268,7 @@ public final class H2Session {
 
     /// Records a fatal error and queues GOAWAY so the peer learns why before we close.
     private func fail(_ error: H2Error) {
-        fatalError = error
+        fatalFailure = error
         let code: H2ErrorCode = switch error {
         case .flooded, .tooManyContinuations: .enhanceYourCalm
         case .badClientMagic: .protocolError
@@ -286,3 +290,7 @@ public final class H2Session {
         }
     }
 }
+
+/// H2Session is confined to one thread (see its documentation).
+@available(*, unavailable)
+extension H2Session: Sendable {}

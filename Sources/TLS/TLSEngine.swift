@@ -202,3 +202,7 @@ public final class TLSEngine {
     /// The negotiated protocol version, e.g. "TLSv1.3".
     public var protocolVersion: String { String(cString: SSL_get_version(ssl)) }
 }
+
+/// TLSEngine is confined to one thread (see its documentation).
+@available(*, unavailable)
+extension TLSEngine: Sendable {}

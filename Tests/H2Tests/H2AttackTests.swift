@@ -262,4 +262,34 @@ final class H2AttackTests: XCTestCase {
         server.send(Raw.windowUpdate(stream: 1, increment: 1000))
         XCTAssertEqual(server.frames.filter { $0.type == FrameType.data.rawValue }.map(\.payload.count).reduce(0, +), 1000)
     }
+
+    /// Every advertised limit comes from the configuration (non-default values round-trip into
+    /// the SETTINGS frame and the connection WINDOW_UPDATE), and the enforced ones follow it.
+    func testConfigurationReachesTheWire() throws {
+        var config = H2Configuration()
+        config.maxConcurrentStreams = 7
+        config.streamWindowSize = 300_000
+        config.connectionWindowSize = 5_000_000
+        config.headerTableSize = 1024
+        config.maxHeaderListSize = 2048
+        config.maxFrameSize = 32_768
+        config.maxHeaderFields = 10
+        let server = try RawServer(config)
+        XCTAssertEqual(server.session.configuration, config)
+        server.send(Raw.preface + Raw.settings())
+        let settings = try XCTUnwrap(server.frames.first { $0.type == FrameType.settings.rawValue && $0.flags == 0 })
+        var advertised: [UInt16: UInt32] = [:]
+        for i in stride(from: 0, to: settings.payload.count, by: 6) {
+            let p = settings.payload
+            advertised[UInt16(p[i]) << 8 | UInt16(p[i + 1])] = p[i + 2..<i + 6].reduce(0) { $0 << 8 | UInt32($1) }
+        }
+        XCTAssertEqual(advertised, [0x3: 7, 0x4: 300_000, 0x1: 1024, 0x6: 2048, 0x5: 32_768])
+        let update = try XCTUnwrap(server.frames.first { $0.type == FrameType.windowUpdate.rawValue && $0.stream == 0 })
+        XCTAssertEqual(update.payload.reduce(0) { $0 << 8 | UInt32($1) }, 5_000_000 - 65_535)
+
+        server.send(Raw.headers(stream: 1, block: Raw.request(extra: (0..<7).map { ("x-\($0)", "v") }), endStream: true))
+        XCTAssertTrue(server.events.contains(.headersRejected(stream: 1, violation: .tooManyFields(limit: 10))))
+        server.send(Raw.headers(stream: 3, block: Raw.request(extra: [("x-big", String(repeating: "z", count: 2100))]), endStream: true))
+        XCTAssertTrue(server.events.contains(.headersRejected(stream: 3, violation: .listTooLarge(limit: 2048))))
+    }
 }
