@@ -64,7 +64,7 @@ public struct H2Configuration: Sendable, Equatable {
         if outboundLowWatermark > outboundHighWatermark || outboundLowWatermark < 0 {
             throw fail("outboundLowWatermark (\(outboundLowWatermark)) must be in 0...outboundHighWatermark (\(outboundHighWatermark))")
         }
-        if feedChunkSize < 1 { throw fail("feedChunkSize must be positive, got \(feedChunkSize)") }
+        if feedChunkSize < 9 { throw fail("feedChunkSize must be at least 9 (one frame header), got \(feedChunkSize)") }
         if maxOutboundAcks < 1 || maxSettingsEntries < 1 { throw fail("maxOutboundAcks and maxSettingsEntries must be positive") }
     }
 }

@@ -39,6 +39,8 @@ public final class H2Session {
     /// Output serialised during `feed`, handed out first by the next drain.
     var stash: [UInt8] = []
     var stashLimit: Int { 4 * configuration.feedChunkSize }
+    /// Keeps partial frame headers out of nghttp2.
+    var frameGuard: FrameHeaderGuard
     var terminated = false
     var fatalFailure: H2Error?
     /// Streams that crossed the high watermark and await a ``H2Event/writable(stream:)``.
@@ -66,6 +68,7 @@ public final class H2Session {
         self.role = role
         self.configuration = configuration
         self.now = now
+        self.frameGuard = FrameHeaderGuard(expectsPreface: role == .server)
         self.glitchBucket = GlitchBucket(burst: configuration.glitchBurst,
                                          perSecond: configuration.glitchPerSecond, now: now())
 
@@ -133,24 +136,39 @@ public final class H2Session {
     ///   the error stay available from ``takeEvents()``.
     public func feed(_ bytes: UnsafeRawBufferPointer) throws(H2Error) -> [H2Event] {
         if let fatalFailure { throw fatalFailure }
-        guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return takeEvents() }
+        let input = bytes.bindMemory(to: UInt8.self)
         var offset = 0
-        while offset < bytes.count, !stoppedReading, nghttp2_session_want_read(session) != 0 {
-            let n = min(configuration.feedChunkSize, bytes.count - offset)
-            let rv = nghttp2_session_mem_recv(session, base + offset, n)
-            if rv < 0 {
-                let error = Self.fatal(Int32(rv), "nghttp2_session_mem_recv")
-                fail(error)
-                throw error
+        if !frameGuard.carry.isEmpty {
+            guard let (header, used) = frameGuard.completeHeader(input) else { return takeEvents() }
+            try header.withUnsafeBufferPointer { h throws(H2Error) in try receive(h, from: 0, count: h.count) }
+            offset = used
+        }
+        while offset < input.count, !stoppedReading, nghttp2_session_want_read(session) != 0 {
+            // Never end a call inside a 9-byte frame header (see FrameHeaderGuard).
+            let n = frameGuard.safeLength(input, from: offset, limit: configuration.feedChunkSize)
+            if n == 0 {
+                frameGuard.hold(input[offset...])
+                break
             }
-            offset += rv
-            applyDeferredActions()
-            // Serialise what nghttp2 queued (notably a GOAWAY it decided on) before the next
-            // chunk, so it counts as sent and later streams in the input are ignored. Bounded:
-            // beyond the stash limit frames stay in nghttp2, where its ACK-flood cap applies.
-            if stash.count < stashLimit { try send(into: &stash, limit: stashLimit) }
+            try receive(input, from: offset, count: n)
+            offset += n
         }
         return takeEvents()
+    }
+
+    /// One nghttp2_session_mem_recv call, then deferred actions and a bounded drain.
+    private func receive(_ input: UnsafeBufferPointer<UInt8>, from offset: Int, count: Int) throws(H2Error) {
+        let rv = nghttp2_session_mem_recv(session, input.baseAddress! + offset, count)
+        if rv < 0 {
+            let error = Self.fatal(Int32(rv), "nghttp2_session_mem_recv")
+            fail(error)
+            throw error
+        }
+        applyDeferredActions()
+        // Serialise what nghttp2 queued (notably a GOAWAY it decided on) before the next
+        // chunk, so it counts as sent and later streams in the input are ignored. Bounded:
+        // beyond the stash limit frames stay in nghttp2, where its ACK-flood cap applies.
+        if stash.count < stashLimit { try send(into: &stash, limit: stashLimit) }
     }
 
     /// Array convenience for ``feed(_:)-(UnsafeRawBufferPointer)``.

@@ -292,4 +292,65 @@ final class H2AttackTests: XCTestCase {
         server.send(Raw.headers(stream: 3, block: Raw.request(extra: [("x-big", String(repeating: "z", count: 2100))]), endStream: true))
         XCTAssertTrue(server.events.contains(.headersRejected(stream: 3, violation: .listTooLarge(limit: 2048))))
     }
+
+    /// Slowloris-style trickle: a header block fed one byte at a time produces no event until
+    /// it is complete (work never starts from a partial block; timers are Transport's job).
+    func testTrickledHeadersProduceNothingUntilComplete() throws {
+        let server = try RawServer()
+        server.handshake()
+        let block = Raw.request(extra: [("x-slow", "1")])
+        let frames = Raw.headers(stream: 1, block: Array(block.prefix(20)), endStream: true, endHeaders: false)
+            + Raw.continuation(stream: 1, block: Array(block.dropFirst(20)), endHeaders: true)
+        let before = server.events.count
+        for byte in frames.dropLast() {
+            server.send([byte])
+            XCTAssertEqual(server.events.count, before)
+        }
+        server.send([frames.last!])
+        XCTAssertNil(server.error, "a CONTINUATION header split across reads counts once")
+        XCTAssertEqual(server.events.headerBlocks(stream: 1).first?.1.last, H2Header("x-slow", "1"))
+    }
+
+    /// Any split of the input into reads gives the same events as feeding it whole.
+    func testArbitraryReadSplitsGiveTheSameEvents() throws {
+        let client = try H2Session(role: .client)
+        var ids: [Int32] = []
+        for i in 0..<5 {
+            let id = try client.submitRequest(headers: request("/p\(i)", extra: [H2Header("x-i", "\(i)")]), endStream: false)
+            try client.submitData(stream: id, bytes: pattern(20_000 + i, seed: UInt8(i)), endStream: true)
+            ids.append(id)
+        }
+        let wire = try client.drainOutput()
+        let whole = try RawServer()
+        whole.send(wire)
+        var generator = SplitMix(seed: 42)
+        for _ in 0..<5 {
+            let split = try RawServer()
+            var i = 0
+            while i < wire.count {
+                let n = Int(generator.next() % 40) + 1
+                split.send(Array(wire[i..<min(wire.count, i + n)]))
+                i += n
+            }
+            XCTAssertNil(split.error)
+            XCTAssertEqual(split.events.headerBlocks().count, 5)
+            for id in ids {
+                XCTAssertEqual(split.events.body(stream: id).bytes, whole.events.body(stream: id).bytes)
+                XCTAssertEqual(split.events.headerBlocks(stream: id).first?.1, whole.events.headerBlocks(stream: id).first?.1)
+            }
+        }
+    }
+}
+
+/// A tiny deterministic generator for read sizes.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
 }
