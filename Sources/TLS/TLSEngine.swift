@@ -106,21 +106,29 @@ public final class TLSEngine {
     public func readPlaintext() throws(TLSError) -> [UInt8] {
         try advanceHandshake()
         guard isHandshakeComplete else { return [] }
-        var out: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
-        while true {
+        // Plaintext is never longer than the ciphertext it came from, so buffered ciphertext
+        // plus bytes OpenSSL already decrypted bound the result: read straight into it.
+        let bound = Int(tributary_BIO_pending(inbound)) + Int(SSL_pending(ssl))
+        guard bound > 0 else { return [] }
+        var readError: Int32 = SSL_ERROR_NONE
+        let out = [UInt8](unsafeUninitializedCapacity: bound) { buffer, count in
+            count = 0
             ERR_clear_error()
-            let n = buffer.withUnsafeMutableBytes { SSL_read(ssl, $0.baseAddress, Int32($0.count)) }
-            if n > 0 { out.append(contentsOf: buffer[0..<Int(n)]); continue }
-            switch SSL_get_error(ssl, n) {
-            case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
-                return out
-            case SSL_ERROR_ZERO_RETURN:
-                peerClosed = true
-                return out
-            default:
-                throw fail(.protocolError(OpenSSLErrors.drain("SSL_read failed")))
+            while count < buffer.count {
+                let n = SSL_read(ssl, buffer.baseAddress! + count, Int32(min(buffer.count - count, Int(Int32.max))))
+                if n > 0 { count += Int(n); continue }
+                readError = SSL_get_error(ssl, n)
+                break
             }
+        }
+        switch readError {
+        case SSL_ERROR_NONE, SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
+            return out
+        case SSL_ERROR_ZERO_RETURN:
+            peerClosed = true
+            return out
+        default:
+            throw fail(.protocolError(OpenSSLErrors.drain("SSL_read failed")))
         }
     }
 
