@@ -70,7 +70,9 @@ public enum H2Event: Sendable, Hashable {
     case trailers(stream: Int32, headers: [H2Header])
     /// We reset the stream because its header block broke a limit (also counted in ``H2Counters``).
     case headersRejected(stream: Int32, violation: H2HeaderViolation)
-    /// The stream is gone; `errorCode` is ``H2ErrorCode/noError`` after a clean end.
+    /// The stream is gone; `errorCode` is ``H2ErrorCode/noError`` after a clean end. Also sent
+    /// for streams never reported by ``headers(stream:headers:endStream:)`` (rejected, refused).
+    /// Unconsumed DATA credit of the stream is returned to the connection window automatically.
     case streamClosed(stream: Int32, errorCode: H2ErrorCode)
     /// The peer sent GOAWAY: streams above `lastStreamID` were not processed.
     case goAway(lastStreamID: Int32, errorCode: H2ErrorCode, debugData: [UInt8])
