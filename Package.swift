@@ -49,7 +49,7 @@ let package = Package(
 
         // tests: one target per module plus end-to-end
         .testTarget(name: "WireTests", dependencies: ["Wire"]),
-        .testTarget(name: "H2Tests", dependencies: ["H2"]),
+        .testTarget(name: "H2Tests", dependencies: ["H2", "TLS"]),
         .testTarget(name: "TLSTests", dependencies: ["TLS"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),

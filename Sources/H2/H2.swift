@@ -1,1 +1,0 @@
-// H2 module: placeholder until its issue lands.

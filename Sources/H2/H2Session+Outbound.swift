@@ -1,0 +1,191 @@
+// H2Session+Outbound: submitting requests, responses, bodies and trailers.
+// Each stream with a body gets a byte queue and an nghttp2_data_provider that
+// copies from it, defers (NGHTTP2_ERR_DEFERRED) when it is empty and is resumed
+// (nghttp2_session_resume_data) when more is queued (TRANSPORT.md "Back-pressure").
+
+import CNGHTTP2
+
+/// Chunks of outbound bytes for one stream, read from the front without reallocating.
+struct ByteQueue {
+    private var chunks: [[UInt8]] = []
+    private var first = 0
+    private var offset = 0
+    private(set) var count = 0
+
+    var isEmpty: Bool { count == 0 }
+
+    mutating func append(_ bytes: [UInt8]) {
+        guard !bytes.isEmpty else { return }
+        chunks.append(bytes)
+        count += bytes.count
+    }
+
+    /// Copies up to `max` bytes to `destination` and drops them; returns how many.
+    mutating func read(into destination: UnsafeMutablePointer<UInt8>, max: Int) -> Int {
+        var written = 0
+        while written < max, first < chunks.count {
+            let chunk = chunks[first]
+            let n = min(max - written, chunk.count - offset)
+            chunk.withUnsafeBufferPointer { src in
+                (destination + written).update(from: src.baseAddress! + offset, count: n)
+            }
+            written += n
+            offset += n
+            if offset == chunk.count { first += 1; offset = 0 }
+        }
+        count -= written
+        if first == chunks.count { chunks.removeAll(keepingCapacity: true); first = 0 }
+        else if first > 64 && first * 2 > chunks.count { chunks.removeFirst(first); first = 0 }
+        return written
+    }
+
+    mutating func removeAll() { chunks = []; first = 0; offset = 0; count = 0 }
+}
+
+/// Outbound state of one stream that has a body.
+struct OutboundStream {
+    var queue = ByteQueue()
+    /// END_STREAM (or trailers) queued: no more submitData.
+    var ended = false
+    var trailers: [H2Header]?
+    /// The data provider returned NGHTTP2_ERR_DEFERRED and waits for resume_data.
+    var deferred = false
+}
+
+extension H2Session {
+    /// Client: opens a stream with a request header block. With `endStream: false` the body
+    /// follows through ``submitData(stream:bytes:endStream:)`` / ``submitTrailers(stream:headers:)``.
+    /// - Returns: the new stream ID (frames go out on the next ``drainOutput()``; nghttp2 holds
+    ///   the stream back while the peer's MAX_CONCURRENT_STREAMS is reached).
+    public func submitRequest(headers: [H2Header], endStream: Bool) throws(H2Error) -> Int32 {
+        guard role == .client else { throw .nghttp2(function: "submitRequest", code: 0, message: "servers cannot submit requests") }
+        var provider = nghttp2_data_provider(source: nghttp2_data_source(ptr: nil), read_callback: H2Callbacks.readData)
+        let id = withNV(headers) { nv, count in
+            endStream ? nghttp2_submit_request(session, nil, nv, count, nil, nil)
+                      : nghttp2_submit_request(session, nil, nv, count, &provider, nil)
+        }
+        if id < 0 { throw Self.fatal(id, "nghttp2_submit_request") }
+        if !endStream { outbound[id] = OutboundStream() }
+        return id
+    }
+
+    /// Server: sends the response header block on `stream`. With `endStream: false` the body
+    /// follows through ``submitData(stream:bytes:endStream:)`` / ``submitTrailers(stream:headers:)``.
+    public func submitResponse(stream: Int32, headers: [H2Header], endStream: Bool = false) throws(H2Error) {
+        guard role == .server else { throw .nghttp2(function: "submitResponse", code: 0, message: "clients cannot submit responses") }
+        var provider = nghttp2_data_provider(source: nghttp2_data_source(ptr: nil), read_callback: H2Callbacks.readData)
+        let rv = withNV(headers) { nv, count in
+            endStream ? nghttp2_submit_response(session, stream, nv, count, nil)
+                      : nghttp2_submit_response(session, stream, nv, count, &provider)
+        }
+        if rv == NGHTTP2_ERR_INVALID_ARGUMENT.rawValue || rv == NGHTTP2_ERR_STREAM_CLOSED.rawValue { throw .unknownStream(stream) }
+        try Self.check(rv, "nghttp2_submit_response")
+        if !endStream { outbound[stream] = OutboundStream() }
+    }
+
+    /// Queues body bytes on a stream opened with a body; they go out as flow control allows.
+    /// Check ``isAboveHighWatermark(stream:)`` afterwards and suspend the writer if it is true.
+    public func submitData(stream: Int32, bytes: [UInt8], endStream: Bool = false) throws(H2Error) {
+        guard var state = outbound[stream] else { throw .unknownStream(stream) }
+        guard !state.ended else { throw .streamNotWritable(stream) }
+        state.queue.append(bytes)
+        state.ended = endStream
+        outbound[stream] = state
+        if state.queue.count > configuration.outboundHighWatermark { overHighWatermark.insert(stream) }
+        resumeIfDeferred(stream)
+    }
+
+    /// Ends a stream with a trailing header block after the queued body.
+    public func submitTrailers(stream: Int32, headers: [H2Header]) throws(H2Error) {
+        guard var state = outbound[stream] else { throw .unknownStream(stream) }
+        guard !state.ended else { throw .streamNotWritable(stream) }
+        state.ended = true
+        state.trailers = headers
+        outbound[stream] = state
+        resumeIfDeferred(stream)
+    }
+
+    /// Sends RST_STREAM(`errorCode`) and drops anything still queued for the stream.
+    public func resetStream(_ stream: Int32, errorCode: H2ErrorCode) throws(H2Error) {
+        outbound[stream]?.queue.removeAll()
+        outbound[stream]?.ended = true
+        try Self.check(nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), stream, errorCode.rawValue),
+                       "nghttp2_submit_rst_stream")
+    }
+
+    /// Body bytes queued on `stream` and not yet handed to nghttp2.
+    public func queuedBytes(stream: Int32) -> Int { outbound[stream]?.queue.count ?? 0 }
+
+    /// Body bytes queued on all streams.
+    public var totalQueuedBytes: Int { outbound.values.reduce(0) { $0 + $1.queue.count } }
+
+    /// True when the stream's queue is above ``H2Configuration/outboundHighWatermark``.
+    public func isAboveHighWatermark(stream: Int32) -> Bool {
+        queuedBytes(stream: stream) > configuration.outboundHighWatermark
+    }
+
+    /// How many more body bytes the peer's flow-control windows accept on `stream` right now.
+    public func sendWindow(stream: Int32) -> Int {
+        Int(max(0, min(nghttp2_session_get_stream_remote_window_size(session, stream),
+                       nghttp2_session_get_remote_window_size(session))))
+    }
+
+    private func resumeIfDeferred(_ stream: Int32) {
+        guard outbound[stream]?.deferred == true else { return }
+        outbound[stream]?.deferred = false
+        _ = nghttp2_session_resume_data(session, stream)
+    }
+
+    /// After draining: report streams that fell from above the high watermark to below the low one.
+    func reportWritableStreams() {
+        guard !overHighWatermark.isEmpty else { return }
+        for stream in overHighWatermark.sorted() where queuedBytes(stream: stream) < configuration.outboundLowWatermark {
+            overHighWatermark.remove(stream)
+            if outbound[stream] != nil { events.append(.writable(stream: stream)) }
+        }
+    }
+
+    /// The data provider's body: copy from the queue, signal EOF / trailers, or defer.
+    func readData(stream: Int32, into buffer: UnsafeMutablePointer<UInt8>, length: Int,
+                  flags: UnsafeMutablePointer<UInt32>) -> Int {
+        guard var state = outbound[stream] else { return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue) }
+        let n = state.queue.read(into: buffer, max: length)
+        if state.queue.isEmpty && state.ended {
+            flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
+            if let trailers = state.trailers {
+                flags.pointee |= NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue
+                state.trailers = nil
+                // nghttp2 documents submit_trailer as safe inside this callback.
+                _ = withNV(trailers) { nv, count in nghttp2_submit_trailer(session, stream, nv, count) }
+            }
+        } else if n == 0 {
+            state.deferred = true
+            outbound[stream] = state
+            return Int(NGHTTP2_ERR_DEFERRED.rawValue)
+        }
+        outbound[stream] = state
+        return n
+    }
+
+    /// Calls `body` with an nghttp2_nv array for `headers` (nghttp2 copies names and values).
+    func withNV<R>(_ headers: [H2Header], _ body: (UnsafePointer<nghttp2_nv>, Int) -> R) -> R {
+        var storage: [UInt8] = []
+        var spans: [(Int, Int, Int, Int)] = []
+        for h in headers {
+            let n = storage.count
+            storage.append(contentsOf: h.name.utf8)
+            let v = storage.count
+            storage.append(contentsOf: h.value.utf8)
+            spans.append((n, v - n, v, storage.count - v))
+        }
+        storage.append(0) // never empty, so baseAddress exists
+        return storage.withUnsafeMutableBufferPointer { buf in
+            let base = buf.baseAddress!
+            let nvs = spans.map { s in
+                nghttp2_nv(name: base + s.0, value: base + s.2, namelen: s.1, valuelen: s.3,
+                           flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue))
+            }
+            return nvs.withUnsafeBufferPointer { body($0.baseAddress ?? UnsafePointer(bitPattern: 8)!, $0.count) }
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// TLS module: placeholder until its issue lands.

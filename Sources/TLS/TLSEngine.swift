@@ -1,0 +1,216 @@
+// TLSEngine: one OpenSSL SSL object between two memory BIOs — ciphertext in,
+// plaintext out and back — with no sockets. Drives the handshake, checks that
+// ALPN settled on "h2", and sends close_notify on shutdown.
+
+import COpenSSL
+
+/// One TLS connection's state, driven entirely through memory.
+///
+/// **Threading:** not `Sendable`; use one engine on one thread (its connection's event loop).
+///
+/// **Driving it:** give received bytes to ``feedCiphertext(_:)``, then call ``readPlaintext()``
+/// (which also advances the handshake). Queue outgoing data with ``writePlaintext(_:)`` (it is
+/// held until the handshake completes). After either, send ``drainCiphertext()`` to the peer —
+/// also after a thrown handshake error, which leaves the alert for the peer there.
+public final class TLSEngine {
+    public let context: TLSContext
+    let ssl: OpaquePointer
+    /// Ciphertext from the peer (we write, OpenSSL reads).
+    let inbound: OpaquePointer
+    /// Ciphertext for the peer (OpenSSL writes, we read).
+    let outbound: OpaquePointer
+    private var pendingPlaintext: [UInt8] = []
+    private var failure: TLSError?
+
+    /// True once the handshake finished and ALPN negotiated "h2".
+    public private(set) var isHandshakeComplete = false
+    /// True once the peer's close_notify arrived.
+    public private(set) var peerClosed = false
+
+    /// - Parameters:
+    ///   - context: shared settings (role, certificates, ALPN).
+    ///   - serverName: clients only: sent as SNI (unless an IP literal) and checked against the
+    ///     server certificate's names. Without it only the chain is verified.
+    public init(context: TLSContext, serverName: String? = nil) throws(TLSError) {
+        ERR_clear_error()
+        guard let ssl = SSL_new(context.ctx) else { throw .configuration("SSL_new: " + OpenSSLErrors.drain()) }
+        guard let inbound = BIO_new(BIO_s_mem()), let outbound = BIO_new(BIO_s_mem()) else {
+            SSL_free(ssl)
+            throw .configuration("BIO_new: " + OpenSSLErrors.drain())
+        }
+        SSL_set_bio(ssl, inbound, outbound) // the SSL owns both BIOs now
+        self.context = context
+        self.ssl = ssl
+        self.inbound = inbound
+        self.outbound = outbound
+        switch context.role {
+        case .server:
+            SSL_set_accept_state(ssl)
+        case .client:
+            SSL_set_connect_state(ssl)
+            // SSL_set_alpn_protos returns 0 on success (unlike most of OpenSSL).
+            guard SSL_set_alpn_protos(ssl, context.alpnWire, UInt32(context.alpnWire.count)) == 0 else {
+                throw .configuration("SSL_set_alpn_protos: " + OpenSSLErrors.drain())
+            }
+            if let serverName { try setServerName(serverName) }
+        }
+    }
+
+    deinit { SSL_free(ssl) }
+
+    private func setServerName(_ name: String) throws(TLSError) {
+        let param = SSL_get0_param(ssl)
+        if X509_VERIFY_PARAM_set1_ip_asc(param, name) == 1 { return } // IP literal: no SNI (RFC 6066 §3)
+        ERR_clear_error()
+        guard tributary_SSL_set_tlsext_host_name(ssl, name) == 1, SSL_set1_host(ssl, name) == 1 else {
+            throw .configuration("server name \(name): " + OpenSSLErrors.drain())
+        }
+    }
+
+    // MARK: - Ciphertext side
+
+    /// Hands bytes received from the peer to OpenSSL (buffered until read).
+    public func feedCiphertext(_ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        var offset = 0
+        while offset < bytes.count {
+            let n = BIO_write(inbound, base + offset, Int32(min(bytes.count - offset, Int(Int32.max))))
+            if n <= 0 { break } // memory BIOs only fail on allocation failure
+            offset += Int(n)
+        }
+    }
+
+    /// Array convenience for ``feedCiphertext(_:)-(UnsafeRawBufferPointer)``.
+    public func feedCiphertext(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { feedCiphertext($0) }
+    }
+
+    /// Everything OpenSSL has produced for the peer (handshake messages, records, alerts).
+    public func drainCiphertext() -> [UInt8] {
+        let pending = Int(tributary_BIO_pending(outbound))
+        guard pending > 0 else { return [] }
+        var out = [UInt8](repeating: 0, count: pending)
+        let n = out.withUnsafeMutableBytes { BIO_read(outbound, $0.baseAddress, Int32(pending)) }
+        if n < pending { out.removeLast(pending - max(0, Int(n))) }
+        return out
+    }
+
+    /// Bytes waiting in ``drainCiphertext()``.
+    public var pendingCiphertext: Int { Int(tributary_BIO_pending(outbound)) }
+
+    // MARK: - Plaintext side
+
+    /// Advances the handshake and returns all application data decrypted so far.
+    /// - Throws: ``TLSError/handshakeFailed(_:)``, ``TLSError/alpnMismatch(negotiated:)`` or
+    ///   ``TLSError/protocolError(_:)``; the engine is then unusable (drain the alert first).
+    public func readPlaintext() throws(TLSError) -> [UInt8] {
+        try advanceHandshake()
+        guard isHandshakeComplete else { return [] }
+        // Plaintext is never longer than the ciphertext it came from, so buffered ciphertext
+        // plus bytes OpenSSL already decrypted bound the result: read straight into it.
+        let bound = Int(tributary_BIO_pending(inbound)) + Int(SSL_pending(ssl))
+        guard bound > 0 else { return [] }
+        var readError: Int32 = SSL_ERROR_NONE
+        let out = [UInt8](unsafeUninitializedCapacity: bound) { buffer, count in
+            count = 0
+            ERR_clear_error()
+            while count < buffer.count {
+                let n = SSL_read(ssl, buffer.baseAddress! + count, Int32(min(buffer.count - count, Int(Int32.max))))
+                if n > 0 { count += Int(n); continue }
+                readError = SSL_get_error(ssl, n)
+                break
+            }
+        }
+        switch readError {
+        case SSL_ERROR_NONE, SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
+            return out
+        case SSL_ERROR_ZERO_RETURN:
+            peerClosed = true
+            return out
+        default:
+            throw fail(.protocolError(OpenSSLErrors.drain("SSL_read failed")))
+        }
+    }
+
+    /// Encrypts application data (queued until the handshake completes).
+    public func writePlaintext(_ bytes: [UInt8]) throws(TLSError) {
+        if let failure { throw failure }
+        pendingPlaintext.append(contentsOf: bytes)
+        try advanceHandshake()
+        if isHandshakeComplete { try flushPlaintext() }
+    }
+
+    /// Runs the handshake as far as the buffered input allows.
+    /// - Returns: ``isHandshakeComplete``.
+    @discardableResult
+    public func advanceHandshake() throws(TLSError) -> Bool {
+        if let failure { throw failure }
+        guard !isHandshakeComplete else { return true }
+        ERR_clear_error()
+        let rv = SSL_do_handshake(ssl)
+        if rv != 1 {
+            let error = SSL_get_error(ssl, rv)
+            if error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE { return false }
+            var message = OpenSSLErrors.drain("handshake failed")
+            let verify = SSL_get_verify_result(ssl)
+            if verify != X509_V_OK { message += " (certificate: \(String(cString: X509_verify_cert_error_string(verify))))" }
+            throw fail(.handshakeFailed(message))
+        }
+        guard negotiatedALPN == "h2" else { throw fail(.alpnMismatch(negotiated: negotiatedALPN)) }
+        isHandshakeComplete = true
+        try flushPlaintext()
+        return true
+    }
+
+    /// Sends close_notify (drain it and send it before closing the socket).
+    public func shutdown() {
+        guard failure == nil, isHandshakeComplete else { return }
+        ERR_clear_error()
+        _ = SSL_shutdown(ssl)
+        ERR_clear_error()
+    }
+
+    private func flushPlaintext() throws(TLSError) {
+        guard !pendingPlaintext.isEmpty else { return }
+        ERR_clear_error()
+        // Memory BIOs never block, so SSL_write takes everything (no partial writes).
+        let n = pendingPlaintext.withUnsafeBytes { SSL_write(ssl, $0.baseAddress, Int32($0.count)) }
+        guard n == Int32(pendingPlaintext.count) else {
+            if n <= 0 && SSL_get_error(ssl, n) == SSL_ERROR_WANT_READ { return } // retried on the next call
+            throw fail(.protocolError(OpenSSLErrors.drain("SSL_write failed")))
+        }
+        pendingPlaintext.removeAll(keepingCapacity: true)
+    }
+
+    private func fail(_ error: TLSError) -> TLSError {
+        failure = error
+        return error
+    }
+
+    // MARK: - Connection facts
+
+    /// The application protocol the handshake settled on (nil if none).
+    public var negotiatedALPN: String? {
+        var data: UnsafePointer<UInt8>?
+        var length: UInt32 = 0
+        SSL_get0_alpn_selected(ssl, &data, &length)
+        guard let data, length > 0 else { return nil }
+        return String(decoding: UnsafeBufferPointer(start: data, count: Int(length)), as: UTF8.self)
+    }
+
+    /// The peer certificate's subject (e.g. "/CN=localhost"), or nil without one.
+    public var peerCertificateSubject: String? {
+        guard let cert = SSL_get1_peer_certificate(ssl) else { return nil }
+        defer { X509_free(cert) }
+        var buffer = [CChar](repeating: 0, count: 512)
+        guard X509_NAME_oneline(X509_get_subject_name(cert), &buffer, Int32(buffer.count)) != nil else { return nil }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// The negotiated protocol version, e.g. "TLSv1.3".
+    public var protocolVersion: String { String(cString: SSL_get_version(ssl)) }
+}
+
+/// TLSEngine is confined to one thread (see its documentation).
+@available(*, unavailable)
+extension TLSEngine: Sendable {}

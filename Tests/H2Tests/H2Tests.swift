@@ -1,1 +1,0 @@
-// Tests for the H2 module (filled in by its issue).

@@ -1,1 +1,0 @@
-// Tests for the TLS module (filled in by its issue).
