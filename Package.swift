@@ -36,10 +36,12 @@ let package = Package(
         // rl
         .target(name: "Tasks", dependencies: ["Tensor"]),
         .target(name: "Objectives", dependencies: ["Tensor"]),
+        // Sampling and scoring groups with the policy: shared by the trainer and the worker.
+        .target(name: "Rollout", dependencies: ["Tensor", "Policy", "Tasks", "Objectives"]),
 
         // service
-        .target(name: "Learner", dependencies: ["Policy", "Tasks", "Objectives", "Transport", "Wire"]),
-        .target(name: "Worker", dependencies: ["Policy", "Tasks", "Transport", "Wire"]),
+        .target(name: "Learner", dependencies: ["Tensor", "Policy", "Tasks", "Objectives", "Rollout", "Transport", "Wire"]),
+        .target(name: "Worker", dependencies: ["Tensor", "Policy", "Tasks", "Objectives", "Rollout", "Transport", "Wire"]),
 
         // app
         .executableTarget(name: "tributary", dependencies: [
@@ -56,6 +58,7 @@ let package = Package(
         .testTarget(name: "PolicyTests", dependencies: ["Policy"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TasksTests", dependencies: ["Tasks"]),
         .testTarget(name: "ObjectivesTests", dependencies: ["Objectives"]),
+        .testTarget(name: "RolloutTests", dependencies: ["Rollout"]),
         .testTarget(name: "LearnerTests", dependencies: ["Learner"]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker"]),
         .testTarget(name: "EndToEndTests", dependencies: ["tributary"]),
