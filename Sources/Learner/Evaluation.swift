@@ -16,6 +16,11 @@ public struct EvalResult: Codable, Sendable, Equatable {
     /// One τ = 1 sample per prompt; nil when not measured.
     public var sampledAccuracy: Double?
     public var sampledReward: Double?
+
+    public init(prompts: Int, greedyAccuracy: Double, sampledAccuracy: Double? = nil, sampledReward: Double? = nil) {
+        self.prompts = prompts; self.greedyAccuracy = greedyAccuracy
+        self.sampledAccuracy = sampledAccuracy; self.sampledReward = sampledReward
+    }
 }
 
 public enum Evaluator {

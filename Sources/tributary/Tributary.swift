@@ -2,11 +2,11 @@
 import ArgumentParser
 
 @main
-struct Tributary: AsyncParsableCommand {
+struct Tributary: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tributary",
         abstract: "Distributed reinforcement learning: a learner daemon, rollout workers and a status endpoint.",
         version: "0.1.0",
-        subcommands: []
+        subcommands: [Pretrain.self, Train.self, Eval.self, Replay.self, Bench.self]
     )
 }
