@@ -30,12 +30,16 @@ build: deps
 release: deps
 	$(RELEASE)
 
-## run: train the default task end to end with a progress bar
+RUN_DIR ?= runs/default
+## run: train the default task end to end with a progress bar (warm start, then GRPO to 95 %)
 run: release
-	$(BIN) run
+	$(BIN) pretrain --out $(RUN_DIR)/pretrain
+	$(BIN) train --init $(RUN_DIR)/pretrain --out $(RUN_DIR)/train
+	$(BIN) eval --checkpoint $(RUN_DIR)/train
 
 ## test: every unit, integration and end-to-end test
 test: deps
+	$(RELEASE) --product tributary
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --parallel --num-workers 2
 	$(MAKE) --no-print-directory fuzz-smoke

@@ -99,7 +99,9 @@ public enum Checkpoint {
     /// AdamW state as safetensors: `<param>.exp_avg`, `<param>.exp_avg_sq`, `step` (I64 [1]),
     /// and the hyper-parameters as JSON in metadata key `adamw`.
     public static func optimizerFile(_ opt: AdamW) throws -> SafeTensorsFile {
-        var f = SafeTensorsFile(metadata: ["adamw": String(decoding: try JSONEncoder().encode(opt.config), as: UTF8.self)])
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]     // byte-stable files: equal state ⇔ equal bytes
+        var f = SafeTensorsFile(metadata: ["adamw": String(decoding: try enc.encode(opt.config), as: UTF8.self)])
         for t in opt.layout.tensors {
             f.tensors[t.name + ".exp_avg"] = TensorData(floats: UnsafeBufferPointer(opt.m.slice(t.offset, t.count)),
                                                          shape: t.shape)
