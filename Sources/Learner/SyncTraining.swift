@@ -24,6 +24,11 @@ public struct TrainOptions: Codable, Sendable, Equatable {
     public var seed: UInt64 = 0
     /// Save `checkpoints/step-N` before every `checkpointEvery`-th batch (0 = never).
     public var checkpointEvery: Int = 0
+    /// Simulated asynchrony: sample each batch with the policy from this many versions ago
+    /// (fewer at the start of a run). 0 = synchronous on-policy GRPO.
+    public var staleness: Int = 0
+    /// Reuse the groups of the previous `replayBatches` steps in every update (stale data reuse).
+    public var replayBatches: Int = 0
     public var update: UpdateSettings
 
     public init(update: UpdateSettings) { self.update = update }
@@ -49,6 +54,8 @@ public struct StepReport: Codable, Sendable {
     public var reward: Double
     public var accuracy: Double
     public var zeroVarianceGroups: Double
+    /// Mean `version − behaviour version` over the trained sequences.
+    public var meanStaleness: Double
     public var evalGreedyAccuracy: Double?
     public var update: UpdateStats
     public var seconds: Double
@@ -84,13 +91,27 @@ public final class SyncTraining {
         var rng = state.samplerRNG ?? Xoshiro256(seed: SplitMix64.mix(state.seed, 0x5A3B1E))
         let sampler = GroupSampler(task: task, groupSize: options.groupSize, temperature: options.temperature, topK: options.topK)
         if state.evalGreedyAccuracy == nil { state.evalGreedyAccuracy = try evaluate() }
+        let history = try PolicyHistory(like: trainer.model, depth: options.staleness + 1)
+        var replay: [[RolloutGroup]] = []
         while state.step < options.steps {
             if let acc = state.evalGreedyAccuracy, acc >= options.target { break }
             let t0 = Date()
             let prompts = (0..<options.promptsPerStep).map { task.prompt(seed: state.seed, index: state.promptCursor + $0, split: .train) }
             state.promptCursor += prompts.count
-            let groups = try sampler.sample(prompts, model: trainer.model, version: state.version, rng: &rng)
-            let batch = try TrainingBatch.assemble(groups, pad: Int32(task.tokenizer.pad),
+            let groups: [RolloutGroup]
+            if options.staleness > 0 {
+                history.record(trainer.model, version: state.version)
+                let (old, v) = history.model(atOrAfter: state.version - options.staleness)!
+                groups = try sampler.sample(prompts, model: old, version: v, rng: &rng)
+            } else {
+                groups = try sampler.sample(prompts, model: trainer.model, version: state.version, rng: &rng)
+            }
+            let trained = replay.flatMap { $0 } + groups
+            if options.replayBatches > 0 {
+                replay.append(groups)
+                if replay.count > options.replayBatches { replay.removeFirst() }
+            }
+            let batch = try TrainingBatch.assemble(trained, pad: Int32(task.tokenizer.pad),
                                                    estimator: options.update.objective.advantage,
                                                    epsStd: options.update.objective.epsStd)
             if let run = runDirectory, options.checkpointEvery > 0, state.step % options.checkpointEvery == 0 {
@@ -117,12 +138,15 @@ public final class SyncTraining {
                 evalAcc = try evaluate()
                 state.evalGreedyAccuracy = evalAcc
             }
+            let fresh = groups.flatMap(\.samples)
             let zeroVar = Double(groups.filter { g in g.samples.allSatisfy { $0.reward == g.samples[0].reward } }.count) / Double(groups.count)
             let report = StepReport(step: state.step, version: state.version,
                                     rollouts: state.step * options.promptsPerStep * options.groupSize,
-                                    reward: Double(batch.rewards.reduce(0, +)) / Double(max(1, batch.count)),
-                                    accuracy: Double(batch.correct.filter { $0 }.count) / Double(max(1, batch.count)),
-                                    zeroVarianceGroups: zeroVar, evalGreedyAccuracy: evalAcc, update: stats,
+                                    reward: fresh.reduce(0) { $0 + Double($1.reward) } / Double(max(1, fresh.count)),
+                                    accuracy: Double(fresh.filter(\.correct).count) / Double(max(1, fresh.count)),
+                                    zeroVarianceGroups: zeroVar,
+                                    meanStaleness: Double(batch.versions.reduce(0) { $0 + Int64(state.version - 1) - $1 }) / Double(max(1, batch.count)),
+                                    evalGreedyAccuracy: evalAcc, update: stats,
                                     seconds: Date().timeIntervalSince(t0))
             reports.append(report)
             try onStep(report)
