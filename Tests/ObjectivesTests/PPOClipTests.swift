@@ -1,11 +1,11 @@
-// Hand-computed cases for the clipped surrogate (ALGORITHMS.md §4.1, §4.2, §4.6, §1.4).
+// PPO clip, clip-higher and dual clip (ALGORITHMS.md §4.1, §4.2, §4.6) and the aggregation modes (§1.4).
 import XCTest
 import Foundation
 @testable import Objectives
 
-final class SurrogateLossTests: XCTestCase {
+final class PPOClipTests: XCTestCase {
     /// One sequence, one token, advantage `a`, ratio `r` (log μ = 0, log π = log r).
-    private func single(_ cfg: ObjectiveConfig, r: Float, a: Float) throws -> SurrogateResult {
+    private func single(_ cfg: ObjectiveConfig, r: Float, a: Float) throws -> ObjectiveResult {
         let batch = TokenBatch(count: 1, length: 1, behaviourLogProbs: [0], mask: [1], advantages: [a])
         return try surrogateLoss(cfg, batch: batch, logProbs: [log(r)])
     }
@@ -14,14 +14,14 @@ final class SurrogateLossTests: XCTestCase {
         let res = try single(ObjectiveConfig(), r: 1.1, a: 2)
         XCTAssertEqual(res.loss, -2.2, accuracy: 1e-5)
         XCTAssertEqual(res.dLogProbs[0], -2.2, accuracy: 1e-5)
-        XCTAssertEqual(res.stats.clipFractionHigh, 0)
+        XCTAssertEqual(res.metrics.clipFractionHigh, 0)
     }
 
     func testPositiveAdvantageAboveWindowIsClipped() throws {
         let res = try single(ObjectiveConfig(), r: 1.5, a: 1)
         XCTAssertEqual(res.loss, -1.2, accuracy: 1e-5)      // clip(1.5) = 1.2
         XCTAssertEqual(res.dLogProbs[0], 0)                  // no gradient past the window
-        XCTAssertEqual(res.stats.clipFractionHigh, 1)
+        XCTAssertEqual(res.metrics.clipFractionHigh, 1)
     }
 
     func testPositiveAdvantageBelowWindowKeepsGradient() throws {
@@ -35,11 +35,12 @@ final class SurrogateLossTests: XCTestCase {
         let res = try single(ObjectiveConfig(), r: 0.5, a: -1)
         XCTAssertEqual(res.loss, 0.8, accuracy: 1e-6)       // −min(−0.5, −0.8) = 0.8
         XCTAssertEqual(res.dLogProbs[0], 0)
-        XCTAssertEqual(res.stats.clipFractionLow, 1)
+        XCTAssertEqual(res.metrics.clipFractionLow, 1)
     }
 
     func testClipHigherWidensUpperBoundOnly() throws {
-        let dapo = try ObjectiveConfig.preset("dapo")
+        var dapo = try ObjectiveConfig.preset("dapo")
+        dapo.dynamicSampling = false  // single sequence: no group to filter
         let res = try single(dapo, r: 1.25, a: 1)           // inside [0.8, 1.28]
         XCTAssertEqual(res.dLogProbs[0], -1.25, accuracy: 1e-5)
         let res2 = try single(dapo, r: 1.3, a: 1)
@@ -52,7 +53,7 @@ final class SurrogateLossTests: XCTestCase {
         let res = try single(cfg, r: 10, a: -1)             // PPO term would be 10; floor c·|Â| = 3
         XCTAssertEqual(res.loss, 3, accuracy: 1e-5)
         XCTAssertEqual(res.dLogProbs[0], 0)
-        XCTAssertEqual(res.stats.dualClipFraction, 1)
+        XCTAssertEqual(res.metrics.dualClipFraction, 1)
         let plain = try single(ObjectiveConfig(), r: 10, a: -1)
         XCTAssertEqual(plain.loss, 10, accuracy: 1e-4)
         XCTAssertEqual(plain.dLogProbs[0], 10, accuracy: 1e-4)
@@ -62,8 +63,8 @@ final class SurrogateLossTests: XCTestCase {
         let batch = TokenBatch(count: 1, length: 2, behaviourLogProbs: [-100, 0], mask: [1, 1], advantages: [1])
         let res = try surrogateLoss(ObjectiveConfig(), batch: batch, logProbs: [0, -100])
         XCTAssertTrue(res.loss.isFinite)
-        XCTAssertEqual(res.stats.ratioMax, Double(exp(Float(20))), accuracy: 1e3)
-        XCTAssertEqual(res.stats.ratioMin, Double(exp(Float(-20))), accuracy: 1e-12)
+        XCTAssertEqual(res.metrics.ratioMax, Double(exp(Float(20))), accuracy: 1e3)
+        XCTAssertEqual(res.metrics.ratioMin, Double(exp(Float(-20))), accuracy: 1e-12)
     }
 
     func testTokenMeanAggregation() throws {
@@ -96,7 +97,7 @@ final class SurrogateLossTests: XCTestCase {
         let res = try surrogateLoss(ObjectiveConfig(), batch: batch, logProbs: [-1, -2])
         XCTAssertEqual(res.loss, 0)
         XCTAssertEqual(res.dLogProbs, [0, 0])
-        XCTAssertEqual(res.stats.tokens, 0)
+        XCTAssertEqual(res.metrics.tokens, 0)
     }
 
     func testNonFiniteInputsRejected() {
