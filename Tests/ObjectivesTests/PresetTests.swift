@@ -112,4 +112,50 @@ final class PresetTests: XCTestCase {
             XCTAssertTrue("\(e)".contains("proximal_logprobs"), "\(e)")
         }
     }
+
+    func testEveryPresetHandlesEmptyMaskAndExtremeRatios() throws {
+        for name in ObjectiveConfig.presetNames {
+            let cfg = try ObjectiveConfig.preset(name)
+            var (batch, lp) = randomBatch(seed: 21)
+            // Extreme ratios: log π − log μ far beyond the ±20 clamp in both directions.
+            let extreme = lp.enumerated().map { k, v in batch.mask[k] == 0 ? v : (k % 2 == 0 ? v + 60 : v - 60) }
+            let res = try surrogateLoss(cfg, batch: batch, logProbs: extreme)
+            XCTAssertTrue(res.loss.isFinite, name)
+            XCTAssertTrue(res.dLogProbs.allSatisfy(\.isFinite), name)
+            XCTAssertLessThanOrEqual(res.metrics.ratioMax, exp(20.0) * (1 + 1e-6), name)
+            // Empty mask: zero loss and gradient, no error, and the dual step is skipped.
+            batch.mask = batch.mask.map { _ in 0 }
+            let empty = try surrogateLoss(cfg, batch: batch, logProbs: lp)
+            XCTAssertEqual(empty.loss, 0, name)
+            XCTAssertTrue(empty.dLogProbs.allSatisfy { $0 == 0 }, name)
+            XCTAssertEqual(empty.metrics.tokens, 0, name)
+            var st = ObjectiveState(config: cfg)
+            st.update(afterStep: empty, config: cfg)
+            XCTAssertEqual(st.lambda, Double(cfg.lambda0), name)
+        }
+    }
+
+    func testNonFiniteValuesInEveryInputAreRejectedByName() throws {
+        let (batch, lp) = randomBatch(seed: 8)
+        let edits: [(String, (inout TokenBatch) -> Void)] = [
+            ("behaviour_logprobs", { $0.behaviourLogProbs[3] = .nan }),
+            ("advantages", { $0.advantages[1] = .infinity }),
+            ("rewards", { $0.rewards![0] = .nan }),
+            ("proximal_logprobs", { $0.proximalLogProbs![2] = -.infinity }),
+            ("reference_logprobs", { $0.referenceLogProbs![4] = .nan }),
+            ("entropy", { $0.entropy![5] = .nan }),
+            ("previous_kl", { $0.previousKL![6] = .infinity }),
+            ("curvature", { $0.curvature = [Float](repeating: .nan, count: lp.count) }),
+        ]
+        for (name, edit) in edits {
+            var b = batch
+            edit(&b)
+            XCTAssertThrowsError(try surrogateLoss(ObjectiveConfig(), batch: b, logProbs: lp), name) { e in
+                XCTAssertTrue("\(e)".contains("\(name)["), "\(name): \(e)")
+            }
+        }
+        var bad = lp
+        bad[batch.mask.firstIndex(of: 1)!] = .nan
+        XCTAssertThrowsError(try surrogateLoss(ObjectiveConfig(), batch: batch, logProbs: bad))
+    }
 }
