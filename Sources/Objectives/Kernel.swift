@@ -108,7 +108,8 @@ public func objectiveLoss(_ config: ObjectiveConfig, state: ObjectiveState, batc
         }
     }
 
-    // 4. Token-level selection.
+    // 4. Token-level selection (sequence-level weights keep using the pre-selection mask, like Λ_i).
+    let sequenceMask = keep
     if let q0 = config.d3sTokenKeep, let h = batch.entropy {
         let q = d3sKeepRatio(start: q0, step: state.step, steps: config.d3sScheduleSteps)
         let sel = d3sSelectTokens(keep: keep, advantages: batch.advantages, entropy: h, length: S, keepRatio: q)
@@ -125,7 +126,7 @@ public func objectiveLoss(_ config: ObjectiveConfig, state: ObjectiveState, batc
     }
 
     // 5. Staleness weights and aggregation weights.
-    let sw = stalenessWeights(config, logWeight: logWb, keep: keep, count: N, length: S)
+    let sw = stalenessWeights(config, logWeight: logWb, keep: sequenceMask, count: N, length: S)
     let agg = config.aggregation.weights(mask: keep, count: N, length: S, lengthNorm: config.lengthNorm)
 
     // 6. Bounding rule.

@@ -7,7 +7,7 @@ import Foundation
 
 func fillPanel(_ m: inout ObjectiveMetrics, config: ObjectiveConfig, batch: TokenBatch, kept: [Int], xs: [Double],
                vars: (central: Double, one: Double, mean: Double), det: [Float],
-               weights sw: (weights: [Double], truncated: Int, masked: Int),
+               weights sw: (weights: [Double], status: [WeightStatus]),
                flags: (Int, Int, Int), staleness: [Int]?, windows: [(low: Double, high: Double)]) {
     let S = batch.length, M = Double(kept.count)
     m.tokens = kept.count
@@ -50,8 +50,8 @@ func fillPanel(_ m: inout ObjectiveMetrics, config: ObjectiveConfig, batch: Toke
         let e = w * xs[j]; eSum += e; e2Sum += e * e
     }
     m.behaviourWeightMean = wSum / M; m.behaviourWeightMax = wMax
-    m.weightTruncatedFraction = Double(sw.truncated) / M
-    m.weightMaskedFraction = Double(sw.masked) / M
+    m.weightTruncatedFraction = Double(kept.filter { sw.status[$0] == .truncated }.count) / M
+    m.weightMaskedFraction = Double(kept.filter { sw.status[$0] == .masked }.count) / M
     m.effectiveSampleSize = e2Sum > 0 ? eSum * eSum / (M * e2Sum) : 0
 
     if let s = staleness {

@@ -22,11 +22,16 @@ func sequenceStaleness(_ batch: TokenBatch) throws -> [Int]? {
     }
 }
 
-/// Detached per-token weights from per-token log ρ_b; counts of truncated and masked tokens.
+/// What the weight rule did to a token.
+enum WeightStatus: UInt8 { case kept, truncated, masked }
+
+/// Detached per-token weights from per-token log ρ_b over the tokens in `keep`, with each
+/// token's status (the kernel counts statuses over the tokens that finally count).
 func stalenessWeights(_ config: ObjectiveConfig, logWeight: [Double], keep: [Float], count: Int,
-                      length: Int) -> (weights: [Double], truncated: Int, masked: Int) {
+                      length: Int) -> (weights: [Double], status: [WeightStatus]) {
     var w = [Double](repeating: 1, count: logWeight.count)
-    guard config.weight != .none else { return (w, 0, 0) }
+    var status = [WeightStatus](repeating: .kept, count: logWeight.count)
+    guard config.weight != .none else { return (w, status) }
     var logW = logWeight
     if config.weightLevel != .token {
         let clampC = Double(config.logRatioClamp)
@@ -37,18 +42,17 @@ func stalenessWeights(_ config: ObjectiveConfig, logWeight: [Double], keep: [Flo
             for t in 0..<length { logW[i * length + t] = min(max(seq, -clampC), clampC) }
         }
     }
-    var truncated = 0, masked = 0
     for k in 0..<w.count where keep[k] != 0 {
         let rho = exp(logW[k])
         switch config.weight {
         case .none, .is: w[k] = rho
         case .tis, .vtrace:
             let cap = Double(config.weight == .tis ? config.tisCap : config.rhoBar)
-            if rho > cap { truncated += 1 }
+            if rho > cap { status[k] = .truncated }
             w[k] = min(rho, cap)
         case .mis:
-            if rho < Double(config.misLow) || rho > Double(config.misHigh) { w[k] = 0; masked += 1 } else { w[k] = rho }
+            if rho < Double(config.misLow) || rho > Double(config.misHigh) { w[k] = 0; status[k] = .masked } else { w[k] = rho }
         }
     }
-    return (w, truncated, masked)
+    return (w, status)
 }
