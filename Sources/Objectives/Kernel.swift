@@ -25,6 +25,9 @@ public struct ObjectiveResult: Sendable {
     /// The mask after staleness cap and selections (1 = token counted).
     public var effectiveMask: [Float]
     public var metrics: ObjectiveMetrics
+
+    /// The metrics under their earlier name (`res.stats.tokens`, `.clipFractionLow`, `.klBehaviourK3`, …).
+    public var stats: ObjectiveMetrics { metrics }
 }
 
 /// Computes the objective of `config` at the current `logProbs` `[N·S]` with cross-step `state`.

@@ -117,6 +117,9 @@ public struct TrainingBatch: Sendable, Equatable {
         return out
     }
 
+    /// The objective's view of this batch without a learner version (no staleness pieces).
+    public var tokenBatch: TokenBatch { tokenBatch(learnerVersion: nil) }
+
     /// The objective's view of this batch (rewards, group ids and versions included);
     /// `learnerVersion` enables staleness metrics, the cap and the AReaL interpolation.
     public func tokenBatch(learnerVersion: Int64? = nil) -> TokenBatch {
