@@ -70,7 +70,12 @@ extension ObjectiveConfig {
         guard var dict = try JSONSerialization.jsonObject(with: encoded) as? [String: Any] else {
             throw ObjectiveError.invalidSetting("could not encode preset \(name)")
         }
-        for (rawKey, value) in overrides.sorted(by: { $0.key < $1.key }) {
+        // Aliases first, so an explicit key (e.g. clip_high next to eps) wins.
+        let ordered = overrides.sorted { a, b in
+            let (aa, ba) = (aliases[a.key] != nil, aliases[b.key] != nil)
+            return aa != ba ? aa : a.key < b.key
+        }
+        for (rawKey, value) in ordered {
             let keys = aliases[rawKey] ?? [rawKey]
             for key in keys {
                 guard let ck = CodingKeys(rawValue: key) else {

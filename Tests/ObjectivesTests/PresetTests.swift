@@ -47,6 +47,8 @@ final class PresetTests: XCTestCase {
         XCTAssertEqual(e.clipLow, 0.1); XCTAssertEqual(e.clipHigh, 0.1); XCTAssertNil(e.dualClip)
         XCTAssertEqual(e.stalenessCap, 3)
         XCTAssertEqual(try ObjectiveConfig.parseOverrides(""), [:])
+        let both = try ObjectiveConfig.parse(name: "ppo", overrides: ["eps": "0.1", "clip_high": "0.3"])
+        XCTAssertEqual(both.clipLow, 0.1); XCTAssertEqual(both.clipHigh, 0.3, "explicit key beats the alias")
     }
 
     func testParseErrorsNameTheKey() {
