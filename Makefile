@@ -41,7 +41,7 @@ run: release
 test: deps
 	$(RELEASE) --product tributary
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --parallel --num-workers 2
+	$(SWIFT) test --skip-build --disable-swift-testing
 	$(MAKE) --no-print-directory fuzz-smoke
 
 ## fuzz: libFuzzer over the wire deframer and decoders (Tests/fuzz/README.md)

@@ -1,7 +1,7 @@
 // The learner's update: one training batch → K epochs × M shuffled minibatches of the
-// objective's loss through the policy's forward/backward, gradient-norm clipping and AdamW
-// (ALGORITHMS.md §4.3 with the §1.4 aggregation). Deterministic from the shuffle seed, so
-// `tributary replay` reproduces an update bit-for-bit from the checkpoint taken before it.
+// objective's loss (Objectives' composable kernel, ALGORITHMS.md §6) through the policy's
+// forward/backward, gradient-norm clipping and AdamW. Deterministic from the shuffle seed,
+// so `tributary replay` reproduces an update bit-for-bit from the checkpoint taken before it.
 
 import Objectives
 import Policy
@@ -14,8 +14,9 @@ public struct UpdateSettings: Codable, Sendable, Equatable {
     public var optimizer: AdamWConfig
     /// Global gradient-norm clip (0 = off).
     public var gradClip: Float
-    /// Skip the optimizer step for a minibatch whose advantages are all zero: it carries no
-    /// signal, and AdamW's momentum would still move the weights (peers/README.md pitfall).
+    /// Skip the optimizer step for a minibatch whose advantages are all zero when the objective
+    /// has no advantage-free term: it carries no signal, and AdamW's momentum would still move
+    /// the weights (peers/README.md pitfall).
     public var skipZeroAdvantage: Bool
     public var objective: ObjectiveConfig
 
@@ -27,35 +28,48 @@ public struct UpdateSettings: Codable, Sendable, Equatable {
 }
 
 /// What one update did, for logs and the status endpoint.
-public struct UpdateStats: Codable, Sendable, Equatable {
+public struct UpdateStats: Codable, Sendable {
     public var optimizerSteps = 0
     public var skippedMinibatches = 0
     public var meanLoss = 0.0
     public var meanGradNorm = 0.0
     public var maxGradNorm = 0.0
-    public var ratioMax = 0.0
-    public var clipFraction = 0.0
-    public var klBehaviour = 0.0
-    public var tokens = 0
+    /// The objective's metrics of the last optimizer step (ALGORITHMS.md §6 panel).
+    public var metrics: ObjectiveMetrics?
     public init() {}
 }
 
-/// Owns the policy and its optimizer and applies updates. Not Sendable: confine to one task.
+/// Owns the policy, its optimizer and the objective's cross-step state, and applies updates.
+/// Not Sendable: confine to one task.
 public final class PolicyTrainer {
     public let model: GPT
     public let optimizer: AdamW
     public var settings: UpdateSettings
+    public var objectiveState: ObjectiveState
+    /// Frozen reference policy for the k3 KL term (`kl_coef > 0`): the initial weights.
+    private var reference: GPT?
 
-    public init(model: GPT, optimizer: AdamW? = nil, settings: UpdateSettings) {
+    public init(model: GPT, optimizer: AdamW? = nil, settings: UpdateSettings, objectiveState: ObjectiveState? = nil) throws {
         self.model = model
         self.settings = settings
+        self.objectiveState = objectiveState ?? ObjectiveState(config: settings.objective)
         if let optimizer {
             optimizer.config = settings.optimizer
             self.optimizer = optimizer
         } else {
             self.optimizer = AdamW(layout: model.layout, config: settings.optimizer)
         }
+        try settings.objective.validate()
+        if settings.objective.entropyCoef != 0 {
+            throw ObjectiveError.invalidSetting("entropy_coef: the entropy bonus needs dH/dlogits from the policy, which it does not provide yet; use entropy_coef=0")
+        }
+        if settings.objective.previousKL == .input {
+            throw ObjectiveError.invalidSetting("previous_kl=input: the policy does not compute the exact per-position KL to π_k yet; use previous_kl=sampled")
+        }
     }
+
+    /// Sets the frozen reference policy used by the k3 KL term (defaults to the weights at the first update).
+    public func setReference(_ ref: GPT) { reference = ref }
 
     /// The minibatch row sets of every epoch: a Fisher–Yates permutation per epoch from
     /// `shuffleSeed`, split into `minibatches` nearly equal contiguous chunks.
@@ -76,42 +90,68 @@ public final class PolicyTrainer {
         return out
     }
 
-    /// Applies the update for `batch`. Throws on non-finite inputs or a non-finite loss
-    /// (the weights are left untouched in that case for the offending minibatch).
+    /// True when the objective has a term that acts even when every advantage is zero.
+    var hasAdvantageFreeTerms: Bool {
+        let o = settings.objective
+        return o.bound == .variance || o.previousKL != .off || o.klCoef != 0 || o.entropyCoef != 0
+    }
+
+    /// The objective's inputs for one minibatch (reference log-probs, entropies) and its result
+    /// at the model's current weights; leaves the forward pass cached for `backward`.
+    func lossAndGradient(_ mb: TrainingBatch, learnerVersion: Int) throws -> ObjectiveResult {
+        var tb = mb.tokenBatch(learnerVersion: Int64(learnerVersion))
+        let o = settings.objective
+        if o.klCoef != 0 {
+            if reference == nil {
+                let r = try GPT(config: model.config)
+                try r.copyParameters(from: model)
+                reference = r
+            }
+            tb.referenceLogProbs = try reference!.forward(tokens: mb.tokens, batch: mb.count, length: mb.length)
+        }
+        let lp = try model.forward(tokens: mb.tokens, batch: mb.count, length: mb.length)
+        if o.d3sTokenKeep != nil { tb.entropy = model.entropies() }
+        return try objectiveLoss(o, state: objectiveState, batch: tb, logProbs: lp)
+    }
+
+    /// Applies the update for `batch`, trained at policy version `learnerVersion`.
     @discardableResult
-    public func update(_ batch: TrainingBatch, shuffleSeed: UInt64) throws -> UpdateStats {
+    public func update(_ batch: TrainingBatch, learnerVersion: Int, shuffleSeed: UInt64) throws -> UpdateStats {
         var st = UpdateStats()
         let plan = Self.schedule(count: batch.count, epochs: settings.epochs, minibatches: settings.minibatches,
                                  shuffleSeed: shuffleSeed)
-        var clipped = 0.0, ratioMax = 0.0, kl = 0.0
         for rows in plan where !rows.isEmpty {
             let mb = batch.rows(rows)
-            if settings.skipZeroAdvantage && mb.advantages.allSatisfy({ $0 == 0 }) {
+            if settings.skipZeroAdvantage && !hasAdvantageFreeTerms && mb.advantages.allSatisfy({ $0 == 0 }) {
                 st.skippedMinibatches += 1
                 continue
             }
             model.zeroGradients()
-            let lp = try model.forward(tokens: mb.tokens, batch: mb.count, length: mb.length)
-            let res = try surrogateLoss(settings.objective, batch: mb.tokenBatch, logProbs: lp)
+            let res = try lossAndGradient(mb, learnerVersion: learnerVersion)
             guard res.loss.isFinite else { throw ObjectiveError.invalidSetting("non-finite loss \(res.loss)") }
             try model.backward(dLogProbs: res.dLogProbs)
             let norm = settings.gradClip > 0 ? model.clipGradients(maxNorm: settings.gradClip) : model.gradientNorm()
             try optimizer.update(model)
+            objectiveState.update(afterStep: res, config: settings.objective)
             st.optimizerSteps += 1
             st.meanLoss += res.loss
             st.meanGradNorm += Double(norm)
             st.maxGradNorm = max(st.maxGradNorm, Double(norm))
-            st.tokens += res.stats.tokens
-            clipped += (res.stats.clipFractionLow + res.stats.clipFractionHigh) * Double(res.stats.tokens)
-            kl += res.stats.klBehaviourK3 * Double(res.stats.tokens)
-            ratioMax = max(ratioMax, res.stats.ratioMax)
+            st.metrics = res.metrics
         }
         if st.optimizerSteps > 0 {
             st.meanLoss /= Double(st.optimizerSteps)
             st.meanGradNorm /= Double(st.optimizerSteps)
         }
-        if st.tokens > 0 { st.clipFraction = clipped / Double(st.tokens); st.klBehaviour = kl / Double(st.tokens) }
-        st.ratioMax = ratioMax
         return st
+    }
+
+    /// The objective's gradient for the whole batch at the current weights (no update): the
+    /// MODEL.md gradient file's content. Leaves the gradients in `model.grads`.
+    public func gradient(of batch: TrainingBatch, learnerVersion: Int) throws -> ObjectiveResult {
+        model.zeroGradients()
+        let res = try lossAndGradient(batch, learnerVersion: learnerVersion)
+        try model.backward(dLogProbs: res.dLogProbs)
+        return res
     }
 }

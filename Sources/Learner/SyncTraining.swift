@@ -129,7 +129,7 @@ public final class SyncTraining {
                                       "grad_clip": String(options.update.gradClip), "step": String(state.step)])
                     .write(to: dir.appendingPathComponent(String(format: "batch-%06d.safetensors", state.step)))
             }
-            let stats = try trainer.update(batch, shuffleSeed: seed)
+            let stats = try trainer.update(batch, learnerVersion: state.version, shuffleSeed: seed)
             state.step += 1
             state.version += 1
             state.samplerRNG = rng
@@ -159,6 +159,7 @@ public final class SyncTraining {
         try FileManager.default.createDirectory(at: dir.deletingLastPathComponent(), withIntermediateDirectories: true)
         var st = state
         st.update = options.update
+        st.objectiveState = trainer.objectiveState
         try Checkpoint.save(to: dir, model: trainer.model, optimizer: trainer.optimizer,
                             vocab: task.tokenizer.vocabulary, trainerState: try st.encoded())
     }

@@ -26,6 +26,8 @@ public struct TrainerState: Codable, Sendable, Equatable {
     public var update: UpdateSettings?
     /// Sampler RNG state, so a resumed run continues the same stream.
     public var samplerRNG: Xoshiro256?
+    /// The objective's cross-step state (R²VPO's λ, EMAs), restored on resume and replay.
+    public var objectiveState: ObjectiveState?
 
     public init(phase: String, task: TaskSpec, preset: String, seed: UInt64, step: Int = 0, version: Int = 0,
                 promptCursor: Int = 0, evalGreedyAccuracy: Double? = nil, update: UpdateSettings? = nil,

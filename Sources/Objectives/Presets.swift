@@ -13,8 +13,11 @@ extension ObjectiveConfig {
         var c = ObjectiveConfig()
         c.name = name
         switch name {
-        case "grpo":  // §4.3: z-score, clip 0.2, k3 KL β = 0.04, seq-mean-token-mean
-            c.aggregation = .seqMeanTokenMean; c.klCoef = 0.04
+        case "grpo":  // §4.3 clipped surrogate with z-score advantages, clip 0.2. Token-mean and no KL
+            // as in the reference pipeline (peers/reverse_grpo.py) and the fixture; DeepSeekMath's
+            // settings are `kl_coef=0.04,aggregation=seq-mean-token-mean` (the frozen reference is
+            // the initial policy).
+            break
         case "dr-grpo":  // §4.4: mean-only advantages, constant length normaliser, no KL
             c.advantage = .drGRPO; c.aggregation = .seqMeanTokenSumNorm
         case "dapo":  // §4.6: clip-higher 0.2/0.28, dynamic sampling, token-mean, no KL

@@ -54,25 +54,23 @@ struct Replay: ParsableCommand {
         settings.gradClip = clip
         settings.skipZeroAdvantage = file.extra["skip_zero_advantage"] != "false"
         settings.optimizer = optimizer.config
-        settings.objective = try objective.map(ObjectiveConfig.preset) ?? file.objective
+        settings.objective = try objective.map { try ObjectiveConfig.preset($0) } ?? file.objective
         if let vocab = ck.model.config.vocabSize as Int?, file.batch.tokens.contains(where: { Int($0) >= vocab || $0 < 0 }) {
             throw RunError("\(batch): token ids outside the checkpoint's vocabulary of \(vocab)")
         }
-        let trainer = PolicyTrainer(model: ck.model, optimizer: optimizer, settings: settings)
+        let trainer = try PolicyTrainer(model: ck.model, optimizer: optimizer, settings: settings,
+                                        objectiveState: state?.objectiveState)
         if let g = gradientsOut {
-            let b = file.batch
-            trainer.model.zeroGradients()
-            let lp = try trainer.model.forward(tokens: b.tokens, batch: b.count, length: b.length)
-            let res = try surrogateLoss(settings.objective, batch: b.tokenBatch, logProbs: lp)
-            try trainer.model.backward(dLogProbs: res.dLogProbs)
+            let res = try trainer.gradient(of: file.batch, learnerVersion: file.learnerVersion)
             try trainer.model.gradientsFile(metadata: ["objective": settings.objective.name,
                                                        "loss": String(res.loss)]).write(to: URL(fileURLWithPath: g))
         }
-        let stats = try trainer.update(file.batch, shuffleSeed: seed)
+        let stats = try trainer.update(file.batch, learnerVersion: file.learnerVersion, shuffleSeed: seed)
         var st = state ?? TrainerState(phase: "train", task: TaskSpec.default, preset: "tiny", seed: 0)
         st.step += 1
         st.version = file.learnerVersion + 1
         st.update = settings
+        st.objectiveState = trainer.objectiveState
         let outDir = RunDirectory.checkpoint(URL(fileURLWithPath: out))
         try FileManager.default.createDirectory(at: outDir.deletingLastPathComponent(), withIntermediateDirectories: true)
         try Checkpoint.save(to: outDir, model: trainer.model, optimizer: trainer.optimizer, vocab: ck.vocab,

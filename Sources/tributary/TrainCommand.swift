@@ -25,8 +25,11 @@ struct Train: ParsableCommand {
     @Option(help: "Maximum number of steps (batches).")
     var steps: Int = 600
 
-    @Option(help: "Objective preset (grpo, dr-grpo, dapo, rloo, ppo, …; docs/algorithms.md).")
+    @Option(help: "Objective preset (grpo, dr-grpo, dapo, gspo, rloo, ppo, decoupled-ppo, tis, r2vpo, alp, gbpo, mhpo, etr, bnpo, mdpo, capo, d3s; docs/algorithms.md).")
     var objective: String = "grpo"
+
+    @Option(help: "Override objective hyper-parameters, e.g. delta=0.05,eta_lambda=0.1 (docs/algorithms.md).")
+    var objectiveSet: String?
 
     @Option(help: "Completions sampled per prompt (G).")
     var groupSize: Int = 8
@@ -81,9 +84,9 @@ struct Train: ParsableCommand {
         opts.checkpointEvery = checkpointEvery
         opts.update.epochs = epochs; opts.update.minibatches = minibatches
         opts.update.skipZeroAdvantage = !noSkipZeroAdvantage
-        opts.update.objective = try ObjectiveConfig.preset(objective)
+        opts.update.objective = try ObjectiveConfig.parse(name: objective, overrides: ObjectiveConfig.parseOverrides(objectiveSet ?? ""))
         if let lr { opts.update.optimizer.learningRate = lr }
-        let trainer = PolicyTrainer(model: ck.model, settings: opts.update)
+        let trainer = try PolicyTrainer(model: ck.model, settings: opts.update)
         let state = TrainerState(phase: "train", task: t.spec, preset: preset, seed: seed, update: opts.update)
         let loop = SyncTraining(task: t, trainer: trainer, options: opts, state: state)
         let runDir = URL(fileURLWithPath: out)

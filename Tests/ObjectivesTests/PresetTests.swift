@@ -97,7 +97,7 @@ final class PresetTests: XCTestCase {
         let (full, lp) = randomBatch(seed: 5)
         var b = full
         b.referenceLogProbs = nil
-        XCTAssertThrowsError(try surrogateLoss(try .preset("grpo"), batch: b, logProbs: lp)) { e in
+        XCTAssertThrowsError(try surrogateLoss(try .parse(name: "grpo", overrides: ["kl_coef": "0.04"]), batch: b, logProbs: lp)) { e in
             XCTAssertTrue("\(e)".contains("reference_logprobs"), "\(e)")
         }
         b = full; b.versions = nil
