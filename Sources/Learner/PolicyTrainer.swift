@@ -14,9 +14,11 @@ public struct UpdateSettings: Codable, Sendable, Equatable {
     public var optimizer: AdamWConfig
     /// Global gradient-norm clip (0 = off).
     public var gradClip: Float
-    /// Skip the optimizer step for a minibatch whose advantages are all zero when the objective
-    /// has no advantage-free term: it carries no signal, and AdamW's momentum would still move
-    /// the weights (peers/README.md pitfall).
+    /// Skip the optimizer step for a minibatch whose advantages are all zero: it carries no
+    /// reward signal, and AdamW's normalised step would still move the weights by about the
+    /// learning rate along noise (peers/README.md pitfall). This also skips the advantage-free
+    /// terms (R²VPO's variance brake, KL terms) on such minibatches: measured, stepping on them
+    /// destroyed the warm start (docs/experiments.md). Disable with `--no-skip-zero-advantage`.
     public var skipZeroAdvantage: Bool
     public var objective: ObjectiveConfig
 
@@ -36,6 +38,12 @@ public struct UpdateStats: Codable, Sendable {
     public var maxGradNorm = 0.0
     /// The objective's metrics of the last optimizer step (ALGORITHMS.md §6 panel).
     public var metrics: ObjectiveMetrics?
+    /// Across all optimizer steps of the update: the largest ratio, the largest q99.9, the
+    /// mean k3 KL to the behaviour policy and the mean exact entropy.
+    public var ratioMax = 0.0
+    public var ratioQ999Max = 0.0
+    public var klBehaviour = 0.0
+    public var entropy = 0.0
     public init() {}
 }
 
@@ -90,12 +98,6 @@ public final class PolicyTrainer {
         return out
     }
 
-    /// True when the objective has a term that acts even when every advantage is zero.
-    var hasAdvantageFreeTerms: Bool {
-        let o = settings.objective
-        return o.bound == .variance || o.previousKL != .off || o.klCoef != 0 || o.entropyCoef != 0
-    }
-
     /// The objective's inputs for one minibatch (reference log-probs, entropies) and its result
     /// at the model's current weights; leaves the forward pass cached for `backward`.
     func lossAndGradient(_ mb: TrainingBatch, learnerVersion: Int) throws -> ObjectiveResult {
@@ -110,7 +112,7 @@ public final class PolicyTrainer {
             tb.referenceLogProbs = try reference!.forward(tokens: mb.tokens, batch: mb.count, length: mb.length)
         }
         let lp = try model.forward(tokens: mb.tokens, batch: mb.count, length: mb.length)
-        if o.d3sTokenKeep != nil { tb.entropy = model.entropies() }
+        tb.entropy = model.entropies()     // exact, cheap for small vocabularies (metrics, D³S)
         return try objectiveLoss(o, state: objectiveState, batch: tb, logProbs: lp)
     }
 
@@ -122,7 +124,7 @@ public final class PolicyTrainer {
                                  shuffleSeed: shuffleSeed)
         for rows in plan where !rows.isEmpty {
             let mb = batch.rows(rows)
-            if settings.skipZeroAdvantage && !hasAdvantageFreeTerms && mb.advantages.allSatisfy({ $0 == 0 }) {
+            if settings.skipZeroAdvantage && mb.advantages.allSatisfy({ $0 == 0 }) {
                 st.skippedMinibatches += 1
                 continue
             }
@@ -138,10 +140,14 @@ public final class PolicyTrainer {
             st.meanGradNorm += Double(norm)
             st.maxGradNorm = max(st.maxGradNorm, Double(norm))
             st.metrics = res.metrics
+            st.ratioMax = max(st.ratioMax, res.metrics.ratioMax)
+            st.ratioQ999Max = max(st.ratioQ999Max, res.metrics.ratioQ999)
+            st.klBehaviour += res.metrics.klBehaviourK3
+            st.entropy += res.metrics.entropy ?? 0
         }
         if st.optimizerSteps > 0 {
-            st.meanLoss /= Double(st.optimizerSteps)
-            st.meanGradNorm /= Double(st.optimizerSteps)
+            let n = Double(st.optimizerSteps)
+            st.meanLoss /= n; st.meanGradNorm /= n; st.klBehaviour /= n; st.entropy /= n
         }
         return st
     }

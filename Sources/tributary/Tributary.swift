@@ -7,6 +7,6 @@ struct Tributary: ParsableCommand {
         commandName: "tributary",
         abstract: "Distributed reinforcement learning: a learner daemon, rollout workers and a status endpoint.",
         version: "0.1.0",
-        subcommands: [Pretrain.self, Train.self, Eval.self, Replay.self, Bench.self]
+        subcommands: [Pretrain.self, Train.self, Eval.self, Replay.self, ExperimentCommand.self, Bench.self]
     )
 }
