@@ -83,3 +83,43 @@ final class TrainingTests: XCTestCase {
         XCTAssertTrue(truncated.stderr.contains("model.safetensors"), truncated.stderr)
     }
 }
+
+final class ReplayObjectiveTests: XCTestCase {
+    /// `replay --gradients-out` works for every objective preset, and the batch metadata names
+    /// the objective and its hyper-parameters exactly as the learner used them.
+    func testGradientsOutForEveryObjective() throws {
+        let dir = Binary.tempDir(self)
+        let pre = dir.appendingPathComponent("pre").path
+        XCTAssertEqual(try Binary.run(["pretrain", "--out", pre, "--target-accuracy", "0.2"]).status, 0)
+        let run = dir.appendingPathComponent("train"), batches = dir.appendingPathComponent("batches")
+        let t = try Binary.run(["train", "--init", pre, "--out", run.path, "--steps", "1", "--checkpoint-every", "1",
+                                "--dump-batches", batches.path, "--eval-every", "100", "--objective", "r2vpo",
+                                "--objective-set", "delta=0.05"])
+        XCTAssertEqual(t.status, 0, t.stderr)
+        let batch = batches.appendingPathComponent("batch-000000.safetensors")
+        // The metadata carries the objective's exact configuration.
+        let bytes = try Data(contentsOf: batch)
+        let n = bytes.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+        let header = try JSONSerialization.jsonObject(with: bytes.subdata(in: 8..<(8 + n))) as! [String: Any]
+        let meta = try XCTUnwrap(header["__metadata__"] as? [String: String])
+        XCTAssertEqual(meta["objective"], "r2vpo")
+        let cfg = try JSONSerialization.jsonObject(with: Data(try XCTUnwrap(meta["objective_config"]).utf8)) as! [String: Any]
+        XCTAssertEqual(cfg["delta"] as? Double ?? 0, 0.05, accuracy: 1e-7)
+        XCTAssertEqual(cfg["bound"] as? String, "variance")
+
+        let presets = ["grpo", "dr-grpo", "dapo", "gspo", "rloo", "ppo", "decoupled-ppo", "tis", "r2vpo", "r2vpo-decoupled",
+                       "alp", "gbpo", "mhpo", "etr", "bnpo", "mdpo", "capo", "d3s"]
+        for p in presets {
+            let g = dir.appendingPathComponent("grad-\(p).safetensors")
+            let r = try Binary.run(["replay", "--checkpoint", run.appendingPathComponent("checkpoints/step-000000").path,
+                                    "--batch", batch.path, "--out", dir.appendingPathComponent("out-\(p)").path,
+                                    "--objective", p, "--gradients-out", g.path])
+            XCTAssertEqual(r.status, 0, "\(p): \(r.stderr)")
+            let gb = try Data(contentsOf: g)
+            XCTAssertGreaterThan(gb.count, 100_000, p)
+            let gh = try JSONSerialization.jsonObject(with: gb.subdata(in: 8..<(8 + gb.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }))) as! [String: Any]
+            XCTAssertNotNil(gh["transformer.wte.weight"], p)
+            XCTAssertEqual((gh["__metadata__"] as? [String: String])?["objective"], p)
+        }
+    }
+}
