@@ -102,8 +102,15 @@ struct Train: ParsableCommand {
         let reports = try loop.run { r in
             try metrics.write(r)
             if let e = r.evalGreedyAccuracy { lastEval = e }
-            bar.update(r.step, [("reward", String(format: "%.2f", r.reward)), ("acc", percent(r.accuracy)),
-                                ("held-out", percent(lastEval))], force: r.evalGreedyAccuracy != nil && !bar.isTerminal)
+            var fields = [("reward", String(format: "%.2f", r.reward)), ("acc", percent(r.accuracy)),
+                          ("held-out", percent(lastEval))]
+            if r.update.optimizerSteps > 0 {
+                fields.append(("ratio max", String(format: "%.2f", r.update.ratioMax)))
+                fields.append(("KL", String(format: "%.4f", r.update.klBehaviour)))
+                fields.append(("H", String(format: "%.2f", r.update.entropy)))
+                if let l = r.update.metrics?.lambda { fields.append(("λ", String(format: "%.3g", l))) }
+            }
+            bar.update(r.step, fields, force: r.evalGreedyAccuracy != nil && !bar.isTerminal)
         }
         bar.finish()
         try loop.save(to: RunDirectory.checkpoint(runDir))
