@@ -58,8 +58,8 @@ struct Train: ParsableCommand {
     @Option(help: "Write every training batch here (batch-NNNNNN.safetensors).")
     var dumpBatches: String?
 
-    @Option(help: "Keep checkpoints/step-N before every N-th batch (0 = only the final checkpoint).")
-    var checkpointEvery: Int = 0
+    @Option(help: "Keep checkpoints/step-N before every N-th batch (1 = before every batch, for replay; 0 = only the final checkpoint).")
+    var checkpointEvery: Int = 50
 
     @Option(help: "Random seed for prompts and sampling.")
     var seed: UInt64 = 0
