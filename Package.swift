@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(name: "TasksTests", dependencies: ["Tasks"]),
         .testTarget(name: "ObjectivesTests", dependencies: ["Objectives"]),
         .testTarget(name: "RolloutTests", dependencies: ["Rollout"]),
-        .testTarget(name: "LearnerTests", dependencies: ["Learner"]),
+        .testTarget(name: "LearnerTests", dependencies: ["Learner", "Worker"]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker"]),
         .testTarget(name: "EndToEndTests", dependencies: ["tributary"]),
     ]

@@ -28,6 +28,8 @@ public struct TrainerState: Codable, Sendable, Equatable {
     public var samplerRNG: Xoshiro256?
     /// The objective's cross-step state (R²VPO's λ, EMAs), restored on resume and replay.
     public var objectiveState: ObjectiveState?
+    /// The learner daemon's own state (leases, log coverage), in its checkpoints.
+    public var learner: LearnerDurableState?
 
     public init(phase: String, task: TaskSpec, preset: String, seed: UInt64, step: Int = 0, version: Int = 0,
                 promptCursor: Int = 0, evalGreedyAccuracy: Double? = nil, update: UpdateSettings? = nil,
