@@ -8,7 +8,7 @@ RELEASE    := $(SWIFT) build -c release
 BIN        := .build/release/tributary
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build release run test bench fuzz fuzz-smoke lint clean
+.PHONY: deps build release run test bench bench-peer-deps fuzz fuzz-smoke lint clean
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD := $(SWIFT) build -c release --product WireFuzz --scratch-path .build-fuzz \
 	--toolset Tests/fuzz/lld-toolset.json \
@@ -53,9 +53,15 @@ fuzz: deps
 fuzz-smoke:
 	$(MAKE) fuzz FUZZ_SECONDS=10
 
-## bench: performance figures as JSON lines (docs/benchmarks.md explains them)
+PEER_PY ?= .venv-peer/bin/python
+## bench: performance figures as JSON lines (docs/benchmarks.md explains them); the PyTorch
+## peer is measured in the same run when `make bench-peer-deps` has installed it
 bench: release
-	$(BIN) bench
+	$(BIN) bench --peer-python $(PEER_PY) --peer-script ../shared/peers/torch_peer.py
+
+## bench-peer-deps: a venv with torch + transformers for the PyTorch peer (several GB)
+bench-peer-deps:
+	[ -x $(PEER_PY) ] || (python3 -m venv .venv-peer && .venv-peer/bin/pip install -q torch transformers)
 
 lint:
 	$(SWIFT) build --build-tests -Xswiftc -warnings-as-errors
