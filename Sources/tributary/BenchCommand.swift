@@ -5,6 +5,7 @@
 
 import ArgumentParser
 import Foundation
+import Learner
 import Policy
 import Tensor
 
