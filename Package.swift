@@ -57,7 +57,7 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TasksTests", dependencies: ["Tasks"]),
-        .testTarget(name: "ObjectivesTests", dependencies: ["Objectives"]),
+        .testTarget(name: "ObjectivesTests", dependencies: ["Objectives", "Tensor"]),
         .testTarget(name: "RolloutTests", dependencies: ["Rollout"]),
         .testTarget(name: "LearnerTests", dependencies: ["Learner", "Worker"]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker"]),

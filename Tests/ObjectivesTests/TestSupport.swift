@@ -4,19 +4,10 @@
 import XCTest
 import Foundation
 @testable import Objectives
+import Tensor
 
-/// SplitMix64, so random tests are reproducible.
-struct SeededRNG: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// SplitMix64 (the Tensor module's), so random tests are reproducible.
+typealias SeededRNG = SplitMix64
 
 /// One sequence of `ratios.count` tokens with log μ = 0 and log π = log r.
 func oneSequence(_ cfg: ObjectiveConfig, ratios: [Double], a: Float, state: ObjectiveState? = nil,
