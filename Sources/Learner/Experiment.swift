@@ -57,7 +57,7 @@ public struct ExperimentRun: Codable, Sendable {
     public var seconds: Double
     /// (rollouts, held-out greedy accuracy) at every evaluation.
     public var curve: [[Double]]
-    /// (step, ratio q99.9, ratio max, k3 KL to behaviour) per step.
+    /// (step, ratio q99.9, ratio max, k3 KL to behaviour, λ or 0) per step.
     public var tail: [[Double]]
 }
 
@@ -129,7 +129,8 @@ public enum Experiment {
         var entropyEnd = 0.0
         let reports = try loop.run { r in
             if r.update.optimizerSteps > 0 {
-                tail.append([Double(r.step), r.update.ratioQ999Max, r.update.ratioMax, r.update.klBehaviour])
+                tail.append([Double(r.step), r.update.ratioQ999Max, r.update.ratioMax, r.update.klBehaviour,
+                             r.update.metrics?.lambda ?? 0])
                 entropyEnd = r.update.entropy
             }
             if let e = r.evalGreedyAccuracy {
