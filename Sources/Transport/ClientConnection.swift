@@ -56,9 +56,9 @@ final class ClientConnection: H2ChannelHandler, @unchecked Sendable {
         if !usesTLS { ready.succeed() }
     }
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+    override func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is TLSHandshakeCompleted { ready.succeed() }
-        context.fireUserInboundEventTriggered(event)
+        super.userInboundEventTriggered(context: context, event: event)
     }
 
     override func errorCaught(context: ChannelHandlerContext, error: any Error) {

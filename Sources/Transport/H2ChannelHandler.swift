@@ -102,6 +102,10 @@ class H2ChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
         if shouldPauseReading { pendingRead = true } else { context.read() }
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         close()
     }
