@@ -10,6 +10,8 @@ protocol CallSink: Sendable {
     func send(_ payload: [UInt8]) async throws
     func finish() async throws
     func cancel()
+    /// Sends bytes as they are (no framing): for tests of malformed input.
+    func sendRaw(_ bytes: [UInt8], endStream: Bool) async throws
 }
 
 /// A value set once, awaited by any number of tasks.
@@ -64,6 +66,9 @@ public final class ClientCall: Sendable {
 
     /// Ends the request side (END_STREAM). Further sends fail.
     public func finish() async throws { try await sink.finish() }
+
+    /// Sends `bytes` on the stream without framing them (for tests that need malformed input).
+    func sendRaw(_ bytes: [UInt8], endStream: Bool = false) async throws { try await sink.sendRaw(bytes, endStream: endStream) }
 
     /// Cancels the call: RST_STREAM(CANCEL); the status becomes `cancelled`.
     public func cancel() { sink.cancel() }

@@ -89,6 +89,16 @@ final class ClientConnection: H2ChannelHandler, @unchecked Sendable {
         return stream
     }
 
+    func sendRaw(stream id: Int32, bytes: [UInt8], endStream: Bool) -> EventLoopFuture<Void> {
+        guard let s = streams[id], !s.localEnded else { return eventLoop.makeFailedFuture(TransportError.connectionClosed) }
+        s.localEnded = endStream
+        do { try session.submitData(stream: id, bytes: bytes, endStream: endStream) } catch {
+            return eventLoop.makeFailedFuture(error)
+        }
+        scheduleFlush()
+        return eventLoop.makeSucceededVoidFuture()
+    }
+
     func send(stream id: Int32, payload: [UInt8]?) -> EventLoopFuture<Void> {
         guard let s = streams[id], !s.localEnded else {
             let status = streams[id]?.status.current ?? RPCStatus(.cancelled, "the call's request side already ended")
@@ -262,5 +272,10 @@ struct ClientStreamSink: CallSink {
     func cancel() {
         let c = connection, id = stream
         c.eventLoop.execute { c.cancel(stream: id) }
+    }
+
+    func sendRaw(_ bytes: [UInt8], endStream: Bool) async throws {
+        let c = connection, id = stream
+        try await c.eventLoop.flatSubmit { c.sendRaw(stream: id, bytes: bytes, endStream: endStream) }.get()
     }
 }
