@@ -89,6 +89,17 @@ public final class TransportServer: Sendable {
     /// Connections currently open.
     public var openConnections: Int { state.withLockedValue { $0.open } }
 
+    /// Response bytes queued inside the HTTP/2 sessions of all connections (bounded by the
+    /// per-stream high watermark while writers honour back-pressure).
+    public func queuedResponseBytes() async -> Int {
+        let connections = state.withLockedValue { Array($0.connections.values) }
+        var total = 0
+        for c in connections {
+            total += (try? await c.eventLoop.submit { c.session.totalQueuedBytes }.get()) ?? 0
+        }
+        return total
+    }
+
     /// Graceful shutdown: stop accepting, send GOAWAY on every connection, let in-flight RPCs
     /// finish for up to `grace` seconds, then close everything and stop the event loops.
     public func shutdown(grace: Double = 30) async {
