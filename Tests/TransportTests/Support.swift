@@ -93,29 +93,7 @@ func eventually(_ seconds: Double = 20, _ message: String = "condition", _ condi
 }
 
 /// Runs a program, returning (exit status, stdout, stderr).
-func run(_ path: String, _ args: [String], timeout: Double = 60) throws -> (Int32, String, String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: path)
-    p.arguments = args
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let outData = NIOLockedValueBox(Data()), errData = NIOLockedValueBox(Data())
-    let g = DispatchGroup()
-    for (pipe, box) in [(out, outData), (err, errData)] {
-        g.enter()
-        DispatchQueue.global().async {
-            let d = pipe.fileHandleForReading.readDataToEndOfFile()
-            box.withLockedValue { $0 = d }
-            g.leave()
-        }
-    }
-    p.waitUntilExit()
-    g.wait()
-    return (p.terminationStatus, String(decoding: outData.withLockedValue { $0 }, as: UTF8.self),
-            String(decoding: errData.withLockedValue { $0 }, as: UTF8.self))
-}
+func runTool(_ path: String, _ args: [String]) throws -> (Int32, String, String) { try Tool.run(path, args) }
 
 /// A CA, a server certificate for localhost/127.0.0.1 and a client certificate, made with openssl.
 struct TestPKI {
@@ -132,7 +110,7 @@ struct TestPKI {
         let d = dir.path
         let ossl = "/usr/bin/openssl"
         func must(_ args: [String]) throws {
-            let (rc, _, err) = try run(ossl, args)
+            let (rc, _, err) = try runTool(ossl, args)
             if rc != 0 { throw RPCStatus(.internal, "openssl \(args.first ?? ""): \(err)") }
         }
         try must(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
