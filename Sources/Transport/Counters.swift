@@ -22,7 +22,7 @@ public enum Rejection: String, Sendable, CaseIterable, Hashable {
     case peerConnectionCap = "peer_connection_cap"         // per-address cap
     case tlsHandshake = "tls_handshake"
     case protocolError = "protocol_error"                  // fatal H2 error (floods, bad preface…)
-    case glitchLimit = "glitch_limit"                      // GOAWAY(ENHANCE_YOUR_CALM) from our bucket
+    case glitchLimit = "glitch_limit"                      // error GOAWAY: glitch bucket or nghttp2 RST rate
     case settingsTimeout = "settings_timeout"
     case headerTimeout = "header_timeout"
     case idleTimeout = "idle_timeout"

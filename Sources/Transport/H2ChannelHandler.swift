@@ -39,6 +39,8 @@ class H2ChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
     func connectionClosed() {}
     /// A fatal H2 error (flood, bad preface…) just closed the connection.
     func fatal(_ error: H2Error) {}
+    /// After every feed and drain (server: notices the session ending itself).
+    func afterIO() {}
     /// Counts bytes in/out.
     func countBytes(read: Int, written: Int) {}
     /// Called after each inbound chunk with the raw bytes (server: frame scanner).
@@ -74,6 +76,7 @@ class H2ChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
         switch result {
         case .success(let events):
             if !events.isEmpty { handle(events: events) }
+            afterIO()
         case .failure(let error):
             let events = session.takeEvents()
             if !events.isEmpty { handle(events: events) }
@@ -153,6 +156,7 @@ class H2ChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
         }
         let events = session.takeEvents()
         if !events.isEmpty { handle(events: events) }
+        afterIO()
         resumeReadingIfPossible()
         if !session.wantsRead && !session.wantsWrite { close() }
     }

@@ -129,11 +129,16 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
                 break
             }
         }
-        if session.counters.glitches > 0 && !session.wantsRead && session.counters.goAwaysSent > 0 {
-            // Our glitch bucket or nghttp2 ended the session; counted once per connection.
-            if !manager.isClosed { counters.reject(.glitchLimit); manager.closed() }
-        }
         scheduleFlush()
+    }
+
+    override func afterIO() {
+        if !session.wantsRead && session.counters.goAwaysSent > 0 && !manager.isDraining && !manager.isClosed {
+            // The session ended itself with an error GOAWAY (our glitch bucket, or nghttp2's RST
+            // rate limit): counted once per connection; no timers run any more.
+            counters.reject(.glitchLimit)
+            manager.closed()
+        }
     }
 
     private func open(stream id: Int32, headers: [H2Header], endStream: Bool, now: Double) {
@@ -150,6 +155,7 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
         let stream = ServerStream(id: id)
         stream.requestEnded = endStream
         streams[id] = stream
+        manager.streamOpened(id, now: now) // every stream counts against idleness and inactivity
         let pathOnly = path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? path
         if let get = router.get(pathOnly) {
             stream.discarding = true

@@ -56,6 +56,8 @@ final class AttackTests: XCTestCase {
         XCTAssertTrue([0x2, 0xb].contains(p.goAwayCode), "\(String(describing: p.goAwayCode))")
         // Streams opened and reset in one batch never started work.
         XCTAssertLessThan(observed.started, 300)
+        XCTAssertEqual(server.counters.count(.glitchLimit), 1)
+        XCTAssertGreaterThanOrEqual(server.counters.count(.streamOpenedAndClosed), 1)
         await p.close()
     }
 
@@ -156,6 +158,7 @@ final class AttackTests: XCTestCase {
         try await p.send(bytes)
         try await eventually(20, "connection closed") { p.isClosed }
         XCTAssertEqual(p.goAwayCode, 0xb, "glitch bucket: GOAWAY(ENHANCE_YOUR_CALM)")
+        XCTAssertEqual(server.counters.count(.glitchLimit), 1)
         await p.close()
     }
 }
