@@ -12,6 +12,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
     ],
     targets: [
         // C system libraries (apt packages; pkg-config finds the flags).
@@ -23,7 +24,12 @@ let package = Package(
         .target(name: "Wire"),
         .target(name: "H2", dependencies: ["CNGHTTP2"]),
         .target(name: "TLS", dependencies: ["COpenSSL"]),
-        .target(name: "Transport", dependencies: ["Wire", "H2", "TLS"]),
+        .target(name: "Transport", dependencies: [
+            "Wire", "H2", "TLS",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ]),
         // libFuzzer harness for the deframer and decoders (corpus replayer in normal builds).
         .executableTarget(name: "WireFuzz", dependencies: ["Wire"]),
 

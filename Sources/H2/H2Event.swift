@@ -46,7 +46,10 @@ public enum H2ErrorCode: Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .other(let v): "error 0x\(String(v, radix: 16))"
-        default: "\(self)".uppercased()
+        // RFC 9113 §7 names ("\(self)" would recurse into this property).
+        default: ["NO_ERROR", "PROTOCOL_ERROR", "INTERNAL_ERROR", "FLOW_CONTROL_ERROR", "SETTINGS_TIMEOUT",
+                  "STREAM_CLOSED", "FRAME_SIZE_ERROR", "REFUSED_STREAM", "CANCEL", "COMPRESSION_ERROR",
+                  "CONNECT_ERROR", "ENHANCE_YOUR_CALM", "INADEQUATE_SECURITY", "HTTP_1_1_REQUIRED"][Int(rawValue)]
         }
     }
 }

@@ -1,0 +1,58 @@
+// Router: the server's routes — RPCs by path (with their options and handler) and
+// plain GET routes — looked up per request under a lock, so routes may be
+// registered before or after the server starts.
+
+import NIOConcurrencyHelpers
+import Wire
+
+struct RPCRoute: Sendable {
+    let path: String
+    let options: RouteOptions
+    let handler: RPCHandler
+}
+
+struct GETRoute: Sendable {
+    let path: String
+    let auth: AuthClass
+    let handler: HTTPHandler
+}
+
+/// Registered routes of one server (or in-process transport).
+final class Router: Sendable {
+    private let state = NIOLockedValueBox((rpc: [String: RPCRoute](), get: [String: GETRoute]()))
+
+    func add(_ route: RPCRoute) throws(TransportError) {
+        let ok = state.withLockedValue { s -> Bool in
+            guard s.rpc[route.path] == nil, s.get[route.path] == nil else { return false }
+            s.rpc[route.path] = route
+            return true
+        }
+        if !ok { throw .duplicateRoute(route.path) }
+    }
+
+    func add(_ route: GETRoute) throws(TransportError) {
+        let ok = state.withLockedValue { s -> Bool in
+            guard s.rpc[route.path] == nil, s.get[route.path] == nil else { return false }
+            s.get[route.path] = route
+            return true
+        }
+        if !ok { throw .duplicateRoute(route.path) }
+    }
+
+    func rpc(_ path: String) -> RPCRoute? { state.withLockedValue { $0.rpc[path] } }
+    func get(_ path: String) -> GETRoute? { state.withLockedValue { $0.get[path] } }
+}
+
+/// Validates route options at registration.
+func validate(_ options: RouteOptions, path: String) throws(TransportError) {
+    guard path.hasPrefix("/") else { throw .invalidConfiguration("route path '\(path)' must start with '/'") }
+    guard options.maxMessageBytes >= 0, options.maxMessageBytes <= Int(UInt32.max) else {
+        throw .invalidConfiguration("route \(path): maxMessageBytes \(options.maxMessageBytes) out of 0...2^32-1")
+    }
+    guard options.requestMessages != .none else {
+        throw .invalidConfiguration("route \(path): requestMessages must be .one or .many")
+    }
+    if let t = options.inactivityTimeout, !(t > 0) {
+        throw .invalidConfiguration("route \(path): inactivityTimeout must be positive, got \(t)")
+    }
+}

@@ -1,0 +1,195 @@
+// ServerConnection+Streams: request data (deframing with the route's limit before
+// buffering, one-message checks), window credit that follows the application's takes,
+// response messages with writer suspension above the stream's high watermark, final
+// status as trailers or a trailers-only response, and plain HTTP responses.
+
+import H2
+import NIOCore
+import Wire
+
+extension ServerConnection {
+    func received(stream id: Int32, bytes: [UInt8], endStream: Bool) {
+        guard let s = streams[id] else { return } // unknown: H2Session returns the credit at close
+        if s.discarding || s.finished {
+            session.consume(stream: id, bytes: bytes.count)
+            return
+        }
+        s.unconsumed += bytes.count
+        if !bytes.isEmpty {
+            let messages: [FramedMessage]
+            do { messages = try s.deframer.feed(bytes) } catch { return framingFailed(s, error) }
+            for m in messages {
+                if m.isStatusEnvelope {
+                    return fail(s, RPCStatus(.invalidArgument, "a request stream carried a status envelope"), .badFraming)
+                }
+                if s.route?.options.requestMessages == .one {
+                    s.singleCount += 1
+                    if s.singleCount > 1 {
+                        return fail(s, RPCStatus(.invalidArgument, "this RPC takes exactly one request message, got more"),
+                                    .wrongMessageCount)
+                    }
+                    s.single = m.payload
+                } else {
+                    s.delivered += 1
+                    s.inbox?.push(m.payload)
+                }
+            }
+        }
+        creditIfIdle(s)
+        guard endStream else { return }
+        s.requestEnded = true
+        do { try s.deframer.finish() } catch { return framingFailed(s, error) }
+        if s.route?.options.requestMessages == .one { startIfReady(s) } else { s.inbox?.finish(.success(())) }
+    }
+
+    /// When the application holds no untaken message, every received byte is credited at once
+    /// (a partial message is buffered anyway, bounded by the route limit); otherwise credit
+    /// waits for the application (see `messageTaken`).
+    func creditIfIdle(_ s: ServerStream) {
+        let outstanding = s.delivered - s.taken + (s.single == nil ? 0 : 1)
+        if outstanding == 0 && s.unconsumed > 0 {
+            session.consume(stream: s.id, bytes: s.unconsumed)
+            s.unconsumed = 0
+            scheduleFlush()
+        }
+    }
+
+    func messageTaken(stream id: Int32, size: Int) {
+        guard let s = streams[id] else { return }
+        s.taken += 1
+        let credit = min(size + Framer.prefixSize, s.unconsumed)
+        if credit > 0 {
+            session.consume(stream: id, bytes: credit)
+            s.unconsumed -= credit
+            scheduleFlush()
+        }
+        creditIfIdle(s)
+    }
+
+    private func framingFailed(_ s: ServerStream, _ error: FramingError) {
+        if case .oversize = error {
+            fail(s, RPCStatus(.resourceExhausted, error.description), .messageTooLarge)
+        } else {
+            fail(s, RPCStatus(.invalidArgument, error.description), .badFraming)
+        }
+    }
+
+    /// Ends an RPC because of its request: the handler's messages fail, the status goes out now.
+    func fail(_ s: ServerStream, _ status: RPCStatus, _ reason: Rejection) {
+        counters.reject(reason)
+        pendingStarts[s.id] = nil
+        abandon(s, status)
+        finishStream(s, status)
+        counters.update { $0.rpcsFinished[status.code, default: 0] += 1 }
+        s.discarding = true
+        if s.unconsumed > 0 { session.consume(stream: s.id, bytes: s.unconsumed); s.unconsumed = 0 }
+    }
+
+    /// Refuses an RPC before any message is read (trailers-only response).
+    func reject(_ s: ServerStream, _ status: RPCStatus, _ reason: Rejection) {
+        counters.reject(reason)
+        counters.update { $0.rpcsFinished[status.code, default: 0] += 1 }
+        s.discarding = true
+        finishStream(s, status)
+    }
+
+    /// Wakes everything the application waits on with `status`, and cancels its task.
+    func abandon(_ s: ServerStream, _ status: RPCStatus) {
+        s.inbox?.finish(.failure(status))
+        s.task?.cancel()
+        let writers = s.waitingWriters
+        s.waitingWriters = []
+        for w in writers { w.fail(status) }
+    }
+
+    func closed(stream id: Int32, code: H2ErrorCode, now: Double) {
+        manager.streamClosed(id, now: now)
+        pendingStarts[id] = nil
+        guard let s = streams.removeValue(forKey: id) else { return }
+        abandon(s, RPCStatus(.cancelled, "the peer closed the stream (\(code))"))
+    }
+
+    func resumeWriters(_ id: Int32) {
+        guard let s = streams[id] else { return }
+        let writers = s.waitingWriters
+        s.waitingWriters = []
+        for w in writers { w.succeed() }
+    }
+
+    private var responseHead: [H2Header] { [H2Header(":status", "200"), H2Header("content-type", config.contentType)] }
+
+    /// Queues one framed response message; the future completes when the writer may continue.
+    func sendMessage(stream id: Int32, payload: [UInt8]) -> EventLoopFuture<Void> {
+        guard let s = streams[id], !s.finished else {
+            return eventLoop.makeFailedFuture(RPCStatus(.cancelled, "the stream is closed"))
+        }
+        do throws(H2Error) {
+            if !s.responseStarted {
+                try session.submitResponse(stream: id, headers: responseHead, endStream: false)
+                s.responseStarted = true
+            }
+            try session.submitData(stream: id, bytes: Framer.prefix(length: payload.count))
+            try session.submitData(stream: id, bytes: payload)
+        } catch {
+            return eventLoop.makeFailedFuture(RPCStatus(.cancelled, "the stream is closed: \(error)"))
+        }
+        scheduleFlush()
+        guard session.isAboveHighWatermark(stream: id) else { return eventLoop.makeSucceededVoidFuture() }
+        let promise = eventLoop.makePromise(of: Void.self)
+        s.waitingWriters.append(promise)
+        return promise.futureResult
+    }
+
+    /// Sends the final status: trailers after a response, or a trailers-only response.
+    func finishStream(_ s: ServerStream, _ status: RPCStatus) {
+        guard !s.finished else { return }
+        s.finished = true
+        let fields = StatusTrailers.fields(for: status).map { H2Header($0.name, $0.value) }
+        if s.responseStarted {
+            try? session.submitTrailers(stream: s.id, headers: fields)
+        } else {
+            try? session.submitResponse(stream: s.id, headers: responseHead + fields, endStream: true)
+        }
+        let writers = s.waitingWriters
+        s.waitingWriters = []
+        for w in writers { w.fail(RPCStatus(.cancelled, "the RPC already ended")) }
+        scheduleFlush()
+    }
+
+    func respondHTTP(_ s: ServerStream, _ status: Int, _ text: String, _ reason: Rejection, extra: [H2Header] = []) {
+        counters.reject(reason)
+        var response = HTTPResponse(status: status, text: text)
+        response.headers = extra.map { ($0.name, $0.value) }
+        sendHTTP(stream: s.id, response, head: false)
+    }
+
+    func sendHTTP(stream id: Int32, _ response: HTTPResponse, head: Bool) {
+        guard let s = streams[id], !s.finished else { return }
+        s.finished = true
+        var headers = [H2Header(":status", String(response.status)), H2Header("content-type", response.contentType),
+                       H2Header("content-length", String(response.body.count))]
+        headers += response.headers.map { H2Header($0.0.lowercased(), $0.1) }
+        let bodyless = head || response.body.isEmpty
+        try? session.submitResponse(stream: id, headers: headers, endStream: bodyless)
+        if !bodyless { try? session.submitData(stream: id, bytes: response.body, endStream: true) }
+        scheduleFlush()
+    }
+}
+
+/// The responder's sink for a stream of a ``ServerConnection``: every call hops to its event loop.
+struct StreamSink: ResponseSink {
+    let connection: ServerConnection
+    let stream: Int32
+
+    func send(_ payload: [UInt8]) async throws {
+        let c = connection, id = stream
+        try await c.eventLoop.flatSubmit { c.sendMessage(stream: id, payload: payload) }.get()
+    }
+
+    func finish(_ status: RPCStatus) {
+        let c = connection, id = stream
+        c.eventLoop.execute {
+            if let s = c.streams[id] { c.finishStream(s, status) }
+        }
+    }
+}

@@ -1,0 +1,291 @@
+// ServerConnection: the server's H2 channel handler. Looks at each batch of H2Events as a
+// whole (a stream opened and reset in one batch never starts work: Rapid Reset), routes
+// requests (GET routes, 405/415/404, unimplemented, auth) and runs RPC handlers as tasks.
+// Stream data, credit and responses are in ServerConnection+Streams.swift.
+
+import H2
+import NIOCore
+import Wire
+
+/// Server-side state of one HTTP/2 stream.
+final class ServerStream {
+    let id: Int32
+    var route: RPCRoute?
+    var deframer = Deframer(maxMessageBytes: 0)
+    var inbox: MessageInbox?
+    /// Messages pushed to the inbox / taken by the application (credit accounting).
+    var delivered = 0
+    var taken = 0
+    /// DATA bytes received and not yet returned as window credit.
+    var unconsumed = 0
+    /// One-message routes: the message held until the request ends.
+    var single: [UInt8]?
+    var singleCount = 0
+    var requestEnded = false
+    /// Response HEADERS submitted / final status submitted.
+    var responseStarted = false
+    var finished = false
+    /// Not an RPC in progress (rejected, plain HTTP): inbound data is credited at once and dropped.
+    var discarding = false
+    var waitingWriters: [EventLoopPromise<Void>] = []
+    var task: Task<Void, Never>?
+    /// Response bytes queued at the last tick (progress = activity).
+    var lastQueued = 0
+
+    init(id: Int32) { self.id = id }
+}
+
+final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
+    let config: ServerConfiguration
+    let router: Router
+    let counters: CounterBox
+    let peer: String
+    var streams: [Int32: ServerStream] = [:]
+    var manager: ConnectionManager
+    private var scanner = FrameScanner(skipPreface: true)
+    private var ticker: RepeatedTask?
+    private var reportedResets = 0
+    let onClose: @Sendable () -> Void
+
+    init(session: H2Session, eventLoop: EventLoop, config: ServerConfiguration, router: Router,
+         counters: CounterBox, peer: String, onClose: @escaping @Sendable () -> Void) {
+        self.config = config
+        self.router = router
+        self.counters = counters
+        self.peer = peer
+        self.onClose = onClose
+        self.manager = ConnectionManager(timeouts: config.timeouts, now: monotonicNow())
+        super.init(session: session, eventLoop: eventLoop)
+        self.maxOutboundFrames = config.maxOutboundFrames
+    }
+
+    override func channelActive(context: ChannelHandlerContext) {
+        let interval = TimeAmount.nanoseconds(Int64(config.tickInterval * 1e9))
+        ticker = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [self] _ in
+            tick()
+        }
+        super.channelActive(context: context)
+    }
+
+    override func connectionClosed() {
+        ticker?.cancel()
+        manager.closed()
+        for stream in streams.values { abandon(stream, RPCStatus(.unavailable, "connection closed")) }
+        streams.removeAll()
+        counters.update {
+            $0.connectionsClosed += 1
+            $0.resetsReceived += session.counters.resetsReceived - reportedResets
+        }
+        reportedResets = session.counters.resetsReceived
+        onClose()
+    }
+
+    override func fatal(_ error: H2Error) {
+        counters.reject(.protocolError)
+    }
+
+    override func countBytes(read: Int, written: Int) {
+        counters.update { $0.bytesRead += read; $0.bytesWritten += written }
+    }
+
+    override func scanInbound(_ bytes: UnsafeRawBufferPointer) {
+        scanner.scan(bytes)
+        manager.headerBlock(pending: scanner.inHeaderBlock, now: monotonicNow())
+    }
+
+    override func writabilityChanged(_ writable: Bool) {
+        manager.writability(writable, now: monotonicNow())
+    }
+
+    // MARK: events
+
+    override func handle(events: [H2Event]) {
+        // A stream that opens and closes within one batch never starts work (H2 note 2).
+        var closedHere = Set<Int32>()
+        for case .streamClosed(let s, _) in events { closedHere.insert(s) }
+        let now = monotonicNow()
+        for event in events {
+            switch event {
+            case .headers(let s, let headers, let endStream):
+                if closedHere.contains(s) {
+                    counters.reject(.streamOpenedAndClosed)
+                    continue
+                }
+                open(stream: s, headers: headers, endStream: endStream, now: now)
+            case .data(let s, let bytes, let endStream):
+                manager.streamActivity(s, now: now)
+                received(stream: s, bytes: bytes, endStream: endStream)
+            case .trailers(let s, _):
+                received(stream: s, bytes: [], endStream: true)
+            case .streamClosed(let s, let code):
+                closed(stream: s, code: code, now: now)
+            case .headersRejected:
+                counters.reject(.headerLimit)
+            case .settingsAcked:
+                manager.settingsAcknowledged()
+            case .writable(let s):
+                resumeWriters(s)
+            case .goAway, .pingAcked:
+                break
+            }
+        }
+        scheduleFlush()
+    }
+
+    override func afterIO() {
+        if !session.wantsRead && session.counters.goAwaysSent > 0 && !manager.isDraining && !manager.isClosed {
+            // The session ended itself with an error GOAWAY (our glitch bucket, or nghttp2's RST
+            // rate limit): counted once per connection; no timers run any more.
+            counters.reject(.glitchLimit)
+            manager.closed()
+        }
+    }
+
+    private func open(stream id: Int32, headers: [H2Header], endStream: Bool, now: Double) {
+        var method = "", path = "", contentType: String?
+        var metadata = Metadata()
+        for h in headers {
+            switch h.name {
+            case ":method": method = h.value
+            case ":path": path = h.value
+            case "content-type": contentType = h.value
+            default: if !h.name.hasPrefix(":") { metadata[h.name] = h.value }
+            }
+        }
+        let stream = ServerStream(id: id)
+        stream.requestEnded = endStream
+        streams[id] = stream
+        manager.streamOpened(id, now: now) // every stream counts against idleness and inactivity
+        let pathOnly = path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? path
+        if let get = router.get(pathOnly) {
+            stream.discarding = true
+            counters.update { $0.httpRequests += 1 }
+            guard method == "GET" || method == "HEAD" else { return respondHTTP(stream, 405, "method not allowed\n", .methodNotAllowed) }
+            serveGET(stream, route: get, method: method, path: path, metadata: metadata)
+            return
+        }
+        let route = router.rpc(pathOnly)
+        guard route != nil || pathOnly.hasPrefix(config.rpcPathPrefix) else {
+            stream.discarding = true
+            return respondHTTP(stream, 404, "not found\n", .notFound)
+        }
+        guard method == "POST" else { stream.discarding = true; return respondHTTP(stream, 405, "RPCs use POST\n", .methodNotAllowed) }
+        guard contentType == config.contentType else {
+            stream.discarding = true
+            return respondHTTP(stream, 415, "content-type must be \(config.contentType)\n", .unsupportedMediaType)
+        }
+        guard let route else {
+            return reject(stream, RPCStatus(.unimplemented, "unknown method \(pathOnly)"), .unimplemented)
+        }
+        var authenticatedAs = AuthClass.none
+        switch Auth.check(metadata["authorization"], route: route.options.auth, tokens: config.tokens) {
+        case .allowed(let c): authenticatedAs = c
+        case .unauthenticated(let m): return reject(stream, RPCStatus(.unauthenticated, m), .unauthenticated)
+        case .permissionDenied(let m): return reject(stream, RPCStatus(.permissionDenied, m), .permissionDenied)
+        }
+        stream.route = route
+        stream.deframer = Deframer(maxMessageBytes: route.options.maxMessageBytes)
+        manager.streamOpened(id, timeout: route.options.inactivityTimeout, now: now)
+        let inbox = MessageInbox(onTake: { [self] size in
+            eventLoop.execute { self.messageTaken(stream: id, size: size) }
+        })
+        stream.inbox = inbox
+        counters.update { $0.rpcsStarted += 1 }
+        let request = RPCRequest(path: pathOnly, metadata: metadata, peer: peer,
+                                 authenticatedAs: authenticatedAs, messages: RPCMessages(inbox: inbox))
+        let responder = RPCResponder(sink: StreamSink(connection: self, stream: id),
+                                     cardinality: route.options.responseMessages)
+        if endStream { received(stream: id, bytes: [], endStream: true) }
+        if route.options.requestMessages == .one {
+            // Started by `received` once the request is complete and holds exactly one message.
+            stream.task = nil
+            pendingStarts[id] = (request, responder)
+            if stream.requestEnded { startIfReady(stream) }
+        } else {
+            start(stream, request: request, responder: responder)
+        }
+    }
+
+    func start(_ stream: ServerStream, request: RPCRequest, responder: RPCResponder) {
+        guard let route = stream.route, !stream.finished else { return }
+        let counters = counters
+        stream.task = Task {
+            let status = await RPCResponder.run(route.handler, request: request, responder: responder)
+            counters.update { $0.rpcsFinished[status.code, default: 0] += 1 }
+        }
+    }
+
+    /// Requests of one-message routes waiting for their end of stream.
+    var pendingStarts: [Int32: (RPCRequest, RPCResponder)] = [:]
+
+    func startIfReady(_ stream: ServerStream) {
+        guard let (request, responder) = pendingStarts.removeValue(forKey: stream.id) else { return }
+        guard stream.singleCount == 1, let message = stream.single else {
+            return fail(stream, RPCStatus(.invalidArgument, "a one-message request ended with \(stream.singleCount) messages"),
+                        .wrongMessageCount)
+        }
+        stream.single = nil
+        stream.delivered += 1
+        stream.inbox?.push(message)
+        stream.inbox?.finish(.success(()))
+        start(stream, request: request, responder: responder)
+    }
+
+    private func serveGET(_ stream: ServerStream, route: GETRoute, method: String, path: String, metadata: Metadata) {
+        switch Auth.check(metadata["authorization"], route: route.auth, tokens: config.tokens) {
+        case .allowed: break
+        case .unauthenticated:
+            return respondHTTP(stream, 401, "unauthorized\n", .unauthenticated, extra: [H2Header("www-authenticate", "Bearer")])
+        case .permissionDenied:
+            return respondHTTP(stream, 403, "forbidden\n", .permissionDenied)
+        }
+        let parts = path.split(separator: "?", maxSplits: 1)
+        let request = HTTPRequest(method: method, path: String(parts.first ?? ""), query: parts.count > 1 ? String(parts[1]) : "",
+                                  metadata: metadata, peer: peer)
+        let id = stream.id
+        let handler = route.handler
+        stream.task = Task { [self] in
+            let response = await handler(request)
+            eventLoop.execute { self.sendHTTP(stream: id, response, head: method == "HEAD") }
+        }
+    }
+
+    // MARK: timers
+
+    private func tick() {
+        let now = monotonicNow()
+        for s in streams.values where s.route != nil && !s.finished {
+            let q = session.queuedBytes(stream: s.id)
+            if q < s.lastQueued { manager.streamActivity(s.id, now: now) }
+            s.lastQueued = q
+        }
+        apply(manager.tick(now: now))
+    }
+
+    /// Server shutdown: graceful GOAWAY now, close after the streams end or `grace` seconds.
+    func beginDrain(grace: Double) {
+        apply(manager.beginDrain(now: monotonicNow(), grace: grace, reason: .shuttingDown))
+    }
+
+    func apply(_ actions: [ConnectionAction]) {
+        guard !actions.isEmpty else { return }
+        for action in actions {
+            switch action {
+            case .sendShutdownNotice:
+                try? session.sendShutdownNotice()
+            case .sendGoAway(let code):
+                if code == .noError { try? session.goAway(errorCode: .noError) } else { session.terminate(errorCode: code) }
+            case .resetStream(let id):
+                counters.reject(.streamInactive)
+                if let s = streams[id] { abandon(s, RPCStatus(.deadlineExceeded, "stream inactive")) }
+                try? session.resetStream(id, errorCode: .cancel)
+            case .close(let reason):
+                if let reason { counters.reject(reason) }
+                drainAndFlush(force: true)
+                close()
+                return
+            }
+        }
+        scheduleFlush()
+    }
+}

@@ -1,0 +1,163 @@
+// TransportBench workloads: the bench server and its routes, unary latency loops,
+// streaming throughput, and the h2load runs against our server and nghttpd.
+
+import Foundation
+import NIOConcurrencyHelpers
+import TLS
+import Wire
+
+struct BenchServer {
+    let server: TransportServer
+
+    static func start(pki: BenchPKI?) async throws -> BenchServer {
+        var c = ServerConfiguration()
+        c.rpcPathPrefix = "/bench.v1/"
+        if let pki {
+            let context = try TLSContext.server(certificateChain: .file(pki.cert), privateKey: .file(pki.key))
+            c.tls = TLSListener(address: ListenAddress(), context: context)
+        }
+        let server = try TransportServer(configuration: c)
+        try server.register(path: "/bench.v1/Echo", auth: .none, requestMessages: .one, responseMessages: .one) { request, responder in
+            try await responder.send(try await request.message())
+            return .ok
+        }
+        try server.register(path: "/bench.v1/Upload", auth: .none, maxMessageBytes: 1 << 20, responseMessages: .one) { request, responder in
+            var total = 0
+            for try await m in request.messages { total += m.count }
+            try await responder.send(Array(String(total).utf8))
+            return .ok
+        }
+        // Request: "size count"; response: count messages of size bytes.
+        try server.register(path: "/bench.v1/Download", auth: .none, requestMessages: .one) { request, responder in
+            let words = String(decoding: try await request.message(), as: UTF8.self).split(separator: " ")
+            guard words.count == 2, let size = Int(words[0]), let count = Int(words[1]) else {
+                return RPCStatus(.invalidArgument, "expected 'size count'")
+            }
+            let payload = [UInt8](repeating: 0x5A, count: size)
+            for _ in 0..<count { try await responder.send(payload) }
+            return .ok
+        }
+        let body = [UInt8](repeating: 0x61, count: 1024)
+        try server.registerGET(path: "/bench/1k") { _ in HTTPResponse(contentType: "application/octet-stream", body: body) }
+        try await server.start()
+        return BenchServer(server: server)
+    }
+
+    func h2cClient() -> TransportClient {
+        var c = TransportClient.Configuration(host: "127.0.0.1", port: server.cleartextPort!)
+        c.maxResponseBytes = 1 << 20
+        return TransportClient(configuration: c)
+    }
+
+    func tlsClient(pki: BenchPKI) throws -> TransportClient {
+        let context = try TLSContext.client(trustRoots: .file(pki.ca))
+        var c = TransportClient.Configuration(host: "127.0.0.1", port: server.tlsPort!, tls: context, serverName: "localhost")
+        c.maxResponseBytes = 1 << 20
+        return TransportClient(configuration: c)
+    }
+}
+
+extension TransportBench {
+    static func unary(_ client: TransportClient, transport: String, concurrency: Int,
+                      seconds: Double) async throws -> TransportBenchReport.Unary {
+        let payload = [UInt8](repeating: 1, count: 64)
+        _ = try await client.unary(path: "/bench.v1/Echo", request: payload) // connect + warm up
+        let start = Date()
+        let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
+            for _ in 0..<concurrency {
+                group.addTask {
+                    var mine: [Double] = []
+                    while Date().timeIntervalSince(start) < seconds {
+                        let t0 = DispatchTime.now().uptimeNanoseconds
+                        _ = try await client.unary(path: "/bench.v1/Echo", request: payload)
+                        mine.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e3)
+                    }
+                    return mine
+                }
+            }
+            var all: [Double] = []
+            for try await part in group { all += part }
+            return all.sorted()
+        }
+        let elapsed = Date().timeIntervalSince(start)
+        return .init(transport: transport, concurrency: concurrency, calls: latencies.count,
+                     callsPerSecond: Double(latencies.count) / elapsed,
+                     p50Microseconds: percentile(latencies, 0.5), p99Microseconds: percentile(latencies, 0.99))
+    }
+
+    static func stream(_ client: TransportClient, transport: String, upload: Bool, messageBytes: Int,
+                       totalBytes: Int) async throws -> TransportBenchReport.Streaming {
+        let count = max(1, totalBytes / messageBytes)
+        let start = Date()
+        if upload {
+            let call = try await client.call(path: "/bench.v1/Upload", metadata: [:])
+            let payload = [UInt8](repeating: 0x33, count: messageBytes)
+            for _ in 0..<count { try await call.send(payload) }
+            try await call.finish()
+            for try await _ in call.responses {}
+        } else {
+            let call = try await client.call(path: "/bench.v1/Download", metadata: [:])
+            try await call.send(Array("\(messageBytes) \(count)".utf8))
+            try await call.finish()
+            var received = 0
+            for try await m in call.responses { received += m.count }
+            guard received == count * messageBytes else {
+                throw RPCStatus(.dataLoss, "download received \(received) of \(count * messageBytes) bytes")
+            }
+        }
+        let elapsed = Date().timeIntervalSince(start)
+        let bytes = count * messageBytes
+        return .init(transport: transport, direction: upload ? "upload" : "download", messageBytes: messageBytes,
+                     totalBytes: bytes, megabytesPerSecond: Double(bytes) / 1e6 / elapsed)
+    }
+
+    /// h2load with the same arguments against our GET route and against nghttpd (1 KiB file).
+    static func h2load(_ bench: BenchServer, options: Options, into report: inout TransportBenchReport) async throws {
+        let h2load = "/usr/bin/h2load", nghttpd = "/usr/sbin/nghttpd"
+        guard FileManager.default.isExecutableFile(atPath: h2load) else {
+            report.skipped.append("h2load: not installed (apt nghttp2-client)")
+            return
+        }
+        let args = ["-n", String(options.h2loadRequests), "-c", "10", "-m", "10"]
+        let ours = try Tool.run(h2load, args + ["http://127.0.0.1:\(bench.server.cleartextPort!)/bench/1k"])
+        if let s = H2LoadSummary(ours.1) {
+            report.getLoad.append(.init(server: "tributary", requests: s.total, succeeded: s.succeeded, requestsPerSecond: s.requestsPerSecond))
+        } else {
+            report.skipped.append("h2load against tributary: unparseable output: \(ours.2.prefix(200))")
+        }
+        guard FileManager.default.isExecutableFile(atPath: nghttpd) else {
+            report.skipped.append("nghttpd: not installed (apt nghttp2-server)")
+            return
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nghttpd-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try Data(repeating: 0x61, count: 1024).write(to: dir.appendingPathComponent("1k"))
+        // nghttpd does not report an ephemeral port: try a few random high ports.
+        for _ in 0..<5 {
+            let port = Int.random(in: 20_000...60_000)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: nghttpd)
+            process.arguments = ["--no-tls", "-d", dir.path, String(port)]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            defer {
+                kill(process.processIdentifier, SIGKILL) // nghttpd ignores SIGTERM
+                process.waitUntilExit()
+            }
+            var summary: H2LoadSummary?
+            for _ in 0..<50 where summary == nil && process.isRunning {
+                try await Task.sleep(nanoseconds: 20_000_000)
+                let (_, out, _) = try Tool.run(h2load, ["-n", "1", "-c", "1", "http://127.0.0.1:\(port)/1k"])
+                if H2LoadSummary(out)?.succeeded == 1 {
+                    summary = H2LoadSummary(try Tool.run(h2load, args + ["http://127.0.0.1:\(port)/1k"]).1)
+                }
+            }
+            if let s = summary {
+                report.getLoad.append(.init(server: "nghttpd", requests: s.total, succeeded: s.succeeded, requestsPerSecond: s.requestsPerSecond))
+                return
+            }
+        }
+        report.skipped.append("nghttpd: could not start on a free port")
+    }
+}

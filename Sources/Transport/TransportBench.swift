@@ -1,0 +1,146 @@
+// TransportBench: the `bench transport` measurements as a library function (the CLI calls
+// it): loopback unary RPC rate and p50/p99 latency at 1, 16 and 64 concurrent calls;
+// streaming throughput for 64 KiB and 1 MiB messages both ways over h2c and TLS; and the
+// ceiling from `nghttpd --no-tls` + `h2load` in the same run, reported as ratios.
+// Workloads live in TransportBench+Workloads.swift.
+
+import Foundation
+import TLS
+
+/// Everything one bench run measured (JSON-encodable for the CLI).
+public struct TransportBenchReport: Codable, Sendable {
+    public struct Unary: Codable, Sendable {
+        public var transport: String
+        public var concurrency: Int
+        public var calls: Int
+        public var callsPerSecond: Double
+        public var p50Microseconds: Double
+        public var p99Microseconds: Double
+    }
+    public struct Streaming: Codable, Sendable {
+        public var transport: String
+        /// "upload" (client → server) or "download".
+        public var direction: String
+        public var messageBytes: Int
+        public var totalBytes: Int
+        public var megabytesPerSecond: Double
+    }
+    public struct GETLoad: Codable, Sendable {
+        /// "tributary" or "nghttpd".
+        public var server: String
+        public var requests: Int
+        public var succeeded: Int
+        public var requestsPerSecond: Double
+    }
+    public var unary: [Unary] = []
+    public var streaming: [Streaming] = []
+    /// The same h2load run (1 KiB GET, `-c 10 -m 10`) against our server and nghttpd.
+    public var getLoad: [GETLoad] = []
+    /// Ratios to the nghttpd ceiling, e.g. `get_rps_vs_nghttpd`.
+    public var ratios: [String: Double] = [:]
+    /// Parts that could not run (missing tools…), with the reason.
+    public var skipped: [String] = []
+}
+
+/// The transport benchmark.
+public enum TransportBench {
+    /// Knobs; defaults finish in well under a minute on 2 cores.
+    public struct Options: Sendable {
+        /// Seconds per unary concurrency level.
+        public var unarySeconds: Double = 2
+        public var concurrencies: [Int] = [1, 16, 64]
+        /// Bytes per streaming measurement (each size × direction × transport).
+        public var streamBytes: Int = 64 << 20
+        public var messageSizes: [Int] = [64 << 10, 1 << 20]
+        public var includeTLS = true
+        /// Run h2load against our /bench GET route and against nghttpd serving the same 1 KiB file.
+        public var includeH2Load = true
+        public var h2loadRequests = 100_000
+        /// Called with a line before each measurement (e.g. print to stderr); nil: silent.
+        public var progress: (@Sendable (String) -> Void)?
+        public init() {}
+    }
+
+    /// Runs every measurement; never throws for a missing outside tool (it is listed in `skipped`).
+    public static func run(_ options: Options = Options()) async throws -> TransportBenchReport {
+        var report = TransportBenchReport()
+        let log = options.progress ?? { _ in }
+        let pki = options.includeTLS ? try? BenchPKI.make() : nil
+        if options.includeTLS && pki == nil { report.skipped.append("tls: could not make certificates with openssl") }
+        let bench = try await BenchServer.start(pki: pki)
+        defer { Task { await bench.server.shutdown(grace: 1) } }
+
+        var transports: [(String, TransportClient)] = [("h2c", bench.h2cClient())]
+        if let pki, let client = try? bench.tlsClient(pki: pki) { transports.append(("tls", client)) }
+
+        for (name, client) in transports {
+            for c in options.concurrencies {
+                log("unary \(name) c=\(c)")
+                report.unary.append(try await unary(client, transport: name, concurrency: c, seconds: options.unarySeconds))
+            }
+            for size in options.messageSizes {
+                for upload in [true, false] {
+                    log("stream \(name) \(size) upload=\(upload)")
+                    report.streaming.append(try await stream(client, transport: name, upload: upload,
+                                                             messageBytes: size, totalBytes: options.streamBytes))
+                }
+            }
+            await client.close()
+        }
+        log("h2load")
+        if options.includeH2Load { try await h2load(bench, options: options, into: &report) }
+        computeRatios(&report)
+        await bench.server.shutdown(grace: 1)
+        return report
+    }
+
+    static func computeRatios(_ report: inout TransportBenchReport) {
+        let ours = report.getLoad.first { $0.server == "tributary" }?.requestsPerSecond
+        let theirs = report.getLoad.first { $0.server == "nghttpd" }?.requestsPerSecond
+        if let ours, let theirs, theirs > 0 { report.ratios["get_rps_vs_nghttpd"] = ours / theirs }
+        if let theirs, theirs > 0 {
+            for u in report.unary where u.transport == "h2c" {
+                report.ratios["unary_c\(u.concurrency)_rps_vs_nghttpd_get"] = u.callsPerSecond / theirs
+            }
+        }
+        for s in report.streaming where s.transport == "tls" {
+            if let plain = report.streaming.first(where: {
+                $0.transport == "h2c" && $0.direction == s.direction && $0.messageBytes == s.messageBytes
+            }), plain.megabytesPerSecond > 0 {
+                report.ratios["tls_vs_h2c_\(s.direction)_\(s.messageBytes >> 10)k"] = s.megabytesPerSecond / plain.megabytesPerSecond
+            }
+        }
+    }
+
+    /// The p-th percentile (0...1) of sorted values (nearest rank).
+    static func percentile(_ sorted: [Double], _ p: Double) -> Double {
+        guard !sorted.isEmpty else { return 0 }
+        let rank = Int((p * Double(sorted.count)).rounded(.up)) - 1
+        return sorted[min(max(rank, 0), sorted.count - 1)]
+    }
+}
+
+/// Certificates for the TLS legs, made with the openssl CLI in a temporary directory.
+struct BenchPKI {
+    let ca: String, cert: String, key: String
+
+    static func make() throws -> BenchPKI {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tributary-bench-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let ext = "\(dir)/ext"
+        try "subjectAltName=DNS:localhost,IP:127.0.0.1".write(toFile: ext, atomically: true, encoding: .utf8)
+        let steps: [[String]] = [
+            ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
+             "-subj", "/CN=bench CA", "-keyout", "\(dir)/ca.key", "-out", "\(dir)/ca.pem"],
+            ["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=localhost",
+             "-keyout", "\(dir)/server.key", "-out", "\(dir)/server.csr"],
+            ["x509", "-req", "-in", "\(dir)/server.csr", "-CA", "\(dir)/ca.pem", "-CAkey", "\(dir)/ca.key",
+             "-CAcreateserial", "-days", "1", "-extfile", ext, "-out", "\(dir)/server.pem"],
+        ]
+        for args in steps {
+            let (rc, _, err) = try Tool.run("/usr/bin/openssl", args)
+            if rc != 0 { throw TransportError.invalidConfiguration("openssl \(args[0]) failed: \(err)") }
+        }
+        return BenchPKI(ca: "\(dir)/ca.pem", cert: "\(dir)/server.pem", key: "\(dir)/server.key")
+    }
+}

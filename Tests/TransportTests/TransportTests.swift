@@ -1,1 +1,0 @@
-// Tests for the Transport module (filled in by its issue).
