@@ -65,7 +65,7 @@ let package = Package(
         .testTarget(name: "TasksTests", dependencies: ["Tasks"]),
         .testTarget(name: "ObjectivesTests", dependencies: ["Objectives", "Tensor"]),
         .testTarget(name: "RolloutTests", dependencies: ["Rollout"]),
-        .testTarget(name: "LearnerTests", dependencies: ["Learner", "Worker"]),
+        .testTarget(name: "LearnerTests", dependencies: ["Learner", "Worker", "Transport"]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker"]),
         .testTarget(name: "EndToEndTests", dependencies: ["tributary"]),
     ]

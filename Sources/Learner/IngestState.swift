@@ -103,6 +103,13 @@ public actor IngestState {
         }
     }
 
+    /// A worker left (`/Goodbye`): its leases are re-issued now.
+    public func goodbye(worker: UInt64) {
+        let released = leases.release(worker: worker)
+        counters.leasesExpired += released.count
+        workers[worker] = nil
+    }
+
     func expireLeases() {
         let gone = leases.expire(now: now())
         counters.leasesExpired += gone.count
