@@ -13,6 +13,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
     ],
     targets: [
         // C system libraries (apt packages; pkg-config finds the flags).
@@ -46,12 +47,15 @@ let package = Package(
         .target(name: "Rollout", dependencies: ["Tensor", "Policy", "Tasks", "Objectives"]),
 
         // service
-        .target(name: "Learner", dependencies: ["Tensor", "Policy", "Tasks", "Objectives", "Rollout", "Transport", "Wire"]),
+        .target(name: "Learner", dependencies: [
+            "Tensor", "Policy", "Tasks", "Objectives", "Rollout", "Transport", "Wire",
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
         .target(name: "Worker", dependencies: ["Tensor", "Policy", "Tasks", "Objectives", "Rollout", "Transport", "Wire"]),
 
         // app
         .executableTarget(name: "tributary", dependencies: [
-            "Policy", "Tasks", "Objectives", "Learner", "Worker", "Tensor",
+            "Policy", "Tasks", "Objectives", "Learner", "Worker", "Tensor", "Transport", "Wire", "H2", "TLS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -52,7 +52,8 @@ public final class TrainingLoop: @unchecked Sendable {
     private var _status = TrainingStatus()
     private let evalSet: [Prompt]
     private var thread: Thread?
-    private let done = DispatchSemaphore(value: 0)
+    private let done = NSCondition()
+    private var ended = false
     /// Called on the training thread after every step (metrics log, progress).
     public var onStep: (@Sendable (TrainingStatus) -> Void)?
 
@@ -83,7 +84,7 @@ public final class TrainingLoop: @unchecked Sendable {
                 FileHandle.standardError.write(Data("learner: training stopped: \(error)\n".utf8))
             }
             statusLock.withLock { _status.finished = true }
-            done.signal()
+            done.lock(); ended = true; done.broadcast(); done.unlock()
         }
         t.name = "tributary-training"
         t.stackSize = 16 << 20
@@ -91,8 +92,13 @@ public final class TrainingLoop: @unchecked Sendable {
         t.start()
     }
 
-    /// Waits for the training thread to end (after `IngestState.shutdown`).
-    public func join() { done.wait() }
+    /// Waits for the training thread to end (after `IngestState.shutdown`). Any number of
+    /// callers may wait; it returns at once when training already ended.
+    public func join() {
+        done.lock()
+        while !ended { done.wait() }
+        done.unlock()
+    }
 
     private func run() throws {
         let ingest = self.ingest

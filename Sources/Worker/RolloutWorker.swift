@@ -41,7 +41,7 @@ public struct WorkerStats: Sendable, Equatable {
 
 public actor RolloutWorker {
     public let endpoint: any LearnerEndpoint
-    public let options: WorkerOptions
+    public nonisolated let options: WorkerOptions
     public private(set) var stats = WorkerStats()
     private var stopping = false
     private var latest: PolicyAnnouncement?

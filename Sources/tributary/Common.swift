@@ -28,7 +28,7 @@ struct ModelOptions: ParsableArguments {
 }
 
 /// Writes one JSON object per line to a file (metrics) or stdout.
-final class JSONLines {
+final class JSONLines: @unchecked Sendable {   // one writer at a time (a step callback or a command)
     private let handle: FileHandle?
     init(url: URL?) throws {
         if let url {

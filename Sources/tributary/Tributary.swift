@@ -2,11 +2,11 @@
 import ArgumentParser
 
 @main
-struct Tributary: ParsableCommand {
+struct Tributary: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tributary",
         abstract: "Distributed reinforcement learning: a learner daemon, rollout workers and a status endpoint.",
         version: "0.1.0",
-        subcommands: [Pretrain.self, Train.self, Eval.self, Replay.self, ExperimentCommand.self, Bench.self]
+        subcommands: [LearnerCommand.self, WorkerCommand.self, StatusCommand.self, RunCommand.self, Pretrain.self, Train.self, Eval.self, Replay.self, ExperimentCommand.self, Bench.self]
     )
 }
