@@ -71,13 +71,15 @@ public final class AdamW {
         let p = model.params.base, g = model.grads.base, mp = m.base, vp = v.base
         for t in layout.tensors {
             let decay = (c.decay == .all || !t.isVector) ? 1 - lr * c.weightDecay : 1
-            for i in t.offset..<(t.offset + t.count) {
-                let gi = g[i]
-                let mi = b1 * mp[i] + (1 - b1) * gi
-                let vi = b2 * vp[i] + (1 - b2) * gi * gi
-                mp[i] = mi
-                vp[i] = vi
-                p[i] = p[i] * decay - stepSize * mi / (vi.squareRoot() / bc2Sqrt + c.eps)
+            Parallel.forChunks(t.count, grain: 32_768) { r in
+                for i in (t.offset + r.lowerBound)..<(t.offset + r.upperBound) {
+                    let gi = g[i]
+                    let mi = b1 * mp[i] + (1 - b1) * gi
+                    let vi = b2 * vp[i] + (1 - b2) * gi * gi
+                    mp[i] = mi
+                    vp[i] = vi
+                    p[i] = p[i] * decay - stepSize * mi / (vi.squareRoot() / bc2Sqrt + c.eps)
+                }
             }
         }
         if model.alpTrainable {

@@ -142,7 +142,7 @@ extension GPT {
             // Attention branch: res2 = residual + attn(ln1)·Wproj + bproj
             matmulBackward(a + al.datty, g + w.projW, g + w.projB, dres, a + s.atty, p + w.projW,
                            N: N, C: C, OC: C)
-            attentionBackward(a + al.dqkv, a + al.datty, a + s.qkv, a + s.att, scratch: a + al.dattRow,
+            attentionBackward(a + al.dqkv, a + al.datty, a + s.qkv, a + s.att,
                               B: B, T: T, C: C, H: H)
             matmulBackward(a + al.dln, g + w.attnW, g + w.attnB, a + al.dqkv, a + s.ln1, p + w.attnW,
                            N: N, C: C, OC: 3 * C)

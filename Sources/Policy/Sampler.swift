@@ -43,19 +43,26 @@ public struct Completion: Sendable, Equatable {
 
 /// Generates from a `GPT`, reading its parameters in place (no copy).
 ///
+/// Identical prompts (a GRPO group) are prefilled once: their KV cache rows are computed in one
+/// batched pass over all prompt positions, copied to every sequence of the group, and the first
+/// token of each sequence is drawn from the shared last-position logits. Every later step is one
+/// [n × C]·[C × k] GEMM per projection over the n sequences still running.
+///
 /// Threading: not Sendable; use it on the thread that owns `model`. Buffers are reused across calls.
 public final class Sampler {
     public let model: GPT
     var cache = FloatBuffer(count: 0)
     var work = FloatBuffer(count: 0)
+    // Per-row metadata of the current batched step (reused across steps and calls).
+    var rowSlot: [Int] = [], rowPos: [Int] = [], rowTok: [Int32] = []
 
     public init(model: GPT) { self.model = model }
 
     /// Samples one completion per prompt. Deterministic given `rng`'s state: one uniform draw per
-    /// sampled token, in step order then prompt order.
+    /// sampled token, in position order then prompt order.
     public func generate(prompts: [[Int32]], options: SamplingOptions, rng: inout Xoshiro256) throws -> [Completion] {
         let cfg = model.config
-        let C = cfg.nEmbd, V = cfg.vocabSize, H = cfg.nHead, L = cfg.nLayer, S = prompts.count
+        let C = cfg.nEmbd, V = cfg.vocabSize, L = cfg.nLayer, S = prompts.count
         if S == 0 { return [] }
         guard options.maxNewTokens >= 0 else { throw PolicyError.badInput("maxNewTokens must be ≥ 0") }
         if !options.greedy {
@@ -74,60 +81,66 @@ public final class Sampler {
             }
         }
         let limits = prompts.map { min(options.maxNewTokens, cfg.nPositions - $0.count) }
-        let maxLen = zip(prompts, limits).map { $0.count + $1 }.max()!
+        let lens = prompts.map(\.count)
+        let maxLen = zip(lens, limits).map { $0 + $1 }.max()!
+        // Unique prompts: group[i] = u, rep[u] = the first sequence holding prompt u (its cache slot).
+        var uniqueIndex: [[Int32]: Int] = [:]
+        var group = [Int](repeating: 0, count: S), rep: [Int] = []
+        for (i, p) in prompts.enumerated() {
+            if let u = uniqueIndex[p] { group[i] = u } else { uniqueIndex[p] = rep.count; group[i] = rep.count; rep.append(i) }
+        }
+        let U = rep.count
+        let prefillRows = rep.reduce(0) { $0 + lens[$1] }
+        let R = max(S, prefillRows)
         // KV cache: per layer, keys then values, each [S, maxLen, C].
-        let cacheCount = L * 2 * S * maxLen * C
-        if cache.count < cacheCount { cache = FloatBuffer(count: cacheCount) }
-        // Work rows: x, ln, qkv, atty, fch, fchGelu, logits, mean, rstd, scratch.
-        let workCount = S * (C + C + 3 * C + C + 4 * C + 4 * C + V + 2) + maxLen + V
+        let slotStride = maxLen * C, layerStride = S * slotStride
+        if cache.count < L * 2 * layerStride { cache = FloatBuffer(count: L * 2 * layerStride) }
+        // Work: R rows of x, ln, qkv, atty, fch, fchGelu, mean, rstd (forwardRows); S logits rows;
+        // U gathered last prompt rows and their logits; probs; z.
+        let workCount = R * (15 * C + 2) + S * V + U * (C + V) + 2 * V
         if work.count < workCount { work = FloatBuffer(count: workCount) }
-        let w = work.base
-        let x = w, ln = x + S * C, qkv = ln + S * C, atty = qkv + S * 3 * C, fch = atty + S * C
-        let fchG = fch + S * 4 * C, logits = fchG + S * 4 * C, mean = logits + S * V, rstd = mean + S
-        let scratch = rstd + S, probs = scratch + maxLen
-        let kv = cache.base, p = model.params.base, pl = model.layout
+        let logits = work.base + R * (15 * C + 2), gather = logits + S * V, plog = gather + U * C
+        let probs = plog + U * V, zrow = probs + V
+        let kv = cache.base
+
+        // Prefill every unique prompt at all its positions in one pass, then share its cache rows.
+        rowSlot.removeAll(keepingCapacity: true); rowPos.removeAll(keepingCapacity: true)
+        rowTok.removeAll(keepingCapacity: true)
+        for u in 0..<U {
+            for (t, tok) in prompts[rep[u]].enumerated() { rowSlot.append(rep[u]); rowPos.append(t); rowTok.append(tok) }
+        }
+        let ln = forwardRows(n: prefillRows, maxLen: maxLen, S: S)
+        var last = 0
+        for u in 0..<U {  // gather each prompt's last row, then one head GEMM
+            last += lens[rep[u]]
+            (gather + u * C).update(from: ln + (last - 1) * C, count: C)
+        }
+        head(plog, gather, n: U)
+        for i in 0..<S where rep[group[i]] != i {
+            let src = rep[group[i]], n = lens[i] * C
+            for l in 0..<(2 * L) {
+                (kv + l * layerStride + i * slotStride).update(from: kv + l * layerStride + src * slotStride, count: n)
+            }
+        }
 
         var out = prompts.indices.map { _ in Completion(tokens: [], logProbs: [], finishReason: .length) }
         var done = limits.map { $0 == 0 }
-        var active: [Int] = []
-        var pos = 0
-        while true {
-            active.removeAll(keepingCapacity: true)
-            for i in 0..<S where !done[i] { active.append(i) }
-            if active.isEmpty { break }
-            let n = active.count
-            for (r, i) in active.enumerated() {
-                let tok = pos < prompts[i].count ? prompts[i][pos] : out[i].tokens[pos - prompts[i].count]
-                let e = p + pl.wte + Int(tok) * C, q = p + pl.wpe + pos * C, o = x + r * C
-                for c in 0..<C { o[c] = e[c] + q[c] }
+        var remaining = done.filter { !$0 }.count
+        var pos = lens.min()! - 1
+        while remaining > 0 {
+            // Rows: running sequences past their prompt feed their latest token at `pos`.
+            rowSlot.removeAll(keepingCapacity: true); rowPos.removeAll(keepingCapacity: true)
+            rowTok.removeAll(keepingCapacity: true)
+            for i in 0..<S where !done[i] && pos >= lens[i] {
+                rowSlot.append(i); rowPos.append(pos); rowTok.append(out[i].tokens[pos - lens[i]])
             }
-            for l in 0..<L {
-                let b = pl.blocks[l]
-                let kL = kv + (l * 2) * S * maxLen * C, vL = kv + (l * 2 + 1) * S * maxLen * C
-                layernormForward(ln, mean, rstd, x, p + b.ln1w, p + b.ln1b, N: n, C: C, eps: cfg.layerNormEpsilon)
-                matmulForward(qkv, ln, p + b.attnW, p + b.attnB, N: n, C: C, OC: 3 * C)
-                for (r, i) in active.enumerated() {
-                    (kL + (i * maxLen + pos) * C).update(from: qkv + r * 3 * C + C, count: C)
-                    (vL + (i * maxLen + pos) * C).update(from: qkv + r * 3 * C + 2 * C, count: C)
-                }
-                cachedAttentionForward(atty, qkv, kBase: { UnsafePointer(kL + active[$0] * maxLen * C) },
-                                       vBase: { UnsafePointer(vL + active[$0] * maxLen * C) },
-                                       scratch: scratch, n: n, pos: pos, C: C, H: H)
-                for r in 0..<n { Vec.add(p + b.projB, x + r * C, C) }
-                Blas.sgemm(transA: false, transB: false, m: n, n: C, k: C, a: atty, lda: C, b: p + b.projW, ldb: C,
-                           beta: 1, c: x, ldc: C)
-                layernormForward(ln, mean, rstd, x, p + b.ln2w, p + b.ln2b, N: n, C: C, eps: cfg.layerNormEpsilon)
-                matmulForward(fch, ln, p + b.fcW, p + b.fcB, N: n, C: C, OC: 4 * C)
-                geluForward(fchG, fch, N: n * 4 * C)
-                for r in 0..<n { Vec.add(p + b.fcProjB, x + r * C, C) }
-                Blas.sgemm(transA: false, transB: false, m: n, n: C, k: 4 * C, a: fchG, lda: 4 * C, b: p + b.fcProjW,
-                           ldb: C, beta: 1, c: x, ldc: C)
-            }
-            layernormForward(ln, mean, rstd, x, p + pl.lnfw, p + pl.lnfb, N: n, C: C, eps: cfg.layerNormEpsilon)
-            Blas.sgemm(transA: false, transB: true, m: n, n: V, k: C, a: ln, lda: C, b: p + pl.wte, ldb: C,
-                       beta: 0, c: logits, ldc: V)
-            for (r, i) in active.enumerated() where pos + 1 >= prompts[i].count {
-                let (tok, lp) = pick(logits + r * V, V: V, options: options, probs: probs, rng: &rng)
+            let n = rowSlot.count
+            if n > 0 { head(logits, forwardRows(n: n, maxLen: maxLen, S: S), n: n) }
+            var r = 0
+            for i in 0..<S where !done[i] && pos >= lens[i] - 1 {
+                let z: UnsafeMutablePointer<Float>
+                if pos == lens[i] - 1 { zrow.update(from: plog + group[i] * V, count: V); z = zrow } else { z = logits + r * V; r += 1 }
+                let (tok, lp) = pick(z, V: V, options: options, probs: probs, rng: &rng)
                 out[i].tokens.append(tok)
                 out[i].logProbs.append(lp)
                 if let end = options.endToken, tok == end {
@@ -135,10 +148,65 @@ public final class Sampler {
                 } else if out[i].tokens.count >= limits[i] {
                     done[i] = true
                 }
+                if done[i] { remaining -= 1 }
             }
             pos += 1
         }
         return out
+    }
+
+    /// logits[n, V] = ln[n, C] · wteᵀ (tied head).
+    func head(_ logits: UnsafeMutablePointer<Float>, _ ln: UnsafePointer<Float>, n: Int) {
+        let p = model.params.base, V = model.config.vocabSize, C = model.config.nEmbd
+        Blas.sgemm(transA: false, transB: true, m: n, n: V, k: C, a: ln, lda: C, b: p + model.layout.wte, ldb: C,
+                   beta: 0, c: logits, ldc: V)
+    }
+
+    /// Runs the rows described by `rowSlot/rowPos/rowTok` (sequence slot, position, input token)
+    /// through every block, writing each row's key and value into its slot's cache at its position
+    /// before attention (so rows of one prompt see each other causally). Returns the final
+    /// LayerNorm output [n, C] (inside the work buffer).
+    func forwardRows(n: Int, maxLen: Int, S: Int) -> UnsafeMutablePointer<Float> {
+        let cfg = model.config, C = cfg.nEmbd, H = cfg.nHead, L = cfg.nLayer, eps = cfg.layerNormEpsilon
+        let x = work.base, ln = x + n * C, qkv = ln + n * C, atty = qkv + n * 3 * C, fch = atty + n * C
+        let fchG = fch + n * 4 * C, mean = fchG + n * 4 * C, rstd = mean + n
+        let kv = cache.base, p = model.params.base, pl = model.layout
+        let slotStride = maxLen * C, layerStride = S * slotStride
+        rowSlot.withUnsafeBufferPointer { slots in
+        rowPos.withUnsafeBufferPointer { positions in
+        rowTok.withUnsafeBufferPointer { toks in
+            let sl = slots.baseAddress!, ps = positions.baseAddress!, tk = toks.baseAddress!
+            for r in 0..<n {
+                let e = p + pl.wte + Int(tk[r]) * C, q = p + pl.wpe + ps[r] * C, o = x + r * C
+                for c in 0..<C { o[c] = e[c] + q[c] }
+            }
+            for l in 0..<L {
+                let b = pl.blocks[l]
+                let kL = kv + (2 * l) * layerStride, vL = kv + (2 * l + 1) * layerStride
+                layernormForward(ln, mean, rstd, x, p + b.ln1w, p + b.ln1b, N: n, C: C, eps: eps)
+                matmulForward(qkv, ln, p + b.attnW, p + b.attnB, N: n, C: C, OC: 3 * C)
+                for r in 0..<n {
+                    let at = sl[r] * slotStride + ps[r] * C
+                    (kL + at).update(from: qkv + r * 3 * C + C, count: C)
+                    (vL + at).update(from: qkv + r * 3 * C + 2 * C, count: C)
+                }
+                cachedAttentionForward(atty, qkv, keys: kL, values: vL, slots: sl, positions: ps,
+                                       slotStride: slotStride, maxLen: maxLen, n: n, C: C, H: H)
+                for r in 0..<n { Vec.add(p + b.projB, x + r * C, C) }
+                Blas.sgemm(transA: false, transB: false, m: n, n: C, k: C, a: atty, lda: C, b: p + b.projW, ldb: C,
+                           beta: 1, c: x, ldc: C)
+                layernormForward(ln, mean, rstd, x, p + b.ln2w, p + b.ln2b, N: n, C: C, eps: eps)
+                matmulForward(fch, ln, p + b.fcW, p + b.fcB, N: n, C: C, OC: 4 * C)
+                geluForward(fchG, fch, N: n * 4 * C)
+                for r in 0..<n { Vec.add(p + b.fcProjB, x + r * C, C) }
+                Blas.sgemm(transA: false, transB: false, m: n, n: C, k: 4 * C, a: fchG, lda: 4 * C, b: p + b.fcProjW,
+                           ldb: C, beta: 1, c: x, ldc: C)
+            }
+            layernormForward(ln, mean, rstd, x, p + pl.lnfw, p + pl.lnfb, N: n, C: C, eps: eps)
+        }
+        }
+        }
+        return ln
     }
 
     /// Chooses the next token from one logits row and returns it with its log-prob under the

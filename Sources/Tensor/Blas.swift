@@ -5,14 +5,33 @@
 import COpenBLAS
 
 /// Thin, typed wrappers over OpenBLAS. All matrices are row-major.
+///
+/// Thread policy: `setThreads(n)` sets the process-wide maximum. Each `sgemm` then runs on one
+/// thread when it is small (2·m·n·k below `multiThreadFlops`, where waking OpenBLAS's pool costs
+/// more than it saves — measured on the 2-core target) and on the maximum otherwise. `Parallel`
+/// uses the same maximum for the non-GEMM loops.
 public enum Blas {
-    /// Sets the number of threads OpenBLAS uses for every subsequent call (process-wide).
+    // Process-wide settings mirroring OpenBLAS's own global thread count; written only by
+    // `setThreads` (configuration time) and the GEMM wrapper, read on the model's thread.
+    nonisolated(unsafe) private static var maximum = max(1, Int(openblas_get_num_threads()))
+    nonisolated(unsafe) private static var current = max(1, Int(openblas_get_num_threads()))
+    /// GEMMs with fewer floating-point operations than this run single-threaded.
+    nonisolated(unsafe) public static var multiThreadFlops = 8_000_000
+
+    /// Sets the maximum number of threads for GEMMs and `Parallel` (process-wide).
     public static func setThreads(_ n: Int) {
-        openblas_set_num_threads(Int32(max(1, n)))
+        maximum = max(1, n)
+        current = maximum
+        openblas_set_num_threads(Int32(maximum))
     }
 
-    /// The number of threads OpenBLAS currently uses.
-    public static var threads: Int { Int(openblas_get_num_threads()) }
+    /// The configured maximum number of threads (`setThreads`).
+    public static var threads: Int { maximum }
+
+    @inline(__always)
+    static func useThreads(_ n: Int) {
+        if n != current { current = n; openblas_set_num_threads(Int32(n)) }
+    }
 
     /// `C[M,N] = alpha · op(A) · op(B) + beta · C`, row-major, where `op(A)` is
     /// `[M,K]` (A stored `[K,M]` when `transA`) and `op(B)` is `[K,N]` (B stored
@@ -25,6 +44,7 @@ public enum Blas {
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         if m == 0 || n == 0 { return }
+        useThreads(2 * m * n * k < multiThreadFlops ? 1 : maximum)
         cblas_sgemm(CblasRowMajor,
                     transA ? CblasTrans : CblasNoTrans,
                     transB ? CblasTrans : CblasNoTrans,
