@@ -44,8 +44,9 @@ public struct Completion: Sendable, Equatable {
 /// Generates from a `GPT`, reading its parameters in place (no copy).
 ///
 /// Identical prompts (a GRPO group) are prefilled once: their KV cache rows are computed in one
-/// batched pass over all prompt positions, copied to every sequence of the group, and the first
-/// token of each sequence is drawn from the shared last-position logits. Every later step is one
+/// batched pass over all prompt positions into the first sequence's slot, which every sequence of
+/// the group then reads for the prompt positions (its own slot holds only its completion), and
+/// the first token of each sequence is drawn from the shared last-position logits. Every later step is one
 /// [n × C]·[C × k] GEMM per projection over the n sequences still running.
 ///
 /// Threading: not Sendable; use it on the thread that owns `model`. Buffers are reused across calls.
@@ -54,7 +55,7 @@ public final class Sampler {
     var cache = FloatBuffer(count: 0)
     var work = FloatBuffer(count: 0)
     // Per-row metadata of the current batched step (reused across steps and calls).
-    var rowSlot: [Int] = [], rowPos: [Int] = [], rowTok: [Int32] = []
+    var rowSlot: [Int] = [], rowPos: [Int] = [], rowTok: [Int32] = [], rowPrefix: [Int] = [], rowShared: [Int] = []
 
     public init(model: GPT) { self.model = model }
 
@@ -101,13 +102,11 @@ public final class Sampler {
         if work.count < workCount { work = FloatBuffer(count: workCount) }
         let logits = work.base + R * (15 * C + 2), gather = logits + S * V, plog = gather + U * C
         let probs = plog + U * V, zrow = probs + V
-        let kv = cache.base
 
-        // Prefill every unique prompt at all its positions in one pass, then share its cache rows.
-        rowSlot.removeAll(keepingCapacity: true); rowPos.removeAll(keepingCapacity: true)
-        rowTok.removeAll(keepingCapacity: true)
+        // Prefill every unique prompt at all its positions in one pass (into its representative's slot).
+        clearRows()
         for u in 0..<U {
-            for (t, tok) in prompts[rep[u]].enumerated() { rowSlot.append(rep[u]); rowPos.append(t); rowTok.append(tok) }
+            for (t, tok) in prompts[rep[u]].enumerated() { addRow(slot: rep[u], pos: t, token: tok, prefix: rep[u], shared: 0) }
         }
         let ln = forwardRows(n: prefillRows, maxLen: maxLen, S: S)
         var last = 0
@@ -116,12 +115,6 @@ public final class Sampler {
             (gather + u * C).update(from: ln + (last - 1) * C, count: C)
         }
         head(plog, gather, n: U)
-        for i in 0..<S where rep[group[i]] != i {
-            let src = rep[group[i]], n = lens[i] * C
-            for l in 0..<(2 * L) {
-                (kv + l * layerStride + i * slotStride).update(from: kv + l * layerStride + src * slotStride, count: n)
-            }
-        }
 
         var out = prompts.indices.map { _ in Completion(tokens: [], logProbs: [], finishReason: .length) }
         var done = limits.map { $0 == 0 }
@@ -129,10 +122,9 @@ public final class Sampler {
         var pos = lens.min()! - 1
         while remaining > 0 {
             // Rows: running sequences past their prompt feed their latest token at `pos`.
-            rowSlot.removeAll(keepingCapacity: true); rowPos.removeAll(keepingCapacity: true)
-            rowTok.removeAll(keepingCapacity: true)
+            clearRows()
             for i in 0..<S where !done[i] && pos >= lens[i] {
-                rowSlot.append(i); rowPos.append(pos); rowTok.append(out[i].tokens[pos - lens[i]])
+                addRow(slot: i, pos: pos, token: out[i].tokens[pos - lens[i]], prefix: rep[group[i]], shared: lens[i])
             }
             let n = rowSlot.count
             if n > 0 { head(logits, forwardRows(n: n, maxLen: maxLen, S: S), n: n) }
@@ -155,6 +147,18 @@ public final class Sampler {
         return out
     }
 
+    func clearRows() {
+        rowSlot.removeAll(keepingCapacity: true); rowPos.removeAll(keepingCapacity: true)
+        rowTok.removeAll(keepingCapacity: true); rowPrefix.removeAll(keepingCapacity: true)
+        rowShared.removeAll(keepingCapacity: true)
+    }
+
+    /// One row of the next batched step: sequence slot, position, input token, and the slot whose cache
+    /// holds positions below `shared` (the shared prompt).
+    func addRow(slot: Int, pos: Int, token: Int32, prefix: Int, shared: Int) {
+        rowSlot.append(slot); rowPos.append(pos); rowTok.append(token); rowPrefix.append(prefix); rowShared.append(shared)
+    }
+
     /// logits[n, V] = ln[n, C] · wteᵀ (tied head).
     func head(_ logits: UnsafeMutablePointer<Float>, _ ln: UnsafePointer<Float>, n: Int) {
         let p = model.params.base, V = model.config.vocabSize, C = model.config.nEmbd
@@ -162,7 +166,7 @@ public final class Sampler {
                    beta: 0, c: logits, ldc: V)
     }
 
-    /// Runs the rows described by `rowSlot/rowPos/rowTok` (sequence slot, position, input token)
+    /// Runs the rows described by `rowSlot/rowPos/rowTok/rowPrefix/rowShared` (see `addRow`)
     /// through every block, writing each row's key and value into its slot's cache at its position
     /// before attention (so rows of one prompt see each other causally). Returns the final
     /// LayerNorm output [n, C] (inside the work buffer).
@@ -175,7 +179,11 @@ public final class Sampler {
         rowSlot.withUnsafeBufferPointer { slots in
         rowPos.withUnsafeBufferPointer { positions in
         rowTok.withUnsafeBufferPointer { toks in
+        rowPrefix.withUnsafeBufferPointer { prefixes in
+        rowShared.withUnsafeBufferPointer { shared in
             let sl = slots.baseAddress!, ps = positions.baseAddress!, tk = toks.baseAddress!
+            let cr = CacheRows(slots: sl, prefixSlots: prefixes.baseAddress!, shared: shared.baseAddress!, positions: ps,
+                               slotStride: slotStride, maxLen: maxLen)
             for r in 0..<n {
                 let e = p + pl.wte + Int(tk[r]) * C, q = p + pl.wpe + ps[r] * C, o = x + r * C
                 for c in 0..<C { o[c] = e[c] + q[c] }
@@ -190,8 +198,7 @@ public final class Sampler {
                     (kL + at).update(from: qkv + r * 3 * C + C, count: C)
                     (vL + at).update(from: qkv + r * 3 * C + 2 * C, count: C)
                 }
-                cachedAttentionForward(atty, qkv, keys: kL, values: vL, slots: sl, positions: ps,
-                                       slotStride: slotStride, maxLen: maxLen, n: n, C: C, H: H)
+                cachedAttentionForward(atty, qkv, keys: kL, values: vL, rows: cr, n: n, C: C, H: H)
                 for r in 0..<n { Vec.add(p + b.projB, x + r * C, C) }
                 Blas.sgemm(transA: false, transB: false, m: n, n: C, k: C, a: atty, lda: C, b: p + b.projW, ldb: C,
                            beta: 1, c: x, ldc: C)
@@ -203,6 +210,8 @@ public final class Sampler {
                            ldb: C, beta: 1, c: x, ldc: C)
             }
             layernormForward(ln, mean, rstd, x, p + pl.lnfw, p + pl.lnfb, N: n, C: C, eps: eps)
+        }
+        }
         }
         }
         }

@@ -1,38 +1,56 @@
 // Causal self-attention of a batch of rows against a per-layer KV cache (design/MODEL.md
-// "Sampling"): row r (sequence slot s_r, position p_r) attends to positions 0…p_r of its slot.
-// Rows are independent (their keys/values are already in the cache), so they run in parallel.
+// "Sampling"): row r attends to positions 0…p_r; positions below `shared[r]` are read from slot
+// `prefixSlots[r]` (a prompt shared by a group of samples, cached once), later ones from its own
+// slot `slots[r]`. Rows are independent (their keys/values are already cached) and run in parallel.
+// Loops run position-outer so each cached [C] row is streamed once for all heads.
 // Legend: n rows, C channels, H heads, hs = C/H.
 
 import Foundation
 import Tensor
 
-/// out[n,C] = attention of each row's q (from qkv[n,3C]) over `keys`/`values` ([slots, maxLen, C]
-/// with `slotStride` = maxLen·C) at positions 0…positions[r] of slot slots[r].
+/// Where each row's cached keys/values live: `[slots, maxLen, C]` arrays with `slotStride` = maxLen·C.
+struct CacheRows {
+    var slots: UnsafePointer<Int>
+    var prefixSlots: UnsafePointer<Int>
+    var shared: UnsafePointer<Int>
+    var positions: UnsafePointer<Int>
+    var slotStride: Int
+    var maxLen: Int
+}
+
+/// out[n,C] = attention of each row's q (from qkv[n,3C]) over its cached keys/values.
 func cachedAttentionForward(_ out: UnsafeMutablePointer<Float>, _ qkv: UnsafePointer<Float>,
-                            keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
-                            slots: UnsafePointer<Int>, positions: UnsafePointer<Int>,
-                            slotStride: Int, maxLen: Int, n: Int, C: Int, H: Int) {
+                            keys: UnsafePointer<Float>, values: UnsafePointer<Float>, rows cr: CacheRows,
+                            n: Int, C: Int, H: Int) {
     let hs = C / H
     let scale = 1 / Float(hs).squareRoot()
     Parallel.forChunks(n, grain: 32) { rows in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: maxLen) { tmp in
-            let scratch = tmp.baseAddress!
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: H * cr.maxLen + 2 * H) { tmp in
+            let sc = tmp.baseAddress!, maxv = sc + H * cr.maxLen, inv = maxv + H  // sc[h, t2]
             for r in rows {
-                let kb = keys + slots[r] * slotStride, vb = values + slots[r] * slotStride, pos = positions[r]
-                for h in 0..<H {
-                    let q = qkv + r * 3 * C + h * hs
-                    var maxv = -Float.infinity
-                    for t2 in 0...pos {
-                        let s = Vec.dot(q, kb + t2 * C + h * hs, hs) * scale
-                        scratch[t2] = s
-                        if s > maxv { maxv = s }
+                let pos = cr.positions[r], shared = cr.shared[r]
+                let own = cr.slots[r] * cr.slotStride, pre = cr.prefixSlots[r] * cr.slotStride
+                let q = qkv + r * 3 * C
+                for h in 0..<H { maxv[h] = -Float.infinity }
+                for t2 in 0...pos {
+                    let k = keys + (t2 < shared ? pre : own) + t2 * C
+                    for h in 0..<H {
+                        let s = Vec.dot(q + h * hs, k + h * hs, hs) * scale
+                        sc[h * cr.maxLen + t2] = s
+                        if s > maxv[h] { maxv[h] = s }
                     }
+                }
+                for h in 0..<H {
+                    let row = sc + h * cr.maxLen
                     var sum: Float = 0
-                    for t2 in 0...pos { let e = exp(scratch[t2] - maxv); scratch[t2] = e; sum += e }
-                    let inv = 1 / sum
-                    let o = out + r * C + h * hs
-                    o.update(repeating: 0, count: hs)
-                    for t2 in 0...pos { Vec.axpy(scratch[t2] * inv, vb + t2 * C + h * hs, o, hs) }
+                    for t2 in 0...pos { let e = exp(row[t2] - maxv[h]); row[t2] = e; sum += e }
+                    inv[h] = 1 / sum
+                }
+                let o = out + r * C
+                o.update(repeating: 0, count: C)
+                for t2 in 0...pos {
+                    let v = values + (t2 < shared ? pre : own) + t2 * C
+                    for h in 0..<H { Vec.axpy(sc[h * cr.maxLen + t2] * inv[h], v + h * hs, o + h * hs, hs) }
                 }
             }
         }
