@@ -1,5 +1,7 @@
 // Micro-benchmarks of the policy engine for `tributary bench`: raw sgemm throughput,
 // learner updates (forward + backward + AdamW) and batched sampling, in tokens per second.
+// `PolicyBench.run` measures everything for each preset at a given thread count and returns a
+// Codable report (see PolicyBenchReport.swift) that the CLI prints as JSON.
 
 import Foundation
 import Tensor
@@ -13,7 +15,9 @@ public enum PolicyBench {
     }
 
     /// GFLOP/s of an [m×k]·[k×n] sgemm, best of `repeats`.
-    public static func sgemmGFLOPS(m: Int = 3072, n: Int = 512, k: Int = 128, repeats: Int = 10) -> Double {
+    /// `transA` times `[k×m]ᵀ·[k×n]` through the split weight-gradient path, as the backward pass does.
+    public static func sgemmGFLOPS(m: Int = 3072, n: Int = 512, k: Int = 128, transA: Bool = false,
+                                   repeats: Int = 10) -> Double {
         let a = FloatBuffer(count: m * k), b = FloatBuffer(count: k * n), c = FloatBuffer(count: m * n)
         for i in 0..<a.count { a.base[i] = Float(i % 7) * 0.1 }
         for i in 0..<b.count { b.base[i] = Float(i % 5) * 0.1 }
@@ -21,8 +25,13 @@ public enum PolicyBench {
         withExtendedLifetime((a, b, c)) {
             for _ in 0..<repeats {
                 best = min(best, seconds {
-                    Blas.sgemm(transA: false, transB: false, m: m, n: n, k: k, a: a.base, lda: k, b: b.base, ldb: n,
-                               beta: 0, c: c.base, ldc: n)
+                    if transA {
+                        Blas.sgemmTransASplit(m: m, n: n, k: k, a: a.base, lda: m, b: b.base, ldb: n, beta: 0,
+                                              c: c.base, ldc: n)
+                    } else {
+                        Blas.sgemm(transA: false, transB: false, m: m, n: n, k: k, a: a.base, lda: k, b: b.base,
+                                   ldb: n, beta: 0, c: c.base, ldc: n)
+                    }
                 })
             }
         }
