@@ -15,7 +15,7 @@ public enum PolicyBench {
     }
 
     /// GFLOP/s of an [m×k]·[k×n] sgemm, best of `repeats`.
-    /// `transA` times `[k×m]ᵀ·[k×n]` through the split weight-gradient path, as the backward pass does.
+    /// With `transA`, times `[k×m]ᵀ·[k×n]` (the weight-gradient form of the backward pass).
     public static func sgemmGFLOPS(m: Int = 3072, n: Int = 512, k: Int = 128, transA: Bool = false,
                                    repeats: Int = 10) -> Double {
         let a = FloatBuffer(count: m * k), b = FloatBuffer(count: k * n), c = FloatBuffer(count: m * n)
@@ -25,13 +25,8 @@ public enum PolicyBench {
         withExtendedLifetime((a, b, c)) {
             for _ in 0..<repeats {
                 best = min(best, seconds {
-                    if transA {
-                        Blas.sgemmTransASplit(m: m, n: n, k: k, a: a.base, lda: m, b: b.base, ldb: n, beta: 0,
-                                              c: c.base, ldc: n)
-                    } else {
-                        Blas.sgemm(transA: false, transB: false, m: m, n: n, k: k, a: a.base, lda: k, b: b.base,
-                                   ldb: n, beta: 0, c: c.base, ldc: n)
-                    }
+                    Blas.sgemm(transA: transA, transB: false, m: m, n: n, k: k, a: a.base, lda: transA ? m : k,
+                               b: b.base, ldb: n, beta: 0, c: c.base, ldc: n)
                 })
             }
         }

@@ -1,28 +1,39 @@
-// BLAS entry points used by the model: row-major single-precision GEMM through
-// OpenBLAS's CBLAS interface, plus control of OpenBLAS's thread pool.
-// Everything else in the model is plain Swift loops; only GEMMs go through here.
+// BLAS entry points used by the model: row-major single-precision GEMM through OpenBLAS's CBLAS
+// interface, and the GEMM threading policy. Everything else in the model is plain Swift loops.
 
 import COpenBLAS
 
 /// Thin, typed wrappers over OpenBLAS. All matrices are row-major.
 ///
-/// Thread policy: `setThreads(n)` sets the process-wide maximum. Each `sgemm` then runs on one
-/// thread when it is small (2·m·n·k below `multiThreadFlops`, where waking OpenBLAS's pool costs
-/// more than it saves — measured on the 2-core target) and on the maximum otherwise. `Parallel`
-/// uses the same maximum for the non-GEMM loops.
+/// Thread policy (`threadMode`): by default (`.split`) OpenBLAS itself runs single-threaded and a
+/// large GEMM (2·m·n·k ≥ `multiThreadFlops`) is split into row blocks of C computed concurrently
+/// by `Parallel` — one thread pool for GEMMs and element-wise loops, whose idle workers sleep.
+/// With `.openblas`, OpenBLAS's own pool is used for large GEMMs; its idle workers spin with
+/// sched_yield, which on the shared 2-core target cost ~20–30 % of an update under load
+/// (perf), and it scaled worse on the long-K weight-gradient shapes. Small GEMMs always run on
+/// one thread, where waking a second one costs more than it saves.
 public enum Blas {
-    // Process-wide settings mirroring OpenBLAS's own global thread count; written only by
-    // `setThreads` (configuration time) and the GEMM wrapper, read on the model's thread.
+    /// How large GEMMs use more than one thread.
+    public enum ThreadMode: String, Sendable, Codable {
+        /// Concurrent single-threaded OpenBLAS calls on row blocks (default).
+        case split
+        /// OpenBLAS's internal thread pool.
+        case openblas
+    }
+
+    // Process-wide settings, written at configuration time (`setThreads`, the two knobs below)
+    // and by the GEMM wrapper on the model's thread; OpenBLAS's thread count is global too.
     nonisolated(unsafe) private static var maximum = max(1, Int(openblas_get_num_threads()))
     nonisolated(unsafe) private static var current = max(1, Int(openblas_get_num_threads()))
     /// GEMMs with fewer floating-point operations than this run single-threaded.
     nonisolated(unsafe) public static var multiThreadFlops = 8_000_000
+    /// See the type's documentation.
+    nonisolated(unsafe) public static var threadMode = ThreadMode.split
 
     /// Sets the maximum number of threads for GEMMs and `Parallel` (process-wide).
     public static func setThreads(_ n: Int) {
         maximum = max(1, n)
-        current = maximum
-        openblas_set_num_threads(Int32(maximum))
+        useThreads(threadMode == .openblas ? maximum : 1)
     }
 
     /// The configured maximum number of threads (`setThreads`).
@@ -36,7 +47,6 @@ public enum Blas {
     /// `C[M,N] = alpha · op(A) · op(B) + beta · C`, row-major, where `op(A)` is
     /// `[M,K]` (A stored `[K,M]` when `transA`) and `op(B)` is `[K,N]` (B stored
     /// `[N,K]` when `transB`). Leading dimensions are the stored row lengths.
-    @inline(__always)
     public static func sgemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
         alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
@@ -44,31 +54,28 @@ public enum Blas {
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         if m == 0 || n == 0 { return }
-        useThreads(2 * m * n * k < multiThreadFlops ? 1 : maximum)
-        cblas_sgemm(CblasRowMajor,
-                    transA ? CblasTrans : CblasNoTrans,
-                    transB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb),
-                    beta, c, Int32(ldc))
-    }
-
-    /// Weight-gradient GEMM `C[M,N] = Aᵀ·B + beta·C` (A stored `[K,M]`, long K = rows of the batch),
-    /// computed as independent row blocks of C, one single-threaded OpenBLAS call per thread.
-    /// On the 2-core target OpenBLAS's own threading reaches ~100–170 GFLOP/s on these shapes
-    /// (e.g. 128×128×3072) against ~180–190 for the split (measured with PolicyBench's harness).
-    public static func sgemmTransASplit(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
-                                        b: UnsafePointer<Float>, ldb: Int, beta: Float,
-                                        c: UnsafeMutablePointer<Float>, ldc: Int) {
-        if m == 0 || n == 0 { return }
-        if maximum == 1 || 2 * m * n * k < 2 * multiThreadFlops || m < 32 {
-            sgemm(transA: true, transB: false, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        let big = maximum > 1 && 2 * m * n * k >= multiThreadFlops
+        if !big || threadMode == .openblas || m < 16 {
+            useThreads(big ? maximum : 1)
+            raw(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
             return
         }
         useThreads(1)
-        Parallel.forChunks(m / 8, grain: 2) { blocks in  // row blocks of multiples of 8 (the last takes the rest)
-            let lo = blocks.lowerBound * 8, hi = blocks.upperBound == m / 8 ? m : blocks.upperBound * 8
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(hi - lo), Int32(n), Int32(k), 1,
-                        a + lo, Int32(lda), b, Int32(ldb), beta, c + lo * ldc, Int32(ldc))
+        // Row blocks of C (multiples of 8 rows; the last block takes the remainder). Row i of op(A)
+        // starts at a + i·lda, or at a + i when A is stored transposed.
+        let blocks = m / 8
+        Parallel.forChunks(blocks) { r in
+            let lo = r.lowerBound * 8, hi = r.upperBound == blocks ? m : r.upperBound * 8
+            raw(transA, transB, hi - lo, n, k, alpha, transA ? a + lo : a + lo * lda, lda, b, ldb, beta,
+                c + lo * ldc, ldc)
         }
+    }
+
+    @inline(__always)
+    private static func raw(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+                            _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+                            _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 }

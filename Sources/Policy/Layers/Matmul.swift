@@ -24,7 +24,8 @@ func matmulBackward(_ dinp: UnsafeMutablePointer<Float>, _ dw: UnsafeMutablePoin
                     accumulateInput: Bool = false) {
     Blas.sgemm(transA: false, transB: true, m: N, n: C, k: OC, a: dout, lda: OC, b: w, ldb: OC,
                beta: accumulateInput ? 1 : 0, c: dinp, ldc: C)
-    Blas.sgemmTransASplit(m: C, n: OC, k: N, a: inp, lda: C, b: dout, ldb: OC, beta: 1, c: dw, ldc: OC)
+    Blas.sgemm(transA: true, transB: false, m: C, n: OC, k: N, a: inp, lda: C, b: dout, ldb: OC,
+               beta: 1, c: dw, ldc: OC)
     if let dbias {
         for r in 0..<N { Vec.add(dout + r * OC, dbias, OC) }
     }
