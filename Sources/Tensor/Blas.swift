@@ -55,12 +55,23 @@ public enum Blas {
     ) {
         if m == 0 || n == 0 { return }
         let big = maximum > 1 && 2 * m * n * k >= multiThreadFlops
-        if !big || threadMode == .openblas || m < 16 {
+        if !big || threadMode == .openblas || max(m, n) < 16 {
             useThreads(big ? maximum : 1)
             raw(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
             return
         }
         useThreads(1)
+        if n > m {
+            // Column blocks of C (short, wide products such as a sampling step): each thread packs only
+            // its part of B. Column j of op(B) starts at b + j, or at b + j·ldb when B is stored transposed.
+            let blocks = n / 8
+            Parallel.forChunks(blocks) { r in
+                let lo = r.lowerBound * 8, hi = r.upperBound == blocks ? n : r.upperBound * 8
+                raw(transA, transB, m, hi - lo, k, alpha, a, lda, transB ? b + lo * ldb : b + lo, ldb, beta,
+                    c + lo, ldc)
+            }
+            return
+        }
         // Row blocks of C (multiples of 8 rows; the last block takes the remainder). Row i of op(A)
         // starts at a + i·lda, or at a + i when A is stored transposed.
         let blocks = m / 8
