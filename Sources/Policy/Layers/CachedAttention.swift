@@ -8,6 +8,13 @@
 import Foundation
 import Tensor
 
+@inline(__always) private func ld(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+}
+@inline(__always) private func st(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
+}
+
 /// Where each row's cached keys/values live: `[slots, maxLen, C]` arrays with `slotStride` = maxLen·C.
 struct CacheRows {
     var slots: UnsafePointer<Int>
@@ -31,6 +38,30 @@ func cachedAttentionForward(_ out: UnsafeMutablePointer<Float>, _ qkv: UnsafePoi
                 let pos = cr.positions[r], shared = cr.shared[r]
                 let own = cr.slots[r] * cr.slotStride, pre = cr.prefixSlots[r] * cr.slotStride
                 let q = qkv + r * 3 * C
+                if hs == 32 {  // register-blocked path (small and base presets): q and o stay in registers
+                    for h in 0..<H {
+                        let off = h * 32
+                        let q0 = ld(q + off), q1 = ld(q + off + 8), q2 = ld(q + off + 16), q3 = ld(q + off + 24)
+                        var m = -Float.infinity
+                        for t2 in 0...pos {
+                            let k = keys + (t2 < shared ? pre : own) + t2 * C + off
+                            let s = (q0 * ld(k) + q1 * ld(k + 8) + q2 * ld(k + 16) + q3 * ld(k + 24)).sum() * scale
+                            sc[t2] = s
+                            if s > m { m = s }
+                        }
+                        var sum: Float = 0
+                        for t2 in 0...pos { let e = exp(sc[t2] - m); sc[t2] = e; sum += e }
+                        var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+                        for t2 in 0...pos {
+                            let v = values + (t2 < shared ? pre : own) + t2 * C + off
+                            let w = SIMD8<Float>(repeating: sc[t2])
+                            a0 += w * ld(v); a1 += w * ld(v + 8); a2 += w * ld(v + 16); a3 += w * ld(v + 24)
+                        }
+                        let inv = SIMD8<Float>(repeating: 1 / sum), o = out + r * C + off
+                        st(a0 * inv, o); st(a1 * inv, o + 8); st(a2 * inv, o + 16); st(a3 * inv, o + 24)
+                    }
+                    continue
+                }
                 for h in 0..<H { maxv[h] = -Float.infinity }
                 for t2 in 0...pos {
                     let k = keys + (t2 < shared ? pre : own) + t2 * C
