@@ -44,16 +44,14 @@ extension GPT {
             matmulForward(a + s.qkv, a + s.ln1, p + w.attnW, p + w.attnB, N: N, C: C, OC: 3 * C)
             attentionForward(a + s.atty, a + s.att, a + s.qkv, B: B, T: T, C: C, H: H)
             // res2 = residual + atty·Wproj + b (GEMM accumulates onto the copied residual)
-            (a + s.res2).update(from: residual, count: N * C)
-            for r in 0..<N { Vec.add(p + w.projB, a + s.res2 + r * C, C) }
+            addBiasRows(a + s.res2, residual, p + w.projB, N: N, C: C)
             Blas.sgemm(transA: false, transB: false, m: N, n: C, k: C, a: a + s.atty, lda: C, b: p + w.projW,
                        ldb: C, beta: 1, c: a + s.res2, ldc: C)
             layernormForward(a + s.ln2, a + s.ln2Mean, a + s.ln2Rstd, a + s.res2, p + w.ln2w, p + w.ln2b,
                              N: N, C: C, eps: cfg.layerNormEpsilon)
             matmulForward(a + s.fch, a + s.ln2, p + w.fcW, p + w.fcB, N: N, C: C, OC: 4 * C)
             geluForward(a + s.fchGelu, a + s.fch, N: N * 4 * C)
-            (a + s.res3).update(from: a + s.res2, count: N * C)
-            for r in 0..<N { Vec.add(p + w.fcProjB, a + s.res3 + r * C, C) }
+            addBiasRows(a + s.res3, a + s.res2, p + w.fcProjB, N: N, C: C)
             Blas.sgemm(transA: false, transB: false, m: N, n: C, k: 4 * C, a: a + s.fchGelu, lda: 4 * C,
                        b: p + w.fcProjW, ldb: C, beta: 1, c: a + s.res3, ldc: C)
         }

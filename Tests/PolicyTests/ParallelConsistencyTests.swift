@@ -36,7 +36,10 @@ final class ParallelConsistencyTests: XCTestCase {
         XCTAssertGreaterThan(scale, 0)
         assertClose(two.grads, one.grads, rtol: 1e-3, atol: 1e-5 * scale, "gradients")
         assertClose(two.alp, one.alp, rtol: 1e-3, atol: 1e-6, "ALP gradients")
-        assertClose(two.params, one.params, rtol: 1e-5, atol: 1e-6, "updated parameters")
+        // Adam's first step is ≈ lr·g/(|g| + ε): for the rare |g| ≲ 1e-6 the last-bit differences of
+        // chunked sums are amplified, so allow 10 % of lr (1e-4); a skipped or doubled chunk moves
+        // parameters by ~lr and still fails.
+        assertClose(two.params, one.params, rtol: 1e-5, atol: 1e-4, "updated parameters")
     }
 
     func testSamplerIsTheSameOnOneAndTwoThreads() throws {

@@ -15,7 +15,7 @@ import Tensor
 func layernormForward(_ out: UnsafeMutablePointer<Float>, _ mean: UnsafeMutablePointer<Float>,
                       _ rstd: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
                       _ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>, N: Int, C: Int, eps: Float) {
-    Parallel.forChunks(N, grain: 256) { rows in
+    Parallel.forChunks(N, grain: 64) { rows in
     for r in rows {
         let x = inp + r * C
         let m = Vec.sum(x, C) / Float(C)
