@@ -1,7 +1,7 @@
 // ALP — Adaptive Layerwise Perturbation (design/ALGORITHMS.md §3.2, §3.7): in the policy-update
 // forward pass only, each selected block's residual input becomes h_l + σ_l·ε_l before its first
 // LayerNorm, with σ_l = exp(s_l) and ε_l ~ N(0, I) of shape [B·T, C] drawn from Xoshiro256 seeded
-// by SplitMix64.mix(seed, step, layer). The log-scales s_l (`alp.log_scales`, [L]) live outside the
+// by SplitMix64.mix(seed, step, layer, j) for each block j of 64 rows. The log-scales s_l (`alp.log_scales`, [L]) live outside the
 // Hugging Face parameter arena, with their own gradient and AdamW state (learning rate `perturbLR`).
 // Backward: d s_l = Σ (∂loss/∂h_l) ⊙ σ_l ε_l over all elements (the noise is stored by forward).
 
@@ -65,17 +65,28 @@ extension GPT {
     /// The per-block scales σ_l = exp(s_l) currently in effect.
     public var alpSigmas: [Float] { (0..<config.nLayer).map { exp(alpLogScales.base[$0]) } }
 
+    /// Rows of ε drawn from one generator stream (see `applyALPNoise`).
+    public static let alpNoiseRowsPerStream = 64
+
     /// Draws (or redraws) the noise of block `l` for `step` into the noise buffer and perturbs the
     /// residual stream `h` ([N, C]) in place: h ← h + σ_l ε_l. Records σ_l for backward.
+    /// Rows [64j, 64j + 64) of ε_l come from Xoshiro256(SplitMix64.mix(seed, step, l, j)), so the
+    /// noise is fixed by (seed, step, layer) whatever the thread count, and blocks fill in parallel.
     func applyALPNoise(_ h: UnsafeMutablePointer<Float>, layer l: Int, step: UInt64, N: Int) {
-        let C = config.nEmbd, count = N * C
+        let C = config.nEmbd, count = N * C, rowsPer = Self.alpNoiseRowsPerStream
         if alpNoise.count < config.nLayer * count { alpNoise = FloatBuffer(count: config.nLayer * count) }
         let eps = alpNoise.base + l * count
-        var rng = Xoshiro256(seed: SplitMix64.mix(alp.seed, step, UInt64(l)))
-        rng.fillGaussian(eps, count: count)
         let sigma = exp(alpLogScales.base[l])
         alpSigmaUsed[l] = sigma
-        Vec.axpy(sigma, eps, h, count)
+        let seed = alp.seed, streams = (N + rowsPer - 1) / rowsPer
+        Parallel.forChunks(streams) { js in
+            for j in js {
+                let lo = j * rowsPer * C, n = min(N, (j + 1) * rowsPer) * C - lo
+                var rng = Xoshiro256(seed: SplitMix64.mix(seed, step, UInt64(l), UInt64(j)))
+                rng.fillGaussian(eps + lo, count: n)
+                Vec.axpy(sigma, eps + lo, h + lo, n)
+            }
+        }
     }
 
     /// d s_l += σ_l · Σ dres ⊙ ε_l, where `dres` ([N, C]) is ∂loss/∂h_l at block l's input.

@@ -42,10 +42,13 @@ public enum PolicyBench {
     }
 
     /// Learner updates (forward, backward, AdamW) on `batch` sequences of `length` tokens; best of `repeats`.
+    /// With `alp`, the update forward adds ALP noise (ALP.swift) and trains the log-scales too.
     public static func learner(preset: String = "small", vocabSize: Int = 64, batch: Int = 128, length: Int = 24,
-                               repeats: Int = 5) throws -> LearnerResult {
+                               repeats: Int = 5, alp: ALPPerturbation? = nil) throws -> LearnerResult {
         let cfg = try ModelConfig.preset(preset, vocabSize: vocabSize)
         let model = try GPT(config: cfg, seed: 1)
+        if let alp { try model.configureALP(alp) }
+        var step: UInt64 = 0
         let opt = AdamW(layout: model.layout, config: AdamWConfig(learningRate: 1e-4))
         var rng = Xoshiro256(seed: 2)
         let tokens = (0..<(batch * length)).map { _ in Int32(rng.next() % UInt64(vocabSize)) }
@@ -53,7 +56,8 @@ public enum PolicyBench {
         var best = Double.infinity
         for _ in 0..<(repeats + 1) {
             let s = try seconds {
-                try model.forward(tokens: tokens, batch: batch, length: length)
+                step += 1
+                try model.forward(tokens: tokens, batch: batch, length: length, perturbStep: alp == nil ? nil : step)
                 model.zeroGradients()
                 try model.backward(dLogProbs: d)
                 model.clipGradients(maxNorm: 1)
