@@ -91,8 +91,9 @@ public final class Sampler {
             if let u = uniqueIndex[p] { group[i] = u } else { uniqueIndex[p] = rep.count; group[i] = rep.count; rep.append(i) }
         }
         let U = rep.count
-        let prefillRows = rep.reduce(0) { $0 + lens[$1] }
-        let R = max(S, prefillRows)
+        // Prefill runs in batches of whole prompts of at most `cap` rows (bounds the work buffer).
+        let cap = max(1024, cfg.nPositions)
+        let R = max(S, min(rep.reduce(0) { $0 + lens[$1] }, cap))
         // KV cache: per layer, keys then values, each [S, maxLen, C].
         let slotStride = maxLen * C, layerStride = S * slotStride
         if cache.count < L * 2 * layerStride { cache = FloatBuffer(count: L * 2 * layerStride) }
@@ -103,16 +104,23 @@ public final class Sampler {
         let logits = work.base + R * (15 * C + 2), gather = logits + S * V, plog = gather + U * C
         let probs = plog + U * V, zrow = probs + V
 
-        // Prefill every unique prompt at all its positions in one pass (into its representative's slot).
-        clearRows()
-        for u in 0..<U {
-            for (t, tok) in prompts[rep[u]].enumerated() { addRow(slot: rep[u], pos: t, token: tok, prefix: rep[u], shared: 0) }
-        }
-        let ln = forwardRows(n: prefillRows, maxLen: maxLen, S: S)
-        var last = 0
-        for u in 0..<U {  // gather each prompt's last row, then one head GEMM
-            last += lens[rep[u]]
-            (gather + u * C).update(from: ln + (last - 1) * C, count: C)
+        // Prefill every unique prompt at all its positions (into its representative's slot), a batch of
+        // whole prompts per pass, then gather each prompt's last row for one head GEMM per batch.
+        var u0 = 0
+        while u0 < U {
+            var u1 = u0, rows = 0
+            while u1 < U, u1 == u0 || rows + lens[rep[u1]] <= cap { rows += lens[rep[u1]]; u1 += 1 }
+            clearRows()
+            for u in u0..<u1 {
+                for (t, tok) in prompts[rep[u]].enumerated() { addRow(slot: rep[u], pos: t, token: tok, prefix: rep[u], shared: 0) }
+            }
+            let ln = forwardRows(n: rows, maxLen: maxLen, S: S)
+            var last = 0
+            for u in u0..<u1 {
+                last += lens[rep[u]]
+                (gather + u * C).update(from: ln + (last - 1) * C, count: C)
+            }
+            u0 = u1
         }
         head(plog, gather, n: U)
 

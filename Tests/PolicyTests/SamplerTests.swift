@@ -62,6 +62,19 @@ final class SamplerTests: XCTestCase {
         XCTAssertNotEqual(out[0].tokens, out[1].tokens, "samples of one prompt are drawn independently")
     }
 
+    /// More than 1024 prompt rows: the prefill runs in several batches.
+    func testPrefillInBatchesMatchesForward() throws {
+        let m = try model()
+        var rng = Xoshiro256(seed: 12)
+        let ps: [[Int32]] = (0..<50).map { _ in (0..<22).map { _ in Int32(rng.next() % 12) } }  // 1100 rows
+        let out = try Sampler(model: m).generate(prompts: ps, options: SamplingOptions(maxNewTokens: 2), rng: &rng)
+        for i in [0, 24, 45, 49] {
+            let (lp, _) = try fullForward(m, ps[i] + out[i].tokens)
+            XCTAssertEqual(out[i].tokens.count, 2)
+            for j in 0..<2 { XCTAssertEqual(out[i].logProbs[j], lp[22 + j], accuracy: 1e-5, "prompt \(i) token \(j)") }
+        }
+    }
+
     func testDeterministicFromRNGState() throws {
         let m = try model()
         let s = Sampler(model: m)
