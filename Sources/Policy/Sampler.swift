@@ -135,7 +135,7 @@ public final class Sampler {
                 addRow(slot: i, pos: pos, token: out[i].tokens[pos - lens[i]], prefix: rep[group[i]], shared: lens[i])
             }
             let n = rowSlot.count
-            if n > 0 { head(logits, forwardRows(n: n, maxLen: maxLen, S: S), n: n) }
+            if n > 0 { head(logits, forwardRows(n: n, maxLen: maxLen, S: S, independent: true), n: n) }
             var r = 0
             for i in 0..<S where !done[i] && pos >= lens[i] - 1 {
                 let z: UnsafeMutablePointer<Float>
@@ -178,52 +178,80 @@ public final class Sampler {
     /// through every block, writing each row's key and value into its slot's cache at its position
     /// before attention (so rows of one prompt see each other causally). Returns the final
     /// LayerNorm output [n, C] (inside the work buffer).
-    func forwardRows(n: Int, maxLen: Int, S: Int) -> UnsafeMutablePointer<Float> {
-        let cfg = model.config, C = cfg.nEmbd, H = cfg.nHead, L = cfg.nLayer, eps = cfg.layerNormEpsilon
-        let x = work.base, ln = x + n * C, qkv = ln + n * C, atty = qkv + n * 3 * C, fch = atty + n * C
-        let fchG = fch + n * 4 * C, mean = fchG + n * 4 * C, rstd = mean + n
-        let kv = cache.base, p = model.params.base, pl = model.layout
-        let slotStride = maxLen * C, layerStride = S * slotStride
+    ///
+    /// `independent`: no row reads a key/value written by another row in this call (decode steps,
+    /// where the shared prompts are already cached). Then the rows are split between threads once and
+    /// each thread runs the whole block stack on its rows (single-threaded GEMMs), instead of ~6
+    /// fork–joins per layer; for the prefill, each operation is parallel on its own.
+    func forwardRows(n: Int, maxLen: Int, S: Int, independent: Bool = false) -> UnsafeMutablePointer<Float> {
+        let C = model.config.nEmbd
+        let x = work.base, ln = x + n * C
         rowSlot.withUnsafeBufferPointer { slots in
         rowPos.withUnsafeBufferPointer { positions in
         rowTok.withUnsafeBufferPointer { toks in
         rowPrefix.withUnsafeBufferPointer { prefixes in
         rowShared.withUnsafeBufferPointer { shared in
-            let sl = slots.baseAddress!, ps = positions.baseAddress!, tk = toks.baseAddress!
-            let cr = CacheRows(slots: sl, prefixSlots: prefixes.baseAddress!, shared: shared.baseAddress!, positions: ps,
-                               slotStride: slotStride, maxLen: maxLen)
-            for r in 0..<n {
-                let e = p + pl.wte + Int(tk[r]) * C, q = p + pl.wpe + ps[r] * C, o = x + r * C
-                for c in 0..<C { o[c] = e[c] + q[c] }
+            let rows = Rows(slot: slots.baseAddress!, pos: positions.baseAddress!, token: toks.baseAddress!,
+                            prefix: prefixes.baseAddress!, shared: shared.baseAddress!)
+            if independent {
+                Parallel.forChunks(n, grain: 32) { r in runBlocks(rows, r, n: n, maxLen: maxLen, S: S) }
+            } else {
+                runBlocks(rows, 0..<n, n: n, maxLen: maxLen, S: S)
             }
-            for l in 0..<L {
-                let b = pl.blocks[l]
-                let kL = kv + (2 * l) * layerStride, vL = kv + (2 * l + 1) * layerStride
-                layernormForward(ln, mean, rstd, x, p + b.ln1w, p + b.ln1b, N: n, C: C, eps: eps)
-                matmulForward(qkv, ln, p + b.attnW, p + b.attnB, N: n, C: C, OC: 3 * C)
-                for r in 0..<n {
-                    let at = sl[r] * slotStride + ps[r] * C
-                    (kL + at).update(from: qkv + r * 3 * C + C, count: C)
-                    (vL + at).update(from: qkv + r * 3 * C + 2 * C, count: C)
-                }
-                cachedAttentionForward(atty, qkv, keys: kL, values: vL, rows: cr, n: n, C: C, H: H)
-                for r in 0..<n { Vec.add(p + b.projB, x + r * C, C) }
-                Blas.sgemm(transA: false, transB: false, m: n, n: C, k: C, a: atty, lda: C, b: p + b.projW, ldb: C,
-                           beta: 1, c: x, ldc: C)
-                layernormForward(ln, mean, rstd, x, p + b.ln2w, p + b.ln2b, N: n, C: C, eps: eps)
-                matmulForward(fch, ln, p + b.fcW, p + b.fcB, N: n, C: C, OC: 4 * C)
-                geluForward(fchG, fch, N: n * 4 * C)
-                for r in 0..<n { Vec.add(p + b.fcProjB, x + r * C, C) }
-                Blas.sgemm(transA: false, transB: false, m: n, n: C, k: 4 * C, a: fchG, lda: 4 * C, b: p + b.fcProjW,
-                           ldb: C, beta: 1, c: x, ldc: C)
-            }
-            layernormForward(ln, mean, rstd, x, p + pl.lnfw, p + pl.lnfb, N: n, C: C, eps: eps)
         }
         }
         }
         }
         }
         return ln
+    }
+
+    /// Row metadata pointers of one `forwardRows` call.
+    struct Rows {
+        var slot: UnsafePointer<Int>, pos: UnsafePointer<Int>, token: UnsafePointer<Int32>
+        var prefix: UnsafePointer<Int>, shared: UnsafePointer<Int>
+    }
+
+    /// Embedding, every block and the final LayerNorm for rows `range` of an `n`-row call.
+    private func runBlocks(_ rows: Rows, _ range: Range<Int>, n: Int, maxLen: Int, S: Int) {
+        let cfg = model.config, C = cfg.nEmbd, H = cfg.nHead, L = cfg.nLayer, eps = cfg.layerNormEpsilon
+        let lo = range.lowerBound, m = range.count
+        let w = work.base
+        // The [n, ·] arrays of the call, offset to this range's first row.
+        let x = w + lo * C, ln = w + n * C + lo * C, qkv = w + 2 * n * C + lo * 3 * C
+        let atty = w + 5 * n * C + lo * C, fch = w + 6 * n * C + lo * 4 * C, fchG = w + 10 * n * C + lo * 4 * C
+        let mean = w + 14 * n * C + lo, rstd = w + 14 * n * C + n + lo
+        let kv = cache.base, p = model.params.base, pl = model.layout
+        let slotStride = maxLen * C, layerStride = S * slotStride
+        let sl = rows.slot + lo, ps = rows.pos + lo, tk = rows.token + lo
+        let cr = CacheRows(slots: sl, prefixSlots: rows.prefix + lo, shared: rows.shared + lo, positions: ps,
+                           slotStride: slotStride, maxLen: maxLen)
+        for r in 0..<m {
+            let e = p + pl.wte + Int(tk[r]) * C, q = p + pl.wpe + ps[r] * C, o = x + r * C
+            for c in 0..<C { o[c] = e[c] + q[c] }
+        }
+        for l in 0..<L {
+            let b = pl.blocks[l]
+            let kL = kv + (2 * l) * layerStride, vL = kv + (2 * l + 1) * layerStride
+            layernormForward(ln, mean, rstd, x, p + b.ln1w, p + b.ln1b, N: m, C: C, eps: eps)
+            matmulForward(qkv, ln, p + b.attnW, p + b.attnB, N: m, C: C, OC: 3 * C)
+            for r in 0..<m {
+                let at = sl[r] * slotStride + ps[r] * C
+                (kL + at).update(from: qkv + r * 3 * C + C, count: C)
+                (vL + at).update(from: qkv + r * 3 * C + 2 * C, count: C)
+            }
+            cachedAttentionForward(atty, qkv, keys: kL, values: vL, rows: cr, n: m, C: C, H: H)
+            for r in 0..<m { Vec.add(p + b.projB, x + r * C, C) }
+            Blas.sgemm(transA: false, transB: false, m: m, n: C, k: C, a: atty, lda: C, b: p + b.projW, ldb: C,
+                       beta: 1, c: x, ldc: C)
+            layernormForward(ln, mean, rstd, x, p + b.ln2w, p + b.ln2b, N: m, C: C, eps: eps)
+            matmulForward(fch, ln, p + b.fcW, p + b.fcB, N: m, C: C, OC: 4 * C)
+            geluForward(fchG, fch, N: m * 4 * C)
+            for r in 0..<m { Vec.add(p + b.fcProjB, x + r * C, C) }
+            Blas.sgemm(transA: false, transB: false, m: m, n: C, k: 4 * C, a: fchG, lda: 4 * C, b: p + b.fcProjW,
+                       ldb: C, beta: 1, c: x, ldc: C)
+        }
+        layernormForward(ln, mean, rstd, x, p + pl.lnfw, p + pl.lnfb, N: m, C: C, eps: eps)
     }
 
     /// Chooses the next token from one logits row and returns it with its log-prob under the

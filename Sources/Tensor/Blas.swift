@@ -54,6 +54,10 @@ public enum Blas {
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         if m == 0 || n == 0 { return }
+        if Parallel.isInsideRegion {  // already one of several threads: stay on this one
+            raw(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+            return
+        }
         let big = maximum > 1 && 2 * m * n * k >= multiThreadFlops
         if !big || threadMode == .openblas || max(m, n) < 16 {
             useThreads(big ? maximum : 1)
