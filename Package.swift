@@ -35,10 +35,24 @@ let package = Package(
         .executableTarget(name: "WireFuzz", dependencies: ["Wire"]),
 
         // math / model
+        // Release: -Ounchecked, and on x86-64 hosts AVX2/FMA code generation for the SIMD8 kernels
+        // (~5 % on a learner update; any x86-64 CPU since 2013 has it).
         .target(name: "Tensor", dependencies: ["COpenBLAS"],
-                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+                swiftSettings: [.unsafeFlags({ () -> [String] in
+                    #if arch(x86_64)
+                    return ["-Ounchecked", "-target-cpu", "haswell"]
+                    #else
+                    return ["-Ounchecked"]
+                    #endif
+                }(), .when(configuration: .release))]),
         .target(name: "Policy", dependencies: ["Tensor"],
-                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+                swiftSettings: [.unsafeFlags({ () -> [String] in
+                    #if arch(x86_64)
+                    return ["-Ounchecked", "-target-cpu", "haswell"]
+                    #else
+                    return ["-Ounchecked"]
+                    #endif
+                }(), .when(configuration: .release))]),
 
         // rl
         .target(name: "Tasks", dependencies: ["Tensor"]),
