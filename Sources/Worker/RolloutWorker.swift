@@ -37,6 +37,8 @@ public struct WorkerStats: Sendable, Equatable {
     public var reconnects = 0
     public var currentVersion: Int?
     public var verifierFailures = 0
+    /// The error that caused the latest reconnect (for logs and `tributary worker` output).
+    public var lastError: String?
 }
 
 public actor RolloutWorker {
@@ -67,6 +69,7 @@ public actor RolloutWorker {
             } catch {
                 if stopping || Task.isCancelled { break }
                 stats.reconnects += 1
+                stats.lastError = "\(error)"
                 let jitter = Double.random(in: 0.5...1.5, using: &rng)
                 try? await Task.sleep(nanoseconds: UInt64(delay * jitter * 1e9))
                 delay = min(options.backoffMax, delay * 2)

@@ -21,6 +21,7 @@ struct LearnerCommand: AsyncParsableCommand {
     @Option(help: "Stop after this many updates (0 = until the target).") var steps: Int?
     @Option(help: "Objective preset.") var objective: String?
     @Flag(help: "Synchronous mode: workers sample only with the newest version.") var sync = false
+    @Option(help: "A worker bearer token (repeatable; adds to auth.worker_tokens).") var workerToken: [String] = []
     @Flag(help: "Print the effective configuration and exit.") var printConfig = false
 
     func effectiveConfig() throws -> LearnerConfig {
@@ -36,6 +37,7 @@ struct LearnerCommand: AsyncParsableCommand {
         if let steps { flags["training.steps"] = .integer(steps) }
         if let objective { flags["training.objective"] = .string(objective) }
         if sync { flags["training.sync"] = .bool(true) }
+        if !workerToken.isEmpty { flags["auth.worker_tokens"] = .array((c.workerTokens + workerToken).map { .string($0) }) }
         try c.apply(flags, source: "command line")
         return c
     }
@@ -66,6 +68,9 @@ final class LearnerDaemon: Sendable {
     }
 
     static func start(_ cfg: LearnerConfig, log: @escaping @Sendable (String) -> Void) async throws -> LearnerDaemon {
+        guard !cfg.workerTokens.isEmpty else {
+            throw RunError("no worker tokens: workers could not authenticate. Set auth.worker_tokens in the configuration, TRIBUTARY_AUTH_WORKER_TOKENS='[\"…\"]' or --worker-token (docs/configuration.md)")
+        }
         let node = try await LearnerNode.open(cfg)
         var sc = ServerConfiguration()
         sc.cleartext = cfg.rpcAddress.isEmpty ? nil : try parseAddress(cfg.rpcAddress)

@@ -45,6 +45,9 @@ struct RunCommand: AsyncParsableCommand {
         cfg.stateDir = outDir.appendingPathComponent("state").path
         cfg.rpcAddress = "127.0.0.1:0"; cfg.steps = steps; cfg.target = target; cfg.objective = objective
         cfg.sync = sync; cfg.evalEvery = 10; cfg.checkpointEvery = 25
+        // Loopback only, but authenticated all the same: a fresh random worker token per run.
+        let token = (0..<4).map { _ in String(UInt64.random(in: .min ... .max), radix: 16) }.joined()
+        cfg.workerTokens = [token]
         let metrics = try JSONLines(url: outDir.appendingPathComponent("metrics.jsonl"))
         let history = HistoryBox()
         let daemon = try await LearnerDaemon.start(cfg, log: { _ in })
@@ -59,7 +62,7 @@ struct RunCommand: AsyncParsableCommand {
                                 ("groups/s", String(format: "%.1f", history.groupsPerSecond))])
         }
         let clients = (0..<workers).map { _ in TransportClient(configuration: .init(host: "127.0.0.1", port: port)) }
-        let ws = clients.enumerated().map { i, c in RolloutWorker(endpoint: RemoteEndpoint(client: c, token: nil), options: WorkerOptions(name: "run-\(i)")) }
+        let ws = clients.enumerated().map { i, c in RolloutWorker(endpoint: RemoteEndpoint(client: c, token: token), options: WorkerOptions(name: "run-\(i)")) }
         let loops = ws.map { w in Task { await w.run() } }
         let signal = ShutdownSignal()
         await withTaskGroup(of: Void.self) { g in

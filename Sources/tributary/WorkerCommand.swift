@@ -45,7 +45,7 @@ struct WorkerCommand: AsyncParsableCommand {
                 try? await Task.sleep(nanoseconds: 10_000_000_000)
                 for w in workers {
                     let s = await w.stats
-                    FileHandle.standardError.write(Data("worker \(w.options.name): version \(s.currentVersion.map(String.init) ?? "—"), groups accepted \(s.groupsAccepted)/\(s.groupsSubmitted), reconnects \(s.reconnects)\n".utf8))
+                    FileHandle.standardError.write(Data("worker \(w.options.name): version \(s.currentVersion.map(String.init) ?? "—"), groups accepted \(s.groupsAccepted)/\(s.groupsSubmitted), reconnects \(s.reconnects)\(s.lastError.map { ", last error: \($0)" } ?? "")\n".utf8))
                 }
             }
         }
