@@ -37,8 +37,11 @@ public struct TransportCounters: Sendable, Equatable {
     public var connectionsAccepted = 0
     public var connectionsClosed = 0
     public var connectionsOpen: Int { connectionsAccepted - connectionsClosed }
+    /// RPC handlers started.
     public var rpcsStarted = 0
-    /// Finished RPCs by final status code.
+    /// Handler tasks (RPC and GET) still running.
+    public var handlersRunning = 0
+    /// Final statuses sent, by code (handled RPCs and RPCs refused before a handler ran).
     public var rpcsFinished: [WireStatus: Int] = [:]
     public var httpRequests = 0
     public var rejected: [Rejection: Int] = [:]

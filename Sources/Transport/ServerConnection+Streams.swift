@@ -80,7 +80,8 @@ extension ServerConnection {
         pendingStarts[s.id] = nil
         abandon(s, status)
         finishStream(s, status)
-        counters.update { $0.rpcsFinished[status.code, default: 0] += 1 }
+        // A running handler counts its own end; count RPCs that never reached one here.
+        if s.task == nil { counters.update { $0.rpcsFinished[status.code, default: 0] += 1 } }
         s.discarding = true
         if s.unconsumed > 0 { session.consume(stream: s.id, bytes: s.unconsumed); s.unconsumed = 0 }
     }

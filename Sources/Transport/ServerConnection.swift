@@ -72,6 +72,7 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
         manager.closed()
         for stream in streams.values { abandon(stream, RPCStatus(.unavailable, "connection closed")) }
         streams.removeAll()
+        pendingStarts.removeAll()
         counters.update {
             $0.connectionsClosed += 1
             $0.resetsReceived += session.counters.resetsReceived - reportedResets
@@ -209,9 +210,10 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
     func start(_ stream: ServerStream, request: RPCRequest, responder: RPCResponder) {
         guard let route = stream.route, !stream.finished else { return }
         let counters = counters
+        counters.update { $0.handlersRunning += 1 }
         stream.task = Task {
             let status = await RPCResponder.run(route.handler, request: request, responder: responder)
-            counters.update { $0.rpcsFinished[status.code, default: 0] += 1 }
+            counters.update { $0.rpcsFinished[status.code, default: 0] += 1; $0.handlersRunning -= 1 }
         }
     }
 
@@ -244,9 +246,11 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
                                   metadata: metadata, peer: peer)
         let id = stream.id
         let handler = route.handler
+        counters.update { $0.handlersRunning += 1 }
         stream.task = Task { [self] in
             let response = await handler(request)
             eventLoop.execute { self.sendHTTP(stream: id, response, head: method == "HEAD") }
+            counters.update { $0.handlersRunning -= 1 }
         }
     }
 

@@ -115,6 +115,11 @@ public final class TransportServer: Sendable {
         }
         let channels = state.withLockedValue { Array($0.channels.values) }
         for ch in channels { try? await ch.close() }
+        // Cancelled handlers still report to their event loop: let them return first.
+        let handlersDeadline = monotonicNow() + 5
+        while counters.handlersRunning > 0 && monotonicNow() < handlersDeadline {
+            try? await Task.sleep(nanoseconds: 10_000_000)
+        }
         try? await group.shutdownGracefully()
     }
 
