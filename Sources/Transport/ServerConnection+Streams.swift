@@ -96,8 +96,8 @@ extension ServerConnection {
 
     /// Wakes everything the application waits on with `status`, and cancels its task.
     func abandon(_ s: ServerStream, _ status: RPCStatus) {
+        s.task?.cancel() // first, so a handler woken by the inbox already sees Task.isCancelled
         s.inbox?.finish(.failure(status))
-        s.task?.cancel()
         let writers = s.waitingWriters
         s.waitingWriters = []
         for w in writers { w.fail(status) }
@@ -134,6 +134,7 @@ extension ServerConnection {
         } catch {
             return eventLoop.makeFailedFuture(RPCStatus(.cancelled, "the stream is closed: \(error)"))
         }
+        manager.streamActivity(id, now: monotonicNow())
         scheduleFlush()
         guard session.isAboveHighWatermark(stream: id) else { return eventLoop.makeSucceededVoidFuture() }
         let promise = eventLoop.makePromise(of: Void.self)
