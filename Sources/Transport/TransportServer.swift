@@ -103,10 +103,11 @@ public final class TransportServer: Sendable {
     /// Graceful shutdown: stop accepting, send GOAWAY on every connection, let in-flight RPCs
     /// finish for up to `grace` seconds, then close everything and stop the event loops.
     public func shutdown(grace: Double = 30) async {
-        let (listeners, connections) = state.withLockedValue { s in
-            s.stopped = true
-            return (s.listeners, Array(s.connections.values))
+        let (listeners, connections, already) = state.withLockedValue { s in
+            defer { s.stopped = true }
+            return (s.listeners, Array(s.connections.values), s.stopped)
         }
+        guard !already else { return }
         for l in listeners { try? await l.close() }
         for c in connections { c.eventLoop.execute { c.beginDrain(grace: grace) } }
         let deadline = monotonicNow() + grace + 2
