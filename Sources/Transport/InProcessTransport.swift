@@ -145,7 +145,10 @@ struct InProcessResponseSink: ResponseSink {
         guard await call.responseWindow.acquire() else { throw RPCStatus(.cancelled, "the call ended") }
         call.responseInbox.push(payload)
     }
-    func finish(_ status: RPCStatus) { call.end(status) }
+    func finish(_ status: RPCStatus, lastMessage: [UInt8]?) {
+        if let lastMessage, call.status.current == nil { call.responseInbox.push(lastMessage) }
+        call.end(status)
+    }
 }
 
 /// Calls the handlers registered on a ``TransportServer`` directly, without sockets or HTTP/2.

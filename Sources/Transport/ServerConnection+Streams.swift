@@ -188,10 +188,12 @@ struct StreamSink: ResponseSink {
         try await c.eventLoop.flatSubmit { c.sendMessage(stream: id, payload: payload) }.get()
     }
 
-    func finish(_ status: RPCStatus) {
+    func finish(_ status: RPCStatus, lastMessage: [UInt8]?) {
         let c = connection, id = stream
         c.eventLoop.execute {
-            if let s = c.streams[id] { c.finishStream(s, status) }
+            guard let s = c.streams[id] else { return }
+            if let lastMessage { _ = c.sendMessage(stream: id, payload: lastMessage) }
+            c.finishStream(s, status)
         }
     }
 }

@@ -245,7 +245,13 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
         let request = HTTPRequest(method: method, path: String(parts.first ?? ""), query: parts.count > 1 ? String(parts[1]) : "",
                                   metadata: metadata, peer: peer)
         let id = stream.id
-        let handler = route.handler
+        let handler: HTTPHandler
+        switch route.handler {
+        case .immediate(let respond):
+            return sendHTTP(stream: id, respond(request), head: method == "HEAD")
+        case .async(let h):
+            handler = h
+        }
         counters.update { $0.handlersRunning += 1 }
         stream.task = Task { [self] in
             let response = await handler(request)

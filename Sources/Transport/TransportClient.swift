@@ -72,6 +72,21 @@ public final class TransportClient: RPCClient {
         return ClientCall(sink: ClientStreamSink(connection: connection, stream: id), inbox: inbox, statusBox: status)
     }
 
+    /// Unary fast path: opens the stream, sends the message and ends the request side in one
+    /// hop to the event loop.
+    public func unary(path: String, metadata: Metadata = [:], request: [UInt8]) async throws -> [UInt8] {
+        let connection = try await connection()
+        let limit = configuration.maxResponseBytes
+        let (id, inbox, status) = try await connection.eventLoop.submit {
+            let s = try connection.start(path: path, metadata: metadata, maxResponseBytes: limit)
+            _ = connection.send(stream: s.id, payload: request)
+            _ = connection.send(stream: s.id, payload: nil)
+            return (s.id, s.inbox, s.status)
+        }.get()
+        let call = ClientCall(sink: ClientStreamSink(connection: connection, stream: id), inbox: inbox, statusBox: status)
+        return try await Self.unaryResult(call)
+    }
+
     /// The open connection, or a new one (one connect at a time; concurrent callers share it).
     func connection() async throws -> ClientConnection {
         enum Next { case ready(ClientConnection), wait(EventLoopFuture<ClientConnection>), connect(EventLoopPromise<ClientConnection>) }

@@ -63,7 +63,15 @@ public final class TransportServer: Sendable {
     /// needed token it answers 401 (`www-authenticate: Bearer`), with a worker token on an admin route 403.
     public func registerGET(path: String, auth: AuthClass = .none, handler: @escaping HTTPHandler) throws(TransportError) {
         guard path.hasPrefix("/") else { throw .invalidConfiguration("route path '\(path)' must start with '/'") }
-        try router.add(GETRoute(path: path, auth: auth, handler: handler))
+        try router.add(GETRoute(path: path, auth: auth, handler: .async(handler)))
+    }
+
+    /// Registers a GET route whose handler runs directly on the connection's event loop — for
+    /// cheap responses (`/healthz`, a cached `/status` snapshot). It must never block or wait.
+    public func registerGET(path: String, auth: AuthClass = .none,
+                            immediate handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse) throws(TransportError) {
+        guard path.hasPrefix("/") else { throw .invalidConfiguration("route path '\(path)' must start with '/'") }
+        try router.add(GETRoute(path: path, auth: auth, handler: .immediate(handler)))
     }
 
     // MARK: lifecycle
