@@ -73,8 +73,17 @@ public final class TransportClient: RPCClient {
     }
 
     /// Unary fast path: opens the stream, sends the message and ends the request side in one
-    /// hop to the event loop.
+    /// hop to the event loop. A call the server did not process (stream refused, or above a
+    /// GOAWAY's last stream id) is retried once on a fresh connection (PROTOCOL.md §2).
     public func unary(path: String, metadata: Metadata = [:], request: [UInt8]) async throws -> [UInt8] {
+        do {
+            return try await unaryOnce(path: path, metadata: metadata, request: request)
+        } catch let s as RPCStatus where s.code == .unavailable && s.message.hasSuffix(notProcessed) {
+            return try await unaryOnce(path: path, metadata: metadata, request: request)
+        }
+    }
+
+    private func unaryOnce(path: String, metadata: Metadata, request: [UInt8]) async throws -> [UInt8] {
         let connection = try await connection()
         let limit = configuration.maxResponseBytes
         let (id, inbox, status) = try await connection.eventLoop.submit {
