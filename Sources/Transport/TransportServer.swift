@@ -94,6 +94,9 @@ public final class TransportServer: Sendable {
     public var tlsPort: Int? { state.withLockedValue { $0.tlsPort } }
     /// A snapshot of the counters (for /metrics).
     public var counters: TransportCounters { counterBox.snapshot }
+    /// True once ``shutdown(grace:)`` began: long-lived handlers (watch streams) should end
+    /// their RPC (e.g. with `unavailable`) so the drain completes within the grace period.
+    public var isShuttingDown: Bool { state.withLockedValue { $0.stopped } }
     /// Connections currently open.
     public var openConnections: Int { state.withLockedValue { $0.open } }
 

@@ -104,7 +104,9 @@ final class CancellationTests: XCTestCase {
         try await call.send(bytes("a"))
         try await call.finish()
         try await eventually { observed.started == 1 }
+        XCTAssertFalse(server.isShuttingDown)
         let shutdown = Task { await server.shutdown(grace: 30) }
+        try await eventually { server.isShuttingDown }
         // New calls are not accepted once GOAWAY arrived (the listener is closed too).
         try await eventually {
             do { _ = try await client.unary(path: "/t.v1/Unary", metadata: auth, request: [1]); return false } catch { return true }
