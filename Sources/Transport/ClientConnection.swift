@@ -64,6 +64,12 @@ final class ClientConnection: H2ChannelHandler, @unchecked Sendable {
         super.userInboundEventTriggered(context: context, event: event)
     }
 
+    override func handlerRemoved(context: ChannelHandlerContext) {
+        // A connect that failed before the channel became active never reaches channelInactive.
+        ready.fail(TransportError.connectFailed(lastError ?? "connection closed"))
+        super.handlerRemoved(context: context)
+    }
+
     override func errorCaught(context: ChannelHandlerContext, error: any Error) {
         lastError = "\(error)"
         super.errorCaught(context: context, error: error)

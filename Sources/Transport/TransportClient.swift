@@ -158,6 +158,7 @@ public final class TransportClient: RPCClient {
             channel = try await bootstrap.connect(host: c.host, port: c.port).get()
         } catch {
             made.fail(error)
+            made.futureResult.whenSuccess { $0.ready.fail(TransportError.connectFailed("\(error)")) }
             throw TransportError.connectFailed("\(c.host):\(c.port): \(error)")
         }
         let connection = try await made.futureResult.get()
