@@ -40,6 +40,8 @@ final class AttackTests: XCTestCase {
     func peer(reads: Bool = true) async throws -> RawPeer {
         let p = try await RawPeer(port: server.cleartextPort!, reads: reads)
         try await p.send(H2Bytes.preface + H2Bytes.settings())
+        // The server has admitted it (so "openConnections == 0" later means it was closed).
+        try await eventually(20, "connection admitted") { self.server.openConnections == 1 }
         return p
     }
 
@@ -97,7 +99,9 @@ final class AttackTests: XCTestCase {
     func testSettingsFlood() async throws {
         let p = try await peer(reads: false)
         try await p.send((0..<20_000).flatMap { _ in H2Bytes.settings() })
-        try await eventually(20, "connection closed") { p.isClosed || self.server.openConnections == 0 }
+        try await eventually(20, "connection closed") { self.server.openConnections == 0 }
+        let counted = server.counters.count(.protocolError) + server.counters.count(.writeStall)
+        XCTAssertEqual(counted, 1, "\(server.counters.rejected)")
         await p.close()
     }
 
@@ -108,6 +112,8 @@ final class AttackTests: XCTestCase {
             try? await p.send((0..<2000).flatMap { _ in H2Bytes.ping(UInt8(round % 256)) })
         }
         try await eventually(20, "connection closed") { self.server.openConnections == 0 }
+        let counted = server.counters.count(.protocolError) + server.counters.count(.writeStall)
+        XCTAssertEqual(counted, 1, "\(server.counters.rejected)")
         await p.close()
     }
 
