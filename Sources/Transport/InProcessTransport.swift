@@ -174,7 +174,8 @@ public final class InProcessTransport: RPCClient {
             return Self.ended(status)
         }
         var authenticatedAs = AuthClass.none
-        switch Auth.check(metadata["authorization"], route: route.options.auth, tokens: config.tokens) {
+        switch Auth.check(metadata["authorization"], route: route.options.auth,
+                              tokens: route.options.tokens ?? config.tokens) {
         case .allowed(let c): authenticatedAs = c
         case .unauthenticated(let m): return Self.ended(RPCStatus(.unauthenticated, m))
         case .permissionDenied(let m): return Self.ended(RPCStatus(.permissionDenied, m))

@@ -179,7 +179,8 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
             return reject(stream, RPCStatus(.unimplemented, "unknown method \(pathOnly)"), .unimplemented)
         }
         var authenticatedAs = AuthClass.none
-        switch Auth.check(metadata["authorization"], route: route.options.auth, tokens: config.tokens) {
+        switch Auth.check(metadata["authorization"], route: route.options.auth,
+                              tokens: route.options.tokens ?? config.tokens) {
         case .allowed(let c): authenticatedAs = c
         case .unauthenticated(let m): return reject(stream, RPCStatus(.unauthenticated, m), .unauthenticated)
         case .permissionDenied(let m): return reject(stream, RPCStatus(.permissionDenied, m), .permissionDenied)
