@@ -68,8 +68,10 @@ public final class TransportServer: Sendable {
 
     /// Registers a GET route whose handler runs directly on the connection's event loop — for
     /// cheap responses (`/healthz`, a cached `/status` snapshot). It must never block or wait.
-    public func registerGET(path: String, auth: AuthClass = .none,
-                            immediate handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse) throws(TransportError) {
+    /// (A separate name, not an overload of ``registerGET(path:auth:handler:)``, so a trailing
+    /// closure never silently lands on the event loop.)
+    public func registerImmediateGET(path: String, auth: AuthClass = .none,
+                                     handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse) throws(TransportError) {
         guard path.hasPrefix("/") else { throw .invalidConfiguration("route path '\(path)' must start with '/'") }
         try router.add(GETRoute(path: path, auth: auth, handler: .immediate(handler)))
     }
