@@ -8,7 +8,7 @@ RELEASE    := $(SWIFT) build -c release
 BIN        := .build/release/tributary
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build release run test bench fuzz fuzz-smoke lint clean
+.PHONY: deps build release run test bench bench-peer-deps fuzz fuzz-smoke lint clean
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD := $(SWIFT) build -c release --product WireFuzz --scratch-path .build-fuzz \
 	--toolset Tests/fuzz/lld-toolset.json \
@@ -30,14 +30,18 @@ build: deps
 release: deps
 	$(RELEASE)
 
-## run: train the default task end to end with a progress bar
+RUN_DIR ?= runs/default
+## run: train the default task end to end with a progress bar (warm start, then GRPO to 95 %)
 run: release
-	$(BIN) run
+	$(BIN) pretrain --out $(RUN_DIR)/pretrain
+	$(BIN) train --init $(RUN_DIR)/pretrain --out $(RUN_DIR)/train
+	$(BIN) eval --checkpoint $(RUN_DIR)/train
 
 ## test: every unit, integration and end-to-end test
 test: deps
+	$(RELEASE) --product tributary
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --parallel --num-workers 2
+	$(SWIFT) test --skip-build --disable-swift-testing
 	$(MAKE) --no-print-directory fuzz-smoke
 
 ## fuzz: libFuzzer over the wire deframer and decoders (Tests/fuzz/README.md)
@@ -49,9 +53,15 @@ fuzz: deps
 fuzz-smoke:
 	$(MAKE) fuzz FUZZ_SECONDS=10
 
-## bench: performance figures as JSON lines (docs/benchmarks.md explains them)
+PEER_PY ?= .venv-peer/bin/python
+## bench: performance figures as JSON lines (docs/benchmarks.md explains them); the PyTorch
+## peer is measured in the same run when `make bench-peer-deps` has installed it
 bench: release
-	$(BIN) bench
+	$(BIN) bench --peer-python $(PEER_PY) --peer-script ../shared/peers/torch_peer.py
+
+## bench-peer-deps: a venv with torch + transformers for the PyTorch peer (several GB)
+bench-peer-deps:
+	[ -x $(PEER_PY) ] || (python3 -m venv .venv-peer && .venv-peer/bin/pip install -q torch transformers)
 
 lint:
 	$(SWIFT) build --build-tests -Xswiftc -warnings-as-errors

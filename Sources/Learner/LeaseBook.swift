@@ -86,6 +86,21 @@ public struct LeaseBook: Codable, Sendable, Equatable {
         return gone
     }
 
+    /// Retires every outstanding lease of `worker` now (it said goodbye) so its prompts are
+    /// re-issued without waiting for the deadlines. Returns the released leases.
+    @discardableResult
+    public mutating func release(worker: UInt64) -> [Lease] {
+        let mine = outstanding.values.filter { $0.workerID == worker }.sorted { $0.id < $1.id }
+        for l in mine {
+            outstanding[l.id] = nil
+            remember(l.id, trained: false)
+            attempts[l.promptIndex, default: 0] += 1
+            reissueQueue.append(l.promptIndex)
+            expiredCount += 1
+        }
+        return mine
+    }
+
     /// Checks that a submission for `id` by `worker` would be accepted, without changing state.
     public func check(_ id: UInt64, worker: UInt64?) throws(LeaseRejection) -> Lease {
         if let l = outstanding[id] {

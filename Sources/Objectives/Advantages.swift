@@ -1,5 +1,5 @@
-// Group-relative advantage estimators (ALGORITHMS.md §1.3, §4.4, §4.5, §5.1, §5.4).
-// Every sample of a group shares one scalar advantage, computed once per group.
+// Group-relative advantage estimators (ALGORITHMS.md §1.3, §4.4, §4.5, §5.1; BNPO §5.4 in
+// BNPO.swift). Every sample of a group shares one scalar advantage, computed once per group.
 
 import Foundation
 
@@ -13,6 +13,23 @@ public enum AdvantageEstimator: String, Codable, Sendable, CaseIterable {
     case rloo
     /// GBPO median baseline `R − median` (§5.1, reconstruction).
     case gbpo
+    /// BNPO Beta normalisation `(R − p_g) / Beta_pdf(p_g; α, β)` with batch-level α, β (§5.4).
+    case bnpo
+}
+
+/// Batch statistics of an advantage computation (logged in the §6 panel).
+public struct AdvantageStats: Codable, Sendable, Equatable {
+    /// Number of groups and the fraction whose rewards are all equal (no signal, §1.3).
+    public var groups: Int
+    public var zeroVarianceGroupFraction: Double
+    /// BNPO's fitted Beta parameters (nil for other estimators).
+    public var betaAlpha: Double?
+    public var betaBeta: Double?
+
+    public init(groups: Int, zeroVarianceGroupFraction: Double, betaAlpha: Double? = nil, betaBeta: Double? = nil) {
+        self.groups = groups; self.zeroVarianceGroupFraction = zeroVarianceGroupFraction
+        self.betaAlpha = betaAlpha; self.betaBeta = betaBeta
+    }
 }
 
 /// Errors raised for advantage inputs that cannot be used.
@@ -32,16 +49,29 @@ extension AdvantageEstimator {
     /// Per-sample advantages for `rewards`, grouped by equal `groupIDs`
     /// (groups need not be contiguous). `epsStd` guards the GRPO division.
     public func advantages(rewards: [Float], groupIDs: [Int32], epsStd: Float = 1e-6) throws -> [Float] {
+        try advantagesWithStats(rewards: rewards, groupIDs: groupIDs, epsStd: epsStd).advantages
+    }
+
+    /// Advantages plus the batch statistics (zero-variance groups, BNPO's α and β).
+    public func advantagesWithStats(rewards: [Float], groupIDs: [Int32],
+                                    epsStd: Float = 1e-6) throws -> (advantages: [Float], stats: AdvantageStats) {
         guard rewards.count == groupIDs.count else {
             throw AdvantageError.lengthMismatch(rewards: rewards.count, groupIDs: groupIDs.count)
         }
         if let bad = rewards.firstIndex(where: { !$0.isFinite }) {
             throw AdvantageError.nonFiniteReward(index: bad, value: rewards[bad])
         }
-        var members: [Int32: [Int]] = [:]
-        for (i, g) in groupIDs.enumerated() { members[g, default: []].append(i) }
+        let members = groupMembers(groupIDs)
+        let zeroVar = members.filter { idx in idx.allSatisfy { rewards[$0] == rewards[idx[0]] } }.count
+        var stats = AdvantageStats(groups: members.count,
+                                   zeroVarianceGroupFraction: members.isEmpty ? 0 : Double(zeroVar) / Double(members.count))
+        if self == .bnpo {
+            let (adv, a, b) = bnpoAdvantages(rewards: rewards, members: members)
+            stats.betaAlpha = a; stats.betaBeta = b
+            return (adv, stats)
+        }
         var out = [Float](repeating: 0, count: rewards.count)
-        for (_, idx) in members {
+        for idx in members {
             let r = idx.map { Double(rewards[$0]) }
             let n = Double(r.count)
             let mean = r.reduce(0, +) / n
@@ -59,8 +89,20 @@ extension AdvantageEstimator {
                 let s = r.sorted()
                 let median = s.count % 2 == 1 ? s[s.count / 2] : 0.5 * (s[s.count / 2 - 1] + s[s.count / 2])
                 for (k, i) in idx.enumerated() { out[i] = Float(r[k] - median) }
+            case .bnpo:
+                break  // handled above (needs the whole batch)
             }
         }
-        return out
+        return (out, stats)
     }
+}
+
+/// Indices of each group, in order of first appearance (groups need not be contiguous).
+func groupMembers(_ groupIDs: [Int32]) -> [[Int]] {
+    var slot: [Int32: Int] = [:]
+    var out: [[Int]] = []
+    for (i, g) in groupIDs.enumerated() {
+        if let s = slot[g] { out[s].append(i) } else { slot[g] = out.count; out.append([i]) }
+    }
+    return out
 }

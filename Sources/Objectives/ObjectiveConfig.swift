@@ -1,46 +1,232 @@
-// The objective's switches and hyper-parameters, named as in ALGORITHMS.md, and the
-// named presets a user selects with `--objective NAME`. Encoded as JSON into batch
-// metadata and checkpoints so that every update can be replayed exactly.
+// The loss kernel's switches and hyper-parameters (ALGORITHMS.md §6), named as in the
+// design doc. Codable with snake_case keys that are also the `--objective-set` keys
+// (ObjectiveParsing.swift); named presets live in Presets.swift. The config is recorded
+// in batch metadata and checkpoints, so every field round-trips through JSON.
 
-/// Errors for objective names and settings.
+/// Errors for objective names, settings and inputs.
 public enum ObjectiveError: Error, Equatable, CustomStringConvertible {
     case unknownObjective(String, valid: [String])
+    case unknownKey(String, valid: [String])
+    case badValue(key: String, value: String, expected: String)
     case shapeMismatch(String)
     case nonFinite(what: String, index: Int, value: Float)
     case invalidSetting(String)
+    case missingInput(String)
 
     public var description: String {
         switch self {
         case let .unknownObjective(n, valid): return "unknown objective '\(n)'; valid: \(valid.joined(separator: ", "))"
+        case let .unknownKey(k, valid): return "unknown objective setting '\(k)'; valid keys: \(valid.joined(separator: ", "))"
+        case let .badValue(k, v, e): return "objective setting \(k)=\(v): expected \(e)"
         case let .shapeMismatch(s): return "objective input shape mismatch: \(s)"
         case let .nonFinite(w, i, v): return "objective input \(w)[\(i)] is not finite (\(v))"
         case let .invalidSetting(s): return "invalid objective setting: \(s)"
+        case let .missingInput(s): return "objective input missing: \(s)"
         }
     }
 }
 
+/// Which policy the ratio is taken against (§1.2, §4.10).
+public enum RatioReference: String, Codable, Sendable, CaseIterable {
+    /// Single ratio `π_θ/μ` against the behaviour policy (default; also ALP's "bypass").
+    case behaviour
+    /// AReaL decoupled: `u = π_θ/π_prox` with `π_prox` log-probs supplied per position.
+    case decoupled
+    /// AReaL decoupled with the version-interpolated `π_prox` (§4.10).
+    case decoupledInterp = "decoupled-interp"
+}
+
+/// Token ratio or one ratio per sequence (§1.2, §3.3, §4.7).
+public enum RatioLevel: String, Codable, Sendable, CaseIterable {
+    case token
+    /// `exp(Σ_t log r_t)` (ALP sequence mode).
+    case sequenceSum = "sequence-sum"
+    /// `exp((1/L) Σ_t log r_t)` (GSPO).
+    case sequenceMean = "sequence-mean"
+}
+
+/// How a sequence-level ratio passes its gradient back to the tokens.
+public enum SequenceGradient: String, Codable, Sendable, CaseIterable {
+    /// The true gradient of the sequence ratio: every token of the sequence receives it (GSPO).
+    case sequence
+    /// ALP: `log ρ_t = sg(Λ) + log π_t − sg(log π_t)`; each token receives only its own term (§3.3).
+    case straightThrough = "straight-through"
+}
+
+/// The rule that bounds how far the ratio may move (§6 item 3).
+public enum BoundingRule: String, Codable, Sendable, CaseIterable {
+    /// Plain importance-weighted surrogate `−r·Â` (MDPO; REINFORCE when r = 1).
+    case none
+    /// PPO clip / clip-higher, with optional dual clip (§4.1, §4.2, §4.6; GSPO at sequence level §4.7).
+    case clip
+    /// ETR per-sample elastic clip widths (§5.3, reconstruction).
+    case etr
+    /// MHPO log-fidelity modulator and hazard penalties (§5.2, reconstruction).
+    case mhpo
+    /// BPO/GBPO advantage-weighted divergence to the target ratio 1±ε (§5.1, reconstruction).
+    case boundedRatio = "bounded-ratio"
+    /// R²VPO ratio-variance penalty with a dual multiplier (§2.3–2.6, reconstruction).
+    case variance
+}
+
+/// Detached importance weight for stale data, `ρ_b = π_prox/μ` (§4.8–4.10).
+public enum StalenessWeight: String, Codable, Sendable, CaseIterable {
+    case none
+    /// Untruncated `ρ_b` (AReaL decoupled PPO).
+    case `is`
+    /// Truncated `min(ρ_b, tis_cap)` (TIS).
+    case tis
+    /// Masked: weight 0 where `ρ_b ∉ [mis_low, mis_high]`, else `ρ_b` (MIS).
+    case mis
+    /// V-trace truncation `min(ρ_b, rho_bar)` (§4.9).
+    case vtrace
+}
+
+/// Token weights, or one weight per sequence (product or geometric mean of token weights).
+public enum WeightLevel: String, Codable, Sendable, CaseIterable {
+    case token
+    case sequence
+    case sequenceMean = "sequence-mean"
+}
+
+/// R²VPO's batch variance estimator (§2.3).
+public enum VarianceEstimator: String, Codable, Sendable, CaseIterable {
+    /// `V_c = mean (r − r̄)²`.
+    case central
+    /// `V_1 = mean (r − 1)²` (χ² form).
+    case one
+}
+
+/// R²VPO's dual step (§2.3).
+public enum DualRule: String, Codable, Sendable, CaseIterable {
+    /// `λ ← max(0, λ + η (V − δ))`, capped at λ_max.
+    case additive
+    /// `log λ ← clip(log λ + η (V/δ − 1), log λ_min, log λ_max)`.
+    case log
+}
+
+/// MDPO's KL(π_θ ‖ π_k) term (§5.17).
+public enum PreviousKL: String, Codable, Sendable, CaseIterable {
+    case off
+    /// Sampled on the token log-probs: `r log r − r + 1`, `r = π_θ/π_k` (see MDPO.swift).
+    case sampled
+    /// Exact per-position KL supplied by the policy; its gradient is the policy's job.
+    case input
+}
+
 /// Every switch of the loss kernel with its hyper-parameters.
 public struct ObjectiveConfig: Codable, Sendable, Equatable {
-    /// Preset name the configuration came from (recorded in metadata).
-    public var name: String
-    /// Advantage estimator (§1.3).
-    public var advantage: AdvantageEstimator
-    /// ε_std of the GRPO z-score.
-    public var epsStd: Float
-    /// Lower clip width ε_low: ratios below `1 − ε_low` stop pushing down (§4.1, §4.6).
-    public var clipLow: Float
-    /// Upper clip width ε_high: ratios above `1 + ε_high` stop pushing up.
-    public var clipHigh: Float
-    /// Dual-clip constant `c > 1` for negative advantages (§4.2); nil = off.
-    public var dualClip: Float?
-    /// Loss aggregation (§1.4).
-    public var aggregation: Aggregation
-    /// `L_norm` for `seq-mean-token-sum-norm`; nil = the batch's padded length.
-    public var lengthNorm: Int?
-    /// Log-ratio clamp before `exp` (§1.2).
-    public var logRatioClamp: Float
+    /// Preset name the configuration came from.
+    public var name: String = "custom"
 
-    public init(name: String = "grpo", advantage: AdvantageEstimator = .grpo, epsStd: Float = 1e-6,
+    // Advantages (§1.3, §5.4)
+    public var advantage: AdvantageEstimator = .grpo
+    public var epsStd: Float = 1e-6
+
+    // Ratio (§1.2)
+    public var reference: RatioReference = .behaviour
+    public var ratioLevel: RatioLevel = .token
+    public var sequenceGradient: SequenceGradient = .sequence
+    public var logRatioClamp: Float = 20
+
+    // Bounding rule
+    public var bound: BoundingRule = .clip
+    /// ε_low: lower window `1 − ε_low`.
+    public var clipLow: Float = 0.2
+    /// ε_high: upper window `1 + ε_high`.
+    public var clipHigh: Float = 0.2
+    /// Dual-clip constant c > 1 for negative advantages (§4.2); nil = off.
+    public var dualClip: Float? = nil
+    /// ETR: `ε_i = ε (1 + α |Â_i|)` (§5.3).
+    public var etrAlpha: Float = 0.5
+    /// ETR: further scale widths by `4 p_g (1 − p_g)` (group success rate; needs rewards).
+    public var etrGroupScale: Bool = true
+    /// MHPO modulator half-width κ: `ψ(r) = 1 + κ tanh(log r / κ)`.
+    public var mhpoKappa: Float = 0.2
+    /// MHPO hazard scales η and shapes k (`H(u) = (u/η)^k`) for the up and down sides.
+    public var mhpoEtaUp: Float = 0.5
+    public var mhpoEtaDown: Float = 0.5
+    public var mhpoShapeUp: Float = 2
+    public var mhpoShapeDown: Float = 2
+
+    // R²VPO (§2.3–2.5)
+    public var lambda0: Float = 2.5
+    public var delta: Float = 0.02
+    public var etaLambda: Float = 0.05
+    public var lambdaMin: Float = 1e-3
+    public var lambdaMax: Float = 1e3
+    public var variance: VarianceEstimator = .central
+    public var dualRule: DualRule = .log
+    /// EMA decay β of V before the dual step (`V̄ ← β V̄ + (1 − β) V`); nil = off.
+    public var varianceEMA: Float? = nil
+
+    // Staleness (§4.8–4.10)
+    public var weight: StalenessWeight = .none
+    public var weightLevel: WeightLevel = .token
+    public var tisCap: Float = 2
+    public var misLow: Float = 0.5
+    public var misHigh: Float = 2
+    public var rhoBar: Float = 1
+    /// Sequences with staleness `s = v − v_b > cap` leave the mask; nil = no cap.
+    public var stalenessCap: Int? = nil
+
+    // Aggregation (§1.4)
+    public var aggregation: Aggregation = .tokenMean
+    /// `L_norm` for seq-mean-token-sum-norm; nil = the batch's padded length.
+    public var lengthNorm: Int? = nil
+
+    // Regularisers (§1.5, §3.3, §5.17)
+    /// β of the k3 KL to the frozen reference (needs reference log-probs when > 0).
+    public var klCoef: Float = 0
+    /// Entropy bonus coefficient (needs per-position entropy when > 0).
+    public var entropyCoef: Float = 0
+    public var previousKL: PreviousKL = .off
+    /// MDPO step size t₀; the KL coefficient is `1/t_k`.
+    public var mdpoStep: Float = 1
+    /// Anneal `t_k = t₀ · max(1 − k/K, mdpo_min_fraction)` over K steps; nil = constant.
+    public var mdpoAnnealSteps: Int? = nil
+    public var mdpoMinFraction: Float = 0.05
+
+    // Sample selection (§4.6, §5.5, §5.7)
+    /// DAPO: drop groups whose rewards are all equal (needs rewards and group ids).
+    public var dynamicSampling: Bool = false
+    /// D³S sample-level keep ratio at step 0; nil = off.
+    public var d3sSampleKeep: Float? = nil
+    /// D³S token-level keep ratio at step 0; nil = off (needs entropy).
+    public var d3sTokenKeep: Float? = nil
+    /// Steps over which the D³S keep ratios relax linearly to 1.
+    public var d3sScheduleSteps: Int = 200
+    /// CAPO: mask tokens whose predicted KL exceeds this multiple of the batch mean; nil = off.
+    public var capoThreshold: Float? = nil
+
+    // ALP perturbation settings, used by the policy, recorded here (§3.2, §3.4).
+    public var alpSigma0: Float? = nil
+    public var alpPerturbLR: Float? = nil
+    public var alpLearnable: Bool = true
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case name, advantage, epsStd = "eps_std", reference, ratioLevel = "ratio_level"
+        case sequenceGradient = "sequence_gradient", logRatioClamp = "log_ratio_clamp", bound
+        case clipLow = "clip_low", clipHigh = "clip_high", dualClip = "dual_clip"
+        case etrAlpha = "etr_alpha", etrGroupScale = "etr_group_scale"
+        case mhpoKappa = "mhpo_kappa", mhpoEtaUp = "mhpo_eta_up", mhpoEtaDown = "mhpo_eta_down"
+        case mhpoShapeUp = "mhpo_shape_up", mhpoShapeDown = "mhpo_shape_down"
+        case lambda0, delta, etaLambda = "eta_lambda", lambdaMin = "lambda_min", lambdaMax = "lambda_max"
+        case variance, dualRule = "dual_rule", varianceEMA = "variance_ema"
+        case weight, weightLevel = "weight_level", tisCap = "tis_cap", misLow = "mis_low", misHigh = "mis_high"
+        case rhoBar = "rho_bar", stalenessCap = "staleness_cap", aggregation, lengthNorm = "length_norm"
+        case klCoef = "kl_coef", entropyCoef = "entropy_coef", previousKL = "previous_kl"
+        case mdpoStep = "mdpo_step", mdpoAnnealSteps = "mdpo_anneal_steps", mdpoMinFraction = "mdpo_min_fraction"
+        case dynamicSampling = "dynamic_sampling", d3sSampleKeep = "d3s_sample_keep", d3sTokenKeep = "d3s_token_keep"
+        case d3sScheduleSteps = "d3s_schedule_steps", capoThreshold = "capo_threshold"
+        case alpSigma0 = "alp_sigma0", alpPerturbLR = "alp_perturb_lr", alpLearnable = "alp_learnable"
+    }
+
+    /// A configuration with the defaults above (PPO clip 0.2, GRPO advantages, token-mean).
+    public init() {}
+
+    /// Convenience initialiser for the common clip settings (kept for existing callers).
+    public init(name: String = "custom", advantage: AdvantageEstimator = .grpo, epsStd: Float = 1e-6,
                 clipLow: Float = 0.2, clipHigh: Float = 0.2, dualClip: Float? = nil,
                 aggregation: Aggregation = .tokenMean, lengthNorm: Int? = nil, logRatioClamp: Float = 20) {
         self.name = name; self.advantage = advantage; self.epsStd = epsStd
@@ -48,26 +234,50 @@ public struct ObjectiveConfig: Codable, Sendable, Equatable {
         self.aggregation = aggregation; self.lengthNorm = lengthNorm; self.logRatioClamp = logRatioClamp
     }
 
-    /// Names accepted by `preset(_:)`.
-    public static let presetNames = ["grpo", "dr-grpo", "dapo", "rloo", "ppo"]
-
-    /// The named method's defaults (papers' settings where they exist).
-    public static func preset(_ name: String) throws -> ObjectiveConfig {
-        switch name {
-        case "grpo": return ObjectiveConfig(name: name)
-        case "dr-grpo": return ObjectiveConfig(name: name, advantage: .drGRPO, aggregation: .seqMeanTokenSumNorm)
-        case "dapo": return ObjectiveConfig(name: name, clipLow: 0.2, clipHigh: 0.28)
-        case "rloo": return ObjectiveConfig(name: name, advantage: .rloo, aggregation: .seqMeanTokenSum)
-        case "ppo": return ObjectiveConfig(name: name, dualClip: 3)
-        default: throw ObjectiveError.unknownObjective(name, valid: presetNames)
-        }
-    }
-
-    /// Checks ranges a loss cannot work with.
+    /// Checks ranges a loss cannot work with; the message names the setting.
     public func validate() throws {
-        guard clipLow >= 0, clipLow < 1 else { throw ObjectiveError.invalidSetting("clip_low \(clipLow) must be in [0, 1)") }
-        guard clipHigh >= 0 else { throw ObjectiveError.invalidSetting("clip_high \(clipHigh) must be ≥ 0") }
-        if let c = dualClip, c <= 1 { throw ObjectiveError.invalidSetting("dual_clip \(c) must be > 1") }
-        guard logRatioClamp > 0 else { throw ObjectiveError.invalidSetting("log_ratio_clamp must be > 0") }
+        func need(_ ok: Bool, _ msg: @autoclosure () -> String) throws {
+            if !ok { throw ObjectiveError.invalidSetting(msg()) }
+        }
+        let floats: [(String, Float)] = [
+            ("eps_std", epsStd), ("log_ratio_clamp", logRatioClamp), ("clip_low", clipLow), ("clip_high", clipHigh),
+            ("etr_alpha", etrAlpha), ("mhpo_kappa", mhpoKappa), ("mhpo_eta_up", mhpoEtaUp),
+            ("mhpo_eta_down", mhpoEtaDown), ("mhpo_shape_up", mhpoShapeUp), ("mhpo_shape_down", mhpoShapeDown),
+            ("lambda0", lambda0), ("delta", delta), ("eta_lambda", etaLambda), ("lambda_min", lambdaMin),
+            ("lambda_max", lambdaMax), ("tis_cap", tisCap), ("mis_low", misLow), ("mis_high", misHigh),
+            ("rho_bar", rhoBar), ("kl_coef", klCoef), ("entropy_coef", entropyCoef), ("mdpo_step", mdpoStep),
+            ("mdpo_min_fraction", mdpoMinFraction),
+        ]
+        for (k, v) in floats { try need(v.isFinite, "\(k) \(v) must be finite") }
+        try need(epsStd >= 0, "eps_std \(epsStd) must be ≥ 0")
+        try need(logRatioClamp > 0, "log_ratio_clamp \(logRatioClamp) must be > 0")
+        try need(clipLow >= 0 && clipLow < 1, "clip_low \(clipLow) must be in [0, 1)")
+        try need(clipHigh >= 0, "clip_high \(clipHigh) must be ≥ 0")
+        if let c = dualClip { try need(c.isFinite && c > 1, "dual_clip \(c) must be > 1") }
+        try need(etrAlpha >= 0, "etr_alpha \(etrAlpha) must be ≥ 0")
+        try need(mhpoKappa > 0, "mhpo_kappa \(mhpoKappa) must be > 0")
+        try need(mhpoEtaUp > 0 && mhpoEtaDown > 0, "mhpo_eta_up/down must be > 0")
+        try need(mhpoShapeUp >= 1 && mhpoShapeDown >= 1, "mhpo_shape_up/down must be ≥ 1 (finite hazard slope at 0)")
+        try need(lambda0 >= 0, "lambda0 \(lambda0) must be ≥ 0")
+        try need(delta > 0, "delta \(delta) must be > 0")
+        try need(etaLambda >= 0, "eta_lambda \(etaLambda) must be ≥ 0")
+        try need(lambdaMin > 0 && lambdaMin < lambdaMax, "need 0 < lambda_min < lambda_max (got \(lambdaMin), \(lambdaMax))")
+        if let b = varianceEMA { try need(b >= 0 && b < 1, "variance_ema \(b) must be in [0, 1)") }
+        try need(tisCap > 0, "tis_cap \(tisCap) must be > 0")
+        try need(misLow >= 0 && misLow < misHigh, "need 0 ≤ mis_low < mis_high (got \(misLow), \(misHigh))")
+        try need(rhoBar > 0, "rho_bar \(rhoBar) must be > 0")
+        if let c = stalenessCap { try need(c >= 0, "staleness_cap \(c) must be ≥ 0") }
+        if let l = lengthNorm { try need(l > 0, "length_norm \(l) must be > 0") }
+        try need(klCoef >= 0, "kl_coef \(klCoef) must be ≥ 0")
+        try need(mdpoStep > 0, "mdpo_step \(mdpoStep) must be > 0")
+        if let k = mdpoAnnealSteps { try need(k > 0, "mdpo_anneal_steps \(k) must be > 0") }
+        try need(mdpoMinFraction > 0 && mdpoMinFraction <= 1, "mdpo_min_fraction \(mdpoMinFraction) must be in (0, 1]")
+        for (k, v) in [("d3s_sample_keep", d3sSampleKeep), ("d3s_token_keep", d3sTokenKeep)] {
+            if let v { try need(v > 0 && v <= 1, "\(k) \(v) must be in (0, 1]") }
+        }
+        try need(d3sScheduleSteps >= 0, "d3s_schedule_steps \(d3sScheduleSteps) must be ≥ 0")
+        if let c = capoThreshold { try need(c.isFinite && c > 0, "capo_threshold \(c) must be > 0") }
+        if let s = alpSigma0 { try need(s.isFinite && s >= 0, "alp_sigma0 \(s) must be ≥ 0") }
+        if let s = alpPerturbLR { try need(s.isFinite && s >= 0, "alp_perturb_lr \(s) must be ≥ 0") }
     }
 }

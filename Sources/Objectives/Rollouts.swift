@@ -53,6 +53,8 @@ public struct TrainingBatch: Sendable, Equatable {
     public var versions: [Int64]
     /// 1 for a correct sample (kept for metrics; not part of the batch file).
     public var correct: [Bool]
+    /// Statistics of the advantage computation (zero-variance groups, BNPO α/β).
+    public var advantageStats: AdvantageStats? = nil
 
     public init(count: Int, length: Int, tokens: [Int32], lossMask: [Float], behaviourLogProbs: [Float],
                 rewards: [Float], advantages: [Float], groupIDs: [Int32], versions: [Int64], correct: [Bool]) {
@@ -95,7 +97,8 @@ public struct TrainingBatch: Sendable, Equatable {
                 row += 1
             }
         }
-        b.advantages = try estimator.advantages(rewards: b.rewards, groupIDs: b.groupIDs, epsStd: epsStd)
+        (b.advantages, b.advantageStats) = try estimator.advantagesWithStats(rewards: b.rewards, groupIDs: b.groupIDs,
+                                                                            epsStd: epsStd)
         return b
     }
 
@@ -110,11 +113,20 @@ public struct TrainingBatch: Sendable, Equatable {
             out.rewards.append(rewards[r]); out.advantages.append(advantages[r]); out.groupIDs.append(groupIDs[r])
             out.versions.append(versions[r]); out.correct.append(correct[r])
         }
+        out.advantageStats = advantageStats
         return out
     }
 
-    /// The objective's view of this batch.
-    public var tokenBatch: TokenBatch {
-        TokenBatch(count: count, length: length, behaviourLogProbs: behaviourLogProbs, mask: lossMask, advantages: advantages)
+    /// The objective's view of this batch without a learner version (no staleness pieces).
+    public var tokenBatch: TokenBatch { tokenBatch(learnerVersion: nil) }
+
+    /// The objective's view of this batch (rewards, group ids and versions included);
+    /// `learnerVersion` enables staleness metrics, the cap and the AReaL interpolation.
+    public func tokenBatch(learnerVersion: Int64? = nil) -> TokenBatch {
+        var b = TokenBatch(count: count, length: length, behaviourLogProbs: behaviourLogProbs, mask: lossMask,
+                           advantages: advantages)
+        b.rewards = rewards; b.groupIDs = groupIDs; b.versions = versions; b.learnerVersion = learnerVersion
+        b.advantageStats = advantageStats
+        return b
     }
 }

@@ -12,7 +12,7 @@ struct ActivationLayout {
     var blocks: [Block] = []
     var lnf = 0, lnfMean = 0, lnfRstd = 0, logits = 0, lse = 0
     // backward scratch
-    var dres = 0, dln = 0, dqkv = 0, datty = 0, dfch = 0, dlogits = 0, dattRow = 0
+    var dres = 0, dln = 0, dqkv = 0, datty = 0, dfch = 0, dlogits = 0
     var count = 0
 
     init(_ cfg: ModelConfig, B: Int, T: Int) {
@@ -30,7 +30,7 @@ struct ActivationLayout {
         lnf = take(N * C); lnfMean = take(N); lnfRstd = take(N)
         logits = take(N * V); lse = take(N)
         dres = take(N * C); dln = take(N * C); dqkv = take(N * 3 * C); datty = take(N * C)
-        dfch = take(N * 4 * C); dlogits = take(N * V); dattRow = take(T)
+        dfch = take(N * 4 * C); dlogits = take(N * V)
         count = off
     }
 }

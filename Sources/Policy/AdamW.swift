@@ -40,6 +40,9 @@ public final class AdamW {
     /// Second moments (`exp_avg_sq`).
     public let v: FloatBuffer
     public let layout: ParameterLayout
+    /// First and second moments of the ALP log-scales `alp.log_scales` ([L]; ALP.swift).
+    public let alpM: FloatBuffer
+    public let alpV: FloatBuffer
 
     /// Fresh state (zero moments, step 0) for parameters laid out as `layout`.
     public init(layout: ParameterLayout, config: AdamWConfig) {
@@ -48,10 +51,13 @@ public final class AdamW {
         step = 0
         m = FloatBuffer(count: layout.count)
         v = FloatBuffer(count: layout.count)
+        alpM = FloatBuffer(count: layout.blocks.count)
+        alpV = FloatBuffer(count: layout.blocks.count)
     }
 
     /// One update of `model`'s parameters from its gradients. `learningRate` overrides the config's
-    /// (for schedules).
+    /// (for schedules). When ALP is enabled and learnable, the log-scales take the same AdamW step
+    /// with learning rate `model.alp.perturbLR` and no weight decay.
     public func update(_ model: GPT, learningRate: Float? = nil) throws {
         guard model.layout.count == layout.count else {
             throw PolicyError.badInput("AdamW state has \(layout.count) parameters, model has \(model.layout.count)")
@@ -65,22 +71,36 @@ public final class AdamW {
         let p = model.params.base, g = model.grads.base, mp = m.base, vp = v.base
         for t in layout.tensors {
             let decay = (c.decay == .all || !t.isVector) ? 1 - lr * c.weightDecay : 1
-            for i in t.offset..<(t.offset + t.count) {
-                let gi = g[i]
-                let mi = b1 * mp[i] + (1 - b1) * gi
-                let vi = b2 * vp[i] + (1 - b2) * gi * gi
-                mp[i] = mi
-                vp[i] = vi
-                p[i] = p[i] * decay - stepSize * mi / (vi.squareRoot() / bc2Sqrt + c.eps)
+            Parallel.forChunks(t.count, grain: 32_768) { r in
+                for i in (t.offset + r.lowerBound)..<(t.offset + r.upperBound) {
+                    let gi = g[i]
+                    let mi = b1 * mp[i] + (1 - b1) * gi
+                    let vi = b2 * vp[i] + (1 - b2) * gi * gi
+                    mp[i] = mi
+                    vp[i] = vi
+                    p[i] = p[i] * decay - stepSize * mi / (vi.squareRoot() / bc2Sqrt + c.eps)
+                }
+            }
+        }
+        if model.alpTrainable {
+            let s = model.alpLogScales.base, gs = model.alpGrads.base, am = alpM.base, av = alpV.base
+            let alpStep = model.alp.perturbLR / bc1
+            for l in 0..<alpM.count {
+                am[l] = b1 * am[l] + (1 - b1) * gs[l]
+                av[l] = b2 * av[l] + (1 - b2) * gs[l] * gs[l]
+                s[l] -= alpStep * am[l] / (av[l].squareRoot() / bc2Sqrt + c.eps)
             }
         }
     }
 }
 
 extension GPT {
-    /// The global L2 norm of all gradients (accumulated in Double).
+    /// The global L2 norm of all gradients (accumulated in Double), including the ALP log-scales'
+    /// gradient when they are trainable.
     public func gradientNorm() -> Float {
-        Float(Vec.sumOfSquares(grads.base, layout.count).squareRoot())
+        var s = Vec.sumOfSquares(grads.base, layout.count)
+        if alpTrainable { s += Vec.sumOfSquares(alpGrads.base, config.nLayer) }
+        return Float(s.squareRoot())
     }
 
     /// Scales all gradients so their global L2 norm is at most `maxNorm` (torch's
@@ -92,6 +112,7 @@ extension GPT {
         if coef < 1 {
             let g = grads.base
             for i in 0..<layout.count { g[i] *= coef }
+            if alpTrainable { for l in 0..<config.nLayer { alpGrads.base[l] *= coef } }
         }
         return norm
     }

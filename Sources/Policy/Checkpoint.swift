@@ -1,5 +1,5 @@
 // Checkpoint directories (design/MODEL.md): model.safetensors, config.json, vocab.json,
-// trainer_state.json and optimizer.safetensors, written atomically: everything goes into a
+// trainer_state.json, optimizer.safetensors and (when ALP is enabled) alp.safetensors, written atomically: everything goes into a
 // temporary directory beside the target, files and directory are fsynced, then it is renamed
 // over the target (an existing checkpoint is moved aside first and removed afterwards).
 
@@ -29,6 +29,9 @@ public enum Checkpoint {
     public static let vocabFile = "vocab.json"
     public static let trainerStateFile = "trainer_state.json"
     public static let optimizerFile = "optimizer.safetensors"
+    /// ALP log-scales and configuration (`GPT.alpFile`); kept out of model.safetensors so that file
+    /// stays loadable by Hugging Face. Written only when the model's ALP is enabled.
+    public static let alpFile = "alp.safetensors"
 
     /// Writes a checkpoint to `dir`, replacing any existing one. `trainerState` is stored verbatim.
     /// On failure the previous checkpoint (if any) is left in place and no temporary directory remains.
@@ -55,6 +58,7 @@ public enum Checkpoint {
             try put(vocabFile, [UInt8](try enc.encode(vocab)))
             try put(trainerStateFile, [UInt8](trainerState))
             if let optimizer { try put(optimizerFile, try optimizerFile(optimizer).serialized()) }
+            if model.alp.enabled { try put(alpFile, try model.alpFile().serialized()) }
             try syncDirectory(tmp)
             var old: URL?
             if fm.fileExists(atPath: dir.path) {
@@ -89,6 +93,8 @@ public enum Checkpoint {
                     "token '\(bad.key)' has id \(bad.value), outside vocab_size \(cfg.vocabSize) of config.json")
             }
         }
+        let aURL = dir.appendingPathComponent(alpFile)
+        if fm.fileExists(atPath: aURL.path) { try model.loadALP(from: try SafeTensorsFile.read(from: aURL)) }
         let sURL = dir.appendingPathComponent(trainerStateFile)
         let state = fm.fileExists(atPath: sURL.path) ? try Data(contentsOf: sURL) : nil
         let oURL = dir.appendingPathComponent(optimizerFile)
@@ -97,15 +103,21 @@ public enum Checkpoint {
     }
 
     /// AdamW state as safetensors: `<param>.exp_avg`, `<param>.exp_avg_sq`, `step` (I64 [1]),
-    /// and the hyper-parameters as JSON in metadata key `adamw`.
+    /// `alp.log_scales.exp_avg` / `.exp_avg_sq` (F32 [L], the ALP log-scales' moments; optional when
+    /// loading), and the hyper-parameters as JSON in metadata key `adamw`.
     public static func optimizerFile(_ opt: AdamW) throws -> SafeTensorsFile {
-        var f = SafeTensorsFile(metadata: ["adamw": String(decoding: try JSONEncoder().encode(opt.config), as: UTF8.self)])
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]     // byte-stable files: equal state ⇔ equal bytes
+        var f = SafeTensorsFile(metadata: ["adamw": String(decoding: try enc.encode(opt.config), as: UTF8.self)])
         for t in opt.layout.tensors {
             f.tensors[t.name + ".exp_avg"] = TensorData(floats: UnsafeBufferPointer(opt.m.slice(t.offset, t.count)),
                                                          shape: t.shape)
             f.tensors[t.name + ".exp_avg_sq"] = TensorData(floats: UnsafeBufferPointer(opt.v.slice(t.offset, t.count)),
                                                             shape: t.shape)
         }
+        let L = opt.alpM.count
+        f.tensors[GPT.alpLogScalesName + ".exp_avg"] = TensorData(floats: UnsafeBufferPointer(opt.alpM.buffer), shape: [L])
+        f.tensors[GPT.alpLogScalesName + ".exp_avg_sq"] = TensorData(floats: UnsafeBufferPointer(opt.alpV.buffer), shape: [L])
         f.tensors["step"] = TensorData(int64s: [Int64(opt.step)], shape: [1])
         return f
     }
@@ -124,6 +136,11 @@ public enum Checkpoint {
             let v = try f.floats(t.name + ".exp_avg_sq", shape: t.shape)
             _ = opt.m.slice(t.offset, t.count).update(fromContentsOf: m)
             _ = opt.v.slice(t.offset, t.count).update(fromContentsOf: v)
+        }
+        if f.tensors[GPT.alpLogScalesName + ".exp_avg"] != nil {
+            let L = layout.blocks.count
+            _ = opt.alpM.buffer.update(fromContentsOf: try f.floats(GPT.alpLogScalesName + ".exp_avg", shape: [L]))
+            _ = opt.alpV.buffer.update(fromContentsOf: try f.floats(GPT.alpLogScalesName + ".exp_avg_sq", shape: [L]))
         }
         let step = try f.int64s("step")
         guard step.count == 1, step[0] >= 0 else {

@@ -7,8 +7,11 @@ import Tensor
 extension GPT {
     /// Runs the causal forward pass over `tokens` ([B,T] row-major) and caches every
     /// activation needed by `backward`. Returns the per-position log-probs (see `logProbs()`).
+    /// `perturbStep`: pass the optimizer step in the policy-update forward pass to add ALP noise
+    /// (ALP.swift; only when `alp.enabled`); nil — the default, for sampling, evaluation and
+    /// old/reference log-probs — never perturbs.
     @discardableResult
-    public func forward(tokens: [Int32], batch B: Int, length T: Int) throws -> [Float] {
+    public func forward(tokens: [Int32], batch B: Int, length T: Int, perturbStep: UInt64? = nil) throws -> [Float] {
         let cfg = config
         let C = cfg.nEmbd, V = cfg.vocabSize, H = cfg.nHead, N = B * T
         guard B > 0, T > 0 else { throw PolicyError.badInput("batch \(B) and length \(T) must be positive") }
@@ -29,29 +32,31 @@ extension GPT {
         tokens.withUnsafeBufferPointer { tok in
             encoderForward(a + al.encoded, tok.baseAddress!, p + pl.wte, p + pl.wpe, B: B, T: T, C: C)
         }
-        var residual = UnsafePointer(a + al.encoded)
+        alpApplied = 0..<0
+        if perturbStep != nil, alp.enabled { alpApplied = alp.layerRange(nLayer: cfg.nLayer) }
         for l in 0..<cfg.nLayer {
             let w = pl.blocks[l], s = al.blocks[l]
+            let residual = l == 0 ? a + al.encoded : a + al.blocks[l - 1].res3
+            // ALP: h_l ← h_l + σ_l ε_l in place, before ln_1 (the residual path carries it on too).
+            if let step = perturbStep, alpApplied.contains(l) { applyALPNoise(residual, layer: l, step: step, N: N) }
             layernormForward(a + s.ln1, a + s.ln1Mean, a + s.ln1Rstd, residual, p + w.ln1w, p + w.ln1b,
                              N: N, C: C, eps: cfg.layerNormEpsilon)
             matmulForward(a + s.qkv, a + s.ln1, p + w.attnW, p + w.attnB, N: N, C: C, OC: 3 * C)
             attentionForward(a + s.atty, a + s.att, a + s.qkv, B: B, T: T, C: C, H: H)
             // res2 = residual + atty·Wproj + b (GEMM accumulates onto the copied residual)
-            (a + s.res2).update(from: residual, count: N * C)
-            for r in 0..<N { Vec.add(p + w.projB, a + s.res2 + r * C, C) }
+            addBiasRows(a + s.res2, residual, p + w.projB, N: N, C: C)
             Blas.sgemm(transA: false, transB: false, m: N, n: C, k: C, a: a + s.atty, lda: C, b: p + w.projW,
                        ldb: C, beta: 1, c: a + s.res2, ldc: C)
             layernormForward(a + s.ln2, a + s.ln2Mean, a + s.ln2Rstd, a + s.res2, p + w.ln2w, p + w.ln2b,
                              N: N, C: C, eps: cfg.layerNormEpsilon)
             matmulForward(a + s.fch, a + s.ln2, p + w.fcW, p + w.fcB, N: N, C: C, OC: 4 * C)
             geluForward(a + s.fchGelu, a + s.fch, N: N * 4 * C)
-            (a + s.res3).update(from: a + s.res2, count: N * C)
-            for r in 0..<N { Vec.add(p + w.fcProjB, a + s.res3 + r * C, C) }
+            addBiasRows(a + s.res3, a + s.res2, p + w.fcProjB, N: N, C: C)
             Blas.sgemm(transA: false, transB: false, m: N, n: C, k: 4 * C, a: a + s.fchGelu, lda: 4 * C,
                        b: p + w.fcProjW, ldb: C, beta: 1, c: a + s.res3, ldc: C)
-            residual = UnsafePointer(a + s.res3)
         }
-        layernormForward(a + al.lnf, a + al.lnfMean, a + al.lnfRstd, residual, p + pl.lnfw, p + pl.lnfb,
+        let lastResidual = cfg.nLayer > 0 ? a + al.blocks[cfg.nLayer - 1].res3 : a + al.encoded
+        layernormForward(a + al.lnf, a + al.lnfMean, a + al.lnfRstd, lastResidual, p + pl.lnfw, p + pl.lnfb,
                          N: N, C: C, eps: cfg.layerNormEpsilon)
         // logits = lnf · wteᵀ (tied head)
         Blas.sgemm(transA: false, transB: true, m: N, n: V, k: C, a: a + al.lnf, lda: C, b: p + pl.wte, ldb: C,
@@ -135,12 +140,14 @@ extension GPT {
             // Attention branch: res2 = residual + attn(ln1)·Wproj + bproj
             matmulBackward(a + al.datty, g + w.projW, g + w.projB, dres, a + s.atty, p + w.projW,
                            N: N, C: C, OC: C)
-            attentionBackward(a + al.dqkv, a + al.datty, a + s.qkv, a + s.att, scratch: a + al.dattRow,
+            attentionBackward(a + al.dqkv, a + al.datty, a + s.qkv, a + s.att,
                               B: B, T: T, C: C, H: H)
             matmulBackward(a + al.dln, g + w.attnW, g + w.attnB, a + al.dqkv, a + s.ln1, p + w.attnW,
                            N: N, C: C, OC: 3 * C)
             layernormBackward(dres, g + w.ln1w, g + w.ln1b, a + al.dln, residual, p + w.ln1w,
                               a + s.ln1Mean, a + s.ln1Rstd, N: N, C: C)
+            // dres is now ∂loss/∂h_l at the (perturbed) block input: d s_l = σ_l Σ dres ⊙ ε_l.
+            if alpApplied.contains(l), alp.learnable { accumulateALPGradient(dres, layer: l, N: N) }
         }
         tokens.withUnsafeBufferPointer { tok in
             encoderBackward(g + pl.wte, g + pl.wpe, dres, tok.baseAddress!, B: B, T: T, C: C)

@@ -22,6 +22,17 @@ public final class GPT {
     /// Gradient arena, same layout as `params`. Backward accumulates into it.
     public let grads: FloatBuffer
 
+    /// ALP configuration (ALP.swift); `.disabled` unless `configureALP` was called.
+    public internal(set) var alp: ALPPerturbation = .disabled
+    /// ALP log-scales s_l, one per block (`alp.log_scales`, [L]); outside the HF parameter arena.
+    public let alpLogScales: FloatBuffer
+    /// Gradient of the log-scales (accumulated by a perturbed backward when learnable).
+    public let alpGrads: FloatBuffer
+    var alpNoise = FloatBuffer(count: 0)
+    var alpSigmaUsed: [Float]
+    /// Blocks perturbed by the cached forward (empty when it was unperturbed).
+    var alpApplied: Range<Int> = 0..<0
+
     var acts: FloatBuffer
     var actLayout: ActivationLayout?
     var tokens: [Int32] = []
@@ -34,6 +45,9 @@ public final class GPT {
         params = FloatBuffer(count: layout.count)
         grads = FloatBuffer(count: layout.count)
         acts = FloatBuffer(count: 0)
+        alpLogScales = FloatBuffer(count: config.nLayer)
+        alpGrads = FloatBuffer(count: config.nLayer)
+        alpSigmaUsed = [Float](repeating: 0, count: config.nLayer)
     }
 
     /// GPT-2 initialisation (MODEL.md "Initialisation"): weights ~ normal(0, 0.02),
@@ -60,16 +74,18 @@ public final class GPT {
     public var parameterCount: Int { layout.count }
 
     /// Sets every gradient to zero (backward only accumulates).
-    public func zeroGradients() { grads.zero() }
+    public func zeroGradients() { grads.zero(); alpGrads.zero() }
 
-    /// A copy of parameter `name`, or nil if there is no such tensor.
+    /// A copy of parameter `name` (an HF name or `alp.log_scales`), or nil if there is no such tensor.
     public func parameter(_ name: String) -> [Float]? {
-        layout.tensor(named: name).map { Array(params.slice($0.offset, $0.count)) }
+        if name == Self.alpLogScalesName { return alpLogScales.toArray() }
+        return layout.tensor(named: name).map { Array(params.slice($0.offset, $0.count)) }
     }
 
-    /// A copy of the gradient of `name`, or nil if there is no such tensor.
+    /// A copy of the gradient of `name` (an HF name or `alp.log_scales`), or nil if there is no such tensor.
     public func gradient(_ name: String) -> [Float]? {
-        layout.tensor(named: name).map { Array(grads.slice($0.offset, $0.count)) }
+        if name == Self.alpLogScalesName { return alpGrads.toArray() }
+        return layout.tensor(named: name).map { Array(grads.slice($0.offset, $0.count)) }
     }
 
     /// Overwrites parameter `name`; throws on an unknown name or a wrong element count.
@@ -83,6 +99,14 @@ public final class GPT {
     }
 
     private func copy(_ values: [Float], into arena: FloatBuffer, name: String) throws {
+        if name == Self.alpLogScalesName {
+            guard values.count == config.nLayer else {
+                throw PolicyError.badInput("'\(name)' has \(config.nLayer) elements, got \(values.count)")
+            }
+            let dst = arena === params ? alpLogScales : alpGrads
+            _ = dst.buffer.update(fromContentsOf: values)
+            return
+        }
         guard let t = layout.tensor(named: name) else { throw PolicyError.badInput("no parameter named '\(name)'") }
         guard values.count == t.count else {
             throw PolicyError.badInput("parameter '\(name)' has \(t.count) elements, got \(values.count)")

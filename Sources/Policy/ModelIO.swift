@@ -51,11 +51,16 @@ extension GPT {
         return f
     }
 
-    /// The gradients as a safetensors file under the parameter names (for gradient files).
+    /// The gradients as a safetensors file under the parameter names (for gradient files). When ALP is
+    /// trainable the log-scales' gradient is included as `alp.log_scales` (F32 [L]).
     public func gradientsFile(metadata: [String: String] = [:]) -> SafeTensorsFile {
         var f = SafeTensorsFile(metadata: metadata)
         for t in layout.tensors {
             f.tensors[t.name] = TensorData(floats: UnsafeBufferPointer(grads.slice(t.offset, t.count)), shape: t.shape)
+        }
+        if alpTrainable {
+            f.tensors[Self.alpLogScalesName] = TensorData(
+                floats: UnsafeBufferPointer(start: alpGrads.base, count: config.nLayer), shape: [config.nLayer])
         }
         return f
     }

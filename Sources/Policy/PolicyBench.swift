@@ -1,5 +1,7 @@
 // Micro-benchmarks of the policy engine for `tributary bench`: raw sgemm throughput,
 // learner updates (forward + backward + AdamW) and batched sampling, in tokens per second.
+// `PolicyBench.run` measures everything for each preset at a given thread count and returns a
+// Codable report (see PolicyBenchReport.swift) that the CLI prints as JSON.
 
 import Foundation
 import Tensor
@@ -13,7 +15,9 @@ public enum PolicyBench {
     }
 
     /// GFLOP/s of an [m×k]·[k×n] sgemm, best of `repeats`.
-    public static func sgemmGFLOPS(m: Int = 3072, n: Int = 512, k: Int = 128, repeats: Int = 10) -> Double {
+    /// With `transA`, times `[k×m]ᵀ·[k×n]` (the weight-gradient form of the backward pass).
+    public static func sgemmGFLOPS(m: Int = 3072, n: Int = 512, k: Int = 128, transA: Bool = false,
+                                   repeats: Int = 10) -> Double {
         let a = FloatBuffer(count: m * k), b = FloatBuffer(count: k * n), c = FloatBuffer(count: m * n)
         for i in 0..<a.count { a.base[i] = Float(i % 7) * 0.1 }
         for i in 0..<b.count { b.base[i] = Float(i % 5) * 0.1 }
@@ -21,8 +25,8 @@ public enum PolicyBench {
         withExtendedLifetime((a, b, c)) {
             for _ in 0..<repeats {
                 best = min(best, seconds {
-                    Blas.sgemm(transA: false, transB: false, m: m, n: n, k: k, a: a.base, lda: k, b: b.base, ldb: n,
-                               beta: 0, c: c.base, ldc: n)
+                    Blas.sgemm(transA: transA, transB: false, m: m, n: n, k: k, a: a.base, lda: transA ? m : k,
+                               b: b.base, ldb: n, beta: 0, c: c.base, ldc: n)
                 })
             }
         }
@@ -38,10 +42,13 @@ public enum PolicyBench {
     }
 
     /// Learner updates (forward, backward, AdamW) on `batch` sequences of `length` tokens; best of `repeats`.
+    /// With `alp`, the update forward adds ALP noise (ALP.swift) and trains the log-scales too.
     public static func learner(preset: String = "small", vocabSize: Int = 64, batch: Int = 128, length: Int = 24,
-                               repeats: Int = 5) throws -> LearnerResult {
+                               repeats: Int = 5, alp: ALPPerturbation? = nil) throws -> LearnerResult {
         let cfg = try ModelConfig.preset(preset, vocabSize: vocabSize)
         let model = try GPT(config: cfg, seed: 1)
+        if let alp { try model.configureALP(alp) }
+        var step: UInt64 = 0
         let opt = AdamW(layout: model.layout, config: AdamWConfig(learningRate: 1e-4))
         var rng = Xoshiro256(seed: 2)
         let tokens = (0..<(batch * length)).map { _ in Int32(rng.next() % UInt64(vocabSize)) }
@@ -49,7 +56,8 @@ public enum PolicyBench {
         var best = Double.infinity
         for _ in 0..<(repeats + 1) {
             let s = try seconds {
-                try model.forward(tokens: tokens, batch: batch, length: length)
+                step += 1
+                try model.forward(tokens: tokens, batch: batch, length: length, perturbStep: alp == nil ? nil : step)
                 model.zeroGradients()
                 try model.backward(dLogProbs: d)
                 model.clipGradients(maxNorm: 1)

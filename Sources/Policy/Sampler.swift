@@ -43,19 +43,27 @@ public struct Completion: Sendable, Equatable {
 
 /// Generates from a `GPT`, reading its parameters in place (no copy).
 ///
+/// Identical prompts (a GRPO group) are prefilled once: their KV cache rows are computed in one
+/// batched pass over all prompt positions into the first sequence's slot, which every sequence of
+/// the group then reads for the prompt positions (its own slot holds only its completion), and
+/// the first token of each sequence is drawn from the shared last-position logits. Every later step is one
+/// [n × C]·[C × k] GEMM per projection over the n sequences still running.
+///
 /// Threading: not Sendable; use it on the thread that owns `model`. Buffers are reused across calls.
 public final class Sampler {
     public let model: GPT
     var cache = FloatBuffer(count: 0)
     var work = FloatBuffer(count: 0)
+    // Per-row metadata of the current batched step (reused across steps and calls).
+    var rowSlot: [Int] = [], rowPos: [Int] = [], rowTok: [Int32] = [], rowPrefix: [Int] = [], rowShared: [Int] = []
 
     public init(model: GPT) { self.model = model }
 
     /// Samples one completion per prompt. Deterministic given `rng`'s state: one uniform draw per
-    /// sampled token, in step order then prompt order.
+    /// sampled token, in position order then prompt order.
     public func generate(prompts: [[Int32]], options: SamplingOptions, rng: inout Xoshiro256) throws -> [Completion] {
         let cfg = model.config
-        let C = cfg.nEmbd, V = cfg.vocabSize, H = cfg.nHead, L = cfg.nLayer, S = prompts.count
+        let C = cfg.nEmbd, V = cfg.vocabSize, L = cfg.nLayer, S = prompts.count
         if S == 0 { return [] }
         guard options.maxNewTokens >= 0 else { throw PolicyError.badInput("maxNewTokens must be ≥ 0") }
         if !options.greedy {
@@ -74,60 +82,65 @@ public final class Sampler {
             }
         }
         let limits = prompts.map { min(options.maxNewTokens, cfg.nPositions - $0.count) }
-        let maxLen = zip(prompts, limits).map { $0.count + $1 }.max()!
+        let lens = prompts.map(\.count)
+        let maxLen = zip(lens, limits).map { $0 + $1 }.max()!
+        // Unique prompts: group[i] = u, rep[u] = the first sequence holding prompt u (its cache slot).
+        var uniqueIndex: [[Int32]: Int] = [:]
+        var group = [Int](repeating: 0, count: S), rep: [Int] = []
+        for (i, p) in prompts.enumerated() {
+            if let u = uniqueIndex[p] { group[i] = u } else { uniqueIndex[p] = rep.count; group[i] = rep.count; rep.append(i) }
+        }
+        let U = rep.count
+        // Prefill runs in batches of whole prompts of at most `cap` rows (bounds the work buffer).
+        let cap = max(1024, cfg.nPositions)
+        let R = max(S, min(rep.reduce(0) { $0 + lens[$1] }, cap))
         // KV cache: per layer, keys then values, each [S, maxLen, C].
-        let cacheCount = L * 2 * S * maxLen * C
-        if cache.count < cacheCount { cache = FloatBuffer(count: cacheCount) }
-        // Work rows: x, ln, qkv, atty, fch, fchGelu, logits, mean, rstd, scratch.
-        let workCount = S * (C + C + 3 * C + C + 4 * C + 4 * C + V + 2) + maxLen + V
+        let slotStride = maxLen * C, layerStride = S * slotStride
+        if cache.count < L * 2 * layerStride { cache = FloatBuffer(count: L * 2 * layerStride) }
+        // Work: R rows of x, ln, qkv, atty, fch, fchGelu, mean, rstd (forwardRows); S logits rows;
+        // U gathered last prompt rows and their logits; probs; z.
+        let workCount = R * (15 * C + 2) + S * V + U * (C + V) + 2 * V
         if work.count < workCount { work = FloatBuffer(count: workCount) }
-        let w = work.base
-        let x = w, ln = x + S * C, qkv = ln + S * C, atty = qkv + S * 3 * C, fch = atty + S * C
-        let fchG = fch + S * 4 * C, logits = fchG + S * 4 * C, mean = logits + S * V, rstd = mean + S
-        let scratch = rstd + S, probs = scratch + maxLen
-        let kv = cache.base, p = model.params.base, pl = model.layout
+        let logits = work.base + R * (15 * C + 2), gather = logits + S * V, plog = gather + U * C
+        let probs = plog + U * V, zrow = probs + V
+
+        // Prefill every unique prompt at all its positions (into its representative's slot), a batch of
+        // whole prompts per pass, then gather each prompt's last row for one head GEMM per batch.
+        var u0 = 0
+        while u0 < U {
+            var u1 = u0, rows = 0
+            while u1 < U, u1 == u0 || rows + lens[rep[u1]] <= cap { rows += lens[rep[u1]]; u1 += 1 }
+            clearRows()
+            for u in u0..<u1 {
+                for (t, tok) in prompts[rep[u]].enumerated() { addRow(slot: rep[u], pos: t, token: tok, prefix: rep[u], shared: 0) }
+            }
+            let ln = forwardRows(n: rows, maxLen: maxLen, S: S)
+            var last = 0
+            for u in u0..<u1 {
+                last += lens[rep[u]]
+                (gather + u * C).update(from: ln + (last - 1) * C, count: C)
+            }
+            u0 = u1
+        }
+        head(plog, gather, n: U)
 
         var out = prompts.indices.map { _ in Completion(tokens: [], logProbs: [], finishReason: .length) }
         var done = limits.map { $0 == 0 }
-        var active: [Int] = []
-        var pos = 0
-        while true {
-            active.removeAll(keepingCapacity: true)
-            for i in 0..<S where !done[i] { active.append(i) }
-            if active.isEmpty { break }
-            let n = active.count
-            for (r, i) in active.enumerated() {
-                let tok = pos < prompts[i].count ? prompts[i][pos] : out[i].tokens[pos - prompts[i].count]
-                let e = p + pl.wte + Int(tok) * C, q = p + pl.wpe + pos * C, o = x + r * C
-                for c in 0..<C { o[c] = e[c] + q[c] }
+        var remaining = done.filter { !$0 }.count
+        var pos = lens.min()! - 1
+        while remaining > 0 {
+            // Rows: running sequences past their prompt feed their latest token at `pos`.
+            clearRows()
+            for i in 0..<S where !done[i] && pos >= lens[i] {
+                addRow(slot: i, pos: pos, token: out[i].tokens[pos - lens[i]], prefix: rep[group[i]], shared: lens[i])
             }
-            for l in 0..<L {
-                let b = pl.blocks[l]
-                let kL = kv + (l * 2) * S * maxLen * C, vL = kv + (l * 2 + 1) * S * maxLen * C
-                layernormForward(ln, mean, rstd, x, p + b.ln1w, p + b.ln1b, N: n, C: C, eps: cfg.layerNormEpsilon)
-                matmulForward(qkv, ln, p + b.attnW, p + b.attnB, N: n, C: C, OC: 3 * C)
-                for (r, i) in active.enumerated() {
-                    (kL + (i * maxLen + pos) * C).update(from: qkv + r * 3 * C + C, count: C)
-                    (vL + (i * maxLen + pos) * C).update(from: qkv + r * 3 * C + 2 * C, count: C)
-                }
-                cachedAttentionForward(atty, qkv, kBase: { UnsafePointer(kL + active[$0] * maxLen * C) },
-                                       vBase: { UnsafePointer(vL + active[$0] * maxLen * C) },
-                                       scratch: scratch, n: n, pos: pos, C: C, H: H)
-                for r in 0..<n { Vec.add(p + b.projB, x + r * C, C) }
-                Blas.sgemm(transA: false, transB: false, m: n, n: C, k: C, a: atty, lda: C, b: p + b.projW, ldb: C,
-                           beta: 1, c: x, ldc: C)
-                layernormForward(ln, mean, rstd, x, p + b.ln2w, p + b.ln2b, N: n, C: C, eps: cfg.layerNormEpsilon)
-                matmulForward(fch, ln, p + b.fcW, p + b.fcB, N: n, C: C, OC: 4 * C)
-                geluForward(fchG, fch, N: n * 4 * C)
-                for r in 0..<n { Vec.add(p + b.fcProjB, x + r * C, C) }
-                Blas.sgemm(transA: false, transB: false, m: n, n: C, k: 4 * C, a: fchG, lda: 4 * C, b: p + b.fcProjW,
-                           ldb: C, beta: 1, c: x, ldc: C)
-            }
-            layernormForward(ln, mean, rstd, x, p + pl.lnfw, p + pl.lnfb, N: n, C: C, eps: cfg.layerNormEpsilon)
-            Blas.sgemm(transA: false, transB: true, m: n, n: V, k: C, a: ln, lda: C, b: p + pl.wte, ldb: C,
-                       beta: 0, c: logits, ldc: V)
-            for (r, i) in active.enumerated() where pos + 1 >= prompts[i].count {
-                let (tok, lp) = pick(logits + r * V, V: V, options: options, probs: probs, rng: &rng)
+            let n = rowSlot.count
+            if n > 0 { head(logits, forwardRows(n: n, maxLen: maxLen, S: S, independent: true), n: n) }
+            var r = 0
+            for i in 0..<S where !done[i] && pos >= lens[i] - 1 {
+                let z: UnsafeMutablePointer<Float>
+                if pos == lens[i] - 1 { zrow.update(from: plog + group[i] * V, count: V); z = zrow } else { z = logits + r * V; r += 1 }
+                let (tok, lp) = pick(z, V: V, options: options, probs: probs, rng: &rng)
                 out[i].tokens.append(tok)
                 out[i].logProbs.append(lp)
                 if let end = options.endToken, tok == end {
@@ -135,10 +148,110 @@ public final class Sampler {
                 } else if out[i].tokens.count >= limits[i] {
                     done[i] = true
                 }
+                if done[i] { remaining -= 1 }
             }
             pos += 1
         }
         return out
+    }
+
+    func clearRows() {
+        rowSlot.removeAll(keepingCapacity: true); rowPos.removeAll(keepingCapacity: true)
+        rowTok.removeAll(keepingCapacity: true); rowPrefix.removeAll(keepingCapacity: true)
+        rowShared.removeAll(keepingCapacity: true)
+    }
+
+    /// One row of the next batched step: sequence slot, position, input token, and the slot whose cache
+    /// holds positions below `shared` (the shared prompt).
+    func addRow(slot: Int, pos: Int, token: Int32, prefix: Int, shared: Int) {
+        rowSlot.append(slot); rowPos.append(pos); rowTok.append(token); rowPrefix.append(prefix); rowShared.append(shared)
+    }
+
+    /// logits[n, V] = ln[n, C] · wteᵀ (tied head).
+    func head(_ logits: UnsafeMutablePointer<Float>, _ ln: UnsafePointer<Float>, n: Int) {
+        let p = model.params.base, V = model.config.vocabSize, C = model.config.nEmbd
+        Blas.sgemm(transA: false, transB: true, m: n, n: V, k: C, a: ln, lda: C, b: p + model.layout.wte, ldb: C,
+                   beta: 0, c: logits, ldc: V)
+    }
+
+    /// Runs the rows described by `rowSlot/rowPos/rowTok/rowPrefix/rowShared` (see `addRow`)
+    /// through every block, writing each row's key and value into its slot's cache at its position
+    /// before attention (so rows of one prompt see each other causally). Returns the final
+    /// LayerNorm output [n, C] (inside the work buffer).
+    ///
+    /// `independent`: no row reads a key/value written by another row in this call (decode steps,
+    /// where the shared prompts are already cached). Then the rows are split between threads once and
+    /// each thread runs the whole block stack on its rows (single-threaded GEMMs), instead of ~6
+    /// fork–joins per layer; for the prefill, each operation is parallel on its own.
+    func forwardRows(n: Int, maxLen: Int, S: Int, independent: Bool = false) -> UnsafeMutablePointer<Float> {
+        let C = model.config.nEmbd
+        let x = work.base, ln = x + n * C
+        rowSlot.withUnsafeBufferPointer { slots in
+        rowPos.withUnsafeBufferPointer { positions in
+        rowTok.withUnsafeBufferPointer { toks in
+        rowPrefix.withUnsafeBufferPointer { prefixes in
+        rowShared.withUnsafeBufferPointer { shared in
+            let rows = Rows(slot: slots.baseAddress!, pos: positions.baseAddress!, token: toks.baseAddress!,
+                            prefix: prefixes.baseAddress!, shared: shared.baseAddress!)
+            if independent {
+                Parallel.forChunks(n, grain: 32) { r in runBlocks(rows, r, n: n, maxLen: maxLen, S: S) }
+            } else {
+                runBlocks(rows, 0..<n, n: n, maxLen: maxLen, S: S)
+            }
+        }
+        }
+        }
+        }
+        }
+        return ln
+    }
+
+    /// Row metadata pointers of one `forwardRows` call.
+    struct Rows {
+        var slot: UnsafePointer<Int>, pos: UnsafePointer<Int>, token: UnsafePointer<Int32>
+        var prefix: UnsafePointer<Int>, shared: UnsafePointer<Int>
+    }
+
+    /// Embedding, every block and the final LayerNorm for rows `range` of an `n`-row call.
+    private func runBlocks(_ rows: Rows, _ range: Range<Int>, n: Int, maxLen: Int, S: Int) {
+        let cfg = model.config, C = cfg.nEmbd, H = cfg.nHead, L = cfg.nLayer, eps = cfg.layerNormEpsilon
+        let lo = range.lowerBound, m = range.count
+        let w = work.base
+        // The [n, ·] arrays of the call, offset to this range's first row.
+        let x = w + lo * C, ln = w + n * C + lo * C, qkv = w + 2 * n * C + lo * 3 * C
+        let atty = w + 5 * n * C + lo * C, fch = w + 6 * n * C + lo * 4 * C, fchG = w + 10 * n * C + lo * 4 * C
+        let mean = w + 14 * n * C + lo, rstd = w + 14 * n * C + n + lo
+        let kv = cache.base, p = model.params.base, pl = model.layout
+        let slotStride = maxLen * C, layerStride = S * slotStride
+        let sl = rows.slot + lo, ps = rows.pos + lo, tk = rows.token + lo
+        let cr = CacheRows(slots: sl, prefixSlots: rows.prefix + lo, shared: rows.shared + lo, positions: ps,
+                           slotStride: slotStride, maxLen: maxLen)
+        for r in 0..<m {
+            let e = p + pl.wte + Int(tk[r]) * C, q = p + pl.wpe + ps[r] * C, o = x + r * C
+            for c in 0..<C { o[c] = e[c] + q[c] }
+        }
+        for l in 0..<L {
+            let b = pl.blocks[l]
+            let kL = kv + (2 * l) * layerStride, vL = kv + (2 * l + 1) * layerStride
+            layernormForward(ln, mean, rstd, x, p + b.ln1w, p + b.ln1b, N: m, C: C, eps: eps)
+            matmulForward(qkv, ln, p + b.attnW, p + b.attnB, N: m, C: C, OC: 3 * C)
+            for r in 0..<m {
+                let at = sl[r] * slotStride + ps[r] * C
+                (kL + at).update(from: qkv + r * 3 * C + C, count: C)
+                (vL + at).update(from: qkv + r * 3 * C + 2 * C, count: C)
+            }
+            cachedAttentionForward(atty, qkv, keys: kL, values: vL, rows: cr, n: m, C: C, H: H)
+            for r in 0..<m { Vec.add(p + b.projB, x + r * C, C) }
+            Blas.sgemm(transA: false, transB: false, m: m, n: C, k: C, a: atty, lda: C, b: p + b.projW, ldb: C,
+                       beta: 1, c: x, ldc: C)
+            layernormForward(ln, mean, rstd, x, p + b.ln2w, p + b.ln2b, N: m, C: C, eps: eps)
+            matmulForward(fch, ln, p + b.fcW, p + b.fcB, N: m, C: C, OC: 4 * C)
+            geluForward(fchG, fch, N: m * 4 * C)
+            for r in 0..<m { Vec.add(p + b.fcProjB, x + r * C, C) }
+            Blas.sgemm(transA: false, transB: false, m: m, n: C, k: 4 * C, a: fchG, lda: 4 * C, b: p + b.fcProjW,
+                       ldb: C, beta: 1, c: x, ldc: C)
+        }
+        layernormForward(ln, mean, rstd, x, p + pl.lnfw, p + pl.lnfb, N: m, C: C, eps: eps)
     }
 
     /// Chooses the next token from one logits row and returns it with its log-prob under the

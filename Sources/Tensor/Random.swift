@@ -55,4 +55,19 @@ public struct Xoshiro256: RandomNumberGenerator, Sendable, Codable, Equatable {
         let u2 = Double(next() >> 11) * (1.0 / 9_007_199_254_740_992.0)
         return Float((-2.0 * log(u1)).squareRoot() * cos(2.0 * Double.pi * u2))
     }
+    /// Fills `count` floats with standard normals, two per Box–Muller pair (cos and sin branches),
+    /// consuming two draws per pair in order. Deterministic given the state; used for ALP noise.
+    public mutating func fillGaussian(_ out: UnsafeMutablePointer<Float>, count: Int) {
+        // Single precision: u1 ∈ (0, 1] with 24 bits (|ε| ≤ 5.8, a 6e-9 tail), u2 ∈ [0, 1).
+        var i = 0
+        while i < count {
+            let u1 = Float((next() >> 40) + 1) * (1.0 / 16_777_216.0)
+            let u2 = Float(next() >> 40) * (1.0 / 16_777_216.0)
+            let r = (-2 * log(u1)).squareRoot()
+            let th = 2 * Float.pi * u2
+            out[i] = r * cos(th)
+            if i + 1 < count { out[i + 1] = r * sin(th) }
+            i += 2
+        }
+    }
 }

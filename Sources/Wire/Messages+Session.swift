@@ -92,10 +92,15 @@ public struct Welcome: WireMessage {
     public var leaseDurationMs: UInt32
     /// Policy version current at registration time.
     public var policyVersion: UInt64
+    /// Seed of the task's prompt stream: a work unit's prompt is `task.prompt(seed, promptIndex)`,
+    /// which gives the worker the reference answer its verifier needs. Optional (field 13).
+    public var promptSeed: UInt64?
 
     public init(workerId: UInt64, protocolVersion: UInt16 = WireProtocol.version, taskSpec: String, model: ModelConfig,
                 groupSize: UInt32, temperature: Float, topK: UInt32, maxCompletionTokens: UInt32,
-                maxMessageBytes: UInt32, maxGroupsPerSubmit: UInt32, leaseDurationMs: UInt32, policyVersion: UInt64) {
+                maxMessageBytes: UInt32, maxGroupsPerSubmit: UInt32, leaseDurationMs: UInt32, policyVersion: UInt64,
+                promptSeed: UInt64? = nil) {
+        self.promptSeed = promptSeed
         self.workerId = workerId
         self.protocolVersion = protocolVersion
         self.taskSpec = taskSpec
@@ -123,6 +128,7 @@ public struct Welcome: WireMessage {
         w.u32(10, maxGroupsPerSubmit)
         w.u32(11, leaseDurationMs)
         w.u64(12, policyVersion)
+        if let promptSeed { w.u64(13, promptSeed) }
     }
 
     public init(fields r: FieldReader) throws(WireError) {
@@ -138,6 +144,7 @@ public struct Welcome: WireMessage {
         maxGroupsPerSubmit = try r.u32(10, "maxGroupsPerSubmit")
         leaseDurationMs = try r.u32(11, "leaseDurationMs")
         policyVersion = try r.u64(12, "policyVersion")
+        promptSeed = try r.u64IfPresent(13, "promptSeed")
     }
 }
 

@@ -16,17 +16,26 @@ final class PolicyBenchTests: XCTestCase {
                                                                      promptLength: 3, completionLength: 3, repeats: 1), 0)
     }
 
+    func testRunReportsEveryPresetAsJSON() throws {
+        let r = try PolicyBench.run(presets: ["tiny"], threads: 1, vocabSize: 16, batch: 2, length: 8, groups: 2,
+                                    samples: 2, promptLength: 3, completionLength: 3, repeats: 1)
+        XCTAssertEqual(r.threads, 1)
+        XCTAssertEqual(r.presets.map(\.preset), ["tiny"])
+        let p = r.presets[0]
+        XCTAssertEqual(p.sgemm.count, 6)
+        XCTAssertEqual(p.sgemmPeakGflops, p.sgemm.map(\.gflops).max())
+        XCTAssertGreaterThan(p.learner.tokensPerSecond, 0)
+        XCTAssertEqual(p.learner.fractionOfPeak, p.learner.gflops / p.sgemmPeakGflops, accuracy: 1e-9)
+        XCTAssertGreaterThan(p.sampler.tokensPerSecond, 0)
+        XCTAssertEqual(p.parameters, try GPT(config: try ModelConfig.preset("tiny", vocabSize: 16)).parameterCount)
+        let back = try JSONDecoder().decode(PolicyBenchReport.self, from: Data(try r.json().utf8))
+        XCTAssertEqual(back, r)
+        XCTAssertThrowsError(try PolicyBench.run(presets: ["huge"], threads: 1))
+        XCTAssertThrowsError(try PolicyBench.run(presets: ["tiny"], threads: 0))
+    }
+
     func testFullSizeBenchmarks() throws {
         guard ProcessInfo.processInfo.environment["TRIBUTARY_BENCH"] != nil else { return }
-        for threads in [1, 2] {
-            Blas.setThreads(threads)
-            let g = PolicyBench.sgemmGFLOPS()
-            let g2 = PolicyBench.sgemmGFLOPS(m: 3072, n: 128, k: 512)
-            let l = try PolicyBench.learner()
-            let s = try PolicyBench.samplerTokensPerSecond()
-            print("BENCH threads=\(threads) sgemm[3072x512x128]=\(g) GFLOP/s sgemm[3072x128x512]=\(g2) GFLOP/s "
-                  + "learner small 128x24: \(l.tokensPerSecond) tok/s, \(l.secondsPerUpdate) s/update, \(l.gflops) GFLOP/s; "
-                  + "sampler 16x8 12+12: \(s) tok/s")
-        }
+        for threads in [1, 2] { print(try PolicyBench.run(threads: threads).json()) }
     }
 }

@@ -44,6 +44,37 @@ final class SamplerTests: XCTestCase {
         XCTAssertGreaterThan(Set(out.flatMap(\.tokens)).count, 3)
     }
 
+    /// Head size 32 takes the register-blocked cached-attention path; groups of identical prompts
+    /// share one prefilled cache slot. Both must reproduce the full forward's log-probs.
+    func testHeadSize32AndSharedPromptsMatchForward() throws {
+        let c32 = ModelConfig(vocabSize: 12, nPositions: 24, nEmbd: 64, nLayer: 2, nHead: 2)
+        let m = try GPT(config: c32, seed: 6)
+        for t in m.layout.tensors where !t.isVector { try m.setParameter(t.name, m.parameter(t.name)!.map { $0 * 6 }) }
+        let ps: [[Int32]] = [[1, 2, 3], [1, 2, 3], [4, 5], [1, 2, 3], [4, 5], [7]]
+        var rng = Xoshiro256(seed: 4)
+        let out = try Sampler(model: m).generate(prompts: ps, options: SamplingOptions(maxNewTokens: 9), rng: &rng)
+        for (p, c) in zip(ps, out) {
+            let (lp, _) = try fullForward(m, p + c.tokens)
+            for j in 0..<c.tokens.count {
+                XCTAssertEqual(c.logProbs[j], lp[p.count + j], accuracy: 1e-5, "prompt \(p) token \(j)")
+            }
+        }
+        XCTAssertNotEqual(out[0].tokens, out[1].tokens, "samples of one prompt are drawn independently")
+    }
+
+    /// More than 1024 prompt rows: the prefill runs in several batches.
+    func testPrefillInBatchesMatchesForward() throws {
+        let m = try model()
+        var rng = Xoshiro256(seed: 12)
+        let ps: [[Int32]] = (0..<50).map { _ in (0..<22).map { _ in Int32(rng.next() % 12) } }  // 1100 rows
+        let out = try Sampler(model: m).generate(prompts: ps, options: SamplingOptions(maxNewTokens: 2), rng: &rng)
+        for i in [0, 24, 45, 49] {
+            let (lp, _) = try fullForward(m, ps[i] + out[i].tokens)
+            XCTAssertEqual(out[i].tokens.count, 2)
+            for j in 0..<2 { XCTAssertEqual(out[i].logProbs[j], lp[22 + j], accuracy: 1e-5, "prompt \(i) token \(j)") }
+        }
+    }
+
     func testDeterministicFromRNGState() throws {
         let m = try model()
         let s = Sampler(model: m)

@@ -6,8 +6,22 @@ import XCTest
 
 final class KernelTests: XCTestCase {
     func testSgemmAllTransposesMatchNaive() {
+        sgemmMatchesNaive(m: 5, n: 7, k: 3)
+    }
+
+    /// The split (2-thread) GEMM paths: row blocks (m ≥ n) and column blocks (n > m), with ragged
+    /// remainders, for every transpose combination.
+    func testSplitSgemmMatchesNaive() {
+        let saved = (Blas.threads, Blas.multiThreadFlops)
+        defer { Blas.setThreads(saved.0); Blas.multiThreadFlops = saved.1 }
+        Blas.setThreads(2)
+        Blas.multiThreadFlops = 1
+        sgemmMatchesNaive(m: 45, n: 19, k: 6)
+        sgemmMatchesNaive(m: 21, n: 50, k: 5)
+    }
+
+    func sgemmMatchesNaive(m: Int, n: Int, k: Int) {
         var rng = Xoshiro256(seed: 1)
-        let m = 5, n = 7, k = 3
         for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
             let a = (0..<(m * k)).map { _ in rng.nextGaussian() }
             let b = (0..<(k * n)).map { _ in rng.nextGaussian() }

@@ -12,7 +12,8 @@ func attentionForward(_ out: UnsafeMutablePointer<Float>, _ att: UnsafeMutablePo
                       _ qkv: UnsafePointer<Float>, B: Int, T: Int, C: Int, H: Int) {
     let hs = C / H, C3 = 3 * C
     let scale = 1 / Float(hs).squareRoot()
-    for b in 0..<B {
+    Parallel.forChunks(B) { bs in  // sequences are independent
+    for b in bs {
         for h in 0..<H {
             for t in 0..<T {
                 let q = qkv + (b * T + t) * C3 + h * hs
@@ -36,18 +37,21 @@ func attentionForward(_ out: UnsafeMutablePointer<Float>, _ att: UnsafeMutablePo
             }
         }
     }
+    }
 }
 
 /// dqkv[B,T,3C] (overwritten) from dout[B,T,C], using the cached probabilities.
 /// With d_t2 = dout·v_t2 and s = Σ p·d: dpre_t2 = p_t2 (d_t2 − s); dq += dpre·k/√hs,
 /// dk_t2 += dpre·q/√hs, dv_t2 += p_t2·dout.
 func attentionBackward(_ dqkv: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>,
-                       _ qkv: UnsafePointer<Float>, _ att: UnsafePointer<Float>,
-                       scratch: UnsafeMutablePointer<Float>, B: Int, T: Int, C: Int, H: Int) {
+                       _ qkv: UnsafePointer<Float>, _ att: UnsafePointer<Float>, B: Int, T: Int, C: Int, H: Int) {
     let hs = C / H, C3 = 3 * C
     let scale = 1 / Float(hs).squareRoot()
-    dqkv.update(repeating: 0, count: B * T * C3)
-    for b in 0..<B {
+    Parallel.forChunks(B) { bs in  // sequences are independent; each chunk owns its dqkv rows
+    (dqkv + bs.lowerBound * T * C3).update(repeating: 0, count: bs.count * T * C3)
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: T) { tmp in
+    let scratch = tmp.baseAddress!
+    for b in bs {
         for h in 0..<H {
             for t in 0..<T {
                 let a = att + ((b * H + h) * T + t) * T
@@ -70,5 +74,7 @@ func attentionBackward(_ dqkv: UnsafeMutablePointer<Float>, _ dout: UnsafePointe
                 }
             }
         }
+    }
+    }
     }
 }

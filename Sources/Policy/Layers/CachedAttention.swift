@@ -1,33 +1,89 @@
-// One decoding step of causal self-attention against a per-layer KV cache (design/MODEL.md
-// "Sampling"): each active row attends to positions 0…pos of its own sequence's cache.
-// Legend: n active rows, C channels, H heads, hs = C/H, L cache length per sequence.
+// Causal self-attention of a batch of rows against a per-layer KV cache (design/MODEL.md
+// "Sampling"): row r attends to positions 0…p_r; positions below `shared[r]` are read from slot
+// `prefixSlots[r]` (a prompt shared by a group of samples, cached once), later ones from its own
+// slot `slots[r]`. Rows are independent (their keys/values are already cached) and run in parallel.
+// Loops run position-outer so each cached [C] row is streamed once for all heads.
+// Legend: n rows, C channels, H heads, hs = C/H.
 
 import Foundation
 import Tensor
 
-/// out[n,C] = attention of q (taken from qkv[n,3C]) over cached keys/values at positions 0…pos.
-/// `kBase(r)`/`vBase(r)` give row r's cache base ([L, C], position-major); `scratch` holds ≥ pos+1 floats.
+@inline(__always) private func ld(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+}
+@inline(__always) private func st(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
+}
+
+/// Where each row's cached keys/values live: `[slots, maxLen, C]` arrays with `slotStride` = maxLen·C.
+struct CacheRows {
+    var slots: UnsafePointer<Int>
+    var prefixSlots: UnsafePointer<Int>
+    var shared: UnsafePointer<Int>
+    var positions: UnsafePointer<Int>
+    var slotStride: Int
+    var maxLen: Int
+}
+
+/// out[n,C] = attention of each row's q (from qkv[n,3C]) over its cached keys/values.
 func cachedAttentionForward(_ out: UnsafeMutablePointer<Float>, _ qkv: UnsafePointer<Float>,
-                            kBase: (Int) -> UnsafePointer<Float>, vBase: (Int) -> UnsafePointer<Float>,
-                            scratch: UnsafeMutablePointer<Float>, n: Int, pos: Int, C: Int, H: Int) {
+                            keys: UnsafePointer<Float>, values: UnsafePointer<Float>, rows cr: CacheRows,
+                            n: Int, C: Int, H: Int) {
     let hs = C / H
     let scale = 1 / Float(hs).squareRoot()
-    for r in 0..<n {
-        let kb = kBase(r), vb = vBase(r)
-        for h in 0..<H {
-            let q = qkv + r * 3 * C + h * hs
-            var maxv = -Float.infinity
-            for t2 in 0...pos {
-                let s = Vec.dot(q, kb + t2 * C + h * hs, hs) * scale
-                scratch[t2] = s
-                if s > maxv { maxv = s }
+    Parallel.forChunks(n, grain: 32) { rows in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: H * cr.maxLen + 2 * H) { tmp in
+            let sc = tmp.baseAddress!, maxv = sc + H * cr.maxLen, inv = maxv + H  // sc[h, t2]
+            for r in rows {
+                let pos = cr.positions[r], shared = cr.shared[r]
+                let own = cr.slots[r] * cr.slotStride, pre = cr.prefixSlots[r] * cr.slotStride
+                let q = qkv + r * 3 * C
+                if hs == 32 {  // register-blocked path (small and base presets): q and o stay in registers
+                    for h in 0..<H {
+                        let off = h * 32
+                        let q0 = ld(q + off), q1 = ld(q + off + 8), q2 = ld(q + off + 16), q3 = ld(q + off + 24)
+                        var m = -Float.infinity
+                        for t2 in 0...pos {
+                            let k = keys + (t2 < shared ? pre : own) + t2 * C + off
+                            let s = (q0 * ld(k) + q1 * ld(k + 8) + q2 * ld(k + 16) + q3 * ld(k + 24)).sum() * scale
+                            sc[t2] = s
+                            if s > m { m = s }
+                        }
+                        var sum: Float = 0
+                        for t2 in 0...pos { let e = exp(sc[t2] - m); sc[t2] = e; sum += e }
+                        var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+                        for t2 in 0...pos {
+                            let v = values + (t2 < shared ? pre : own) + t2 * C + off
+                            let w = SIMD8<Float>(repeating: sc[t2])
+                            a0 += w * ld(v); a1 += w * ld(v + 8); a2 += w * ld(v + 16); a3 += w * ld(v + 24)
+                        }
+                        let inv = SIMD8<Float>(repeating: 1 / sum), o = out + r * C + off
+                        st(a0 * inv, o); st(a1 * inv, o + 8); st(a2 * inv, o + 16); st(a3 * inv, o + 24)
+                    }
+                    continue
+                }
+                for h in 0..<H { maxv[h] = -Float.infinity }
+                for t2 in 0...pos {
+                    let k = keys + (t2 < shared ? pre : own) + t2 * C
+                    for h in 0..<H {
+                        let s = Vec.dot(q + h * hs, k + h * hs, hs) * scale
+                        sc[h * cr.maxLen + t2] = s
+                        if s > maxv[h] { maxv[h] = s }
+                    }
+                }
+                for h in 0..<H {
+                    let row = sc + h * cr.maxLen
+                    var sum: Float = 0
+                    for t2 in 0...pos { let e = exp(row[t2] - maxv[h]); row[t2] = e; sum += e }
+                    inv[h] = 1 / sum
+                }
+                let o = out + r * C
+                o.update(repeating: 0, count: C)
+                for t2 in 0...pos {
+                    let v = values + (t2 < shared ? pre : own) + t2 * C
+                    for h in 0..<H { Vec.axpy(sc[h * cr.maxLen + t2] * inv[h], v + h * hs, o + h * hs, hs) }
+                }
             }
-            var sum: Float = 0
-            for t2 in 0...pos { let e = exp(scratch[t2] - maxv); scratch[t2] = e; sum += e }
-            let inv = 1 / sum
-            let o = out + r * C + h * hs
-            o.update(repeating: 0, count: hs)
-            for t2 in 0...pos { Vec.axpy(scratch[t2] * inv, vb + t2 * C + h * hs, o, hs) }
         }
     }
 }

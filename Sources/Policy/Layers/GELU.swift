@@ -17,6 +17,14 @@ private func geluCore(_ x: SIMD8<Float>) -> (s: SIMD8<Float>, da: SIMD8<Float>) 
 
 /// out[i] = gelu(inp[i]).
 func geluForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, N: Int) {
+    let blocks = max(N / 8, 1)  // chunks of whole SIMD8 blocks; the last chunk takes the tail
+    Parallel.forChunks(blocks, grain: 4096) { r in
+        let lo = r.lowerBound * 8, hi = r.upperBound == blocks ? N : r.upperBound * 8
+        geluForwardRange(out + lo, inp + lo, N: hi - lo)
+    }
+}
+
+private func geluForwardRange(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, N: Int) {
     var i = 0
     while i + 8 <= N {
         let x = UnsafeRawPointer(inp + i).loadUnaligned(as: SIMD8<Float>.self)
@@ -34,6 +42,15 @@ func geluForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>
 /// gelu'(x) = s + x·(1 − tanh² a)/2·a'(x) = s + 2·x·s·(1−s)·a'(x), a'(x) = √(2/π)(1 + 3·0.044715·x²).
 func geluBackward(_ dinp: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
                   _ dout: UnsafePointer<Float>, N: Int) {
+    let blocks = max(N / 8, 1)  // chunks of whole SIMD8 blocks; the last chunk takes the tail
+    Parallel.forChunks(blocks, grain: 4096) { r in
+        let lo = r.lowerBound * 8, hi = r.upperBound == blocks ? N : r.upperBound * 8
+        geluBackwardRange(dinp + lo, inp + lo, dout + lo, N: hi - lo)
+    }
+}
+
+private func geluBackwardRange(_ dinp: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
+                               _ dout: UnsafePointer<Float>, N: Int) {
     var i = 0
     while i + 8 <= N {
         let x = UnsafeRawPointer(inp + i).loadUnaligned(as: SIMD8<Float>.self)

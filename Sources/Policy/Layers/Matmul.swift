@@ -9,7 +9,7 @@ func matmulForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Floa
                    _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?, N: Int, C: Int, OC: Int) {
     var beta: Float = 0
     if let bias {
-        for r in 0..<N { (out + r * OC).update(from: bias, count: OC) }
+        Parallel.forChunks(N, grain: 256) { rows in for r in rows { (out + r * OC).update(from: bias, count: OC) } }
         beta = 1
     }
     Blas.sgemm(transA: false, transB: false, m: N, n: OC, k: C, a: inp, lda: C, b: w, ldb: OC,
@@ -26,7 +26,33 @@ func matmulBackward(_ dinp: UnsafeMutablePointer<Float>, _ dw: UnsafeMutablePoin
                beta: accumulateInput ? 1 : 0, c: dinp, ldc: C)
     Blas.sgemm(transA: true, transB: false, m: C, n: OC, k: N, a: inp, lda: C, b: dout, ldb: OC,
                beta: 1, c: dw, ldc: OC)
-    if let dbias {
-        for r in 0..<N { Vec.add(dout + r * OC, dbias, OC) }
+    if let dbias { sumRows(dbias, dout, N: N, C: OC) }
+}
+
+/// out[N,C] = inp[N,C] + bias[C] (row-parallel; `out` may not alias `inp`).
+func addBiasRows(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
+                 N: Int, C: Int) {
+    Parallel.forChunks(N, grain: 256) { rows in
+        for r in rows {
+            (out + r * C).update(from: inp + r * C, count: C)
+            Vec.add(bias, out + r * C, C)
+        }
+    }
+}
+
+/// acc[C] += Σ_rows x[N,C]: row chunks in parallel, the first into `acc`, the others into private
+/// partial sums added in chunk order afterwards (so the result does not depend on timing).
+func sumRows(_ acc: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, N: Int, C: Int) {
+    let parts = min(Blas.threads, max(N / 256, 1))
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: max(parts - 1, 1) * C) { tmp in
+        let partial = tmp.baseAddress!
+        partial.update(repeating: 0, count: max(parts - 1, 1) * C)
+        Parallel.forChunks(parts) { ps in
+            for part in ps {
+                let dst = part == 0 ? acc : partial + (part - 1) * C
+                for r in (part * N / parts)..<((part + 1) * N / parts) { Vec.add(x + r * C, dst, C) }
+            }
+        }
+        for part in 1..<max(parts, 1) { Vec.add(partial + (part - 1) * C, acc, C) }
     }
 }

@@ -1,11 +1,11 @@
-// Hand-computed cases for the clipped surrogate (ALGORITHMS.md §4.1, §4.2, §4.6, §1.4).
+// PPO clip, clip-higher and dual clip (ALGORITHMS.md §4.1, §4.2, §4.6) and the aggregation modes (§1.4).
 import XCTest
 import Foundation
 @testable import Objectives
 
-final class SurrogateLossTests: XCTestCase {
+final class PPOClipTests: XCTestCase {
     /// One sequence, one token, advantage `a`, ratio `r` (log μ = 0, log π = log r).
-    private func single(_ cfg: ObjectiveConfig, r: Float, a: Float) throws -> SurrogateResult {
+    private func single(_ cfg: ObjectiveConfig, r: Float, a: Float) throws -> ObjectiveResult {
         let batch = TokenBatch(count: 1, length: 1, behaviourLogProbs: [0], mask: [1], advantages: [a])
         return try surrogateLoss(cfg, batch: batch, logProbs: [log(r)])
     }
@@ -14,14 +14,14 @@ final class SurrogateLossTests: XCTestCase {
         let res = try single(ObjectiveConfig(), r: 1.1, a: 2)
         XCTAssertEqual(res.loss, -2.2, accuracy: 1e-5)
         XCTAssertEqual(res.dLogProbs[0], -2.2, accuracy: 1e-5)
-        XCTAssertEqual(res.stats.clipFractionHigh, 0)
+        XCTAssertEqual(res.metrics.clipFractionHigh, 0)
     }
 
     func testPositiveAdvantageAboveWindowIsClipped() throws {
         let res = try single(ObjectiveConfig(), r: 1.5, a: 1)
         XCTAssertEqual(res.loss, -1.2, accuracy: 1e-5)      // clip(1.5) = 1.2
         XCTAssertEqual(res.dLogProbs[0], 0)                  // no gradient past the window
-        XCTAssertEqual(res.stats.clipFractionHigh, 1)
+        XCTAssertEqual(res.metrics.clipFractionHigh, 1)
     }
 
     func testPositiveAdvantageBelowWindowKeepsGradient() throws {
@@ -35,11 +35,12 @@ final class SurrogateLossTests: XCTestCase {
         let res = try single(ObjectiveConfig(), r: 0.5, a: -1)
         XCTAssertEqual(res.loss, 0.8, accuracy: 1e-6)       // −min(−0.5, −0.8) = 0.8
         XCTAssertEqual(res.dLogProbs[0], 0)
-        XCTAssertEqual(res.stats.clipFractionLow, 1)
+        XCTAssertEqual(res.metrics.clipFractionLow, 1)
     }
 
     func testClipHigherWidensUpperBoundOnly() throws {
-        let dapo = try ObjectiveConfig.preset("dapo")
+        var dapo = try ObjectiveConfig.preset("dapo")
+        dapo.dynamicSampling = false  // single sequence: no group to filter
         let res = try single(dapo, r: 1.25, a: 1)           // inside [0.8, 1.28]
         XCTAssertEqual(res.dLogProbs[0], -1.25, accuracy: 1e-5)
         let res2 = try single(dapo, r: 1.3, a: 1)
@@ -52,7 +53,7 @@ final class SurrogateLossTests: XCTestCase {
         let res = try single(cfg, r: 10, a: -1)             // PPO term would be 10; floor c·|Â| = 3
         XCTAssertEqual(res.loss, 3, accuracy: 1e-5)
         XCTAssertEqual(res.dLogProbs[0], 0)
-        XCTAssertEqual(res.stats.dualClipFraction, 1)
+        XCTAssertEqual(res.metrics.dualClipFraction, 1)
         let plain = try single(ObjectiveConfig(), r: 10, a: -1)
         XCTAssertEqual(plain.loss, 10, accuracy: 1e-4)
         XCTAssertEqual(plain.dLogProbs[0], 10, accuracy: 1e-4)
@@ -62,8 +63,8 @@ final class SurrogateLossTests: XCTestCase {
         let batch = TokenBatch(count: 1, length: 2, behaviourLogProbs: [-100, 0], mask: [1, 1], advantages: [1])
         let res = try surrogateLoss(ObjectiveConfig(), batch: batch, logProbs: [0, -100])
         XCTAssertTrue(res.loss.isFinite)
-        XCTAssertEqual(res.stats.ratioMax, Double(exp(Float(20))), accuracy: 1e3)
-        XCTAssertEqual(res.stats.ratioMin, Double(exp(Float(-20))), accuracy: 1e-12)
+        XCTAssertEqual(res.metrics.ratioMax, Double(exp(Float(20))), accuracy: 1e3)
+        XCTAssertEqual(res.metrics.ratioMin, Double(exp(Float(-20))), accuracy: 1e-12)
     }
 
     func testTokenMeanAggregation() throws {
@@ -96,7 +97,7 @@ final class SurrogateLossTests: XCTestCase {
         let res = try surrogateLoss(ObjectiveConfig(), batch: batch, logProbs: [-1, -2])
         XCTAssertEqual(res.loss, 0)
         XCTAssertEqual(res.dLogProbs, [0, 0])
-        XCTAssertEqual(res.stats.tokens, 0)
+        XCTAssertEqual(res.metrics.tokens, 0)
     }
 
     func testNonFiniteInputsRejected() {
@@ -137,5 +138,75 @@ final class SurrogateLossTests: XCTestCase {
         XCTAssertThrowsError(try ObjectiveConfig.preset("nope")) { e in
             XCTAssertTrue("\(e)".contains("valid: grpo"), "\(e)")
         }
+    }
+}
+
+/// Edge cases of the clip rule: exact boundaries, dual-clip floor edges, window metrics.
+final class PPOClipEdgeTests: XCTestCase {
+    func testRatioExactlyOnBoundaryKeepsGradient() throws {
+        // clip_low = clip_high = 0 puts both boundaries at exactly r = 1 (log π = log μ = 0).
+        let cfg = ObjectiveConfig(clipLow: 0, clipHigh: 0)
+        for a: Float in [1, -1] {
+            let res = try oneSequence(cfg, ratios: [1], a: a)
+            XCTAssertEqual(res.loss, -Double(a), accuracy: 1e-12)
+            XCTAssertEqual(res.dLogProbs[0], -a, "tie: the unclipped branch is active")
+            XCTAssertEqual(res.metrics.clipFractionHigh + res.metrics.clipFractionLow, 0)
+        }
+        // Just past the boundary on the advantage side the gradient is gone.
+        let past = try oneSequence(cfg, ratios: [1.001], a: 1)
+        XCTAssertEqual(past.dLogProbs[0], 0)
+        XCTAssertEqual(past.loss, -1, accuracy: 1e-12)
+        let below = try oneSequence(cfg, ratios: [0.999], a: -1)
+        XCTAssertEqual(below.dLogProbs[0], 0)
+        XCTAssertEqual(below.metrics.clipFractionLow, 1)
+    }
+
+    func testDualClipEdges() throws {
+        let cfg = ObjectiveConfig(dualClip: 3)
+        let under = try oneSequence(cfg, ratios: [2.9], a: -2)   // PPO term 2·2.9 = 5.8 < 6
+        XCTAssertEqual(under.loss, 2 * seen(2.9), accuracy: 1e-6)
+        XCTAssertEqual(Double(under.dLogProbs[0]), 2 * seen(2.9), accuracy: 1e-5)
+        let over = try oneSequence(cfg, ratios: [3.1], a: -2)    // floored at c·|Â| = 6
+        XCTAssertEqual(over.loss, 6, accuracy: 1e-6)
+        XCTAssertEqual(over.dLogProbs[0], 0)
+        XCTAssertEqual(over.metrics.dualClipFraction, 1)
+        // Positive advantages are never dual-clipped.
+        let pos = try oneSequence(cfg, ratios: [10], a: 1)
+        XCTAssertEqual(pos.loss, -1.2, accuracy: 1e-6)
+        XCTAssertEqual(pos.metrics.dualClipFraction, 0)
+    }
+
+    func testAllEqualRewardsGiveNoSignal() throws {
+        let adv = try AdvantageEstimator.grpo.advantages(rewards: [1, 1, 1], groupIDs: [0, 0, 0])
+        let batch = TokenBatch(count: 3, length: 1, behaviourLogProbs: [0, 0, 0], mask: [1, 1, 1], advantages: adv)
+        let res = try surrogateLoss(ObjectiveConfig(), batch: batch, logProbs: [0.3, -0.2, 0.1])
+        XCTAssertEqual(res.loss, 0)
+        XCTAssertEqual(res.dLogProbs, [0, 0, 0])
+    }
+
+    func testOutsideWindowFractionAndRatioPanel() throws {
+        let res = try oneSequence(ObjectiveConfig(), ratios: [0.5, 0.9, 1.0, 1.1, 1.5], a: 1)
+        XCTAssertEqual(res.metrics.outsideWindowFraction, 0.4, accuracy: 1e-12)
+        XCTAssertEqual(res.metrics.ratioMin, seen(0.5), accuracy: 1e-9)
+        XCTAssertEqual(res.metrics.ratioQ50, seen(1.0), accuracy: 1e-9)
+        XCTAssertEqual(res.metrics.tokens, 5)
+    }
+
+    func testNonFiniteOptionalInputsAndBadMaskRejected() {
+        var b = TokenBatch(count: 1, length: 2, behaviourLogProbs: [0, 0], mask: [1, 1], advantages: [1])
+        b.entropy = [0.5, .nan]
+        XCTAssertThrowsError(try surrogateLoss(ObjectiveConfig(), batch: b, logProbs: [0, 0])) { e in
+            XCTAssertTrue("\(e)".contains("entropy[1] is not finite"), "\(e)")
+        }
+        var m = TokenBatch(count: 1, length: 2, behaviourLogProbs: [0, 0], mask: [1, 0.5], advantages: [1])
+        XCTAssertThrowsError(try surrogateLoss(ObjectiveConfig(), batch: m, logProbs: [0, 0])) { e in
+            XCTAssertTrue("\(e)".contains("loss_mask[1]"), "\(e)")
+        }
+        m.mask = [1, 0]
+        XCTAssertThrowsError(try surrogateLoss(ObjectiveConfig(), batch: m, logProbs: [-.infinity, 0])) { e in
+            XCTAssertTrue("\(e)".contains("logprobs[0] is not finite"), "\(e)")
+        }
+        // An infinite log-prob at a padded position is ignored.
+        XCTAssertNoThrow(try surrogateLoss(ObjectiveConfig(), batch: m, logProbs: [0, -.infinity]))
     }
 }

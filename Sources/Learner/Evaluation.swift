@@ -1,0 +1,112 @@
+// Held-out evaluation. Greedy exact-match accuracy is computed with one teacher-forced
+// forward pass: greedy decoding reproduces `answer + end` exactly iff, at every completion
+// position, the argmax given the correct prefix is the correct token (induction over
+// positions) — the same shortcut as peers/reverse_grpo.py, checked against real greedy
+// decoding in the tests. Sampled accuracy draws one temperature-1 completion per prompt
+// (the expected GRPO reward).
+
+import Policy
+import Tasks
+import Tensor
+
+/// Accuracy figures on a fixed evaluation set.
+public struct EvalResult: Codable, Sendable, Equatable {
+    public var prompts: Int
+    public var greedyAccuracy: Double
+    /// One τ = 1 sample per prompt; nil when not measured.
+    public var sampledAccuracy: Double?
+    public var sampledReward: Double?
+
+    public init(prompts: Int, greedyAccuracy: Double, sampledAccuracy: Double? = nil, sampledReward: Double? = nil) {
+        self.prompts = prompts; self.greedyAccuracy = greedyAccuracy
+        self.sampledAccuracy = sampledAccuracy; self.sampledReward = sampledReward
+    }
+}
+
+public enum Evaluator {
+    /// Greedy exact-match accuracy of `model` on `prompts` (teacher-forced, `chunk` rows per forward).
+    public static func greedyAccuracy(model: GPT, task: any VerifiableTask, prompts: [Prompt], chunk: Int = 256) throws -> Double {
+        guard !prompts.isEmpty else { return 0 }
+        let V = model.config.vocabSize
+        var correct = 0
+        var start = 0
+        while start < prompts.count {
+            let part = prompts[start..<min(prompts.count, start + chunk)]
+            start += part.count
+            let seqs = part.map { $0.tokens + task.demonstration(for: $0) }
+            let T = seqs.map(\.count).max()!
+            var tokens = [Int32](repeating: Int32(task.tokenizer.pad), count: part.count * T)
+            for (r, s) in seqs.enumerated() { for (t, v) in s.enumerated() { tokens[r * T + t] = Int32(v) } }
+            try model.forward(tokens: tokens, batch: part.count, length: T)
+            let logits = model.logits()
+            for (r, p) in part.enumerated() {
+                var ok = true
+                for t in p.tokens.count..<seqs[r].count {
+                    // The logits at t − 1 predict token t.
+                    let row = (r * T + t - 1) * V
+                    var best = 0
+                    for v in 1..<V where logits[row + v] > logits[row + best] { best = v }
+                    if best != seqs[r][t] { ok = false; break }
+                }
+                if ok { correct += 1 }
+            }
+        }
+        return Double(correct) / Double(prompts.count)
+    }
+
+    /// One sampled completion per prompt at temperature 1: (exact-match accuracy, mean reward).
+    public static func sampledAccuracy(model: GPT, task: any VerifiableTask, prompts: [Prompt],
+                                       rng: inout Xoshiro256) throws -> (accuracy: Double, reward: Double) {
+        guard !prompts.isEmpty else { return (0, 0) }
+        let sampler = Sampler(model: model)
+        let opts = SamplingOptions(maxNewTokens: task.maxCompletionTokens, endToken: Int32(task.tokenizer.end))
+        let outs = try sampler.generate(prompts: prompts.map { $0.tokens.map(Int32.init) }, options: opts, rng: &rng)
+        var correct = 0, reward = 0.0
+        for (p, c) in zip(prompts, outs) {
+            let v = task.verify(prompt: p, completion: c.tokens.map(Int.init))
+            if v.correct { correct += 1 }
+            reward += Double(v.reward)
+        }
+        return (Double(correct) / Double(prompts.count), reward / Double(prompts.count))
+    }
+
+    /// Greedy accuracy by real step-by-step greedy decoding (slower; used to check the shortcut).
+    public static func decodedGreedyAccuracy(model: GPT, task: any VerifiableTask, prompts: [Prompt]) throws -> Double {
+        guard !prompts.isEmpty else { return 0 }
+        var rng = Xoshiro256(seed: 0)
+        let opts = SamplingOptions(maxNewTokens: task.maxCompletionTokens, endToken: Int32(task.tokenizer.end), greedy: true)
+        let outs = try Sampler(model: model).generate(prompts: prompts.map { $0.tokens.map(Int32.init) }, options: opts, rng: &rng)
+        let correct = zip(prompts, outs).filter { task.verify(prompt: $0, completion: $1.tokens.map(Int.init)).correct }.count
+        return Double(correct) / Double(prompts.count)
+    }
+}
+
+/// Supervised warm start: one cross-entropy step on demonstrations (`answer + end` after each prompt).
+public enum Pretraining {
+    /// Mean cross-entropy over completion positions of `prompts`, its gradient, clipping and
+    /// one AdamW step. Returns the loss.
+    @discardableResult
+    public static func step(model: GPT, optimizer: AdamW, task: any VerifiableTask, prompts: [Prompt], gradClip: Float) throws -> Double {
+        let seqs = prompts.map { $0.tokens + task.demonstration(for: $0) }
+        let T = seqs.map(\.count).max() ?? 0
+        var tokens = [Int32](repeating: Int32(task.tokenizer.pad), count: prompts.count * T)
+        var mask = [Float](repeating: 0, count: prompts.count * T)
+        for (r, s) in seqs.enumerated() {
+            for (t, v) in s.enumerated() { tokens[r * T + t] = Int32(v) }
+            for t in prompts[r].tokens.count..<s.count { mask[r * T + t] = 1 }
+        }
+        let count = mask.reduce(0, +)
+        model.zeroGradients()
+        let lp = try model.forward(tokens: tokens, batch: prompts.count, length: T)
+        var loss = 0.0
+        var dlp = [Float](repeating: 0, count: lp.count)
+        for k in 0..<lp.count where mask[k] != 0 {
+            loss -= Double(lp[k])
+            dlp[k] = -1 / count       // d(−mean log p)/d log p
+        }
+        try model.backward(dLogProbs: dlp)
+        if gradClip > 0 { _ = model.clipGradients(maxNorm: gradClip) }
+        try optimizer.update(model)
+        return loss / Double(count)
+    }
+}

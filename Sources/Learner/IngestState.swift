@@ -1,0 +1,250 @@
+// The learner's ingestion side, one actor: workers, leases, admission, the write-ahead log,
+// the bounded buffer of accepted groups, and policy announcements. Every call is short; the
+// training loop runs elsewhere (TrainingLoop) and meets this actor only to take a batch and
+// to publish a version, so publishing never stalls ingestion.
+
+import Foundation
+import Objectives
+import Tasks
+import Wire
+
+/// A group accepted for training, with its write-ahead-log sequence number.
+public struct BufferedGroup: Sendable {
+    public var sequence: UInt64
+    public var group: RolloutGroup
+}
+
+/// Per-worker bookkeeping for the status endpoint.
+public struct WorkerInfo: Codable, Sendable {
+    public var id: UInt64
+    public var name: String
+    public var address: String
+    public var lastSeen: Double
+    public var leasesHeld: Int
+    public var groupsSubmitted: Int
+    public var versionInUse: Int?
+}
+
+/// Counters for /status and /metrics.
+public struct IngestCounters: Codable, Sendable {
+    public var accepted = 0
+    public var rejected: [String: Int] = [:]
+    public var leasesIssued = 0
+    public var leasesExpired = 0
+    public var stalenessHistogram: [Int: Int] = [:]
+    public var bytesReceived = 0
+}
+
+public actor IngestState {
+    public let config: LearnerConfig
+    public let task: any VerifiableTask
+    let admission: AdmissionPolicy
+    private let wal: WriteAheadLog
+    public private(set) var leases: LeaseBook
+    public private(set) var version: Int
+    public private(set) var buffer: [BufferedGroup] = []
+    public private(set) var counters = IngestCounters()
+    public private(set) var workers: [UInt64: WorkerInfo] = [:]
+    public private(set) var store = PolicyStore()
+    private var nextWorkerID: UInt64
+    private var spaceWaiters: [CheckedContinuation<Void, Never>] = []
+    private var batchWaiter: (count: Int, cont: CheckedContinuation<Void, Never>)?
+    private var watchers: [UUID: AsyncStream<PolicyAnnouncement>.Continuation] = [:]
+    private var shuttingDown = false
+    private let now: @Sendable () -> Double
+
+    public init(config: LearnerConfig, task: any VerifiableTask, vocabSize: Int, wal: WriteAheadLog, leases: LeaseBook,
+                version: Int, nextWorkerID: UInt64 = 1, now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
+        self.config = config
+        self.task = task
+        self.wal = wal
+        self.leases = leases
+        self.version = version
+        self.nextWorkerID = nextWorkerID
+        self.now = now
+        admission = AdmissionPolicy(groupSize: config.groupSize, vocabSize: vocabSize,
+                                    maxCompletionTokens: task.maxCompletionTokens, stalenessCap: config.stalenessCap)
+    }
+
+    // MARK: workers and leases
+
+    public func register(name: String, address: String) -> UInt64 {
+        let id = nextWorkerID
+        nextWorkerID += 1
+        workers[id] = WorkerInfo(id: id, name: name, address: address, lastSeen: now(), leasesHeld: 0, groupsSubmitted: 0, versionInUse: nil)
+        return id
+    }
+
+    public var workerIDFloor: UInt64 { nextWorkerID }
+
+    /// Issues up to `max` work units. In sync mode only enough for the current version's batch.
+    public func lease(worker: UInt64, max requested: Int, workerVersion: Int?) -> [WorkUnit] {
+        expireLeases()
+        touch(worker, version: workerVersion)
+        guard !shuttingDown else { return [] }
+        var count = min(requested, config.maxPromptsPerLease)
+        if config.sync {
+            // Synchronous mode: exactly one batch of prompts per version, all sampled with it.
+            count = min(count, config.groupsPerStep - buffer.count - leases.outstanding.count)
+            if let v = workerVersion, v != version { count = 0 }
+        } else {
+            count = min(count, config.bufferCapacity - buffer.count)
+        }
+        guard count > 0 else { return [] }
+        let issued = leases.issue(to: worker, count: count, version: version, now: now(), duration: config.leaseSeconds)
+        counters.leasesIssued += issued.count
+        workers[worker]?.leasesHeld += issued.count
+        return issued.map { l in
+            let p = task.prompt(seed: config.seed, index: l.promptIndex, split: .train)
+            return WorkUnit(leaseId: l.id, promptIndex: UInt64(l.promptIndex), promptTokens: p.tokens.map(Int32.init),
+                            groupSize: UInt32(config.groupSize), temperature: config.temperature, topK: UInt32(config.topK),
+                            maxCompletionTokens: UInt32(task.maxCompletionTokens), policyVersion: UInt64(version),
+                            deadlineUnixMs: UInt64(l.deadline * 1000))
+        }
+    }
+
+    /// A worker left (`/Goodbye`): its leases are re-issued now.
+    public func goodbye(worker: UInt64) {
+        let released = leases.release(worker: worker)
+        counters.leasesExpired += released.count
+        workers[worker] = nil
+    }
+
+    func expireLeases() {
+        let gone = leases.expire(now: now())
+        counters.leasesExpired += gone.count
+        for l in gone { workers[l.workerID]?.leasesHeld -= 1 }
+    }
+
+    private func touch(_ worker: UInt64, version: Int?) {
+        workers[worker]?.lastSeen = now()
+        if let version { workers[worker]?.versionInUse = version }
+    }
+
+    // MARK: submissions
+
+    /// Validates, logs durably and buffers one group; the ack means "on disk". Waits while the
+    /// buffer is full (back-pressure reaches the worker through HTTP/2 flow control).
+    public func submit(_ group: TrajectoryGroup, from worker: UInt64?) async -> SubmitAck {
+        while buffer.count >= config.bufferCapacity && !shuttingDown {
+            await withCheckedContinuation { spaceWaiters.append($0) }
+        }
+        if let w = worker { touch(w, version: Int(group.policyVersion)) }
+        func reject(_ r: Rejection) -> SubmitAck {
+            counters.rejected[r.reason.name, default: 0] += 1
+            return SubmitAck(leaseId: group.leaseId, outcome: .rejected(r.reason, message: r.message),
+                             learnerVersion: UInt64(version), bufferedCount: UInt32(buffer.count))
+        }
+        if shuttingDown { return reject(Rejection(.shuttingDown, "the learner is shutting down; the lease will be re-issued")) }
+        expireLeases()
+        // A lease held by a worker registered before a restart may be submitted by its new id.
+        let owner = leases.outstanding[group.leaseId]?.workerID
+        let checkWorker = owner.flatMap { workers[$0] != nil ? worker : nil }
+        let lease: Result<Lease, LeaseRejection>
+        do { lease = .success(try leases.check(group.leaseId, worker: checkWorker)) } catch { lease = .failure(error) }
+        let expected = (try? lease.get()).map { task.prompt(seed: config.seed, index: $0.promptIndex, split: .train).tokens.map(Int32.init) } ?? []
+        if let r = admit(group, lease: lease, expectedPrompt: expected, learnerVersion: version, policy: admission) {
+            return reject(r)
+        }
+        let record = group.encoded()
+        let seq: UInt64
+        do { seq = try wal.append([record])[0] } catch {
+            return reject(Rejection(.bufferFull, "the learner could not write its log (\(error)); retry later"))
+        }
+        _ = try? leases.complete(group.leaseId, worker: checkWorker)
+        if let o = owner { workers[o]?.leasesHeld -= 1 }
+        if let w = worker { workers[w]?.groupsSubmitted += 1 }
+        counters.accepted += 1
+        counters.bytesReceived += record.count
+        counters.stalenessHistogram[version - Int(group.policyVersion), default: 0] += 1
+        buffer.append(BufferedGroup(sequence: seq, group: RolloutGroup(group)))
+        wakeBatchWaiter()
+        return SubmitAck(leaseId: group.leaseId, outcome: .accepted, learnerVersion: UInt64(version),
+                         bufferedCount: UInt32(buffer.count))
+    }
+
+    /// Re-buffers a group found in the write-ahead log after a restart (already acknowledged).
+    func restore(_ group: TrajectoryGroup, sequence: UInt64, completeLease: Bool) {
+        if completeLease { _ = try? leases.complete(group.leaseId, worker: nil) }
+        buffer.append(BufferedGroup(sequence: sequence, group: RolloutGroup(group)))
+    }
+
+    // MARK: training side
+
+    /// Waits until `count` groups are buffered and removes them (oldest first).
+    public func takeBatch(_ count: Int) async -> [BufferedGroup] {
+        while buffer.count < count && !shuttingDown {
+            await withCheckedContinuation { batchWaiter = (count, $0) }
+        }
+        let n = min(count, buffer.count)
+        let batch = Array(buffer.prefix(n))
+        buffer.removeFirst(n)
+        let waiters = spaceWaiters
+        spaceWaiters = []
+        for w in waiters { w.resume() }
+        return batch
+    }
+
+    private func wakeBatchWaiter() {
+        if let w = batchWaiter, buffer.count >= w.count || shuttingDown {
+            batchWaiter = nil
+            w.cont.resume()
+        }
+    }
+
+    /// Makes `policy` the current version and announces it to every watcher.
+    public func publish(_ policy: PublishedPolicy) {
+        store.publish(policy)
+        version = policy.version
+        for (_, c) in watchers { c.yield(policy.announcement) }
+    }
+
+    /// A stream of announcements, starting with the current version.
+    public func watch() -> AsyncStream<PolicyAnnouncement> {
+        let id = UUID()
+        let (stream, cont) = AsyncStream<PolicyAnnouncement>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        if let latest = store.latest { cont.yield(latest.announcement) }
+        watchers[id] = cont
+        cont.onTermination = { [weak self] _ in Task { await self?.unwatch(id) } }
+        return stream
+    }
+
+    private func unwatch(_ id: UUID) { watchers[id] = nil }
+
+    public func policy(version v: Int) -> PublishedPolicy? { store.version(v) }
+
+    /// Stops taking work: waiting submitters and the trainer are released, watchers finish.
+    public func shutdown() {
+        shuttingDown = true
+        for w in spaceWaiters { w.resume() }
+        spaceWaiters = []
+        wakeBatchWaiter()
+        for (_, c) in watchers { c.finish() }
+        watchers = [:]
+    }
+
+    // MARK: durability
+
+    /// Rotates the log at a checkpoint and drops segments whose groups are all trained.
+    func checkpointed(trainedThrough: UInt64) throws {
+        try wal.rotate()
+        try wal.discard(before: trainedThrough)
+    }
+
+    public var nextWALSequence: UInt64 { wal.nextSequence }
+}
+
+extension RolloutGroup {
+    /// The training view of a wire group.
+    public init(_ g: TrajectoryGroup) {
+        let offsets = g.sampleOffsets
+        var samples: [ScoredSample] = []
+        for i in 0..<g.sampleCount {
+            let r = offsets[i]..<offsets[i + 1]
+            samples.append(ScoredSample(tokens: Array(g.completionTokens[r]), logProbs: Array(g.logProbs[r]),
+                                        reward: g.rewards[i], correct: g.correct[i],
+                                        finish: g.finishReasons[i] == .end ? .end : .length))
+        }
+        self.init(promptIndex: Int(g.promptIndex), prompt: g.promptTokens, version: Int(g.policyVersion), samples: samples)
+    }
+}

@@ -1,0 +1,206 @@
+// The learner daemon's configuration: defaults, a TOML file, environment variables
+// (TRIBUTARY_<SECTION>_<KEY>) and command-line flags, in increasing precedence.
+// docs/configuration.md documents every key.
+
+import Foundation
+import Tasks
+
+/// Every setting of the learner daemon.
+public struct LearnerConfig: Codable, Sendable, Equatable {
+    // [task]
+    public var task: String = "reverse"
+    public var preset: String = "tiny"
+    public var seed: UInt64 = 0
+    /// Checkpoint (or run directory) to start from when the state directory is empty.
+    public var initCheckpoint: String? = nil
+    // [rollout]
+    public var groupSize: Int = 8
+    public var temperature: Float = 1
+    public var topK: Int = 0
+    public var leaseSeconds: Double = 30
+    public var maxPromptsPerLease: Int = 16
+    // [training]
+    public var objective: String = "grpo"
+    public var objectiveSet: String = ""
+    /// Groups per update (P).
+    public var groupsPerStep: Int = 16
+    public var epochs: Int = 2
+    public var minibatches: Int = 2
+    /// 0 = the preset's default.
+    public var learningRate: Float = 0
+    /// Largest accepted `learner version − group version`.
+    public var stalenessCap: Int = 8
+    /// Accepted groups held for training before submissions wait (back-pressure).
+    public var bufferCapacity: Int = 256
+    /// `--sync`: workers generate only with the newest version; the learner waits for them.
+    public var sync: Bool = false
+    public var steps: Int = 0
+    public var target: Double = 0.95
+    public var evalEvery: Int = 10
+    public var threads: Int = 1
+    // [state]
+    public var stateDir: String = "tributary-state"
+    public var checkpointEvery: Int = 10
+    // [listen]
+    public var rpcAddress: String = "127.0.0.1:7070"
+    public var tlsAddress: String = ""
+    public var tlsCertificate: String = ""
+    public var tlsKey: String = ""
+    public var tlsClientCA: String = ""
+    // [auth]
+    public var workerTokens: [String] = []
+    public var adminTokens: [String] = []
+
+    public init() {}
+
+
+    /// Applies a flat map of `section.key` → value (from TOML, environment or flags). On error
+    /// nothing is changed.
+    public mutating func apply(_ values: [String: TOMLValue], source: String) throws {
+        var next = self
+        try next.assign(values, source: source)
+        try next.validate()
+        self = next
+    }
+
+    private mutating func assign(_ values: [String: TOMLValue], source: String) throws {
+        for (key, value) in values.sorted(by: { $0.key < $1.key }) {
+            func bad(_ what: String) -> RunError { RunError("\(source): \(key): \(what)") }
+            func str() throws -> String { guard case let .string(s) = value else { throw bad("expected a string") }; return s }
+            func int() throws -> Int { guard case let .integer(i) = value else { throw bad("expected an integer") }; return i }
+            func num() throws -> Double {
+                switch value { case let .integer(i): return Double(i); case let .float(d): return d; default: throw bad("expected a number") }
+            }
+            func bool() throws -> Bool { guard case let .bool(b) = value else { throw bad("expected true or false") }; return b }
+            func strs() throws -> [String] {
+                guard case let .array(a) = value else { throw bad("expected an array of strings") }
+                return try a.map { guard case let .string(s) = $0 else { throw bad("expected an array of strings") }; return s }
+            }
+            switch key {
+            case "task.name": task = try str()
+            case "task.preset": preset = try str()
+            case "task.seed": seed = UInt64(max(0, try int()))
+            case "task.init": initCheckpoint = try str()
+            case "rollout.group_size": groupSize = try int()
+            case "rollout.temperature": temperature = Float(try num())
+            case "rollout.top_k": topK = try int()
+            case "rollout.lease_seconds": leaseSeconds = try num()
+            case "rollout.max_prompts_per_lease": maxPromptsPerLease = try int()
+            case "training.objective": objective = try str()
+            case "training.objective_set": objectiveSet = try str()
+            case "training.groups_per_step": groupsPerStep = try int()
+            case "training.epochs": epochs = try int()
+            case "training.minibatches": minibatches = try int()
+            case "training.learning_rate": learningRate = Float(try num())
+            case "training.staleness_cap": stalenessCap = try int()
+            case "training.buffer_capacity": bufferCapacity = try int()
+            case "training.sync": sync = try bool()
+            case "training.steps": steps = try int()
+            case "training.target": target = try num()
+            case "training.eval_every": evalEvery = try int()
+            case "training.threads": threads = try int()
+            case "state.dir": stateDir = try str()
+            case "state.checkpoint_every": checkpointEvery = try int()
+            case "listen.rpc": rpcAddress = try str()
+            case "listen.tls": tlsAddress = try str()
+            case "listen.tls_certificate": tlsCertificate = try str()
+            case "listen.tls_key": tlsKey = try str()
+            case "listen.tls_client_ca": tlsClientCA = try str()
+            case "auth.worker_tokens": workerTokens = try strs()
+            case "auth.admin_tokens": adminTokens = try strs()
+            default: throw RunError("\(source): unknown setting '\(key)' (docs/configuration.md lists them)")
+            }
+        }
+    }
+
+    /// The TOML sections (and `TRIBUTARY_<SECTION>_…` prefixes) the learner reads.
+    public static let sections: Set<String> = ["task", "rollout", "training", "state", "listen", "auth"]
+
+    /// Reads a TOML file.
+    public mutating func load(file: URL) throws {
+        let text: String
+        do { text = try String(contentsOf: file, encoding: .utf8) } catch {
+            throw RunError("\(file.path): cannot read the configuration file: \(error.localizedDescription)")
+        }
+        do { try apply(try parseTOML(text), source: file.path) } catch let e as TOMLError {
+            throw RunError("\(file.path): \(e)")
+        }
+    }
+
+    /// Applies `TRIBUTARY_SECTION_KEY=value` variables (values parsed as TOML scalars).
+    public mutating func load(environment: [String: String]) throws {
+        var values: [String: TOMLValue] = [:]
+        for (name, raw) in environment where name.hasPrefix("TRIBUTARY_") {
+            let parts = name.dropFirst("TRIBUTARY_".count).lowercased().split(separator: "_", maxSplits: 1)
+            guard parts.count == 2, Self.sections.contains(String(parts[0])) else { continue }
+            let key = "\(parts[0]).\(parts[1])"
+            let parsed = (try? parseTOML("v = \(raw)"))?["v"] ?? .string(raw)
+            values[key] = parsed
+        }
+        try apply(values, source: "environment")
+    }
+
+    /// Checks ranges and that the task spec parses.
+    public func validate() throws {
+        func need(_ ok: Bool, _ msg: String) throws { if !ok { throw RunError("configuration: \(msg)") } }
+        try need(groupSize >= 2, "rollout.group_size must be ≥ 2 (group advantages need a group)")
+        try need(temperature > 0, "rollout.temperature must be > 0")
+        try need(leaseSeconds > 0, "rollout.lease_seconds must be > 0")
+        try need(groupsPerStep >= 1, "training.groups_per_step must be ≥ 1")
+        try need(bufferCapacity >= groupsPerStep, "training.buffer_capacity must be ≥ training.groups_per_step")
+        try need(stalenessCap >= 0, "training.staleness_cap must be ≥ 0")
+        try need(epochs >= 1 && minibatches >= 1, "training.epochs and training.minibatches must be ≥ 1")
+        try need(checkpointEvery >= 1, "state.checkpoint_every must be ≥ 1")
+        do { _ = try TaskSpec(parsing: task) } catch { throw RunError("configuration: task.name: \(error)") }
+    }
+
+    /// The effective configuration as TOML (for `--print-config`).
+    public var toml: String {
+        func q(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+        return """
+        [task]
+        name = \(q(task))
+        preset = \(q(preset))
+        seed = \(seed)
+        \(initCheckpoint.map { "init = \(q($0))" } ?? "# init = \"path/to/checkpoint\"")
+
+        [rollout]
+        group_size = \(groupSize)
+        temperature = \(temperature)
+        top_k = \(topK)
+        lease_seconds = \(leaseSeconds)
+        max_prompts_per_lease = \(maxPromptsPerLease)
+
+        [training]
+        objective = \(q(objective))
+        objective_set = \(q(objectiveSet))
+        groups_per_step = \(groupsPerStep)
+        epochs = \(epochs)
+        minibatches = \(minibatches)
+        learning_rate = \(learningRate)
+        staleness_cap = \(stalenessCap)
+        buffer_capacity = \(bufferCapacity)
+        sync = \(sync)
+        steps = \(steps)
+        target = \(target)
+        eval_every = \(evalEvery)
+        threads = \(threads)
+
+        [state]
+        dir = \(q(stateDir))
+        checkpoint_every = \(checkpointEvery)
+
+        [listen]
+        rpc = \(q(rpcAddress))
+        tls = \(q(tlsAddress))
+        tls_certificate = \(q(tlsCertificate))
+        tls_key = \(q(tlsKey))
+        tls_client_ca = \(q(tlsClientCA))
+
+        [auth]
+        worker_tokens = [\(workerTokens.map { _ in q("<redacted>") }.joined(separator: ", "))]
+        admin_tokens = [\(adminTokens.map { _ in q("<redacted>") }.joined(separator: ", "))]
+
+        """
+    }
+}

@@ -1,0 +1,104 @@
+// Assembles a learner from its configuration and state directory: restores the newest
+// checkpoint and every acknowledged-but-untrained group from the write-ahead log (or starts
+// from the initial checkpoint), then exposes the ingest actor and the training loop.
+// `LocalEndpoint` serves the worker RPCs in-process.
+
+import Foundation
+import Objectives
+import Policy
+import Tasks
+import Wire
+
+public final class LearnerNode: Sendable {
+    public let config: LearnerConfig
+    public let task: any VerifiableTask
+    public let ingest: IngestState
+    public let training: TrainingLoop
+    public let store: LearnerStateStore
+    public let modelConfig: Policy.ModelConfig
+    /// Groups restored from the write-ahead log at start-up.
+    public let restoredGroups: Int
+
+    private init(config: LearnerConfig, task: any VerifiableTask, ingest: IngestState, training: TrainingLoop,
+                 store: LearnerStateStore, modelConfig: Policy.ModelConfig, restoredGroups: Int) {
+        self.config = config; self.task = task; self.ingest = ingest; self.training = training
+        self.store = store; self.modelConfig = modelConfig; self.restoredGroups = restoredGroups
+    }
+
+    /// Opens (or creates) the state directory and restores everything durable.
+    public static func open(_ config: LearnerConfig) async throws -> LearnerNode {
+        try config.validate()
+        let spec = try TaskSpec(parsing: config.task)
+        let store = LearnerStateStore(root: URL(fileURLWithPath: config.stateDir))
+        try FileManager.default.createDirectory(at: store.root, withIntermediateDirectories: true)
+        var objective = try ObjectiveConfig.parse(name: config.objective,
+                                                  overrides: ObjectiveConfig.parseOverrides(config.objectiveSet))
+        objective.name = config.objective
+        var model: GPT, optimizer: AdamW?, state: TrainerState, durable: LearnerDurableState
+        let task: any VerifiableTask
+        if let dir = store.latestCheckpoint() {
+            let ck = try Checkpoint.load(from: dir)
+            task = try spec.makeTask(maxPositions: ck.model.config.nPositions)
+            guard ck.vocab == task.tokenizer.vocabulary else {
+                throw RunError("\(dir.path) was trained on another vocabulary than task '\(spec)'")
+            }
+            guard let data = ck.trainerState, let st = try? TrainerState.decode(data, path: dir.path), let d = st.learner else {
+                throw RunError("\(dir.path)/trainer_state.json has no learner state: not a learner checkpoint")
+            }
+            model = ck.model; optimizer = ck.optimizer; state = st; durable = d
+        } else if let initPath = config.initCheckpoint {
+            let probe = try RunDirectory.load(URL(fileURLWithPath: initPath))
+            task = try spec.makeTask(maxPositions: probe.0.model.config.nPositions)
+            let (ck, _, _) = try RunDirectory.load(URL(fileURLWithPath: initPath), task: task)
+            model = ck.model; optimizer = nil
+            state = TrainerState(phase: "learner", task: task.spec, preset: config.preset, seed: config.seed)
+            durable = LearnerDurableState(leases: LeaseBook(), trainedThrough: 0, walNext: 0, nextWorkerID: 1, step: 0)
+        } else {
+            task = try spec.makeTask()
+            model = try GPT(config: Policy.ModelConfig.preset(config.preset, vocabSize: task.tokenizer.vocabSize), seed: config.seed)
+            optimizer = nil
+            state = TrainerState(phase: "learner", task: task.spec, preset: config.preset, seed: config.seed)
+            durable = LearnerDurableState(leases: LeaseBook(), trainedThrough: 0, walNext: 0, nextWorkerID: 1, step: 0)
+        }
+        // Versions and steps never go backwards, even when the last checkpoint is older than
+        // the last published version: the restored weights get a fresh version number.
+        let floor = store.versionFloor()
+        if floor.version > state.version {
+            state.version = floor.version + 1
+            durable.step = max(durable.step, floor.step)
+        }
+        var opts = TrainOptions.defaults(preset: state.preset)
+        if config.learningRate > 0 { opts.update.optimizer.learningRate = config.learningRate }
+        opts.update.epochs = config.epochs
+        opts.update.minibatches = config.minibatches
+        opts.update.objective = objective
+        let trainer = try PolicyTrainer(model: model, optimizer: optimizer, settings: opts.update,
+                                        objectiveState: state.objectiveState)
+        let wal = try WriteAheadLog(directory: store.walDirectory)
+        let records = try wal.replay(from: durable.trainedThrough)
+        let ingest = IngestState(config: config, task: task, vocabSize: model.config.vocabSize, wal: wal,
+                                 leases: durable.leases, version: state.version, nextWorkerID: durable.nextWorkerID)
+        for r in records {
+            let g = try TrajectoryGroup.decode(r.payload)
+            await ingest.restore(g, sequence: r.sequence, completeLease: r.sequence >= durable.walNext)
+        }
+        let mc = model.config
+        let training = TrainingLoop(ingest: ingest, store: store, config: config, task: task, trainer: trainer,
+                                    state: state, durable: durable)
+        try training.publishCurrent()
+        return LearnerNode(config: config, task: task, ingest: ingest, training: training, store: store,
+                           modelConfig: mc, restoredGroups: records.count)
+    }
+
+    /// The Welcome a registering worker receives.
+    public func welcome(workerID: UInt64) async -> Welcome {
+        let v = await ingest.version
+        let m = Wire.ModelConfig(vocabSize: UInt32(modelConfig.vocabSize), nPositions: UInt32(modelConfig.nPositions),
+                                 nEmbd: UInt32(modelConfig.nEmbd), nLayer: UInt32(modelConfig.nLayer), nHead: UInt32(modelConfig.nHead))
+        return Welcome(workerId: workerID, taskSpec: task.spec.canonical, model: m, groupSize: UInt32(config.groupSize),
+                       temperature: config.temperature, topK: UInt32(config.topK),
+                       maxCompletionTokens: UInt32(task.maxCompletionTokens), maxMessageBytes: UInt32(WireProtocol.maxControlMessageBytes),
+                       maxGroupsPerSubmit: 64, leaseDurationMs: UInt32(config.leaseSeconds * 1000), policyVersion: UInt64(v),
+                       promptSeed: config.seed)
+    }
+}

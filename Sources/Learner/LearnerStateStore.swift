@@ -1,0 +1,83 @@
+// The learner's durable state directory:
+//   checkpoints/v-NNNNNNNN/   MODEL.md checkpoints (+ learner state in trainer_state.json)
+//   LATEST                    name of the newest complete checkpoint (atomic rename)
+//   version-floor             highest version ever published, fsynced before announcing it
+//   wal/                      write-ahead log of acknowledged groups
+// Restart = newest checkpoint + every logged group it has not trained; versions stay
+// monotonic across restarts because the floor is durable before workers hear of a version.
+
+import Foundation
+import Policy
+
+/// Learner-only state saved with each checkpoint.
+public struct LearnerDurableState: Codable, Sendable, Equatable {
+    public var leases: LeaseBook
+    /// Every logged group with sequence < `trainedThrough` is in the checkpoint's weights.
+    public var trainedThrough: UInt64
+    /// The log's next sequence when the checkpoint was taken: groups at or after it were
+    /// acknowledged later, so their leases must be completed again on replay.
+    public var walNext: UInt64
+    public var nextWorkerID: UInt64
+    public var step: Int
+}
+
+/// Paths and atomic small-file writes of the state directory.
+public struct LearnerStateStore: Sendable {
+    public let root: URL
+    public init(root: URL) { self.root = root }
+
+    public var checkpoints: URL { root.appendingPathComponent("checkpoints") }
+    public var walDirectory: URL { root.appendingPathComponent("wal") }
+    var latestFile: URL { root.appendingPathComponent("LATEST") }
+    var floorFile: URL { root.appendingPathComponent("version-floor") }
+
+    public func checkpointDirectory(version: Int) -> URL {
+        checkpoints.appendingPathComponent(String(format: "v-%08d", version))
+    }
+
+    /// The newest complete checkpoint, if any.
+    public func latestCheckpoint() -> URL? {
+        guard let name = try? String(contentsOf: latestFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
+              !name.isEmpty else { return nil }
+        let dir = checkpoints.appendingPathComponent(name)
+        return FileManager.default.fileExists(atPath: dir.appendingPathComponent(Checkpoint.modelFile).path) ? dir : nil
+    }
+
+    /// Points LATEST at `dir` and removes older checkpoints beyond `keep`.
+    public func markLatest(_ dir: URL, keep: Int = 2) throws {
+        try writeAtomically(Data(dir.lastPathComponent.utf8), to: latestFile)
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: checkpoints.path)) ?? [])
+            .filter { $0.hasPrefix("v-") }.sorted()
+        for old in names.dropLast(keep) where old != dir.lastPathComponent {
+            try? FileManager.default.removeItem(at: checkpoints.appendingPathComponent(old))
+        }
+    }
+
+    /// (version, step) of the highest version ever published.
+    public func versionFloor() -> (version: Int, step: Int) {
+        guard let s = try? String(contentsOf: floorFile, encoding: .utf8) else { return (0, 0) }
+        let parts = s.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { Int($0) }
+        return parts.count == 2 ? (parts[0], parts[1]) : (0, 0)
+    }
+
+    public func setVersionFloor(version: Int, step: Int) throws {
+        try writeAtomically(Data("\(version) \(step)\n".utf8), to: floorFile)
+    }
+
+    /// Write to a temporary file, fsync it, rename over, fsync the directory.
+    func writeAtomically(_ data: Data, to url: URL) throws {
+        let dir = url.deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(UUID().uuidString)")
+        guard FileManager.default.createFile(atPath: tmp.path, contents: data) else {
+            throw RunError("cannot write \(tmp.path)")
+        }
+        let fd = open(tmp.path, O_RDONLY)
+        if fd >= 0 { _ = fsync(fd); close(fd) }
+        guard rename(tmp.path, url.path) == 0 else {
+            throw RunError("cannot rename \(tmp.path) to \(url.path): \(String(cString: strerror(errno)))")
+        }
+        let dfd = open(dir.path, O_RDONLY | O_DIRECTORY)
+        if dfd >= 0 { _ = fsync(dfd); close(dfd) }
+    }
+}

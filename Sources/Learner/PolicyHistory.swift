@@ -1,0 +1,36 @@
+// Parameter snapshots of recent policy versions, so a batch can be sampled from the policy
+// of `s` versions ago: the deterministic simulated asynchrony of `tributary experiment`
+// (issue 3 §4) and the learner's view of "the policy that generated this group".
+
+import Policy
+
+/// A ring of the last `depth` versions' parameters plus a scratch model to sample with.
+public final class PolicyHistory {
+    public let depth: Int
+    private var snapshots: [(version: Int, params: [Float])] = []
+    private let scratch: GPT
+
+    public init(like model: GPT, depth: Int) throws {
+        self.depth = max(1, depth)
+        scratch = try GPT(config: model.config)
+    }
+
+    /// Records `model`'s current parameters as `version` (dropping the oldest beyond `depth`).
+    public func record(_ model: GPT, version: Int) {
+        snapshots.append((version, Array(model.params.buffer)))
+        if snapshots.count > depth { snapshots.removeFirst(snapshots.count - depth) }
+    }
+
+    /// Versions currently held, oldest first.
+    public var versions: [Int] { snapshots.map(\.version) }
+
+    /// The model at `version`, or at the oldest version held if `version` is older.
+    /// Returns the version actually loaded. The returned model is shared scratch space.
+    public func model(atOrAfter version: Int) -> (GPT, Int)? {
+        guard let snap = snapshots.first(where: { $0.version >= version }) ?? snapshots.last else { return nil }
+        snap.params.withUnsafeBufferPointer { src in
+            scratch.params.base.update(from: src.baseAddress!, count: src.count)
+        }
+        return (scratch, snap.version)
+    }
+}

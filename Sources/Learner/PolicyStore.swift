@@ -1,0 +1,49 @@
+// Published policy versions: the weights are encoded once per version as safetensors bytes
+// with their SHA-256 digest, kept for the last few versions, and served to workers as a
+// stream of chunk messages (proto/PROTOCOL.md "FetchPolicy"). Encoding happens on the
+// training side; reads never block on it.
+
+import Foundation
+import Policy
+import Wire
+
+/// One encoded policy version.
+public struct PublishedPolicy: Sendable {
+    public let version: Int
+    public let step: Int
+    public let bytes: [UInt8]
+    public let digest: [UInt8]
+
+    /// The announcement workers receive on their watch stream.
+    public var announcement: PolicyAnnouncement {
+        PolicyAnnouncement(version: UInt64(version), digest: digest, sizeBytes: UInt64(bytes.count), step: UInt64(step))
+    }
+
+    /// The chunk messages of a fetch starting at `offset` (resumable downloads).
+    public func chunks(from offset: Int = 0) -> [PolicyChunk] {
+        PolicyAssembler.chunks(version: UInt64(version), blob: bytes, digest: digest, from: offset)
+    }
+
+    /// Encodes `model`'s weights (the HF-named safetensors of `model.safetensors`).
+    public static func encode(_ model: GPT, version: Int, step: Int) -> PublishedPolicy {
+        let bytes = model.parametersFile(metadata: ["tributary_version": String(version)]).serialized()
+        return PublishedPolicy(version: version, step: step, bytes: bytes, digest: SHA256.hash(bytes))
+    }
+}
+
+/// The last `keep` published versions (a worker that asks for an older one gets `notFound`).
+public struct PolicyStore: Sendable {
+    public let keep: Int
+    public private(set) var versions: [PublishedPolicy] = []
+
+    public init(keep: Int = 4) { self.keep = max(1, keep) }
+
+    public var latest: PublishedPolicy? { versions.last }
+
+    public mutating func publish(_ p: PublishedPolicy) {
+        versions.append(p)
+        if versions.count > keep { versions.removeFirst(versions.count - keep) }
+    }
+
+    public func version(_ v: Int) -> PublishedPolicy? { versions.last { $0.version == v } }
+}

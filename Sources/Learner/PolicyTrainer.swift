@@ -1,0 +1,163 @@
+// The learner's update: one training batch → K epochs × M shuffled minibatches of the
+// objective's loss (Objectives' composable kernel, ALGORITHMS.md §6) through the policy's
+// forward/backward, gradient-norm clipping and AdamW. Deterministic from the shuffle seed,
+// so `tributary replay` reproduces an update bit-for-bit from the checkpoint taken before it.
+
+import Objectives
+import Policy
+import Tensor
+
+/// Hyper-parameters of one update (recorded in batch metadata and checkpoints).
+public struct UpdateSettings: Codable, Sendable, Equatable {
+    public var epochs: Int
+    public var minibatches: Int
+    public var optimizer: AdamWConfig
+    /// Global gradient-norm clip (0 = off).
+    public var gradClip: Float
+    /// Skip the optimizer step for a minibatch whose advantages are all zero: it carries no
+    /// reward signal, and AdamW's normalised step would still move the weights by about the
+    /// learning rate along noise (peers/README.md pitfall). This also skips the advantage-free
+    /// terms (R²VPO's variance brake, KL terms) on such minibatches: measured, stepping on them
+    /// destroyed the warm start (docs/experiments.md). Disable with `--no-skip-zero-advantage`.
+    public var skipZeroAdvantage: Bool
+    public var objective: ObjectiveConfig
+
+    public init(epochs: Int = 2, minibatches: Int = 2, optimizer: AdamWConfig, gradClip: Float = 1,
+                skipZeroAdvantage: Bool = true, objective: ObjectiveConfig = ObjectiveConfig()) {
+        self.epochs = epochs; self.minibatches = minibatches; self.optimizer = optimizer
+        self.gradClip = gradClip; self.skipZeroAdvantage = skipZeroAdvantage; self.objective = objective
+    }
+}
+
+/// What one update did, for logs and the status endpoint.
+public struct UpdateStats: Codable, Sendable {
+    public var optimizerSteps = 0
+    public var skippedMinibatches = 0
+    public var meanLoss = 0.0
+    public var meanGradNorm = 0.0
+    public var maxGradNorm = 0.0
+    /// The objective's metrics of the last optimizer step (ALGORITHMS.md §6 panel).
+    public var metrics: ObjectiveMetrics?
+    /// Across all optimizer steps of the update: the largest ratio, the largest q99.9, the
+    /// mean k3 KL to the behaviour policy and the mean exact entropy.
+    public var ratioMax = 0.0
+    public var ratioQ999Max = 0.0
+    public var klBehaviour = 0.0
+    public var entropy = 0.0
+    public init() {}
+}
+
+/// Owns the policy, its optimizer and the objective's cross-step state, and applies updates.
+/// Not Sendable: confine to one task.
+public final class PolicyTrainer {
+    public let model: GPT
+    public let optimizer: AdamW
+    public var settings: UpdateSettings
+    public var objectiveState: ObjectiveState
+    /// Frozen reference policy for the k3 KL term (`kl_coef > 0`): the initial weights.
+    private var reference: GPT?
+
+    public init(model: GPT, optimizer: AdamW? = nil, settings: UpdateSettings, objectiveState: ObjectiveState? = nil) throws {
+        self.model = model
+        self.settings = settings
+        self.objectiveState = objectiveState ?? ObjectiveState(config: settings.objective)
+        if let optimizer {
+            optimizer.config = settings.optimizer
+            self.optimizer = optimizer
+        } else {
+            self.optimizer = AdamW(layout: model.layout, config: settings.optimizer)
+        }
+        try settings.objective.validate()
+        if settings.objective.entropyCoef != 0 {
+            throw ObjectiveError.invalidSetting("entropy_coef: the entropy bonus needs dH/dlogits from the policy, which it does not provide yet; use entropy_coef=0")
+        }
+        if settings.objective.previousKL == .input {
+            throw ObjectiveError.invalidSetting("previous_kl=input: the policy does not compute the exact per-position KL to π_k yet; use previous_kl=sampled")
+        }
+    }
+
+    /// Sets the frozen reference policy used by the k3 KL term (defaults to the weights at the first update).
+    public func setReference(_ ref: GPT) { reference = ref }
+
+    /// The minibatch row sets of every epoch: a Fisher–Yates permutation per epoch from
+    /// `shuffleSeed`, split into `minibatches` nearly equal contiguous chunks.
+    public static func schedule(count: Int, epochs: Int, minibatches: Int, shuffleSeed: UInt64) -> [[Int]] {
+        var rng = Xoshiro256(seed: shuffleSeed)
+        var out: [[Int]] = []
+        let m = max(1, min(minibatches, count))
+        for _ in 0..<epochs {
+            var perm = Array(0..<count)
+            if count > 1 {
+                for i in stride(from: count - 1, to: 0, by: -1) {
+                    let j = Int(rng.next() % UInt64(i + 1))
+                    perm.swapAt(i, j)
+                }
+            }
+            for k in 0..<m { out.append(Array(perm[(k * count / m)..<((k + 1) * count / m)])) }
+        }
+        return out
+    }
+
+    /// The objective's inputs for one minibatch (reference log-probs, entropies) and its result
+    /// at the model's current weights; leaves the forward pass cached for `backward`.
+    func lossAndGradient(_ mb: TrainingBatch, learnerVersion: Int) throws -> ObjectiveResult {
+        var tb = mb.tokenBatch(learnerVersion: Int64(learnerVersion))
+        let o = settings.objective
+        if o.klCoef != 0 {
+            if reference == nil {
+                let r = try GPT(config: model.config)
+                try r.copyParameters(from: model)
+                reference = r
+            }
+            tb.referenceLogProbs = try reference!.forward(tokens: mb.tokens, batch: mb.count, length: mb.length)
+        }
+        let lp = try model.forward(tokens: mb.tokens, batch: mb.count, length: mb.length)
+        tb.entropy = model.entropies()     // exact, cheap for small vocabularies (metrics, D³S)
+        return try objectiveLoss(o, state: objectiveState, batch: tb, logProbs: lp)
+    }
+
+    /// Applies the update for `batch`, trained at policy version `learnerVersion`.
+    @discardableResult
+    public func update(_ batch: TrainingBatch, learnerVersion: Int, shuffleSeed: UInt64) throws -> UpdateStats {
+        var st = UpdateStats()
+        let plan = Self.schedule(count: batch.count, epochs: settings.epochs, minibatches: settings.minibatches,
+                                 shuffleSeed: shuffleSeed)
+        for rows in plan where !rows.isEmpty {
+            let mb = batch.rows(rows)
+            if settings.skipZeroAdvantage && mb.advantages.allSatisfy({ $0 == 0 }) {
+                st.skippedMinibatches += 1
+                continue
+            }
+            model.zeroGradients()
+            let res = try lossAndGradient(mb, learnerVersion: learnerVersion)
+            guard res.loss.isFinite else { throw ObjectiveError.invalidSetting("non-finite loss \(res.loss)") }
+            try model.backward(dLogProbs: res.dLogProbs)
+            let norm = settings.gradClip > 0 ? model.clipGradients(maxNorm: settings.gradClip) : model.gradientNorm()
+            try optimizer.update(model)
+            objectiveState.update(afterStep: res, config: settings.objective)
+            st.optimizerSteps += 1
+            st.meanLoss += res.loss
+            st.meanGradNorm += Double(norm)
+            st.maxGradNorm = max(st.maxGradNorm, Double(norm))
+            st.metrics = res.metrics
+            st.ratioMax = max(st.ratioMax, res.metrics.ratioMax)
+            st.ratioQ999Max = max(st.ratioQ999Max, res.metrics.ratioQ999)
+            st.klBehaviour += res.metrics.klBehaviourK3
+            st.entropy += res.metrics.entropy ?? 0
+        }
+        if st.optimizerSteps > 0 {
+            let n = Double(st.optimizerSteps)
+            st.meanLoss /= n; st.meanGradNorm /= n; st.klBehaviour /= n; st.entropy /= n
+        }
+        return st
+    }
+
+    /// The objective's gradient for the whole batch at the current weights (no update): the
+    /// MODEL.md gradient file's content. Leaves the gradients in `model.grads`.
+    public func gradient(of batch: TrainingBatch, learnerVersion: Int) throws -> ObjectiveResult {
+        model.zeroGradients()
+        let res = try lossAndGradient(batch, learnerVersion: learnerVersion)
+        try model.backward(dLogProbs: res.dLogProbs)
+        return res
+    }
+}

@@ -1,0 +1,86 @@
+// The learner's RPCs on the HTTP/2 transport (proto/PROTOCOL.md §4): each handler decodes
+// the wire messages, calls the same LocalEndpoint / ingest methods the in-process tests
+// use, and encodes the answers. A malformed message is `invalidArgument` naming the field.
+
+import Foundation
+import Transport
+import Wire
+
+public enum LearnerRPC {
+    /// Interval at which an idle watch stream re-sends the current announcement (keep-alive).
+    public static let watchHeartbeat: Double = 15
+
+    /// Registers the six worker RPCs of `node` on `server` (worker tokens).
+    public static func register(on server: TransportServer, node: LearnerNode) throws {
+        try server.register(path: RPCMethod.register.path, maxMessageBytes: RPCMethod.register.maxRequestBytes,
+                            requestMessages: .one, responseMessages: .one) { req, out in
+            let r = try decode(RegisterRequest.self, try await req.message())
+            let welcome = try await LocalEndpoint(node: node, address: req.peer).register(r)
+            try await out.send(welcome.encoded())
+            return RPCStatus(.ok)
+        }
+        try server.register(path: RPCMethod.watch.path, maxMessageBytes: RPCMethod.watch.maxRequestBytes,
+                            requestMessages: .one, responseMessages: .many, inactivityTimeout: 4 * watchHeartbeat) { req, out in
+            _ = try decode(WatchRequest.self, try await req.message())
+            let stream = await node.ingest.watch()
+            // Forward announcements; re-send the latest one as a heartbeat when idle.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                let latest = LatestBox()
+                group.addTask {
+                    for await a in stream { latest.set(a); try await out.send(a.encoded()) }
+                }
+                group.addTask {
+                    while true {
+                        try await Task.sleep(nanoseconds: UInt64(watchHeartbeat * 1e9))
+                        if let a = latest.get() { try await out.send(a.encoded()) }
+                    }
+                }
+                try await group.next()
+                group.cancelAll()
+            }
+            return RPCStatus(.ok)
+        }
+        try server.register(path: RPCMethod.fetchPolicy.path, maxMessageBytes: RPCMethod.fetchPolicy.maxRequestBytes,
+                            requestMessages: .one, responseMessages: .many) { req, out in
+            let r = try decode(FetchPolicyRequest.self, try await req.message())
+            for try await chunk in try await LocalEndpoint(node: node).fetchPolicy(r) { try await out.send(chunk.encoded()) }
+            return RPCStatus(.ok)
+        }
+        try server.register(path: RPCMethod.lease.path, maxMessageBytes: RPCMethod.lease.maxRequestBytes,
+                            requestMessages: .one, responseMessages: .one) { req, out in
+            let r = try decode(LeaseRequest.self, try await req.message())
+            try await out.send(try await LocalEndpoint(node: node).lease(r).encoded())
+            return RPCStatus(.ok)
+        }
+        try server.register(path: RPCMethod.submit.path, maxMessageBytes: RPCMethod.submit.maxRequestBytes,
+                            requestMessages: .many, responseMessages: .many) { req, out in
+            // One ack per group, in order. The next group is read only after this one is
+            // durable and acknowledged, so a full buffer slows the sender through HTTP/2 flow control.
+            for try await bytes in req.messages {
+                let g = try decode(TrajectoryGroup.self, bytes)
+                let ack = await node.ingest.submit(g, from: g.workerId)
+                try await out.send(ack.encoded())
+            }
+            return RPCStatus(.ok)
+        }
+        try server.register(path: RPCMethod.goodbye.path, maxMessageBytes: RPCMethod.goodbye.maxRequestBytes,
+                            requestMessages: .one, responseMessages: .none) { req, _ in
+            let g = try decode(Goodbye.self, try await req.message())
+            await node.ingest.goodbye(worker: g.workerId)
+            return RPCStatus(.ok)
+        }
+    }
+}
+
+/// Decodes a request message; a malformed one is `invalidArgument` naming what is wrong.
+func decode<M: WireMessage>(_ type: M.Type, _ bytes: [UInt8]) throws -> M {
+    do { return try M.decode(bytes) } catch { throw RPCStatus(.invalidArgument, "\(error)") }
+}
+
+/// The latest announcement seen by one watch stream (shared by its two tasks).
+final class LatestBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: PolicyAnnouncement?
+    func set(_ a: PolicyAnnouncement) { lock.withLock { value = a } }
+    func get() -> PolicyAnnouncement? { lock.withLock { value } }
+}

@@ -1,0 +1,147 @@
+// Where training stands, for people and machines: the JSON of `GET /status` (and
+// `tributary status`), the Prometheus text of `GET /metrics` (swift-prometheus), and the
+// health routes `/healthz` (alive) and `/readyz` (a policy is published and the learner
+// takes work).
+
+import Foundation
+import Objectives
+import Prometheus
+import Transport
+
+/// The `/status` document.
+public struct StatusReport: Codable, Sendable {
+    public var version: Int
+    public var step: Int
+    public var uptimeSeconds: Double
+    public var task: String
+    public var objective: String
+    public var sync: Bool
+    public var bufferedGroups: Int
+    public var bufferCapacity: Int
+    public var outstandingLeases: Int
+    public var acceptedGroups: Int
+    public var rejectedGroups: [String: Int]
+    public var stalenessHistogram: [String: Int]
+    public var ingestGroupsPerSecond: Double
+    public var ingestBytesPerSecond: Double
+    public var trainingTokensPerSecond: Double
+    public var stepSeconds: Double
+    public var publishSeconds: Double
+    public var lastCheckpoint: String?
+    public var lastCheckpointStep: Int?
+    public var evalGreedyAccuracy: Double?
+    public var reward: Double
+    public var accuracy: Double
+    public var meanStaleness: Double
+    public var workers: [WorkerInfo]
+    public var metrics: ObjectiveMetrics?
+    public var finished: Bool
+}
+
+/// Builds status reports and serves the status routes of one learner.
+public final class StatusService: Sendable {
+    let node: LearnerNode
+    let started = Date()
+    let registry = PrometheusCollectorRegistry()
+    private let rate = RateTracker()
+
+    public init(node: LearnerNode) { self.node = node }
+
+    public func report() async -> StatusReport {
+        let ing = node.ingest
+        let (c, buffered, leases, workers, version) = await (ing.counters, ing.buffer.count, ing.leases.outstanding.count,
+                                                             ing.workers, ing.version)
+        let t = node.training.status
+        let (gps, bps) = rate.update(groups: c.accepted, bytes: c.bytesReceived)
+        return StatusReport(
+            version: version, step: t.step, uptimeSeconds: Date().timeIntervalSince(started), task: node.task.spec.canonical,
+            objective: node.config.objective, sync: node.config.sync, bufferedGroups: buffered,
+            bufferCapacity: node.config.bufferCapacity, outstandingLeases: leases, acceptedGroups: c.accepted,
+            rejectedGroups: c.rejected, stalenessHistogram: Dictionary(uniqueKeysWithValues: c.stalenessHistogram.map { ("\($0.key)", $0.value) }),
+            ingestGroupsPerSecond: gps, ingestBytesPerSecond: bps, trainingTokensPerSecond: t.tokensPerSecond,
+            stepSeconds: t.stepSeconds, publishSeconds: t.publishSeconds, lastCheckpoint: t.lastCheckpoint,
+            lastCheckpointStep: t.lastCheckpointStep, evalGreedyAccuracy: t.evalGreedyAccuracy, reward: t.reward,
+            accuracy: t.accuracy, meanStaleness: t.meanStaleness,
+            workers: workers.values.sorted { $0.id < $1.id }, metrics: t.metrics, finished: t.finished)
+    }
+
+    /// Prometheus exposition of the same figures (names `tributary_*`).
+    public func metricsText() async -> String {
+        let r = await report()
+        // Names are `tributary_<metric>_<unit>`: the last underscore-separated word is the unit.
+        func g(_ name: String, _ help: String, _ v: Double, _ labels: [(String, String)] = []) {
+            let base = name.dropFirst("tributary_".count)
+            let cut = base.lastIndex(of: "_")!
+            let d = MetricNameDescriptor(namespace: "tributary", metricName: String(base[..<cut]),
+                                         unitName: String(base[base.index(after: cut)...]), helpText: help)
+            registry.makeGauge(descriptor: d, labels: labels).set(v)
+        }
+        g("tributary_policy_version", "Current published policy version", Double(r.version))
+        g("tributary_training_step", "Optimizer updates applied", Double(r.step))
+        g("tributary_uptime_seconds", "Seconds since the learner started", r.uptimeSeconds)
+        g("tributary_buffered_groups", "Accepted groups waiting for training", Double(r.bufferedGroups))
+        g("tributary_outstanding_leases", "Leases issued and not yet completed", Double(r.outstandingLeases))
+        g("tributary_groups_accepted_total", "Groups accepted", Double(r.acceptedGroups))
+        for (reason, n) in r.rejectedGroups {
+            g("tributary_groups_rejected_total", "Groups rejected, by reason", Double(n), [("reason", reason)])
+        }
+        for (s, n) in r.stalenessHistogram {
+            g("tributary_accepted_staleness_groups", "Accepted groups by staleness (versions)", Double(n), [("staleness", s)])
+        }
+        g("tributary_ingest_groups_per_second", "Accepted groups per second (recent)", r.ingestGroupsPerSecond)
+        g("tributary_ingest_bytes_per_second", "Accepted bytes per second (recent)", r.ingestBytesPerSecond)
+        g("tributary_training_tokens_per_second", "Training tokens per second in the last step", r.trainingTokensPerSecond)
+        g("tributary_step_seconds", "Duration of the last update", r.stepSeconds)
+        g("tributary_publish_seconds", "Duration of the last publish (encode, digest, announce)", r.publishSeconds)
+        g("tributary_eval_greedy_accuracy", "Held-out greedy accuracy at the last evaluation", r.evalGreedyAccuracy ?? 0)
+        g("tributary_batch_reward", "Mean reward of the last batch", r.reward)
+        g("tributary_mean_staleness", "Mean staleness of the last batch", r.meanStaleness)
+        g("tributary_registered_workers", "Registered workers", Double(r.workers.count))
+        if let m = r.metrics {
+            g("tributary_ratio_max", "Largest importance ratio in the last minibatch", m.ratioMax)
+            g("tributary_ratio_q999", "Ratio q99.9 in the last minibatch", m.ratioQ999)
+            g("tributary_behaviour_kl", "k3 KL to the behaviour policy", m.klBehaviourK3)
+            g("tributary_entropy_nats", "Exact mean entropy", m.entropy ?? 0)
+            if let l = m.lambda { g("tributary_r2vpo_lambda", "R²VPO dual variable", l) }
+        }
+        var out: [UInt8] = []
+        registry.emit(into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Registers `/healthz`, `/readyz`, `/status` and `/metrics` on `server`.
+    public func register(on server: TransportServer) throws {
+        try server.registerGET(path: "/healthz") { _ in HTTPResponse(text: "ok\n") }
+        try server.registerGET(path: "/readyz") { [node] _ in
+            let ready = await node.ingest.store.latest != nil && !node.training.status.finished
+            return HTTPResponse(status: ready ? 200 : 503, text: ready ? "ready\n" : "not ready\n")
+        }
+        try server.registerGET(path: "/status") { [self] _ in
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+            enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            let body = (try? enc.encode(await report())) ?? Data("{}".utf8)
+            return HTTPResponse(contentType: "application/json", body: [UInt8](body) + [0x0A])
+        }
+        try server.registerGET(path: "/metrics") { [self] _ in
+            HTTPResponse(contentType: "text/plain; version=0.0.4; charset=utf-8", text: await metricsText())
+        }
+    }
+}
+
+/// Groups and bytes per second over the last ~10 s of calls.
+final class RateTracker: @unchecked Sendable {
+    private let lock = NSLock()
+    private var samples: [(t: Date, groups: Int, bytes: Int)] = []
+
+    func update(groups: Int, bytes: Int) -> (Double, Double) {
+        lock.withLock {
+            let now = Date()
+            samples.append((now, groups, bytes))
+            samples.removeAll { now.timeIntervalSince($0.t) > 10 }
+            guard let first = samples.first, now.timeIntervalSince(first.t) > 0.5 else { return (0, 0) }
+            let dt = now.timeIntervalSince(first.t)
+            return (Double(groups - first.groups) / dt, Double(bytes - first.bytes) / dt)
+        }
+    }
+}

@@ -1,0 +1,166 @@
+// Synchronous GRPO in one process (issue 2 §4): each step samples G completions for P
+// training prompts with the current policy, scores them, builds the batch (group
+// advantages), optionally dumps it, applies the update, and evaluates every few steps.
+// Stops at the target held-out greedy accuracy or the step budget.
+
+import Foundation
+import Objectives
+import Policy
+import Tasks
+import Tensor
+import Rollout
+
+/// Settings of a synchronous training run.
+public struct TrainOptions: Codable, Sendable, Equatable {
+    public var steps: Int = 600
+    public var promptsPerStep: Int = 16
+    public var groupSize: Int = 8
+    public var temperature: Float = 1
+    public var topK: Int? = nil
+    public var evalEvery: Int = 10
+    public var evalSize: Int = 1000
+    /// Stop once held-out greedy accuracy reaches this (> 1 disables).
+    public var target: Double = 0.95
+    public var seed: UInt64 = 0
+    /// Save `checkpoints/step-N` before every `checkpointEvery`-th batch (0 = never).
+    public var checkpointEvery: Int = 0
+    /// Simulated asynchrony: sample each batch with the policy from this many versions ago
+    /// (fewer at the start of a run). 0 = synchronous on-policy GRPO.
+    public var staleness: Int = 0
+    /// Reuse the groups of the previous `replayBatches` steps in every update (stale data reuse).
+    public var replayBatches: Int = 0
+    public var update: UpdateSettings
+
+    public init(update: UpdateSettings) { self.update = update }
+
+    /// Per-preset defaults chosen by measurement (docs/benchmarks.md): the learning rate is
+    /// the knob the PyTorch reference found decisive.
+    public static func defaults(preset: String) -> TrainOptions {
+        let lr: Float
+        switch preset {
+        case "tiny": lr = 3e-4
+        case "small": lr = 3e-5
+        default: lr = 1e-5
+        }
+        return TrainOptions(update: UpdateSettings(optimizer: AdamWConfig(learningRate: lr, weightDecay: 0.01)))
+    }
+}
+
+/// One step's figures (also the metrics JSON line).
+public struct StepReport: Codable, Sendable {
+    public var step: Int
+    public var version: Int
+    public var rollouts: Int
+    public var reward: Double
+    public var accuracy: Double
+    public var zeroVarianceGroups: Double
+    /// Mean `version − behaviour version` over the trained sequences.
+    public var meanStaleness: Double
+    public var evalGreedyAccuracy: Double?
+    public var update: UpdateStats
+    public var seconds: Double
+}
+
+/// The synchronous training loop around a `PolicyTrainer`.
+public final class SyncTraining {
+    public let task: any VerifiableTask
+    public let trainer: PolicyTrainer
+    public var options: TrainOptions
+    public var state: TrainerState
+    public let evalSet: [Prompt]
+    /// Where to write batch files (`batch-NNNNNN.safetensors`), if anywhere.
+    public var dumpBatches: URL?
+    /// Run directory for periodic checkpoints.
+    public var runDirectory: URL?
+
+    public init(task: any VerifiableTask, trainer: PolicyTrainer, options: TrainOptions, state: TrainerState) {
+        self.task = task; self.trainer = trainer; self.options = options; self.state = state
+        evalSet = task.evaluationSet(seed: 0xE7A1, size: options.evalSize)
+    }
+
+    public func evaluate() throws -> Double {
+        try Evaluator.greedyAccuracy(model: trainer.model, task: task, prompts: evalSet)
+    }
+
+    /// The shuffle seed of the update at `step` (recorded in batch files for replay).
+    public func shuffleSeed(step: Int) -> UInt64 { SplitMix64.mix(state.seed, 0x5EED, UInt64(step)) }
+
+    /// Runs until the target or the step budget; `onStep` sees every step's report.
+    public func run(onStep: (StepReport) throws -> Void) throws -> [StepReport] {
+        var reports: [StepReport] = []
+        var rng = state.samplerRNG ?? Xoshiro256(seed: SplitMix64.mix(state.seed, 0x5A3B1E))
+        let sampler = GroupSampler(task: task, groupSize: options.groupSize, temperature: options.temperature, topK: options.topK)
+        if state.evalGreedyAccuracy == nil { state.evalGreedyAccuracy = try evaluate() }
+        let history = try PolicyHistory(like: trainer.model, depth: options.staleness + 1)
+        var replay: [[RolloutGroup]] = []
+        while state.step < options.steps {
+            if let acc = state.evalGreedyAccuracy, acc >= options.target { break }
+            let t0 = Date()
+            let prompts = (0..<options.promptsPerStep).map { task.prompt(seed: state.seed, index: state.promptCursor + $0, split: .train) }
+            state.promptCursor += prompts.count
+            let groups: [RolloutGroup]
+            if options.staleness > 0 {
+                history.record(trainer.model, version: state.version)
+                let (old, v) = history.model(atOrAfter: state.version - options.staleness)!
+                groups = try sampler.sample(prompts, model: old, version: v, rng: &rng)
+            } else {
+                groups = try sampler.sample(prompts, model: trainer.model, version: state.version, rng: &rng)
+            }
+            let trained = replay.flatMap { $0 } + groups
+            if options.replayBatches > 0 {
+                replay.append(groups)
+                if replay.count > options.replayBatches { replay.removeFirst() }
+            }
+            let batch = try TrainingBatch.assemble(trained, pad: Int32(task.tokenizer.pad),
+                                                   estimator: options.update.objective.advantage,
+                                                   epsStd: options.update.objective.epsStd)
+            if let run = runDirectory, options.checkpointEvery > 0, state.step % options.checkpointEvery == 0 {
+                state.samplerRNG = rng
+                try save(to: RunDirectory.periodic(run, step: state.step))
+            }
+            let seed = shuffleSeed(step: state.step)
+            if let dir = dumpBatches {
+                try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+                try BatchFile(batch: batch, learnerVersion: state.version, objective: options.update.objective,
+                              padID: Int32(task.tokenizer.pad), endID: Int32(task.tokenizer.end),
+                              extra: ["shuffle_seed": String(seed), "epochs": String(options.update.epochs),
+                                      "minibatches": String(options.update.minibatches),
+                                      "skip_zero_advantage": String(options.update.skipZeroAdvantage),
+                                      "grad_clip": String(options.update.gradClip), "step": String(state.step)])
+                    .write(to: dir.appendingPathComponent(String(format: "batch-%06d.safetensors", state.step)))
+            }
+            let stats = try trainer.update(batch, learnerVersion: state.version, shuffleSeed: seed)
+            state.step += 1
+            state.version += 1
+            state.samplerRNG = rng
+            var evalAcc: Double? = nil
+            if state.step % max(1, options.evalEvery) == 0 || state.step == options.steps {
+                evalAcc = try evaluate()
+                state.evalGreedyAccuracy = evalAcc
+            }
+            let fresh = groups.flatMap(\.samples)
+            let zeroVar = Double(groups.filter { g in g.samples.allSatisfy { $0.reward == g.samples[0].reward } }.count) / Double(groups.count)
+            let report = StepReport(step: state.step, version: state.version,
+                                    rollouts: state.step * options.promptsPerStep * options.groupSize,
+                                    reward: fresh.reduce(0) { $0 + Double($1.reward) } / Double(max(1, fresh.count)),
+                                    accuracy: Double(fresh.filter(\.correct).count) / Double(max(1, fresh.count)),
+                                    zeroVarianceGroups: zeroVar,
+                                    meanStaleness: Double(batch.versions.reduce(0) { $0 + Int64(state.version - 1) - $1 }) / Double(max(1, batch.count)),
+                                    evalGreedyAccuracy: evalAcc, update: stats,
+                                    seconds: Date().timeIntervalSince(t0))
+            reports.append(report)
+            try onStep(report)
+        }
+        return reports
+    }
+
+    /// Writes a checkpoint of the current weights, optimizer and trainer state.
+    public func save(to dir: URL) throws {
+        try FileManager.default.createDirectory(at: dir.deletingLastPathComponent(), withIntermediateDirectories: true)
+        var st = state
+        st.update = options.update
+        st.objectiveState = trainer.objectiveState
+        try Checkpoint.save(to: dir, model: trainer.model, optimizer: trainer.optimizer,
+                            vocab: task.tokenizer.vocabulary, trainerState: try st.encoded())
+    }
+}

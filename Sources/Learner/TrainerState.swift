@@ -1,0 +1,89 @@
+// Tributary's own state in a checkpoint (`trainer_state.json`, MODEL.md): what trained the
+// weights and where training stands, so `train --init`, `replay` and `eval` can continue
+// or reproduce it. Also the run-directory convention shared by the subcommands.
+
+import Foundation
+import Objectives
+import Policy
+import Tasks
+import Tensor
+
+/// The contents of `trainer_state.json`.
+public struct TrainerState: Codable, Sendable, Equatable {
+    /// "pretrain" or "train".
+    public var phase: String
+    public var task: TaskSpec
+    public var preset: String
+    public var seed: UInt64
+    /// Optimizer updates (batches) applied in this phase.
+    public var step: Int
+    /// Policy version: increases by one per update.
+    public var version: Int
+    /// Next training prompt index.
+    public var promptCursor: Int
+    public var evalGreedyAccuracy: Double?
+    /// The update settings in force (train phase).
+    public var update: UpdateSettings?
+    /// Sampler RNG state, so a resumed run continues the same stream.
+    public var samplerRNG: Xoshiro256?
+    /// The objective's cross-step state (R²VPO's λ, EMAs), restored on resume and replay.
+    public var objectiveState: ObjectiveState?
+    /// The learner daemon's own state (leases, log coverage), in its checkpoints.
+    public var learner: LearnerDurableState?
+
+    public init(phase: String, task: TaskSpec, preset: String, seed: UInt64, step: Int = 0, version: Int = 0,
+                promptCursor: Int = 0, evalGreedyAccuracy: Double? = nil, update: UpdateSettings? = nil,
+                samplerRNG: Xoshiro256? = nil) {
+        self.phase = phase; self.task = task; self.preset = preset; self.seed = seed; self.step = step
+        self.version = version; self.promptCursor = promptCursor; self.evalGreedyAccuracy = evalGreedyAccuracy
+        self.update = update; self.samplerRNG = samplerRNG
+    }
+
+    public func encoded() throws -> Data {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try e.encode(self)
+    }
+
+    public static func decode(_ data: Data, path: String) throws -> TrainerState {
+        do { return try JSONDecoder().decode(TrainerState.self, from: data) } catch {
+            throw RunError("\(path)/trainer_state.json is not a Tributary trainer state: \(error)")
+        }
+    }
+}
+
+/// A user-facing error from a subcommand (printed as is).
+public struct RunError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Run directories: `DIR/checkpoint` (latest), `DIR/checkpoints/step-NNNNNN` (periodic),
+/// `DIR/metrics.jsonl`. Commands accept either a run directory or a checkpoint directory.
+public enum RunDirectory {
+    public static func checkpoint(_ run: URL) -> URL { run.appendingPathComponent("checkpoint") }
+    public static func periodic(_ run: URL, step: Int) -> URL {
+        run.appendingPathComponent("checkpoints").appendingPathComponent(String(format: "step-%06d", step))
+    }
+    public static func metrics(_ run: URL) -> URL { run.appendingPathComponent("metrics.jsonl") }
+
+    /// `path` itself if it holds `model.safetensors`, else `path/checkpoint`.
+    public static func resolveCheckpoint(_ path: URL) throws -> URL {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: path.appendingPathComponent(Checkpoint.modelFile).path) { return path }
+        let inner = checkpoint(path)
+        if fm.fileExists(atPath: inner.appendingPathComponent(Checkpoint.modelFile).path) { return inner }
+        throw RunError("\(path.path) is neither a checkpoint directory (no \(Checkpoint.modelFile)) nor a run directory with checkpoint/")
+    }
+
+    /// Loads a checkpoint with its trainer state and checks its vocabulary against `task`.
+    public static func load(_ path: URL, task: (any VerifiableTask)? = nil) throws -> (LoadedCheckpoint, TrainerState?, URL) {
+        let dir = try resolveCheckpoint(path)
+        let ck = try Checkpoint.load(from: dir)
+        let state = try ck.trainerState.map { try TrainerState.decode($0, path: dir.path) }
+        if let task, ck.vocab != task.tokenizer.vocabulary {
+            throw RunError("\(dir.path)/vocab.json has a different vocabulary (\(ck.vocab.count) tokens) than task '\(task.spec)' (\(task.tokenizer.vocabSize) tokens): the checkpoint belongs to another task")
+        }
+        return (ck, state, dir)
+    }
+}

@@ -1,0 +1,177 @@
+// The learner's training loop on its own thread (BLAS compute never runs on the event loop
+// or the cooperative pool's ingestion path): take a batch of groups from the ingest actor,
+// update the policy, make the new version durable (version floor), publish it, and
+// checkpoint every few steps. The model and optimizer never leave this thread.
+
+import Foundation
+import Objectives
+import Policy
+import Tasks
+import Tensor
+
+/// Figures of the latest training step, for /status.
+public struct TrainingStatus: Codable, Sendable {
+    public var step = 0
+    public var version = 0
+    public var tokensPerSecond = 0.0
+    public var stepSeconds = 0.0
+    public var publishSeconds = 0.0
+    public var lastCheckpoint: String?
+    public var lastCheckpointStep: Int?
+    public var evalGreedyAccuracy: Double?
+    public var reward = 0.0
+    public var accuracy = 0.0
+    public var meanStaleness = 0.0
+    public var metrics: ObjectiveMetrics?
+    public var finished = false
+}
+
+/// Runs `body` on a fresh thread and lets async callers wait for async work from it.
+enum Blocking {
+    /// Waits on the calling (non-cooperative) thread for an async operation.
+    static func wait<T: Sendable>(_ op: @escaping @Sendable () async -> T) -> T {
+        let sem = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var result: T?
+        Task.detached { result = await op(); sem.signal() }
+        sem.wait()
+        return result!
+    }
+}
+
+/// Owns the trainer on a dedicated thread.
+public final class TrainingLoop: @unchecked Sendable {
+    let ingest: IngestState
+    let store: LearnerStateStore
+    let config: LearnerConfig
+    let task: any VerifiableTask
+    /// Touched only on the training thread after `start`.
+    private let trainer: PolicyTrainer
+    private var state: TrainerState
+    private var durable: LearnerDurableState
+    private let statusLock = NSLock()
+    private var _status = TrainingStatus()
+    private let evalSet: [Prompt]
+    private var thread: Thread?
+    private let done = NSCondition()
+    private var ended = false
+    /// Called on the training thread after every step (metrics log, progress).
+    public var onStep: (@Sendable (TrainingStatus) -> Void)?
+
+    public var status: TrainingStatus { statusLock.withLock { _status } }
+
+    init(ingest: IngestState, store: LearnerStateStore, config: LearnerConfig, task: any VerifiableTask,
+         trainer: PolicyTrainer, state: TrainerState, durable: LearnerDurableState) {
+        self.ingest = ingest; self.store = store; self.config = config; self.task = task
+        self.trainer = trainer; self.state = state; self.durable = durable
+        evalSet = task.evaluationSet(seed: 0xE7A1, size: 500)
+        _status.step = durable.step
+        _status.version = state.version
+        _status.evalGreedyAccuracy = state.evalGreedyAccuracy
+    }
+
+    /// Publishes the current weights as the current version (at start-up).
+    func publishCurrent() throws {
+        let p = PublishedPolicy.encode(trainer.model, version: state.version, step: durable.step)
+        try store.setVersionFloor(version: state.version, step: durable.step)
+        let ingest = self.ingest
+        Blocking.wait { await ingest.publish(p) }
+    }
+
+    public func start() {
+        let t = Thread { [self] in
+            Blas.setThreads(config.threads)
+            do { try run() } catch {
+                FileHandle.standardError.write(Data("learner: training stopped: \(error)\n".utf8))
+            }
+            statusLock.withLock { _status.finished = true }
+            done.lock(); ended = true; done.broadcast(); done.unlock()
+        }
+        t.name = "tributary-training"
+        t.stackSize = 16 << 20
+        thread = t
+        t.start()
+    }
+
+    /// Waits for the training thread to end (after `IngestState.shutdown`). Any number of
+    /// callers may wait; it returns at once when training already ended.
+    public func join() {
+        done.lock()
+        while !ended { done.wait() }
+        done.unlock()
+    }
+
+    private func run() throws {
+        let ingest = self.ingest
+        let p = config.groupsPerStep
+        while config.steps == 0 || durable.step < config.steps {
+            let batchGroups = Blocking.wait { await ingest.takeBatch(p) }
+            guard batchGroups.count == p else { break }        // shutting down
+            let t0 = Date()
+            let groups = batchGroups.map(\.group)
+            let batch = try TrainingBatch.assemble(groups, pad: Int32(task.tokenizer.pad),
+                                                   estimator: trainer.settings.objective.advantage,
+                                                   epsStd: trainer.settings.objective.epsStd)
+            let seed = SplitMix64.mix(config.seed, 0x5EED, UInt64(durable.step))
+            let stats = try trainer.update(batch, learnerVersion: state.version, shuffleSeed: seed)
+            durable.step += 1
+            durable.trainedThrough = (batchGroups.map(\.sequence).max() ?? 0) + 1
+            state.version += 1
+            state.step = durable.step
+            let stepSeconds = Date().timeIntervalSince(t0)
+            let t1 = Date()
+            let published = PublishedPolicy.encode(trainer.model, version: state.version, step: durable.step)
+            try store.setVersionFloor(version: state.version, step: durable.step)
+            Blocking.wait { await ingest.publish(published) }
+            let publishSeconds = Date().timeIntervalSince(t1)
+            var eval: Double? = nil
+            if config.evalEvery > 0 && durable.step % config.evalEvery == 0 {
+                eval = try Evaluator.greedyAccuracy(model: trainer.model, task: task, prompts: evalSet)
+                state.evalGreedyAccuracy = eval
+            }
+            let samples = groups.flatMap(\.samples)
+            let snapshot: TrainingStatus = statusLock.withLock {
+                _status.step = durable.step
+                _status.version = state.version
+                _status.stepSeconds = stepSeconds
+                _status.publishSeconds = publishSeconds
+                _status.tokensPerSecond = Double(batch.lossMask.reduce(0, +)) * Double(trainer.settings.epochs) / max(stepSeconds, 1e-9)
+                if let eval { _status.evalGreedyAccuracy = eval }
+                _status.reward = samples.reduce(0) { $0 + Double($1.reward) } / Double(max(1, samples.count))
+                _status.accuracy = Double(samples.filter(\.correct).count) / Double(max(1, samples.count))
+                _status.meanStaleness = Double(groups.reduce(0) { $0 + (state.version - 1 - $1.version) }) / Double(max(1, groups.count))
+                _status.metrics = stats.metrics
+                return _status
+            }
+            if durable.step % config.checkpointEvery == 0 { try checkpoint() }
+            onStep?(snapshot)
+            if let e = eval, e >= config.target, config.target <= 1 { break }
+        }
+        try checkpoint()
+    }
+
+    /// Writes a checkpoint with the learner's state and drops log segments it covers.
+    func checkpoint() throws {
+        let ingest = self.ingest
+        let (leases, walNext, nextWorker) = Blocking.wait { await (ingest.leases, ingest.nextWALSequence, ingest.workerIDFloor) }
+        durable.leases = leases
+        durable.walNext = walNext
+        durable.nextWorkerID = nextWorker
+        var st = state
+        st.update = trainer.settings
+        st.objectiveState = trainer.objectiveState
+        st.learner = durable
+        let dir = store.checkpointDirectory(version: state.version)
+        try FileManager.default.createDirectory(at: store.checkpoints, withIntermediateDirectories: true)
+        try Checkpoint.save(to: dir, model: trainer.model, optimizer: trainer.optimizer,
+                            vocab: task.tokenizer.vocabulary, trainerState: try st.encoded())
+        try store.markLatest(dir)
+        let through = durable.trainedThrough
+        try Blocking.wait { () async -> Result<Void, Error> in
+            do { try await ingest.checkpointed(trainedThrough: through); return .success(()) } catch { return .failure(error) }
+        }.get()
+        statusLock.withLock {
+            _status.lastCheckpoint = dir.path
+            _status.lastCheckpointStep = durable.step
+        }
+    }
+}

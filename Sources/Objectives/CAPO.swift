@@ -1,0 +1,34 @@
+// CAPO (curvature-aware) masking (ALGORITHMS.md §5.7). The paper predicts, with a last-layer
+// curvature model, which tokens would push the update outside a local trust region and
+// masks them. Our proxy is a RECONSTRUCTION [R]:
+//   the gradient of the token's surrogate with respect to its logits is ≈ Â·x·(e_y − p), and
+//   the predicted KL of a small step along it is ∝ (Â·x)² · c_t with the last-layer
+//   Gauss–Newton curvature c_t = (e_y − p)ᵀ(diag p − p pᵀ)(e_y − p).
+//   c_t comes from the policy (`curvature` input, exact over a small vocabulary) or, without
+//   it, from a two-outcome proxy with p = π(y_t): c_t ≈ 4 p (1 − p)³.
+//   Tokens whose score exceeds `capo_threshold` × the batch mean score are masked.
+// Scores use detached values, so the mask is a constant of the step.
+
+import Foundation
+
+/// Per-token keep flags (true = keep) and the rejected count.
+func capoKeep(keep: [Float], advantages: [Float], logX: [Double], detachedLogProbs: [Float],
+              curvature: [Float]?, length: Int, threshold: Double) -> ([Bool], Int) {
+    var score = [Double](repeating: 0, count: keep.count)
+    var total = 0.0, m = 0.0
+    for k in 0..<keep.count where keep[k] != 0 {
+        let c: Double
+        if let curvature { c = Double(curvature[k]) } else {
+            let p = min(1, Double(exp(detachedLogProbs[k])))
+            c = 4 * p * (1 - p) * (1 - p) * (1 - p)
+        }
+        let g = Double(advantages[k / length]) * exp(logX[k])
+        score[k] = g * g * c; total += score[k]; m += 1
+    }
+    var out = keep.map { $0 != 0 }
+    guard m > 0, total > 0 else { return (out, 0) }
+    let cut = threshold * total / m
+    var rejected = 0
+    for k in 0..<keep.count where out[k] && score[k] > cut { out[k] = false; rejected += 1 }
+    return (out, rejected)
+}

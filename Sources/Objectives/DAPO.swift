@@ -1,0 +1,37 @@
+// DAPO dynamic sampling (ALGORITHMS.md §4.6): a group whose rewards are all equal has zero
+// advantage for every sample and carries no signal; DAPO keeps only groups with
+// 0 < #correct < G (for binary rewards: reward variance > 0). Two forms:
+// * a batch-level filter on rollout groups / training batches (the learner refills);
+// * the kernel switch `dynamic_sampling`, which removes such sequences from the mask so
+//   they do not dilute token-mean denominators.
+
+/// True when the rewards of the group are not all equal.
+func hasRewardVariance(_ rewards: [Float]) -> Bool {
+    guard let first = rewards.first else { return false }
+    return rewards.contains { $0 != first }
+}
+
+/// DAPO's filter over rollout groups: the informative groups and the dropped fraction.
+public func dynamicSamplingFilter(_ groups: [RolloutGroup]) -> (kept: [RolloutGroup], droppedFraction: Double) {
+    let kept = groups.filter { hasRewardVariance($0.samples.map(\.reward)) }
+    return (kept, groups.isEmpty ? 0 : Double(groups.count - kept.count) / Double(groups.count))
+}
+
+/// Per-sequence keep flags: false for sequences of zero-variance groups.
+func dynamicSamplingKeep(rewards: [Float], groupIDs: [Int32]) -> [Bool] {
+    var keep = [Bool](repeating: true, count: rewards.count)
+    for idx in groupMembers(groupIDs) where !hasRewardVariance(idx.map { rewards[$0] }) {
+        for i in idx { keep[i] = false }
+    }
+    return keep
+}
+
+extension TrainingBatch {
+    /// The batch without zero-variance groups (DAPO §4.6), and the dropped group fraction.
+    public func droppingZeroVarianceGroups() -> (batch: TrainingBatch, droppedFraction: Double) {
+        let keep = dynamicSamplingKeep(rewards: rewards, groupIDs: groupIDs)
+        let groups = Set(groupIDs).count
+        let dropped = Set(zip(groupIDs, keep).filter { !$0.1 }.map(\.0)).count
+        return (rows((0..<count).filter { keep[$0] }), groups == 0 ? 0 : Double(dropped) / Double(groups))
+    }
+}

@@ -1,0 +1,161 @@
+// Per-step metrics of the loss kernel: the ALGORITHMS.md §6 common panel as far as the kernel
+// can compute it (grad-norm, reward and accuracy belong to the learner). Encodes to a flat
+// JSON object: scalar keys in snake_case, optional keys only when the piece is active, and
+// the staleness histogram as `staleness_count_<s>` / `staleness_weight_<s>` for s = 0…7 and
+// `…_8plus`.
+
+/// Staleness buckets: 0, 1, …, 7 and ≥ 8.
+public let stalenessBuckets = 9
+
+/// One step's metrics.
+public struct ObjectiveMetrics: Sendable, Equatable {
+    /// Effective (kept) tokens and sequences with at least one kept token.
+    public var tokens = 0
+    public var sequences = 0
+    /// Fraction of loss-mask tokens removed by the cap / selections.
+    public var maskedFraction = 0.0
+    /// Loss and its parts: policy term, R²VPO penalty λ·V, β·KL_ref, −coef·H, (1/t)·KL_prev.
+    public var loss = 0.0
+    public var policyLoss = 0.0
+    public var variancePenalty = 0.0
+    public var klReferenceTerm = 0.0
+    public var entropyTerm = 0.0
+    public var previousKLTerm = 0.0
+    /// The bounded ratio x (r, u or sequence ratio) over kept tokens.
+    public var ratioMean = 0.0
+    public var ratioMin = 0.0
+    public var ratioMax = 0.0
+    public var ratioQ01 = 0.0
+    public var ratioQ05 = 0.0
+    public var ratioQ50 = 0.0
+    public var ratioQ95 = 0.0
+    public var ratioQ99 = 0.0
+    public var ratioQ999 = 0.0
+    /// V_c and V_1 (§2.3).
+    public var ratioVarCentral = 0.0
+    public var ratioVarOne = 0.0
+    /// Fractions of kept tokens whose gradient a bound removed (low / high side, dual clip);
+    /// for MHPO and bounded-ratio: which side's hazard / target pulls back.
+    public var clipFractionLow = 0.0
+    public var clipFractionHigh = 0.0
+    public var dualClipFraction = 0.0
+    /// Fraction of kept tokens with x outside [1 − ε_low, 1 + ε_high] (compare rules with PPO).
+    public var outsideWindowFraction = 0.0
+    /// R²VPO: fraction with effective advantage of the opposite sign (§2.4, "braked").
+    public var brakedFraction = 0.0
+    /// KL(μ ‖ π_θ) estimated from the behaviour samples: k1 = mean(−log r), k3 = mean(r − 1 − log r).
+    public var klBehaviourK1 = 0.0
+    public var klBehaviourK3 = 0.0
+    /// Staleness weights ρ_b: mean, max, truncated and masked fractions.
+    public var behaviourWeightMean = 0.0
+    public var behaviourWeightMax = 0.0
+    public var weightTruncatedFraction = 0.0
+    public var weightMaskedFraction = 0.0
+    /// Normalised effective sample size (Σe)²/(M Σe²) of e = w·x over kept tokens.
+    public var effectiveSampleSize = 0.0
+
+    public var klReference: Double? = nil
+    public var entropy: Double? = nil
+    public var previousKL: Double? = nil
+    public var stalenessMean: Double? = nil
+    public var stalenessCappedFraction: Double? = nil
+    public var zeroVarianceGroupFraction: Double? = nil
+    public var dynamicSamplingDroppedFraction: Double? = nil
+    public var d3sSampleKeep: Double? = nil
+    public var d3sTokenKeep: Double? = nil
+    public var capoRejectedFraction: Double? = nil
+    public var lambda: Double? = nil
+    /// The variance the dual step will use (V_c or V_1 of this minibatch).
+    public var dualVariance: Double? = nil
+    public var betaAlpha: Double? = nil
+    public var betaBeta: Double? = nil
+    public var mdpoCoefficient: Double? = nil
+    public var etrEpsilonMean: Double? = nil
+    /// Sequences per staleness bucket and mean effective weight e = w·x of their tokens
+    /// (0 for cap-masked tokens), when versions are given.
+    public var stalenessCounts: [Int]? = nil
+    public var stalenessWeights: [Double]? = nil
+
+    public init() {}
+
+    static var scalarKeys: [(String, WritableKeyPath<ObjectiveMetrics, Double>)] {
+        [("masked_fraction", \.maskedFraction), ("loss", \.loss), ("policy_loss", \.policyLoss),
+         ("variance_penalty", \.variancePenalty), ("kl_reference_term", \.klReferenceTerm),
+         ("entropy_term", \.entropyTerm), ("previous_kl_term", \.previousKLTerm), ("ratio_mean", \.ratioMean),
+         ("ratio_min", \.ratioMin), ("ratio_max", \.ratioMax), ("ratio_q01", \.ratioQ01), ("ratio_q05", \.ratioQ05),
+         ("ratio_q50", \.ratioQ50), ("ratio_q95", \.ratioQ95), ("ratio_q99", \.ratioQ99), ("ratio_q999", \.ratioQ999),
+         ("ratio_var_central", \.ratioVarCentral), ("ratio_var_one", \.ratioVarOne),
+         ("clip_fraction_low", \.clipFractionLow), ("clip_fraction_high", \.clipFractionHigh),
+         ("dual_clip_fraction", \.dualClipFraction), ("outside_window_fraction", \.outsideWindowFraction),
+         ("braked_fraction", \.brakedFraction), ("kl_behaviour_k1", \.klBehaviourK1),
+         ("kl_behaviour_k3", \.klBehaviourK3), ("behaviour_weight_mean", \.behaviourWeightMean),
+         ("behaviour_weight_max", \.behaviourWeightMax), ("weight_truncated_fraction", \.weightTruncatedFraction),
+         ("weight_masked_fraction", \.weightMaskedFraction), ("effective_sample_size", \.effectiveSampleSize)]
+    }
+
+    static var optionalKeys: [(String, WritableKeyPath<ObjectiveMetrics, Double?>)] {
+        [("kl_reference", \.klReference), ("entropy", \.entropy), ("previous_kl", \.previousKL),
+         ("staleness_mean", \.stalenessMean), ("staleness_capped_fraction", \.stalenessCappedFraction),
+         ("zero_variance_group_fraction", \.zeroVarianceGroupFraction),
+         ("dynamic_sampling_dropped_fraction", \.dynamicSamplingDroppedFraction),
+         ("d3s_sample_keep", \.d3sSampleKeep), ("d3s_token_keep", \.d3sTokenKeep),
+         ("capo_rejected_fraction", \.capoRejectedFraction), ("lambda", \.lambda), ("dual_variance", \.dualVariance),
+         ("beta_alpha", \.betaAlpha), ("beta_beta", \.betaBeta), ("mdpo_coefficient", \.mdpoCoefficient),
+         ("etr_epsilon_mean", \.etrEpsilonMean)]
+    }
+
+    /// Bucket label for staleness bucket `b` ("0" … "7", "8plus").
+    public static func bucketLabel(_ b: Int) -> String { b == stalenessBuckets - 1 ? "\(b)plus" : "\(b)" }
+
+    /// Bucket of staleness `s`.
+    public static func bucket(ofStaleness s: Int) -> Int { min(max(s, 0), stalenessBuckets - 1) }
+}
+
+extension ObjectiveMetrics: Codable {
+    struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ s: String) { stringValue = s }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encode(tokens, forKey: Key("tokens"))
+        try c.encode(sequences, forKey: Key("sequences"))
+        for (k, p) in Self.scalarKeys { try c.encode(self[keyPath: p], forKey: Key(k)) }
+        for (k, p) in Self.optionalKeys { try c.encodeIfPresent(self[keyPath: p], forKey: Key(k)) }
+        if let counts = stalenessCounts, let weights = stalenessWeights {
+            for b in 0..<min(counts.count, weights.count) {
+                try c.encode(counts[b], forKey: Key("staleness_count_\(Self.bucketLabel(b))"))
+                try c.encode(weights[b], forKey: Key("staleness_weight_\(Self.bucketLabel(b))"))
+            }
+        }
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        self.init()
+        tokens = try c.decode(Int.self, forKey: Key("tokens"))
+        sequences = try c.decode(Int.self, forKey: Key("sequences"))
+        for (k, p) in Self.scalarKeys { self[keyPath: p] = try c.decode(Double.self, forKey: Key(k)) }
+        for (k, p) in Self.optionalKeys { self[keyPath: p] = try c.decodeIfPresent(Double.self, forKey: Key(k)) }
+        if c.contains(Key("staleness_count_0")) {
+            var counts: [Int] = [], weights: [Double] = []
+            for b in 0..<stalenessBuckets {
+                counts.append(try c.decode(Int.self, forKey: Key("staleness_count_\(Self.bucketLabel(b))")))
+                weights.append(try c.decode(Double.self, forKey: Key("staleness_weight_\(Self.bucketLabel(b))")))
+            }
+            stalenessCounts = counts; stalenessWeights = weights
+        }
+    }
+}
+
+/// Linear-interpolation quantile of sorted values (q in [0, 1]); 0 for an empty array.
+func quantile(sorted xs: [Double], _ q: Double) -> Double {
+    guard !xs.isEmpty else { return 0 }
+    let pos = q * Double(xs.count - 1)
+    let lo = Int(pos.rounded(.down)), hi = min(lo + 1, xs.count - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (pos - Double(lo))
+}

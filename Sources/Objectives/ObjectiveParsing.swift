@@ -1,0 +1,133 @@
+// Command-line style configuration: `--objective r2vpo --objective-set delta=0.05,eta=0.1`.
+// Keys are the JSON keys of ObjectiveConfig (snake_case) plus a few aliases; values are
+// checked against the key's type, and the result is validated. Errors name the key.
+
+import Foundation
+
+extension ObjectiveConfig {
+    /// The type of a setting, for parsing and error messages.
+    enum Kind {
+        case float, int, bool, string
+        case choice([String])
+        /// Optional wrapper: "none", "off" or "null" clears it.
+        indirect case optional(Kind)
+
+        var expected: String {
+            switch self {
+            case .float: return "a finite number"
+            case .int: return "an integer"
+            case .bool: return "true or false"
+            case .string: return "a string"
+            case let .choice(v): return "one of \(v.joined(separator: ", "))"
+            case let .optional(k): return "\(k.expected), or none"
+            }
+        }
+    }
+
+    static func kind(_ key: CodingKeys) -> Kind {
+        func names<E: CaseIterable & RawRepresentable>(_: E.Type) -> Kind where E.RawValue == String {
+            .choice(E.allCases.map(\.rawValue))
+        }
+        switch key {
+        case .name: return .string
+        case .advantage: return names(AdvantageEstimator.self)
+        case .reference: return names(RatioReference.self)
+        case .ratioLevel: return names(RatioLevel.self)
+        case .sequenceGradient: return names(SequenceGradient.self)
+        case .bound: return names(BoundingRule.self)
+        case .variance: return names(VarianceEstimator.self)
+        case .dualRule: return names(DualRule.self)
+        case .weight: return names(StalenessWeight.self)
+        case .weightLevel: return names(WeightLevel.self)
+        case .aggregation: return names(Aggregation.self)
+        case .previousKL: return names(PreviousKL.self)
+        case .epsStd, .logRatioClamp, .clipLow, .clipHigh, .etrAlpha, .mhpoKappa, .mhpoEtaUp, .mhpoEtaDown,
+             .mhpoShapeUp, .mhpoShapeDown, .lambda0, .delta, .etaLambda, .lambdaMin, .lambdaMax, .tisCap,
+             .misLow, .misHigh, .rhoBar, .klCoef, .entropyCoef, .mdpoStep, .mdpoMinFraction:
+            return .float
+        case .dualClip, .varianceEMA, .d3sSampleKeep, .d3sTokenKeep, .capoThreshold, .alpSigma0, .alpPerturbLR:
+            return .optional(.float)
+        case .stalenessCap, .lengthNorm, .mdpoAnnealSteps: return .optional(.int)
+        case .d3sScheduleSteps: return .int
+        case .etrGroupScale, .dynamicSampling, .alpLearnable: return .bool
+        }
+    }
+
+    /// Short aliases accepted by `parse` (alias → one or more keys).
+    public static let aliases: [String: [String]] = [
+        "eta": ["eta_lambda"], "lambda": ["lambda0"], "eps": ["clip_low", "clip_high"],
+        "epsilon": ["clip_low", "clip_high"], "c": ["dual_clip"], "beta": ["kl_coef"], "cap": ["staleness_cap"],
+    ]
+
+    /// All keys `parse` accepts (JSON keys and aliases).
+    public static var settingKeys: [String] { CodingKeys.allCases.map(\.rawValue) + aliases.keys.sorted() }
+
+    /// Preset `name` with `overrides` applied (keys as in JSON, or aliases), then validated.
+    public static func parse(name: String, overrides: [String: String]) throws -> ObjectiveConfig {
+        let base = try preset(name)
+        guard !overrides.isEmpty else { return base }
+        let encoded = try JSONEncoder().encode(base)
+        guard var dict = try JSONSerialization.jsonObject(with: encoded) as? [String: Any] else {
+            throw ObjectiveError.invalidSetting("could not encode preset \(name)")
+        }
+        // Aliases first, so an explicit key (e.g. clip_high next to eps) wins.
+        let ordered = overrides.sorted { a, b in
+            let (aa, ba) = (aliases[a.key] != nil, aliases[b.key] != nil)
+            return aa != ba ? aa : a.key < b.key
+        }
+        for (rawKey, value) in ordered {
+            let keys = aliases[rawKey] ?? [rawKey]
+            for key in keys {
+                guard let ck = CodingKeys(rawValue: key) else {
+                    throw ObjectiveError.unknownKey(rawKey, valid: settingKeys)
+                }
+                dict[key] = try parseValue(value, kind: kind(ck), key: rawKey)
+            }
+        }
+        let data = try JSONSerialization.data(withJSONObject: dict)
+        let out: ObjectiveConfig
+        do { out = try JSONDecoder().decode(ObjectiveConfig.self, from: data) } catch {
+            throw ObjectiveError.invalidSetting("overrides \(overrides) could not be applied: \(error)")
+        }
+        try out.validate()
+        return out
+    }
+
+    /// Parses `"delta=0.05,eta=0.1"` into a dictionary (empty string → empty dictionary).
+    public static func parseOverrides(_ text: String) throws -> [String: String] {
+        var out: [String: String] = [:]
+        for part in text.split(separator: ",") {
+            let kv = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard kv.count == 2, !kv[0].isEmpty else {
+                throw ObjectiveError.badValue(key: String(part), value: "", expected: "key=value")
+            }
+            out[kv[0]] = kv[1]
+        }
+        return out
+    }
+
+    private static func parseValue(_ v: String, kind: Kind, key: String) throws -> Any {
+        let bad = ObjectiveError.badValue(key: key, value: v, expected: kind.expected)
+        switch kind {
+        case .float:
+            guard let d = Double(v), d.isFinite, Float(d).isFinite else { throw bad }
+            return d
+        case .int:
+            guard let i = Int(v) else { throw bad }
+            return i
+        case .bool:
+            switch v.lowercased() {
+            case "true", "1", "yes", "on": return true
+            case "false", "0", "no", "off": return false
+            default: throw bad
+            }
+        case .string: return v
+        case let .choice(valid):
+            guard valid.contains(v) else { throw bad }
+            return v
+        case let .optional(inner):
+            if ["none", "off", "null"].contains(v.lowercased()) { return NSNull() }
+            do { return try parseValue(v, kind: inner, key: key) } catch { throw bad }
+        }
+    }
+}

@@ -1,0 +1,34 @@
+// Objective state that lasts across optimiser steps and is saved in checkpoints
+// (trainer_state.json, MODEL.md): the step counter (D³S schedule position, MDPO's t_k),
+// R²VPO's multiplier λ and the EMA of the ratio variance (§2.3). ALP's per-layer
+// log-scales are parameters of the policy and are saved with it.
+
+/// Cross-step state of the objective.
+public struct ObjectiveState: Codable, Sendable, Equatable {
+    /// Optimiser steps taken so far.
+    public var step: Int
+    /// R²VPO multiplier λ (used as a detached constant in the loss).
+    public var lambda: Double
+    /// EMA of the ratio variance fed to the dual step (nil until the first step, or when off).
+    public var varianceEMA: Double?
+
+    /// Initial state for `config` (λ = λ₀).
+    public init(config: ObjectiveConfig) {
+        step = 0; lambda = Double(config.lambda0); varianceEMA = nil
+    }
+
+    /// Advances after one optimiser step with that step's kernel result: the R²VPO dual step
+    /// on the detached variance (smoothed when `variance_ema` is set; skipped when the
+    /// minibatch had no tokens), then `step += 1`.
+    public mutating func update(afterStep result: ObjectiveResult, config: ObjectiveConfig) {
+        if config.bound == .variance, let v = result.metrics.dualVariance, result.metrics.tokens > 0 {
+            var used = v
+            if let beta = config.varianceEMA {
+                let ema = varianceEMA.map { Double(beta) * $0 + (1 - Double(beta)) * v } ?? v
+                varianceEMA = ema; used = ema
+            }
+            lambda = r2vpoDualStep(lambda: lambda, variance: used, config: config)
+        }
+        step += 1
+    }
+}

@@ -1,0 +1,63 @@
+// Named presets: one per paper's method, with the defaults ALGORITHMS.md gives (section
+// cited per preset). `ObjectiveConfig.preset(name)`; overrides via `parse(name:overrides:)`.
+
+extension ObjectiveConfig {
+    /// Names accepted by `preset(_:)`.
+    public static let presetNames = [
+        "grpo", "dr-grpo", "dapo", "gspo", "rloo", "ppo", "decoupled-ppo", "tis", "r2vpo", "r2vpo-decoupled",
+        "alp", "gbpo", "mhpo", "etr", "bnpo", "mdpo", "capo", "d3s",
+    ]
+
+    /// The named method's defaults.
+    public static func preset(_ name: String) throws -> ObjectiveConfig {
+        var c = ObjectiveConfig()
+        c.name = name
+        switch name {
+        case "grpo":  // §4.3 clipped surrogate with z-score advantages, clip 0.2. Token-mean and no KL
+            // as in the reference pipeline (peers/reverse_grpo.py) and the fixture; DeepSeekMath's
+            // settings are `kl_coef=0.04,aggregation=seq-mean-token-mean` (the frozen reference is
+            // the initial policy).
+            break
+        case "dr-grpo":  // §4.4: mean-only advantages, constant length normaliser, no KL
+            c.advantage = .drGRPO; c.aggregation = .seqMeanTokenSumNorm
+        case "dapo":  // §4.6: clip-higher 0.2/0.28, dynamic sampling, token-mean, no KL
+            c.clipHigh = 0.28; c.dynamicSampling = true
+        case "gspo":  // §4.7: length-normalised sequence ratio, narrow window 3e-4/4e-4
+            c.ratioLevel = .sequenceMean; c.sequenceGradient = .sequence
+            c.clipLow = 3e-4; c.clipHigh = 4e-4; c.aggregation = .seqMeanTokenMean
+        case "rloo":  // §4.5: leave-one-out baseline, sequence loss, clip for multi-epoch reuse
+            c.advantage = .rloo; c.aggregation = .seqMeanTokenSum
+        case "ppo":  // §4.1/§4.2: clip 0.2 with dual clip c = 3
+            c.dualClip = 3
+        case "decoupled-ppo":  // §4.10: clip around π_prox (interpolated), sg(π_prox/μ) weight, staleness ≤ 4
+            c.reference = .decoupledInterp; c.weight = .is; c.stalenessCap = 4
+        case "tis":  // §4.8: decoupled ratio, truncated weight C = 2
+            c.reference = .decoupledInterp; c.weight = .tis; c.tisCap = 2
+        case "r2vpo":  // §2.5 [R]: variance penalty, λ₀ = 2.5, δ = 0.02, log-space dual η = 0.05
+            c.bound = .variance
+        case "r2vpo-decoupled":  // §2.6 [R]: Var(u) around π_prox, staleness via min(π_prox/μ, ρ̄)
+            c.bound = .variance; c.reference = .decoupledInterp; c.weight = .vtrace; c.rhoBar = 1
+        case "alp":  // §3.3/§3.4: sequence-sum ratio with straight-through gradient, dual-clip PPO
+            c.ratioLevel = .sequenceSum; c.sequenceGradient = .straightThrough
+            c.clipLow = 0.2; c.clipHigh = 0.28; c.dualClip = 3
+            c.alpSigma0 = 0.02; c.alpPerturbLR = 1e-2; c.alpLearnable = true
+        case "gbpo":  // §5.1 [R]: median baseline, divergence to target ratio 1±0.2
+            c.advantage = .gbpo; c.bound = .boundedRatio
+        case "mhpo":  // §5.2 [R]: modulator κ = 0.2, Weibull hazards η = 0.5, k = 2
+            c.bound = .mhpo
+        case "etr":  // §5.3 [R]: ε_i = 0.2 (1 + 0.5 |Â_i|) · 4p(1−p)
+            c.bound = .etr
+        case "bnpo":  // §5.4: Beta-normalised advantages, clip 0.2
+            c.advantage = .bnpo
+        case "mdpo":  // §5.17: unclipped IS surrogate + (1/t_k) KL(π_θ‖π_k), sampled form
+            c.bound = .none; c.previousKL = .sampled; c.mdpoStep = 1
+        case "capo":  // §5.7 [R]: GRPO-style clip + curvature-aware token mask
+            c.capoThreshold = 4
+        case "d3s":  // §5.5 [R]: sample- and token-level down-sampling with a relaxing schedule
+            c.d3sSampleKeep = 0.5; c.d3sTokenKeep = 0.5; c.d3sScheduleSteps = 200
+        default:
+            throw ObjectiveError.unknownObjective(name, valid: presetNames)
+        }
+        return c
+    }
+}

@@ -1,0 +1,47 @@
+// Sampling and scoring groups: G completions per prompt from the policy (one batched,
+// KV-cached generation for all prompts × G), each scored by the task's verifier. This is
+// the rollout half of GRPO, shared by the single-process trainer and the rollout worker.
+
+import Objectives
+import Policy
+import Tasks
+import Tensor
+
+/// Generates and scores groups of completions.
+public struct GroupSampler {
+    public var task: any VerifiableTask
+    public var groupSize: Int
+    public var temperature: Float
+    public var topK: Int?
+
+    public init(task: any VerifiableTask, groupSize: Int, temperature: Float = 1, topK: Int? = nil) {
+        self.task = task; self.groupSize = groupSize; self.temperature = temperature; self.topK = topK
+    }
+
+    /// Samples `groupSize` completions for each prompt with `model` (policy version
+    /// `version`) and scores them. Deterministic given `rng`.
+    public func sample(_ prompts: [Prompt], model: GPT, version: Int, rng: inout Xoshiro256) throws -> [RolloutGroup] {
+        let sampler = Sampler(model: model)
+        let opts = SamplingOptions(temperature: temperature, topK: topK, maxNewTokens: task.maxCompletionTokens,
+                                   endToken: Int32(task.tokenizer.end))
+        var inputs: [[Int32]] = []
+        inputs.reserveCapacity(prompts.count * groupSize)
+        for p in prompts {
+            let toks = p.tokens.map { Int32($0) }
+            for _ in 0..<groupSize { inputs.append(toks) }
+        }
+        let completions = try sampler.generate(prompts: inputs, options: opts, rng: &rng)
+        var groups: [RolloutGroup] = []
+        groups.reserveCapacity(prompts.count)
+        for (i, p) in prompts.enumerated() {
+            var samples: [ScoredSample] = []
+            for c in completions[(i * groupSize)..<((i + 1) * groupSize)] {
+                let verdict = task.verify(prompt: p, completion: c.tokens.map { Int($0) })
+                samples.append(ScoredSample(tokens: c.tokens, logProbs: c.logProbs, reward: verdict.reward,
+                                            correct: verdict.correct, finish: c.finishReason == .endToken ? .end : .length))
+            }
+            groups.append(RolloutGroup(promptIndex: p.index, prompt: p.tokens.map { Int32($0) }, version: version, samples: samples))
+        }
+        return groups
+    }
+}

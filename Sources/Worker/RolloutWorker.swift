@@ -1,0 +1,174 @@
+// The stateless rollout worker: register, watch for policy versions, fetch a version when it
+// changes (digest-checked), take leases, sample and score groups, submit, repeat. Any error
+// from the learner (unreachable, restarted, refusing) leads to a reconnect with exponential
+// backoff and jitter and a fresh registration; nothing is kept that a restart would lose.
+
+import Foundation
+import Objectives
+import Policy
+import Rollout
+import Tasks
+import Tensor
+import Wire
+
+/// Settings of one worker.
+public struct WorkerOptions: Sendable {
+    public var name: String
+    /// Prompts requested per lease.
+    public var promptsPerLease: Int = 4
+    public var seed: UInt64 = 1
+    /// Reconnect backoff: first delay and cap, in seconds (jittered ±50 %).
+    public var backoffInitial: Double = 0.1
+    public var backoffMax: Double = 10
+    /// An external verifier program (JSON lines, docs/operations.md) instead of the task's own.
+    public var verifierCommand: [String]? = nil
+    public var verifierTimeout: Double = 5
+
+    public init(name: String) { self.name = name }
+}
+
+/// Counters a worker reports (and tests read).
+public struct WorkerStats: Sendable, Equatable {
+    public var registrations = 0
+    public var policiesFetched = 0
+    public var groupsSubmitted = 0
+    public var groupsAccepted = 0
+    public var rejected: [String: Int] = [:]
+    public var reconnects = 0
+    public var currentVersion: Int?
+    public var verifierFailures = 0
+}
+
+public actor RolloutWorker {
+    public let endpoint: any LearnerEndpoint
+    public nonisolated let options: WorkerOptions
+    public private(set) var stats = WorkerStats()
+    private var stopping = false
+    private var latest: PolicyAnnouncement?
+    private var verifier: ExternalVerifier?
+
+    public init(endpoint: any LearnerEndpoint, options: WorkerOptions) {
+        self.endpoint = endpoint
+        self.options = options
+        if let cmd = options.verifierCommand { verifier = ExternalVerifier(command: cmd, timeout: options.verifierTimeout) }
+    }
+
+    /// Stops after the current lease (SIGTERM): no new leases are taken.
+    public func stop() { stopping = true }
+
+    /// Runs until `stop()` or cancellation, reconnecting after failures.
+    public func run() async {
+        var delay = options.backoffInitial
+        var rng = SystemRandomNumberGenerator()
+        while !stopping && !Task.isCancelled {
+            do {
+                try await session()
+                delay = options.backoffInitial
+            } catch {
+                if stopping || Task.isCancelled { break }
+                stats.reconnects += 1
+                let jitter = Double.random(in: 0.5...1.5, using: &rng)
+                try? await Task.sleep(nanoseconds: UInt64(delay * jitter * 1e9))
+                delay = min(options.backoffMax, delay * 2)
+            }
+        }
+        await verifier?.shutdown()
+    }
+
+    private func noteAnnouncement(_ a: PolicyAnnouncement) { latest = a }
+
+    /// One registration's worth of work; throws when the learner goes away.
+    private func session() async throws {
+        let welcome = try await endpoint.register(RegisterRequest(workerName: options.name, softwareVersion: "tributary-0.1"))
+        stats.registrations += 1
+        let spec = try TaskSpec(parsing: welcome.taskSpec)
+        let task = try spec.makeTask(maxPositions: Int(welcome.model.nPositions))
+        let cfg = Policy.ModelConfig(vocabSize: Int(welcome.model.vocabSize), nPositions: Int(welcome.model.nPositions),
+                                         nEmbd: Int(welcome.model.nEmbd), nLayer: Int(welcome.model.nLayer), nHead: Int(welcome.model.nHead))
+        let model = try GPT(config: cfg)
+        var loaded: UInt64? = nil
+        let announcements = try await endpoint.watch(WatchRequest(workerId: welcome.workerId))
+        let watcher = Task { [weak self] in
+            for try await a in announcements { await self?.noteAnnouncement(a) }
+        }
+        defer { watcher.cancel() }
+        var rng = Xoshiro256(seed: SplitMix64.mix(options.seed, welcome.workerId))
+        let sampler = GroupSampler(task: task, groupSize: Int(welcome.groupSize), temperature: welcome.temperature,
+                                   topK: welcome.topK > 0 ? Int(welcome.topK) : nil)
+        while !stopping && !Task.isCancelled {
+            if watcher.isCancelled { throw RPCStatus(.unavailable, "watch stream ended") }
+            guard let a = latest else { try await Task.sleep(nanoseconds: 20_000_000); continue }
+            if loaded != a.version {
+                try await fetch(a, into: model)
+                loaded = a.version
+                stats.policiesFetched += 1
+                stats.currentVersion = Int(a.version)
+            }
+            let grant = try await endpoint.lease(LeaseRequest(workerId: welcome.workerId, maxPrompts: UInt32(options.promptsPerLease),
+                                                              currentVersion: loaded ?? 0))
+            if grant.units.isEmpty {
+                try await Task.sleep(nanoseconds: UInt64(grant.retryAfterMs ?? 100) * 1_000_000)
+                continue
+            }
+            let seed = welcome.promptSeed ?? 0
+            var prompts: [Prompt] = []
+            for u in grant.units {
+                let p = task.prompt(seed: seed, index: Int(u.promptIndex), split: .train)
+                guard p.tokens.map(Int32.init) == u.promptTokens else {
+                    throw RPCStatus(.failedPrecondition, "work unit \(u.leaseId): prompt \(u.promptIndex) does not match this worker's task")
+                }
+                prompts.append(p)
+            }
+            let version = Int(loaded ?? 0)
+            var groups = try sampler.sample(prompts, model: model, version: version, rng: &rng)
+            if let verifier { groups = await rescore(groups, prompts: prompts, task: task, verifier: verifier) }
+            let wire = zip(grant.units, groups).map { u, g in
+                TrajectoryGroup(leaseId: u.leaseId, promptIndex: u.promptIndex, promptTokens: u.promptTokens,
+                                policyVersion: UInt64(g.version), workerId: welcome.workerId,
+                                samples: g.samples.map { Sample(tokens: $0.tokens, logProbs: $0.logProbs, reward: $0.reward,
+                                                                correct: $0.correct, finishReason: $0.finish == .end ? .end : .length) })
+            }
+            let acks = try await endpoint.submit(wire)
+            stats.groupsSubmitted += wire.count
+            for ack in acks {
+                switch ack.outcome {
+                case .accepted: stats.groupsAccepted += 1
+                case let .rejected(reason, _): stats.rejected[reason.name, default: 0] += 1
+                }
+            }
+        }
+    }
+
+    /// Downloads version `a` chunk by chunk, checks its digest and loads it.
+    private func fetch(_ a: PolicyAnnouncement, into model: GPT) async throws {
+        var assembler = PolicyAssembler(announcement: a)
+        var blob: [UInt8]? = nil
+        for try await chunk in try await endpoint.fetchPolicy(FetchPolicyRequest(version: a.version)) {
+            if let b = try assembler.add(chunk) { blob = b }
+        }
+        try assembler.finish()
+        guard let bytes = blob else { throw RPCStatus(.dataLoss, "policy \(a.version) arrived incomplete") }
+        try model.loadParameters(from: try SafeTensorsFile.parse(bytes, label: "policy v\(a.version)"))
+    }
+
+    /// Scores with the external verifier; a failed call marks that sample reward 0 and counts it.
+    private func rescore(_ groups: [RolloutGroup], prompts: [Prompt], task: any VerifiableTask,
+                         verifier: ExternalVerifier) async -> [RolloutGroup] {
+        var out = groups
+        for (gi, p) in prompts.enumerated() {
+            for si in out[gi].samples.indices {
+                let text = task.tokenizer.decode(out[gi].samples[si].tokens.map(Int.init).prefix { $0 != task.tokenizer.end }.map { $0 })
+                do {
+                    let v = try await verifier.verify(prompt: p.question, answer: p.answer, completion: text)
+                    out[gi].samples[si].reward = v.reward
+                    out[gi].samples[si].correct = v.correct
+                } catch {
+                    stats.verifierFailures += 1
+                    out[gi].samples[si].reward = 0
+                    out[gi].samples[si].correct = false
+                }
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,123 @@
+// `tributary learner`: the learner daemon. Configuration from a TOML file, overridden by
+// TRIBUTARY_* environment variables and flags (docs/configuration.md). Serves the worker RPCs
+// and the status routes on h2c and/or TLS, trains on a thread of its own, checkpoints, and
+// on SIGTERM stops taking work, checkpoints and closes connections gracefully.
+
+import ArgumentParser
+import Foundation
+import Learner
+import TLS
+import Transport
+
+struct LearnerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "learner", abstract: "Run the learner daemon.")
+
+    @Option(help: "TOML configuration file (docs/configuration.md).") var config: String?
+    @Option(help: "State directory (checkpoints, write-ahead log).") var stateDir: String?
+    @Option(help: "h2c listener host:port (status routes and RPCs).") var listen: String?
+    @Option(help: "TLS listener host:port.") var listenTls: String?
+    @Option(help: "Task spec.") var task: String?
+    @Option(name: .customLong("init"), help: "Checkpoint to start from when the state directory is empty.") var initFrom: String?
+    @Option(help: "Stop after this many updates (0 = until the target).") var steps: Int?
+    @Option(help: "Objective preset.") var objective: String?
+    @Flag(help: "Synchronous mode: workers sample only with the newest version.") var sync = false
+    @Flag(help: "Print the effective configuration and exit.") var printConfig = false
+
+    func effectiveConfig() throws -> LearnerConfig {
+        var c = LearnerConfig()
+        if let config { try c.load(file: URL(fileURLWithPath: config)) }
+        try c.load(environment: ProcessInfo.processInfo.environment)
+        var flags: [String: TOMLValue] = [:]
+        if let stateDir { flags["state.dir"] = .string(stateDir) }
+        if let listen { flags["listen.rpc"] = .string(listen) }
+        if let listenTls { flags["listen.tls"] = .string(listenTls) }
+        if let task { flags["task.name"] = .string(task) }
+        if let initFrom { flags["task.init"] = .string(initFrom) }
+        if let steps { flags["training.steps"] = .integer(steps) }
+        if let objective { flags["training.objective"] = .string(objective) }
+        if sync { flags["training.sync"] = .bool(true) }
+        try c.apply(flags, source: "command line")
+        return c
+    }
+
+    func run() async throws {
+        let cfg = try effectiveConfig()
+        if printConfig { print(cfg.toml, terminator: ""); return }
+        let daemon = try await LearnerDaemon.start(cfg, log: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
+        let signal = ShutdownSignal()
+        await withTaskGroup(of: Void.self) { g in
+            g.addTask { await signal.wait() }
+            g.addTask { await daemon.waitForTraining() }
+            await g.next()
+            g.cancelAll()
+        }
+        await daemon.stop()
+    }
+}
+
+/// A running learner: node, server, status service.
+final class LearnerDaemon: Sendable {
+    let node: LearnerNode
+    let server: TransportServer
+    let status: StatusService
+
+    init(node: LearnerNode, server: TransportServer, status: StatusService) {
+        self.node = node; self.server = server; self.status = status
+    }
+
+    static func start(_ cfg: LearnerConfig, log: @escaping @Sendable (String) -> Void) async throws -> LearnerDaemon {
+        let node = try await LearnerNode.open(cfg)
+        var sc = ServerConfiguration()
+        sc.cleartext = cfg.rpcAddress.isEmpty ? nil : try parseAddress(cfg.rpcAddress)
+        if !cfg.tlsAddress.isEmpty {
+            guard !cfg.tlsCertificate.isEmpty, !cfg.tlsKey.isEmpty else {
+                throw RunError("listen.tls needs listen.tls_certificate and listen.tls_key (docs/tls.md)")
+            }
+            let ctx = try TLSContext.server(certificateChain: .file(cfg.tlsCertificate), privateKey: .file(cfg.tlsKey),
+                                            clientCA: cfg.tlsClientCA.isEmpty ? nil : .file(cfg.tlsClientCA),
+                                            requireClientCertificate: !cfg.tlsClientCA.isEmpty)
+            sc.tls = TLSListener(address: try parseAddress(cfg.tlsAddress), context: ctx)
+        }
+        sc.tokens = TokenSets(worker: cfg.workerTokens, admin: cfg.adminTokens)
+        let server = try TransportServer(configuration: sc)
+        try LearnerRPC.register(on: server, node: node)
+        let status = StatusService(node: node)
+        try status.register(on: server)
+        try await server.start()
+        let ports = [server.cleartextPort.map { "h2c on \(sc.cleartext!.host):\($0)" }, server.tlsPort.map { "TLS on \(sc.tls!.address.host):\($0)" }]
+            .compactMap { $0 }.joined(separator: ", ")
+        log("learner: \(node.task.spec.canonical), objective \(cfg.objective), version \(await node.ingest.version), restored \(node.restoredGroups) logged groups; listening \(ports)")
+        node.training.onStep = { s in
+            log(String(format: "learner: step %d version %d reward %.3f held-out %@ staleness %.2f step %.3fs publish %.3fs",
+                       s.step, s.version, s.reward, s.evalGreedyAccuracy.map { String(format: "%.1f%%", 100 * $0) } ?? "—",
+                       s.meanStaleness, s.stepSeconds, s.publishSeconds))
+        }
+        node.training.start()
+        return LearnerDaemon(node: node, server: server, status: status)
+    }
+
+    /// Returns when training ended (step budget or target).
+    func waitForTraining() async {
+        let t = node.training
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            Thread.detachNewThread { t.join(); c.resume() }
+        }
+    }
+
+    /// Graceful stop: refuse new work, let training checkpoint, drain RPCs, close.
+    func stop(grace: Double = 5) async {
+        await node.ingest.shutdown()
+        let t = node.training
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            Thread.detachNewThread { t.join(); c.resume() }
+        }
+        await server.shutdown(grace: grace)
+    }
+}
+
+func parseAddress(_ s: String) throws -> ListenAddress {
+    guard let colon = s.lastIndex(of: ":"), let port = Int(s[s.index(after: colon)...]) else {
+        throw RunError("'\(s)' is not host:port")
+    }
+    return ListenAddress(host: String(s[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]")), port: port)
+}

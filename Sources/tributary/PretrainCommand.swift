@@ -1,0 +1,76 @@
+// `tributary pretrain`: supervised warm start on task demonstrations until the held-out
+// greedy accuracy reaches a target — a partially competent base policy, the way LLM RL
+// starts from an SFT model.
+
+import ArgumentParser
+import Foundation
+import Learner
+import Policy
+import Tasks
+import Tensor
+
+struct Pretrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Supervised warm start (cross-entropy on demonstrations) until a held-out greedy accuracy.")
+
+    @OptionGroup var model: ModelOptions
+
+    @Option(help: "Run directory to write (checkpoint/ and metrics.jsonl).")
+    var out: String
+
+    @Option(help: "Stop at this held-out greedy accuracy.")
+    var targetAccuracy: Double = 0.3
+
+    @Option(help: "Demonstrations per step.")
+    var batch: Int = 64
+
+    @Option(help: "AdamW learning rate.")
+    var lr: Float = 1e-3
+
+    @Option(help: "Evaluate every N steps.")
+    var evalEvery: Int = 1
+
+    @Option(help: "Give up after this many steps.")
+    var maxSteps: Int = 20_000
+
+    func run() throws {
+        Blas.setThreads(model.threads)
+        let task = try model.makeTask()
+        let cfg = try ModelConfig.preset(model.preset, vocabSize: task.tokenizer.vocabSize)
+        guard task.maxSequenceTokens <= cfg.nPositions else {
+            throw RunError("task '\(task.spec)' needs \(task.maxSequenceTokens) positions; preset \(model.preset) has \(cfg.nPositions)")
+        }
+        let gpt = try GPT(config: cfg, seed: model.seed)
+        let opt = AdamW(layout: gpt.layout, config: AdamWConfig(learningRate: lr, weightDecay: 0.01))
+        let evalSet = task.evaluationSet(seed: 0xE7A1, size: 1000)
+        let runDir = URL(fileURLWithPath: out)
+        let metrics = try JSONLines(url: RunDirectory.metrics(runDir))
+        var bar = ProgressBar(total: maxSteps, label: "pretrain")
+        var acc = try Evaluator.greedyAccuracy(model: gpt, task: task, prompts: evalSet)
+        var step = 0, cursor = 0, loss = 0.0
+        let t0 = Date()
+        while step < maxSteps && acc < targetAccuracy {
+            let prompts = (0..<batch).map { task.prompt(seed: model.seed, index: cursor + $0, split: .train) }
+            cursor += batch
+            loss = try Pretraining.step(model: gpt, optimizer: opt, task: task, prompts: prompts, gradClip: 1)
+            step += 1
+            if step % evalEvery == 0 {
+                acc = try Evaluator.greedyAccuracy(model: gpt, task: task, prompts: evalSet)
+                try metrics.write(["step": Double(step), "loss": loss, "eval_greedy_accuracy": acc,
+                                   "seconds": Date().timeIntervalSince(t0)])
+            }
+            bar.update(step, [("loss", String(format: "%.3f", loss)), ("held-out greedy", percent(acc))])
+        }
+        bar.update(step, [("loss", String(format: "%.3f", loss)), ("held-out greedy", percent(acc))], force: true)
+        bar.finish()
+        let state = TrainerState(phase: "pretrain", task: task.spec, preset: model.preset, seed: model.seed, step: step,
+                                 version: 0, promptCursor: cursor, evalGreedyAccuracy: acc)
+        try Checkpoint.save(to: RunDirectory.checkpoint(runDir), model: gpt, optimizer: nil,
+                            vocab: task.tokenizer.vocabulary, trainerState: try state.encoded())
+        let reached = acc >= targetAccuracy
+        print(String(format: "pretrain: %@ after %d steps (%d demonstrations, %.1f s): held-out greedy accuracy %.1f%% → %@",
+                     reached ? "reached target" : "stopped", step, step * batch, Date().timeIntervalSince(t0), 100 * acc,
+                     RunDirectory.checkpoint(runDir).path))
+        if !reached { throw ExitCode(3) }
+    }
+}

@@ -1,0 +1,39 @@
+// The HTML report of `tributary run`: one self-contained page (no network fetches) with
+// SVG charts of held-out accuracy, reward, staleness and throughput, and the configuration.
+
+import Foundation
+import Learner
+
+enum RunReport {
+    static func write(history: [(seconds: Double, status: TrainingStatus)], final: TrainingStatus, config: LearnerConfig,
+                      workers: Int, to dir: URL) throws -> URL {
+        let evals = history.compactMap { h in h.status.evalGreedyAccuracy.map { (Double(h.status.step), $0) } }
+        let charts = [
+            SVGChart(title: "held-out greedy accuracy", xLabel: "step", yLabel: "accuracy",
+                     series: [.init(name: "greedy", points: evals.map { (x: $0.0, y: $0.1) })], yRange: 0...1),
+            SVGChart(title: "batch reward and accuracy", xLabel: "step", yLabel: "",
+                     series: [.init(name: "reward", points: history.map { (x: Double($0.status.step), y: $0.status.reward) }),
+                              .init(name: "accuracy", points: history.map { (x: Double($0.status.step), y: $0.status.accuracy) })]),
+            SVGChart(title: "mean staleness of trained groups", xLabel: "step", yLabel: "versions",
+                     series: [.init(name: "staleness", points: history.map { (x: Double($0.status.step), y: $0.status.meanStaleness) })]),
+            SVGChart(title: "training throughput", xLabel: "step", yLabel: "tokens/s",
+                     series: [.init(name: "tokens/s", points: history.map { (x: Double($0.status.step), y: $0.status.tokensPerSecond) })]),
+        ]
+        let elapsed = history.last?.seconds ?? 0
+        var html = """
+        <!doctype html><html><head><meta charset="utf-8"><title>Tributary run</title>
+        <style>body{font-family:sans-serif;margin:2em;max-width:1400px} .charts{display:flex;flex-wrap:wrap;gap:1em}
+        table{border-collapse:collapse} td,th{border:1px solid #ccc;padding:2px 8px;text-align:left}</style></head><body>
+        <h1>Tributary run</h1>
+        <p>Task <b>\(config.task)</b>, preset <b>\(config.preset)</b>, objective <b>\(config.objective)</b>\(config.sync ? " (sync)" : ""),
+        \(workers) workers on loopback over HTTP/2. \(final.step) updates in \(String(format: "%.0f", elapsed)) s;
+        final held-out greedy accuracy <b>\(final.evalGreedyAccuracy.map { String(format: "%.1f%%", 100 * $0) } ?? "—")</b>.</p>
+        <div class="charts">
+        """
+        for c in charts { html += "<div>" + c.render() + "</div>\n" }
+        html += "</div><h2>Configuration</h2><pre>\(config.toml.replacingOccurrences(of: "<", with: "&lt;"))</pre></body></html>\n"
+        let url = dir.appendingPathComponent("report.html")
+        try html.write(to: url, atomically: true, encoding: .utf8)
+        return url
+    }
+}

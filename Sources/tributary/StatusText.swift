@@ -1,0 +1,34 @@
+// The readable summary of `tributary status` (the JSON is `GET /status`, docs/operations.md).
+
+import Foundation
+import Learner
+
+enum StatusText {
+    static func render(_ json: Data) throws -> String {
+        let r = try JSONDecoder().decode(StatusReport.self, from: json)
+        func pct(_ x: Double?) -> String { x.map { String(format: "%.1f%%", 100 * $0) } ?? "—" }
+        var s = """
+        task \(r.task), objective \(r.objective)\(r.sync ? " (sync)" : "")\(r.finished ? ", training finished" : "")
+        version \(r.version), step \(r.step), up \(Int(r.uptimeSeconds)) s
+        held-out greedy accuracy \(pct(r.evalGreedyAccuracy)); last batch reward \(String(format: "%.3f", r.reward)), accuracy \(pct(r.accuracy)), mean staleness \(String(format: "%.2f", r.meanStaleness))
+        buffer \(r.bufferedGroups)/\(r.bufferCapacity) groups, \(r.outstandingLeases) leases out
+        ingest \(String(format: "%.1f", r.ingestGroupsPerSecond)) groups/s (\(String(format: "%.2f", r.ingestBytesPerSecond / 1e6)) MB/s); training \(String(format: "%.0f", r.trainingTokensPerSecond)) tokens/s, step \(String(format: "%.3f", r.stepSeconds)) s, publish \(String(format: "%.3f", r.publishSeconds)) s
+        accepted \(r.acceptedGroups) groups; rejected \(r.rejectedGroups.isEmpty ? "none" : r.rejectedGroups.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        staleness of accepted groups: \(r.stalenessHistogram.sorted { Int($0.key)! < Int($1.key)! }.map { "\($0.key):\($0.value)" }.joined(separator: " "))
+        last checkpoint \(r.lastCheckpoint ?? "—")\(r.lastCheckpointStep.map { " (step \($0))" } ?? "")
+
+        """
+        if let m = r.metrics {
+            s += String(format: "objective: ratio max %.3g, q99.9 %.3g, KL(π‖μ) %.4f, entropy %.3f, clip %.3f/%.3f", m.ratioMax, m.ratioQ999,
+                        m.klBehaviourK3, m.entropy ?? 0, m.clipFractionLow, m.clipFractionHigh)
+            if let l = m.lambda { s += String(format: ", λ %.3g", l) }
+            s += "\n"
+        }
+        s += "workers (\(r.workers.count)):\n"
+        let now = Date().timeIntervalSince1970
+        for w in r.workers {
+            s += "  #\(w.id) \(w.name) @ \(w.address): seen \(String(format: "%.1f", now - w.lastSeen)) s ago, leases \(w.leasesHeld), groups \(w.groupsSubmitted), version \(w.versionInUse.map(String.init) ?? "—")\n"
+        }
+        return s
+    }
+}

@@ -1,0 +1,77 @@
+// `tributary worker`: a stateless rollout worker (or several sampler loops in one process).
+// Reconnects by itself; on SIGTERM it stops taking leases, says goodbye and exits.
+
+import ArgumentParser
+import Foundation
+import TLS
+import Transport
+import Learner
+import Worker
+
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "worker", abstract: "Run a rollout worker.")
+
+    @Option(help: "Learner address: http://HOST:PORT (h2c) or https://HOST:PORT (TLS).") var learner: String
+    @Option(help: "Worker bearer token (default: $TRIBUTARY_TOKEN).") var token: String?
+    @Option(help: "CA certificate file to verify the learner (https).") var ca: String?
+    @Option(help: "Client certificate and key for mTLS (PEM files).") var cert: String?
+    @Option(help: "Client private key for mTLS.") var key: String?
+    @Option(help: "Worker name reported to the learner.") var name: String = ProcessInfo.processInfo.hostName
+    @Option(help: "Concurrent sampler loops (each registers as its own worker).") var samplerThreads: Int = 1
+    @Option(help: "Prompts per lease.") var promptsPerLease: Int = 4
+    @Option(help: "External verifier program (JSON lines; docs/operations.md), e.g. 'python3 verify.py'.") var verifier: String?
+    @Option(help: "Seconds an external verifier call may take.") var verifierTimeout: Double = 5
+    @Option(help: "Seed for sampling.") var seed: UInt64 = 1
+
+    func run() async throws {
+        let url = try LearnerURL(learner)
+        let tls: TLSContext? = url.tls ? try TLSContext.client(trustRoots: ca.map { .file($0) }, certificateChain: cert.map { .file($0) },
+                                                                 privateKey: key.map { .file($0) }) : nil
+        let client = TransportClient(configuration: .init(host: url.host, port: url.port, tls: tls))
+        let tok = token ?? ProcessInfo.processInfo.environment["TRIBUTARY_TOKEN"]
+        let endpoint = RemoteEndpoint(client: client, token: tok)
+        let workers = (0..<max(1, samplerThreads)).map { i -> RolloutWorker in
+            var o = WorkerOptions(name: samplerThreads > 1 ? "\(name)/\(i)" : name)
+            o.promptsPerLease = promptsPerLease
+            o.seed = seed &+ UInt64(i)
+            o.verifierCommand = verifier.map { $0.split(separator: " ").map(String.init) }
+            o.verifierTimeout = verifierTimeout
+            return RolloutWorker(endpoint: endpoint, options: o)
+        }
+        let signal = ShutdownSignal()
+        let loops = workers.map { w in Task { await w.run() } }
+        let stats = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: 10_000_000_000)
+                for w in workers {
+                    let s = await w.stats
+                    FileHandle.standardError.write(Data("worker \(w.options.name): version \(s.currentVersion.map(String.init) ?? "—"), groups accepted \(s.groupsAccepted)/\(s.groupsSubmitted), reconnects \(s.reconnects)\n".utf8))
+                }
+            }
+        }
+        await signal.wait()
+        for w in workers { await w.stop() }
+        // Bounded exit: give the current lease 10 s, then leave anyway.
+        let deadline = Task { try? await Task.sleep(nanoseconds: 10_000_000_000); for l in loops { l.cancel() } }
+        for l in loops { _ = await l.value }
+        deadline.cancel()
+        stats.cancel()
+        await client.close()
+    }
+}
+
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show where training stands.")
+
+    @Option(help: "Learner address: http://HOST:PORT or https://HOST:PORT.") var learner: String = "http://127.0.0.1:7070"
+    @Option(help: "Bearer token if the status routes need one.") var token: String?
+    @Option(help: "CA certificate file (https).") var ca: String?
+    @Flag(help: "Print the raw JSON.") var json = false
+
+    func run() throws {
+        let (code, body) = try HTTP2Get.fetch(try LearnerURL(learner), path: "/status", token: token, caFile: ca)
+        guard code == 200 else { throw RunError("\(learner)/status answered HTTP \(code): \(String(decoding: body, as: UTF8.self))") }
+        if json { FileHandle.standardOutput.write(Data(body)); return }
+        print(try StatusText.render(Data(body)))
+    }
+}

@@ -1,1 +1,0 @@
-// Tests for the EndToEnd module (filled in by its issue).
