@@ -166,6 +166,7 @@ public final class InProcessTransport: RPCClient {
         self.window = max(1, window)
     }
 
+    /// Starts a call on a registered handler (rejections come back as an already-ended call).
     public func call(path: String, metadata: Metadata = [:]) async throws -> ClientCall {
         let config = server.configuration
         guard let route = server.router.rpc(path) else {
