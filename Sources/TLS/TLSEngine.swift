@@ -108,8 +108,12 @@ public final class TLSEngine {
         guard isHandshakeComplete else { return [] }
         // Plaintext is never longer than the ciphertext it came from, so buffered ciphertext
         // plus bytes OpenSSL already decrypted bound the result: read straight into it.
-        let bound = Int(tributary_BIO_pending(inbound)) + Int(SSL_pending(ssl))
-        guard bound > 0 else { return [] }
+        // One record may already sit partly inside OpenSSL's read buffer (consumed from the BIO by
+        // an earlier call that hit WANT_READ): its plaintext, up to 16 KiB, is not covered by
+        // either count, so add a record's worth or it would stay stranded until more input came.
+        let pending = Int(tributary_BIO_pending(inbound)) + Int(SSL_pending(ssl))
+        guard pending > 0 else { return [] }
+        let bound = pending + 16 * 1024
         var readError: Int32 = SSL_ERROR_NONE
         let out = [UInt8](unsafeUninitializedCapacity: bound) { buffer, count in
             count = 0

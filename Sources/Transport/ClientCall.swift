@@ -86,6 +86,9 @@ public final class ClientCall: Sendable {
 public protocol RPCClient: Sendable {
     /// Starts an RPC on `path` with request `metadata` (e.g. `authorization`).
     func call(path: String, metadata: Metadata) async throws -> ClientCall
+    /// One request message, one response message: returns the response payload.
+    /// - Throws: the ``RPCStatus`` when it is not OK (or no response message came).
+    func unary(path: String, metadata: Metadata, request: [UInt8]) async throws -> [UInt8]
 }
 
 extension RPCClient {
@@ -100,6 +103,11 @@ extension RPCClient {
             let status = try await call.status
             throw status.code == .ok ? error : status
         }
+        return try await Self.unaryResult(call)
+    }
+
+    /// The one response message of a finished-sending unary call, or its non-OK status.
+    static func unaryResult(_ call: ClientCall) async throws -> [UInt8] {
         var response: [UInt8]?
         for try await m in call.responses where response == nil { response = m }
         let status = try await call.status

@@ -27,6 +27,9 @@ final class ClientStream {
     }
 }
 
+/// Marks statuses of calls the server never processed (safe to retry, PROTOCOL.md §2).
+let notProcessed = "not processed, retry"
+
 final class ClientConnection: H2ChannelHandler, @unchecked Sendable {
     let scheme: String
     let authority: String
@@ -59,6 +62,12 @@ final class ClientConnection: H2ChannelHandler, @unchecked Sendable {
     override func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is TLSHandshakeCompleted { ready.succeed() }
         super.userInboundEventTriggered(context: context, event: event)
+    }
+
+    override func handlerRemoved(context: ChannelHandlerContext) {
+        // A connect that failed before the channel became active never reaches channelInactive.
+        ready.fail(TransportError.connectFailed(lastError ?? "connection closed"))
+        super.handlerRemoved(context: context)
     }
 
     override func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -175,14 +184,14 @@ final class ClientConnection: H2ChannelHandler, @unchecked Sendable {
                 let status: RPCStatus = switch code {
                 case .noError: RPCStatus(.internal, "stream ended without status")
                 case .cancel: RPCStatus(.cancelled, "the server cancelled the stream")
-                case .refusedStream: RPCStatus(.unavailable, "the server refused the stream (retry)")
+                case .refusedStream: RPCStatus(.unavailable, "the server refused the stream: \(notProcessed)")
                 default: RPCStatus(.unavailable, "stream reset by the server: \(code)")
                 }
                 end(s, status)
             case .goAway(let last, let code, _):
                 goingAway = true
                 for (id, s) in streams where id > last {
-                    end(s, RPCStatus(.unavailable, "connection going away (\(code)); not processed, retry"))
+                    end(s, RPCStatus(.unavailable, "connection going away (\(code)): \(notProcessed)"))
                 }
             case .writable(let id):
                 guard let s = streams[id] else { continue }

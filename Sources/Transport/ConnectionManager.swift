@@ -50,6 +50,7 @@ public enum ConnectionAction: Sendable, Equatable {
 
 /// Lifecycle and timers of one connection.
 public struct ConnectionManager: Sendable {
+    /// The timers in force.
     public let timeouts: ConnectionTimeouts
     let startedAt: Double
     private(set) var settingsAcked = false
@@ -62,8 +63,10 @@ public struct ConnectionManager: Sendable {
     private var finalGoAwaySent = false
     private var drainDeadline = Double.infinity
     private var drainReason: Rejection?
+    /// True once a close action was returned (or ``closed()`` was called).
     public private(set) var isClosed = false
 
+    /// A manager for a connection accepted at `now` (SETTINGS sent, no stream yet).
     public init(timeouts: ConnectionTimeouts, now: Double) {
         self.timeouts = timeouts
         self.startedAt = now
@@ -75,6 +78,7 @@ public struct ConnectionManager: Sendable {
     /// True once a graceful drain began.
     public var isDraining: Bool { drainStarted != nil }
 
+    /// The peer acknowledged our SETTINGS (stops the SETTINGS-ACK timer).
     public mutating func settingsAcknowledged() { settingsAcked = true }
 
     /// Reports whether a header block is partially received (from `FrameScanner`).
@@ -82,6 +86,7 @@ public struct ConnectionManager: Sendable {
         if !pending { headerBlockSince = nil } else if headerBlockSince == nil { headerBlockSince = now }
     }
 
+    /// A stream opened; `timeout` overrides the default inactivity timeout (per route).
     public mutating func streamOpened(_ id: Int32, timeout: Double? = nil, now: Double) {
         streams[id] = (now, timeout ?? timeouts.streamInactivity)
         idleSince = nil
@@ -92,11 +97,13 @@ public struct ConnectionManager: Sendable {
         streams[id]?.last = now
     }
 
+    /// A stream closed; the idle timer starts when none is left.
     public mutating func streamClosed(_ id: Int32, now: Double) {
         guard streams.removeValue(forKey: id) != nil else { return }
         if streams.isEmpty { idleSince = now }
     }
 
+    /// The socket became writable or unwritable (write-stall timer).
     public mutating func writability(_ writable: Bool, now: Double) {
         if writable { unwritableSince = nil } else if unwritableSince == nil { unwritableSince = now }
     }

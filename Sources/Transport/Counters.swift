@@ -34,16 +34,25 @@ public enum Rejection: String, Sendable, CaseIterable, Hashable {
 
 /// A snapshot of the server's counters.
 public struct TransportCounters: Sendable, Equatable {
+    /// Connections admitted (below both caps).
     public var connectionsAccepted = 0
+    /// Admitted connections that have closed.
     public var connectionsClosed = 0
+    /// Admitted connections still open.
     public var connectionsOpen: Int { connectionsAccepted - connectionsClosed }
+    /// RPC handlers started.
     public var rpcsStarted = 0
-    /// Finished RPCs by final status code.
+    /// Handler tasks (RPC and GET) still running.
+    public var handlersRunning = 0
+    /// Final statuses sent, by code (handled RPCs and RPCs refused before a handler ran).
     public var rpcsFinished: [WireStatus: Int] = [:]
+    /// Requests on plain GET routes.
     public var httpRequests = 0
+    /// Everything turned away, by reason.
     public var rejected: [Rejection: Int] = [:]
     /// RST_STREAM frames received from peers (cancellations, Rapid Reset).
     public var resetsReceived = 0
+    /// Plaintext HTTP/2 bytes read and written on all connections.
     public var bytesRead = 0
     public var bytesWritten = 0
     public init() {}

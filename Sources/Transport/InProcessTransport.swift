@@ -145,7 +145,10 @@ struct InProcessResponseSink: ResponseSink {
         guard await call.responseWindow.acquire() else { throw RPCStatus(.cancelled, "the call ended") }
         call.responseInbox.push(payload)
     }
-    func finish(_ status: RPCStatus) { call.end(status) }
+    func finish(_ status: RPCStatus, lastMessage: [UInt8]?) {
+        if let lastMessage, call.status.current == nil { call.responseInbox.push(lastMessage) }
+        call.end(status)
+    }
 }
 
 /// Calls the handlers registered on a ``TransportServer`` directly, without sockets or HTTP/2.
@@ -163,6 +166,7 @@ public final class InProcessTransport: RPCClient {
         self.window = max(1, window)
     }
 
+    /// Starts a call on a registered handler (rejections come back as an already-ended call).
     public func call(path: String, metadata: Metadata = [:]) async throws -> ClientCall {
         let config = server.configuration
         guard let route = server.router.rpc(path) else {
@@ -171,7 +175,8 @@ public final class InProcessTransport: RPCClient {
             return Self.ended(status)
         }
         var authenticatedAs = AuthClass.none
-        switch Auth.check(metadata["authorization"], route: route.options.auth, tokens: config.tokens) {
+        switch Auth.check(metadata["authorization"], route: route.options.auth,
+                              tokens: route.options.tokens ?? config.tokens) {
         case .allowed(let c): authenticatedAs = c
         case .unauthenticated(let m): return Self.ended(RPCStatus(.unauthenticated, m))
         case .permissionDenied(let m): return Self.ended(RPCStatus(.permissionDenied, m))

@@ -11,8 +11,10 @@ protocol ResponseSink: Sendable {
     /// Sends one message payload; suspends while the stream's outbound queue is above its
     /// high watermark. Throws an ``RPCStatus`` when the stream is gone.
     func send(_ payload: [UInt8]) async throws
-    /// Ends the RPC with `status` (trailers, or a trailers-only response when nothing was sent).
-    func finish(_ status: RPCStatus)
+    /// Ends the RPC with `status` (trailers, or a trailers-only response when nothing was sent),
+    /// sending `lastMessage` first when given (one-message routes hand their message over here,
+    /// so a unary response costs one hop to the event loop).
+    func finish(_ status: RPCStatus, lastMessage: [UInt8]?)
 }
 
 /// The request side of an RPC as a handler sees it.
@@ -43,6 +45,8 @@ public final class RPCResponder: Sendable {
     let sink: any ResponseSink
     let cardinality: Cardinality
     private let sent = NIOLockedValueBox(0)
+    /// The message of a `.one` route, sent together with the status.
+    private let held = NIOLockedValueBox<[UInt8]?>(nil)
 
     init(sink: any ResponseSink, cardinality: Cardinality) {
         self.sink = sink
@@ -61,7 +65,10 @@ public final class RPCResponder: Sendable {
         switch cardinality {
         case .none: throw RPCStatus(.internal, "this route sends no response messages")
         case .one where n > 1: throw RPCStatus(.internal, "this route sends exactly one response message")
-        default: break
+        case .one:
+            held.withLockedValue { $0 = payload } // goes out with the status (see ResponseSink.finish)
+            return
+        case .many: break
         }
         try await sink.send(payload)
     }
@@ -81,7 +88,9 @@ public final class RPCResponder: Sendable {
         if status.code == .ok && responder.cardinality == .one && responder.messagesSent == 0 {
             status = RPCStatus(.internal, "handler returned OK without its one response message")
         }
-        responder.sink.finish(status)
+        // PROTOCOL.md §3: no response message when the status is not OK.
+        let last = status.code == .ok ? responder.held.withLockedValue { $0 } : nil
+        responder.sink.finish(status, lastMessage: last)
         return status
     }
 }

@@ -12,9 +12,14 @@ struct RPCRoute: Sendable {
 }
 
 struct GETRoute: Sendable {
+    enum Handler: Sendable {
+        case async(HTTPHandler)
+        /// Runs on the event loop (no task, no hops): must be quick and never block.
+        case immediate(@Sendable (HTTPRequest) -> HTTPResponse)
+    }
     let path: String
     let auth: AuthClass
-    let handler: HTTPHandler
+    let handler: Handler
 }
 
 /// Registered routes of one server (or in-process transport).

@@ -8,6 +8,7 @@ import Wire
 
 /// Where a listener binds.
 public struct ListenAddress: Sendable, Equatable {
+    /// Interface to bind, e.g. `127.0.0.1` or `0.0.0.0`.
     public var host: String
     /// 0 = an ephemeral port (read the bound one from ``TransportServer/cleartextPort``/``TransportServer/tlsPort``).
     public var port: Int

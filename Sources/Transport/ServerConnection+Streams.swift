@@ -80,7 +80,8 @@ extension ServerConnection {
         pendingStarts[s.id] = nil
         abandon(s, status)
         finishStream(s, status)
-        counters.update { $0.rpcsFinished[status.code, default: 0] += 1 }
+        // A running handler counts its own end; count RPCs that never reached one here.
+        if s.task == nil { counters.update { $0.rpcsFinished[status.code, default: 0] += 1 } }
         s.discarding = true
         if s.unconsumed > 0 { session.consume(stream: s.id, bytes: s.unconsumed); s.unconsumed = 0 }
     }
@@ -95,8 +96,8 @@ extension ServerConnection {
 
     /// Wakes everything the application waits on with `status`, and cancels its task.
     func abandon(_ s: ServerStream, _ status: RPCStatus) {
+        s.task?.cancel() // first, so a handler woken by the inbox already sees Task.isCancelled
         s.inbox?.finish(.failure(status))
-        s.task?.cancel()
         let writers = s.waitingWriters
         s.waitingWriters = []
         for w in writers { w.fail(status) }
@@ -133,6 +134,7 @@ extension ServerConnection {
         } catch {
             return eventLoop.makeFailedFuture(RPCStatus(.cancelled, "the stream is closed: \(error)"))
         }
+        manager.streamActivity(id, now: monotonicNow())
         scheduleFlush()
         guard session.isAboveHighWatermark(stream: id) else { return eventLoop.makeSucceededVoidFuture() }
         let promise = eventLoop.makePromise(of: Void.self)
@@ -186,10 +188,12 @@ struct StreamSink: ResponseSink {
         try await c.eventLoop.flatSubmit { c.sendMessage(stream: id, payload: payload) }.get()
     }
 
-    func finish(_ status: RPCStatus) {
+    func finish(_ status: RPCStatus, lastMessage: [UInt8]?) {
         let c = connection, id = stream
         c.eventLoop.execute {
-            if let s = c.streams[id] { c.finishStream(s, status) }
+            guard let s = c.streams[id] else { return }
+            if let lastMessage { _ = c.sendMessage(stream: id, payload: lastMessage) }
+            c.finishStream(s, status)
         }
     }
 }

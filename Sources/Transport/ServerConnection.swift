@@ -72,6 +72,7 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
         manager.closed()
         for stream in streams.values { abandon(stream, RPCStatus(.unavailable, "connection closed")) }
         streams.removeAll()
+        pendingStarts.removeAll()
         counters.update {
             $0.connectionsClosed += 1
             $0.resetsReceived += session.counters.resetsReceived - reportedResets
@@ -178,7 +179,8 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
             return reject(stream, RPCStatus(.unimplemented, "unknown method \(pathOnly)"), .unimplemented)
         }
         var authenticatedAs = AuthClass.none
-        switch Auth.check(metadata["authorization"], route: route.options.auth, tokens: config.tokens) {
+        switch Auth.check(metadata["authorization"], route: route.options.auth,
+                              tokens: route.options.tokens ?? config.tokens) {
         case .allowed(let c): authenticatedAs = c
         case .unauthenticated(let m): return reject(stream, RPCStatus(.unauthenticated, m), .unauthenticated)
         case .permissionDenied(let m): return reject(stream, RPCStatus(.permissionDenied, m), .permissionDenied)
@@ -209,9 +211,10 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
     func start(_ stream: ServerStream, request: RPCRequest, responder: RPCResponder) {
         guard let route = stream.route, !stream.finished else { return }
         let counters = counters
+        counters.update { $0.handlersRunning += 1 }
         stream.task = Task {
             let status = await RPCResponder.run(route.handler, request: request, responder: responder)
-            counters.update { $0.rpcsFinished[status.code, default: 0] += 1 }
+            counters.update { $0.rpcsFinished[status.code, default: 0] += 1; $0.handlersRunning -= 1 }
         }
     }
 
@@ -243,10 +246,18 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
         let request = HTTPRequest(method: method, path: String(parts.first ?? ""), query: parts.count > 1 ? String(parts[1]) : "",
                                   metadata: metadata, peer: peer)
         let id = stream.id
-        let handler = route.handler
+        let handler: HTTPHandler
+        switch route.handler {
+        case .immediate(let respond):
+            return sendHTTP(stream: id, respond(request), head: method == "HEAD")
+        case .async(let h):
+            handler = h
+        }
+        counters.update { $0.handlersRunning += 1 }
         stream.task = Task { [self] in
             let response = await handler(request)
             eventLoop.execute { self.sendHTTP(stream: id, response, head: method == "HEAD") }
+            counters.update { $0.handlersRunning -= 1 }
         }
     }
 

@@ -38,7 +38,7 @@ struct BenchServer {
             return .ok
         }
         let body = [UInt8](repeating: 0x61, count: 1024)
-        try server.registerGET(path: "/bench/1k") { _ in HTTPResponse(contentType: "application/octet-stream", body: body) }
+        try server.registerImmediateGET(path: "/bench/1k", handler: { _ in HTTPResponse(contentType: "application/octet-stream", body: body) })
         try await server.start()
         return BenchServer(server: server)
     }

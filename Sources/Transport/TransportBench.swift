@@ -68,7 +68,19 @@ public enum TransportBench {
         let pki = options.includeTLS ? try? BenchPKI.make() : nil
         if options.includeTLS && pki == nil { report.skipped.append("tls: could not make certificates with openssl") }
         let bench = try await BenchServer.start(pki: pki)
-        defer { Task { await bench.server.shutdown(grace: 1) } }
+        do {
+            try await measure(bench, pki: pki, options: options, log: log, into: &report)
+        } catch {
+            await bench.server.shutdown(grace: 1)
+            throw error
+        }
+        computeRatios(&report)
+        await bench.server.shutdown(grace: 1)
+        return report
+    }
+
+    private static func measure(_ bench: BenchServer, pki: BenchPKI?, options: Options, log: (String) -> Void,
+                                into report: inout TransportBenchReport) async throws {
 
         var transports: [(String, TransportClient)] = [("h2c", bench.h2cClient())]
         if let pki, let client = try? bench.tlsClient(pki: pki) { transports.append(("tls", client)) }
@@ -89,9 +101,6 @@ public enum TransportBench {
         }
         log("h2load")
         if options.includeH2Load { try await h2load(bench, options: options, into: &report) }
-        computeRatios(&report)
-        await bench.server.shutdown(grace: 1)
-        return report
     }
 
     static func computeRatios(_ report: inout TransportBenchReport) {

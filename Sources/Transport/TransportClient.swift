@@ -64,12 +64,47 @@ public final class TransportClient: RPCClient {
 
     /// Starts an RPC with a response message limit of its own.
     public func call(path: String, metadata: Metadata, maxResponseBytes: Int) async throws -> ClientCall {
-        let connection = try await connection()
-        let (id, inbox, status) = try await connection.eventLoop.submit {
-            let s = try connection.start(path: path, metadata: metadata, maxResponseBytes: maxResponseBytes)
-            return (s.id, s.inbox, s.status)
-        }.get()
-        return ClientCall(sink: ClientStreamSink(connection: connection, stream: id), inbox: inbox, statusBox: status)
+        try await open(path: path, metadata: metadata, maxResponseBytes: maxResponseBytes, unaryRequest: nil)
+    }
+
+    /// Opens a stream (and for unary calls sends the request and ends it) in one event-loop hop.
+    /// A connection that turned out to be going away is replaced (a few attempts).
+    private func open(path: String, metadata: Metadata, maxResponseBytes: Int, unaryRequest: [UInt8]?) async throws -> ClientCall {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let connection = try await connection()
+            do {
+                let (id, inbox, status) = try await connection.eventLoop.submit {
+                    let s = try connection.start(path: path, metadata: metadata, maxResponseBytes: maxResponseBytes)
+                    if let unaryRequest {
+                        _ = connection.send(stream: s.id, payload: unaryRequest)
+                        _ = connection.send(stream: s.id, payload: nil)
+                    }
+                    return (s.id, s.inbox, s.status)
+                }.get()
+                return ClientCall(sink: ClientStreamSink(connection: connection, stream: id), inbox: inbox, statusBox: status)
+            } catch TransportError.connectionClosed where attempt < 3 {
+                continue // GOAWAY or close raced with us: the next connection() makes a new one
+            }
+        }
+    }
+
+    /// Unary fast path: opens the stream, sends the message and ends the request side in one
+    /// hop to the event loop. A call the server did not process (stream refused, or above a
+    /// GOAWAY's last stream id) is retried once on a fresh connection (PROTOCOL.md §2).
+    public func unary(path: String, metadata: Metadata = [:], request: [UInt8]) async throws -> [UInt8] {
+        do {
+            return try await unaryOnce(path: path, metadata: metadata, request: request)
+        } catch let s as RPCStatus where s.code == .unavailable && s.message.hasSuffix(notProcessed) {
+            return try await unaryOnce(path: path, metadata: metadata, request: request)
+        }
+    }
+
+    private func unaryOnce(path: String, metadata: Metadata, request: [UInt8]) async throws -> [UInt8] {
+        let call = try await open(path: path, metadata: metadata, maxResponseBytes: configuration.maxResponseBytes,
+                                  unaryRequest: request)
+        return try await Self.unaryResult(call)
     }
 
     /// The open connection, or a new one (one connect at a time; concurrent callers share it).
@@ -134,6 +169,7 @@ public final class TransportClient: RPCClient {
             channel = try await bootstrap.connect(host: c.host, port: c.port).get()
         } catch {
             made.fail(error)
+            made.futureResult.whenSuccess { $0.ready.fail(TransportError.connectFailed("\(error)")) }
             throw TransportError.connectFailed("\(c.host):\(c.port): \(error)")
         }
         let connection = try await made.futureResult.get()

@@ -63,7 +63,17 @@ public final class TransportServer: Sendable {
     /// needed token it answers 401 (`www-authenticate: Bearer`), with a worker token on an admin route 403.
     public func registerGET(path: String, auth: AuthClass = .none, handler: @escaping HTTPHandler) throws(TransportError) {
         guard path.hasPrefix("/") else { throw .invalidConfiguration("route path '\(path)' must start with '/'") }
-        try router.add(GETRoute(path: path, auth: auth, handler: handler))
+        try router.add(GETRoute(path: path, auth: auth, handler: .async(handler)))
+    }
+
+    /// Registers a GET route whose handler runs directly on the connection's event loop — for
+    /// cheap responses (`/healthz`, a cached `/status` snapshot). It must never block or wait.
+    /// (A separate name, not an overload of ``registerGET(path:auth:handler:)``, so a trailing
+    /// closure never silently lands on the event loop.)
+    public func registerImmediateGET(path: String, auth: AuthClass = .none,
+                                     handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse) throws(TransportError) {
+        guard path.hasPrefix("/") else { throw .invalidConfiguration("route path '\(path)' must start with '/'") }
+        try router.add(GETRoute(path: path, auth: auth, handler: .immediate(handler)))
     }
 
     // MARK: lifecycle
@@ -86,6 +96,9 @@ public final class TransportServer: Sendable {
     public var tlsPort: Int? { state.withLockedValue { $0.tlsPort } }
     /// A snapshot of the counters (for /metrics).
     public var counters: TransportCounters { counterBox.snapshot }
+    /// True once ``shutdown(grace:)`` began: long-lived handlers (watch streams) should end
+    /// their RPC (e.g. with `unavailable`) so the drain completes within the grace period.
+    public var isShuttingDown: Bool { state.withLockedValue { $0.stopped } }
     /// Connections currently open.
     public var openConnections: Int { state.withLockedValue { $0.open } }
 
@@ -103,10 +116,11 @@ public final class TransportServer: Sendable {
     /// Graceful shutdown: stop accepting, send GOAWAY on every connection, let in-flight RPCs
     /// finish for up to `grace` seconds, then close everything and stop the event loops.
     public func shutdown(grace: Double = 30) async {
-        let (listeners, connections) = state.withLockedValue { s in
-            s.stopped = true
-            return (s.listeners, Array(s.connections.values))
+        let (listeners, connections, already) = state.withLockedValue { s in
+            defer { s.stopped = true }
+            return (s.listeners, Array(s.connections.values), s.stopped)
         }
+        guard !already else { return }
         for l in listeners { try? await l.close() }
         for c in connections { c.eventLoop.execute { c.beginDrain(grace: grace) } }
         let deadline = monotonicNow() + grace + 2
@@ -115,6 +129,11 @@ public final class TransportServer: Sendable {
         }
         let channels = state.withLockedValue { Array($0.channels.values) }
         for ch in channels { try? await ch.close() }
+        // Cancelled handlers still report to their event loop: let them return first.
+        let handlersDeadline = monotonicNow() + 5
+        while counters.handlersRunning > 0 && monotonicNow() < handlersDeadline {
+            try? await Task.sleep(nanoseconds: 10_000_000)
+        }
         try? await group.shutdownGracefully()
     }
 

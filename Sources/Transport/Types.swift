@@ -41,10 +41,13 @@ public struct RouteOptions: Sendable {
     /// Reset the stream when no byte moved either way for this long (nil: the server default).
     /// Long-lived watch streams want a large value.
     public var inactivityTimeout: Double?
+    /// Token sets for this route only (nil: the server's ``ServerConfiguration/tokens``).
+    public var tokens: TokenSets?
 
     public init(auth: AuthClass = .worker, maxMessageBytes: Int = 64 * 1024,
                 requestMessages: Cardinality = .many, responseMessages: Cardinality = .many,
-                inactivityTimeout: Double? = nil) {
+                inactivityTimeout: Double? = nil, tokens: TokenSets? = nil) {
+        self.tokens = tokens
         self.auth = auth
         self.maxMessageBytes = maxMessageBytes
         self.requestMessages = requestMessages

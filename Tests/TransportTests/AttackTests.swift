@@ -40,6 +40,8 @@ final class AttackTests: XCTestCase {
     func peer(reads: Bool = true) async throws -> RawPeer {
         let p = try await RawPeer(port: server.cleartextPort!, reads: reads)
         try await p.send(H2Bytes.preface + H2Bytes.settings())
+        // The server has admitted it (so "openConnections == 0" later means it was closed).
+        try await eventually(20, "connection admitted") { self.server.openConnections == 1 }
         return p
     }
 
@@ -97,7 +99,9 @@ final class AttackTests: XCTestCase {
     func testSettingsFlood() async throws {
         let p = try await peer(reads: false)
         try await p.send((0..<20_000).flatMap { _ in H2Bytes.settings() })
-        try await eventually(20, "connection closed") { p.isClosed || self.server.openConnections == 0 }
+        try await eventually(20, "connection closed") { self.server.openConnections == 0 }
+        let counted = server.counters.count(.protocolError) + server.counters.count(.writeStall)
+        XCTAssertEqual(counted, 1, "\(server.counters.rejected)")
         await p.close()
     }
 
@@ -108,6 +112,8 @@ final class AttackTests: XCTestCase {
             try? await p.send((0..<2000).flatMap { _ in H2Bytes.ping(UInt8(round % 256)) })
         }
         try await eventually(20, "connection closed") { self.server.openConnections == 0 }
+        let counted = server.counters.count(.protocolError) + server.counters.count(.writeStall)
+        XCTAssertEqual(counted, 1, "\(server.counters.rejected)")
         await p.close()
     }
 
@@ -133,8 +139,9 @@ final class AttackTests: XCTestCase {
 
     func testNeverReadResponsesStayBoundedAndTheConnectionIsClosed() async throws {
         let p = try await peer(reads: false)
-        // Huge windows, so only the socket (not flow control) stops the server.
-        try await p.send(H2Bytes.settings([(0x4, 0x7fff_ffff)]) + H2Bytes.windowUpdate(0, 0x7fff_ffff - 65_535)
+        // ACK the server's SETTINGS (so the SETTINGS-ACK timer stays out of it) and open huge
+        // windows, so only the socket (not flow control) stops the server.
+        try await p.send(H2Bytes.frame(4, flags: 0x1) + H2Bytes.settings([(0x4, 0x7fff_ffff)]) + H2Bytes.windowUpdate(0, 0x7fff_ffff - 65_535)
                          + H2Bytes.headers(stream: 1, H2Bytes.requestBlock(path: "/t.v1/Firehose")))
         var maxQueued = 0
         for _ in 0..<200 where server.openConnections > 0 {
@@ -143,7 +150,7 @@ final class AttackTests: XCTestCase {
         }
         try await eventually(20, "connection closed") { self.server.openConnections == 0 }
         XCTAssertLessThanOrEqual(maxQueued, (1 << 20) + 2 * (64 * 1024 + 5))
-        XCTAssertEqual(server.counters.count(.writeStall), 1)
+        XCTAssertEqual(server.counters.count(.writeStall), 1, "\(server.counters.rejected)")
         await p.close()
     }
 

@@ -108,6 +108,18 @@ final class BadInputTests: XCTestCase {
         XCTAssertEqual(adminOnWorkerRoute, [8])
     }
 
+    func testPerRouteTokenSets() async throws {
+        try server.register(path: "/t.v1/Special", options: RouteOptions(requestMessages: .one, responseMessages: .one,
+                                                                         tokens: TokenSets(worker: ["special"]))) { r, w in
+            try await w.send(try await r.message())
+            return .ok
+        }
+        let serverWide = try await rawCall(Framer.prefix(length: 1) + [1], path: "/t.v1/Special")
+        XCTAssertEqual(serverWide.code, .unauthenticated, "the server's worker token is not valid here")
+        let reply = try await client.unary(path: "/t.v1/Special", metadata: ["authorization": "Bearer special"], request: [5])
+        XCTAssertEqual(reply, [5])
+    }
+
     func testConstantTimeCompare() {
         XCTAssertTrue(Auth.constantTimeEqual("abc", "abc"))
         XCTAssertFalse(Auth.constantTimeEqual("abc", "abd"))

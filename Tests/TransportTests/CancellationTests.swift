@@ -104,7 +104,9 @@ final class CancellationTests: XCTestCase {
         try await call.send(bytes("a"))
         try await call.finish()
         try await eventually { observed.started == 1 }
+        XCTAssertFalse(server.isShuttingDown)
         let shutdown = Task { await server.shutdown(grace: 30) }
+        try await eventually { server.isShuttingDown }
         // New calls are not accepted once GOAWAY arrived (the listener is closed too).
         try await eventually {
             do { _ = try await client.unary(path: "/t.v1/Unary", metadata: auth, request: [1]); return false } catch { return true }
@@ -145,5 +147,22 @@ final class CancellationTests: XCTestCase {
         }
         b.reset()
         XCTAssertEqual(b.attempt, 0)
+    }
+
+    func testUnaryRetriesOnceWhenTheServerDidNotProcessTheCall() async throws {
+        let raw = GoAwayServer()
+        let port = try await raw.start()
+        let client = TransportClient(configuration: .init(host: "127.0.0.1", port: port))
+        do {
+            _ = try await client.unary(path: "/t.v1/Unary", metadata: auth, request: [1])
+            XCTFail("the server processes nothing")
+        } catch let s as RPCStatus {
+            XCTAssertEqual(s.code, .unavailable)
+            XCTAssertTrue(s.message.contains("not processed"), s.message)
+        }
+        XCTAssertEqual(client.connectionsOpened, 2, "one retry on a fresh connection")
+        XCTAssertEqual(raw.connections.withLockedValue { $0 }, 2)
+        await client.close()
+        await raw.stop()
     }
 }

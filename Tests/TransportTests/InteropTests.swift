@@ -9,7 +9,7 @@ import Wire
 import XCTest
 
 func registerGETRoutes(_ server: TransportServer) throws {
-    try server.registerGET(path: "/healthz") { _ in HTTPResponse(text: "ok\n") }
+    try server.registerImmediateGET(path: "/healthz", handler: { _ in HTTPResponse(text: "ok\n") })
     try server.registerGET(path: "/status", auth: .admin) { _ in
         HTTPResponse(contentType: "application/json", text: "{\"version\":3}\n")
     }

@@ -129,3 +129,54 @@ final class RawPeer: Sendable {
         try? await group.shutdownGracefully()
     }
 }
+
+/// A raw server that answers SETTINGS, then GOAWAY(last stream 0) once a request's HEADERS arrive,
+/// so no stream is ever processed. Counts connections.
+final class GoAwayServer: Sendable {
+    final class Responder: ChannelInboundHandler, Sendable {
+        typealias InboundIn = ByteBuffer
+        typealias OutboundOut = ByteBuffer
+        /// (input so far, SETTINGS sent, GOAWAY sent)
+        let state = NIOLockedValueBox(([UInt8](), false, false))
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            let b = unwrapInboundIn(data)
+            var out: [UInt8] = []
+            state.withLockedValue { s in
+                s.0 += b.readableBytesView
+                if !s.1 { s.1 = true; out += H2Bytes.settings() + H2Bytes.frame(4, flags: 0x1) }
+                // GOAWAY(last 0) once a HEADERS frame (a request) has arrived.
+                var i = 24
+                while !s.2, i + 9 <= s.0.count {
+                    let n = Int(s.0[i]) << 16 | Int(s.0[i + 1]) << 8 | Int(s.0[i + 2])
+                    if s.0[i + 3] == 0x1 {
+                        s.2 = true
+                        out += H2Bytes.frame(7, stream: 0, H2Bytes.u32(0) + H2Bytes.u32(0))
+                    }
+                    i += 9 + n
+                }
+            }
+            if !out.isEmpty { context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: out)), promise: nil) }
+        }
+    }
+
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    let connections = NIOLockedValueBox(0)
+    private let channel = NIOLockedValueBox<Channel?>(nil)
+
+    func start() async throws -> Int {
+        let connections = connections
+        let channel = try await ServerBootstrap(group: group)
+            .childChannelInitializer { ch in
+                connections.withLockedValue { $0 += 1 }
+                return ch.pipeline.addHandler(Responder())
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        self.channel.withLockedValue { $0 = channel }
+        return channel.localAddress!.port!
+    }
+
+    func stop() async {
+        try? await channel.withLockedValue { $0 }?.close()
+        try? await group.shutdownGracefully()
+    }
+}

@@ -67,4 +67,30 @@ final class TLSTransportTests: XCTestCase {
         await client.close()
         await server.shutdown(grace: 1)
     }
+
+    /// Regression (found by TransportBench: TLS unary calls stalled for 60 s): a record whose first
+    /// bytes OpenSSL consumed in an earlier read must be returned in full once the rest arrives.
+    func testRecordSplitAcrossReadsIsDeliveredWhole() throws {
+        let pki = try TestPKI.make()
+        let server = try TLSEngine(context: try TLSContext.server(certificateChain: .file(pki.serverCert),
+                                                                  privateKey: .file(pki.serverKey)))
+        let client = try TLSEngine(context: try TLSContext.client(trustRoots: .file(pki.ca)), serverName: "localhost")
+        for _ in 0..<10 where !(client.isHandshakeComplete && server.isHandshakeComplete) {
+            _ = try client.readPlaintext()
+            server.feedCiphertext(client.drainCiphertext())
+            _ = try server.readPlaintext()
+            client.feedCiphertext(server.drainCiphertext())
+        }
+        _ = try client.readPlaintext()
+        XCTAssertTrue(client.isHandshakeComplete && server.isHandshakeComplete)
+        let message = (0..<16_000).map { UInt8(truncatingIfNeeded: $0) }
+        try server.writePlaintext(message)
+        let records = server.drainCiphertext()
+        client.feedCiphertext(Array(records.prefix(100)))
+        var got = try client.readPlaintext()
+        client.feedCiphertext(Array(records.dropFirst(100)))
+        got += try client.readPlaintext()
+        XCTAssertEqual(got.count, message.count)
+        XCTAssertTrue(got == message, "plaintext differs")
+    }
 }

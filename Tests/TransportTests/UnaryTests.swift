@@ -60,4 +60,29 @@ final class UnaryTests: XCTestCase {
         await client.close()
         await server.shutdown(grace: 1)
     }
+
+    func testOneMessageRouteDropsItsMessageWhenTheStatusIsNotOK() async throws {
+        let server = try await startServer(routes: { s in
+            try s.register(path: "/t.v1/SendThenFail", requestMessages: .one, responseMessages: .one) { request, responder in
+                try await responder.send(try await request.message())
+                return RPCStatus(.aborted, "changed my mind")
+            }
+            try s.register(path: "/t.v1/Silent", requestMessages: .one, responseMessages: .one) { _, _ in .ok }
+        })
+        let client = h2cClient(server)
+        let call = try await client.call(path: "/t.v1/SendThenFail", metadata: auth)
+        try await call.send([1])
+        try await call.finish()
+        let (messages, status) = try await collect(call)
+        XCTAssertEqual(messages.count, 0, "PROTOCOL.md §3: none when the status is not OK")
+        XCTAssertEqual(status.code, .aborted)
+        do {
+            _ = try await client.unary(path: "/t.v1/Silent", metadata: auth, request: [1])
+            XCTFail("OK without the one response message must not pass")
+        } catch let s as RPCStatus {
+            XCTAssertEqual(s.code, .internal)
+        }
+        await client.close()
+        await server.shutdown(grace: 1)
+    }
 }
