@@ -31,11 +31,10 @@ release: deps
 	$(RELEASE)
 
 RUN_DIR ?= runs/default
-## run: train the default task end to end with a progress bar (warm start, then GRPO to 95 %)
+## run: the embedded default: warm start, then a learner and 2 workers on loopback (real
+## HTTP/2) train the default task to 95 % with a progress bar; report in $(RUN_DIR)/report.html
 run: release
-	$(BIN) pretrain --out $(RUN_DIR)/pretrain
-	$(BIN) train --init $(RUN_DIR)/pretrain --out $(RUN_DIR)/train
-	$(BIN) eval --checkpoint $(RUN_DIR)/train
+	$(BIN) run --out $(RUN_DIR)
 
 ## test: every unit, integration and end-to-end test
 test: deps

@@ -88,7 +88,7 @@ public actor IngestState {
             count = min(count, config.groupsPerStep - buffer.count - leases.outstanding.count)
             if let v = workerVersion, v != version { count = 0 }
         } else {
-            count = min(count, config.bufferCapacity - buffer.count)
+            count = min(count, config.bufferCapacity - buffer.count - leases.outstanding.count)
         }
         guard count > 0 else { return [] }
         let issued = leases.issue(to: worker, count: count, version: version, now: now(), duration: config.leaseSeconds)

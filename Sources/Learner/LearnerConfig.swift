@@ -30,8 +30,10 @@ public struct LearnerConfig: Codable, Sendable, Equatable {
     public var learningRate: Float = 0
     /// Largest accepted `learner version − group version`.
     public var stalenessCap: Int = 8
-    /// Accepted groups held for training before submissions wait (back-pressure).
-    public var bufferCapacity: Int = 256
+    /// Accepted groups plus leases in flight before the learner stops issuing leases and
+    /// submissions wait (back-pressure). Two steps' worth keeps workers busy while bounding how
+    /// far generation runs ahead of training (staleness).
+    public var bufferCapacity: Int = 32
     /// `--sync`: workers generate only with the newest version; the learner waits for them.
     public var sync: Bool = false
     public var steps: Int = 0

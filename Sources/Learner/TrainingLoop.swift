@@ -151,8 +151,12 @@ public final class TrainingLoop: @unchecked Sendable {
 
     /// Writes a checkpoint with the learner's state and drops log segments it covers.
     func checkpoint() throws {
+        let debug = ProcessInfo.processInfo.environment["TRIBUTARY_DEBUG"] != nil
+        let c0 = Date()
+        func phase(_ s: String) { if debug { FileHandle.standardError.write(Data("checkpoint: \(s) +\(Date().timeIntervalSince(c0))\n".utf8)) } }
         let ingest = self.ingest
         let (leases, walNext, nextWorker) = Blocking.wait { await (ingest.leases, ingest.nextWALSequence, ingest.workerIDFloor) }
+        phase("snapshot")
         durable.leases = leases
         durable.walNext = walNext
         durable.nextWorkerID = nextWorker
@@ -164,7 +168,9 @@ public final class TrainingLoop: @unchecked Sendable {
         try FileManager.default.createDirectory(at: store.checkpoints, withIntermediateDirectories: true)
         try Checkpoint.save(to: dir, model: trainer.model, optimizer: trainer.optimizer,
                             vocab: task.tokenizer.vocabulary, trainerState: try st.encoded())
+        phase("saved")
         try store.markLatest(dir)
+        phase("latest")
         let through = durable.trainedThrough
         try Blocking.wait { () async -> Result<Void, Error> in
             do { try await ingest.checkpointed(trainedThrough: through); return .success(()) } catch { return .failure(error) }

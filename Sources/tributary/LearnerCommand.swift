@@ -51,7 +51,10 @@ struct LearnerCommand: AsyncParsableCommand {
             g.addTask { await signal.wait() }
             g.addTask { await daemon.waitForTraining() }
             await g.next()
-            g.cancelAll()
+            // Release whichever waiter is still pending: the signal waiter, or the training
+            // (stopping ingestion ends the training loop).
+            signal.fire()
+            await daemon.node.ingest.shutdown()
         }
         await daemon.stop()
     }

@@ -69,13 +69,27 @@ struct RunCommand: AsyncParsableCommand {
             g.addTask { await signal.wait() }
             g.addTask { await daemon.waitForTraining() }
             await g.next()
-            g.cancelAll()
+            // Release whichever waiter is still pending: the signal waiter, or the training
+            // (stopping ingestion ends the training loop).
+            signal.fire()
+            await daemon.node.ingest.shutdown()
         }
         bar.finish()
+        // Stop the workers (bounded: a loop still inside a call after 3 s is cancelled), then
+        // the learner (refuse work, checkpoint, GOAWAY).
+        func phase(_ s: String) { if ProcessInfo.processInfo.environment["TRIBUTARY_DEBUG"] != nil { FileHandle.standardError.write(Data("run: \(s) at \(Date().timeIntervalSince(t0))\n".utf8)) } }
+        phase("stopping workers")
         for w in ws { await w.stop() }
-        await daemon.stop(grace: 1)
+        await daemon.node.ingest.shutdown()
+        phase("ingest shut down")
+        let deadline = Task { try? await Task.sleep(nanoseconds: 3_000_000_000); for l in loops { l.cancel() } }
         for l in loops { _ = await l.value }
+        deadline.cancel()
+        phase("workers stopped")
+        await daemon.stop(grace: 1)
+        phase("learner stopped")
         for c in clients { await c.close() }
+        phase("clients closed")
         let final = daemon.node.training.status
         let ckpt = final.lastCheckpoint.map { URL(fileURLWithPath: $0) }
         if let ckpt {
@@ -88,7 +102,8 @@ struct RunCommand: AsyncParsableCommand {
         print(String(format: "run: %@ after %d steps, %.0f s: held-out greedy %@; report %@",
                      reached ? "target reached" : "stopped", final.step, Date().timeIntervalSince(t0),
                      percent(final.evalGreedyAccuracy), report.path))
-        if !reached { throw ExitCode(3) }
+        // Exit now rather than waiting for idle event-loop threads of the closed connections.
+        Foundation.exit(reached ? 0 : 3)
     }
 }
 
