@@ -71,6 +71,13 @@ public final class PolicyTrainer {
         if settings.objective.entropyCoef != 0 {
             throw ObjectiveError.invalidSetting("entropy_coef: the entropy bonus needs dH/dlogits from the policy, which it does not provide yet; use entropy_coef=0")
         }
+        // ALP (ALGORITHMS.md §3): learnable per-block noise in the update forward pass only.
+        // A model restored with its ALP state keeps it; otherwise start every σ_l at σ₀.
+        if let s0 = settings.objective.alpSigma0, s0 > 0, !model.alp.enabled {
+            try model.configureALP(ALPPerturbation(enabled: true, sigma0: s0, learnable: settings.objective.alpLearnable,
+                                                   perturbLR: settings.objective.alpPerturbLR ?? 1e-2,
+                                                   seed: 0xA1F))
+        }
         if settings.objective.previousKL == .input {
             throw ObjectiveError.invalidSetting("previous_kl=input: the policy does not compute the exact per-position KL to π_k yet; use previous_kl=sampled")
         }
@@ -111,7 +118,10 @@ public final class PolicyTrainer {
             }
             tb.referenceLogProbs = try reference!.forward(tokens: mb.tokens, batch: mb.count, length: mb.length)
         }
-        let lp = try model.forward(tokens: mb.tokens, batch: mb.count, length: mb.length)
+        // With ALP the numerator is the perturbed policy; the noise is keyed by the optimizer
+        // step, so a replay from the same checkpoint draws the same noise.
+        let perturb: UInt64? = model.alp.enabled ? UInt64(optimizer.step) : nil
+        let lp = try model.forward(tokens: mb.tokens, batch: mb.count, length: mb.length, perturbStep: perturb)
         tb.entropy = model.entropies()     // exact, cheap for small vocabularies (metrics, D³S)
         return try objectiveLoss(o, state: objectiveState, batch: tb, logProbs: lp)
     }
