@@ -40,7 +40,9 @@ extension ObjectiveConfig {
         case "alp":  // §3.3/§3.4: sequence-sum ratio with straight-through gradient, dual-clip PPO
             c.ratioLevel = .sequenceSum; c.sequenceGradient = .straightThrough
             c.clipLow = 0.2; c.clipHigh = 0.28; c.dualClip = 3
-            c.alpSigma0 = 0.02; c.alpPerturbLR = 1e-2; c.alpLearnable = true
+            // σ₀ = 1e-3, not the authors' 0.02: their σ assumes a hidden-state RMS ≈ 1; our residual stream
+            // is a few hundredths, where 0.02 is as large as the signal and ALP did not learn (docs/experiments.md).
+            c.alpSigma0 = 1e-3; c.alpPerturbLR = 1e-2; c.alpLearnable = true
         case "gbpo":  // §5.1 [R]: median baseline, divergence to target ratio 1±0.2
             c.advantage = .gbpo; c.bound = .boundedRatio
         case "mhpo":  // §5.2 [R]: modulator κ = 0.2, Weibull hazards η = 0.5, k = 2

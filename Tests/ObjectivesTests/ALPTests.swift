@@ -32,7 +32,7 @@ final class ALPTests: XCTestCase {
         let cfg = try ObjectiveConfig.preset("alp")
         XCTAssertEqual(cfg.ratioLevel, .sequenceSum)
         XCTAssertEqual(cfg.sequenceGradient, .straightThrough)
-        XCTAssertEqual(cfg.alpPerturbation, ALPPerturbation(sigma0: 0.02, learningRate: 1e-2, learnable: true))
+        XCTAssertEqual(cfg.alpPerturbation, ALPPerturbation(sigma0: 1e-3, learningRate: 1e-2, learnable: true))
         XCTAssertNil(ObjectiveConfig().alpPerturbation)
         let fixed = try ObjectiveConfig.parse(name: "alp", overrides: ["alp_learnable": "false", "alp_sigma0": "0.05"])
         XCTAssertEqual(fixed.alpPerturbation?.learnable, false)
