@@ -56,7 +56,7 @@ PEER_PY ?= .venv-peer/bin/python
 ## bench: performance figures as JSON lines (docs/benchmarks.md explains them); the PyTorch
 ## peer is measured in the same run when `make bench-peer-deps` has installed it
 bench: release
-	$(BIN) bench --peer-python $(PEER_PY) --peer-script ../shared/peers/torch_peer.py
+	$(BIN) bench all --peer-python $(PEER_PY) --peer-script ../shared/peers/torch_peer.py
 
 ## bench-peer-deps: a venv with torch + transformers for the PyTorch peer (several GB)
 bench-peer-deps:

@@ -1,61 +1,65 @@
 // `tributary bench` (`make bench`): performance figures as JSON lines, each ratio measured
-// side by side in the same run: our learner's GFLOP/s against OpenBLAS's sgemm peak, and,
-// when a PyTorch peer is installed (`make bench-peer-deps`), our learner and sampler
-// tokens/s against Hugging Face + PyTorch on the same shapes (docs/benchmarks.md).
+// side by side in the same run — the learner's GFLOP/s against OpenBLAS sgemm at the update's
+// own shapes, our learner and sampler against the PyTorch + Hugging Face peer on the same
+// shapes (when `make bench-peer-deps` installed it), and our HTTP/2 server against nghttpd
+// (docs/benchmarks.md explains every field).
 
 import ArgumentParser
 import Foundation
 import Learner
 import Policy
 import Tensor
+import Transport
 
-struct Bench: ParsableCommand {
+struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Print performance figures as JSON lines.")
 
-    @Option(help: "Presets to measure.")
-    var presets: [String] = ["tiny", "small", "base"]
+    @Argument(help: "What to measure: all, policy or transport.") var suite: String = "all"
+    @Option(help: "Presets to measure.") var presets: [String] = ["tiny", "small", "base"]
+    @Option(help: "Threads (BLAS and our kernels; the PyTorch peer gets the same number).") var threads: Int = 2
+    @Option(help: "Repetitions per measurement (best kept).") var repeats: Int = 5
+    @Option(help: "Python with torch and transformers for the peer (skipped when absent).") var peerPython: String?
+    @Option(help: "The peer script.") var peerScript: String = "../shared/peers/torch_peer.py"
+    @Option(help: "Seconds per unary transport measurement.") var unarySeconds: Double = 2
 
-    @Option(help: "OpenBLAS threads (the PyTorch peer gets the same number).")
-    var threads: Int = 2
-
-    @Option(help: "Repetitions per measurement.")
-    var repeats: Int = 5
-
-    @Option(help: "Python interpreter with torch and transformers for the peer (skipped when absent).")
-    var peerPython: String?
-
-    @Option(help: "The peer script (shared/peers/torch_peer.py).")
-    var peerScript: String = "../shared/peers/torch_peer.py"
-
-    func run() throws {
-        Blas.setThreads(threads)
+    func run() async throws {
+        guard ["all", "policy", "transport"].contains(suite) else { throw RunError("bench: unknown suite '\(suite)' (all, policy, transport)") }
         let out = try JSONLines(url: nil)
-        let peak = PolicyBench.sgemmGFLOPS()
-        try out.write(["bench": "sgemm", "threads": "\(threads)", "gflops": String(format: "%.1f", peak)])
-        for preset in presets {
-            let l = try PolicyBench.learner(preset: preset, vocabSize: 16, batch: 128, length: 24, repeats: repeats)
-            let s = try PolicyBench.samplerTokensPerSecond(preset: preset, vocabSize: 16)
-            var row: [String: String] = [
-                "bench": "policy", "preset": preset, "threads": "\(threads)",
-                "learner_tokens_per_s": String(format: "%.0f", l.tokensPerSecond),
-                "learner_gflops": String(format: "%.1f", l.gflops),
-                "learner_fraction_of_sgemm_peak": String(format: "%.3f", l.gflops / peak),
-                "sampler_tokens_per_s": String(format: "%.0f", s),
+        if suite != "transport" { try policy(out) }
+        if suite != "policy" { try await transport(out) }
+    }
+
+    func policy(_ out: JSONLines) throws {
+        let report = try PolicyBench.run(presets: presets, threads: threads, vocabSize: 16, repeats: repeats)
+        for p in report.presets {
+            var row: [String: AnyJSON] = [
+                "bench": "policy", "preset": .s(p.preset), "threads": .d(Double(threads)), "parameters": .d(Double(p.parameters)),
+                "sgemm_peak_gflops": .d(p.sgemmPeakGflops),
+                "learner_tokens_per_s": .d(p.learner.tokensPerSecond), "learner_gflops": .d(p.learner.gflops),
+                "learner_fraction_of_sgemm_peak": .d(p.learner.fractionOfPeak),
+                "sampler_tokens_per_s": .d(p.sampler.tokensPerSecond),
             ]
-            if let peer = try runPeer(preset: preset) {
-                row["peer"] = peer.name
-                row["peer_learner_tokens_per_s"] = String(format: "%.0f", peer.learner)
-                row["peer_sampler_tokens_per_s"] = String(format: "%.0f", peer.sampler)
-                row["learner_vs_peer"] = String(format: "%.2f", l.tokensPerSecond / peer.learner)
-                row["sampler_vs_peer"] = String(format: "%.2f", s / peer.sampler)
+            if let peer = try runPeer(preset: p.preset) {
+                row["peer"] = .s(peer.name)
+                row["peer_learner_tokens_per_s"] = .d(peer.learner)
+                row["peer_sampler_tokens_per_s"] = .d(peer.sampler)
+                row["learner_vs_peer"] = .d(p.learner.tokensPerSecond / peer.learner)
+                row["sampler_vs_peer"] = .d(p.sampler.tokensPerSecond / peer.sampler)
             } else {
-                row["peer"] = "not measured (make bench-peer-deps installs torch + transformers)"
+                row["peer"] = .s("not measured (make bench-peer-deps installs torch + transformers)")
             }
             try out.write(row)
         }
     }
 
-    /// Runs the PyTorch peer for `preset` and returns (name, learner tok/s, sampler tok/s).
+    func transport(_ out: JSONLines) async throws {
+        var o = TransportBench.Options()
+        o.unarySeconds = unarySeconds
+        let report = try await TransportBench.run(o)
+        try out.write(report)
+    }
+
+    /// Runs the PyTorch peer for `preset`: (name, learner tok/s, sampler tok/s).
     func runPeer(preset: String) throws -> (name: String, learner: Double, sampler: Double)? {
         guard let py = peerPython, FileManager.default.isExecutableFile(atPath: py),
               FileManager.default.fileExists(atPath: peerScript) else { return nil }
@@ -67,13 +71,28 @@ struct Bench: ParsableCommand {
         try p.run()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        guard p.terminationStatus == 0,
-              let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last,
+        guard p.terminationStatus == 0, let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last,
               let obj = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-              let l = obj["learner_tokens_per_s"] as? Double ?? (obj["learner_tokens_per_s"] as? Int).map(Double.init),
-              let s = obj["sampler_tokens_per_s"] as? Double ?? (obj["sampler_tokens_per_s"] as? Int).map(Double.init) else {
+              let l = (obj["learner_tokens_per_s"] as? NSNumber)?.doubleValue,
+              let s = (obj["sampler_tokens_per_s"] as? NSNumber)?.doubleValue else {
             throw RunError("the PyTorch peer failed for preset \(preset) (\(py) \(peerScript))")
         }
         return (obj["peer"] as? String ?? "torch", l, s)
     }
+}
+
+/// A JSON scalar for heterogeneous bench rows.
+enum AnyJSON: Encodable {
+    case s(String), d(Double)
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case let .s(v): try c.encode(v)
+        case let .d(v): try c.encode((v * 1000).rounded() / 1000)
+        }
+    }
+}
+
+extension AnyJSON: ExpressibleByStringLiteral {
+    init(stringLiteral value: String) { self = .s(value) }
 }
