@@ -1,6 +1,7 @@
 # Tributary — the two commands a newcomer needs are `make run` and `make test`.
 # Every target installs what it needs first (`make deps`), so a fresh machine works.
 
+SHELL      := /bin/bash
 SWIFT      ?= swift
 APT_PKGS   := libnghttp2-dev libssl-dev libopenblas-dev pkg-config nghttp2-client nghttp2-server curl openssl
 PY_PKGS    := numpy safetensors
@@ -40,8 +41,11 @@ run: release
 test: deps
 	$(RELEASE) --product tributary
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --disable-swift-testing
+	set -o pipefail; $(SWIFT) test --skip-build --disable-swift-testing 2>&1 | tee .build/test-output.log
 	$(MAKE) --no-print-directory fuzz-smoke
+	@grep -E "Executed [0-9]+ tests, with [0-9]+ failure" .build/test-output.log | tail -1 | \
+	  sed -E 's/.*Executed ([0-9]+) tests, with ([0-9]+) failures?.*/tests: \1 passed, \2 failed/' | \
+	  awk '{ split($$0, a, " "); print "tests: " a[2] - a[4] " passed, " a[4] " failed" }'
 
 ## fuzz: libFuzzer over the wire deframer and decoders (Tests/fuzz/README.md)
 fuzz: deps
