@@ -68,6 +68,7 @@ struct Bench: AsyncParsableCommand {
         p.arguments = [peerScript, "--preset", preset, "--threads", "\(threads)"]
         let pipe = Pipe()
         p.standardOutput = pipe
+        p.standardError = FileHandle.nullDevice     // the peer's library warnings would break the JSON lines
         try p.run()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
