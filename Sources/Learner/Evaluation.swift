@@ -81,8 +81,35 @@ public enum Evaluator {
     }
 }
 
-/// Supervised warm start: one cross-entropy step on demonstrations (`answer + end` after each prompt).
+/// Supervised warm start: cross-entropy on demonstrations (`answer + end` after each prompt).
 public enum Pretraining {
+    /// Where a warm start ended.
+    public struct Outcome: Sendable {
+        public var steps: Int
+        public var promptCursor: Int
+        public var evalGreedyAccuracy: Double
+        public var loss: Double
+    }
+
+    /// Steps of `batch` demonstrations (AdamW as given, clip 1.0) until held-out greedy
+    /// accuracy on `evalSet`, measured every `evalEvery` steps, reaches `target`, or `maxSteps`.
+    public static func run(model: GPT, optimizer: AdamW, task: any VerifiableTask, seed: UInt64, batch: Int,
+                           target: Double, maxSteps: Int, evalEvery: Int, evalSet: [Prompt],
+                           onStep: (Outcome) -> Void = { _ in }) throws -> Outcome {
+        var o = Outcome(steps: 0, promptCursor: 0, evalGreedyAccuracy: try Evaluator.greedyAccuracy(model: model, task: task, prompts: evalSet), loss: 0)
+        while o.steps < maxSteps && o.evalGreedyAccuracy < target {
+            let prompts = (0..<batch).map { task.prompt(seed: seed, index: o.promptCursor + $0, split: .train) }
+            o.promptCursor += batch
+            o.loss = try step(model: model, optimizer: optimizer, task: task, prompts: prompts, gradClip: 1)
+            o.steps += 1
+            if o.steps % max(1, evalEvery) == 0 {
+                o.evalGreedyAccuracy = try Evaluator.greedyAccuracy(model: model, task: task, prompts: evalSet)
+            }
+            onStep(o)
+        }
+        return o
+    }
+
     /// Mean cross-entropy over completion positions of `prompts`, its gradient, clipping and
     /// one AdamW step. Returns the loss.
     @discardableResult

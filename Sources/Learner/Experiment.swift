@@ -90,17 +90,10 @@ public enum Experiment {
         let cfg = try ModelConfig.preset(spec.preset, vocabSize: task.tokenizer.vocabSize)
         let gpt = try GPT(config: cfg, seed: seed)
         let opt = AdamW(layout: gpt.layout, config: AdamWConfig(learningRate: 1e-3, weightDecay: 0.01))
-        let evalSet = task.evaluationSet(seed: 0xE7A1, size: 1000)
-        var cursor = 0, steps = 0
-        var acc = try Evaluator.greedyAccuracy(model: gpt, task: task, prompts: evalSet)
-        while acc < spec.warmStartAccuracy && steps < 20_000 {
-            let prompts = (0..<64).map { task.prompt(seed: seed, index: cursor + $0, split: .train) }
-            cursor += 64; steps += 1
-            try Pretraining.step(model: gpt, optimizer: opt, task: task, prompts: prompts, gradClip: 1)
-            acc = try Evaluator.greedyAccuracy(model: gpt, task: task, prompts: evalSet)
-        }
-        let state = TrainerState(phase: "pretrain", task: task.spec, preset: spec.preset, seed: seed, step: steps,
-                                 promptCursor: cursor, evalGreedyAccuracy: acc)
+        let o = try Pretraining.run(model: gpt, optimizer: opt, task: task, seed: seed, batch: 64, target: spec.warmStartAccuracy,
+                                    maxSteps: 20_000, evalEvery: 1, evalSet: task.evaluationSet(seed: 0xE7A1, size: 1000))
+        let state = TrainerState(phase: "pretrain", task: task.spec, preset: spec.preset, seed: seed, step: o.steps,
+                                 promptCursor: o.promptCursor, evalGreedyAccuracy: o.evalGreedyAccuracy)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try Checkpoint.save(to: ckpt, model: gpt, optimizer: nil, vocab: task.tokenizer.vocabulary, trainerState: try state.encoded())
         return ckpt

@@ -47,9 +47,8 @@ public final class LearnerNode: Sendable {
             }
             model = ck.model; optimizer = ck.optimizer; state = st; durable = d
         } else if let initPath = config.initCheckpoint {
-            let probe = try RunDirectory.load(URL(fileURLWithPath: initPath))
-            task = try spec.makeTask(maxPositions: probe.0.model.config.nPositions)
-            let (ck, _, _) = try RunDirectory.load(URL(fileURLWithPath: initPath), task: task)
+            let (ck, _, _, t) = try RunDirectory.load(URL(fileURLWithPath: initPath), taskSpec: spec.canonical)
+            task = t
             model = ck.model; optimizer = nil
             state = TrainerState(phase: "learner", task: task.spec, preset: config.preset, seed: config.seed)
             durable = LearnerDurableState(leases: LeaseBook(), trainedThrough: 0, walNext: 0, nextWorkerID: 1, step: 0)

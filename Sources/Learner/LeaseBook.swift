@@ -76,13 +76,7 @@ public struct LeaseBook: Codable, Sendable, Equatable {
     @discardableResult
     public mutating func expire(now: Double) -> [Lease] {
         let gone = outstanding.values.filter { $0.deadline < now }.sorted { $0.id < $1.id }
-        for l in gone {
-            outstanding[l.id] = nil
-            remember(l.id, trained: false)
-            attempts[l.promptIndex, default: 0] += 1
-            reissueQueue.append(l.promptIndex)
-            expiredCount += 1
-        }
+        gone.forEach { retire($0) }
         return gone
     }
 
@@ -91,14 +85,17 @@ public struct LeaseBook: Codable, Sendable, Equatable {
     @discardableResult
     public mutating func release(worker: UInt64) -> [Lease] {
         let mine = outstanding.values.filter { $0.workerID == worker }.sorted { $0.id < $1.id }
-        for l in mine {
-            outstanding[l.id] = nil
-            remember(l.id, trained: false)
-            attempts[l.promptIndex, default: 0] += 1
-            reissueQueue.append(l.promptIndex)
-            expiredCount += 1
-        }
+        mine.forEach { retire($0) }
         return mine
+    }
+
+    /// Retires an untrained lease and queues its prompt for re-issue.
+    private mutating func retire(_ l: Lease) {
+        outstanding[l.id] = nil
+        remember(l.id, trained: false)
+        attempts[l.promptIndex, default: 0] += 1
+        reissueQueue.append(l.promptIndex)
+        expiredCount += 1
     }
 
     /// Checks that a submission for `id` by `worker` would be accepted, without changing state.

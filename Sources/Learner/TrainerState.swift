@@ -81,9 +81,23 @@ public enum RunDirectory {
         let dir = try resolveCheckpoint(path)
         let ck = try Checkpoint.load(from: dir)
         let state = try ck.trainerState.map { try TrainerState.decode($0, path: dir.path) }
-        if let task, ck.vocab != task.tokenizer.vocabulary {
+        if let task { try checkVocabulary(ck, dir: dir, task: task) }
+        return (ck, state, dir)
+    }
+
+    /// Loads a checkpoint and the task it is used with: `taskSpec` if given, else the task
+    /// recorded in its trainer state, else the default task; the vocabularies must agree.
+    public static func load(_ path: URL, taskSpec: String?) throws -> (LoadedCheckpoint, TrainerState?, URL, any VerifiableTask) {
+        let (ck, state, dir) = try load(path)
+        let spec = try taskSpec.map(TaskSpec.init(parsing:)) ?? state?.task ?? TaskSpec.default
+        let task = try spec.makeTask(maxPositions: ck.model.config.nPositions)
+        try checkVocabulary(ck, dir: dir, task: task)
+        return (ck, state, dir, task)
+    }
+
+    static func checkVocabulary(_ ck: LoadedCheckpoint, dir: URL, task: any VerifiableTask) throws {
+        guard ck.vocab == task.tokenizer.vocabulary else {
             throw RunError("\(dir.path)/vocab.json has a different vocabulary (\(ck.vocab.count) tokens) than task '\(task.spec)' (\(task.tokenizer.vocabSize) tokens): the checkpoint belongs to another task")
         }
-        return (ck, state, dir)
     }
 }

@@ -28,10 +28,7 @@ struct Eval: ParsableCommand {
     func run() throws {
         Blas.setThreads(1)
         let url = URL(fileURLWithPath: checkpoint)
-        let (peek, state, dir) = try RunDirectory.load(url)
-        let spec = try task.map(TaskSpec.init(parsing:)) ?? state?.task ?? TaskSpec.default
-        let t = try spec.makeTask(maxPositions: peek.model.config.nPositions)
-        _ = try RunDirectory.load(url, task: t)
+        let (peek, _, dir, t) = try RunDirectory.load(url, taskSpec: task)
         let prompts = t.evaluationSet(seed: 0xE7A1, size: samples)
         let greedy = try Evaluator.greedyAccuracy(model: peek.model, task: t, prompts: prompts)
         var rng = Xoshiro256(seed: seed)

@@ -46,16 +46,7 @@ struct LearnerCommand: AsyncParsableCommand {
         let cfg = try effectiveConfig()
         if printConfig { print(cfg.toml, terminator: ""); return }
         let daemon = try await LearnerDaemon.start(cfg, log: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
-        let signal = ShutdownSignal()
-        await withTaskGroup(of: Void.self) { g in
-            g.addTask { await signal.wait() }
-            g.addTask { await daemon.waitForTraining() }
-            await g.next()
-            // Release whichever waiter is still pending: the signal waiter, or the training
-            // (stopping ingestion ends the training loop).
-            signal.fire()
-            await daemon.node.ingest.shutdown()
-        }
+        await daemon.runUntilDone(or: ShutdownSignal())
         await daemon.stop()
     }
 }
@@ -102,6 +93,18 @@ final class LearnerDaemon: Sendable {
         }
         node.training.start()
         return LearnerDaemon(node: node, server: server, status: status)
+    }
+
+    /// Returns when training ended (step budget or target) or `signal` fired; either way
+    /// ingestion is stopped afterwards, which also ends the training loop.
+    func runUntilDone(or signal: ShutdownSignal) async {
+        await withTaskGroup(of: Void.self) { g in
+            g.addTask { await signal.wait() }
+            g.addTask { await self.waitForTraining() }
+            await g.next()
+            signal.fire()                         // release the signal waiter if training ended first
+            await node.ingest.shutdown()          // release the training waiter if the signal came first
+        }
     }
 
     /// Returns when training ended (step budget or target).

@@ -46,22 +46,17 @@ struct Pretrain: ParsableCommand {
         let runDir = URL(fileURLWithPath: out)
         let metrics = try JSONLines(url: RunDirectory.metrics(runDir))
         var bar = ProgressBar(total: maxSteps, label: "pretrain")
-        var acc = try Evaluator.greedyAccuracy(model: gpt, task: task, prompts: evalSet)
-        var step = 0, cursor = 0, loss = 0.0
         let t0 = Date()
-        while step < maxSteps && acc < targetAccuracy {
-            let prompts = (0..<batch).map { task.prompt(seed: model.seed, index: cursor + $0, split: .train) }
-            cursor += batch
-            loss = try Pretraining.step(model: gpt, optimizer: opt, task: task, prompts: prompts, gradClip: 1)
-            step += 1
-            if step % evalEvery == 0 {
-                acc = try Evaluator.greedyAccuracy(model: gpt, task: task, prompts: evalSet)
-                try metrics.write(["step": Double(step), "loss": loss, "eval_greedy_accuracy": acc,
-                                   "seconds": Date().timeIntervalSince(t0)])
+        let o = try Pretraining.run(model: gpt, optimizer: opt, task: task, seed: model.seed, batch: batch,
+                                    target: targetAccuracy, maxSteps: maxSteps, evalEvery: evalEvery, evalSet: evalSet) { o in
+            if o.steps % evalEvery == 0 {
+                try? metrics.write(["step": Double(o.steps), "loss": o.loss, "eval_greedy_accuracy": o.evalGreedyAccuracy,
+                                    "seconds": Date().timeIntervalSince(t0)])
             }
-            bar.update(step, [("loss", String(format: "%.3f", loss)), ("held-out greedy", percent(acc))])
+            bar.update(o.steps, [("loss", String(format: "%.3f", o.loss)), ("held-out greedy", percent(o.evalGreedyAccuracy))])
         }
-        bar.update(step, [("loss", String(format: "%.3f", loss)), ("held-out greedy", percent(acc))], force: true)
+        let (step, cursor, acc) = (o.steps, o.promptCursor, o.evalGreedyAccuracy)
+        bar.update(step, [("loss", String(format: "%.3f", o.loss)), ("held-out greedy", percent(acc))], force: true)
         bar.finish()
         let state = TrainerState(phase: "pretrain", task: task.spec, preset: model.preset, seed: model.seed, step: step,
                                  version: 0, promptCursor: cursor, evalGreedyAccuracy: acc)

@@ -64,16 +64,7 @@ struct RunCommand: AsyncParsableCommand {
         let clients = (0..<workers).map { _ in TransportClient(configuration: .init(host: "127.0.0.1", port: port)) }
         let ws = clients.enumerated().map { i, c in RolloutWorker(endpoint: RemoteEndpoint(client: c, token: token), options: WorkerOptions(name: "run-\(i)")) }
         let loops = ws.map { w in Task { await w.run() } }
-        let signal = ShutdownSignal()
-        await withTaskGroup(of: Void.self) { g in
-            g.addTask { await signal.wait() }
-            g.addTask { await daemon.waitForTraining() }
-            await g.next()
-            // Release whichever waiter is still pending: the signal waiter, or the training
-            // (stopping ingestion ends the training loop).
-            signal.fire()
-            await daemon.node.ingest.shutdown()
-        }
+        await daemon.runUntilDone(or: ShutdownSignal())
         bar.finish()
         // Stop the workers (bounded: a loop still inside a call after 3 s is cancelled), then
         // the learner (refuse work, checkpoint, GOAWAY).

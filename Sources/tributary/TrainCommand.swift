@@ -73,10 +73,7 @@ struct Train: ParsableCommand {
     func run() throws {
         Blas.setThreads(threads)
         let initURL = URL(fileURLWithPath: initFrom)
-        let (peek, peekState, _) = try RunDirectory.load(initURL)
-        let spec = try task.map(TaskSpec.init(parsing:)) ?? peekState?.task ?? TaskSpec.default
-        let t = try spec.makeTask(maxPositions: peek.model.config.nPositions)
-        let (ck, initState, _) = try RunDirectory.load(initURL, task: t)
+        let (ck, initState, _, t) = try RunDirectory.load(initURL, taskSpec: task)
         let preset = initState?.preset ?? "tiny"
         var opts = TrainOptions.defaults(preset: preset)
         opts.steps = steps; opts.groupSize = groupSize; opts.promptsPerStep = promptsPerStep
