@@ -165,9 +165,12 @@ public actor IngestState {
 
     /// Re-buffers a group found in the write-ahead log after a restart (already acknowledged).
     func restore(_ group: TrajectoryGroup, sequence: UInt64, completeLease: Bool) {
-        if completeLease { _ = try? leases.complete(group.leaseId, worker: nil) }
+        if completeLease { leases.restoreLogged(leaseID: group.leaseId, promptIndex: Int(group.promptIndex)) }
         buffer.append(BufferedGroup(sequence: sequence, group: RolloutGroup(group)))
     }
+
+    /// Called once after the log is replayed at start-up (see `LeaseBook.startNewEpoch`).
+    func startNewLeaseEpoch() { leases.startNewEpoch() }
 
     // MARK: training side
 

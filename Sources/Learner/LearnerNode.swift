@@ -81,6 +81,7 @@ public final class LearnerNode: Sendable {
             let g = try TrajectoryGroup.decode(r.payload)
             await ingest.restore(g, sequence: r.sequence, completeLease: r.sequence >= durable.walNext)
         }
+        if store.latestCheckpoint() != nil || !records.isEmpty { await ingest.startNewLeaseEpoch() }
         let mc = model.config
         let training = TrainingLoop(ingest: ingest, store: store, config: config, task: task, trainer: trainer,
                                     state: state, durable: durable)

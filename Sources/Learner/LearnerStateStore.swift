@@ -19,6 +19,14 @@ public struct LearnerDurableState: Codable, Sendable, Equatable {
     public var walNext: UInt64
     public var nextWorkerID: UInt64
     public var step: Int
+    /// Groups trained into the checkpoint's weights (exactly-once accounting: trained +
+    /// buffered = leases completed).
+    public var groupsTrained: Int = 0
+
+    public init(leases: LeaseBook, trainedThrough: UInt64, walNext: UInt64, nextWorkerID: UInt64, step: Int, groupsTrained: Int = 0) {
+        self.leases = leases; self.trainedThrough = trainedThrough; self.walNext = walNext
+        self.nextWorkerID = nextWorkerID; self.step = step; self.groupsTrained = groupsTrained
+    }
 }
 
 /// Paths and atomic small-file writes of the state directory.

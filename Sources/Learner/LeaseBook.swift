@@ -53,6 +53,9 @@ public struct LeaseBook: Codable, Sendable, Equatable {
     public var historyLimit: Int
     public private(set) var trainedCount: Int = 0
     public private(set) var expiredCount: Int = 0
+    /// Prompts ahead of the cursor whose groups are already logged (leases issued after the
+    /// restored checkpoint): the cursor skips them so they are never issued twice.
+    private var skipPrompts: Set<Int> = []
 
     public init(historyLimit: Int = 1 << 20) { self.historyLimit = historyLimit }
 
@@ -61,7 +64,13 @@ public struct LeaseBook: Codable, Sendable, Equatable {
         var out: [Lease] = []
         for _ in 0..<max(0, count) {
             let prompt: Int
-            if !reissueQueue.isEmpty { prompt = reissueQueue.removeFirst() } else { prompt = promptCursor; promptCursor += 1 }
+            if !reissueQueue.isEmpty {
+                prompt = reissueQueue.removeFirst()
+            } else {
+                while skipPrompts.remove(promptCursor) != nil { promptCursor += 1 }
+                prompt = promptCursor
+                promptCursor += 1
+            }
             let lease = Lease(id: nextLeaseID, promptIndex: prompt, workerID: worker, version: version,
                               deadline: now + duration, attempt: attempts[prompt, default: 0])
             nextLeaseID += 1
@@ -78,6 +87,30 @@ public struct LeaseBook: Codable, Sendable, Equatable {
         let gone = outstanding.values.filter { $0.deadline < now }.sorted { $0.id < $1.id }
         gone.forEach { retire($0) }
         return gone
+    }
+
+    /// Replays one logged (acknowledged) group after a restart. Its lease may be outstanding in
+    /// the restored book (completed normally), or it may have been issued after the checkpoint
+    /// the book came from: then it is recorded as trained, its prompt is never issued again,
+    /// and lease ids continue past it.
+    public mutating func restoreLogged(leaseID: UInt64, promptIndex: Int) {
+        if outstanding[leaseID] != nil { _ = try? complete(leaseID, worker: nil); return }
+        if retired[leaseID] == true { return }
+        remember(leaseID, trained: true)
+        trainedCount += 1
+        nextLeaseID = max(nextLeaseID, leaseID + 1)
+        if let i = reissueQueue.firstIndex(of: promptIndex) {
+            reissueQueue.remove(at: i)
+        } else if promptIndex >= promptCursor {
+            skipPrompts.insert(promptIndex)
+        }
+    }
+
+    /// After a restart, leases issued before the crash but never logged may still be in
+    /// workers' hands: new lease ids start in a fresh 2³² block so they can never collide
+    /// (the old ones are `unknown_lease`, and their prompts are issued again).
+    public mutating func startNewEpoch() {
+        nextLeaseID = ((nextLeaseID >> 32) + 1) << 32
     }
 
     /// Retires every outstanding lease of `worker` now (it said goodbye) so its prompts are

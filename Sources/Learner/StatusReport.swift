@@ -20,6 +20,10 @@ public struct StatusReport: Codable, Sendable {
     public var bufferCapacity: Int
     public var outstandingLeases: Int
     public var acceptedGroups: Int
+    /// Leases completed since the state directory was created (durable; equals groups
+    /// trained + buffered: every acknowledged group is trained exactly once).
+    public var leasesCompleted: Int
+    public var groupsTrained: Int
     public var rejectedGroups: [String: Int]
     public var stalenessHistogram: [String: Int]
     public var ingestGroupsPerSecond: Double
@@ -49,14 +53,15 @@ public final class StatusService: Sendable {
 
     public func report() async -> StatusReport {
         let ing = node.ingest
-        let (c, buffered, leases, workers, version) = await (ing.counters, ing.buffer.count, ing.leases.outstanding.count,
-                                                             ing.workers, ing.version)
+        let (c, buffered, leases, workers, version, completed) = await (ing.counters, ing.buffer.count, ing.leases.outstanding.count,
+                                                                        ing.workers, ing.version, ing.leases.trainedCount)
         let t = node.training.status
         let (gps, bps) = rate.update(groups: c.accepted, bytes: c.bytesReceived)
         return StatusReport(
             version: version, step: t.step, uptimeSeconds: Date().timeIntervalSince(started), task: node.task.spec.canonical,
             objective: node.config.objective, sync: node.config.sync, bufferedGroups: buffered,
             bufferCapacity: node.config.bufferCapacity, outstandingLeases: leases, acceptedGroups: c.accepted,
+            leasesCompleted: completed, groupsTrained: t.groupsTrained,
             rejectedGroups: c.rejected, stalenessHistogram: Dictionary(uniqueKeysWithValues: c.stalenessHistogram.map { ("\($0.key)", $0.value) }),
             ingestGroupsPerSecond: gps, ingestBytesPerSecond: bps, trainingTokensPerSecond: t.tokensPerSecond,
             stepSeconds: t.stepSeconds, publishSeconds: t.publishSeconds, lastCheckpoint: t.lastCheckpoint,

@@ -24,6 +24,8 @@ public struct TrainingStatus: Codable, Sendable {
     public var meanStaleness = 0.0
     public var metrics: ObjectiveMetrics?
     public var finished = false
+    /// Groups trained since the state directory was created (durable with the checkpoints).
+    public var groupsTrained = 0
 }
 
 /// Runs `body` on a fresh thread and lets async callers wait for async work from it.
@@ -66,6 +68,7 @@ public final class TrainingLoop: @unchecked Sendable {
         evalSet = task.evaluationSet(seed: 0xE7A1, size: 500)
         _status.step = durable.step
         _status.version = state.version
+        _status.groupsTrained = durable.groupsTrained
         _status.evalGreedyAccuracy = state.evalGreedyAccuracy
     }
 
@@ -114,6 +117,7 @@ public final class TrainingLoop: @unchecked Sendable {
             let seed = SplitMix64.mix(config.seed, 0x5EED, UInt64(durable.step))
             let stats = try trainer.update(batch, learnerVersion: state.version, shuffleSeed: seed)
             durable.step += 1
+            durable.groupsTrained += batchGroups.count
             durable.trainedThrough = (batchGroups.map(\.sequence).max() ?? 0) + 1
             state.version += 1
             state.step = durable.step
@@ -132,6 +136,7 @@ public final class TrainingLoop: @unchecked Sendable {
             let snapshot: TrainingStatus = statusLock.withLock {
                 _status.step = durable.step
                 _status.version = state.version
+                _status.groupsTrained = durable.groupsTrained
                 _status.stepSeconds = stepSeconds
                 _status.publishSeconds = publishSeconds
                 _status.tokensPerSecond = Double(batch.lossMask.reduce(0, +)) * Double(trainer.settings.epochs) / max(stepSeconds, 1e-9)

@@ -48,6 +48,8 @@ struct LearnerCommand: AsyncParsableCommand {
         let daemon = try await LearnerDaemon.start(cfg, log: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
         await daemon.runUntilDone(or: ShutdownSignal())
         await daemon.stop()
+        // Exit now rather than waiting for idle event-loop threads.
+        Foundation.exit(0)
     }
 }
 

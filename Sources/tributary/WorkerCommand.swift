@@ -56,7 +56,12 @@ struct WorkerCommand: AsyncParsableCommand {
         for l in loops { _ = await l.value }
         deadline.cancel()
         stats.cancel()
+        for w in workers {
+            let s = await w.stats
+            print("worker \(w.options.name): accepted \(s.groupsAccepted) groups (submitted \(s.groupsSubmitted), reconnects \(s.reconnects))")
+        }
         await client.close()
+        Foundation.exit(0)
     }
 }
 

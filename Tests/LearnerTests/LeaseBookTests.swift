@@ -79,3 +79,28 @@ final class LeaseBookTests: XCTestCase {
         XCTAssertThrowsError(try back.complete(l[0].id, worker: 1)) { XCTAssertEqual($0 as? LeaseRejection, .alreadyTrained(l[0].id)) }
     }
 }
+
+final class LeaseBookRestoreTests: XCTestCase {
+    /// A group logged for a lease issued after the restored checkpoint: counted as trained once,
+    /// its prompt never issued again, and new lease ids never collide with pre-crash ones.
+    func testReplayOfLeasesIssuedAfterTheCheckpoint() throws {
+        var book = LeaseBook()
+        _ = book.issue(to: 1, count: 2, version: 0, now: 0, duration: 10)          // prompts 0, 1 (in the checkpoint)
+        let checkpoint = book
+        let later = book.issue(to: 1, count: 3, version: 0, now: 1, duration: 10)  // prompts 2, 3, 4 (lost in a crash)
+        var restored = checkpoint
+        restored.restoreLogged(leaseID: later[1].id, promptIndex: later[1].promptIndex)   // prompt 3 was logged
+        restored.restoreLogged(leaseID: later[1].id, promptIndex: later[1].promptIndex)   // replayed twice: counted once
+        XCTAssertEqual(restored.trainedCount, 1)
+        restored.startNewEpoch()
+        let next = restored.issue(to: 2, count: 4, version: 1, now: 2, duration: 10)
+        XCTAssertEqual(next.map(\.promptIndex), [2, 4, 5, 6], "prompt 3 is trained already; 2 and 4 were never logged")
+        XCTAssertTrue(next.allSatisfy { $0.id >= 1 << 32 }, "new lease ids start in a fresh block")
+        XCTAssertThrowsError(try restored.complete(later[0].id, worker: nil)) {
+            XCTAssertEqual($0 as? LeaseRejection, .unknown(later[0].id))
+        }
+        XCTAssertThrowsError(try restored.complete(later[1].id, worker: nil)) {
+            XCTAssertEqual($0 as? LeaseRejection, .alreadyTrained(later[1].id))
+        }
+    }
+}
