@@ -24,6 +24,8 @@ public struct StatusReport: Codable, Sendable {
     /// trained + buffered: every acknowledged group is trained exactly once).
     public var leasesCompleted: Int
     public var groupsTrained: Int
+    /// Leases that passed their deadline (or whose worker said goodbye) and were re-issued.
+    public var leasesReissued: Int
     public var rejectedGroups: [String: Int]
     public var stalenessHistogram: [String: Int]
     public var ingestGroupsPerSecond: Double
@@ -61,7 +63,7 @@ public final class StatusService: Sendable {
             version: version, step: t.step, uptimeSeconds: Date().timeIntervalSince(started), task: node.task.spec.canonical,
             objective: node.config.objective, sync: node.config.sync, bufferedGroups: buffered,
             bufferCapacity: node.config.bufferCapacity, outstandingLeases: leases, acceptedGroups: c.accepted,
-            leasesCompleted: completed, groupsTrained: t.groupsTrained,
+            leasesCompleted: completed, groupsTrained: t.groupsTrained, leasesReissued: c.leasesExpired,
             rejectedGroups: c.rejected, stalenessHistogram: Dictionary(uniqueKeysWithValues: c.stalenessHistogram.map { ("\($0.key)", $0.value) }),
             ingestGroupsPerSecond: gps, ingestBytesPerSecond: bps, trainingTokensPerSecond: t.tokensPerSecond,
             stepSeconds: t.stepSeconds, publishSeconds: t.publishSeconds, lastCheckpoint: t.lastCheckpoint,

@@ -94,4 +94,33 @@ final class FaultTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(completed, acked, "an acknowledged group was lost")
         XCTAssertEqual(trained + buffered, completed, "a durable group was trained twice or not at all")
     }
+
+    /// A worker killed with SIGKILL while holding leases: its leases pass their deadline and
+    /// are re-issued to the other worker, training continues, and the accounting still holds.
+    func testWorkerKilledHoldingLeasesIsCoveredByReissue() throws {
+        let dir = Binary.tempDir(self)
+        let pre = dir.appendingPathComponent("pre").path
+        XCTAssertEqual(try Binary.run(["pretrain", "--out", pre, "--target-accuracy", "0.05"]).status, 0)
+        let port = freePort()
+        let env = ["TRIBUTARY_ROLLOUT_LEASE_SECONDS": "1.5", "TRIBUTARY_TRAINING_EVAL_EVERY": "0",
+                   "TRIBUTARY_TRAINING_TARGET": "2", "TRIBUTARY_TRAINING_GROUPS_PER_STEP": "4"]
+        let learner = try spawn(["learner", "--state-dir", dir.appendingPathComponent("state").path, "--init", pre,
+                                 "--listen", "127.0.0.1:\(port)", "--worker-token", "t", "--task", "reverse:digits=4"], env: env)
+        defer { learner.terminate(); learner.waitUntilExit() }
+        let victim = try spawn(["worker", "--learner", "http://127.0.0.1:\(port)", "--token", "t", "--name", "victim",
+                                "--prompts-per-lease", "8"])
+        _ = try waitFor(port, "the victim to hold leases") { s in ((s["outstandingLeases"] as? Int) ?? 0) > 0 && ((s["step"] as? Int) ?? 0) >= 1 }
+        Foundation.kill(victim.processIdentifier, SIGKILL)
+        victim.waitUntilExit()
+        let before = try waitFor(port, "a status") { _ in true }
+        let survivor = try spawn(["worker", "--learner", "http://127.0.0.1:\(port)", "--token", "t", "--name", "survivor"])
+        defer { survivor.terminate(); survivor.waitUntilExit() }
+        let after = try waitFor(port, "re-issue and progress") { s in
+            ((s["leasesReissued"] as? Int) ?? 0) > 0 && ((s["step"] as? Int) ?? 0) >= (before["step"] as! Int) + 3
+        }
+        XCTAssertGreaterThan(after["leasesReissued"] as! Int, 0)
+        survivor.terminate(); survivor.waitUntilExit()
+        let quiet = try waitFor(port, "a quiet status") { _ in true }
+        XCTAssertEqual((quiet["groupsTrained"] as! Int) + (quiet["bufferedGroups"] as! Int), quiet["leasesCompleted"] as! Int)
+    }
 }
