@@ -4,6 +4,18 @@
 // Tensor → Policy → Tasks/Objectives → Learner/Worker → tributary (see docs/architecture.md).
 import PackageDescription
 
+/// The numeric kernels (Tensor, Policy) in release builds: -Ounchecked, and on x86-64 hosts
+/// AVX2/FMA code generation for the SIMD8 kernels (~5 % on a learner update; any x86-64 CPU
+/// since 2013 has it).
+let kernelSettings: [SwiftSetting] = {
+    #if arch(x86_64)
+    let flags = ["-Ounchecked", "-target-cpu", "haswell"]
+    #else
+    let flags = ["-Ounchecked"]
+    #endif
+    return [.unsafeFlags(flags, .when(configuration: .release))]
+}()
+
 let package = Package(
     name: "Tributary",
     platforms: [.macOS(.v14)],
@@ -35,24 +47,8 @@ let package = Package(
         .executableTarget(name: "WireFuzz", dependencies: ["Wire"]),
 
         // math / model
-        // Release: -Ounchecked, and on x86-64 hosts AVX2/FMA code generation for the SIMD8 kernels
-        // (~5 % on a learner update; any x86-64 CPU since 2013 has it).
-        .target(name: "Tensor", dependencies: ["COpenBLAS"],
-                swiftSettings: [.unsafeFlags({ () -> [String] in
-                    #if arch(x86_64)
-                    return ["-Ounchecked", "-target-cpu", "haswell"]
-                    #else
-                    return ["-Ounchecked"]
-                    #endif
-                }(), .when(configuration: .release))]),
-        .target(name: "Policy", dependencies: ["Tensor"],
-                swiftSettings: [.unsafeFlags({ () -> [String] in
-                    #if arch(x86_64)
-                    return ["-Ounchecked", "-target-cpu", "haswell"]
-                    #else
-                    return ["-Ounchecked"]
-                    #endif
-                }(), .when(configuration: .release))]),
+        .target(name: "Tensor", dependencies: ["COpenBLAS"], swiftSettings: kernelSettings),
+        .target(name: "Policy", dependencies: ["Tensor"], swiftSettings: kernelSettings),
 
         // rl
         .target(name: "Tasks", dependencies: ["Tensor"]),
