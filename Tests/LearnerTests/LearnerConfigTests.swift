@@ -52,3 +52,16 @@ final class LearnerConfigTests: XCTestCase {
         }
     }
 }
+
+final class ExampleConfigTests: XCTestCase {
+    /// deploy/learner.example.toml (the configuration reference's example) parses and validates.
+    func testShippedExampleConfigurationLoads() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("deploy/learner.example.toml")
+        var c = LearnerConfig()
+        try c.load(file: url)
+        XCTAssertEqual(c.workerTokens, ["change-me"])
+        XCTAssertEqual(c.groupSize, LearnerConfig().groupSize)
+        XCTAssertEqual(c.stateDir, "tributary-state")
+    }
+}
