@@ -24,6 +24,16 @@ public struct EvalResult: Codable, Sendable, Equatable {
 }
 
 public enum Evaluator {
+    /// `prompt + answer + end` for each prompt (the sequences), and the same right-padded with
+    /// the task's pad id into one `[count, T]` token matrix.
+    static func demonstrations(_ prompts: [Prompt], task: any VerifiableTask) -> (seqs: [[TokenID]], tokens: [Int32], T: Int) {
+        let seqs = prompts.map { $0.tokens + task.demonstration(for: $0) }
+        let T = seqs.map(\.count).max() ?? 0
+        var tokens = [Int32](repeating: Int32(task.tokenizer.pad), count: prompts.count * T)
+        for (r, s) in seqs.enumerated() { for (t, v) in s.enumerated() { tokens[r * T + t] = Int32(v) } }
+        return (seqs, tokens, T)
+    }
+
     /// Greedy exact-match accuracy of `model` on `prompts` (teacher-forced, `chunk` rows per forward).
     public static func greedyAccuracy(model: GPT, task: any VerifiableTask, prompts: [Prompt], chunk: Int = 256) throws -> Double {
         guard !prompts.isEmpty else { return 0 }
@@ -33,10 +43,7 @@ public enum Evaluator {
         while start < prompts.count {
             let part = prompts[start..<min(prompts.count, start + chunk)]
             start += part.count
-            let seqs = part.map { $0.tokens + task.demonstration(for: $0) }
-            let T = seqs.map(\.count).max()!
-            var tokens = [Int32](repeating: Int32(task.tokenizer.pad), count: part.count * T)
-            for (r, s) in seqs.enumerated() { for (t, v) in s.enumerated() { tokens[r * T + t] = Int32(v) } }
+            let (seqs, tokens, T) = demonstrations(Array(part), task: task)
             try model.forward(tokens: tokens, batch: part.count, length: T)
             let logits = model.logits()
             for (r, p) in part.enumerated() {
@@ -114,12 +121,9 @@ public enum Pretraining {
     /// one AdamW step. Returns the loss.
     @discardableResult
     public static func step(model: GPT, optimizer: AdamW, task: any VerifiableTask, prompts: [Prompt], gradClip: Float) throws -> Double {
-        let seqs = prompts.map { $0.tokens + task.demonstration(for: $0) }
-        let T = seqs.map(\.count).max() ?? 0
-        var tokens = [Int32](repeating: Int32(task.tokenizer.pad), count: prompts.count * T)
+        let (seqs, tokens, T) = Evaluator.demonstrations(prompts, task: task)
         var mask = [Float](repeating: 0, count: prompts.count * T)
         for (r, s) in seqs.enumerated() {
-            for (t, v) in s.enumerated() { tokens[r * T + t] = Int32(v) }
             for t in prompts[r].tokens.count..<s.count { mask[r * T + t] = 1 }
         }
         let count = mask.reduce(0, +)
