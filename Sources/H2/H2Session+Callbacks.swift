@@ -84,47 +84,55 @@ enum H2Callbacks {
 extension H2Session {
     func beginHeaders(stream: Int32, category: nghttp2_headers_category) {
         if category == NGHTTP2_HCAT_REQUEST { counters.streamsOpened += 1 }
-        var state = inbound[stream] ?? InboundStream()
-        state.headers.removeAll()
-        state.headerBytes = 0
-        inbound[stream] = state
+        // In place (`default:` subscript): no copy of the stream's arrays per callback.
+        inbound[stream, default: InboundStream()].headers.removeAll(keepingCapacity: true)
+        inbound[stream, default: InboundStream()].headerBytes = 0
     }
 
     /// Accumulates one field and enforces our header list limits (nghttp2 does not).
     func header(stream: Int32, name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) {
-        var state = inbound[stream] ?? InboundStream()
-        guard !state.rejected else { return }
-        // RFC 9113 §6.5.2: each field costs name + value + 32 octets.
-        state.headerBytes += name.count + value.count + 32
-        var violation: H2HeaderViolation?
-        if state.headerBytes > Int(configuration.maxHeaderListSize) {
-            violation = .listTooLarge(limit: configuration.maxHeaderListSize)
-        } else if state.headers.count + 1 > configuration.maxHeaderFields {
-            violation = .tooManyFields(limit: configuration.maxHeaderFields)
+        let limits = (bytes: Int(configuration.maxHeaderListSize), fields: configuration.maxHeaderFields)
+        let violation: H2HeaderViolation? = Self.withInbound(&inbound, stream) { state in
+            guard !state.rejected else { return nil }
+            // RFC 9113 §6.5.2: each field costs name + value + 32 octets.
+            state.headerBytes += name.count + value.count + 32
+            var violation: H2HeaderViolation?
+            if state.headerBytes > limits.bytes {
+                violation = .listTooLarge(limit: configuration.maxHeaderListSize)
+            } else if state.headers.count + 1 > limits.fields {
+                violation = .tooManyFields(limit: limits.fields)
+            }
+            if violation != nil {
+                state.rejected = true
+                state.headers = []
+                return violation
+            }
+            state.headers.append(H2Header(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+            return nil
         }
-        if let violation {
-            state.rejected = true
-            state.headers = []
-            inbound[stream] = state
-            counters.headerLimitViolations += 1
-            events.append(.headersRejected(stream: stream, violation: violation))
-            // Submitting (not sending) is allowed inside callbacks; the RST goes out on the next drain.
-            _ = nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), stream,
-                                          H2ErrorCode.enhanceYourCalm.rawValue)
-            return
-        }
-        state.headers.append(H2Header(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
-        inbound[stream] = state
+        guard let violation else { return }
+        counters.headerLimitViolations += 1
+        events.append(.headersRejected(stream: stream, violation: violation))
+        // Submitting (not sending) is allowed inside callbacks; the RST goes out on the next drain.
+        _ = nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), stream,
+                                      H2ErrorCode.enhanceYourCalm.rawValue)
+    }
+
+    /// Mutates one inbound stream's state in place (created when missing).
+    @inline(__always)
+    static func withInbound<R>(_ table: inout [Int32: InboundStream], _ stream: Int32, _ body: (inout InboundStream) -> R) -> R {
+        body(&table[stream, default: InboundStream()])
     }
 
     func dataChunk(stream: Int32, _ bytes: UnsafeBufferPointer<UInt8>) {
-        guard var state = inbound[stream] else {
+        guard inbound[stream] != nil else {
             pendingConnectionCredit += bytes.count   // nobody will consume it
             return
         }
-        state.frameData.append(contentsOf: bytes)
-        state.unconsumed += bytes.count
-        inbound[stream] = state
+        Self.withInbound(&inbound, stream) { state in
+            state.frameData.append(contentsOf: bytes)
+            state.unconsumed += bytes.count
+        }
     }
 
     func frameReceived(_ frame: UnsafePointer<nghttp2_frame>) {
@@ -134,21 +142,21 @@ extension H2Session {
         let ack = hd.flags & UInt8(NGHTTP2_FLAG_ACK.rawValue) != 0
         switch UInt32(hd.type) {
         case NGHTTP2_HEADERS.rawValue:
-            guard var state = inbound[stream], !state.rejected else { return }
-            let headers = state.headers
-            state.headers = []
-            if frame.pointee.headers.cat == NGHTTP2_HCAT_HEADERS && state.sawHeaders && endStream {
-                events.append(.trailers(stream: stream, headers: headers))
-            } else {
+            guard let known = inbound[stream], !known.rejected else { return }
+            let trailers = frame.pointee.headers.cat == NGHTTP2_HCAT_HEADERS && known.sawHeaders && endStream
+            let headers: [H2Header] = Self.withInbound(&inbound, stream) { state in
                 state.sawHeaders = true
-                events.append(.headers(stream: stream, headers: headers, endStream: endStream))
+                defer { state.headers = [] }
+                return state.headers
             }
-            inbound[stream] = state
+            events.append(trailers ? .trailers(stream: stream, headers: headers)
+                                   : .headers(stream: stream, headers: headers, endStream: endStream))
         case NGHTTP2_DATA.rawValue:
-            guard var state = inbound[stream] else { return }
-            let bytes = state.frameData
-            state.frameData = []
-            inbound[stream] = state
+            guard inbound[stream] != nil else { return }
+            let bytes: [UInt8] = Self.withInbound(&inbound, stream) { state in
+                defer { state.frameData = [] }
+                return state.frameData
+            }
             if bytes.isEmpty && !endStream {
                 chargeGlitch()  // an empty DATA frame does nothing but cost us work
             } else {

@@ -86,22 +86,21 @@ extension H2Session {
     /// Queues body bytes on a stream opened with a body; they go out as flow control allows.
     /// Check ``isAboveHighWatermark(stream:)`` afterwards and suspend the writer if it is true.
     public func submitData(stream: Int32, bytes: [UInt8], endStream: Bool = false) throws(H2Error) {
-        guard var state = outbound[stream] else { throw .unknownStream(stream) }
-        guard !state.ended else { throw .streamNotWritable(stream) }
-        state.queue.append(bytes)
-        state.ended = endStream
-        outbound[stream] = state
-        if state.queue.count > configuration.outboundHighWatermark { overHighWatermark.insert(stream) }
+        guard let ended = outbound[stream]?.ended else { throw .unknownStream(stream) }
+        guard !ended else { throw .streamNotWritable(stream) }
+        // In place (optional chaining on the subscript): no copy of the queue per call.
+        outbound[stream]?.queue.append(bytes)
+        outbound[stream]?.ended = endStream
+        if (outbound[stream]?.queue.count ?? 0) > configuration.outboundHighWatermark { overHighWatermark.insert(stream) }
         resumeIfDeferred(stream)
     }
 
     /// Ends a stream with a trailing header block after the queued body.
     public func submitTrailers(stream: Int32, headers: [H2Header]) throws(H2Error) {
-        guard var state = outbound[stream] else { throw .unknownStream(stream) }
-        guard !state.ended else { throw .streamNotWritable(stream) }
-        state.ended = true
-        state.trailers = headers
-        outbound[stream] = state
+        guard let ended = outbound[stream]?.ended else { throw .unknownStream(stream) }
+        guard !ended else { throw .streamNotWritable(stream) }
+        outbound[stream]?.ended = true
+        outbound[stream]?.trailers = headers
         resumeIfDeferred(stream)
     }
 
@@ -148,44 +147,60 @@ extension H2Session {
     /// The data provider's body: copy from the queue, signal EOF / trailers, or defer.
     func readData(stream: Int32, into buffer: UnsafeMutablePointer<UInt8>, length: Int,
                   flags: UnsafeMutablePointer<UInt32>) -> Int {
-        guard var state = outbound[stream] else { return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue) }
-        let n = state.queue.read(into: buffer, max: length)
-        if state.queue.isEmpty && state.ended {
-            flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
-            if let trailers = state.trailers {
-                flags.pointee |= NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue
-                state.trailers = nil
-                // nghttp2 documents submit_trailer as safe inside this callback.
-                _ = withNV(trailers) { nv, count in nghttp2_submit_trailer(session, stream, nv, count) }
+        guard outbound[stream] != nil else { return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue) }
+        // Read in place; trailers are submitted after the state is written back.
+        var trailers: [H2Header]?
+        let n: Int = Self.withOutbound(&outbound, stream) { state in
+            let n = state.queue.read(into: buffer, max: length)
+            if state.queue.isEmpty && state.ended {
+                flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
+                if let t = state.trailers {
+                    flags.pointee |= NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue
+                    state.trailers = nil
+                    trailers = t
+                }
+            } else if n == 0 {
+                state.deferred = true
+                return Int(NGHTTP2_ERR_DEFERRED.rawValue)
             }
-        } else if n == 0 {
-            state.deferred = true
-            outbound[stream] = state
-            return Int(NGHTTP2_ERR_DEFERRED.rawValue)
+            return n
         }
-        outbound[stream] = state
+        // nghttp2 documents submit_trailer as safe inside this callback.
+        if let trailers { _ = withNV(trailers) { nv, count in nghttp2_submit_trailer(session, stream, nv, count) } }
         return n
     }
 
-    /// Calls `body` with an nghttp2_nv array for `headers` (nghttp2 copies names and values).
+    @inline(__always)
+    static func withOutbound<R>(_ table: inout [Int32: OutboundStream], _ stream: Int32, _ body: (inout OutboundStream) -> R) -> R {
+        body(&table[stream, default: OutboundStream()])
+    }
+
+    /// Calls `body` with the headers as nghttp2 name/value pairs. The bytes and the pair array
+    /// live in temporary (usually stack) allocations: no heap traffic per response.
     func withNV<R>(_ headers: [H2Header], _ body: (UnsafePointer<nghttp2_nv>, Int) -> R) -> R {
-        var storage: [UInt8] = []
-        var spans: [(Int, Int, Int, Int)] = []
-        for h in headers {
-            let n = storage.count
-            storage.append(contentsOf: h.name.utf8)
-            let v = storage.count
-            storage.append(contentsOf: h.value.utf8)
-            spans.append((n, v - n, v, storage.count - v))
-        }
-        storage.append(0) // never empty, so baseAddress exists
-        return storage.withUnsafeMutableBufferPointer { buf in
-            let base = buf.baseAddress!
-            let nvs = spans.map { s in
-                nghttp2_nv(name: base + s.0, value: base + s.2, namelen: s.1, valuelen: s.3,
-                           flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue))
+        var total = 1
+        for h in headers { total += h.name.utf8.count + h.value.utf8.count }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: total) { storage in
+            withUnsafeTemporaryAllocation(of: nghttp2_nv.self, capacity: max(headers.count, 1)) { nvs in
+                var at = 0
+                for (i, h) in headers.enumerated() {
+                    let n = Self.copyUTF8(h.name, to: storage, at: at)
+                    let v = Self.copyUTF8(h.value, to: storage, at: at + n)
+                    nvs[i] = nghttp2_nv(name: storage.baseAddress! + at, value: storage.baseAddress! + at + n,
+                                        namelen: n, valuelen: v, flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue))
+                    at += n + v
+                }
+                return body(UnsafePointer(nvs.baseAddress!), headers.count)
             }
-            return nvs.withUnsafeBufferPointer { body($0.baseAddress ?? UnsafePointer(bitPattern: 8)!, $0.count) }
+        }
+    }
+
+    @inline(__always)
+    private static func copyUTF8(_ s: String, to storage: UnsafeMutableBufferPointer<UInt8>, at: Int) -> Int {
+        var s = s
+        return s.withUTF8 { u in
+            if let b = u.baseAddress { (storage.baseAddress! + at).update(from: b, count: u.count) }
+            return u.count
         }
     }
 }

@@ -190,10 +190,9 @@ public final class H2Session {
     /// so nghttp2 may send WINDOW_UPDATE. Credit for a stream that has closed was already given
     /// back when it closed, so calls for closed streams are ignored.
     public func consume(stream: Int32, bytes: Int) {
-        guard bytes > 0, var state = inbound[stream] else { return }
-        let n = min(bytes, state.unconsumed)
-        state.unconsumed -= n
-        inbound[stream] = state
+        guard bytes > 0, let unconsumed = inbound[stream]?.unconsumed else { return }
+        let n = min(bytes, unconsumed)
+        inbound[stream]?.unconsumed -= n
         if n > 0 { _ = nghttp2_session_consume(session, stream, n) }
     }
 

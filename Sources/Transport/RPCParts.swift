@@ -44,9 +44,8 @@ public struct RPCRequest: Sendable {
 public final class RPCResponder: Sendable {
     let sink: any ResponseSink
     let cardinality: Cardinality
-    private let sent = NIOLockedValueBox(0)
-    /// The message of a `.one` route, sent together with the status.
-    private let held = NIOLockedValueBox<[UInt8]?>(nil)
+    /// Messages sent so far, and the message of a `.one` route (sent together with the status).
+    private let state = NIOLockedValueBox<(sent: Int, held: [UInt8]?)>((0, nil))
 
     init(sink: any ResponseSink, cardinality: Cardinality) {
         self.sink = sink
@@ -54,20 +53,22 @@ public final class RPCResponder: Sendable {
     }
 
     /// Response messages sent so far.
-    public var messagesSent: Int { sent.withLockedValue { $0 } }
+    public var messagesSent: Int { state.withLockedValue { $0.sent } }
 
     /// Sends one message payload (framed by the transport). Suspends while the peer is not
     /// reading fast enough (outbound back-pressure).
     /// - Throws: ``RPCStatus`` — `cancelled` when the peer reset the stream, `internal` when the
     ///   route allows no more response messages.
     public func send(_ payload: [UInt8]) async throws {
-        let n = sent.withLockedValue { $0 += 1; return $0 }
+        let n = state.withLockedValue { s in
+            s.sent += 1
+            if cardinality == .one && s.sent == 1 { s.held = payload } // goes out with the status (ResponseSink.finish)
+            return s.sent
+        }
         switch cardinality {
         case .none: throw RPCStatus(.internal, "this route sends no response messages")
         case .one where n > 1: throw RPCStatus(.internal, "this route sends exactly one response message")
-        case .one:
-            held.withLockedValue { $0 = payload } // goes out with the status (see ResponseSink.finish)
-            return
+        case .one: return
         case .many: break
         }
         try await sink.send(payload)
@@ -89,7 +90,7 @@ public final class RPCResponder: Sendable {
             status = RPCStatus(.internal, "handler returned OK without its one response message")
         }
         // PROTOCOL.md §3: no response message when the status is not OK.
-        let last = status.code == .ok ? responder.held.withLockedValue { $0 } : nil
+        let last = status.code == .ok ? responder.state.withLockedValue { $0.held } : nil
         responder.sink.finish(status, lastMessage: last)
         return status
     }

@@ -117,7 +117,8 @@ extension ServerConnection {
         for w in writers { w.succeed() }
     }
 
-    private var responseHead: [H2Header] { [H2Header(":status", "200"), H2Header("content-type", config.contentType)] }
+    /// Trailers of an OK status (the common case), built once.
+    static let okTrailers = StatusTrailers.fields(for: .ok).map { H2Header($0.name, $0.value) }
 
     /// Queues one framed response message; the future completes when the writer may continue.
     func sendMessage(stream id: Int32, payload: [UInt8]) -> EventLoopFuture<Void> {
@@ -129,8 +130,16 @@ extension ServerConnection {
                 try session.submitResponse(stream: id, headers: responseHead, endStream: false)
                 s.responseStarted = true
             }
-            try session.submitData(stream: id, bytes: Framer.prefix(length: payload.count))
-            try session.submitData(stream: id, bytes: payload)
+            if payload.count <= 4096 {
+                // Small messages: prefix and payload in one buffer (one allocation, one queue entry).
+                var framed = Framer.prefix(length: payload.count)
+                framed.reserveCapacity(Framer.prefixSize + payload.count)
+                framed.append(contentsOf: payload)
+                try session.submitData(stream: id, bytes: framed)
+            } else {
+                try session.submitData(stream: id, bytes: Framer.prefix(length: payload.count))
+                try session.submitData(stream: id, bytes: payload)
+            }
         } catch {
             return eventLoop.makeFailedFuture(RPCStatus(.cancelled, "the stream is closed: \(error)"))
         }
@@ -146,7 +155,8 @@ extension ServerConnection {
     func finishStream(_ s: ServerStream, _ status: RPCStatus) {
         guard !s.finished else { return }
         s.finished = true
-        let fields = StatusTrailers.fields(for: status).map { H2Header($0.name, $0.value) }
+        let fields = status.code == .ok && status.message.isEmpty
+            ? Self.okTrailers : StatusTrailers.fields(for: status).map { H2Header($0.name, $0.value) }
         if s.responseStarted {
             try? session.submitTrailers(stream: s.id, headers: fields)
         } else {
@@ -190,10 +200,13 @@ struct StreamSink: ResponseSink {
 
     func finish(_ status: RPCStatus, lastMessage: [UInt8]?) {
         let c = connection, id = stream
-        c.eventLoop.execute {
+        let body: @Sendable () -> Void = {
             guard let s = c.streams[id] else { return }
             if let lastMessage { _ = c.sendMessage(stream: id, payload: lastMessage) }
             c.finishStream(s, status)
         }
+        // A handler running on the loop (runsOnEventLoop) finishes in place: this is a task's
+        // job, not a channel callback, so there is no re-entrancy to avoid.
+        if c.eventLoop.inEventLoop { body() } else { c.eventLoop.execute(body) }
     }
 }

@@ -46,6 +46,8 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
     private var ticker: RepeatedTask?
     private var reportedResets = 0
     let onClose: @Sendable () -> Void
+    /// `:status 200` and the content type: the head of every RPC response.
+    let responseHead: [H2Header]
 
     init(session: H2Session, eventLoop: EventLoop, config: ServerConfiguration, router: Router,
          counters: CounterBox, peer: String, onClose: @escaping @Sendable () -> Void) {
@@ -54,6 +56,7 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
         self.counters = counters
         self.peer = peer
         self.onClose = onClose
+        self.responseHead = [H2Header(":status", "200"), H2Header("content-type", config.contentType)]
         self.manager = ConnectionManager(timeouts: config.timeouts, now: monotonicNow())
         super.init(session: session, eventLoop: eventLoop)
         self.maxOutboundFrames = config.maxOutboundFrames
@@ -157,7 +160,7 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
         stream.requestEnded = endStream
         streams[id] = stream
         manager.streamOpened(id, now: now) // every stream counts against idleness and inactivity
-        let pathOnly = path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? path
+        let pathOnly = path.firstIndex(of: "?").map { String(path[..<$0]) } ?? path
         if let get = router.get(pathOnly) {
             stream.discarding = true
             counters.update { $0.httpRequests += 1 }
@@ -188,7 +191,8 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
         stream.route = route
         stream.deframer = Deframer(maxMessageBytes: route.options.maxMessageBytes)
         manager.streamOpened(id, timeout: route.options.inactivityTimeout, now: now)
-        let inbox = MessageInbox(onTake: { [self] size in
+        // One-message requests are credited when complete (startIfReady): no callback per take.
+        let inbox = route.options.requestMessages == .one ? MessageInbox() : MessageInbox(onTake: { [self] size in
             eventLoop.execute { self.messageTaken(stream: id, size: size) }
         })
         stream.inbox = inbox
@@ -212,11 +216,15 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
         guard let route = stream.route, !stream.finished else { return }
         let counters = counters
         counters.update { $0.handlersRunning += 1 }
-        stream.task = Task {
+        let body: @Sendable () async -> Void = {
             let status = await RPCResponder.run(route.handler, request: request, responder: responder)
             counters.update { $0.rpcsFinished[status.code, default: 0] += 1; $0.handlersRunning -= 1 }
         }
+        stream.task = route.options.runsOnEventLoop ? Task(executorPreference: loopExecutor) { await body() } : Task { await body() }
     }
+
+    /// Runs handler tasks of `runsOnEventLoop` routes on this connection's event loop.
+    private(set) lazy var loopExecutor = EventLoopTaskExecutor(loop: eventLoop)
 
     /// Requests of one-message routes waiting for their end of stream.
     var pendingStarts: [Int32: (RPCRequest, RPCResponder)] = [:]
@@ -228,7 +236,13 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
                         .wrongMessageCount)
         }
         stream.single = nil
+        // The whole request is here and bounded by the route limit: return its window credit now.
+        if stream.unconsumed > 0 {
+            session.consume(stream: stream.id, bytes: stream.unconsumed)
+            stream.unconsumed = 0
+        }
         stream.delivered += 1
+        stream.taken += 1
         stream.inbox?.push(message)
         stream.inbox?.finish(.success(()))
         start(stream, request: request, responder: responder)

@@ -9,18 +9,24 @@ import Wire
 struct BenchServer {
     let server: TransportServer
 
-    static func start(pki: BenchPKI?) async throws -> BenchServer {
+    static func start(pki: BenchPKI?, threads: Int = 1) async throws -> BenchServer {
         var c = ServerConfiguration()
+        c.eventLoopThreads = threads
         c.rpcPathPrefix = "/bench.v1/"
         if let pki {
             let context = try TLSContext.server(certificateChain: .file(pki.cert), privateKey: .file(pki.key))
             c.tls = TLSListener(address: ListenAddress(), context: context)
         }
         let server = try TransportServer(configuration: c)
-        try server.register(path: "/bench.v1/Echo", auth: .none, requestMessages: .one, responseMessages: .one) { request, responder in
+        let echo: RPCHandler = { request, responder in
             try await responder.send(try await request.message())
             return .ok
         }
+        // The same handler twice: on the global concurrency pool (the default) and on the event loop.
+        try server.register(path: "/bench.v1/Echo", options: RouteOptions(auth: .none, requestMessages: .one, responseMessages: .one),
+                            handler: echo)
+        try server.register(path: "/bench.v1/EchoOnLoop", options: RouteOptions(auth: .none, requestMessages: .one, responseMessages: .one,
+                                                                                runsOnEventLoop: true), handler: echo)
         try server.register(path: "/bench.v1/Upload", auth: .none, maxMessageBytes: 1 << 20, responseMessages: .one) { request, responder in
             var total = 0
             for try await m in request.messages { total += m.count }

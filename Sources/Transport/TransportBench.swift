@@ -79,6 +79,16 @@ public enum TransportBench {
         return report
     }
 
+    /// Runs only the bench server (routes `/bench.v1/Echo`, `/bench.v1/Upload`,
+    /// `/bench.v1/Download`, `GET /bench/1k`) on an ephemeral h2c port for `seconds`, so outside
+    /// tools (h2load, perf) can drive and profile it; `ready` gets the port.
+    public static func serve(seconds: Double, threads: Int = 1, ready: @Sendable (Int) -> Void) async throws {
+        let bench = try await BenchServer.start(pki: nil, threads: threads)
+        ready(bench.server.cleartextPort!)
+        try? await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
+        await bench.server.shutdown(grace: 1)
+    }
+
     private static func measure(_ bench: BenchServer, pki: BenchPKI?, options: Options, log: (String) -> Void,
                                 into report: inout TransportBenchReport) async throws {
 

@@ -43,11 +43,17 @@ public struct RouteOptions: Sendable {
     public var inactivityTimeout: Double?
     /// Token sets for this route only (nil: the server's ``ServerConfiguration/tokens``).
     public var tokens: TokenSets?
+    /// Run the handler's task on the connection's event loop (a task-executor preference) instead
+    /// of the global concurrency pool: no thread hop per call. Only for handlers that never block
+    /// — no file I/O, no long computation, and no calls into actors that do either (a default
+    /// actor entered from such a task runs on the event loop too).
+    public var runsOnEventLoop: Bool
 
     public init(auth: AuthClass = .worker, maxMessageBytes: Int = 64 * 1024,
                 requestMessages: Cardinality = .many, responseMessages: Cardinality = .many,
-                inactivityTimeout: Double? = nil, tokens: TokenSets? = nil) {
+                inactivityTimeout: Double? = nil, tokens: TokenSets? = nil, runsOnEventLoop: Bool = false) {
         self.tokens = tokens
+        self.runsOnEventLoop = runsOnEventLoop
         self.auth = auth
         self.maxMessageBytes = maxMessageBytes
         self.requestMessages = requestMessages

@@ -21,10 +21,18 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Python with torch and transformers for the peer (skipped when absent).") var peerPython: String?
     @Option(help: "The peer script.") var peerScript: String = "../shared/peers/torch_peer.py"
     @Option(help: "Seconds per unary transport measurement.") var unarySeconds: Double = 2
+    @Option(help: "Only serve the transport bench routes on an ephemeral h2c port for this many seconds (for h2load or perf).")
+    var serveSeconds: Double?
 
     func run() async throws {
         guard ["all", "policy", "transport"].contains(suite) else { throw RunError("bench: unknown suite '\(suite)' (all, policy, transport)") }
         let out = try JSONLines(url: nil)
+        if let serveSeconds {
+            try await TransportBench.serve(seconds: serveSeconds, threads: threads) { port in
+                FileHandle.standardOutput.write(Data("{\"bench\":\"transport-serve\",\"port\":\(port)}\n".utf8))
+            }
+            return
+        }
         if suite != "transport" { try policy(out) }
         if suite != "policy" { try await transport(out) }
     }

@@ -109,7 +109,19 @@ final class FaultTests: XCTestCase {
         defer { learner.terminate(); learner.waitUntilExit() }
         let victim = try spawn(["worker", "--learner", "http://127.0.0.1:\(port)", "--token", "t", "--name", "victim",
                                 "--prompts-per-lease", "8"])
-        _ = try waitFor(port, "the victim to hold leases") { s in ((s["outstandingLeases"] as? Int) ?? 0) > 0 && ((s["step"] as? Int) ?? 0) >= 1 }
+        _ = try waitFor(port, "training to start") { s in ((s["step"] as? Int) ?? 0) >= 1 }
+        // Freeze the victim (SIGSTOP) and look: once it is frozen nothing it holds can be
+        // submitted, so outstanding leases seen now are certainly its and must expire. If it
+        // happened to hold none at that instant, let it run a moment and look again.
+        var frozenHolding = false
+        for _ in 0..<50 {
+            Foundation.kill(victim.processIdentifier, SIGSTOP)
+            usleep(300_000)
+            if let s = status(port), ((s["outstandingLeases"] as? Int) ?? 0) > 0 { frozenHolding = true; break }
+            Foundation.kill(victim.processIdentifier, SIGCONT)
+            usleep(UInt32.random(in: 50_000...250_000))
+        }
+        XCTAssertTrue(frozenHolding, "the victim never held a lease while frozen")
         Foundation.kill(victim.processIdentifier, SIGKILL)
         victim.waitUntilExit()
         let before = try waitFor(port, "a status") { _ in true }
