@@ -84,15 +84,16 @@ enum H2Callbacks {
 extension H2Session {
     func beginHeaders(stream: Int32, category: nghttp2_headers_category) {
         if category == NGHTTP2_HCAT_REQUEST { counters.streamsOpened += 1 }
-        // In place (`default:` subscript): no copy of the stream's arrays per callback.
-        inbound[stream, default: InboundStream()].headers.removeAll(keepingCapacity: true)
-        inbound[stream, default: InboundStream()].headerBytes = 0
+        let state = inboundState(stream)
+        state.headers.removeAll(keepingCapacity: true)
+        state.headerBytes = 0
     }
 
     /// Accumulates one field and enforces our header list limits (nghttp2 does not).
     func header(stream: Int32, name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) {
         let limits = (bytes: Int(configuration.maxHeaderListSize), fields: configuration.maxHeaderFields)
-        let violation: H2HeaderViolation? = Self.withInbound(&inbound, stream) { state in
+        let state = inboundState(stream)
+        let violation: H2HeaderViolation? = {
             guard !state.rejected else { return nil }
             // RFC 9113 §6.5.2: each field costs name + value + 32 octets.
             state.headerBytes += name.count + value.count + 32
@@ -109,7 +110,7 @@ extension H2Session {
             }
             state.headers.append(H2Header(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
             return nil
-        }
+        }()
         guard let violation else { return }
         counters.headerLimitViolations += 1
         events.append(.headersRejected(stream: stream, violation: violation))
@@ -118,21 +119,13 @@ extension H2Session {
                                       H2ErrorCode.enhanceYourCalm.rawValue)
     }
 
-    /// Mutates one inbound stream's state in place (created when missing).
-    @inline(__always)
-    static func withInbound<R>(_ table: inout [Int32: InboundStream], _ stream: Int32, _ body: (inout InboundStream) -> R) -> R {
-        body(&table[stream, default: InboundStream()])
-    }
-
     func dataChunk(stream: Int32, _ bytes: UnsafeBufferPointer<UInt8>) {
-        guard inbound[stream] != nil else {
+        guard let state = existingInbound(stream) else {
             pendingConnectionCredit += bytes.count   // nobody will consume it
             return
         }
-        Self.withInbound(&inbound, stream) { state in
-            state.frameData.append(contentsOf: bytes)
-            state.unconsumed += bytes.count
-        }
+        state.frameData.append(contentsOf: bytes)
+        state.unconsumed += bytes.count
     }
 
     func frameReceived(_ frame: UnsafePointer<nghttp2_frame>) {
@@ -142,21 +135,17 @@ extension H2Session {
         let ack = hd.flags & UInt8(NGHTTP2_FLAG_ACK.rawValue) != 0
         switch UInt32(hd.type) {
         case NGHTTP2_HEADERS.rawValue:
-            guard let known = inbound[stream], !known.rejected else { return }
-            let trailers = frame.pointee.headers.cat == NGHTTP2_HCAT_HEADERS && known.sawHeaders && endStream
-            let headers: [H2Header] = Self.withInbound(&inbound, stream) { state in
-                state.sawHeaders = true
-                defer { state.headers = [] }
-                return state.headers
-            }
+            guard let state = existingInbound(stream), !state.rejected else { return }
+            let trailers = frame.pointee.headers.cat == NGHTTP2_HCAT_HEADERS && state.sawHeaders && endStream
+            state.sawHeaders = true
+            let headers = state.headers
+            state.headers = []
             events.append(trailers ? .trailers(stream: stream, headers: headers)
                                    : .headers(stream: stream, headers: headers, endStream: endStream))
         case NGHTTP2_DATA.rawValue:
-            guard inbound[stream] != nil else { return }
-            let bytes: [UInt8] = Self.withInbound(&inbound, stream) { state in
-                defer { state.frameData = [] }
-                return state.frameData
-            }
+            guard let state = existingInbound(stream) else { return }
+            let bytes = state.frameData
+            state.frameData = []
             if bytes.isEmpty && !endStream {
                 chargeGlitch()  // an empty DATA frame does nothing but cost us work
             } else {

@@ -29,7 +29,8 @@ public final class H2Session {
     let session: OpaquePointer
     let now: () -> Double
     var events: [H2Event] = []
-    var inbound: [Int32: InboundStream] = [:]
+    var inbound: [Int32: InboundStream] = [:] { didSet { lastInbound = nil } }
+    private var lastInbound: (id: Int32, state: InboundStream)?
     var outbound: [Int32: OutboundStream] = [:]
     var glitchBucket: GlitchBucket
     /// Connection-window credit of closed streams; returned after nghttp2 returns.
@@ -47,7 +48,9 @@ public final class H2Session {
     var overHighWatermark: Set<Int32> = []
 
     /// Per-stream inbound state (header accumulation, the current DATA frame, unconsumed bytes).
-    struct InboundStream {
+    /// A reference type: callbacks mutate it through `inboundState(_:)` without copying its
+    /// arrays, and the last one used is cached (header callbacks come in runs for one stream).
+    final class InboundStream {
         var headers: [H2Header] = []
         var headerBytes = 0
         var rejected = false
@@ -190,10 +193,27 @@ public final class H2Session {
     /// so nghttp2 may send WINDOW_UPDATE. Credit for a stream that has closed was already given
     /// back when it closed, so calls for closed streams are ignored.
     public func consume(stream: Int32, bytes: Int) {
-        guard bytes > 0, let unconsumed = inbound[stream]?.unconsumed else { return }
-        let n = min(bytes, unconsumed)
-        inbound[stream]?.unconsumed -= n
+        guard bytes > 0, let state = existingInbound(stream) else { return }
+        let n = min(bytes, state.unconsumed)
+        state.unconsumed -= n
         if n > 0 { _ = nghttp2_session_consume(session, stream, n) }
+    }
+
+    /// The state of `stream`, created when missing.
+    func inboundState(_ stream: Int32) -> InboundStream {
+        if let last = lastInbound, last.id == stream { return last.state }
+        let state: InboundStream
+        if let known = inbound[stream] { state = known } else { state = InboundStream(); inbound[stream] = state }
+        lastInbound = (stream, state)
+        return state
+    }
+
+    /// The state of `stream` when it has one.
+    func existingInbound(_ stream: Int32) -> InboundStream? {
+        if let last = lastInbound, last.id == stream { return last.state }
+        guard let known = inbound[stream] else { return nil }
+        lastInbound = (stream, known)
+        return known
     }
 
     // MARK: - Writing

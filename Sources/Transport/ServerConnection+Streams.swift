@@ -107,6 +107,8 @@ extension ServerConnection {
         manager.streamClosed(id, now: now)
         pendingStarts[id] = nil
         guard let s = streams.removeValue(forKey: id) else { return }
+        // A finished stream's handler has returned (or `fail` already abandoned it): nothing to wake.
+        guard !s.finished else { return }
         abandon(s, RPCStatus(.cancelled, "the peer closed the stream (\(code))"))
     }
 

@@ -147,7 +147,7 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
 
     private func open(stream id: Int32, headers: [H2Header], endStream: Bool, now: Double) {
         var method = "", path = "", contentType: String?
-        var metadata = Metadata()
+        var metadata = Metadata(minimumCapacity: headers.count)
         for h in headers {
             switch h.name {
             case ":method": method = h.value
@@ -160,7 +160,7 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
         stream.requestEnded = endStream
         streams[id] = stream
         manager.streamOpened(id, now: now) // every stream counts against idleness and inactivity
-        let pathOnly = path.firstIndex(of: "?").map { String(path[..<$0]) } ?? path
+        let pathOnly = path.utf8.firstIndex(of: UInt8(ascii: "?")).map { String(path[..<$0]) } ?? path
         if let get = router.get(pathOnly) {
             stream.discarding = true
             counters.update { $0.httpRequests += 1 }

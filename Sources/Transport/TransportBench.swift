@@ -1,7 +1,8 @@
 // TransportBench: the `bench transport` measurements as a library function (the CLI calls
 // it): loopback unary RPC rate and p50/p99 latency at 1, 16 and 64 concurrent calls;
 // streaming throughput for 64 KiB and 1 MiB messages both ways over h2c and TLS; and the
-// ceiling from `nghttpd --no-tls` + `h2load` in the same run, reported as ratios.
+// server-side request rate of the same h2load runs against us and `nghttpd --no-tls`
+// (TransportBench+H2Load.swift), reported as ratios.
 // Workloads live in TransportBench+Workloads.swift.
 
 import Foundation
@@ -28,13 +29,18 @@ public struct TransportBenchReport: Codable, Sendable {
     public struct GETLoad: Codable, Sendable {
         /// "tributary" or "nghttpd".
         public var server: String
+        /// "get_1k", "unary_rpc" (handler on the concurrency pool) or "unary_rpc_on_loop".
+        public var workload: String
+        /// Our event-loop threads, or nghttpd's `-n` workers.
+        public var threads: Int
         public var requests: Int
         public var succeeded: Int
         public var requestsPerSecond: Double
     }
     public var unary: [Unary] = []
     public var streaming: [Streaming] = []
-    /// The same h2load run (1 KiB GET, `-c 10 -m 10`) against our server and nghttpd.
+    /// The same h2load runs (`-c 10 -m 10`) against our server and nghttpd, per workload and
+    /// thread count (TransportBench+H2Load.swift).
     public var getLoad: [GETLoad] = []
     /// Ratios to the nghttpd ceiling, e.g. `get_rps_vs_nghttpd`.
     public var ratios: [String: Double] = [:]
@@ -53,7 +59,7 @@ public enum TransportBench {
         public var streamBytes: Int = 64 << 20
         public var messageSizes: [Int] = [64 << 10, 1 << 20]
         public var includeTLS = true
-        /// Run h2load against our /bench GET route and against nghttpd serving the same 1 KiB file.
+        /// Run h2load against our server and nghttpd (TransportBench+H2Load.swift).
         public var includeH2Load = true
         public var h2loadRequests = 100_000
         /// Called with a line before each measurement (e.g. print to stderr); nil: silent.
@@ -92,6 +98,9 @@ public enum TransportBench {
     private static func measure(_ bench: BenchServer, pki: BenchPKI?, options: Options, log: (String) -> Void,
                                 into report: inout TransportBenchReport) async throws {
 
+        if options.includeH2Load && ProcessInfo.processInfo.environment["TRIBUTARY_H2LOAD_FIRST"] != nil {
+            log("h2load"); try await h2load(bench, options: options, into: &report)
+        }
         var transports: [(String, TransportClient)] = [("h2c", bench.h2cClient())]
         if let pki, let client = try? bench.tlsClient(pki: pki) { transports.append(("tls", client)) }
 
@@ -114,12 +123,14 @@ public enum TransportBench {
     }
 
     static func computeRatios(_ report: inout TransportBenchReport) {
-        let ours = report.getLoad.first { $0.server == "tributary" }?.requestsPerSecond
-        let theirs = report.getLoad.first { $0.server == "nghttpd" }?.requestsPerSecond
-        if let ours, let theirs, theirs > 0 { report.ratios["get_rps_vs_nghttpd"] = ours / theirs }
-        if let theirs, theirs > 0 {
-            for u in report.unary where u.transport == "h2c" {
-                report.ratios["unary_c\(u.concurrency)_rps_vs_nghttpd_get"] = u.callsPerSecond / theirs
+        // Each server at its best thread count for the workload.
+        func best(_ server: String, _ workload: String) -> Double? {
+            report.getLoad.filter { $0.server == server && $0.workload == workload && $0.succeeded == $0.requests }
+                .map(\.requestsPerSecond).max()
+        }
+        for (ours, theirs) in [("get_1k", "get_1k"), ("unary_rpc", "unary_rpc"), ("unary_rpc_on_loop", "unary_rpc")] {
+            if let a = best("tributary", ours), let b = best("nghttpd", theirs), b > 0 {
+                report.ratios["\(ours)_rps_vs_nghttpd"] = a / b
             }
         }
         for s in report.streaming where s.transport == "tls" {
