@@ -220,6 +220,28 @@ public final class H2Session {
 
     /// Serialises every frame nghttp2 is ready to send (honouring flow control) into `buffer`.
     /// - Throws: a fatal ``H2Error`` if nghttp2 fails; the connection must be closed.
+    /// Hands every ready frame's bytes to `sink` as nghttp2 serialises them (the NIO handler
+    /// copies them once, straight into its outbound buffer).
+    public func drainOutput(_ sink: (UnsafeRawBufferPointer) -> Void) throws(H2Error) {
+        if !stash.isEmpty {
+            stash.withUnsafeBytes { sink($0) }
+            stash.removeAll(keepingCapacity: true)
+        }
+        while true {
+            var pointer: UnsafePointer<UInt8>?
+            let n = nghttp2_session_mem_send(session, &pointer)
+            if n < 0 {
+                let error = Self.fatal(Int32(n), "nghttp2_session_mem_send")
+                fatalFailure = error
+                throw error
+            }
+            if n == 0 { break }
+            if let pointer { sink(UnsafeRawBufferPointer(start: pointer, count: n)) }
+            applyDeferredActions()
+        }
+        reportWritableStreams()
+    }
+
     public func drainOutput(into buffer: inout [UInt8]) throws(H2Error) {
         if !stash.isEmpty {
             buffer.append(contentsOf: stash)

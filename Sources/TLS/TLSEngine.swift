@@ -95,6 +95,15 @@ public final class TLSEngine {
         return out
     }
 
+    /// Moves up to `destination.count` bytes of pending ciphertext into `destination` (no
+    /// intermediate array: the NIO handler reads straight into its outbound buffer).
+    /// - Returns: the number of bytes written.
+    public func readCiphertext(into destination: UnsafeMutableRawBufferPointer) -> Int {
+        guard let base = destination.baseAddress, destination.count > 0 else { return 0 }
+        let n = BIO_read(outbound, base, Int32(min(destination.count, Int(Int32.max))))
+        return max(0, Int(n))
+    }
+
     /// Bytes waiting in ``drainCiphertext()``.
     public var pendingCiphertext: Int { Int(tributary_BIO_pending(outbound)) }
 
@@ -104,41 +113,82 @@ public final class TLSEngine {
     /// - Throws: ``TLSError/handshakeFailed(_:)``, ``TLSError/alpnMismatch(negotiated:)`` or
     ///   ``TLSError/protocolError(_:)``; the engine is then unusable (drain the alert first).
     public func readPlaintext() throws(TLSError) -> [UInt8] {
-        try advanceHandshake()
-        guard isHandshakeComplete else { return [] }
-        // Plaintext is never longer than the ciphertext it came from, so buffered ciphertext
-        // plus bytes OpenSSL already decrypted bound the result: read straight into it.
-        // One record may already sit partly inside OpenSSL's read buffer (consumed from the BIO by
-        // an earlier call that hit WANT_READ): its plaintext, up to 16 KiB, is not covered by
-        // either count, so add a record's worth or it would stay stranded until more input came.
-        let pending = Int(tributary_BIO_pending(inbound)) + Int(SSL_pending(ssl))
-        guard pending > 0 else { return [] }
-        let bound = pending + 16 * 1024
-        var readError: Int32 = SSL_ERROR_NONE
+        let bound = try plaintextBound()
+        guard bound > 0 else { return [] }
+        var result: Result<Int, TLSError> = .success(0)
         let out = [UInt8](unsafeUninitializedCapacity: bound) { buffer, count in
-            count = 0
-            ERR_clear_error()
-            while count < buffer.count {
-                let n = SSL_read(ssl, buffer.baseAddress! + count, Int32(min(buffer.count - count, Int(Int32.max))))
-                if n > 0 { count += Int(n); continue }
-                readError = SSL_get_error(ssl, n)
-                break
-            }
+            result = readPlaintext(into: UnsafeMutableRawBufferPointer(buffer))
+            count = (try? result.get()) ?? 0
+        }
+        _ = try result.get()
+        return out
+    }
+
+    /// Advances the handshake and returns how many plaintext bytes ``readPlaintext(into:)`` can
+    /// produce at most right now (0: nothing to read yet).
+    public func plaintextBound() throws(TLSError) -> Int {
+        try advanceHandshake()
+        guard isHandshakeComplete else { return 0 }
+        // Plaintext is never longer than the ciphertext it came from, so buffered ciphertext
+        // plus bytes OpenSSL already decrypted bound the result. One record may already sit
+        // partly inside OpenSSL's read buffer (consumed from the BIO by an earlier call that hit
+        // WANT_READ): its plaintext, up to 16 KiB, is not covered by either count, so add a
+        // record's worth or it would stay stranded until more input came.
+        let pending = Int(tributary_BIO_pending(inbound)) + Int(SSL_pending(ssl))
+        return pending > 0 ? pending + 16 * 1024 : 0
+    }
+
+    /// Decrypts into `destination` (sized by ``plaintextBound()``): the NIO handler reads
+    /// straight into its inbound buffer. Returns the bytes written, or the failure.
+    public func readPlaintext(into destination: UnsafeMutableRawBufferPointer) -> Result<Int, TLSError> {
+        guard let base = destination.baseAddress else { return .success(0) }
+        var count = 0
+        var readError: Int32 = SSL_ERROR_NONE
+        ERR_clear_error()
+        while count < destination.count {
+            let n = SSL_read(ssl, base + count, Int32(min(destination.count - count, Int(Int32.max))))
+            if n > 0 { count += Int(n); continue }
+            readError = SSL_get_error(ssl, n)
+            break
         }
         switch readError {
         case SSL_ERROR_NONE, SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
-            return out
+            return .success(count)
         case SSL_ERROR_ZERO_RETURN:
             peerClosed = true
-            return out
+            return .success(count)
         default:
-            throw fail(.protocolError(OpenSSLErrors.drain("SSL_read failed")))
+            return .failure(fail(.protocolError(OpenSSLErrors.drain("SSL_read failed"))))
         }
     }
 
     /// Encrypts application data (queued until the handshake completes).
     public func writePlaintext(_ bytes: [UInt8]) throws(TLSError) {
+        var result: Result<Void, TLSError> = .success(())
+        bytes.withUnsafeBytes { raw in
+            do throws(TLSError) { try writePlaintext(raw) } catch { result = .failure(error) }
+        }
+        try result.get()
+    }
+
+    /// Encrypts application data straight from `bytes` once the handshake is complete and
+    /// nothing is queued (the common case: no copy before OpenSSL's own); otherwise queues it.
+    public func writePlaintext(_ bytes: UnsafeRawBufferPointer) throws(TLSError) {
         if let failure { throw failure }
+        if isHandshakeComplete && pendingPlaintext.isEmpty, let base = bytes.baseAddress, bytes.count > 0 {
+            ERR_clear_error()
+            var offset = 0
+            while offset < bytes.count {
+                // Memory BIOs never block: SSL_write takes everything unless renegotiation-like
+                // post-handshake messages need input first (then the rest is queued below).
+                let n = SSL_write(ssl, base + offset, Int32(min(bytes.count - offset, Int(Int32.max))))
+                if n > 0 { offset += Int(n); continue }
+                if SSL_get_error(ssl, n) == SSL_ERROR_WANT_READ { break }
+                throw fail(.protocolError(OpenSSLErrors.drain("SSL_write failed")))
+            }
+            if offset < bytes.count { pendingPlaintext.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset...])) }
+            return
+        }
         pendingPlaintext.append(contentsOf: bytes)
         try advanceHandshake()
         if isHandshakeComplete { try flushPlaintext() }

@@ -21,7 +21,6 @@ class H2ChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
     var context: ChannelHandlerContext?
     private var pendingRead = false
     private var flushScheduled = false
-    private var output: [UInt8] = []
     /// Held reads resume when nghttp2's control-frame queue is shorter than this.
     var maxOutboundFrames = 1000
     private(set) var isClosed = false
@@ -141,18 +140,19 @@ class H2ChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
     func drainAndFlush(force: Bool = false) {
         guard let context, !isClosed || force else { return }
         if !force && !context.channel.isWritable { return }
-        output.removeAll(keepingCapacity: true)
+        // Sized for what is queued (capped), so a large drain does not grow by doubling.
+        var output = context.channel.allocator.buffer(capacity: min(session.totalQueuedBytes, 4 << 20) + 1024)
         do {
-            try session.drainOutput(into: &output)
+            try session.drainOutput { bytes in output.writeBytes(bytes) }
         } catch {
             fatal(error)
             isClosed = true
             context.close(promise: nil)
             return
         }
-        if !output.isEmpty {
-            countBytes(read: 0, written: output.count)
-            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: output)), promise: nil)
+        if output.readableBytes > 0 {
+            countBytes(read: 0, written: output.readableBytes)
+            context.writeAndFlush(wrapOutboundOut(output), promise: nil)
         }
         let events = session.takeEvents()
         if !events.isEmpty { handle(events: events) }

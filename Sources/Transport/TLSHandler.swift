@@ -42,9 +42,19 @@ final class TLSHandler: ChannelDuplexHandler {
         guard !failed else { return }
         let buffer = unwrapInboundIn(data)
         buffer.withUnsafeReadableBytes { engine.feedCiphertext($0) }
-        let plaintext: [UInt8]
+        var plaintext = context.channel.allocator.buffer(capacity: 0)
         do {
-            plaintext = try engine.readPlaintext()
+            let bound = try engine.plaintextBound()
+            if bound > 0 {
+                // Decrypt straight into the buffer handed to the H2 handler (no intermediate array).
+                plaintext.reserveCapacity(bound)
+                var result: Result<Int, TLSError> = .success(0)
+                plaintext.writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { raw in
+                    result = engine.readPlaintext(into: raw)
+                    return (try? result.get()) ?? 0
+                }
+                _ = try result.get()
+            }
         } catch {
             failed = true
             onFailure(error)
@@ -59,8 +69,8 @@ final class TLSHandler: ChannelDuplexHandler {
             announced = true
             context.fireUserInboundEventTriggered(TLSHandshakeCompleted(peerSubject: engine.peerCertificateSubject))
         }
-        if !plaintext.isEmpty {
-            context.fireChannelRead(wrapInboundOut(context.channel.allocator.buffer(bytes: plaintext)))
+        if plaintext.readableBytes > 0 {
+            context.fireChannelRead(wrapInboundOut(plaintext))
         }
         if engine.peerClosed { context.close(promise: nil) }
     }
@@ -73,7 +83,11 @@ final class TLSHandler: ChannelDuplexHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let buffer = unwrapOutboundIn(data)
         do {
-            try engine.writePlaintext(Array(buffer.readableBytesView))
+            var result: Result<Void, TLSError> = .success(())
+            buffer.withUnsafeReadableBytes { raw in
+                do throws(TLSError) { try engine.writePlaintext(raw) } catch { result = .failure(error) }
+            }
+            try result.get()
         } catch {
             promise?.fail(error)
             return
@@ -92,12 +106,15 @@ final class TLSHandler: ChannelDuplexHandler {
 
     /// Writes whatever ciphertext the engine produced (an empty write still completes `promise`).
     private func writeCiphertext(context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
-        let bytes = engine.drainCiphertext()
-        if bytes.isEmpty {
+        let pending = engine.pendingCiphertext
+        if pending == 0 {
             promise?.succeed()
             return
         }
+        // Straight from OpenSSL's BIO into the outbound buffer (no intermediate array).
+        var out = context.channel.allocator.buffer(capacity: pending)
+        out.writeWithUnsafeMutableBytes(minimumWritableBytes: pending) { engine.readCiphertext(into: $0) }
         wroteCiphertext = true
-        context.write(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)), promise: promise)
+        context.write(wrapOutboundOut(out), promise: promise)
     }
 }
