@@ -86,3 +86,34 @@ final class UnaryTests: XCTestCase {
         await server.shutdown(grace: 1)
     }
 }
+
+/// Routes with `runsOnEventLoop` run their handler on the connection's NIO event-loop thread
+/// (NIO names them `NIO-ELT-…`); default routes run on the concurrency pool. Both answer the same.
+final class EventLoopHandlerTests: XCTestCase {
+    func testRunsOnEventLoopPlacesTheHandlerOnTheLoopThread() async throws {
+        let whereAmI: RPCHandler = { request, responder in
+            _ = try await request.message()
+            try await responder.send(bytes(currentThreadName()))
+            return .ok
+        }
+        let server = try await startServer(routes: { server in
+            try server.register(path: "/t.v1/OnLoop", options: RouteOptions(auth: .worker, requestMessages: .one, responseMessages: .one,
+                                                                             runsOnEventLoop: true), handler: whereAmI)
+            try server.register(path: "/t.v1/OnPool", options: RouteOptions(auth: .worker, requestMessages: .one, responseMessages: .one),
+                                handler: whereAmI)
+        })
+        let client = h2cClient(server)
+        for _ in 0..<20 {
+            let onLoop = text(try await client.unary(path: "/t.v1/OnLoop", metadata: auth, request: bytes("x")))
+            let onPool = text(try await client.unary(path: "/t.v1/OnPool", metadata: auth, request: bytes("x")))
+            XCTAssertTrue(onLoop.hasPrefix("NIO-ELT-"), "on-loop handler ran on '\(onLoop)'")
+            XCTAssertFalse(onPool.hasPrefix("NIO-ELT-"), "pool handler ran on '\(onPool)'")
+        }
+        XCTAssertEqual(server.counters.rpcsFinished[.ok, default: 0], 40)
+        await client.close()
+        await server.shutdown(grace: 1)
+    }
+}
+
+/// The calling thread's name (a synchronous function: `Thread.current` is not for async code).
+func currentThreadName() -> String { Thread.current.name ?? "" }
