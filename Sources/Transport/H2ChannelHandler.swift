@@ -86,7 +86,9 @@ class H2ChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        drainAndFlush()
+        // A flush already scheduled for this tick will write everything (and after the handler
+        // tasks this read started, when they run on this loop): one write per read batch.
+        if !flushScheduled { drainAndFlush() }
         context.fireChannelReadComplete()
     }
 
@@ -126,12 +128,16 @@ class H2ChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
     // MARK: output
 
     /// Coalesces application writes made during this event-loop tick into one drain + flush.
+    /// The flush is queued behind one more hop, so that handler tasks started on this loop
+    /// during the read (queued before it) have answered by the time it writes.
     func scheduleFlush() {
         guard !flushScheduled, !isClosed else { return }
         flushScheduled = true
         eventLoop.execute { [self] in
-            flushScheduled = false
-            drainAndFlush()
+            eventLoop.execute { [self] in
+                flushScheduled = false
+                drainAndFlush()
+            }
         }
     }
 
