@@ -61,7 +61,7 @@ public final class TLSContext: @unchecked Sendable {
               tributary_SSL_CTX_set_max_proto_version(ctx, versions.max) == 1 else {
             throw .configuration("protocol version: " + OpenSSLErrors.drain())
         }
-        _ = tributary_SSL_CTX_set_mode(ctx, Int(SSL_MODE_RELEASE_BUFFERS))
+        // (no SSL_MODE_RELEASE_BUFFERS: freeing and reallocating the record buffers per call costs throughput)
         _ = SSL_CTX_set_num_tickets(ctx, 0) // no resumption: spare the bytes
 
         if let certificateChain, let privateKey {
