@@ -54,9 +54,45 @@ final class ClientConnection: H2ChannelHandler, @unchecked Sendable {
 
     var isUsable: Bool { !goingAway && !isClosed }
 
+    // MARK: keepalive
+
+    /// (interval, timeout) in seconds; nil: no keepalive PINGs.
+    var keepalive: (interval: Double, timeout: Double)?
+    private var lastRead = monotonicNow()
+    private var pingSentAt: Double?
+    private var keepaliveTimer: RepeatedTask?
+    /// PINGs sent by the keepalive (readable from any thread).
+    let keepalivePings = NIOLockedValueBox(0)
+
     override func channelActive(context: ChannelHandlerContext) {
         super.channelActive(context: context)
         if !usesTLS { ready.succeed() }
+        if let keepalive {
+            let step = TimeAmount.nanoseconds(Int64(max(0.05, min(keepalive.interval, keepalive.timeout) / 2) * 1e9))
+            keepaliveTimer = context.eventLoop.scheduleRepeatedTask(initialDelay: step, delay: step) { [self] _ in keepaliveTick() }
+        }
+    }
+
+    override func countBytes(read: Int, written: Int) {
+        if read > 0 { lastRead = monotonicNow() }
+    }
+
+    /// Sends a PING when calls are open and the peer was silent for `interval`; closes the
+    /// connection when that PING is not acknowledged within `timeout`.
+    private func keepaliveTick() {
+        guard let keepalive, !isClosed else { return }
+        let now = monotonicNow()
+        if let sent = pingSentAt {
+            guard now - sent > keepalive.timeout else { return }
+            lastError = "keepalive: no PING acknowledgement within \(keepalive.timeout) s"
+            goingAway = true
+            close()
+        } else if !streams.isEmpty && now - lastRead > keepalive.interval {
+            let n = keepalivePings.withLockedValue { $0 += 1; return $0 }
+            do { try session.ping(payload: UInt64(n)) } catch { return }
+            pingSentAt = now
+            scheduleFlush()
+        }
     }
 
     override func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -76,6 +112,7 @@ final class ClientConnection: H2ChannelHandler, @unchecked Sendable {
     }
 
     override func connectionClosed() {
+        keepaliveTimer?.cancel()
         goingAway = true
         usableFlag.withLockedValue { $0 = false }
         ready.fail(TransportError.connectFailed(lastError ?? "connection closed"))
@@ -198,7 +235,9 @@ final class ClientConnection: H2ChannelHandler, @unchecked Sendable {
                 let writers = s.waitingWriters
                 s.waitingWriters = []
                 for w in writers { w.succeed() }
-            case .headersRejected, .settingsAcked, .pingAcked:
+            case .pingAcked:
+                pingSentAt = nil
+            case .headersRejected, .settingsAcked:
                 break
             }
         }

@@ -27,6 +27,13 @@ public final class TransportClient: RPCClient {
         public var contentType = WireProtocol.contentType
         /// TCP connect + TLS handshake timeout, seconds. Default 10.
         public var connectTimeout: Double = 10
+        /// Keepalive: while calls are open and nothing arrived for this many seconds, send a PING
+        /// (nil: never). Default 20. A dead link or a stopped server is noticed this way, instead
+        /// of after TCP's retransmission timeout (minutes): open calls end with `unavailable` and
+        /// the next call reconnects.
+        public var keepaliveInterval: Double? = 20
+        /// Seconds to wait for the PING's ACK before closing the connection. Default 10.
+        public var keepaliveTimeout: Double = 10
 
         public init(host: String, port: Int, tls: TLSContext? = nil, serverName: String? = nil) {
             self.host = host
@@ -52,6 +59,11 @@ public final class TransportClient: RPCClient {
         self.configuration = configuration
         self.group = group ?? MultiThreadedEventLoopGroup(numberOfThreads: 1)
         self.ownsGroup = group == nil
+    }
+
+    /// Keepalive PINGs sent on the current connection.
+    public var keepalivePingsSent: Int {
+        current.withLockedValue { $0.connection }?.keepalivePings.withLockedValue { $0 } ?? 0
     }
 
     /// Connections opened so far (1 + reconnects).
@@ -152,6 +164,7 @@ public final class TransportClient: RPCClient {
                     let session = try H2Session(role: .client, configuration: c.h2)
                     let connection = ClientConnection(session: session, eventLoop: channel.eventLoop, tls: c.tls != nil,
                                                       authority: authority, contentType: c.contentType)
+                    if let interval = c.keepaliveInterval { connection.keepalive = (interval, c.keepaliveTimeout) }
                     let sync = channel.pipeline.syncOperations
                     if let tls = c.tls {
                         try sync.addHandler(TLSHandler(engine: TLSEngine(context: tls, serverName: c.serverName ?? c.host)))

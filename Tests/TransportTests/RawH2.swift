@@ -131,9 +131,15 @@ final class RawPeer: Sendable {
 }
 
 /// A raw server that answers SETTINGS, then GOAWAY(last stream 0) once a request's HEADERS arrive,
-/// so no stream is ever processed. Counts connections.
+/// so no stream is ever processed. Counts connections. With `silent`, it sends no GOAWAY and
+/// never answers anything after its SETTINGS (a hung peer: PINGs go unacknowledged).
 final class GoAwayServer: Sendable {
+    let silent: Bool
+    init(silent: Bool = false) { self.silent = silent }
+
     final class Responder: ChannelInboundHandler, Sendable {
+        let silent: Bool
+        init(silent: Bool) { self.silent = silent }
         typealias InboundIn = ByteBuffer
         typealias OutboundOut = ByteBuffer
         /// (input so far, SETTINGS sent, GOAWAY sent)
@@ -146,7 +152,7 @@ final class GoAwayServer: Sendable {
                 if !s.1 { s.1 = true; out += H2Bytes.settings() + H2Bytes.frame(4, flags: 0x1) }
                 // GOAWAY(last 0) once a HEADERS frame (a request) has arrived.
                 var i = 24
-                while !s.2, i + 9 <= s.0.count {
+                while !s.2, !silent, i + 9 <= s.0.count {
                     let n = Int(s.0[i]) << 16 | Int(s.0[i + 1]) << 8 | Int(s.0[i + 2])
                     if s.0[i + 3] == 0x1 {
                         s.2 = true
@@ -164,11 +170,11 @@ final class GoAwayServer: Sendable {
     private let channel = NIOLockedValueBox<Channel?>(nil)
 
     func start() async throws -> Int {
-        let connections = connections
+        let connections = connections, silent = silent
         let channel = try await ServerBootstrap(group: group)
             .childChannelInitializer { ch in
                 connections.withLockedValue { $0 += 1 }
-                return ch.pipeline.addHandler(Responder())
+                return ch.pipeline.addHandler(Responder(silent: silent))
             }
             .bind(host: "127.0.0.1", port: 0).get()
         self.channel.withLockedValue { $0 = channel }
