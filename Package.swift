@@ -45,6 +45,7 @@ let package = Package(
             "Wire", "H2", "TLS",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ], swiftSettings: netSettings),
         // libFuzzer harness for the deframer and decoders (corpus replayer in normal builds).

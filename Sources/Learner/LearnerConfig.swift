@@ -46,6 +46,8 @@ public struct LearnerConfig: Codable, Sendable, Equatable {
     // [listen]
     public var rpcAddress: String = "127.0.0.1:7070"
     public var tlsAddress: String = ""
+    /// HTTP/1.1 listener for the GET routes only (probes, Prometheus, browsers); "" = none.
+    public var statusAddress: String = ""
     public var tlsCertificate: String = ""
     public var tlsKey: String = ""
     public var tlsClientCA: String = ""
@@ -105,6 +107,7 @@ public struct LearnerConfig: Codable, Sendable, Equatable {
             case "state.checkpoint_every": checkpointEvery = try int()
             case "listen.rpc": rpcAddress = try str()
             case "listen.tls": tlsAddress = try str()
+            case "listen.status": statusAddress = try str()
             case "listen.tls_certificate": tlsCertificate = try str()
             case "listen.tls_key": tlsKey = try str()
             case "listen.tls_client_ca": tlsClientCA = try str()
@@ -195,6 +198,7 @@ public struct LearnerConfig: Codable, Sendable, Equatable {
         [listen]
         rpc = \(q(rpcAddress))
         tls = \(q(tlsAddress))
+        status = \(q(statusAddress))
         tls_certificate = \(q(tlsCertificate))
         tls_key = \(q(tlsKey))
         tls_client_ca = \(q(tlsClientCA))

@@ -34,6 +34,8 @@ public struct ServerConfiguration: Sendable {
     public var cleartext: ListenAddress? = ListenAddress()
     /// TLS 1.3 listener; nil (default) for none.
     public var tls: TLSListener?
+    /// An HTTP/1.1 listener serving only the GET routes (probes, Prometheus, browsers); nil: none.
+    public var http1Status: ListenAddress?
     /// HTTP/2 limits (concurrency, header list, windows, glitch bucket…). Defaults: TRANSPORT.md.
     public var h2 = H2Configuration()
     /// Timers (settings ACK, header completion, idle, stream inactivity, max age + grace, write stall).
@@ -66,7 +68,7 @@ public struct ServerConfiguration: Sendable {
         do { try h2.validate() } catch { throw .invalidConfiguration("h2: \(error)") }
         try timeouts.validate()
         if cleartext == nil && tls == nil { throw .invalidConfiguration("neither a cleartext nor a TLS listener") }
-        for a in [cleartext, tls?.address].compactMap({ $0 }) where !(0...65535).contains(a.port) {
+        for a in [cleartext, tls?.address, http1Status].compactMap({ $0 }) where !(0...65535).contains(a.port) {
             throw .invalidConfiguration("port \(a.port) out of 0...65535")
         }
         if !(tickInterval > 0) { throw .invalidConfiguration("tickInterval must be positive") }

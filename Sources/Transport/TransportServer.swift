@@ -24,6 +24,7 @@ public final class TransportServer: Sendable {
         var open = 0
         var cleartextPort: Int?
         var tlsPort: Int?
+        var http1Port: Int?
         var stopped = false
     }
     private let state = NIOLockedValueBox(State())
@@ -80,6 +81,10 @@ public final class TransportServer: Sendable {
 
     /// Binds the configured listeners.
     public func start() async throws {
+        if let address = configuration.http1Status {
+            let channel = try await startHTTP1(address)
+            state.withLockedValue { $0.listeners.append(channel); $0.http1Port = channel.localAddress?.port }
+        }
         if let address = configuration.cleartext {
             let channel = try await bootstrap(tls: nil).bind(host: address.host, port: address.port).get()
             state.withLockedValue { $0.listeners.append(channel); $0.cleartextPort = channel.localAddress?.port }
@@ -92,6 +97,8 @@ public final class TransportServer: Sendable {
 
     /// The bound h2c port (after ``start()``), nil without that listener.
     public var cleartextPort: Int? { state.withLockedValue { $0.cleartextPort } }
+    /// The bound HTTP/1.1 status port (after ``start()``), nil without that listener.
+    public var http1StatusPort: Int? { state.withLockedValue { $0.http1Port } }
     /// The bound TLS port (after ``start()``), nil without that listener.
     public var tlsPort: Int? { state.withLockedValue { $0.tlsPort } }
     /// A snapshot of the counters (for /metrics).
@@ -157,9 +164,10 @@ public final class TransportServer: Sendable {
             }
     }
 
-    private func initialize(_ channel: Channel, tls: TLSContext?) throws {
+    /// Counts a new connection against the overall and per-address caps. Returns its release
+    /// (call once when it closes), or nil when refused (counted).
+    func admit(_ channel: Channel) -> (@Sendable () -> Void)? {
         let ip = channel.remoteAddress?.ipAddress ?? "?"
-        let peer = "\(ip):\(channel.remoteAddress?.port ?? 0)"
         let c = configuration
         let admitted: Rejection? = state.withLockedValue { s in
             if s.stopped { return .shuttingDown }
@@ -171,11 +179,11 @@ public final class TransportServer: Sendable {
         }
         if let admitted {
             counterBox.reject(admitted)
-            throw TransportError.connectionClosed
+            return nil
         }
         counterBox.update { $0.connectionsAccepted += 1 }
         let key = ObjectIdentifier(channel)
-        let release: @Sendable () -> Void = { [state] in
+        return { [state] in
             state.withLockedValue { s in
                 s.open -= 1
                 s.perPeer[ip, default: 1] -= 1
@@ -184,6 +192,14 @@ public final class TransportServer: Sendable {
                 s.channels[key] = nil
             }
         }
+    }
+
+    private func initialize(_ channel: Channel, tls: TLSContext?) throws {
+        let ip = channel.remoteAddress?.ipAddress ?? "?"
+        let peer = "\(ip):\(channel.remoteAddress?.port ?? 0)"
+        let c = configuration
+        guard let release = admit(channel) else { throw TransportError.connectionClosed }
+        let key = ObjectIdentifier(channel)
         let session: H2Session
         do { session = try H2Session(role: .server, configuration: c.h2) } catch { release(); throw error }
         let connection = ServerConnection(session: session, eventLoop: channel.eventLoop, config: c, router: router,

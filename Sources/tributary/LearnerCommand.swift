@@ -16,6 +16,7 @@ struct LearnerCommand: AsyncParsableCommand {
     @Option(help: "State directory (checkpoints, write-ahead log).") var stateDir: String?
     @Option(help: "h2c listener host:port (status routes and RPCs).") var listen: String?
     @Option(help: "TLS listener host:port.") var listenTls: String?
+    @Option(help: "HTTP/1.1 listener host:port for the status routes only (probes, Prometheus, browsers).") var listenStatus: String?
     @Option(help: "Task spec.") var task: String?
     @Option(name: .customLong("init"), help: "Checkpoint to start from when the state directory is empty.") var initFrom: String?
     @Option(help: "Stop after this many updates (0 = until the target).") var steps: Int?
@@ -32,6 +33,7 @@ struct LearnerCommand: AsyncParsableCommand {
         if let stateDir { flags["state.dir"] = .string(stateDir) }
         if let listen { flags["listen.rpc"] = .string(listen) }
         if let listenTls { flags["listen.tls"] = .string(listenTls) }
+        if let listenStatus { flags["listen.status"] = .string(listenStatus) }
         if let task { flags["task.name"] = .string(task) }
         if let initFrom { flags["task.init"] = .string(initFrom) }
         if let steps { flags["training.steps"] = .integer(steps) }
@@ -79,13 +81,15 @@ final class LearnerDaemon: Sendable {
                                             requireClientCertificate: !cfg.tlsClientCA.isEmpty)
             sc.tls = TLSListener(address: try parseAddress(cfg.tlsAddress), context: ctx)
         }
+        if !cfg.statusAddress.isEmpty { sc.http1Status = try parseAddress(cfg.statusAddress) }
         sc.tokens = TokenSets(worker: cfg.workerTokens, admin: cfg.adminTokens)
         let server = try TransportServer(configuration: sc)
         try LearnerRPC.register(on: server, node: node)
         let status = StatusService(node: node)
         try status.register(on: server)
         try await server.start()
-        let ports = [server.cleartextPort.map { "h2c on \(sc.cleartext!.host):\($0)" }, server.tlsPort.map { "TLS on \(sc.tls!.address.host):\($0)" }]
+        let ports = [server.cleartextPort.map { "h2c on \(sc.cleartext!.host):\($0)" }, server.tlsPort.map { "TLS on \(sc.tls!.address.host):\($0)" },
+                     server.http1StatusPort.map { "HTTP/1.1 status on \(sc.http1Status!.host):\($0)" }]
             .compactMap { $0 }.joined(separator: ", ")
         log("learner: \(node.task.spec.canonical), objective \(cfg.objective), version \(await node.ingest.version), restored \(node.restoredGroups) logged groups; listening \(ports)")
         node.training.onStep = { s in
