@@ -3,7 +3,8 @@
 # validates every object against the Kubernetes schemas and asserts the properties that
 # matter (Tests/deploy/check_manifests.py), checks the Grafana dashboard against the metrics
 # the learner exports, lints the Dockerfile's structure (no container engine runs here), and
-# runs `systemd-analyze verify` on the units with the built binary as their ExecStart.
+# runs the prod overlay's commands as real processes on loopback (Tests/deploy/smoke_prod.py),
+# and runs `systemd-analyze verify` on the units with the built binary as their ExecStart.
 # Usage: Tests/deploy/check.sh [path/to/tributary]   (default .build/release/tributary)
 set -euo pipefail
 
@@ -26,6 +27,10 @@ if ! command -v kubectl >/dev/null 2>&1; then
 fi
 python3 -c "import kubernetes_validate, yaml" 2>/dev/null || python3 -m pip install -q kubernetes-validate
 command -v systemd-analyze >/dev/null 2>&1 || die "systemd-analyze is missing (apt-get install systemd)"
+if ! command -v nghttpx >/dev/null 2>&1; then    # the status bridge of the smoke run
+  { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nghttp2-proxy; } >/dev/null 2>&1 || true
+  command -v nghttpx >/dev/null 2>&1 || die "nghttpx is missing and could not be installed (apt-get install nghttp2-proxy)"
+fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -39,6 +44,9 @@ done
 
 echo "test-deploy: schemas, properties, configuration, Grafana, Dockerfile"
 python3 "$repo/Tests/deploy/check_manifests.py" "$repo" "$bin" "$work/dev.yaml" "$work/prod.yaml"
+
+echo "test-deploy: the prod pods' commands as processes on loopback (init, learner over TLS, probes, bridge, worker)"
+python3 "$repo/Tests/deploy/smoke_prod.py" "$bin" "$work/prod.yaml"
 
 echo "test-deploy: systemd-analyze verify"
 # verify needs ExecStart's binary to exist: copies of the units point at the built one.

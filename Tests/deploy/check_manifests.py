@@ -139,6 +139,15 @@ def check_overlay(repo, binary, path, overlay):
         check(sd == state_mount["mountPath"], f"{overlay}: the state directory {sd} is the PVC mount {state_mount['mountPath']}")
         check(cfg.get("state", {}).get("dir") == state_mount["mountPath"], f"{overlay}: state.dir in learner.toml is the PVC mount")
 
+    # the warm-start init container writes the run directory task.init names, on the PVC
+    init = cfg.get("task", {}).get("init")
+    if init:
+        warm = [c for c in pod["spec"].get("initContainers", []) if c["name"] == "warm-start"]
+        script = " ".join(warm[0]["args"]) if warm else ""
+        check(state_mount is not None and init.startswith(state_mount["mountPath"] + "/")
+              and f"cd {state_mount['mountPath']}" in script and f"mv warm.partial {os.path.basename(init)}" in script,
+              f"{overlay}: task.init {init} is written by the warm-start init container on the PVC")
+
     # 4. probes: exec curl over h2c on the learner's own listener, /healthz and /readyz
     for probe, route in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")):
         cmd = learner.get(probe, {}).get("exec", {}).get("command", [])
@@ -193,7 +202,7 @@ def check_overlay(repo, binary, path, overlay):
     for kind_obj in (sts, dep):
         spec = kind_obj["spec"]["template"]["spec"]
         pod_sc = spec.get("securityContext", {})
-        for c in spec["containers"]:
+        for c in spec.get("initContainers", []) + spec["containers"]:
             sc = c.get("securityContext", {})
             who = f"{overlay}: {kind_obj['kind']} container {c['name']}"
             check((sc.get("runAsNonRoot") or pod_sc.get("runAsNonRoot")) is True, f"{who} runs as non-root")
