@@ -4,7 +4,8 @@
 # matter (Tests/deploy/check_manifests.py), checks the Grafana dashboard against the metrics
 # the learner exports, lints the Dockerfile's structure (no container engine runs here), and
 # runs the prod overlay's commands as real processes on loopback (Tests/deploy/smoke_prod.py),
-# and runs `systemd-analyze verify` on the units with the built binary as their ExecStart.
+# does the same for the systemd units' command lines (Tests/deploy/smoke_systemd.py), and runs
+# `systemd-analyze verify` on the units with the built binary as their ExecStart.
 # Usage: Tests/deploy/check.sh [path/to/tributary]   (default .build/release/tributary)
 set -euo pipefail
 
@@ -47,6 +48,9 @@ python3 "$repo/Tests/deploy/check_manifests.py" "$repo" "$bin" "$work/dev.yaml" 
 
 echo "test-deploy: the prod pods' commands as processes on loopback (init, learner over TLS, probes, bridge, worker)"
 python3 "$repo/Tests/deploy/smoke_prod.py" "$bin" "$work/prod.yaml"
+
+echo "test-deploy: the systemd units' command lines, env files and learner.toml as processes on loopback"
+python3 "$repo/Tests/deploy/smoke_systemd.py" "$bin" "$repo"
 
 echo "test-deploy: systemd-analyze verify"
 # verify needs ExecStart's binary to exist: copies of the units point at the built one.

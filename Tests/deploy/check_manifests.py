@@ -8,7 +8,8 @@ Usage: check_manifests.py REPO BIN DEV.yaml PROD.yaml
 - key properties of the overlays (probes, PVC, NetworkPolicy, TLS in prod, security context, …);
 - the learner configurations load in the real binary (`tributary learner --print-config`);
 - the Grafana dashboard parses and only queries metrics the learner exports;
-- the Dockerfile's structure (stages, runtime libraries, non-root user).
+- the Dockerfile's structure (stages, runtime libraries, non-root user);
+- the tests and paths docs/security.md cites exist.
 Prints one line per failed check and exits 1 if any failed.
 """
 
@@ -281,6 +282,24 @@ def check_dockerfile(repo):
     check(re.search(r"^ENTRYPOINT", final, re.M) is not None, "Dockerfile: has an ENTRYPOINT")
 
 
+def check_security_doc(repo):
+    """docs/security.md cites tests by file and name: they must exist."""
+    with open(os.path.join(repo, "docs/security.md")) as f:
+        doc = f.read()
+    tests = ""
+    for root, _, files in os.walk(os.path.join(repo, "Tests")):
+        for name in files:
+            if name.endswith(".swift"):
+                with open(os.path.join(root, name)) as fh:
+                    tests += fh.read()
+    names = set(re.findall(r"\b(test[A-Z]\w+)", doc))
+    check(len(names) >= 30, f"security.md: cites tests ({len(names)})")
+    for n in sorted(names):
+        check(f"func {n}(" in tests, f"security.md: cited test {n} exists in Tests/")
+    for path in sorted(set(re.findall(r"`(Tests/[\w/.-]+)`", doc))):
+        check(os.path.exists(os.path.join(repo, path)), f"security.md: cited path {path} exists")
+
+
 def main():
     repo, binary, dev_path, prod_path = sys.argv[1:5]
     dev = check_overlay(repo, binary, dev_path, "dev")
@@ -311,6 +330,7 @@ def main():
         learner_config(repo, binary, f.read(), {"TRIBUTARY_AUTH_WORKER_TOKENS": '["t"]'}, "systemd")
     check_grafana(repo)
     check_dockerfile(repo)
+    check_security_doc(repo)
     for f in failures:
         print("FAIL:", f)
     print(f"deploy checks: {passed} passed, {len(failures)} failed")
