@@ -43,6 +43,17 @@ for overlay in dev prod; do
   echo "  $overlay: $(grep -c '^kind:' "$work/$overlay.yaml") objects"
 done
 
+# the documented way to supply real secrets (examples/prod-with-secrets) replaces every placeholder
+cp -r "$repo/deploy/kubernetes" "$work/k"
+ex=$work/k/examples/prod-with-secrets
+printf 'TRIBUTARY_AUTH_WORKER_TOKENS=["w-123"]\nTRIBUTARY_AUTH_ADMIN_TOKENS=["a-456"]\n' > "$ex/learner-auth.env"
+printf 'TRIBUTARY_TOKEN=w-123\n' > "$ex/worker-auth.env"
+for f in server.pem server.key ca.pem; do echo "test $f" > "$ex/$f"; done
+kubectl kustomize "$ex" > "$work/prod-with-secrets.yaml" || die "kubectl kustomize examples/prod-with-secrets failed"
+! grep -q "REPLACE-ME" "$work/prod-with-secrets.yaml" || die "examples/prod-with-secrets leaves placeholder secrets"
+[ "$(grep -c '^kind: Secret' "$work/prod-with-secrets.yaml")" = 3 ] || die "examples/prod-with-secrets: expected 3 Secrets"
+echo "  examples/prod-with-secrets: placeholders replaced"
+
 echo "test-deploy: schemas, properties, configuration, Grafana, Dockerfile"
 python3 "$repo/Tests/deploy/check_manifests.py" "$repo" "$bin" "$work/dev.yaml" "$work/prod.yaml"
 
