@@ -9,7 +9,7 @@ RELEASE    := $(SWIFT) build -c release
 BIN        := .build/release/tributary
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build release run test bench bench-peer-deps fuzz fuzz-smoke lint clean
+.PHONY: deps build release run test test-deploy bench bench-peer-deps fuzz fuzz-smoke lint clean
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD := $(SWIFT) build -c release --product WireFuzz --scratch-path .build-fuzz \
 	--toolset Tests/fuzz/lld-toolset.json \
@@ -43,9 +43,16 @@ test: deps
 	$(SWIFT) build --build-tests
 	set -o pipefail; $(SWIFT) test --skip-build --disable-swift-testing 2>&1 | tee .build/test-output.log
 	$(MAKE) --no-print-directory fuzz-smoke
+	$(MAKE) --no-print-directory test-deploy
 	@grep -E "Executed [0-9]+ tests, with [0-9]+ failure" .build/test-output.log | tail -1 | \
 	  sed -E 's/.*Executed ([0-9]+) tests, with ([0-9]+) failures?.*/tests: \1 passed, \2 failed/' | \
 	  awk '{ split($$0, a, " "); print "tests: " a[2] - a[4] " passed, " a[4] " failed" }'
+
+## test-deploy: deploy/ checks: kustomize overlays against the Kubernetes schemas, systemd-analyze
+## verify, Grafana metric names, Dockerfile structure (Tests/deploy/check.sh)
+test-deploy: deps
+	[ -x $(BIN) ] || $(RELEASE) --product tributary
+	Tests/deploy/check.sh $(BIN)
 
 ## fuzz: libFuzzer over the wire deframer and decoders (Tests/fuzz/README.md)
 fuzz: deps
