@@ -38,6 +38,9 @@ public struct LearnerConfig: Codable, Sendable, Equatable {
     public var sync: Bool = false
     public var steps: Int = 0
     public var target: Double = 0.95
+    /// false: when training ends (target or step budget) keep serving the status routes until
+    /// SIGTERM instead of exiting (Kubernetes restarts a container that exits, even with 0).
+    public var exitWhenDone: Bool = true
     public var evalEvery: Int = 10
     public var threads: Int = 1
     // [state]
@@ -101,6 +104,7 @@ public struct LearnerConfig: Codable, Sendable, Equatable {
             case "training.sync": sync = try bool()
             case "training.steps": steps = try int()
             case "training.target": target = try num()
+            case "training.exit_when_done": exitWhenDone = try bool()
             case "training.eval_every": evalEvery = try int()
             case "training.threads": threads = try int()
             case "state.dir": stateDir = try str()
@@ -188,6 +192,7 @@ public struct LearnerConfig: Codable, Sendable, Equatable {
         sync = \(sync)
         steps = \(steps)
         target = \(target)
+        exit_when_done = \(exitWhenDone)
         eval_every = \(evalEvery)
         threads = \(threads)
 

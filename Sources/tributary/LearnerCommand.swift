@@ -47,8 +47,17 @@ struct LearnerCommand: AsyncParsableCommand {
     func run() async throws {
         let cfg = try effectiveConfig()
         if printConfig { print(cfg.toml, terminator: ""); return }
-        let daemon = try await LearnerDaemon.start(cfg, log: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
-        await daemon.runUntilDone(or: ShutdownSignal())
+        let log: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+        let daemon = try await LearnerDaemon.start(cfg, log: log)
+        let signal = ShutdownSignal()
+        await daemon.runUntilDone(or: signal)
+        if !cfg.exitWhenDone && daemon.node.training.status.finished {
+            // Training is over and no more work is taken; the status routes stay up (readyz
+            // answers 503) for dashboards and probes until the operator stops the learner.
+            log("learner: training finished; serving status until SIGTERM (training.exit_when_done = false)")
+            signal.rearm()
+            await signal.wait()
+        }
         await daemon.stop()
         // Exit now rather than waiting for idle event-loop threads.
         Foundation.exit(0)

@@ -30,6 +30,12 @@ final class ShutdownSignal: @unchecked Sendable {
         for c in w { c.resume() }
     }
 
+    /// Makes ``wait()`` wait for the next signal again (after a programmatic ``fire()``).
+    /// (One instance per process: a second DispatchSource for the same signal is not served.)
+    func rearm() {
+        lock.withLock { fired = false }
+    }
+
     /// Returns when a signal arrived (or `fire()` was called).
     func wait() async {
         await withCheckedContinuation { c in

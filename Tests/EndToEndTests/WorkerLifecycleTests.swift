@@ -42,3 +42,44 @@ final class WorkerLifecycleTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(final["leasesCompleted"] as? Int ?? 0, acked, "an acknowledged group is missing")
     }
 }
+
+/// `training.exit_when_done = false`: after its step budget the learner keeps serving status
+/// (healthz 200, readyz 503, `finished` true) until SIGTERM, then exits 0.
+final class LearnerAfterTrainingTests: XCTestCase {
+    func testLearnerServesStatusAfterTrainingUntilSIGTERM() throws {
+        let dir = Binary.tempDir(self)
+        let pre = dir.appendingPathComponent("pre").path
+        XCTAssertEqual(try Binary.run(["pretrain", "--out", pre, "--target-accuracy", "0.05"]).status, 0)
+        let port = Processes.freePort()
+        let env = ["TRIBUTARY_TRAINING_EVAL_EVERY": "0", "TRIBUTARY_TRAINING_GROUPS_PER_STEP": "4",
+                   "TRIBUTARY_TRAINING_EXIT_WHEN_DONE": "false"]
+        let learner = try Processes.spawn(["learner", "--state-dir", dir.appendingPathComponent("state").path, "--init", pre,
+                                           "--listen", "127.0.0.1:\(port)", "--worker-token", "tk", "--task", "reverse:digits=4",
+                                           "--steps", "2"], env: env)
+        defer { if learner.isRunning { learner.terminate(); learner.waitUntilExit() } }
+        let worker = try Processes.spawn(["worker", "--learner", "http://127.0.0.1:\(port)", "--token", "tk"])
+        defer { if worker.isRunning { worker.terminate(); worker.waitUntilExit() } }
+        let done = try Processes.waitFor(port, "training to finish") { ($0["finished"] as? Bool) == true }
+        XCTAssertEqual(done["step"] as? Int, 2)
+        sleep(2)
+        XCTAssertTrue(learner.isRunning, "exit_when_done = false: the learner must stay up")
+        let base = "http://127.0.0.1:\(port)"
+        let health = try Binary.run(["status", "--learner", base, "--json"])
+        XCTAssertEqual(health.status, 0, health.stderr)
+        let readyz = Process()
+        readyz.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        readyz.arguments = ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--http2-prior-knowledge", "\(base)/readyz"]
+        let pipe = Pipe()
+        readyz.standardOutput = pipe
+        try readyz.run()
+        readyz.waitUntilExit()
+        XCTAssertEqual(String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self), "503")
+        learner.terminate()
+        let deadline = Date().addingTimeInterval(60)
+        while learner.isRunning && Date() < deadline { usleep(100_000) }
+        XCTAssertFalse(learner.isRunning, "SIGTERM did not stop the finished learner")
+        if learner.isRunning { kill(learner.processIdentifier, SIGKILL) }
+        learner.waitUntilExit()
+        XCTAssertEqual(learner.terminationStatus, 0)
+    }
+}
