@@ -72,6 +72,7 @@ let package = Package(
         .executableTarget(name: "tributary", dependencies: [
             "Policy", "Tasks", "Objectives", "Learner", "Worker", "Tensor", "Transport", "Wire", "H2", "TLS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
 
         // tests: one target per module plus end-to-end

@@ -130,8 +130,11 @@ public final class StatusService: Sendable {
             let body = (try? enc.encode(await report())) ?? Data("{}".utf8)
             return HTTPResponse(contentType: "application/json", body: [UInt8](body) + [0x0A])
         }
-        try server.registerGET(path: "/metrics") { [self] _ in
-            HTTPResponse(contentType: "text/plain; version=0.0.4; charset=utf-8", text: await metricsText())
+        // The learner's figures, then the transport's own counters (`tributary_transport_*`:
+        // connections, RPCs by status, rejections by reason such as `unauthenticated`).
+        try server.registerGET(path: "/metrics") { [self, weak server] _ in
+            HTTPResponse(contentType: "text/plain; version=0.0.4; charset=utf-8",
+                         text: await metricsText() + (server?.counters.prometheus() ?? ""))
         }
     }
 }
