@@ -53,6 +53,7 @@ public final class TrainingLoop: @unchecked Sendable {
     private let statusLock = NSLock()
     private var _status = TrainingStatus()
     private let evalSet: [Prompt]
+    private lazy var publisher = Publisher(ingest: ingest, store: store)
     private var thread: Thread?
     private let done = NSCondition()
     private var ended = false
@@ -122,10 +123,11 @@ public final class TrainingLoop: @unchecked Sendable {
             state.version += 1
             state.step = durable.step
             let stepSeconds = Date().timeIntervalSince(t0)
+            // The pause: copying the weights out. Digest, durable version floor and the
+            // announcement follow on the publisher thread while the next step trains.
             let t1 = Date()
-            let published = PublishedPolicy.encode(trainer.model, version: state.version, step: durable.step)
-            try store.setVersionFloor(version: state.version, step: durable.step)
-            Blocking.wait { await ingest.publish(published) }
+            let bytes = trainer.model.parametersFile(metadata: ["tributary_version": String(state.version)]).serialized()
+            try publisher.enqueue(version: state.version, step: durable.step, bytes: bytes)
             let publishSeconds = Date().timeIntervalSince(t1)
             var eval: Double? = nil
             if config.evalEvery > 0 && durable.step % config.evalEvery == 0 {
@@ -151,6 +153,7 @@ public final class TrainingLoop: @unchecked Sendable {
             onStep?(snapshot)
             if let e = eval, e >= config.target, config.target <= 1 { break }
         }
+        try publisher.drain()
         try checkpoint()
     }
 

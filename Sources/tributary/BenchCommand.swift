@@ -14,7 +14,7 @@ import Transport
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Print performance figures as JSON lines.")
 
-    @Argument(help: "What to measure: all, policy or transport.") var suite: String = "all"
+    @Argument(help: "What to measure: all, policy, transport or e2e.") var suite: String = "all"
     @Option(help: "Presets to measure.") var presets: [String] = ["tiny", "small", "base"]
     @Option(help: "Threads (BLAS and our kernels; the PyTorch peer gets the same number).") var threads: Int = 2
     @Option(help: "Repetitions per measurement (best kept).") var repeats: Int = 5
@@ -25,7 +25,7 @@ struct Bench: AsyncParsableCommand {
     var serveSeconds: Double?
 
     func run() async throws {
-        guard ["all", "policy", "transport"].contains(suite) else { throw RunError("bench: unknown suite '\(suite)' (all, policy, transport)") }
+        guard ["all", "policy", "transport", "e2e"].contains(suite) else { throw RunError("bench: unknown suite '\(suite)' (all, policy, transport, e2e)") }
         let out = try JSONLines(url: nil)
         if let serveSeconds {
             try await TransportBench.serve(seconds: serveSeconds, threads: threads) { port in
@@ -33,8 +33,9 @@ struct Bench: AsyncParsableCommand {
             }
             return
         }
-        if suite != "transport" { try policy(out) }
-        if suite != "policy" { try await transport(out) }
+        if suite == "all" || suite == "policy" { try policy(out) }
+        if suite == "all" || suite == "transport" { try await transport(out) }
+        if suite == "all" || suite == "e2e" { try e2e(out) }
     }
 
     func policy(_ out: JSONLines) throws {
