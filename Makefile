@@ -3,7 +3,7 @@
 
 SHELL      := /bin/bash
 SWIFT      ?= swift
-APT_PKGS   := libnghttp2-dev libssl-dev libopenblas-dev pkg-config nghttp2-client nghttp2-server curl openssl
+APT_PKGS   := libnghttp2-dev libssl-dev libopenblas-dev pkg-config nghttp2-client nghttp2-server curl openssl chromium
 PY_PKGS    := numpy safetensors
 RELEASE    := $(SWIFT) build -c release
 BIN        := .build/release/tributary

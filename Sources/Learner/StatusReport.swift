@@ -116,8 +116,10 @@ public final class StatusService: Sendable {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Registers `/healthz`, `/readyz`, `/status` and `/metrics` on `server`.
+    /// Registers `/healthz`, `/readyz`, `/status`, `/metrics` and the dashboard (`/`, `/history`,
+    /// `/config`; Dashboard.swift) on `server`.
     public func register(on server: TransportServer) throws {
+        try registerDashboard(on: server)
         try server.registerGET(path: "/healthz") { _ in HTTPResponse(text: "ok\n") }
         try server.registerGET(path: "/readyz") { [node] _ in
             let ready = await node.ingest.store.latest != nil && !node.training.status.finished

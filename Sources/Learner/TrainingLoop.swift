@@ -28,6 +28,29 @@ public struct TrainingStatus: Codable, Sendable {
     public var groupsTrained = 0
 }
 
+/// One step of the learner's history (the dashboard's charts; `GET /history`).
+public struct HistoryPoint: Codable, Sendable {
+    public var step: Int
+    public var version: Int
+    /// Seconds since the Unix epoch when the step ended.
+    public var time: Double
+    public var groupsTrained: Int
+    public var reward: Double
+    public var accuracy: Double
+    public var evalGreedyAccuracy: Double?
+    public var meanStaleness: Double
+    public var ratioQ99: Double?
+    public var ratioQ999: Double?
+    public var ratioMax: Double?
+    public var klBehaviour: Double?
+    public var entropy: Double?
+    /// R²VPO's λ when the objective has one.
+    public var lambda: Double?
+    public var tokensPerSecond: Double
+    public var stepSeconds: Double
+    public var publishSeconds: Double
+}
+
 /// Runs `body` on a fresh thread and lets async callers wait for async work from it.
 enum Blocking {
     /// Waits on the calling (non-cooperative) thread for an async operation.
@@ -61,6 +84,14 @@ public final class TrainingLoop: @unchecked Sendable {
     public var onStep: (@Sendable (TrainingStatus) -> Void)?
 
     public var status: TrainingStatus { statusLock.withLock { _status } }
+    private var _history: [HistoryPoint] = []
+    /// At most this many recent steps are kept for `history`.
+    public static let historyLimit = 2000
+
+    /// Steps after `since` (all kept ones by default), oldest first.
+    public func history(since: Int = -1) -> [HistoryPoint] {
+        statusLock.withLock { _history.filter { $0.step > since } }
+    }
 
     init(ingest: IngestState, store: LearnerStateStore, config: LearnerConfig, task: any VerifiableTask,
          trainer: PolicyTrainer, state: TrainerState, durable: LearnerDurableState) {
@@ -147,6 +178,15 @@ public final class TrainingLoop: @unchecked Sendable {
                 _status.accuracy = Double(samples.filter(\.correct).count) / Double(max(1, samples.count))
                 _status.meanStaleness = Double(groups.reduce(0) { $0 + (state.version - 1 - $1.version) }) / Double(max(1, groups.count))
                 _status.metrics = stats.metrics
+                let m = stats.metrics
+                _history.append(HistoryPoint(step: _status.step, version: _status.version, time: Date().timeIntervalSince1970,
+                                             groupsTrained: _status.groupsTrained, reward: _status.reward, accuracy: _status.accuracy,
+                                             evalGreedyAccuracy: eval, meanStaleness: _status.meanStaleness,
+                                             ratioQ99: m?.ratioQ99, ratioQ999: m?.ratioQ999, ratioMax: m?.ratioMax,
+                                             klBehaviour: m?.klBehaviourK3, entropy: m?.entropy, lambda: m?.lambda,
+                                             tokensPerSecond: _status.tokensPerSecond, stepSeconds: stepSeconds,
+                                             publishSeconds: publishSeconds))
+                if _history.count > Self.historyLimit { _history.removeFirst(_history.count - Self.historyLimit) }
                 return _status
             }
             if durable.step % config.checkpointEvery == 0 { try checkpoint() }
