@@ -30,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         // C system libraries (apt packages; pkg-config finds the flags).
@@ -65,14 +66,17 @@ let package = Package(
         .target(name: "Learner", dependencies: [
             "Tensor", "Policy", "Tasks", "Objectives", "Rollout", "Transport", "Wire",
             .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "Worker", dependencies: ["Tensor", "Policy", "Tasks", "Objectives", "Rollout", "Transport", "Wire"]),
+        .target(name: "Worker", dependencies: ["Tensor", "Policy", "Tasks", "Objectives", "Rollout", "Transport", "Wire",
+                                               .product(name: "Logging", package: "swift-log")]),
 
         // app
         .executableTarget(name: "tributary", dependencies: [
             "Policy", "Tasks", "Objectives", "Learner", "Worker", "Tensor", "Transport", "Wire", "H2", "TLS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
 
         // tests: one target per module plus end-to-end

@@ -3,6 +3,7 @@
 // use, and encodes the answers. A malformed message is `invalidArgument` naming the field.
 
 import Foundation
+import Logging
 import Transport
 import Wire
 
@@ -10,12 +11,26 @@ public enum LearnerRPC {
     /// Interval at which an idle watch stream re-sends the current announcement (keep-alive).
     public static let watchHeartbeat: Double = 15
 
+    /// Structured log of the RPCs: every line carries `rpc`, `request-id` and, once known, `worker-id`.
+    static let logger = Logger(label: "tributary.learner.rpc")
+    private static let requests = RequestCounter()
+
+    /// A logger for one call: a fresh request id, the method and the peer.
+    static func callLogger(_ rpc: String, _ req: RPCRequest) -> Logger {
+        var l = logger
+        l[metadataKey: "request-id"] = "\(requests.next())"
+        l[metadataKey: "rpc"] = "\(rpc)"
+        l[metadataKey: "peer"] = "\(req.peer)"
+        return l
+    }
+
     /// Registers the six worker RPCs of `node` on `server` (worker tokens).
     public static func register(on server: TransportServer, node: LearnerNode) throws {
         try server.register(path: RPCMethod.register.path, maxMessageBytes: RPCMethod.register.maxRequestBytes,
                             requestMessages: .one, responseMessages: .one) { req, out in
             let r = try decode(RegisterRequest.self, try await req.message())
             let welcome = try await LocalEndpoint(node: node, address: req.peer).register(r)
+            callLogger("register", req).info("worker registered", metadata: ["worker-id": "\(welcome.workerId)", "worker-name": "\(r.workerName)"])
             try await out.send(welcome.encoded())
             return RPCStatus(.ok)
         }
@@ -56,9 +71,17 @@ public enum LearnerRPC {
                             requestMessages: .many, responseMessages: .many) { req, out in
             // One ack per group, in order. The next group is read only after this one is
             // durable and acknowledged, so a full buffer slows the sender through HTTP/2 flow control.
+            let log = callLogger("submit", req)
             for try await bytes in req.messages {
                 let g = try decode(TrajectoryGroup.self, bytes)
                 let ack = await node.ingest.submit(g, from: g.workerId)
+                switch ack.outcome {
+                case .accepted:
+                    log.debug("group accepted", metadata: ["worker-id": "\(g.workerId)", "lease-id": "\(g.leaseId)"])
+                case let .rejected(reason, message):
+                    log.warning("group rejected", metadata: ["worker-id": "\(g.workerId)", "lease-id": "\(g.leaseId)",
+                                                             "reason": "\(reason.name)", "detail": "\(message)"])
+                }
                 try await out.send(ack.encoded())
             }
             return RPCStatus(.ok)
@@ -67,6 +90,7 @@ public enum LearnerRPC {
                             requestMessages: .one, responseMessages: .none) { req, _ in
             let g = try decode(Goodbye.self, try await req.message())
             await node.ingest.goodbye(worker: g.workerId)
+            callLogger("goodbye", req).info("worker left", metadata: ["worker-id": "\(g.workerId)", "reason": "\(g.reason)"])
             return RPCStatus(.ok)
         }
     }
@@ -83,4 +107,11 @@ final class LatestBox: @unchecked Sendable {
     private var value: PolicyAnnouncement?
     func set(_ a: PolicyAnnouncement) { lock.withLock { value = a } }
     func get() -> PolicyAnnouncement? { lock.withLock { value } }
+}
+
+/// Request ids for log lines: a process-wide counter.
+final class RequestCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n: UInt64 = 0
+    func next() -> UInt64 { lock.withLock { n += 1; return n } }
 }

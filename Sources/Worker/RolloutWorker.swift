@@ -4,6 +4,7 @@
 // backoff and jitter and a fresh registration; nothing is kept that a restart would lose.
 
 import Foundation
+import Logging
 import Objectives
 import Policy
 import Rollout
@@ -44,6 +45,7 @@ public struct WorkerStats: Sendable, Equatable {
 public actor RolloutWorker {
     public let endpoint: any LearnerEndpoint
     public nonisolated let options: WorkerOptions
+    private let logger = Logger(label: "tributary.worker")
     public private(set) var stats = WorkerStats()
     private var stopping = false
     private var latest: PolicyAnnouncement?
@@ -71,6 +73,8 @@ public actor RolloutWorker {
                 stats.reconnects += 1
                 stats.lastError = "\(error)"
                 let jitter = Double.random(in: 0.5...1.5, using: &rng)
+                logger.warning("learner unavailable; backing off", metadata: [
+                    "worker": "\(options.name)", "error": "\(error)", "retry-in-s": "\(String(format: "%.2f", delay * jitter))"])
                 try? await Task.sleep(nanoseconds: UInt64(delay * jitter * 1e9))
                 delay = min(options.backoffMax, delay * 2)
             }
@@ -84,6 +88,7 @@ public actor RolloutWorker {
     private func session() async throws {
         let welcome = try await endpoint.register(RegisterRequest(workerName: options.name, softwareVersion: "tributary-0.1"))
         stats.registrations += 1
+        logger.info("registered", metadata: ["worker": "\(options.name)", "worker-id": "\(welcome.workerId)", "task": "\(welcome.taskSpec)"])
         let spec = try TaskSpec(parsing: welcome.taskSpec)
         let task = try spec.makeTask(maxPositions: Int(welcome.model.nPositions))
         let cfg = Policy.ModelConfig(vocabSize: Int(welcome.model.vocabSize), nPositions: Int(welcome.model.nPositions),
@@ -105,6 +110,7 @@ public actor RolloutWorker {
                 try await fetch(a, into: model)
                 loaded = a.version
                 stats.policiesFetched += 1
+                logger.debug("policy fetched", metadata: ["worker-id": "\(welcome.workerId)", "version": "\(a.version)"])
                 stats.currentVersion = Int(a.version)
             }
             let grant = try await endpoint.lease(LeaseRequest(workerId: welcome.workerId, maxPrompts: UInt32(options.promptsPerLease),

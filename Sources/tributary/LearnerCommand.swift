@@ -6,6 +6,7 @@
 import ArgumentParser
 import Foundation
 import Learner
+import Logging
 import TLS
 import Transport
 
@@ -24,6 +25,7 @@ struct LearnerCommand: AsyncParsableCommand {
     @Flag(help: "Synchronous mode: workers sample only with the newest version.") var sync = false
     @Option(help: "A worker bearer token (repeatable; adds to auth.worker_tokens).") var workerToken: [String] = []
     @Flag(help: "Print the effective configuration and exit.") var printConfig = false
+    @OptionGroup var logging: LogOptions
 
     func effectiveConfig() throws -> LearnerConfig {
         var c = LearnerConfig()
@@ -47,7 +49,9 @@ struct LearnerCommand: AsyncParsableCommand {
     func run() async throws {
         let cfg = try effectiveConfig()
         if printConfig { print(cfg.toml, terminator: ""); return }
-        let log: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+        try logging.bootstrap()
+        let logger = Logger(label: "tributary.learner")
+        let log: @Sendable (String) -> Void = { logger.info("\($0)") }
         let daemon = try await LearnerDaemon.start(cfg, log: log)
         let signal = ShutdownSignal()
         await daemon.runUntilDone(or: signal)

@@ -6,6 +6,7 @@ import Foundation
 import TLS
 import Transport
 import Learner
+import Logging
 import Worker
 
 struct WorkerCommand: AsyncParsableCommand {
@@ -22,8 +23,11 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "External verifier program (JSON lines; docs/operations.md), e.g. 'python3 verify.py'.") var verifier: String?
     @Option(help: "Seconds an external verifier call may take.") var verifierTimeout: Double = 5
     @Option(help: "Seed for sampling.") var seed: UInt64 = 1
+    @OptionGroup var logging: LogOptions
 
     func run() async throws {
+        try logging.bootstrap()
+        let logger = Logger(label: "tributary.worker")
         let url = try LearnerURL(learner)
         let tls: TLSContext? = url.tls ? try TLSContext.client(trustRoots: ca.map { .file($0) }, certificateChain: cert.map { .file($0) },
                                                                  privateKey: key.map { .file($0) }) : nil
@@ -45,7 +49,10 @@ struct WorkerCommand: AsyncParsableCommand {
                 try? await Task.sleep(nanoseconds: 10_000_000_000)
                 for w in workers {
                     let s = await w.stats
-                    FileHandle.standardError.write(Data("worker \(w.options.name): version \(s.currentVersion.map(String.init) ?? "—"), groups accepted \(s.groupsAccepted)/\(s.groupsSubmitted), reconnects \(s.reconnects)\(s.lastError.map { ", last error: \($0)" } ?? "")\n".utf8))
+                    logger.info("worker progress", metadata: [
+                        "worker": "\(w.options.name)", "version": "\(s.currentVersion.map(String.init) ?? "none")",
+                        "groups-accepted": "\(s.groupsAccepted)", "groups-submitted": "\(s.groupsSubmitted)",
+                        "reconnects": "\(s.reconnects)", "last-error": "\(s.lastError ?? "")"])
                 }
             }
         }
