@@ -3,13 +3,13 @@
 
 SHELL      := /bin/bash
 SWIFT      ?= swift
-APT_PKGS   := libnghttp2-dev libssl-dev libopenblas-dev pkg-config nghttp2-client nghttp2-server curl openssl chromium
+APT_PKGS   := libnghttp2-dev libssl-dev libopenblas-dev pkg-config nghttp2-client nghttp2-server curl openssl chromium iproute2
 PY_PKGS    := numpy safetensors
 RELEASE    := $(SWIFT) build -c release
 BIN        := .build/release/tributary
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build release run test test-deploy bench bench-peer-deps fuzz fuzz-smoke lint clean
+.PHONY: deps build release run test test-deploy test-netns bench bench-peer-deps fuzz fuzz-smoke lint clean
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD := $(SWIFT) build -c release --product WireFuzz --scratch-path .build-fuzz \
 	--toolset Tests/fuzz/lld-toolset.json \
@@ -47,6 +47,12 @@ test: deps
 	@grep -E "Executed [0-9]+ tests, with [0-9]+ failure" .build/test-output.log | tail -1 | \
 	  sed -E 's/.*Executed ([0-9]+) tests, with ([0-9]+) failures?.*/tests: \1 passed, \2 failed/' | \
 	  awk '{ split($$0, a, " "); print "tests: " a[2] - a[4] " passed, " a[4] " failed" }'
+
+## test-netns: multi-host tests in network namespaces (root; prints SKIPPED otherwise):
+## a learner host and 3 worker hosts over TLS through a fault-injecting proxy (Tests/netns)
+test-netns: deps
+	[ -x $(BIN) ] || $(RELEASE) --product tributary
+	python3 Tests/netns/run.py $(BIN)
 
 ## test-deploy: deploy/ checks: kustomize overlays against the Kubernetes schemas, systemd-analyze
 ## verify, Grafana metric names, Dockerfile structure (Tests/deploy/check.sh)
