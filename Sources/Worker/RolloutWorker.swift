@@ -83,6 +83,9 @@ public actor RolloutWorker {
     }
 
     private func noteAnnouncement(_ a: PolicyAnnouncement) { latest = a }
+    private func noteWatchEnded() { watchEnded = true }
+    /// The current session's watch stream ended (it is restarted).
+    private var watchEnded = false
 
     /// One registration's worth of work; throws when the learner goes away.
     private func session() async throws {
@@ -95,19 +98,30 @@ public actor RolloutWorker {
                                          nEmbd: Int(welcome.model.nEmbd), nLayer: Int(welcome.model.nLayer), nHead: Int(welcome.model.nHead))
         let model = try GPT(config: cfg)
         var loaded: UInt64? = nil
+        // A new session starts from what its own watch stream says: an announcement left over
+        // from the last session may name a version the learner no longer keeps.
+        latest = nil
+        watchEnded = false
         let announcements = try await endpoint.watch(WatchRequest(workerId: welcome.workerId))
         let watcher = Task { [weak self] in
-            for try await a in announcements { await self?.noteAnnouncement(a) }
+            do { for try await a in announcements { await self?.noteAnnouncement(a) } } catch {}
+            await self?.noteWatchEnded()   // ended or failed: this session can no longer see new versions
         }
         defer { watcher.cancel() }
         var rng = Xoshiro256(seed: SplitMix64.mix(options.seed, welcome.workerId))
         let sampler = GroupSampler(task: task, groupSize: Int(welcome.groupSize), temperature: welcome.temperature,
                                    topK: welcome.topK > 0 ? Int(welcome.topK) : nil)
         while !stopping && !Task.isCancelled {
-            if watcher.isCancelled { throw RPCStatus(.unavailable, "watch stream ended") }
+            if watchEnded { throw RPCStatus(.unavailable, "the watch stream ended") }
             guard let a = latest else { try await Task.sleep(nanoseconds: 20_000_000); continue }
             if loaded != a.version {
-                try await fetch(a, into: model)
+                do {
+                    try await fetch(a, into: model)
+                } catch let s as RPCStatus where s.code == .notFound {
+                    // The learner moved past this version before we asked: wait for the next announcement.
+                    if latest?.version == a.version { latest = nil }
+                    continue
+                }
                 loaded = a.version
                 stats.policiesFetched += 1
                 logger.debug("policy fetched", metadata: ["worker-id": "\(welcome.workerId)", "version": "\(a.version)"])
@@ -139,11 +153,22 @@ public actor RolloutWorker {
             }
             let acks = try await endpoint.submit(wire)
             stats.groupsSubmitted += wire.count
+            var tooStale = false
             for ack in acks {
                 switch ack.outcome {
                 case .accepted: stats.groupsAccepted += 1
-                case let .rejected(reason, _): stats.rejected[reason.name, default: 0] += 1
+                case let .rejected(reason, _):
+                    stats.rejected[reason.name, default: 0] += 1
+                    if reason == .staleBeyondCap { tooStale = true }
                 }
+            }
+            if tooStale {
+                // Our policy fell behind the staleness cap (announcements were missed): start a
+                // fresh session, whose watch stream names the current version.
+                logger.warning("policy too stale for the learner; re-registering", metadata: [
+                    "worker-id": "\(welcome.workerId)", "version": "\(version)",
+                    "learner-version": "\(acks.map(\.learnerVersion).max() ?? 0)"])
+                throw RPCStatus(.failedPrecondition, "policy version \(version) is beyond the learner's staleness cap")
             }
         }
     }

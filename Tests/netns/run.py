@@ -36,10 +36,13 @@ def check(cond, what):
     if not cond:
         failures.append(what)
 
-def spawn(ns, args, env=None, out=None):
+LOGS = os.environ.get("TRIBUTARY_NETNS_LOGS")   # keep every process's stderr here when set
+
+def spawn(ns, args, env=None, out=None, log=None):
     e = dict(os.environ, CI="true", **(env or {}))
+    err = open(os.path.join(LOGS, log), "a") if LOGS and log else subprocess.DEVNULL
     p = subprocess.Popen(["ip", "netns", "exec", ns] + args, env=e, stdout=out or subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL, text=True)
+                         stderr=err, text=True)
     procs.append(p)
     return p
 
@@ -115,7 +118,7 @@ def start_learner(d, target, exit_when_done):
            "TRIBUTARY_STATE_CHECKPOINT_EVERY": "5", "TRIBUTARY_ROLLOUT_LEASE_SECONDS": "8",
            "TRIBUTARY_TRAINING_EXIT_WHEN_DONE": "false" if not exit_when_done else "true"}
     return spawn(LH, [BIN, "learner", "--state-dir", f"{d}/state", "--init", f"{d}/pre", "--listen", "127.0.0.1:7070",
-                      "--listen-tls", "127.0.0.1:7443", "--worker-token", "netns-token"], env=env)
+                      "--listen-tls", "127.0.0.1:7443", "--worker-token", "netns-token"], env=env, log="learner.log")
 
 def main():
     if os.geteuid() != 0:
@@ -140,7 +143,7 @@ def main():
         workers = {}
         for i, h in enumerate(WH):
             workers[h] = spawn(h, [BIN, "worker", "--learner", "https://learner:8443", "--ca", f"{d}/ca.pem",
-                                   "--token", "netns-token", "--name", f"w{i + 1}"], out=subprocess.PIPE)
+                                   "--token", "netns-token", "--name", f"w{i + 1}"], out=subprocess.PIPE, log=f"w{i + 1}.log")
 
         print("scenario 1: training under delay, jitter, stalls, random cuts and a bandwidth cap", flush=True)
         s = wait_for("all three workers contributing", lambda s: all(groups_by_name(s, f"w{i}") > 0 for i in (1, 2, 3))
