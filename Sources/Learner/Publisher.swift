@@ -14,6 +14,7 @@ final class Publisher: @unchecked Sendable {
     private let cond = NSCondition()
     private var jobs: [(version: Int, step: Int, bytes: [UInt8])] = []
     private var busy = false
+    private var closed = false
     private var failure: (any Error)?
 
     init(ingest: IngestState, store: LearnerStateStore) {
@@ -39,10 +40,16 @@ final class Publisher: @unchecked Sendable {
         if let failure { throw failure }
     }
 
+    /// Ends the publisher thread once everything queued is done (training ended).
+    func close() {
+        cond.lock(); closed = true; cond.broadcast(); cond.unlock()
+    }
+
     private func loop() {
         while true {
             cond.lock()
-            while jobs.isEmpty { cond.wait() }
+            while jobs.isEmpty && !closed { cond.wait() }
+            if jobs.isEmpty { cond.unlock(); return }
             let job = jobs.removeFirst()
             busy = true
             cond.unlock()

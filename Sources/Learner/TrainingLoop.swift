@@ -194,6 +194,7 @@ public final class TrainingLoop: @unchecked Sendable {
             if let e = eval, e >= config.target, config.target <= 1 { break }
         }
         try publisher.drain()
+        publisher.close()
         try checkpoint()
     }
 

@@ -18,6 +18,8 @@ public struct LoadReport: Codable, Sendable {
     public var rejected: [String: Int] = [:]
     /// Submit/lease calls that failed at the RPC level (status), by message prefix.
     public var callErrors = 0
+    /// Encoded bytes of the accepted groups.
+    public var acceptedBytes = 0
     public var groupsPerSecond = 0.0
     /// Encoded group bytes acknowledged per second.
     public var acceptedBytesPerSecond = 0.0
@@ -41,20 +43,19 @@ public enum SimulatedWorkers {
         var total = LoadReport()
         total.workers = workers
         total.seconds = Date().timeIntervalSince(start)
-        var bytes = 0.0
         for p in parts {
             total.groupsSubmitted += p.groupsSubmitted
             total.groupsAccepted += p.groupsAccepted
             total.callErrors += p.callErrors
             for (k, v) in p.rejected { total.rejected[k, default: 0] += v }
-            bytes += p.acceptedBytesPerSecond   // per-part byte totals (see `one`)
+            total.acceptedBytes += p.acceptedBytes
         }
         total.groupsPerSecond = Double(total.groupsAccepted) / total.seconds
-        total.acceptedBytesPerSecond = bytes / total.seconds
+        total.acceptedBytesPerSecond = Double(total.acceptedBytes) / total.seconds
         return total
     }
 
-    /// One simulated worker; `acceptedBytesPerSecond` carries its accepted byte total.
+    /// One simulated worker (its counts; rates are computed over all of them).
     static func one(_ endpoint: RemoteEndpoint, name: String, until deadline: Date, promptsPerLease: Int,
                     seed: UInt64) async -> LoadReport {
         var r = LoadReport()
@@ -76,7 +77,7 @@ public enum SimulatedWorkers {
                     switch a.outcome {
                     case .accepted:
                         r.groupsAccepted += 1
-                        r.acceptedBytesPerSecond += Double(g.encoded().count)
+                        r.acceptedBytes += g.encoded().count
                     case .rejected(let reason, _):
                         r.rejected[reason.name, default: 0] += 1
                     }
