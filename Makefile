@@ -51,7 +51,7 @@ test: deps
 ## test-netns: multi-host tests in network namespaces (root; prints SKIPPED otherwise):
 ## a learner host and 3 worker hosts over TLS through a fault-injecting proxy (Tests/netns)
 test-netns: deps
-	[ -x $(BIN) ] || $(RELEASE) --product tributary
+	$(RELEASE) --product tributary
 	python3 Tests/netns/run.py $(BIN)
 
 ## test-deploy: deploy/ checks: kustomize overlays against the Kubernetes schemas, systemd-analyze

@@ -46,12 +46,23 @@ def spawn(ns, args, env=None, out=None, log=None):
     procs.append(p)
     return p
 
+# Lowest (version, step) every later /status must show: the highest seen so far from the
+# running learner, or after a restart the durable version floor the killed learner left.
+floor_seen = {"version": 0, "step": 0}
+regressions = []
+
 def status():
     r = sh(f"ip netns exec {LH} {BIN} status --learner http://127.0.0.1:7070 --json", check=False)
     try:
-        return json.loads(r.stdout) if r.returncode == 0 else None
+        s = json.loads(r.stdout) if r.returncode == 0 else None
     except json.JSONDecodeError:
         return None
+    if s is not None:
+        for k in ("version", "step"):
+            if s[k] < floor_seen[k]:
+                regressions.append(f"{k} {s[k]} after {floor_seen[k]}")
+            floor_seen[k] = max(floor_seen[k], s[k])
+    return s
 
 def wait_for(what, cond, timeout):
     end = time.time() + timeout
@@ -86,6 +97,8 @@ def setup_network():
             f.write(f"127.0.0.1 localhost\n{IP[LH]} learner\n")
 
 def teardown():
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):   # finish cleaning up whatever comes
+        signal.signal(sig, signal.SIG_IGN)
     for p in procs:
         if p.poll() is None:
             p.kill()
@@ -130,6 +143,10 @@ def main():
     sh(f"ip netns del {P}probe", check=False)
     d = tempfile.mkdtemp(prefix="tributary-netns-")
     t0 = time.time()
+    def interrupted(sig, _frame):   # SIGTERM/SIGHUP (a CI timeout): clean up like any failure
+        raise RuntimeError(f"interrupted by signal {sig}")
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, interrupted)
     try:
         setup_network()
         make_pki(d)
@@ -167,10 +184,18 @@ def main():
         before = status()
         learner.send_signal(signal.SIGKILL)
         learner.wait()
+        # /status shows the training loop's step as soon as it ends; its publication (and the
+        # fsynced version-floor) follows on the publisher thread, so the last step or two seen
+        # before a SIGKILL may not be durable. The floor is what must never go back.
+        with open(f"{d}/state/version-floor") as f:
+            fv, fs = (int(x) for x in f.read().split())
+        check(fv >= before["version"] - 3 and fs >= before["step"] - 3,
+              f"published floor {fv}/{fs} within the publisher's lag of the last status {before['version']}/{before['step']}")
+        floor_seen.update(version=fv, step=fs)
         learner = start_learner(d, target=TARGET, exit_when_done=False)
         after = wait_for("the restarted learner", lambda s: True, 60)
-        check(after["version"] >= before["version"] - 0 and after["step"] >= before["step"] - 5,
-              f"resumed at version {after['version']} step {after['step']} (before the kill: {before['version']}/{before['step']})")
+        check(after["version"] >= fv and after["step"] >= fs,
+              f"resumed at version {after['version']} step {after['step']} (published before the kill: {fv}/{fs})")
         check(after["version"] >= after["step"], "version never behind step")
         # The restarted learner knows no workers until they register again (they may also reach
         # the target quickly and stop taking work, so registration is what is checked here).
@@ -178,6 +203,9 @@ def main():
         check(True, "all workers reconnected by themselves after the restart")
         s = wait_for(f"the run to reach its target ({TARGET:.0%} held-out)", lambda s: s["finished"], 360)
         check((s.get("evalGreedyAccuracy") or 0) >= TARGET, f"target reached: held-out {s.get('evalGreedyAccuracy')} at step {s['step']}")
+
+        check(not regressions, "version and step never went back in any status read"
+              + (f" ({'; '.join(regressions[:5])})" if regressions else ""))
 
         print("scenario 4: accounting", flush=True)
         acked = 0
