@@ -46,6 +46,9 @@ public struct LearnerConfig: Codable, Sendable, Equatable {
     // [state]
     public var stateDir: String = "tributary-state"
     public var checkpointEvery: Int = 10
+    /// Directory for a copy of every training batch in the batch-file format (MODEL.md), with
+    /// the groups' prompt indices in the metadata (for `tributary replay` and audits); "" = none.
+    public var dumpBatches: String = ""
     // [listen]
     public var rpcAddress: String = "127.0.0.1:7070"
     public var tlsAddress: String = ""
@@ -107,6 +110,7 @@ public struct LearnerConfig: Codable, Sendable, Equatable {
             case "training.exit_when_done": exitWhenDone = try bool()
             case "training.eval_every": evalEvery = try int()
             case "training.threads": threads = try int()
+            case "state.dump_batches": dumpBatches = try str()
             case "state.dir": stateDir = try str()
             case "state.checkpoint_every": checkpointEvery = try int()
             case "listen.rpc": rpcAddress = try str()
@@ -199,6 +203,7 @@ public struct LearnerConfig: Codable, Sendable, Equatable {
         [state]
         dir = \(q(stateDir))
         checkpoint_every = \(checkpointEvery)
+        dump_batches = \(q(dumpBatches))
 
         [listen]
         rpc = \(q(rpcAddress))

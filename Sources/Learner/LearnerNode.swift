@@ -61,6 +61,11 @@ public final class LearnerNode: Sendable {
         }
         // Versions and steps never go backwards, even when the last checkpoint is older than
         // the last published version: the restored weights get a fresh version number.
+        // Batch dumps of steps the checkpoint does not cover are removed first: those steps
+        // are trained again (from the write-ahead log) under new step numbers.
+        if !config.dumpBatches.isEmpty {
+            try BatchDumps.prepare(URL(fileURLWithPath: config.dumpBatches), durableStep: durable.step)
+        }
         let floor = store.versionFloor()
         if floor.version > state.version {
             state.version = floor.version + 1

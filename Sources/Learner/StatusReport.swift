@@ -26,6 +26,12 @@ public struct StatusReport: Codable, Sendable {
     public var groupsTrained: Int
     /// Leases that passed their deadline (or whose worker said goodbye) and were re-issued.
     public var leasesReissued: Int
+    /// Next fresh prompt index: every prompt below it has been issued once, and (without a
+    /// restart in between) is in exactly one place — trained, buffered, outstanding, or waiting
+    /// to be re-issued.
+    public var promptCursor: Int
+    /// Prompts whose lease expired (or was released) and that wait to be issued again.
+    public var promptsAwaitingReissue: Int
     public var rejectedGroups: [String: Int]
     public var stalenessHistogram: [String: Int]
     public var ingestGroupsPerSecond: Double
@@ -57,6 +63,7 @@ public final class StatusService: Sendable {
         let ing = node.ingest
         let (c, buffered, leases, workers, version, completed) = await (ing.counters, ing.buffer.count, ing.leases.outstanding.count,
                                                                         ing.workers, ing.version, ing.leases.trainedCount)
+        let (cursor, awaiting) = await (ing.leases.promptCursor, ing.leases.reissueQueue.count)
         let t = node.training.status
         let (gps, bps) = rate.update(groups: c.accepted, bytes: c.bytesReceived)
         return StatusReport(
@@ -64,6 +71,7 @@ public final class StatusService: Sendable {
             objective: node.config.objective, sync: node.config.sync, bufferedGroups: buffered,
             bufferCapacity: node.config.bufferCapacity, outstandingLeases: leases, acceptedGroups: c.accepted,
             leasesCompleted: completed, groupsTrained: t.groupsTrained, leasesReissued: c.leasesExpired,
+            promptCursor: cursor, promptsAwaitingReissue: awaiting,
             rejectedGroups: c.rejected, stalenessHistogram: Dictionary(uniqueKeysWithValues: c.stalenessHistogram.map { ("\($0.key)", $0.value) }),
             ingestGroupsPerSecond: gps, ingestBytesPerSecond: bps, trainingTokensPerSecond: t.tokensPerSecond,
             stepSeconds: t.stepSeconds, publishSeconds: t.publishSeconds, lastCheckpoint: t.lastCheckpoint,

@@ -138,6 +138,7 @@ public final class TrainingLoop: @unchecked Sendable {
     private func run() throws {
         let ingest = self.ingest
         let p = config.groupsPerStep
+        let dumps = config.dumpBatches.isEmpty ? nil : URL(fileURLWithPath: config.dumpBatches)
         while config.steps == 0 || durable.step < config.steps {
             let batchGroups = Blocking.wait { await ingest.takeBatch(p) }
             guard batchGroups.count == p else { break }        // shutting down
@@ -147,6 +148,10 @@ public final class TrainingLoop: @unchecked Sendable {
                                                    estimator: trainer.settings.objective.advantage,
                                                    epsStd: trainer.settings.objective.epsStd)
             let seed = SplitMix64.mix(config.seed, 0x5EED, UInt64(durable.step))
+            if let dumps {
+                try BatchDumps.write(batch, groups: groups, to: dumps, step: durable.step, learnerVersion: state.version,
+                                     settings: trainer.settings, shuffleSeed: seed, tokenizer: task.tokenizer)
+            }
             let stats = try trainer.update(batch, learnerVersion: state.version, shuffleSeed: seed)
             durable.step += 1
             durable.groupsTrained += batchGroups.count

@@ -22,6 +22,7 @@ struct LearnerCommand: AsyncParsableCommand {
     @Option(name: .customLong("init"), help: "Checkpoint to start from when the state directory is empty.") var initFrom: String?
     @Option(help: "Stop after this many updates (0 = until the target).") var steps: Int?
     @Option(help: "Objective preset.") var objective: String?
+    @Option(help: "Write every training batch here (batch-NNNNNN.safetensors, for replay and audits).") var dumpBatches: String?
     @Flag(help: "Synchronous mode: workers sample only with the newest version.") var sync = false
     @Option(help: "A worker bearer token (repeatable; adds to auth.worker_tokens).") var workerToken: [String] = []
     @Flag(help: "Print the effective configuration and exit.") var printConfig = false
@@ -40,6 +41,7 @@ struct LearnerCommand: AsyncParsableCommand {
         if let initFrom { flags["task.init"] = .string(initFrom) }
         if let steps { flags["training.steps"] = .integer(steps) }
         if let objective { flags["training.objective"] = .string(objective) }
+        if let dumpBatches { flags["state.dump_batches"] = .string(dumpBatches) }
         if sync { flags["training.sync"] = .bool(true) }
         if !workerToken.isEmpty { flags["auth.worker_tokens"] = .array((c.workerTokens + workerToken).map { .string($0) }) }
         try c.apply(flags, source: "command line")

@@ -1,7 +1,8 @@
 // Fault tests with real processes (issue 5 §5): a learner killed with SIGKILL three times
 // while a worker keeps submitting. After each restart versions keep increasing, and at the
 // end every group a worker saw acknowledged is durable and accounted for exactly once:
-// leases completed ≥ acknowledgements seen, and trained + buffered = leases completed.
+// leases completed ≥ acknowledgements seen, and trained + buffered = leases completed. The
+// learner's batch dumps name every trained prompt: none appears twice, and none is missing.
 
 import Foundation
 import XCTest
@@ -22,7 +23,8 @@ final class FaultTests: XCTestCase {
         XCTAssertEqual(try Binary.run(["pretrain", "--out", pre, "--target-accuracy", "0.05"]).status, 0)
         let port = freePort()
         let learnerArgs = ["learner", "--state-dir", dir.appendingPathComponent("state").path, "--init", pre,
-                           "--listen", "127.0.0.1:\(port)", "--worker-token", "t0ken", "--task", "reverse:digits=4"]
+                           "--listen", "127.0.0.1:\(port)", "--worker-token", "t0ken", "--task", "reverse:digits=4",
+                           "--dump-batches", dir.appendingPathComponent("batches").path]
         let env = ["TRIBUTARY_STATE_CHECKPOINT_EVERY": "3", "TRIBUTARY_TRAINING_EVAL_EVERY": "0",
                    "TRIBUTARY_TRAINING_TARGET": "2", "TRIBUTARY_TRAINING_GROUPS_PER_STEP": "4"]
         var learner = try spawn(learnerArgs, env: env)
@@ -62,6 +64,10 @@ final class FaultTests: XCTestCase {
         // logged just before a kill may never have been acknowledged, hence ≥.
         XCTAssertGreaterThanOrEqual(completed, acked, "an acknowledged group was lost")
         XCTAssertEqual(trained + buffered, completed, "a durable group was trained twice or not at all")
+        // The dumps of the final history (steps redone after a restart replaced the old files).
+        let prompts = try Processes.dumpedPromptIndices(dir.appendingPathComponent("batches"))
+        XCTAssertEqual(prompts.count, trained, "one dumped group per trained group")
+        XCTAssertEqual(Set(prompts).count, prompts.count, "a prompt was trained twice across the restarts")
     }
 
     /// A worker killed with SIGKILL while holding leases: its leases pass their deadline and
@@ -74,7 +80,8 @@ final class FaultTests: XCTestCase {
         let env = ["TRIBUTARY_ROLLOUT_LEASE_SECONDS": "1.5", "TRIBUTARY_TRAINING_EVAL_EVERY": "0",
                    "TRIBUTARY_TRAINING_TARGET": "2", "TRIBUTARY_TRAINING_GROUPS_PER_STEP": "4"]
         let learner = try spawn(["learner", "--state-dir", dir.appendingPathComponent("state").path, "--init", pre,
-                                 "--listen", "127.0.0.1:\(port)", "--worker-token", "t", "--task", "reverse:digits=4"], env: env)
+                                 "--listen", "127.0.0.1:\(port)", "--worker-token", "t", "--task", "reverse:digits=4",
+                                 "--dump-batches", dir.appendingPathComponent("batches").path], env: env)
         defer { learner.terminate(); learner.waitUntilExit() }
         let victim = try spawn(["worker", "--learner", "http://127.0.0.1:\(port)", "--token", "t", "--name", "victim",
                                 "--prompts-per-lease", "8"])
@@ -102,6 +109,15 @@ final class FaultTests: XCTestCase {
         XCTAssertGreaterThan(after["leasesReissued"] as! Int, 0)
         survivor.terminate(); survivor.waitUntilExit()
         let quiet = try waitFor(port, "a quiet status") { _ in true }
-        XCTAssertEqual((quiet["groupsTrained"] as! Int) + (quiet["bufferedGroups"] as! Int), quiet["leasesCompleted"] as! Int)
+        let trained = quiet["groupsTrained"] as! Int, buffered = quiet["bufferedGroups"] as! Int
+        XCTAssertEqual(trained + buffered, quiet["leasesCompleted"] as! Int)
+        // Every prompt issued so far is in exactly one place; the victim's prompts were not lost.
+        XCTAssertEqual(quiet["promptCursor"] as! Int,
+                       trained + buffered + (quiet["outstandingLeases"] as! Int) + (quiet["promptsAwaitingReissue"] as! Int),
+                       "prompts issued ≠ trained + buffered + outstanding + awaiting re-issue: \(quiet)")
+        let prompts = try Processes.dumpedPromptIndices(dir.appendingPathComponent("batches"))
+        XCTAssertEqual(prompts.count, trained)
+        XCTAssertEqual(Set(prompts).count, prompts.count, "a prompt was trained twice")
+        XCTAssertTrue(prompts.allSatisfy { $0 >= 0 && $0 < (quiet["promptCursor"] as! Int) })
     }
 }

@@ -50,4 +50,17 @@ enum Processes {
         XCTFail("timed out waiting for \(what)", file: file, line: line)
         throw CocoaError(.userCancelled)
     }
+
+    /// The prompt indices of every batch file the learner dumped in `dir` (read from each
+    /// safetensors header's `__metadata__.prompt_indices`), in step order.
+    static func dumpedPromptIndices(_ dir: URL) throws -> [Int] {
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix("batch-") }.sorted()
+        return try names.flatMap { name -> [Int] in
+            let data = try Data(contentsOf: dir.appendingPathComponent(name))
+            let n = data.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+            let header = try JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + n))) as! [String: Any]
+            let meta = header["__metadata__"] as! [String: String]
+            return try JSONSerialization.jsonObject(with: Data(meta["prompt_indices"]!.utf8)) as! [Int]
+        }
+    }
 }

@@ -1,0 +1,44 @@
+// The learner's batch dumps (`state.dump_batches`): every training batch written as a batch
+// file (MODEL.md) before its update, named after the step it starts from, so that
+// `tributary replay` can reproduce any update and an audit can count which prompts were
+// trained. The metadata adds the groups' prompt indices to what `train
+// --dump-batches` writes.
+//
+// A dump is part of the durable history only once a checkpoint covers its step: after a
+// restart the learner trains the steps after its last checkpoint again (from the write-ahead
+// log, under new step numbers when a later version had been published), so files of those
+// steps left by the previous process are removed first (LearnerNode, before it restores).
+
+import Foundation
+import Objectives
+import Tasks
+
+enum BatchDumps {
+    static func fileName(step: Int) -> String { String(format: "batch-%06d.safetensors", step) }
+
+    /// Creates `dir` and removes files of steps at or after `durableStep`, the restored
+    /// checkpoint's step (their updates were lost with the process; their groups are trained again).
+    static func prepare(_ dir: URL, durableStep: Int) throws {
+        let fm = FileManager.default
+        try fm.createDirectory(at: dir, withIntermediateDirectories: true)
+        for name in try fm.contentsOfDirectory(atPath: dir.path) where name.hasPrefix("batch-") && name.hasSuffix(".safetensors") {
+            let digits = name.dropFirst("batch-".count).dropLast(".safetensors".count)
+            if let step = Int(digits), step >= durableStep {
+                try fm.removeItem(at: dir.appendingPathComponent(name))
+            }
+        }
+    }
+
+    /// Writes the batch of the update that starts at `step` (the same metadata as `train
+    /// --dump-batches`, plus `prompt_indices`, a JSON array in group order).
+    static func write(_ batch: TrainingBatch, groups: [RolloutGroup], to dir: URL, step: Int, learnerVersion: Int,
+                      settings: UpdateSettings, shuffleSeed: UInt64, tokenizer: Tokenizer) throws {
+        let extra = ["shuffle_seed": String(shuffleSeed), "epochs": String(settings.epochs),
+                     "minibatches": String(settings.minibatches), "skip_zero_advantage": String(settings.skipZeroAdvantage),
+                     "grad_clip": String(settings.gradClip), "step": String(step),
+                     "prompt_indices": "[" + groups.map { String($0.promptIndex) }.joined(separator: ",") + "]"]
+        try BatchFile(batch: batch, learnerVersion: learnerVersion, objective: settings.objective,
+                      padID: Int32(tokenizer.pad), endID: Int32(tokenizer.end), extra: extra)
+            .write(to: dir.appendingPathComponent(fileName(step: step)))
+    }
+}
