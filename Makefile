@@ -9,7 +9,7 @@ RELEASE    := $(SWIFT) build -c release
 BIN        := .build/release/tributary
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build release run test test-deploy test-netns bench bench-peer-deps fuzz fuzz-smoke lint clean
+.PHONY: deps build release run test test-deploy test-netns bench bench-peer-deps interop-hf fuzz fuzz-smoke lint clean
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD := $(SWIFT) build -c release --product WireFuzz --scratch-path .build-fuzz \
 	--toolset Tests/fuzz/lld-toolset.json \
@@ -78,6 +78,13 @@ bench: release
 ## bench-peer-deps: a venv with torch + transformers for the PyTorch peer (several GB)
 bench-peer-deps:
 	[ -x $(PEER_PY) ] || (python3 -m venv .venv-peer && .venv-peer/bin/pip install -q torch transformers)
+
+## interop-hf: a checkpoint written by Tributary loads in transformers' GPT2LMHeadModel and gives
+## the same log-probs (needs torch + transformers: make bench-peer-deps)
+interop-hf: deps bench-peer-deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --disable-swift-testing --filter PolicyTests.InteropTests
+	$(PEER_PY) Tests/interop/hf_check.py .build/artifacts/interop-checkpoint
 
 lint:
 	$(SWIFT) build --build-tests -Xswiftc -warnings-as-errors

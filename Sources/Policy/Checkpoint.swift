@@ -52,7 +52,7 @@ public enum Checkpoint {
                 written += 1
             }
             try put(modelFile, model.parametersFile().serialized())
-            try put(configFile, [UInt8](try model.config.configJSON()))
+            try put(configFile, [UInt8](try configJSON(model.config, vocab: vocab)))
             let enc = JSONEncoder()
             enc.outputFormatting = [.prettyPrinted, .sortedKeys]
             try put(vocabFile, [UInt8](try enc.encode(vocab)))
@@ -178,5 +178,18 @@ public enum Checkpoint {
         guard rename(from.path, to.path) == 0 else {
             throw PolicyError.checkpoint(path: to.path, detail: "rename from \(from.path) failed: errno \(errno)")
         }
+    }
+
+    /// `config.json` with the special-token ids Hugging Face reads (`bos_token_id`,
+    /// `eos_token_id`, `pad_token_id`) taken from the vocabulary's `<begin>`, `<end>` and
+    /// `<pad>`, or null when it has none (transformers otherwise assumes GPT-2's 50256).
+    static func configJSON(_ config: ModelConfig, vocab: [String: Int]) throws -> Data {
+        guard var obj = try JSONSerialization.jsonObject(with: config.configJSON()) as? [String: Any] else {
+            throw PolicyError.invalidConfig("config.json did not encode as an object")
+        }
+        for (key, token) in [("bos_token_id", "<begin>"), ("eos_token_id", "<end>"), ("pad_token_id", "<pad>")] {
+            obj[key] = vocab[token].map { $0 as Any } ?? NSNull()
+        }
+        return try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys])
     }
 }

@@ -49,6 +49,12 @@ final class InteropTests: XCTestCase {
         let (status, output) = try runScript(dir)
         XCTAssertEqual(status, 0, output)
         XCTAssertTrue(output.contains("max abs difference"), output)
+        // Kept for `make interop-hf` (Tests/interop/hf_check.py: the same check through
+        // transformers' GPT2LMHeadModel.from_pretrained, which needs torch).
+        let kept = Self.repoRoot.appendingPathComponent(".build/artifacts/interop-checkpoint")
+        try? FileManager.default.removeItem(at: kept)
+        try FileManager.default.createDirectory(at: kept.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: dir, to: kept)
 
         // The check is live: corrupted log-probs make the script fail.
         var bad = lp; bad[5] += 0.01
