@@ -1,10 +1,11 @@
 // `tributary bench e2e` (part of `make bench`): the service end to end on this machine, each
 // figure from the same run (issue 5 §6):
 // - async vs --sync: `tributary run` twice from the same warm start (2 workers, default task),
-//   wall-clock and rollouts to the target, and their ratio;
+//   wall-clock and rollouts to the target, and their ratio; then the same with the learner and
+//   the workers on dedicated cores (BenchE2E+Placement.swift);
 // - ingest: a learner process under 64 simulated workers (`loadgen`) for 10 s — accepted
-//   groups/s and MB/s — while /status is sampled for the publish time per version as a
-//   fraction of the step time.
+//   groups/s and MB/s, with the default buffer and with one that never fills — while /status
+//   is sampled for the publish time per version as a fraction of the step time.
 
 import Foundation
 import Learner
@@ -37,8 +38,19 @@ extension Bench {
             "sync_rollouts": .d(rollouts("sync")),
             "async_speedup": .d(syncRun.seconds / max(asyncRun.seconds, 1e-9)),
         ] as [String: AnyJSON])
+        try dedicatedCores(me, warm: warm, dir: dir, out)
 
-        // Ingest under simulated workers, publish fraction sampled from /status.
+        // Ingest under simulated workers, publish fraction sampled from /status: once with the
+        // default buffer (acceptance paced by training: the learner takes two steps' worth, then
+        // submissions wait), once with a buffer that never fills in 10 s (what admission, the
+        // write-ahead log and the acks sustain while training runs alongside).
+        for (label, capacity) in [("default_buffer", 0), ("unbounded_buffer", 1_000_000)] {
+            try ingest(me, warm: warm, dir: dir.appendingPathComponent("ingest-\(label)"), bufferCapacity: capacity,
+                       label: label, out)
+        }
+    }
+
+    private func ingest(_ me: String, warm: String, dir: URL, bufferCapacity: Int, label: String, _ out: JSONLines) throws {
         let port = Int.random(in: 20_000...60_000)
         let learner = Process()
         learner.executableURL = URL(fileURLWithPath: me)
@@ -46,6 +58,7 @@ extension Bench {
                              "--listen", "127.0.0.1:\(port)", "--worker-token", "bench", "--steps", "100000"]
         var env = ProcessInfo.processInfo.environment
         env["TRIBUTARY_TRAINING_EVAL_EVERY"] = "0"
+        if bufferCapacity > 0 { env["TRIBUTARY_TRAINING_BUFFER_CAPACITY"] = String(bufferCapacity) }
         learner.environment = env
         learner.standardError = FileHandle.nullDevice
         try learner.run()
@@ -62,7 +75,7 @@ extension Bench {
               let l = obj["load"] as? [String: Any] else { throw RunError("loadgen failed: \(load.stdout.prefix(300))") }
         let fraction = sampler.meanFraction
         try out.write([
-            "bench": "e2e_ingest", "simulated_workers": .d(64), "seconds": .d(l["seconds"] as? Double ?? 0),
+            "bench": "e2e_ingest", "buffer": .s(label), "simulated_workers": .d(64), "seconds": .d(l["seconds"] as? Double ?? 0),
             "groups_per_s": .d(l["groupsPerSecond"] as? Double ?? 0),
             "mb_per_s": .d((l["acceptedBytesPerSecond"] as? Double ?? 0) / 1e6),
             "rejected": .s("\(l["rejected"] ?? [:])"),
