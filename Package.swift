@@ -64,11 +64,11 @@ let package = Package(
 
         // service
         .target(name: "Learner", dependencies: [
-            "Tensor", "Policy", "Tasks", "Objectives", "Rollout", "Transport", "Wire",
+            "Tensor", "Policy", "Tasks", "Objectives", "Rollout", "Transport", "Wire", "TLS",
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "Worker", dependencies: ["Tensor", "Policy", "Tasks", "Objectives", "Rollout", "Transport", "Wire",
+        .target(name: "Worker", dependencies: ["Tensor", "Policy", "Tasks", "Objectives", "Rollout", "Transport", "Wire", "TLS",
                                                .product(name: "Logging", package: "swift-log")]),
 
         // app

@@ -50,6 +50,12 @@ public actor IngestState {
     private var spaceWaiters: [CheckedContinuation<Void, Never>] = []
     private var batchWaiter: (count: Int, cont: CheckedContinuation<Void, Never>)?
     private var watchers: [UUID: AsyncStream<PolicyAnnouncement>.Continuation] = [:]
+    /// Lease requests held open until work may exist (long poll; `waitForWork`).
+    private var workWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+    private var nextWorkWaiter: UInt64 = 0
+    /// Sync mode: a batch was taken and its version is not published yet, so no lease may be
+    /// issued (it would be sampled with the version being replaced).
+    private var batchInTraining = false
     private var shuttingDown = false
     private let now: @Sendable () -> Double
 
@@ -86,6 +92,7 @@ public actor IngestState {
         if config.sync {
             // Synchronous mode: exactly one batch of prompts per version, all sampled with it.
             count = min(count, config.groupsPerStep - buffer.count - leases.outstanding.count)
+            if batchInTraining { count = 0 }
             if let v = workerVersion, v != version { count = 0 }
         } else {
             count = min(count, config.bufferCapacity - buffer.count - leases.outstanding.count)
@@ -103,11 +110,44 @@ public actor IngestState {
         }
     }
 
+    /// Whether a lease request that got nothing should wait for work rather than answer at
+    /// once: not when shutting down, nor in sync mode for a worker whose policy is not the
+    /// current one (it must fetch the new version first; its announcement is on the way).
+    public func worthWaitingForWork(workerVersion: Int?) -> Bool {
+        guard !shuttingDown else { return false }
+        if config.sync, let v = workerVersion, v != version, !batchInTraining { return false }
+        return true
+    }
+
+    /// Suspends a lease request that got nothing until work may exist — a batch was taken
+    /// (capacity freed), a version was published, leases were released, or shutdown — or
+    /// until `timeout` seconds pass. The caller then asks again.
+    public func waitForWork(timeout: Double) async {
+        guard !shuttingDown, timeout > 0 else { return }
+        let id = nextWorkWaiter
+        nextWorkWaiter += 1
+        let timer = Task { [weak self] in
+            try? await Task.sleep(nanoseconds: UInt64(timeout * 1e9))
+            await self?.wakeWorkWaiter(id)
+        }
+        await withCheckedContinuation { workWaiters[id] = $0 }
+        timer.cancel()
+    }
+
+    private func wakeWorkWaiter(_ id: UInt64) { workWaiters.removeValue(forKey: id)?.resume() }
+
+    private func wakeWorkWaiters() {
+        let waiters = workWaiters
+        workWaiters = [:]
+        for w in waiters.values { w.resume() }
+    }
+
     /// A worker left (`/Goodbye`): its leases are re-issued now.
     public func goodbye(worker: UInt64) {
         let released = leases.release(worker: worker)
         counters.leasesExpired += released.count
         workers[worker] = nil
+        if !released.isEmpty { wakeWorkWaiters() }
     }
 
     func expireLeases() {
@@ -185,6 +225,8 @@ public actor IngestState {
         let waiters = spaceWaiters
         spaceWaiters = []
         for w in waiters { w.resume() }
+        if config.sync && n > 0 { batchInTraining = true }
+        wakeWorkWaiters()
         return batch
     }
 
@@ -199,6 +241,8 @@ public actor IngestState {
     public func publish(_ policy: PublishedPolicy) {
         store.publish(policy)
         version = policy.version
+        batchInTraining = false
+        wakeWorkWaiters()
         for (_, c) in watchers { c.yield(policy.announcement) }
     }
 
@@ -222,6 +266,7 @@ public actor IngestState {
         for w in spaceWaiters { w.resume() }
         spaceWaiters = []
         wakeBatchWaiter()
+        wakeWorkWaiters()
         for (_, c) in watchers { c.finish() }
         watchers = [:]
     }

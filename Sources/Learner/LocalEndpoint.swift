@@ -45,10 +45,25 @@ public struct LocalEndpoint: LearnerEndpoint {
         }
     }
 
+    /// How long a lease request that finds no work is held open before it is answered empty.
+    public static let leaseLongPollSeconds = 1.0
+
+    /// Grants work units. When there is none (the buffer is full, or in sync mode the batch is
+    /// being trained) the request is held open — a long poll — until work may exist or
+    /// `leaseLongPollSeconds` pass, so a worker starts sampling as soon as it can rather than
+    /// after a fixed back-off. An empty grant says to ask again almost at once.
     public func lease(_ request: LeaseRequest) async throws -> LeaseGrant {
-        let units = await node.ingest.lease(worker: request.workerId, max: Int(request.maxPrompts),
-                                            workerVersion: Int(request.currentVersion))
-        return LeaseGrant(units: units, retryAfterMs: units.isEmpty ? 200 : nil)
+        let ingest = node.ingest
+        let worker = request.workerId, max = Int(request.maxPrompts), version = Int(request.currentVersion)
+        var units = await ingest.lease(worker: worker, max: max, workerVersion: version)
+        let end = Date().addingTimeInterval(Self.leaseLongPollSeconds)
+        while units.isEmpty, !Task.isCancelled, await ingest.worthWaitingForWork(workerVersion: version) {
+            let left = end.timeIntervalSinceNow
+            guard left > 0 else { break }
+            await ingest.waitForWork(timeout: left)
+            units = await ingest.lease(worker: worker, max: max, workerVersion: version)
+        }
+        return LeaseGrant(units: units, retryAfterMs: units.isEmpty ? 10 : nil)
     }
 
     public func submit(_ groups: [TrajectoryGroup]) async throws -> [SubmitAck] {

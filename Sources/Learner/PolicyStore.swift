@@ -5,6 +5,7 @@
 
 import Foundation
 import Policy
+import TLS
 import Wire
 
 /// One encoded policy version.
@@ -27,7 +28,7 @@ public struct PublishedPolicy: Sendable {
     /// Encodes `model`'s weights (the HF-named safetensors of `model.safetensors`).
     public static func encode(_ model: GPT, version: Int, step: Int) -> PublishedPolicy {
         let bytes = model.parametersFile(metadata: ["tributary_version": String(version)]).serialized()
-        return PublishedPolicy(version: version, step: step, bytes: bytes, digest: SHA256.hash(bytes))
+        return PublishedPolicy(version: version, step: step, bytes: bytes, digest: Digest.sha256(bytes))
     }
 }
 

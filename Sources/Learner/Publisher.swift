@@ -6,6 +6,7 @@
 // watcher. `drain()` waits for everything queued (before checkpoints at shutdown and exit).
 
 import Foundation
+import TLS
 import Wire
 
 final class Publisher: @unchecked Sendable {
@@ -56,7 +57,7 @@ final class Publisher: @unchecked Sendable {
             var error: (any Error)?
             do {
                 try store.setVersionFloor(version: job.version, step: job.step)
-                let policy = PublishedPolicy(version: job.version, step: job.step, bytes: job.bytes, digest: SHA256.hash(job.bytes))
+                let policy = PublishedPolicy(version: job.version, step: job.step, bytes: job.bytes, digest: Digest.sha256(job.bytes))
                 let ingest = self.ingest
                 Blocking.wait { await ingest.publish(policy) }
             } catch let e {

@@ -27,15 +27,18 @@ public enum PolicyTransferError: Error, Equatable, Sendable, CustomStringConvert
 public struct PolicyAssembler: Sendable {
     public let announcement: PolicyAnnouncement
     public private(set) var blob: [UInt8] = []
-    private var hasher = SHA256()
+    private let digest: @Sendable ([UInt8]) -> [UInt8]
     private var done = false
 
     /// `startOffset` > 0 resumes a transfer; pass the bytes already held as `prefix`.
-    public init(announcement: PolicyAnnouncement, prefix: [UInt8] = []) {
+    /// `digest` computes SHA-256 over the whole blob once the last chunk is in (default: the
+    /// portable `SHA256`; the worker passes OpenSSL's).
+    public init(announcement: PolicyAnnouncement, prefix: [UInt8] = [],
+                digest: @escaping @Sendable ([UInt8]) -> [UInt8] = { SHA256.hash($0) }) {
         self.announcement = announcement
+        self.digest = digest
         blob.reserveCapacity(Int(clamping: min(announcement.sizeBytes, UInt64(Int32.max))))
         blob.append(contentsOf: prefix)
-        hasher.update(prefix)
     }
 
     /// Offset to put in `FetchPolicyRequest` (bytes held so far).
@@ -48,10 +51,9 @@ public struct PolicyAssembler: Sendable {
         guard chunk.totalSize == announcement.sizeBytes else { throw .sizeMismatch(expected: announcement.sizeBytes, got: chunk.totalSize) }
         guard chunk.offset == nextOffset else { throw .outOfOrder(expectedOffset: nextOffset, got: chunk.offset) }
         blob.append(contentsOf: chunk.data)
-        hasher.update(chunk.data)
         guard chunk.isLast else { return nil }
         done = true
-        let computed = hasher.finalize()
+        let computed = digest(blob)
         for expected in [chunk.digest ?? [], announcement.digest] where expected != computed {
             throw .digestMismatch(expected: expected, computed: computed)
         }

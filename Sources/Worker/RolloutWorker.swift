@@ -9,6 +9,7 @@ import Objectives
 import Policy
 import Rollout
 import Tasks
+import TLS
 import Tensor
 import Wire
 
@@ -175,7 +176,7 @@ public actor RolloutWorker {
 
     /// Downloads version `a` chunk by chunk, checks its digest and loads it.
     private func fetch(_ a: PolicyAnnouncement, into model: GPT) async throws {
-        var assembler = PolicyAssembler(announcement: a)
+        var assembler = PolicyAssembler(announcement: a, digest: Digest.sha256)
         var blob: [UInt8]? = nil
         for try await chunk in try await endpoint.fetchPolicy(FetchPolicyRequest(version: a.version)) {
             if let b = try assembler.add(chunk) { blob = b }

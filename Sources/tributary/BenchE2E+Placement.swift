@@ -11,12 +11,13 @@ import Worker
 extension Bench {
     /// Trains to the default target with the learner on `learnerCPU` and two workers on
     /// `workerCPU`; returns wall-clock seconds, rollouts, reached, mean staleness.
-    func pinnedRun(_ me: String, warm: String, dir: URL, sync: Bool, learnerCPU: Int, workerCPU: Int) throws
-        -> (seconds: Double, rollouts: Double, reached: Bool, staleness: Double) {
+    func pinnedRun(_ me: String, warm: String, dir: URL, sync: Bool, seed: Int, learnerCPU: Int, workerCPU: Int) throws
+        -> (seconds: Double, rollouts: Double, steps: Double, reached: Bool, staleness: Double) {
         let port = Int.random(in: 20_000...60_000)
         var env = ProcessInfo.processInfo.environment
         env["TRIBUTARY_TRAINING_EXIT_WHEN_DONE"] = "false"
         env["TRIBUTARY_TRAINING_STEPS"] = "1500"
+        env["TRIBUTARY_TASK_SEED"] = String(seed)   // the prompt stream
         func pinned(_ cpu: Int, _ args: [String]) throws -> Process {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/usr/bin/taskset")
@@ -31,8 +32,10 @@ extension Bench {
         let learner = try pinned(learnerCPU, ["learner", "--state-dir", dir.appendingPathComponent("state").path, "--init", warm,
                                               "--listen", "127.0.0.1:\(port)", "--worker-token", "bench"] + (sync ? ["--sync"] : []))
         defer { learner.terminate(); learner.waitUntilExit() }
-        let workers = try ["a", "b"].map { try pinned(workerCPU, ["worker", "--learner", "http://127.0.0.1:\(port)",
-                                                                   "--token", "bench", "--name", $0]) }
+        let workers = try ["a", "b"].enumerated().map { i, name in
+            try pinned(workerCPU, ["worker", "--learner", "http://127.0.0.1:\(port)", "--token", "bench", "--name", name,
+                                   "--seed", String(seed * 2 + i + 1)])
+        }
         defer { for w in workers { w.terminate(); w.waitUntilExit() } }
         let url = try LearnerURL("http://127.0.0.1:\(port)")
         var last: [String: Any] = [:]
@@ -46,7 +49,8 @@ extension Bench {
         }
         let seconds = Date().timeIntervalSince(t0)
         let reached = (last["evalGreedyAccuracy"] as? Double ?? 0) >= 0.95
-        return (seconds, Double(last["groupsTrained"] as? Int ?? 0) * 8, reached, last["meanStaleness"] as? Double ?? 0)
+        return (seconds, Double(last["groupsTrained"] as? Int ?? 0) * 8, Double(last["step"] as? Int ?? 0), reached,
+                last["meanStaleness"] as? Double ?? 0)
     }
 
     /// Writes the `e2e_async_vs_sync_dedicated_cores` line.
@@ -54,15 +58,31 @@ extension Bench {
         guard ProcessInfo.processInfo.activeProcessorCount >= 2, FileManager.default.isExecutableFile(atPath: "/usr/bin/taskset") else {
             return try out.write(["bench": "e2e_async_vs_sync_dedicated_cores", "skipped": "needs 2 CPUs and taskset"] as [String: AnyJSON])
         }
-        let a = try pinnedRun(me, warm: warm, dir: dir.appendingPathComponent("pinned-async"), sync: false, learnerCPU: 0, workerCPU: 1)
-        let s = try pinnedRun(me, warm: warm, dir: dir.appendingPathComponent("pinned-sync"), sync: true, learnerCPU: 0, workerCPU: 1)
+        // Steps to the target vary ±30 % between runs (sampling), so each mode trains with three
+        // prompt-stream seeds and the totals are compared.
+        var a: [(seconds: Double, rollouts: Double, steps: Double, reached: Bool, staleness: Double)] = []
+        var s: [(seconds: Double, rollouts: Double, steps: Double, reached: Bool, staleness: Double)] = []
+        for seed in 0..<3 {
+            a.append(try pinnedRun(me, warm: warm, dir: dir.appendingPathComponent("pinned-async-\(seed)"), sync: false, seed: seed,
+                                   learnerCPU: 0, workerCPU: 1))
+            s.append(try pinnedRun(me, warm: warm, dir: dir.appendingPathComponent("pinned-sync-\(seed)"), sync: true, seed: seed,
+                                   learnerCPU: 0, workerCPU: 1))
+        }
+        func total(_ r: [(seconds: Double, rollouts: Double, steps: Double, reached: Bool, staleness: Double)],
+                   _ k: KeyPath<(seconds: Double, rollouts: Double, steps: Double, reached: Bool, staleness: Double), Double>) -> Double {
+            r.reduce(0) { $0 + $1[keyPath: k] }
+        }
+        let (aSec, sSec) = (total(a, \.seconds), total(s, \.seconds))
+        let (aSteps, sSteps) = (total(a, \.steps), total(s, \.steps))
         try out.write([
             "bench": "e2e_async_vs_sync_dedicated_cores",
-            "task": "reverse (default), learner on CPU 0, 2 workers on CPU 1, tiny",
-            "async_seconds": .d(a.seconds), "async_reached": .s(a.reached ? "yes" : "no"), "async_rollouts": .d(a.rollouts),
-            "async_mean_staleness": .d(a.staleness),
-            "sync_seconds": .d(s.seconds), "sync_reached": .s(s.reached ? "yes" : "no"), "sync_rollouts": .d(s.rollouts),
-            "async_speedup": .d(s.seconds / max(a.seconds, 1e-9)),
+            "task": "reverse (default), learner on CPU 0, 2 workers on CPU 1, tiny, 3 seeds each",
+            "async_seconds": .d(aSec), "async_rollouts": .d(total(a, \.rollouts)), "async_steps": .d(aSteps),
+            "async_reached": .d(Double(a.filter(\.reached).count)), "async_mean_staleness": .d(total(a, \.staleness) / 3),
+            "sync_seconds": .d(sSec), "sync_rollouts": .d(total(s, \.rollouts)), "sync_steps": .d(sSteps),
+            "sync_reached": .d(Double(s.filter(\.reached).count)),
+            "async_speedup": .d(sSec / max(aSec, 1e-9)),
+            "async_speedup_per_step": .d((sSec / max(sSteps, 1)) / max(aSec / max(aSteps, 1), 1e-9)),
         ] as [String: AnyJSON])
     }
 }

@@ -1,0 +1,22 @@
+// SHA-256 through OpenSSL (EVP), for the policy blobs the learner publishes and the workers
+// verify every version: several times faster than the portable Swift implementation in
+// `Wire` (which stays as the dependency-free reference the protocol tests use).
+
+import COpenSSL
+
+/// Message digests computed by OpenSSL.
+public enum Digest {
+    /// SHA-256 of `bytes` (32 bytes).
+    public static func sha256(_ bytes: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        let ok = bytes.withUnsafeBytes { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                EVP_Digest(src.baseAddress, src.count, dst.baseAddress, &length, EVP_sha256(), nil)
+            }
+        }
+        // EVP_Digest with the built-in SHA-256 fails only on allocation failure.
+        precondition(ok == 1 && length == 32, "EVP_Digest(SHA-256) failed")
+        return out
+    }
+}

@@ -1,0 +1,86 @@
+// Lease long polling: a lease request that finds no work is held open and answered as soon
+// as work exists (a batch taken frees buffer capacity; in sync mode, the next version is
+// published), or answered empty after the poll; in sync mode nothing is leased while the
+// batch is training.
+
+import Foundation
+import XCTest
+import Wire
+@testable import Learner
+
+final class LeaseLongPollTests: XCTestCase {
+    private func open(sync: Bool) async throws -> (LearnerNode, LocalEndpoint, UInt64) {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("longpoll-\(UUID().uuidString)")
+        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        var c = LearnerConfig()
+        c.task = "reverse:digits=4"
+        c.stateDir = dir.path
+        c.groupSize = 4
+        c.groupsPerStep = 2
+        c.bufferCapacity = 2
+        c.evalEvery = 0
+        c.sync = sync
+        let node = try await LearnerNode.open(c)
+        let ep = LocalEndpoint(node: node)
+        let w = try await ep.register(RegisterRequest(workerName: "t", softwareVersion: "test")).workerId
+        return (node, ep, w)
+    }
+
+    /// Leases `n` prompts and submits a valid group for each (the buffer then holds them).
+    private func fill(_ ep: LocalEndpoint, worker: UInt64, version: UInt64, n: Int) async throws {
+        let grant = try await ep.lease(LeaseRequest(workerId: worker, maxPrompts: UInt32(n), currentVersion: version))
+        XCTAssertEqual(grant.units.count, n)
+        let groups = grant.units.map { u in
+            TrajectoryGroup(leaseId: u.leaseId, promptIndex: u.promptIndex, promptTokens: u.promptTokens, policyVersion: version,
+                            workerId: worker, samples: (0..<4).map { _ in
+                                Sample(tokens: [1, 2], logProbs: [-0.5, -0.5], reward: 0, correct: false, finishReason: .end) })
+        }
+        let acks = try await ep.submit(groups)
+        XCTAssertEqual(acks.map(\.outcome), Array(repeating: .accepted, count: n))
+    }
+
+    func testAWaitingLeaseIsAnsweredWhenABatchFreesCapacity() async throws {
+        let (node, ep, w) = try await open(sync: false)
+        let v = UInt64(await node.ingest.version)
+        try await fill(ep, worker: w, version: v, n: 2)                 // buffer full: no capacity
+        let pending = Task { try await ep.lease(LeaseRequest(workerId: w, maxPrompts: 2, currentVersion: v)) }
+        try await Task.sleep(nanoseconds: 200_000_000)
+        let batch = await node.ingest.takeBatch(2)
+        XCTAssertEqual(batch.count, 2)
+        // Before the batch was taken there was no capacity, so units prove the request waited.
+        let grant = try await pending.value
+        XCTAssertEqual(grant.units.count, 2)
+        XCTAssertNil(grant.retryAfterMs)
+        await node.ingest.shutdown()
+    }
+
+    func testALeaseWithNoWorkIsAnsweredEmptyAfterThePoll() async throws {
+        let (node, ep, w) = try await open(sync: false)
+        let v = UInt64(await node.ingest.version)
+        try await fill(ep, worker: w, version: v, n: 2)
+        let t0 = Date()
+        let grant = try await ep.lease(LeaseRequest(workerId: w, maxPrompts: 2, currentVersion: v))
+        XCTAssertTrue(grant.units.isEmpty)
+        XCTAssertEqual(grant.retryAfterMs, 10)
+        XCTAssertGreaterThanOrEqual(Date().timeIntervalSince(t0), LocalEndpoint.leaseLongPollSeconds * 0.9)
+        await node.ingest.shutdown()
+    }
+
+    func testSyncModeLeasesNothingWhileTheBatchTrainsThenOnlyTheNewVersion() async throws {
+        let (node, ep, w) = try await open(sync: true)
+        let v0 = await node.ingest.version
+        try await fill(ep, worker: w, version: UInt64(v0), n: 2)
+        _ = await node.ingest.takeBatch(2)                               // the batch is training
+        let duringTraining = Task { try await ep.lease(LeaseRequest(workerId: w, maxPrompts: 2, currentVersion: UInt64(v0))) }
+        try await Task.sleep(nanoseconds: 200_000_000)
+        let bytes = [UInt8](repeating: 7, count: 64)
+        await node.ingest.publish(PublishedPolicy(version: v0 + 1, step: 1, bytes: bytes, digest: SHA256.hash(bytes)))
+        // Woken by the publication; the worker's version is now old, so it must fetch first.
+        let stale = try await duringTraining.value
+        XCTAssertTrue(stale.units.isEmpty, "sync mode leased \(stale.units.count) prompts for the version being replaced")
+        let fresh = try await ep.lease(LeaseRequest(workerId: w, maxPrompts: 2, currentVersion: UInt64(v0 + 1)))
+        XCTAssertEqual(fresh.units.count, 2)
+        XCTAssertEqual(fresh.units.map(\.policyVersion), [UInt64(v0 + 1), UInt64(v0 + 1)])
+        await node.ingest.shutdown()
+    }
+}
