@@ -171,8 +171,9 @@ extension H2Session {
     }
 
     @inline(__always)
-    static func withOutbound<R>(_ table: inout [Int32: OutboundStream], _ stream: Int32, _ body: (inout OutboundStream) -> R) -> R {
-        body(&table[stream, default: OutboundStream()])
+    static func withOutbound<R>(_ table: inout StreamTable<OutboundStream>, _ stream: Int32, _ body: (inout OutboundStream) -> R) -> R {
+        if table[stream] == nil { table[stream] = OutboundStream() }
+        return table.withValue(stream, body)!
     }
 
     /// Calls `body` with the headers as nghttp2 name/value pairs. The bytes and the pair array

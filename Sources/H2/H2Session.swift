@@ -29,9 +29,9 @@ public final class H2Session {
     let session: OpaquePointer
     let now: () -> Double
     var events: [H2Event] = []
-    var inbound: [Int32: InboundStream] = [:] { didSet { lastInbound = nil } }
+    var inbound = StreamTable<InboundStream>() { didSet { lastInbound = nil } }
     private var lastInbound: (id: Int32, state: InboundStream)?
-    var outbound: [Int32: OutboundStream] = [:]
+    var outbound = StreamTable<OutboundStream>()
     var glitchBucket: GlitchBucket
     /// Connection-window credit of closed streams; returned after nghttp2 returns.
     var pendingConnectionCredit = 0

@@ -36,7 +36,7 @@ final class ClientConnection: H2ChannelHandler, @unchecked Sendable {
     let contentType: String
     let ready: EventLoopPromise<Void>
     let usesTLS: Bool
-    var streams: [Int32: ClientStream] = [:]
+    var streams = StreamTable<ClientStream>()
     /// GOAWAY received or connection closed: new calls need a new connection.
     private(set) var goingAway = false { didSet { usableFlag.withLockedValue { $0 = !goingAway } } }
     /// `isUsable` readable from any thread.
@@ -227,7 +227,7 @@ final class ClientConnection: H2ChannelHandler, @unchecked Sendable {
                 end(s, status)
             case .goAway(let last, let code, _):
                 goingAway = true
-                for (id, s) in streams where id > last {
+                for (id, s) in streams.entries where id > last {
                     end(s, RPCStatus(.unavailable, "connection going away (\(code)): \(notProcessed)"))
                 }
             case .writable(let id):

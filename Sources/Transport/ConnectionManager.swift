@@ -57,7 +57,7 @@ public struct ConnectionManager: Sendable {
     private var headerBlockSince: Double?
     private var idleSince: Double?
     private var unwritableSince: Double?
-    private var streams: [Int32: (last: Double, timeout: Double)] = [:]
+    private var streams = StreamTable<(last: Double, timeout: Double)>()
     /// Graceful drain: when it began, when the final GOAWAY went out, when to force-close, why.
     private var drainStarted: Double?
     private var finalGoAwaySent = false
@@ -146,7 +146,7 @@ public struct ConnectionManager: Sendable {
         } else if let since = idleSince, now - since >= timeouts.idle {
             return finish([.sendGoAway(.noError), .close(.idleTimeout)])
         }
-        for (id, s) in streams.sorted(by: { $0.key < $1.key }) where now - s.last >= s.timeout {
+        for (id, s) in streams.entries.sorted(by: { $0.key < $1.key }) where now - s.last >= s.timeout {
             streams[id] = nil
             actions.append(.resetStream(id))
             if streams.isEmpty { idleSince = now }

@@ -40,7 +40,7 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
     let router: Router
     let counters: CounterBox
     let peer: String
-    var streams: [Int32: ServerStream] = [:]
+    var streams = StreamTable<ServerStream>()
     var manager: ConnectionManager
     private var scanner = FrameScanner(skipPreface: true)
     private var ticker: RepeatedTask?
@@ -227,7 +227,7 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
     private(set) lazy var loopExecutor = EventLoopTaskExecutor(loop: eventLoop)
 
     /// Requests of one-message routes waiting for their end of stream.
-    var pendingStarts: [Int32: (RPCRequest, RPCResponder)] = [:]
+    var pendingStarts = StreamTable<(RPCRequest, RPCResponder)>()
 
     func startIfReady(_ stream: ServerStream) {
         guard let (request, responder) = pendingStarts.removeValue(forKey: stream.id) else { return }
