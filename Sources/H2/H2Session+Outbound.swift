@@ -86,21 +86,27 @@ extension H2Session {
     /// Queues body bytes on a stream opened with a body; they go out as flow control allows.
     /// Check ``isAboveHighWatermark(stream:)`` afterwards and suspend the writer if it is true.
     public func submitData(stream: Int32, bytes: [UInt8], endStream: Bool = false) throws(H2Error) {
-        guard let ended = outbound[stream]?.ended else { throw .unknownStream(stream) }
-        guard !ended else { throw .streamNotWritable(stream) }
-        // In place (optional chaining on the subscript): no copy of the queue per call.
-        outbound[stream]?.queue.append(bytes)
-        outbound[stream]?.ended = endStream
-        if (outbound[stream]?.queue.count ?? 0) > configuration.outboundHighWatermark { overHighWatermark.insert(stream) }
+        // In place through `withValue` (a closure, not the subscript's coroutine, which would
+        // allocate its frame): no copy of the queue per call.
+        let queued: Int? = try outbound.withValue(stream) { (state: inout OutboundStream) throws(H2Error) -> Int in
+            guard !state.ended else { throw .streamNotWritable(stream) }
+            state.queue.append(bytes)
+            state.ended = endStream
+            return state.queue.count
+        }
+        guard let queued else { throw .unknownStream(stream) }
+        if queued > configuration.outboundHighWatermark { overHighWatermark.insert(stream) }
         resumeIfDeferred(stream)
     }
 
     /// Ends a stream with a trailing header block after the queued body.
     public func submitTrailers(stream: Int32, headers: [H2Header]) throws(H2Error) {
-        guard let ended = outbound[stream]?.ended else { throw .unknownStream(stream) }
-        guard !ended else { throw .streamNotWritable(stream) }
-        outbound[stream]?.ended = true
-        outbound[stream]?.trailers = headers
+        let known: Void? = try outbound.withValue(stream) { (state: inout OutboundStream) throws(H2Error) in
+            guard !state.ended else { throw .streamNotWritable(stream) }
+            state.ended = true
+            state.trailers = headers
+        }
+        guard known != nil else { throw .unknownStream(stream) }
         resumeIfDeferred(stream)
     }
 
@@ -116,7 +122,7 @@ extension H2Session {
     public func queuedBytes(stream: Int32) -> Int { outbound[stream]?.queue.count ?? 0 }
 
     /// Body bytes queued on all streams.
-    public var totalQueuedBytes: Int { outbound.values.reduce(0) { $0 + $1.queue.count } }
+    public var totalQueuedBytes: Int { outbound.reduce(0) { $0 + $1.queue.count } }
 
     /// True when the stream's queue is above ``H2Configuration/outboundHighWatermark``.
     public func isAboveHighWatermark(stream: Int32) -> Bool {

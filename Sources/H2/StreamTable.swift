@@ -58,10 +58,10 @@ public struct StreamTable<Value> {
     }
 
     /// Runs `body` on the stored value in place (no copy of a value type's buffers); nil if absent.
-    @inlinable public mutating func withValue<R>(_ key: Int32, _ body: (inout Value) -> R) -> R? {
+    @inlinable public mutating func withValue<R, E: Error>(_ key: Int32, _ body: (inout Value) throws(E) -> R) throws(E) -> R? {
         guard let i = find(key) else { return nil }
         // `slots[i]!` is modified in place through the array's and the optional's accessors.
-        return body(&slots[i]!)
+        return try body(&slots[i]!)
     }
 
     @inlinable mutating func insert(_ key: Int32, _ value: Value) {
@@ -126,6 +126,13 @@ public struct StreamTable<Value> {
         out.reserveCapacity(_count)
         for (k, v) in zip(keys, slots) where k != 0 { out.append((k, v!)) }
         return out
+    }
+
+    /// Folds over the values without building an array.
+    @inlinable public func reduce<R>(_ initial: R, _ next: (R, Value) -> R) -> R {
+        var acc = initial
+        for i in 0 ..< keys.count where keys[i] != 0 { acc = next(acc, slots[i]!) }
+        return acc
     }
 
     /// Every value, in no particular order.

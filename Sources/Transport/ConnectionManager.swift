@@ -94,7 +94,7 @@ public struct ConnectionManager: Sendable {
 
     /// Bytes moved on the stream (request data read, or its response queue drained).
     public mutating func streamActivity(_ id: Int32, now: Double) {
-        streams[id]?.last = now
+        streams.withValue(id) { $0.last = now }   // closure, not the subscript's coroutine: no allocation
     }
 
     /// A stream closed; the idle timer starts when none is left.

@@ -9,6 +9,9 @@ import Wire
 /// A single-consumer queue of message payloads that ends with success or an ``RPCStatus``.
 final class MessageInbox: @unchecked Sendable {
     private let lock = NIOLock()
+    /// The oldest untaken message when it is the only one (the common one-message request):
+    /// kept out of `buffer` so a unary RPC allocates no queue.
+    private var first: [UInt8]?
     private var buffer: [[UInt8]] = []
     private var head = 0
     /// nil while open; `.success` after a clean end; `.failure` after an error.
@@ -24,7 +27,7 @@ final class MessageInbox: @unchecked Sendable {
         let w: CheckedContinuation<[UInt8]?, any Error>? = lock.withLock {
             guard end == nil else { return nil }
             if let w = waiter { waiter = nil; return w }
-            buffer.append(message)
+            if first == nil && head == buffer.count { first = message } else { buffer.append(message) }
             return nil
         }
         if let w {
@@ -39,7 +42,7 @@ final class MessageInbox: @unchecked Sendable {
         let w: CheckedContinuation<[UInt8]?, any Error>? = lock.withLock {
             guard end == nil else { return nil }
             end = result
-            if case .failure = result, discard { buffer = []; head = 0 }
+            if case .failure = result, discard { first = nil; buffer = []; head = 0 }
             let w = waiter
             waiter = nil
             return w
@@ -53,7 +56,7 @@ final class MessageInbox: @unchecked Sendable {
     }
 
     /// Messages pushed and not yet taken.
-    var pending: Int { lock.withLock { buffer.count - head } }
+    var pending: Int { lock.withLock { (first == nil ? 0 : 1) + buffer.count - head } }
 
     /// True once finished (cleanly or not).
     var isFinished: Bool { lock.withLock { end != nil } }
@@ -65,7 +68,7 @@ final class MessageInbox: @unchecked Sendable {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (c: CheckedContinuation<[UInt8]?, any Error>) in
                 let immediate: Result<[UInt8]?, any Error>? = lock.withLock {
-                    if head < buffer.count { return .success(popLocked()) }
+                    if hasReadyLocked { return .success(popLocked()) }
                     switch end {
                     case .success?: return .success(nil)
                     case .failure(let e)?: return .failure(e)
@@ -91,7 +94,7 @@ final class MessageInbox: @unchecked Sendable {
 
     private func takeReady() throws -> (message: [UInt8]?, Void)? {
         let r: Result<[UInt8]?, RPCStatus>? = lock.withLock {
-            if head < buffer.count { return .success(popLocked()) }
+            if hasReadyLocked { return .success(popLocked()) }
             switch end {
             case .success?: return .success(nil)
             case .failure(let e)?: return .failure(e)
@@ -104,7 +107,10 @@ final class MessageInbox: @unchecked Sendable {
         return (m, ())
     }
 
+    private var hasReadyLocked: Bool { first != nil || head < buffer.count }
+
     private func popLocked() -> [UInt8] {
+        if let f = first { first = nil; return f }
         let m = buffer[head]
         buffer[head] = []
         head += 1

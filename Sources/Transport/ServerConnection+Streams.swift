@@ -134,10 +134,7 @@ extension ServerConnection {
             }
             if payload.count <= 4096 {
                 // Small messages: prefix and payload in one buffer (one allocation, one queue entry).
-                var framed = Framer.prefix(length: payload.count)
-                framed.reserveCapacity(Framer.prefixSize + payload.count)
-                framed.append(contentsOf: payload)
-                try session.submitData(stream: id, bytes: framed)
+                try session.submitData(stream: id, bytes: Framer.framed(payload))
             } else {
                 try session.submitData(stream: id, bytes: Framer.prefix(length: payload.count))
                 try session.submitData(stream: id, bytes: payload)
@@ -202,13 +199,16 @@ struct StreamSink: ResponseSink {
 
     func finish(_ status: RPCStatus, lastMessage: [UInt8]?) {
         let c = connection, id = stream
-        let body: @Sendable () -> Void = {
-            guard let s = c.streams[id] else { return }
-            if let lastMessage { _ = c.sendMessage(stream: id, payload: lastMessage) }
-            c.finishStream(s, status)
-        }
         // A handler running on the loop (runsOnEventLoop) finishes in place: this is a task's
-        // job, not a channel callback, so there is no re-entrancy to avoid.
-        if c.eventLoop.inEventLoop { body() } else { c.eventLoop.execute(body) }
+        // job, not a channel callback, so there is no re-entrancy to avoid (and no closure to
+        // allocate).
+        if c.eventLoop.inEventLoop { return Self.finish(c, id, status, lastMessage) }
+        c.eventLoop.execute { Self.finish(c, id, status, lastMessage) }
+    }
+
+    private static func finish(_ c: ServerConnection, _ id: Int32, _ status: RPCStatus, _ lastMessage: [UInt8]?) {
+        guard let s = c.streams[id] else { return }
+        if let lastMessage { _ = c.sendMessage(stream: id, payload: lastMessage) }
+        c.finishStream(s, status)
     }
 }

@@ -104,14 +104,16 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
     // MARK: events
 
     override func handle(events: [H2Event]) {
-        // A stream that opens and closes within one batch never starts work (H2 note 2).
-        var closedHere = Set<Int32>()
-        for case .streamClosed(let s, _) in events { closedHere.insert(s) }
+        // A stream that opens and closes within one batch never starts work (H2 note 2). A scan
+        // of the (short) batch per opened stream: no set to allocate per read.
+        func closedHere(_ s: Int32) -> Bool {
+            events.contains { if case .streamClosed(s, _) = $0 { true } else { false } }
+        }
         let now = monotonicNow()
         for event in events {
             switch event {
             case .headers(let s, let headers, let endStream):
-                if closedHere.contains(s) {
+                if closedHere(s) {
                     counters.reject(.streamOpenedAndClosed)
                     continue
                 }
@@ -216,11 +218,19 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
         guard let route = stream.route, !stream.finished else { return }
         let counters = counters
         counters.update { $0.handlersRunning += 1 }
-        let body: @Sendable () async -> Void = {
-            let status = await RPCResponder.run(route.handler, request: request, responder: responder)
-            counters.update { $0.rpcsFinished[status.code, default: 0] += 1; $0.handlersRunning -= 1 }
+        // One closure per task (no separate body closure to allocate and call).
+        if route.options.runsOnEventLoop {
+            stream.task = Task(executorPreference: loopExecutor) {
+                await Self.runHandler(route, request: request, responder: responder, counters: counters)
+            }
+        } else {
+            stream.task = Task { await Self.runHandler(route, request: request, responder: responder, counters: counters) }
         }
-        stream.task = route.options.runsOnEventLoop ? Task(executorPreference: loopExecutor) { await body() } : Task { await body() }
+    }
+
+    private static func runHandler(_ route: RPCRoute, request: RPCRequest, responder: RPCResponder, counters: CounterBox) async {
+        let status = await RPCResponder.run(route.handler, request: request, responder: responder)
+        counters.update { $0.rpcsFinished[status.code, default: 0] += 1; $0.handlersRunning -= 1 }
     }
 
     /// Runs handler tasks of `runsOnEventLoop` routes on this connection's event loop.

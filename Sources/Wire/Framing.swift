@@ -77,10 +77,23 @@ public enum Framer {
         guard payload.count <= maxMessageBytes else {
             throw FramingError.oversize(length: UInt64(payload.count), limit: maxMessageBytes)
         }
-        var out = prefix(length: payload.count, flags: flags)
-        out.reserveCapacity(prefixSize + payload.count)
-        out.append(contentsOf: payload)
-        return out
+        return framed(payload, flags: flags)
+    }
+
+    /// `prefix + payload` in one allocation, without a limit check.
+    public static func framed(_ payload: [UInt8], flags: FrameFlags = []) -> [UInt8] {
+        precondition(UInt64(payload.count) <= UInt64(UInt32.max), "payload length out of u32 range")
+        let n = UInt32(payload.count)
+        return [UInt8](unsafeUninitializedCapacity: prefixSize + payload.count) { out, count in
+            out[0] = flags.rawValue
+            out[1] = UInt8(n >> 24); out[2] = UInt8((n >> 16) & 0xFF); out[3] = UInt8((n >> 8) & 0xFF); out[4] = UInt8(n & 0xFF)
+            payload.withUnsafeBufferPointer { src in
+                if let base = src.baseAddress, !src.isEmpty {
+                    UnsafeMutableRawPointer(out.baseAddress! + prefixSize).copyMemory(from: base, byteCount: src.count)
+                }
+            }
+            count = prefixSize + payload.count
+        }
     }
 }
 
@@ -93,7 +106,9 @@ public enum Framer {
 public struct Deframer: Sendable {
     /// Largest accepted payload in bytes (the method's limit, PROTOCOL.md §9).
     public let maxMessageBytes: Int
-    private var header: [UInt8] = []
+    /// Prefix bytes received so far, accumulated big-endian (flags in bits 32–39 once complete).
+    private var header: UInt64 = 0
+    private var headerCount = 0
     private var flags: FrameFlags = []
     private var needed = 0          // payload bytes of the current message, valid while inPayload
     private var payload: [UInt8] = []
@@ -104,11 +119,10 @@ public struct Deframer: Sendable {
     public init(maxMessageBytes: Int) {
         precondition(maxMessageBytes >= 0)
         self.maxMessageBytes = maxMessageBytes
-        header.reserveCapacity(Framer.prefixSize)
     }
 
     /// True when no partial message is buffered (a clean point to end the stream).
-    public var isIdle: Bool { !inPayload && header.isEmpty }
+    public var isIdle: Bool { !inPayload && headerCount == 0 }
 
     /// Feeds bytes; returns every message completed by them, in order.
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) throws(FramingError) -> [FramedMessage] {
@@ -119,10 +133,10 @@ public struct Deframer: Sendable {
         do {
             while i < n {
                 if !inPayload {
-                    let take = min(Framer.prefixSize - header.count, n - i)
-                    header.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[i ..< i + take]))
-                    i += take
-                    if header.count == Framer.prefixSize { try beginPayload(&frames) }
+                    header = header << 8 | UInt64(bytes[i])
+                    headerCount += 1
+                    i += 1
+                    if headerCount == Framer.prefixSize { try beginPayload(&frames) }
                 } else {
                     let take = min(needed - payload.count, n - i)
                     payload.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[i ..< i + take]))
@@ -152,20 +166,21 @@ public struct Deframer: Sendable {
         if inPayload {
             throw FramingError.truncated(have: Framer.prefixSize + payload.count, need: Framer.prefixSize + needed)
         }
-        if !header.isEmpty { throw FramingError.truncated(have: header.count, need: Framer.prefixSize) }
+        if headerCount > 0 { throw FramingError.truncated(have: headerCount, need: Framer.prefixSize) }
     }
 
     private mutating func beginPayload(_ frames: inout [FramedMessage]) throws(FramingError) {
-        let f = header[0]
+        let f = UInt8(truncatingIfNeeded: header >> 32)
         if sawEnvelope { throw .dataAfterStatusEnvelope }
         if f & FrameFlags.reservedMask != 0 { throw .reservedFlagBits(flags: f) }
         if f & FrameFlags.compressed.rawValue != 0 { throw .compressedNotSupported }
-        let length = UInt64(header[1]) << 24 | UInt64(header[2]) << 16 | UInt64(header[3]) << 8 | UInt64(header[4])
+        let length = header & 0xFFFF_FFFF
         // The limit check comes first: nothing is reserved for a message we will reject.
         guard length <= UInt64(maxMessageBytes) else { throw .oversize(length: length, limit: maxMessageBytes) }
         flags = FrameFlags(rawValue: f)
         needed = Int(length)
-        header.removeAll(keepingCapacity: true)
+        header = 0
+        headerCount = 0
         payload = []
         payload.reserveCapacity(needed)
         inPayload = true
