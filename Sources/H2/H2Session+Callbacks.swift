@@ -110,7 +110,7 @@ extension H2Session {
                 state.headers = []
                 return violation
             }
-            state.headers.append(H2Header(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+            state.headers.append(H2Header(headerStrings.string(name), headerStrings.string(value)))
             return nil
         }()
         guard let violation else { return }
@@ -178,6 +178,11 @@ extension H2Session {
             // The peer can send nothing more here: hand back the connection window its
             // unconsumed bytes still hold (applied after nghttp2 returns).
             pendingConnectionCredit += state.unconsumed
+            if spareInbound.count < 64 {
+                state.headers = []; state.headerBytes = 0; state.rejected = false; state.sawHeaders = false
+                state.frameData = []; state.unconsumed = 0
+                spareInbound.append(state)
+            }
         }
         outbound.removeValue(forKey: stream)
         overHighWatermark.remove(stream)

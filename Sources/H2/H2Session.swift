@@ -33,6 +33,10 @@ public final class H2Session {
     private var lastInbound: (id: Int32, state: InboundStream)?
     var outbound = StreamTable<OutboundStream>()
     var glitchBucket: GlitchBucket
+    /// States of closed streams, reset and kept for the next streams (no allocation per stream).
+    var spareInbound: [InboundStream] = []
+    /// Recently received long header strings, reused for identical bytes.
+    var headerStrings = HeaderStrings()
     /// Connection-window credit of closed streams; returned after nghttp2 returns.
     var pendingConnectionCredit = 0
     /// Set once we sent a GOAWAY with an error code: no further input is processed.
@@ -203,7 +207,12 @@ public final class H2Session {
     func inboundState(_ stream: Int32) -> InboundStream {
         if let last = lastInbound, last.id == stream { return last.state }
         let state: InboundStream
-        if let known = inbound[stream] { state = known } else { state = InboundStream(); inbound[stream] = state }
+        if let known = inbound[stream] {
+            state = known
+        } else {
+            state = spareInbound.popLast() ?? InboundStream()
+            inbound[stream] = state
+        }
         lastInbound = (stream, state)
         return state
     }

@@ -163,14 +163,21 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
         streams[id] = stream
         manager.streamOpened(id, now: now) // every stream counts against idleness and inactivity
         let pathOnly = path.utf8.firstIndex(of: UInt8(ascii: "?")).map { String(path[..<$0]) } ?? path
-        if let get = router.get(pathOnly) {
+        // Routes are only ever added, so an RPC path once resolved keeps its route: the
+        // connection remembers a few, sparing the router's lock and two hash lookups.
+        let cached = routeCache.first { $0.path == pathOnly }?.route
+        if cached == nil, let get = router.get(pathOnly) {
             stream.discarding = true
             counters.update { $0.httpRequests += 1 }
             guard method == "GET" || method == "HEAD" else { return respondHTTP(stream, 405, "method not allowed\n", .methodNotAllowed) }
             serveGET(stream, route: get, method: method, path: path, metadata: metadata)
             return
         }
-        let route = router.rpc(pathOnly)
+        let route = cached ?? router.rpc(pathOnly)
+        if cached == nil, let route {
+            if routeCache.count == 8 { routeCache.removeFirst() }
+            routeCache.append((pathOnly, route))
+        }
         guard route != nil || pathOnly.hasPrefix(config.rpcPathPrefix) else {
             stream.discarding = true
             return respondHTTP(stream, 404, "not found\n", .notFound)
@@ -238,6 +245,9 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
 
     /// Requests of one-message routes waiting for their end of stream.
     var pendingStarts = StreamTable<(RPCRequest, RPCResponder)>()
+
+    /// RPC routes this connection resolved recently (routes are never removed or replaced).
+    private var routeCache: [(path: String, route: RPCRoute)] = []
 
     func startIfReady(_ stream: ServerStream) {
         guard let (request, responder) = pendingStarts.removeValue(forKey: stream.id) else { return }
