@@ -22,7 +22,7 @@ let netSettings: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked
 
 let package = Package(
     name: "Tributary",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "tributary", targets: ["tributary"]),
     ],

@@ -5,8 +5,11 @@
 
 import CNGHTTP2
 
-/// Chunks of outbound bytes for one stream, read from the front without reallocating.
+/// Chunks of outbound bytes for one stream, read from the front without reallocating. The
+/// front chunk lives outside the array while it is the only one (a unary response), so a
+/// short stream allocates no chunk array.
 struct ByteQueue {
+    private var head: [UInt8]?
     private var chunks: [[UInt8]] = []
     private var first = 0
     private var offset = 0
@@ -16,22 +19,27 @@ struct ByteQueue {
 
     mutating func append(_ bytes: [UInt8]) {
         guard !bytes.isEmpty else { return }
-        chunks.append(bytes)
+        if head == nil && first == chunks.count { head = bytes } else { chunks.append(bytes) }
         count += bytes.count
     }
 
     /// Copies up to `max` bytes to `destination` and drops them; returns how many.
     mutating func read(into destination: UnsafeMutablePointer<UInt8>, max: Int) -> Int {
         var written = 0
-        while written < max, first < chunks.count {
-            let chunk = chunks[first]
+        while written < max {
+            let fromHead = head != nil
+            guard fromHead || first < chunks.count else { break }
+            let chunk = head ?? chunks[first]
             let n = min(max - written, chunk.count - offset)
             chunk.withUnsafeBufferPointer { src in
                 (destination + written).update(from: src.baseAddress! + offset, count: n)
             }
             written += n
             offset += n
-            if offset == chunk.count { first += 1; offset = 0 }
+            if offset == chunk.count {
+                if fromHead { head = nil } else { first += 1 }
+                offset = 0
+            }
         }
         count -= written
         if first == chunks.count { chunks.removeAll(keepingCapacity: true); first = 0 }
@@ -39,7 +47,7 @@ struct ByteQueue {
         return written
     }
 
-    mutating func removeAll() { chunks = []; first = 0; offset = 0; count = 0 }
+    mutating func removeAll() { head = nil; chunks = []; first = 0; offset = 0; count = 0 }
 }
 
 /// Outbound state of one stream that has a body.

@@ -3,12 +3,13 @@
 // every take through `onTake` and only then returns window credit (TRANSPORT.md
 // "Event loop and back-pressure": the peer's window follows real consumption).
 
-import NIOConcurrencyHelpers
+import Synchronization
 import Wire
 
 /// A single-consumer queue of message payloads that ends with success or an ``RPCStatus``.
 final class MessageInbox: @unchecked Sendable {
-    private let lock = NIOLock()
+    /// Inline mutex (no separate allocation per inbox, unlike NIOLock).
+    private let lock = Mutex<Void>(())
     /// The oldest untaken message when it is the only one (the common one-message request):
     /// kept out of `buffer` so a unary RPC allocates no queue.
     private var first: [UInt8]?
@@ -24,7 +25,7 @@ final class MessageInbox: @unchecked Sendable {
 
     /// Adds a message (ignored after the end).
     func push(_ message: [UInt8]) {
-        let w: CheckedContinuation<[UInt8]?, any Error>? = lock.withLock {
+        let w: CheckedContinuation<[UInt8]?, any Error>? = lock.withLock { _ in
             guard end == nil else { return nil }
             if let w = waiter { waiter = nil; return w }
             if first == nil && head == buffer.count { first = message } else { buffer.append(message) }
@@ -39,7 +40,7 @@ final class MessageInbox: @unchecked Sendable {
     /// Ends the sequence: buffered messages are still delivered, then nil or the error —
     /// except that with `discard` an error drops buffered messages (the stream is dead).
     func finish(_ result: Result<Void, RPCStatus>, discard: Bool = true) {
-        let w: CheckedContinuation<[UInt8]?, any Error>? = lock.withLock {
+        let w: CheckedContinuation<[UInt8]?, any Error>? = lock.withLock { _ in
             guard end == nil else { return nil }
             end = result
             if case .failure = result, discard { first = nil; buffer = []; head = 0 }
@@ -56,10 +57,10 @@ final class MessageInbox: @unchecked Sendable {
     }
 
     /// Messages pushed and not yet taken.
-    var pending: Int { lock.withLock { (first == nil ? 0 : 1) + buffer.count - head } }
+    var pending: Int { lock.withLock { _ in (first == nil ? 0 : 1) + buffer.count - head } }
 
     /// True once finished (cleanly or not).
-    var isFinished: Bool { lock.withLock { end != nil } }
+    var isFinished: Bool { lock.withLock { _ in end != nil } }
 
     /// The next message, nil at a clean end; throws the ending ``RPCStatus`` or `cancelled`
     /// when the waiting task is cancelled.
@@ -67,7 +68,7 @@ final class MessageInbox: @unchecked Sendable {
         if let ready = try takeReady() { return ready.message }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (c: CheckedContinuation<[UInt8]?, any Error>) in
-                let immediate: Result<[UInt8]?, any Error>? = lock.withLock {
+                let immediate: Result<[UInt8]?, any Error>? = lock.withLock { _ in
                     if hasReadyLocked { return .success(popLocked()) }
                     switch end {
                     case .success?: return .success(nil)
@@ -84,7 +85,7 @@ final class MessageInbox: @unchecked Sendable {
                 }
             }
         } onCancel: {
-            let w = lock.withLock { () -> CheckedContinuation<[UInt8]?, any Error>? in
+            let w = lock.withLock { _ -> CheckedContinuation<[UInt8]?, any Error>? in
                 defer { waiter = nil }
                 return waiter
             }
@@ -93,7 +94,7 @@ final class MessageInbox: @unchecked Sendable {
     }
 
     private func takeReady() throws -> (message: [UInt8]?, Void)? {
-        let r: Result<[UInt8]?, RPCStatus>? = lock.withLock {
+        let r: Result<[UInt8]?, RPCStatus>? = lock.withLock { _ in
             if hasReadyLocked { return .success(popLocked()) }
             switch end {
             case .success?: return .success(nil)

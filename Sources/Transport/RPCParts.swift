@@ -4,6 +4,7 @@
 // serve the socket server and InProcessTransport; only the ResponseSink differs.
 
 import NIOConcurrencyHelpers
+import Synchronization
 import Wire
 
 /// Where a responder's messages and final status go (an HTTP/2 stream, or an in-process call).
@@ -45,7 +46,8 @@ public final class RPCResponder: Sendable {
     let sink: any ResponseSink
     let cardinality: Cardinality
     /// Messages sent so far, and the message of a `.one` route (sent together with the status).
-    private let state = NIOLockedValueBox<(sent: Int, held: [UInt8]?)>((0, nil))
+    /// Inline mutex (no separate allocation per responder).
+    private let state = Mutex<(sent: Int, held: [UInt8]?)>((0, nil))
 
     init(sink: any ResponseSink, cardinality: Cardinality) {
         self.sink = sink
@@ -53,14 +55,14 @@ public final class RPCResponder: Sendable {
     }
 
     /// Response messages sent so far.
-    public var messagesSent: Int { state.withLockedValue { $0.sent } }
+    public var messagesSent: Int { state.withLock { $0.sent } }
 
     /// Sends one message payload (framed by the transport). Suspends while the peer is not
     /// reading fast enough (outbound back-pressure).
     /// - Throws: ``RPCStatus`` — `cancelled` when the peer reset the stream, `internal` when the
     ///   route allows no more response messages.
     public func send(_ payload: [UInt8]) async throws {
-        let n = state.withLockedValue { s in
+        let n = state.withLock { s in
             s.sent += 1
             if cardinality == .one && s.sent == 1 { s.held = payload } // goes out with the status (ResponseSink.finish)
             return s.sent
@@ -90,7 +92,7 @@ public final class RPCResponder: Sendable {
             status = RPCStatus(.internal, "handler returned OK without its one response message")
         }
         // PROTOCOL.md §3: no response message when the status is not OK.
-        let last = status.code == .ok ? responder.state.withLockedValue { $0.held } : nil
+        let last = status.code == .ok ? responder.state.withLock { $0.held } : nil
         responder.sink.finish(status, lastMessage: last)
         return status
     }

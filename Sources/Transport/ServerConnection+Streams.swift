@@ -16,8 +16,12 @@ extension ServerConnection {
         }
         s.unconsumed += bytes.count
         if !bytes.isEmpty {
-            let messages: [FramedMessage]
-            do { messages = try s.deframer.feed(bytes) } catch { return framingFailed(s, error) }
+            // A scratch array kept by the connection: no array allocated per DATA frame.
+            var messages = framesScratch
+            framesScratch = []
+            messages.removeAll(keepingCapacity: true)
+            defer { messages.removeAll(keepingCapacity: true); framesScratch = messages }
+            do { try s.deframer.feed(bytes, into: &messages) } catch { return framingFailed(s, error) }
             for m in messages {
                 if m.isStatusEnvelope {
                     return fail(s, RPCStatus(.invalidArgument, "a request stream carried a status envelope"), .badFraming)

@@ -246,6 +246,9 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
     /// Requests of one-message routes waiting for their end of stream.
     var pendingStarts = StreamTable<(RPCRequest, RPCResponder)>()
 
+    /// Reused by `received` for the messages a DATA frame completes.
+    var framesScratch: [FramedMessage] = []
+
     /// RPC routes this connection resolved recently (routes are never removed or replaced).
     private var routeCache: [(path: String, route: RPCRoute)] = []
 

@@ -126,8 +126,15 @@ public struct Deframer: Sendable {
 
     /// Feeds bytes; returns every message completed by them, in order.
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) throws(FramingError) -> [FramedMessage] {
-        if let failure { throw failure }
         var frames: [FramedMessage] = []
+        try feed(bytes, into: &frames)
+        return frames
+    }
+
+    /// Feeds bytes and appends every message they complete to `frames` (a caller that keeps
+    /// one array across calls allocates none per call).
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer, into frames: inout [FramedMessage]) throws(FramingError) {
+        if let failure { throw failure }
         var i = 0
         let n = bytes.count
         do {
@@ -148,16 +155,22 @@ public struct Deframer: Sendable {
             failure = error
             throw error
         }
-        return frames
     }
 
     /// Convenience for arrays and other contiguous byte collections.
     public mutating func feed(_ bytes: [UInt8]) throws(FramingError) -> [FramedMessage] {
-        var result: Result<[FramedMessage], FramingError> = .success([])
+        var frames: [FramedMessage] = []
+        try feed(bytes, into: &frames)
+        return frames
+    }
+
+    /// `feed(_:into:)` for an array.
+    public mutating func feed(_ bytes: [UInt8], into frames: inout [FramedMessage]) throws(FramingError) {
+        var failure: FramingError?
         bytes.withUnsafeBytes { raw in
-            do throws(FramingError) { result = .success(try feed(raw)) } catch { result = .failure(error) }
+            do throws(FramingError) { try feed(raw, into: &frames) } catch { failure = error }
         }
-        return try result.get()
+        if let failure { throw failure }
     }
 
     /// Call at the end of the stream: throws `truncated` when a partial message is buffered.
