@@ -227,7 +227,7 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
         counters.update { $0.handlersRunning += 1 }
         // One closure per task (no separate body closure to allocate and call).
         if route.options.runsOnEventLoop {
-            stream.task = Task(executorPreference: loopExecutor) {
+            stream.task = Task.immediate(executorPreference: loopExecutor) {
                 await Self.runHandler(route, request: request, responder: responder, counters: counters)
             }
         } else {

@@ -44,7 +44,9 @@ public struct RouteOptions: Sendable {
     /// Token sets for this route only (nil: the server's ``ServerConfiguration/tokens``).
     public var tokens: TokenSets?
     /// Run the handler's task on the connection's event loop (a task-executor preference) instead
-    /// of the global concurrency pool: no thread hop per call. Only for handlers that never block
+    /// of the global concurrency pool: no thread hop per call. The task starts immediately, inside
+    /// the read that completed the request (`Task.immediate`), and runs until its first
+    /// suspension before the next request is looked at. Only for handlers that never block
     /// — no file I/O, no long computation, and no calls into actors that do either (a default
     /// actor entered from such a task runs on the event loop too).
     public var runsOnEventLoop: Bool
