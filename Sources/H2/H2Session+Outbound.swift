@@ -55,7 +55,7 @@ struct OutboundStream {
     var queue = ByteQueue()
     /// END_STREAM (or trailers) queued: no more submitData.
     var ended = false
-    var trailers: [H2Header]?
+    var trailers: HeaderBlock?
     /// The data provider returned NGHTTP2_ERR_DEFERRED and waits for resume_data.
     var deferred = false
 }
@@ -80,9 +80,18 @@ extension H2Session {
     /// Server: sends the response header block on `stream`. With `endStream: false` the body
     /// follows through ``submitData(stream:bytes:endStream:)`` / ``submitTrailers(stream:headers:)``.
     public func submitResponse(stream: Int32, headers: [H2Header], endStream: Bool = false) throws(H2Error) {
+        try submitResponse(stream: stream, .list(headers), endStream: endStream)
+    }
+
+    /// ``submitResponse(stream:headers:endStream:)`` for a prepared (uncopied) header list.
+    public func submitResponse(stream: Int32, prepared: PreparedHeaders, endStream: Bool = false) throws(H2Error) {
+        try submitResponse(stream: stream, .prepared(prepared), endStream: endStream)
+    }
+
+    private func submitResponse(stream: Int32, _ block: HeaderBlock, endStream: Bool) throws(H2Error) {
         guard role == .server else { throw .nghttp2(function: "submitResponse", code: 0, message: "clients cannot submit responses") }
         var provider = nghttp2_data_provider(source: nghttp2_data_source(ptr: nil), read_callback: H2Callbacks.readData)
-        let rv = withNV(headers) { nv, count in
+        let rv = withNV(block) { nv, count in
             endStream ? nghttp2_submit_response(session, stream, nv, count, nil)
                       : nghttp2_submit_response(session, stream, nv, count, &provider)
         }
@@ -109,10 +118,19 @@ extension H2Session {
 
     /// Ends a stream with a trailing header block after the queued body.
     public func submitTrailers(stream: Int32, headers: [H2Header]) throws(H2Error) {
+        try submitTrailers(stream: stream, .list(headers))
+    }
+
+    /// ``submitTrailers(stream:headers:)`` for a prepared (uncopied) header list.
+    public func submitTrailers(stream: Int32, prepared: PreparedHeaders) throws(H2Error) {
+        try submitTrailers(stream: stream, .prepared(prepared))
+    }
+
+    private func submitTrailers(stream: Int32, _ block: HeaderBlock) throws(H2Error) {
         let known: Void? = try outbound.withValue(stream) { (state: inout OutboundStream) throws(H2Error) in
             guard !state.ended else { throw .streamNotWritable(stream) }
             state.ended = true
-            state.trailers = headers
+            state.trailers = block
         }
         guard known != nil else { throw .unknownStream(stream) }
         resumeIfDeferred(stream)
@@ -163,7 +181,7 @@ extension H2Session {
                   flags: UnsafeMutablePointer<UInt32>) -> Int {
         guard outbound[stream] != nil else { return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue) }
         // Read in place; trailers are submitted after the state is written back.
-        var trailers: [H2Header]?
+        var trailers: HeaderBlock?
         let n: Int = Self.withOutbound(&outbound, stream) { state in
             let n = state.queue.read(into: buffer, max: length)
             if state.queue.isEmpty && state.ended {
@@ -188,6 +206,14 @@ extension H2Session {
     static func withOutbound<R>(_ table: inout StreamTable<OutboundStream>, _ stream: Int32, _ body: (inout OutboundStream) -> R) -> R {
         if table[stream] == nil { table[stream] = OutboundStream() }
         return table.withValue(stream, body)!
+    }
+
+    /// `withNV` for a block: a prepared one is passed as it is.
+    func withNV<R>(_ block: HeaderBlock, _ body: (UnsafePointer<nghttp2_nv>, Int) -> R) -> R {
+        switch block {
+        case .list(let headers): return withNV(headers, body)
+        case .prepared(let p): return body(UnsafePointer(p.nv), p.count)
+        }
     }
 
     /// Calls `body` with the headers as nghttp2 name/value pairs. The bytes and the pair array

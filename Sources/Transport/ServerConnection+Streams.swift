@@ -133,7 +133,7 @@ extension ServerConnection {
         }
         do throws(H2Error) {
             if !s.responseStarted {
-                try session.submitResponse(stream: id, headers: responseHead, endStream: false)
+                try session.submitResponse(stream: id, prepared: preparedHead, endStream: false)
                 s.responseStarted = true
             }
             if payload.count <= 4096 {
@@ -158,12 +158,20 @@ extension ServerConnection {
     func finishStream(_ s: ServerStream, _ status: RPCStatus) {
         guard !s.finished else { return }
         s.finished = true
-        let fields = status.code == .ok && status.message.isEmpty
-            ? Self.okTrailers : StatusTrailers.fields(for: status).map { H2Header($0.name, $0.value) }
-        if s.responseStarted {
-            try? session.submitTrailers(stream: s.id, headers: fields)
+        if status.code == .ok && status.message.isEmpty {
+            // The common case: prepared header blocks, sent without building or copying them.
+            if s.responseStarted {
+                try? session.submitTrailers(stream: s.id, prepared: preparedOKTrailers)
+            } else {
+                try? session.submitResponse(stream: s.id, prepared: preparedOKOnly, endStream: true)
+            }
         } else {
-            try? session.submitResponse(stream: s.id, headers: responseHead + fields, endStream: true)
+            let fields = StatusTrailers.fields(for: status).map { H2Header($0.name, $0.value) }
+            if s.responseStarted {
+                try? session.submitTrailers(stream: s.id, headers: fields)
+            } else {
+                try? session.submitResponse(stream: s.id, headers: responseHead + fields, endStream: true)
+            }
         }
         let writers = s.waitingWriters
         s.waitingWriters = []

@@ -48,6 +48,10 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
     let onClose: @Sendable () -> Void
     /// `:status 200` and the content type: the head of every RPC response.
     let responseHead: [H2Header]
+    /// The same head and the OK trailers, prepared once for nghttp2 (sent without copying).
+    let preparedHead: PreparedHeaders
+    let preparedOKTrailers: PreparedHeaders
+    let preparedOKOnly: PreparedHeaders
 
     init(session: H2Session, eventLoop: EventLoop, config: ServerConfiguration, router: Router,
          counters: CounterBox, peer: String, onClose: @escaping @Sendable () -> Void) {
@@ -57,6 +61,9 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
         self.peer = peer
         self.onClose = onClose
         self.responseHead = [H2Header(":status", "200"), H2Header("content-type", config.contentType)]
+        preparedHead = PreparedHeaders.interned(responseHead)
+        preparedOKTrailers = PreparedHeaders.interned(Self.okTrailers)
+        preparedOKOnly = PreparedHeaders.interned(responseHead + Self.okTrailers)
         self.manager = ConnectionManager(timeouts: config.timeouts, now: monotonicNow())
         super.init(session: session, eventLoop: eventLoop)
         self.maxOutboundFrames = config.maxOutboundFrames
