@@ -45,7 +45,16 @@ public struct TransportCounters: Sendable, Equatable {
     /// Handler tasks (RPC and GET) still running.
     public var handlersRunning = 0
     /// Final statuses sent, by code (handled RPCs and RPCs refused before a handler ran).
-    public var rpcsFinished: [WireStatus: Int] = [:]
+    public var rpcsFinished: [WireStatus: Int] {
+        var out: [WireStatus: Int] = [:]
+        for c in WireStatus.allCases where finishedByCode[Int(c.rawValue)] > 0 { out[c] = finishedByCode[Int(c.rawValue)] }
+        return out
+    }
+    /// The same, indexed by the code's raw value: counting an RPC hashes nothing.
+    private var finishedByCode = [Int](repeating: 0, count: Int(WireStatus.allCases.map(\.rawValue).max()!) + 1)
+
+    /// Counts one RPC ended with `code`.
+    mutating func countFinished(_ code: WireStatus) { finishedByCode[Int(code.rawValue)] += 1 }
     /// Requests on plain GET routes.
     public var httpRequests = 0
     /// Everything turned away, by reason.

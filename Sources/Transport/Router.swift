@@ -5,10 +5,15 @@
 import NIOConcurrencyHelpers
 import Wire
 
-struct RPCRoute: Sendable {
+/// A class, so a stream holds its route with one reference count rather than one per field.
+final class RPCRoute: Sendable {
     let path: String
     let options: RouteOptions
     let handler: RPCHandler
+
+    init(path: String, options: RouteOptions, handler: @escaping RPCHandler) {
+        self.path = path; self.options = options; self.handler = handler
+    }
 }
 
 struct GETRoute: Sendable {

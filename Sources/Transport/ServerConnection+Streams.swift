@@ -85,7 +85,7 @@ extension ServerConnection {
         abandon(s, status)
         finishStream(s, status)
         // A running handler counts its own end; count RPCs that never reached one here.
-        if s.task == nil { counters.update { $0.rpcsFinished[status.code, default: 0] += 1 } }
+        if s.task == nil { counters.update { $0.countFinished(status.code) } }
         s.discarding = true
         if s.unconsumed > 0 { session.consume(stream: s.id, bytes: s.unconsumed); s.unconsumed = 0 }
     }
@@ -93,7 +93,7 @@ extension ServerConnection {
     /// Refuses an RPC before any message is read (trailers-only response).
     func reject(_ s: ServerStream, _ status: RPCStatus, _ reason: Rejection) {
         counters.reject(reason)
-        counters.update { $0.rpcsFinished[status.code, default: 0] += 1 }
+        counters.update { $0.countFinished(status.code) }
         s.discarding = true
         finishStream(s, status)
     }

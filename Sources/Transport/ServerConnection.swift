@@ -212,7 +212,6 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
             eventLoop.execute { self.messageTaken(stream: id, size: size) }
         })
         stream.inbox = inbox
-        counters.update { $0.rpcsStarted += 1 }
         let request = RPCRequest(path: pathOnly, metadata: metadata, peer: peer,
                                  authenticatedAs: authenticatedAs, messages: RPCMessages(inbox: inbox))
         let responder = RPCResponder(sink: StreamSink(connection: self, stream: id),
@@ -231,7 +230,7 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
     func start(_ stream: ServerStream, request: RPCRequest, responder: RPCResponder) {
         guard let route = stream.route, !stream.finished else { return }
         let counters = counters
-        counters.update { $0.handlersRunning += 1 }
+        counters.update { $0.rpcsStarted += 1; $0.handlersRunning += 1 }   // one lock for both
         // One closure per task (no separate body closure to allocate and call).
         if route.options.runsOnEventLoop {
             stream.task = Task.immediate(executorPreference: loopExecutor) {
@@ -244,7 +243,7 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
 
     private static func runHandler(_ route: RPCRoute, request: RPCRequest, responder: RPCResponder, counters: CounterBox) async {
         let status = await RPCResponder.run(route.handler, request: request, responder: responder)
-        counters.update { $0.rpcsFinished[status.code, default: 0] += 1; $0.handlersRunning -= 1 }
+        counters.update { $0.countFinished(status.code); $0.handlersRunning -= 1 }
     }
 
     /// Runs handler tasks of `runsOnEventLoop` routes on this connection's event loop.
