@@ -1,8 +1,7 @@
-// The learner's batch dumps (`state.dump_batches`): every training batch written as a batch
-// file (MODEL.md) before its update, named after the step it starts from, so that
-// `tributary replay` can reproduce any update and an audit can count which prompts were
-// trained. The metadata adds the groups' prompt indices to what `train
-// --dump-batches` writes.
+// Batch dumps (the learner's `state.dump_batches`, `train --dump-batches`): every training
+// batch written as a batch file (MODEL.md) before its update, named after the step it starts
+// from, with what `tributary replay` needs to reproduce the update and the groups' prompt
+// indices so that an audit can count which prompts were trained.
 //
 // A dump is part of the durable history only once a checkpoint covers its step: after a
 // restart the learner trains the steps after its last checkpoint again (from the write-ahead
@@ -29,8 +28,9 @@ enum BatchDumps {
         }
     }
 
-    /// Writes the batch of the update that starts at `step` (the same metadata as `train
-    /// --dump-batches`, plus `prompt_indices`, a JSON array in group order).
+    /// Writes the batch of the update that starts at `step`: the replay metadata (shuffle seed,
+    /// epochs, minibatches, zero-advantage skipping, gradient clip, step) and `prompt_indices`,
+    /// a JSON array in group order.
     static func write(_ batch: TrainingBatch, groups: [RolloutGroup], to dir: URL, step: Int, learnerVersion: Int,
                       settings: UpdateSettings, shuffleSeed: UInt64, tokenizer: Tokenizer) throws {
         let extra = ["shuffle_seed": String(shuffleSeed), "epochs": String(settings.epochs),

@@ -121,13 +121,8 @@ public final class SyncTraining {
             let seed = shuffleSeed(step: state.step)
             if let dir = dumpBatches {
                 try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-                try BatchFile(batch: batch, learnerVersion: state.version, objective: options.update.objective,
-                              padID: Int32(task.tokenizer.pad), endID: Int32(task.tokenizer.end),
-                              extra: ["shuffle_seed": String(seed), "epochs": String(options.update.epochs),
-                                      "minibatches": String(options.update.minibatches),
-                                      "skip_zero_advantage": String(options.update.skipZeroAdvantage),
-                                      "grad_clip": String(options.update.gradClip), "step": String(state.step)])
-                    .write(to: dir.appendingPathComponent(String(format: "batch-%06d.safetensors", state.step)))
+                try BatchDumps.write(batch, groups: trained, to: dir, step: state.step, learnerVersion: state.version,
+                                     settings: options.update, shuffleSeed: seed, tokenizer: task.tokenizer)
             }
             let stats = try trainer.update(batch, learnerVersion: state.version, shuffleSeed: seed)
             state.step += 1

@@ -23,12 +23,15 @@ enum Binary {
             XCTFail("no tributary binary at \(path): run `swift build -c release --product tributary` (make test does)", file: file, line: line)
             throw CocoaError(.fileNoSuchFile)
         }
+        return try runProgram(path, args, environment: ["CI": "true"])   // plain log lines, no progress bar
+    }
+
+    /// Runs any program to completion with the test's environment plus `environment`.
+    static func runProgram(_ path: String, _ args: [String], environment: [String: String] = [:]) throws -> Result {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: path)
         p.arguments = args
-        var env = ProcessInfo.processInfo.environment
-        env["CI"] = "true"     // plain log lines, no terminal progress bar
-        p.environment = env
+        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err

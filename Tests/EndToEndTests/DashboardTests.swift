@@ -30,7 +30,7 @@ final class DashboardTests: XCTestCase {
 
         let url = "http://127.0.0.1:\(statusPort)/"
         let browser = ["--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=8000", "--window-size=1400,1500"]
-        let dom = try runTool(chromium, browser + ["--dump-dom", url])
+        let dom = try Binary.runProgram(chromium, browser + ["--dump-dom", url])
         XCTAssertEqual(dom.status, 0, dom.stderr)
         let html = dom.stdout
         // Charts: every line chart drew series with more than one point; the histogram drew bars.
@@ -50,7 +50,7 @@ final class DashboardTests: XCTestCase {
         try FileManager.default.createDirectory(at: artifacts, withIntermediateDirectories: true)
         let png = artifacts.appendingPathComponent("dashboard.png")
         try? FileManager.default.removeItem(at: png)
-        let shot = try runTool(chromium, browser + ["--screenshot=\(png.path)", url])
+        let shot = try Binary.runProgram(chromium, browser + ["--screenshot=\(png.path)", url])
         XCTAssertEqual(shot.status, 0, shot.stderr)
         let size = (try? FileManager.default.attributesOfItem(atPath: png.path)[.size] as? Int) ?? 0
         XCTAssertGreaterThan(size, 20_000, "screenshot missing or blank")
@@ -62,22 +62,5 @@ final class DashboardTests: XCTestCase {
         return re.matches(in: text, range: NSRange(text.startIndex..., in: text)).map { m in
             m.numberOfRanges > 1 ? String(text[Range(m.range(at: 1), in: text)!]) : String(text[Range(m.range, in: text)!])
         }
-    }
-
-    private func runTool(_ path: String, _ args: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        nonisolated(unsafe) var errData = Data()
-        let reader = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
-        reader.start()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        while !reader.isFinished { usleep(1000) }
-        return (p.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
     }
 }
