@@ -8,11 +8,15 @@
 import Foundation
 import Worker
 
+/// One pinned training run: wall-clock seconds, rollouts and steps to the end, whether the
+/// target was reached, mean staleness.
+typealias PinnedRun = (seconds: Double, rollouts: Double, steps: Double, reached: Bool, staleness: Double)
+
 extension Bench {
     /// Trains to the default target with the learner on `learnerCPU` and two workers on
     /// `workerCPU`; returns wall-clock seconds, rollouts, reached, mean staleness.
     func pinnedRun(_ me: String, warm: String, dir: URL, sync: Bool, seed: Int, learnerCPU: Int, workerCPU: Int) throws
-        -> (seconds: Double, rollouts: Double, steps: Double, reached: Bool, staleness: Double) {
+        -> PinnedRun {
         let port = Int.random(in: 20_000...60_000)
         var env = ProcessInfo.processInfo.environment
         env["TRIBUTARY_TRAINING_EXIT_WHEN_DONE"] = "false"
@@ -60,16 +64,15 @@ extension Bench {
         }
         // Steps to the target vary ±30 % between runs (sampling), so each mode trains with three
         // prompt-stream seeds and the totals are compared.
-        var a: [(seconds: Double, rollouts: Double, steps: Double, reached: Bool, staleness: Double)] = []
-        var s: [(seconds: Double, rollouts: Double, steps: Double, reached: Bool, staleness: Double)] = []
+        var a: [PinnedRun] = []
+        var s: [PinnedRun] = []
         for seed in 0..<3 {
             a.append(try pinnedRun(me, warm: warm, dir: dir.appendingPathComponent("pinned-async-\(seed)"), sync: false, seed: seed,
                                    learnerCPU: 0, workerCPU: 1))
             s.append(try pinnedRun(me, warm: warm, dir: dir.appendingPathComponent("pinned-sync-\(seed)"), sync: true, seed: seed,
                                    learnerCPU: 0, workerCPU: 1))
         }
-        func total(_ r: [(seconds: Double, rollouts: Double, steps: Double, reached: Bool, staleness: Double)],
-                   _ k: KeyPath<(seconds: Double, rollouts: Double, steps: Double, reached: Bool, staleness: Double), Double>) -> Double {
+        func total(_ r: [PinnedRun], _ k: KeyPath<PinnedRun, Double>) -> Double {
             r.reduce(0) { $0 + $1[keyPath: k] }
         }
         let (aSec, sSec) = (total(a, \.seconds), total(s, \.seconds))
