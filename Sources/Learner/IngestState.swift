@@ -44,6 +44,10 @@ public actor IngestState {
     public private(set) var version: Int
     public private(set) var buffer: [BufferedGroup] = []
     public private(set) var counters = IngestCounters()
+    /// Groups handed to training since the state directory was created (restored from the
+    /// checkpoint's `groupsTrained`). At every moment `groupsTaken + buffer.count ==
+    /// leases.trainedCount`: each completed lease's group is either buffered or taken.
+    public private(set) var groupsTaken: Int
     public private(set) var workers: [UInt64: WorkerInfo] = [:]
     public private(set) var store = PolicyStore()
     private var nextWorkerID: UInt64
@@ -60,13 +64,14 @@ public actor IngestState {
     private let now: @Sendable () -> Double
 
     public init(config: LearnerConfig, task: any VerifiableTask, vocabSize: Int, wal: WriteAheadLog, leases: LeaseBook,
-                version: Int, nextWorkerID: UInt64 = 1, now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
+                version: Int, nextWorkerID: UInt64 = 1, groupsTaken: Int = 0, now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
         self.config = config
         self.task = task
         self.wal = wal
         self.leases = leases
         self.version = version
         self.nextWorkerID = nextWorkerID
+        self.groupsTaken = groupsTaken
         self.now = now
         admission = AdmissionPolicy(groupSize: config.groupSize, vocabSize: vocabSize,
                                     maxCompletionTokens: task.maxCompletionTokens, stalenessCap: config.stalenessCap)
@@ -222,6 +227,7 @@ public actor IngestState {
         let n = min(count, buffer.count)
         let batch = Array(buffer.prefix(n))
         buffer.removeFirst(n)
+        groupsTaken += n
         let waiters = spaceWaiters
         spaceWaiters = []
         for w in waiters { w.resume() }
@@ -280,6 +286,35 @@ public actor IngestState {
     }
 
     public var nextWALSequence: UInt64 { wal.nextSequence }
+
+    /// What a checkpoint records of ingestion, read in one actor turn. Read piecemeal (one
+    /// `await` each), a submission could land between the lease book and the log position:
+    /// its record would sit below `walNext` with its lease still outstanding in the book, so
+    /// a restart would buffer the group *and* re-issue its prompt (trained twice).
+    func checkpointView() -> (leases: LeaseBook, walNext: UInt64, workerIDFloor: UInt64) {
+        (leases, wal.nextSequence, nextWorkerID)
+    }
+
+    /// Ingestion's counts, read in one actor turn so that they add up (see `groupsTaken`).
+    func snapshot() -> IngestSnapshot {
+        IngestSnapshot(counters: counters, buffered: buffer.count, groupsTaken: groupsTaken,
+                       leasesCompleted: leases.trainedCount, outstandingLeases: leases.outstanding.count,
+                       promptCursor: leases.promptCursor, promptsAwaitingReissue: leases.reissueQueue.count,
+                       workers: workers, version: version)
+    }
+}
+
+/// One consistent reading of `IngestState` for the status routes.
+struct IngestSnapshot: Sendable {
+    var counters: IngestCounters
+    var buffered: Int
+    var groupsTaken: Int
+    var leasesCompleted: Int
+    var outstandingLeases: Int
+    var promptCursor: Int
+    var promptsAwaitingReissue: Int
+    var workers: [UInt64: WorkerInfo]
+    var version: Int
 }
 
 extension RolloutGroup {

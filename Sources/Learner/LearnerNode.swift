@@ -81,7 +81,8 @@ public final class LearnerNode: Sendable {
         let wal = try WriteAheadLog(directory: store.walDirectory)
         let records = try wal.replay(from: durable.trainedThrough)
         let ingest = IngestState(config: config, task: task, vocabSize: model.config.vocabSize, wal: wal,
-                                 leases: durable.leases, version: state.version, nextWorkerID: durable.nextWorkerID)
+                                 leases: durable.leases, version: state.version, nextWorkerID: durable.nextWorkerID,
+                                 groupsTaken: durable.groupsTrained)
         for r in records {
             let g = try TrajectoryGroup.decode(r.payload)
             await ingest.restore(g, sequence: r.sequence, completeLease: r.sequence >= durable.walNext)

@@ -20,10 +20,13 @@ public struct StatusReport: Codable, Sendable {
     public var bufferCapacity: Int
     public var outstandingLeases: Int
     public var acceptedGroups: Int
-    /// Leases completed since the state directory was created (durable; equals groups
-    /// trained + buffered: every acknowledged group is trained exactly once).
+    /// Leases completed since the state directory was created (durable; equals
+    /// `groupsTrained + groupsInTraining + bufferedGroups` in every report: every
+    /// acknowledged group is trained exactly once).
     public var leasesCompleted: Int
     public var groupsTrained: Int
+    /// Groups taken from the buffer whose update has not been counted in `groupsTrained` yet.
+    public var groupsInTraining: Int
     /// Leases that passed their deadline (or whose worker said goodbye) and were re-issued.
     public var leasesReissued: Int
     /// Next fresh prompt index: every prompt below it has been issued once, and (without a
@@ -60,24 +63,25 @@ public final class StatusService: Sendable {
     public init(node: LearnerNode) { self.node = node }
 
     public func report() async -> StatusReport {
-        let ing = node.ingest
-        let (c, buffered, leases, workers, version, completed) = await (ing.counters, ing.buffer.count, ing.leases.outstanding.count,
-                                                                        ing.workers, ing.version, ing.leases.trainedCount)
-        let (cursor, awaiting) = await (ing.leases.promptCursor, ing.leases.reissueQueue.count)
+        // Training first, then ingestion in one actor turn: groups trained by the time of the
+        // second reading are still counted in `groupsInTraining`, so the counts add up.
         let t = node.training.status
+        let i = await node.ingest.snapshot()
+        let c = i.counters
         let (gps, bps) = rate.update(groups: c.accepted, bytes: c.bytesReceived)
         return StatusReport(
-            version: version, step: t.step, uptimeSeconds: Date().timeIntervalSince(started), task: node.task.spec.canonical,
-            objective: node.config.objective, sync: node.config.sync, bufferedGroups: buffered,
-            bufferCapacity: node.config.bufferCapacity, outstandingLeases: leases, acceptedGroups: c.accepted,
-            leasesCompleted: completed, groupsTrained: t.groupsTrained, leasesReissued: c.leasesExpired,
-            promptCursor: cursor, promptsAwaitingReissue: awaiting,
+            version: i.version, step: t.step, uptimeSeconds: Date().timeIntervalSince(started), task: node.task.spec.canonical,
+            objective: node.config.objective, sync: node.config.sync, bufferedGroups: i.buffered,
+            bufferCapacity: node.config.bufferCapacity, outstandingLeases: i.outstandingLeases, acceptedGroups: c.accepted,
+            leasesCompleted: i.leasesCompleted, groupsTrained: t.groupsTrained,
+            groupsInTraining: max(0, i.groupsTaken - t.groupsTrained), leasesReissued: c.leasesExpired,
+            promptCursor: i.promptCursor, promptsAwaitingReissue: i.promptsAwaitingReissue,
             rejectedGroups: c.rejected, stalenessHistogram: Dictionary(uniqueKeysWithValues: c.stalenessHistogram.map { ("\($0.key)", $0.value) }),
             ingestGroupsPerSecond: gps, ingestBytesPerSecond: bps, trainingTokensPerSecond: t.tokensPerSecond,
             stepSeconds: t.stepSeconds, publishSeconds: t.publishSeconds, lastCheckpoint: t.lastCheckpoint,
             lastCheckpointStep: t.lastCheckpointStep, evalGreedyAccuracy: t.evalGreedyAccuracy, reward: t.reward,
             accuracy: t.accuracy, meanStaleness: t.meanStaleness,
-            workers: workers.values.sorted { $0.id < $1.id }, metrics: t.metrics, finished: t.finished)
+            workers: i.workers.values.sorted { $0.id < $1.id }, metrics: t.metrics, finished: t.finished)
     }
 
     /// Prometheus exposition of the same figures (names `tributary_*`).

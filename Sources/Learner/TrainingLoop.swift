@@ -209,7 +209,7 @@ public final class TrainingLoop: @unchecked Sendable {
         let c0 = Date()
         func phase(_ s: String) { if debug { FileHandle.standardError.write(Data("checkpoint: \(s) +\(Date().timeIntervalSince(c0))\n".utf8)) } }
         let ingest = self.ingest
-        let (leases, walNext, nextWorker) = Blocking.wait { await (ingest.leases, ingest.nextWALSequence, ingest.workerIDFloor) }
+        let (leases, walNext, nextWorker) = Blocking.wait { await ingest.checkpointView() }
         phase("snapshot")
         durable.leases = leases
         durable.walNext = walNext
