@@ -10,9 +10,25 @@ final class RPCRoute: Sendable {
     let path: String
     let options: RouteOptions
     let handler: RPCHandler
+    /// Set for immediate unary routes: the socket server calls it in place on the event loop
+    /// (no task, no inbox, no responder). `handler` wraps it for InProcessTransport.
+    let immediate: ImmediateUnaryHandler?
 
     init(path: String, options: RouteOptions, handler: @escaping RPCHandler) {
-        self.path = path; self.options = options; self.handler = handler
+        self.path = path; self.options = options; self.handler = handler; immediate = nil
+    }
+
+    /// An immediate unary route: one request message, one response message.
+    init(path: String, options: RouteOptions, immediate: @escaping ImmediateUnaryHandler) {
+        self.path = path; self.options = options; self.immediate = immediate
+        handler = { request, responder in
+            let call = UnaryCall(path: request.path, metadata: request.metadata, peer: request.peer,
+                                 authenticatedAs: request.authenticatedAs, message: try await request.message())
+            switch immediate(call) {
+            case .success(let response): try await responder.send(response); return .ok
+            case .failure(let status): return status
+            }
+        }
     }
 }
 

@@ -29,6 +29,8 @@ final class ServerStream {
     var discarding = false
     var waitingWriters: [EventLoopPromise<Void>] = []
     var task: Task<Void, Never>?
+    /// Immediate unary routes: the call's head, until the request is complete.
+    var call: (path: String, metadata: Metadata, authenticatedAs: AuthClass)?
     /// Response bytes queued at the last tick (progress = activity).
     var lastQueued = 0
 
@@ -207,6 +209,12 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
         stream.route = route
         stream.deframer = Deframer(maxMessageBytes: route.options.maxMessageBytes)
         manager.streamOpened(id, timeout: route.options.inactivityTimeout, now: now)
+        if route.immediate != nil {
+            // Answered in place by `startIfReady` when the request is complete.
+            stream.call = (pathOnly, metadata, authenticatedAs)
+            if endStream { received(stream: id, bytes: [], endStream: true) }
+            return
+        }
         // One-message requests are credited when complete (startIfReady): no callback per take.
         let inbox = route.options.requestMessages == .one ? MessageInbox() : MessageInbox(onTake: { [self] size in
             eventLoop.execute { self.messageTaken(stream: id, size: size) }
@@ -259,6 +267,7 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
     private var routeCache: [(path: String, route: RPCRoute)] = []
 
     func startIfReady(_ stream: ServerStream) {
+        if let immediate = stream.route?.immediate { return answer(stream, immediate) }
         guard let (request, responder) = pendingStarts.removeValue(forKey: stream.id) else { return }
         guard stream.singleCount == 1, let message = stream.single else {
             return fail(stream, RPCStatus(.invalidArgument, "a one-message request ended with \(stream.singleCount) messages"),
@@ -275,6 +284,33 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
         stream.inbox?.push(message)
         stream.inbox?.finish(.success(()))
         start(stream, request: request, responder: responder)
+    }
+
+    /// Runs an immediate unary handler on the complete request and sends its answer.
+    private func answer(_ stream: ServerStream, _ handler: ImmediateUnaryHandler) {
+        guard let call = stream.call, !stream.finished else { return }
+        stream.call = nil
+        guard stream.singleCount == 1, let message = stream.single else {
+            return fail(stream, RPCStatus(.invalidArgument, "a one-message request ended with \(stream.singleCount) messages"),
+                        .wrongMessageCount)
+        }
+        stream.single = nil
+        if stream.unconsumed > 0 {
+            session.consume(stream: stream.id, bytes: stream.unconsumed)
+            stream.unconsumed = 0
+        }
+        let result = handler(UnaryCall(path: call.path, metadata: call.metadata, peer: peer,
+                                       authenticatedAs: call.authenticatedAs, message: message))
+        let status: RPCStatus
+        switch result {
+        case .success(let response):
+            _ = sendMessage(stream: stream.id, payload: response)
+            status = .ok
+        case .failure(let s):
+            status = s
+        }
+        finishStream(stream, status)
+        counters.update { $0.rpcsStarted += 1; $0.countFinished(status.code) }
     }
 
     private func serveGET(_ stream: ServerStream, route: GETRoute, method: String, path: String, metadata: Metadata) {

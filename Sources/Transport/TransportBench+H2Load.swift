@@ -49,6 +49,7 @@ extension TransportBench {
             try run("tributary", "get_1k", threads: threads, common + ["\(base)/bench/1k"])
             try run("tributary", "unary_rpc", threads: threads, common + post + ["\(base)/bench.v1/Echo"])
             try run("tributary", "unary_rpc_on_loop", threads: threads, common + post + ["\(base)/bench.v1/EchoOnLoop"])
+            try run("tributary", "unary_rpc_immediate", threads: threads, common + post + ["\(base)/bench.v1/EchoImmediate"])
             if threads != 1 { await server.server.shutdown(grace: 1) }
         }
         guard FileManager.default.isExecutableFile(atPath: nghttpd) else {

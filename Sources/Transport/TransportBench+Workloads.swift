@@ -27,6 +27,8 @@ struct BenchServer {
                             handler: echo)
         try server.register(path: "/bench.v1/EchoOnLoop", options: RouteOptions(auth: .none, requestMessages: .one, responseMessages: .one,
                                                                                 runsOnEventLoop: true), handler: echo)
+        // And as an immediate unary route: called in place on the loop, no task (the floor of a call).
+        try server.registerImmediateUnary(path: "/bench.v1/EchoImmediate", auth: .none) { call in .success(call.message) }
         try server.register(path: "/bench.v1/Upload", auth: .none, maxMessageBytes: 1 << 20, responseMessages: .one) { request, responder in
             var total = 0
             for try await m in request.messages { total += m.count }

@@ -29,7 +29,9 @@ public struct TransportBenchReport: Codable, Sendable {
     public struct GETLoad: Codable, Sendable {
         /// "tributary" or "nghttpd".
         public var server: String
-        /// "get_1k", "unary_rpc" (handler on the concurrency pool) or "unary_rpc_on_loop".
+        /// "get_1k", "unary_rpc" (async handler on the concurrency pool), "unary_rpc_on_loop"
+        /// (async handler, a task on the event loop) or "unary_rpc_immediate" (an immediate unary
+        /// route: the handler called in place on the loop).
         public var workload: String
         /// Our event-loop threads, or nghttpd's `-n` workers.
         public var threads: Int
@@ -85,7 +87,7 @@ public enum TransportBench {
         return report
     }
 
-    /// Runs only the bench server (routes `/bench.v1/Echo`, `/bench.v1/Upload`,
+    /// Runs only the bench server (routes `/bench.v1/Echo`, `…/EchoOnLoop`, `…/EchoImmediate`, `/bench.v1/Upload`,
     /// `/bench.v1/Download`, `GET /bench/1k`) on an ephemeral h2c port for `seconds`, so outside
     /// tools (h2load, perf) can drive and profile it; `ready` gets the port.
     public static func serve(seconds: Double, threads: Int = 1, ready: @Sendable (Int) -> Void) async throws {
@@ -128,7 +130,8 @@ public enum TransportBench {
             report.getLoad.filter { $0.server == server && $0.workload == workload && $0.succeeded == $0.requests }
                 .map(\.requestsPerSecond).max()
         }
-        for (ours, theirs) in [("get_1k", "get_1k"), ("unary_rpc", "unary_rpc"), ("unary_rpc_on_loop", "unary_rpc")] {
+        for (ours, theirs) in [("get_1k", "get_1k"), ("unary_rpc", "unary_rpc"), ("unary_rpc_on_loop", "unary_rpc"),
+                                 ("unary_rpc_immediate", "unary_rpc")] {
             if let a = best("tributary", ours), let b = best("nghttpd", theirs), b > 0 {
                 report.ratios["\(ours)_rps_vs_nghttpd"] = a / b
             }

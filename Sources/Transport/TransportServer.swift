@@ -77,6 +77,20 @@ public final class TransportServer: Sendable {
         try router.add(GETRoute(path: path, auth: auth, handler: .immediate(handler)))
     }
 
+    /// Registers a unary RPC (one request message, one response message) whose handler runs
+    /// directly on the connection's event loop once the request is complete: no task, no
+    /// message inbox, no responder, so it costs the least a call can. For handlers that
+    /// compute their answer from the request alone and quickly; anything that waits belongs
+    /// in ``register(path:options:handler:)``. Framing, limits, auth and statuses are those of
+    /// any route; InProcessTransport calls it through an ordinary task.
+    public func registerImmediateUnary(path: String, auth: AuthClass = .worker, maxMessageBytes: Int = 64 * 1024,
+                                       handler: @escaping ImmediateUnaryHandler) throws(TransportError) {
+        let options = RouteOptions(auth: auth, maxMessageBytes: maxMessageBytes, requestMessages: .one, responseMessages: .one,
+                                   runsOnEventLoop: true)
+        try validate(options, path: path)
+        try router.add(RPCRoute(path: path, options: options, immediate: handler))
+    }
+
     // MARK: lifecycle
 
     /// Binds the configured listeners.

@@ -107,6 +107,25 @@ public typealias HTTPHandler = @Sendable (HTTPRequest) async -> HTTPResponse
 /// status. Throwing an ``RPCStatus`` ends the RPC with it; any other error becomes `internal`.
 public typealias RPCHandler = @Sendable (RPCRequest, RPCResponder) async throws -> RPCStatus
 
+/// What an immediate unary handler sees of its call (see
+/// ``TransportServer/registerImmediateUnary(path:auth:maxMessageBytes:handler:)``).
+public struct UnaryCall: Sendable {
+    /// `:path`, e.g. `/tributary.v1/Ping`.
+    public let path: String
+    /// Request headers other than pseudo-headers (lower-case names).
+    public let metadata: Metadata
+    /// The peer's address (`in-process` for InProcessTransport).
+    public let peer: String
+    /// Which token class authenticated the call (`.none` on open routes).
+    public let authenticatedAs: AuthClass
+    /// The one request message.
+    public let message: [UInt8]
+}
+
+/// Handler of an immediate unary RPC: runs on the connection's event loop, so it must be
+/// quick and must never block or wait. The response message, or the status that ends the RPC.
+public typealias ImmediateUnaryHandler = @Sendable (UnaryCall) -> Result<[UInt8], RPCStatus>
+
 /// Errors of the transport API itself (not RPC outcomes, which are ``RPCStatus``).
 public enum TransportError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A configuration value is out of range; the message names the field.
