@@ -33,6 +33,8 @@ public struct IngestCounters: Codable, Sendable {
     public var leasesExpired = 0
     public var stalenessHistogram: [Int: Int] = [:]
     public var bytesReceived = 0
+    /// fsyncs of the write-ahead log for accepted groups (one per submitted batch, not per group).
+    public var walSyncs = 0
 }
 
 public actor IngestState {
@@ -171,41 +173,84 @@ public actor IngestState {
     /// Validates, logs durably and buffers one group; the ack means "on disk". Waits while the
     /// buffer is full (back-pressure reaches the worker through HTTP/2 flow control).
     public func submit(_ group: TrajectoryGroup, from worker: UInt64?) async -> SubmitAck {
-        while buffer.count >= config.bufferCapacity && !shuttingDown {
-            await withCheckedContinuation { spaceWaiters.append($0) }
+        await submit([group], from: worker)[0]
+    }
+
+    /// Validates, logs durably and buffers `groups`, one ack per group in order. The groups
+    /// that fit the buffer are admitted together and logged with one fsync (group commit):
+    /// every ack still means "on disk". Waits while the buffer is full.
+    public func submit(_ groups: [TrajectoryGroup], from worker: UInt64?) async -> [SubmitAck] {
+        var acks: [SubmitAck] = []
+        acks.reserveCapacity(groups.count)
+        var next = 0
+        while next < groups.count {
+            while buffer.count >= config.bufferCapacity && !shuttingDown {
+                await withCheckedContinuation { spaceWaiters.append($0) }
+            }
+            // No suspension from here to the end of the round: admission, the log append and
+            // the buffer see one consistent state.
+            let room = shuttingDown ? groups.count - next : max(1, config.bufferCapacity - buffer.count)
+            let round = groups[next..<min(groups.count, next + room)]
+            next = round.endIndex
+            acks += admitAndLog(round, from: worker)
         }
-        if let w = worker { touch(w, version: Int(group.policyVersion)) }
-        func reject(_ r: Rejection) -> SubmitAck {
+        return acks
+    }
+
+    /// One round of `submit`: admission of each group, one log append for the admitted ones,
+    /// then their leases, counters and buffer entries.
+    private func admitAndLog(_ round: ArraySlice<TrajectoryGroup>, from worker: UInt64?) -> [SubmitAck] {
+        if let w = worker, let last = round.last { touch(w, version: Int(last.policyVersion)) }
+        func reject(_ group: TrajectoryGroup, _ r: Rejection) -> SubmitAck {
             counters.rejected[r.reason.name, default: 0] += 1
             return SubmitAck(leaseId: group.leaseId, outcome: .rejected(r.reason, message: r.message),
                              learnerVersion: UInt64(version), bufferedCount: UInt32(buffer.count))
         }
-        if shuttingDown { return reject(Rejection(.shuttingDown, "the learner is shutting down; the lease will be re-issued")) }
+        if shuttingDown {
+            return round.map { reject($0, Rejection(.shuttingDown, "the learner is shutting down; the lease will be re-issued")) }
+        }
         expireLeases()
-        // A lease held by a worker registered before a restart may be submitted by its new id.
-        let owner = leases.outstanding[group.leaseId]?.workerID
-        let checkWorker = owner.flatMap { workers[$0] != nil ? worker : nil }
-        let lease: Result<Lease, LeaseRejection>
-        do { lease = .success(try leases.check(group.leaseId, worker: checkWorker)) } catch { lease = .failure(error) }
-        let expected = (try? lease.get()).map { task.prompt(seed: config.seed, index: $0.promptIndex, split: .train).tokens.map(Int32.init) } ?? []
-        if let r = admit(group, lease: lease, expectedPrompt: expected, learnerVersion: version, policy: admission) {
-            return reject(r)
+        var acks: [SubmitAck?] = Array(repeating: nil, count: round.count)
+        var admitted: [(slot: Int, group: TrajectoryGroup, owner: UInt64?, checkWorker: UInt64?, record: [UInt8])] = []
+        var leasesInRound = Set<UInt64>()
+        for (slot, group) in round.enumerated() {
+            // A lease held by a worker registered before a restart may be submitted by its new id.
+            let owner = leases.outstanding[group.leaseId]?.workerID
+            let checkWorker = owner.flatMap { workers[$0] != nil ? worker : nil }
+            var lease: Result<Lease, LeaseRejection>
+            do { lease = .success(try leases.check(group.leaseId, worker: checkWorker)) } catch { lease = .failure(error) }
+            // The same lease twice in one round: the second is a duplicate of the first.
+            if leasesInRound.contains(group.leaseId) { lease = .failure(.alreadyTrained(group.leaseId)) }
+            let expected = (try? lease.get()).map { task.prompt(seed: config.seed, index: $0.promptIndex, split: .train).tokens.map(Int32.init) } ?? []
+            if let r = admit(group, lease: lease, expectedPrompt: expected, learnerVersion: version, policy: admission) {
+                acks[slot] = reject(group, r)
+                continue
+            }
+            leasesInRound.insert(group.leaseId)
+            admitted.append((slot, group, owner, checkWorker, group.encoded()))
         }
-        let record = group.encoded()
-        let seq: UInt64
-        do { seq = try wal.append([record])[0] } catch {
-            return reject(Rejection(.bufferFull, "the learner could not write its log (\(error)); retry later"))
+        if !admitted.isEmpty {
+            let sequences: [UInt64]
+            do { sequences = try wal.append(admitted.map(\.record)); counters.walSyncs += 1 } catch {
+                for a in admitted {
+                    acks[a.slot] = reject(a.group, Rejection(.bufferFull, "the learner could not write its log (\(error)); retry later"))
+                }
+                return acks.map { $0! }
+            }
+            for (a, seq) in zip(admitted, sequences) {
+                _ = try? leases.complete(a.group.leaseId, worker: a.checkWorker)
+                if let o = a.owner { workers[o]?.leasesHeld -= 1 }
+                if let w = worker { workers[w]?.groupsSubmitted += 1 }
+                counters.accepted += 1
+                counters.bytesReceived += a.record.count
+                counters.stalenessHistogram[version - Int(a.group.policyVersion), default: 0] += 1
+                buffer.append(BufferedGroup(sequence: seq, group: RolloutGroup(a.group)))
+                acks[a.slot] = SubmitAck(leaseId: a.group.leaseId, outcome: .accepted, learnerVersion: UInt64(version),
+                                         bufferedCount: UInt32(buffer.count))
+            }
+            wakeBatchWaiter()
         }
-        _ = try? leases.complete(group.leaseId, worker: checkWorker)
-        if let o = owner { workers[o]?.leasesHeld -= 1 }
-        if let w = worker { workers[w]?.groupsSubmitted += 1 }
-        counters.accepted += 1
-        counters.bytesReceived += record.count
-        counters.stalenessHistogram[version - Int(group.policyVersion), default: 0] += 1
-        buffer.append(BufferedGroup(sequence: seq, group: RolloutGroup(group)))
-        wakeBatchWaiter()
-        return SubmitAck(leaseId: group.leaseId, outcome: .accepted, learnerVersion: UInt64(version),
-                         bufferedCount: UInt32(buffer.count))
+        return acks.map { $0! }
     }
 
     /// Re-buffers a group found in the write-ahead log after a restart (already acknowledged).

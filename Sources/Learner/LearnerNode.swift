@@ -91,7 +91,7 @@ public final class LearnerNode: Sendable {
         let mc = model.config
         let training = TrainingLoop(ingest: ingest, store: store, config: config, task: task, trainer: trainer,
                                     state: state, durable: durable)
-        try training.publishCurrent()
+        try await training.publishCurrent()
         return LearnerNode(config: config, task: task, ingest: ingest, training: training, store: store,
                            modelConfig: mc, restoredGroups: records.count)
     }

@@ -141,7 +141,7 @@ public final class PolicyTrainer {
             model.zeroGradients()
             let res = try lossAndGradient(mb, learnerVersion: learnerVersion)
             guard res.loss.isFinite else { throw ObjectiveError.invalidSetting("non-finite loss \(res.loss)") }
-            try model.backward(dLogProbs: res.dLogProbs)
+            try backwardLiveRows(mb, res.dLogProbs)
             let norm = settings.gradClip > 0 ? model.clipGradients(maxNorm: settings.gradClip) : model.gradientNorm()
             try optimizer.update(model)
             objectiveState.update(afterStep: res, config: settings.objective)
@@ -160,6 +160,32 @@ public final class PolicyTrainer {
             st.meanLoss /= n; st.meanGradNorm /= n; st.klBehaviour /= n; st.entropy /= n
         }
         return st
+    }
+
+    /// Backward through the rows that carry a gradient. The backward pass is linear in
+    /// `dLogProbs`, so a row whose entries are all zero (every sample of a zero-variance group
+    /// under GRPO-style advantages, when no advantage-free term touches it) adds exactly nothing
+    /// to any parameter gradient. When at most two thirds of the rows are live, they are run
+    /// forward again on their own (each row's forward is independent of the other rows) and the
+    /// backward covers only them: (1 + 3f)/3 of the full forward + backward for a live fraction
+    /// f. ALP draws its noise per batch position, so with ALP the whole minibatch goes backward.
+    /// Returns how many rows the backward pass covered.
+    @discardableResult
+    func backwardLiveRows(_ mb: TrainingBatch, _ d: [Float]) throws -> Int {
+        let T = mb.length
+        let live = (0..<mb.count).filter { r in d[(r * T)..<((r + 1) * T)].contains { $0 != 0 } }
+        if live.isEmpty { return 0 }                    // gradients stay zero (zeroGradients)
+        if model.alp.enabled || live.count * 3 > mb.count * 2 {
+            try model.backward(dLogProbs: d)
+            return mb.count
+        }
+        let sub = mb.rows(live)
+        _ = try model.forward(tokens: sub.tokens, batch: sub.count, length: T)
+        var dLive = [Float]()
+        dLive.reserveCapacity(live.count * T)
+        for r in live { dLive += d[(r * T)..<((r + 1) * T)] }
+        try model.backward(dLogProbs: dLive)
+        return live.count
     }
 
     /// The objective's gradient for the whole batch at the current weights (no update): the

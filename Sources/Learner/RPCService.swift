@@ -10,6 +10,8 @@ import Wire
 public enum LearnerRPC {
     /// Interval at which an idle watch stream re-sends the current announcement (keep-alive).
     public static let watchHeartbeat: Double = 15
+    /// Most groups of one Submit stream logged with one fsync (those already received).
+    static let submitBatchLimit = 64
 
     /// Structured log of the RPCs: every line carries `rpc`, `request-id` and, once known, `worker-id`.
     static let logger = Logger(label: "tributary.learner.rpc")
@@ -69,20 +71,37 @@ public enum LearnerRPC {
         }
         try server.register(path: RPCMethod.submit.path, maxMessageBytes: RPCMethod.submit.maxRequestBytes,
                             requestMessages: .many, responseMessages: .many) { req, out in
-            // One ack per group, in order. The next group is read only after this one is
-            // durable and acknowledged, so a full buffer slows the sender through HTTP/2 flow control.
+            // One ack per group, in order. The groups that have arrived are submitted together
+            // (one fsync for all of them); more are read only after they are durable and
+            // acknowledged, so a full buffer slows the sender through HTTP/2 flow control.
             let log = callLogger("submit", req)
-            for try await bytes in req.messages {
-                let g = try decode(TrajectoryGroup.self, bytes)
-                let ack = await node.ingest.submit(g, from: g.workerId)
-                switch ack.outcome {
-                case .accepted:
-                    log.debug("group accepted", metadata: ["worker-id": "\(g.workerId)", "lease-id": "\(g.leaseId)"])
-                case let .rejected(reason, message):
-                    log.warning("group rejected", metadata: ["worker-id": "\(g.workerId)", "lease-id": "\(g.leaseId)",
-                                                             "reason": "\(reason.name)", "detail": "\(message)"])
+            while let first = try await req.messages.next() {
+                var groups: [TrajectoryGroup] = []
+                var malformed: Error?
+                for bytes in [first] + req.messages.available(max: Self.submitBatchLimit - 1) {
+                    do { groups.append(try decode(TrajectoryGroup.self, bytes)) } catch { malformed = error; break }
                 }
-                try await out.send(ack.encoded())
+                // The groups before a malformed one are still logged and acknowledged. Each run
+                // of groups naming the same worker is one submission (leases are checked per worker).
+                var acks: [SubmitAck] = []
+                var start = 0
+                while start < groups.count {
+                    let worker = groups[start].workerId
+                    let end = groups[start...].firstIndex { $0.workerId != worker } ?? groups.count
+                    acks += await node.ingest.submit(Array(groups[start..<end]), from: worker)
+                    start = end
+                }
+                for (g, ack) in zip(groups, acks) {
+                    switch ack.outcome {
+                    case .accepted:
+                        log.debug("group accepted", metadata: ["worker-id": "\(g.workerId)", "lease-id": "\(g.leaseId)"])
+                    case let .rejected(reason, message):
+                        log.warning("group rejected", metadata: ["worker-id": "\(g.workerId)", "lease-id": "\(g.leaseId)",
+                                                                 "reason": "\(reason.name)", "detail": "\(message)"])
+                    }
+                    try await out.send(ack.encoded())
+                }
+                if let malformed { throw malformed }
             }
             return RPCStatus(.ok)
         }

@@ -20,6 +20,8 @@ public struct StatusReport: Codable, Sendable {
     public var bufferCapacity: Int
     public var outstandingLeases: Int
     public var acceptedGroups: Int
+    /// Write-ahead-log fsyncs for accepted groups: groups that arrive together share one.
+    public var walSyncs: Int
     /// Leases completed since the state directory was created (durable; equals
     /// `groupsTrained + groupsInTraining + bufferedGroups` in every report: every
     /// acknowledged group is trained exactly once).
@@ -72,7 +74,7 @@ public final class StatusService: Sendable {
         return StatusReport(
             version: i.version, step: t.step, uptimeSeconds: Date().timeIntervalSince(started), task: node.task.spec.canonical,
             objective: node.config.objective, sync: node.config.sync, bufferedGroups: i.buffered,
-            bufferCapacity: node.config.bufferCapacity, outstandingLeases: i.outstandingLeases, acceptedGroups: c.accepted,
+            bufferCapacity: node.config.bufferCapacity, outstandingLeases: i.outstandingLeases, acceptedGroups: c.accepted, walSyncs: c.walSyncs,
             leasesCompleted: i.leasesCompleted, groupsTrained: t.groupsTrained,
             groupsInTraining: max(0, i.groupsTaken - t.groupsTrained), leasesReissued: c.leasesExpired,
             promptCursor: i.promptCursor, promptsAwaitingReissue: i.promptsAwaitingReissue,
@@ -101,6 +103,7 @@ public final class StatusService: Sendable {
         g("tributary_buffered_groups", "Accepted groups waiting for training", Double(r.bufferedGroups))
         g("tributary_outstanding_leases", "Leases issued and not yet completed", Double(r.outstandingLeases))
         g("tributary_groups_accepted_total", "Groups accepted", Double(r.acceptedGroups))
+        g("tributary_wal_syncs_total", "Write-ahead-log fsyncs for accepted groups", Double(r.walSyncs))
         for (reason, n) in r.rejectedGroups {
             g("tributary_groups_rejected_total", "Groups rejected, by reason", Double(n), [("reason", reason)])
         }

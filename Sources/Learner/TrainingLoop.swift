@@ -53,7 +53,9 @@ public struct HistoryPoint: Codable, Sendable {
 
 /// Runs `body` on a fresh thread and lets async callers wait for async work from it.
 enum Blocking {
-    /// Waits on the calling (non-cooperative) thread for an async operation.
+    /// Waits on the calling thread for an async operation. Only for threads of our own (the
+    /// training and publisher threads), never a cooperative one: the operation itself needs a
+    /// cooperative thread, and with one CPU the pool may have only the one that would wait.
     static func wait<T: Sendable>(_ op: @escaping @Sendable () async -> T) -> T {
         let sem = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var result: T?
@@ -104,12 +106,14 @@ public final class TrainingLoop: @unchecked Sendable {
         _status.evalGreedyAccuracy = state.evalGreedyAccuracy
     }
 
-    /// Publishes the current weights as the current version (at start-up).
-    func publishCurrent() throws {
+    /// Publishes the current weights as the current version (at start-up, before the training
+    /// thread exists). Async: blocking a cooperative thread here (`Blocking.wait`) stalled
+    /// start-up by a second when the process had one CPU (the only pool thread waited for a
+    /// task that needed it).
+    func publishCurrent() async throws {
         let p = PublishedPolicy.encode(trainer.model, version: state.version, step: durable.step)
         try store.setVersionFloor(version: state.version, step: durable.step)
-        let ingest = self.ingest
-        Blocking.wait { await ingest.publish(p) }
+        await ingest.publish(p)
     }
 
     public func start() {

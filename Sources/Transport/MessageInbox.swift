@@ -108,6 +108,17 @@ final class MessageInbox: @unchecked Sendable {
         return (m, ())
     }
 
+    /// Up to `max` messages that have already arrived, without waiting (none at the end).
+    func takeAvailable(max: Int) -> [[UInt8]] {
+        let taken: [[UInt8]] = lock.withLock { _ in
+            var out: [[UInt8]] = []
+            while out.count < max && hasReadyLocked { out.append(popLocked()) }
+            return out
+        }
+        for m in taken { onTake(m.count) }
+        return taken
+    }
+
     private var hasReadyLocked: Bool { first != nil || head < buffer.count }
 
     private func popLocked() -> [UInt8] {
@@ -136,4 +147,9 @@ public struct RPCMessages: AsyncSequence, Sendable {
 
     /// The next message, or nil at the end.
     public func next() async throws -> [UInt8]? { try await inbox.next() }
+
+    /// Up to `max` messages that have already arrived, without waiting: an empty array when
+    /// none is ready (the end of the stream and its errors are reported by ``next()``). For
+    /// handlers that process whatever is queued as one batch (e.g. one fsync for several).
+    public func available(max: Int) -> [[UInt8]] { inbox.takeAvailable(max: max) }
 }

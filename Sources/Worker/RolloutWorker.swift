@@ -1,7 +1,8 @@
 // The stateless rollout worker: register, watch for policy versions, fetch a version when it
-// changes (digest-checked), take leases, sample and score groups, submit, repeat. Any error
-// from the learner (unreachable, restarted, refusing) leads to a reconnect with exponential
-// backoff and jitter and a fresh registration; nothing is kept that a restart would lose.
+// changes (digest-checked, in the background), take leases, sample and score groups, submit
+// (overlapping the next lease), repeat. Any error from the learner (unreachable, restarted,
+// refusing) leads to a reconnect with exponential backoff and jitter and a fresh
+// registration; nothing is kept that a restart would lose.
 
 import Foundation
 import Logging
@@ -46,11 +47,21 @@ public struct WorkerStats: Sendable, Equatable {
 public actor RolloutWorker {
     public let endpoint: any LearnerEndpoint
     public nonisolated let options: WorkerOptions
-    private let logger = Logger(label: "tributary.worker")
-    public private(set) var stats = WorkerStats()
+    let logger = Logger(label: "tributary.worker")
+    public internal(set) var stats = WorkerStats()
     private var stopping = false
-    private var latest: PolicyAnnouncement?
+    var latest: PolicyAnnouncement?
     private var verifier: ExternalVerifier?
+    // The session's policy pipeline (RolloutWorker+Pipeline.swift).
+    /// The version whose weights the sampler uses.
+    var loadedVersion: UInt64?
+    /// A verified download not loaded yet.
+    var fetched: (version: UInt64, bytes: [UInt8])?
+    var fetchTask: Task<Void, Never>?
+    /// A download failed for a reason other than the version being gone: the session ends.
+    var fetchFailure: Error?
+    /// Bumped by every reset, so a download of an earlier session never lands in this one.
+    var pipelineEpoch = 0
 
     public init(endpoint: any LearnerEndpoint, options: WorkerOptions) {
         self.endpoint = endpoint
@@ -83,12 +94,19 @@ public actor RolloutWorker {
         await verifier?.shutdown()
     }
 
-    private func noteAnnouncement(_ a: PolicyAnnouncement) { latest = a }
+    private func noteAnnouncement(_ a: PolicyAnnouncement) {
+        latest = a
+        startFetchIfNeeded()
+    }
     private func noteWatchEnded() { watchEnded = true }
     /// The current session's watch stream ended (it is restarted).
     private var watchEnded = false
 
     /// One registration's worth of work; throws when the learner goes away.
+    ///
+    /// Two things overlap with sampling (RolloutWorker+Pipeline.swift): new policy versions
+    /// download and verify in the background while the sampler keeps using the loaded one, and
+    /// a lease's submission (its fsync'd acks) is in flight while the next lease is sampled.
     private func session() async throws {
         let welcome = try await endpoint.register(RegisterRequest(workerName: options.name, softwareVersion: "tributary-0.1"))
         stats.registrations += 1
@@ -98,92 +116,87 @@ public actor RolloutWorker {
         let cfg = Policy.ModelConfig(vocabSize: Int(welcome.model.vocabSize), nPositions: Int(welcome.model.nPositions),
                                          nEmbd: Int(welcome.model.nEmbd), nLayer: Int(welcome.model.nLayer), nHead: Int(welcome.model.nHead))
         let model = try GPT(config: cfg)
-        var loaded: UInt64? = nil
         // A new session starts from what its own watch stream says: an announcement left over
         // from the last session may name a version the learner no longer keeps.
-        latest = nil
+        resetPolicyPipeline()
         watchEnded = false
         let announcements = try await endpoint.watch(WatchRequest(workerId: welcome.workerId))
         let watcher = Task { [weak self] in
             do { for try await a in announcements { await self?.noteAnnouncement(a) } } catch {}
             await self?.noteWatchEnded()   // ended or failed: this session can no longer see new versions
         }
-        defer { watcher.cancel() }
+        defer { watcher.cancel(); resetPolicyPipeline() }
         var rng = Xoshiro256(seed: SplitMix64.mix(options.seed, welcome.workerId))
         let sampler = GroupSampler(task: task, groupSize: Int(welcome.groupSize), temperature: welcome.temperature,
                                    topK: welcome.topK > 0 ? Int(welcome.topK) : nil)
-        while !stopping && !Task.isCancelled {
-            if watchEnded { throw RPCStatus(.unavailable, "the watch stream ended") }
-            guard let a = latest else { try await Task.sleep(nanoseconds: 20_000_000); continue }
-            if loaded != a.version {
-                do {
-                    try await fetch(a, into: model)
-                } catch let s as RPCStatus where s.code == .notFound {
-                    // The learner moved past this version before we asked: wait for the next announcement.
-                    if latest?.version == a.version { latest = nil }
+        var submitting: Task<[SubmitAck], Error>? = nil
+        do {
+            while !stopping && !Task.isCancelled {
+                if watchEnded { throw RPCStatus(.unavailable, "the watch stream ended") }
+                try loadFetchedPolicy(into: model)
+                guard let version = loadedVersion else {
+                    await policySettled(orSleep: 0.02)
                     continue
                 }
-                loaded = a.version
-                stats.policiesFetched += 1
-                logger.debug("policy fetched", metadata: ["worker-id": "\(welcome.workerId)", "version": "\(a.version)"])
-                stats.currentVersion = Int(a.version)
-            }
-            let grant = try await endpoint.lease(LeaseRequest(workerId: welcome.workerId, maxPrompts: UInt32(options.promptsPerLease),
-                                                              currentVersion: loaded ?? 0))
-            if grant.units.isEmpty {
-                try await Task.sleep(nanoseconds: UInt64(grant.retryAfterMs ?? 100) * 1_000_000)
-                continue
-            }
-            let seed = welcome.promptSeed ?? 0
-            var prompts: [Prompt] = []
-            for u in grant.units {
-                let p = task.prompt(seed: seed, index: Int(u.promptIndex), split: .train)
-                guard p.tokens.map(Int32.init) == u.promptTokens else {
-                    throw RPCStatus(.failedPrecondition, "work unit \(u.leaseId): prompt \(u.promptIndex) does not match this worker's task")
+                let grant = try await endpoint.lease(LeaseRequest(workerId: welcome.workerId, maxPrompts: UInt32(options.promptsPerLease),
+                                                                  currentVersion: version))
+                if grant.units.isEmpty {
+                    // No work for this version (sync mode wants the newest): use the fetch in
+                    // flight if there is one, else wait as the learner asks.
+                    await policySettled(orSleep: Double(grant.retryAfterMs ?? 100) / 1000)
+                    continue
                 }
-                prompts.append(p)
-            }
-            let version = Int(loaded ?? 0)
-            var groups = try sampler.sample(prompts, model: model, version: version, rng: &rng)
-            if let verifier { groups = await rescore(groups, prompts: prompts, task: task, verifier: verifier) }
-            let wire = zip(grant.units, groups).map { u, g in
-                TrajectoryGroup(leaseId: u.leaseId, promptIndex: u.promptIndex, promptTokens: u.promptTokens,
-                                policyVersion: UInt64(g.version), workerId: welcome.workerId,
-                                samples: g.samples.map { Sample(tokens: $0.tokens, logProbs: $0.logProbs, reward: $0.reward,
-                                                                correct: $0.correct, finishReason: $0.finish == .end ? .end : .length) })
-            }
-            let acks = try await endpoint.submit(wire)
-            stats.groupsSubmitted += wire.count
-            var tooStale = false
-            for ack in acks {
-                switch ack.outcome {
-                case .accepted: stats.groupsAccepted += 1
-                case let .rejected(reason, _):
-                    stats.rejected[reason.name, default: 0] += 1
-                    if reason == .staleBeyondCap { tooStale = true }
+                let seed = welcome.promptSeed ?? 0
+                var prompts: [Prompt] = []
+                for u in grant.units {
+                    let p = task.prompt(seed: seed, index: Int(u.promptIndex), split: .train)
+                    guard p.tokens.map(Int32.init) == u.promptTokens else {
+                        throw RPCStatus(.failedPrecondition, "work unit \(u.leaseId): prompt \(u.promptIndex) does not match this worker's task")
+                    }
+                    prompts.append(p)
                 }
+                var groups = try sampler.sample(prompts, model: model, version: Int(version), rng: &rng)
+                if let verifier { groups = await rescore(groups, prompts: prompts, task: task, verifier: verifier) }
+                let wire = zip(grant.units, groups).map { u, g in
+                    TrajectoryGroup(leaseId: u.leaseId, promptIndex: u.promptIndex, promptTokens: u.promptTokens,
+                                    policyVersion: UInt64(g.version), workerId: welcome.workerId,
+                                    samples: g.samples.map { Sample(tokens: $0.tokens, logProbs: $0.logProbs, reward: $0.reward,
+                                                                    correct: $0.correct, finishReason: $0.finish == .end ? .end : .length) })
+                }
+                // At most one submission in flight: the previous one's acks first.
+                if let previous = submitting {
+                    submitting = nil
+                    try account(try await previous.value, version: Int(version))
+                }
+                stats.groupsSubmitted += wire.count
+                submitting = Task { [endpoint] in try await endpoint.submit(wire) }
             }
-            if tooStale {
-                // Our policy fell behind the staleness cap (announcements were missed): start a
-                // fresh session, whose watch stream names the current version.
-                logger.warning("policy too stale for the learner; re-registering", metadata: [
-                    "worker-id": "\(welcome.workerId)", "version": "\(version)",
-                    "learner-version": "\(acks.map(\.learnerVersion).max() ?? 0)"])
-                throw RPCStatus(.failedPrecondition, "policy version \(version) is beyond the learner's staleness cap")
-            }
+        } catch {
+            // Count what the learner acknowledged before the failure; then reconnect.
+            if let previous = submitting { _ = try? account(try await previous.value, version: Int(loadedVersion ?? 0)) }
+            throw error
         }
+        if let previous = submitting { try account(try await previous.value, version: Int(loadedVersion ?? 0)) }
     }
 
-    /// Downloads version `a` chunk by chunk, checks its digest and loads it.
-    private func fetch(_ a: PolicyAnnouncement, into model: GPT) async throws {
-        var assembler = PolicyAssembler(announcement: a, digest: Digest.sha256)
-        var blob: [UInt8]? = nil
-        for try await chunk in try await endpoint.fetchPolicy(FetchPolicyRequest(version: a.version)) {
-            if let b = try assembler.add(chunk) { blob = b }
+    /// Counts one submission's acks; throws when the learner says our policy is beyond its
+    /// staleness cap (announcements were missed), so a fresh session starts from the current version.
+    private func account(_ acks: [SubmitAck], version: Int) throws {
+        var tooStale = false
+        for ack in acks {
+            switch ack.outcome {
+            case .accepted: stats.groupsAccepted += 1
+            case let .rejected(reason, _):
+                stats.rejected[reason.name, default: 0] += 1
+                if reason == .staleBeyondCap { tooStale = true }
+            }
         }
-        try assembler.finish()
-        guard let bytes = blob else { throw RPCStatus(.dataLoss, "policy \(a.version) arrived incomplete") }
-        try model.loadParameters(from: try SafeTensorsFile.parse(bytes, label: "policy v\(a.version)"))
+        if tooStale {
+            logger.warning("policy too stale for the learner; re-registering", metadata: [
+                "worker": "\(options.name)", "version": "\(version)",
+                "learner-version": "\(acks.map(\.learnerVersion).max() ?? 0)"])
+            throw RPCStatus(.failedPrecondition, "policy version \(version) is beyond the learner's staleness cap")
+        }
     }
 
     /// Scores with the external verifier; a failed call marks that sample reward 0 and counts it.
