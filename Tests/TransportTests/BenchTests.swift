@@ -19,11 +19,12 @@ final class BenchTests: XCTestCase {
         }
         XCTAssertEqual(r.streaming.count, 8)
         for s in r.streaming { XCTAssertEqual(s.totalBytes, 2 << 20); XCTAssertGreaterThan(s.megabytesPerSecond, 0) }
-        // 3 workloads × 2 thread counts for us, 2 workloads × 2 worker counts for nghttpd.
-        XCTAssertEqual(r.getLoad.filter { $0.server == "tributary" }.count, 6, "\(r.skipped)")
+        // 4 workloads × 2 thread counts for us, 2 workloads × 2 worker counts for nghttpd.
+        XCTAssertEqual(r.getLoad.filter { $0.server == "tributary" }.count, 8, "\(r.skipped)")
         XCTAssertEqual(r.getLoad.filter { $0.server == "nghttpd" }.count, 4, "\(r.skipped)")
         for g in r.getLoad { XCTAssertEqual(g.succeeded, 2000, "\(g)") }
-        for key in ["get_1k_rps_vs_nghttpd", "unary_rpc_rps_vs_nghttpd", "unary_rpc_on_loop_rps_vs_nghttpd"] {
+        for key in ["get_1k_rps_vs_nghttpd", "unary_rpc_rps_vs_nghttpd", "unary_rpc_on_loop_rps_vs_nghttpd",
+                    "unary_rpc_immediate_rps_vs_nghttpd"] {
             XCTAssertGreaterThan(r.ratios[key] ?? 0, 0, key)
         }
         let json = try JSONEncoder().encode(r)
