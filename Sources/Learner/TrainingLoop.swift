@@ -37,7 +37,10 @@ public struct HistoryPoint: Codable, Sendable {
     public var groupsTrained: Int
     public var reward: Double
     public var accuracy: Double
+    /// Held-out greedy accuracy that arrived at this step (evaluation runs beside training)…
     public var evalGreedyAccuracy: Double?
+    /// …and the step whose weights it measured (a step or two earlier).
+    public var evalStep: Int?
     public var meanStaleness: Double
     public var ratioQ99: Double?
     public var ratioQ999: Double?
@@ -143,6 +146,12 @@ public final class TrainingLoop: @unchecked Sendable {
         let ingest = self.ingest
         let p = config.groupsPerStep
         let dumps = config.dumpBatches.isEmpty ? nil : URL(fileURLWithPath: config.dumpBatches)
+        // Held-out evaluation runs beside training on a copy of the weights; its results arrive
+        // a step or two later (BackgroundEvaluator.swift).
+        let evaluator = config.evalEvery > 0
+            ? try BackgroundEvaluator(config: trainer.model.config, task: task, prompts: evalSet) : nil
+        defer { evaluator?.close() }
+        var evaluatedAtOptimizerStep: Int? = nil
         while config.steps == 0 || durable.step < config.steps {
             let batchGroups = Blocking.wait { await ingest.takeBatch(p) }
             guard batchGroups.count == p else { break }        // shutting down
@@ -169,11 +178,14 @@ public final class TrainingLoop: @unchecked Sendable {
             let bytes = trainer.model.parametersFile(metadata: ["tributary_version": String(state.version)]).serialized()
             try publisher.enqueue(version: state.version, step: durable.step, bytes: bytes)
             let publishSeconds = Date().timeIntervalSince(t1)
-            var eval: Double? = nil
-            if config.evalEvery > 0 && durable.step % config.evalEvery == 0 {
-                eval = try Evaluator.greedyAccuracy(model: trainer.model, task: task, prompts: evalSet)
-                state.evalGreedyAccuracy = eval
+            if let evaluator, durable.step % config.evalEvery == 0, evaluatedAtOptimizerStep != trainer.optimizer.step {
+                // Greedy decoding is deterministic: weights without an optimizer step since the
+                // last evaluation would score the same, so they are not evaluated again.
+                evaluator.submit(step: durable.step, weights: trainer.model)
+                evaluatedAtOptimizerStep = trainer.optimizer.step
             }
+            let evals = try evaluator?.collect() ?? []
+            if let last = evals.last { state.evalGreedyAccuracy = last.accuracy }
             let samples = groups.flatMap(\.samples)
             let snapshot: TrainingStatus = statusLock.withLock {
                 _status.step = durable.step
@@ -182,7 +194,7 @@ public final class TrainingLoop: @unchecked Sendable {
                 _status.stepSeconds = stepSeconds
                 _status.publishSeconds = publishSeconds
                 _status.tokensPerSecond = Double(batch.lossMask.reduce(0, +)) * Double(trainer.settings.epochs) / max(stepSeconds, 1e-9)
-                if let eval { _status.evalGreedyAccuracy = eval }
+                if let last = evals.last { _status.evalGreedyAccuracy = last.accuracy }
                 _status.reward = samples.reduce(0) { $0 + Double($1.reward) } / Double(max(1, samples.count))
                 _status.accuracy = Double(samples.filter(\.correct).count) / Double(max(1, samples.count))
                 _status.meanStaleness = Double(groups.reduce(0) { $0 + (state.version - 1 - $1.version) }) / Double(max(1, groups.count))
@@ -190,7 +202,8 @@ public final class TrainingLoop: @unchecked Sendable {
                 let m = stats.metrics
                 _history.append(HistoryPoint(step: _status.step, version: _status.version, time: Date().timeIntervalSince1970,
                                              groupsTrained: _status.groupsTrained, reward: _status.reward, accuracy: _status.accuracy,
-                                             evalGreedyAccuracy: eval, meanStaleness: _status.meanStaleness,
+                                             evalGreedyAccuracy: evals.last?.accuracy, evalStep: evals.last?.step,
+                                             meanStaleness: _status.meanStaleness,
                                              ratioQ99: m?.ratioQ99, ratioQ999: m?.ratioQ999, ratioMax: m?.ratioMax,
                                              klBehaviour: m?.klBehaviourK3, entropy: m?.entropy, lambda: m?.lambda,
                                              tokensPerSecond: _status.tokensPerSecond, stepSeconds: stepSeconds,
@@ -200,10 +213,20 @@ public final class TrainingLoop: @unchecked Sendable {
             }
             if durable.step % config.checkpointEvery == 0 { try checkpoint() }
             onStep?(snapshot)
-            if let e = eval, e >= config.target, config.target <= 1 { break }
+            if let e = evals.last?.accuracy, e >= config.target, config.target <= 1 { break }
         }
         try publisher.drain()
         publisher.close()
+        if let final = try evaluator?.finish(), let last = final.last {
+            state.evalGreedyAccuracy = last.accuracy
+            statusLock.withLock {
+                _status.evalGreedyAccuracy = last.accuracy
+                if !_history.isEmpty {
+                    _history[_history.count - 1].evalGreedyAccuracy = last.accuracy
+                    _history[_history.count - 1].evalStep = last.step
+                }
+            }
+        }
         try checkpoint()
     }
 
