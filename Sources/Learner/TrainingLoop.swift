@@ -152,6 +152,7 @@ public final class TrainingLoop: @unchecked Sendable {
             ? try BackgroundEvaluator(config: trainer.model.config, task: task, prompts: evalSet) : nil
         defer { evaluator?.close() }
         var evaluatedAtOptimizerStep: Int? = nil
+        var reachedTarget = false
         while config.steps == 0 || durable.step < config.steps {
             let batchGroups = Blocking.wait { await ingest.takeBatch(p) }
             guard batchGroups.count == p else { break }        // shutting down
@@ -213,11 +214,14 @@ public final class TrainingLoop: @unchecked Sendable {
             }
             if durable.step % config.checkpointEvery == 0 { try checkpoint() }
             onStep?(snapshot)
-            if let e = evals.last?.accuracy, e >= config.target, config.target <= 1 { break }
+            if let e = evals.last?.accuracy, e >= config.target, config.target <= 1 { reachedTarget = true; break }
         }
         try publisher.drain()
         publisher.close()
-        if let final = try evaluator?.finish(), let last = final.last {
+        // An evaluation still running is waited for; after a stop at the target it is not
+        // reported, so the accuracy shown is the one that reached the target.
+        let final = try evaluator?.finish() ?? []
+        if !reachedTarget, let last = final.last {
             state.evalGreedyAccuracy = last.accuracy
             statusLock.withLock {
                 _status.evalGreedyAccuracy = last.accuracy
