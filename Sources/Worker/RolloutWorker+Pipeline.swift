@@ -1,6 +1,6 @@
 // The worker's policy pipeline: each announced version is downloaded and digest-checked by a
 // background task while the sampler keeps using the loaded weights, and the loop loads the
-// newest verified download between leases. In async mode sampling never waits for a
+// newest verified download between leases (on the sampler's thread, SamplerThread.swift). In async mode sampling never waits for a
 // download; in sync mode (the learner leases nothing for an old version) the loop waits for
 // the download in flight instead of sleeping.
 
@@ -48,13 +48,16 @@ extension RolloutWorker {
         startFetchIfNeeded()   // a newer version may have been announced meanwhile
     }
 
-    /// Loads the newest verified download into `model` (a parse and a copy; the transfer and
-    /// the digest already happened in the background). Throws a download failure.
-    func loadFetchedPolicy(into model: GPT) throws {
+    /// Loads the newest verified download into the sampler's model (a parse and a copy on the
+    /// sampler thread; the transfer and the digest already happened in the background).
+    /// Throws a download failure.
+    func loadFetchedPolicy(into sampling: SamplerThread) async throws {
         if let failure = fetchFailure { throw failure }
         guard let f = fetched else { return }
         fetched = nil
-        try model.loadParameters(from: try SafeTensorsFile.parse(f.bytes, label: "policy v\(f.version)"))
+        try await sampling.run { model, _, _ in
+            try model.loadParameters(from: try SafeTensorsFile.parse(f.bytes, label: "policy v\(f.version)"))
+        }
         loadedVersion = f.version
         stats.policiesFetched += 1
         stats.currentVersion = Int(f.version)

@@ -115,7 +115,6 @@ public actor RolloutWorker {
         let task = try spec.makeTask(maxPositions: Int(welcome.model.nPositions))
         let cfg = Policy.ModelConfig(vocabSize: Int(welcome.model.vocabSize), nPositions: Int(welcome.model.nPositions),
                                          nEmbd: Int(welcome.model.nEmbd), nLayer: Int(welcome.model.nLayer), nHead: Int(welcome.model.nHead))
-        let model = try GPT(config: cfg)
         // A new session starts from what its own watch stream says: an announcement left over
         // from the last session may name a version the learner no longer keeps.
         resetPolicyPipeline()
@@ -126,14 +125,16 @@ public actor RolloutWorker {
             await self?.noteWatchEnded()   // ended or failed: this session can no longer see new versions
         }
         defer { watcher.cancel(); resetPolicyPipeline() }
-        var rng = Xoshiro256(seed: SplitMix64.mix(options.seed, welcome.workerId))
-        let sampler = GroupSampler(task: task, groupSize: Int(welcome.groupSize), temperature: welcome.temperature,
-                                   topK: welcome.topK > 0 ? Int(welcome.topK) : nil)
+        let sampling = try SamplerThread(config: cfg,
+                                         sampler: GroupSampler(task: task, groupSize: Int(welcome.groupSize), temperature: welcome.temperature,
+                                                               topK: welcome.topK > 0 ? Int(welcome.topK) : nil),
+                                         seed: SplitMix64.mix(options.seed, welcome.workerId))
+        defer { sampling.close() }
         var submitting: Task<[SubmitAck], Error>? = nil
         do {
             while !stopping && !Task.isCancelled {
                 if watchEnded { throw RPCStatus(.unavailable, "the watch stream ended") }
-                try loadFetchedPolicy(into: model)
+                try await loadFetchedPolicy(into: sampling)
                 guard let version = loadedVersion else {
                     await policySettled(orSleep: 0.02)
                     continue
@@ -155,7 +156,8 @@ public actor RolloutWorker {
                     }
                     prompts.append(p)
                 }
-                var groups = try sampler.sample(prompts, model: model, version: Int(version), rng: &rng)
+                let v = Int(version), leased = prompts
+                var groups = try await sampling.run { model, sampler, rng in try sampler.sample(leased, model: model, version: v, rng: &rng) }
                 if let verifier { groups = await rescore(groups, prompts: prompts, task: task, verifier: verifier) }
                 let wire = zip(grant.units, groups).map { u, g in
                     TrajectoryGroup(leaseId: u.leaseId, promptIndex: u.promptIndex, promptTokens: u.promptTokens,
