@@ -269,16 +269,7 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
     func startIfReady(_ stream: ServerStream) {
         if let immediate = stream.route?.immediate { return answer(stream, immediate) }
         guard let (request, responder) = pendingStarts.removeValue(forKey: stream.id) else { return }
-        guard stream.singleCount == 1, let message = stream.single else {
-            return fail(stream, RPCStatus(.invalidArgument, "a one-message request ended with \(stream.singleCount) messages"),
-                        .wrongMessageCount)
-        }
-        stream.single = nil
-        // The whole request is here and bounded by the route limit: return its window credit now.
-        if stream.unconsumed > 0 {
-            session.consume(stream: stream.id, bytes: stream.unconsumed)
-            stream.unconsumed = 0
-        }
+        guard let message = takeSingleMessage(stream) else { return }
         stream.delivered += 1
         stream.taken += 1
         stream.inbox?.push(message)
@@ -286,19 +277,28 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
         start(stream, request: request, responder: responder)
     }
 
-    /// Runs an immediate unary handler on the complete request and sends its answer.
-    private func answer(_ stream: ServerStream, _ handler: ImmediateUnaryHandler) {
-        guard let call = stream.call, !stream.finished else { return }
-        stream.call = nil
+    /// The one message of a complete one-message request, with its window credit returned
+    /// (the whole request is here and bounded by the route limit); nil after failing the RPC
+    /// when the request held zero or several messages.
+    private func takeSingleMessage(_ stream: ServerStream) -> [UInt8]? {
         guard stream.singleCount == 1, let message = stream.single else {
-            return fail(stream, RPCStatus(.invalidArgument, "a one-message request ended with \(stream.singleCount) messages"),
-                        .wrongMessageCount)
+            fail(stream, RPCStatus(.invalidArgument, "a one-message request ended with \(stream.singleCount) messages"),
+                 .wrongMessageCount)
+            return nil
         }
         stream.single = nil
         if stream.unconsumed > 0 {
             session.consume(stream: stream.id, bytes: stream.unconsumed)
             stream.unconsumed = 0
         }
+        return message
+    }
+
+    /// Runs an immediate unary handler on the complete request and sends its answer.
+    private func answer(_ stream: ServerStream, _ handler: ImmediateUnaryHandler) {
+        guard let call = stream.call, !stream.finished else { return }
+        stream.call = nil
+        guard let message = takeSingleMessage(stream) else { return }
         let result = handler(UnaryCall(path: call.path, metadata: call.metadata, peer: peer,
                                        authenticatedAs: call.authenticatedAs, message: message))
         let status: RPCStatus
