@@ -12,20 +12,11 @@ import Wire
 
 final class GroupCommitTests: XCTestCase {
     private func open() async throws -> LearnerNode {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("groupcommit-\(UUID().uuidString)")
-        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
-        var c = LearnerConfig()
-        c.task = "reverse:digits=4"; c.stateDir = dir.path; c.groupSize = 2; c.groupsPerStep = 4
-        c.bufferCapacity = 64; c.evalEvery = 0
-        return try await LearnerNode.open(c)
+        try await openTestNode("groupcommit") { c in c.groupSize = 2; c.groupsPerStep = 4; c.bufferCapacity = 64 }
     }
 
     private func groups(_ grant: LeaseGrant, worker: UInt64, version: UInt64) -> [TrajectoryGroup] {
-        grant.units.map { u in
-            TrajectoryGroup(leaseId: u.leaseId, promptIndex: u.promptIndex, promptTokens: u.promptTokens, policyVersion: version,
-                            workerId: worker, samples: (0..<2).map { _ in
-                                Sample(tokens: [1, 2], logProbs: [-0.5, -0.5], reward: 0, correct: false, finishReason: .end) })
-        }
+        validGroups(grant, worker: worker, version: version, groupSize: 2)
     }
 
     /// nil for accepted, else the rejection reason.

@@ -10,17 +10,12 @@ import Wire
 
 final class LeaseLongPollTests: XCTestCase {
     private func open(sync: Bool) async throws -> (LearnerNode, LocalEndpoint, UInt64) {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("longpoll-\(UUID().uuidString)")
-        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
-        var c = LearnerConfig()
-        c.task = "reverse:digits=4"
-        c.stateDir = dir.path
-        c.groupSize = 4
-        c.groupsPerStep = 2
-        c.bufferCapacity = 2
-        c.evalEvery = 0
-        c.sync = sync
-        let node = try await LearnerNode.open(c)
+        let node = try await openTestNode("longpoll") { c in
+            c.groupSize = 4
+            c.groupsPerStep = 2
+            c.bufferCapacity = 2
+            c.sync = sync
+        }
         let ep = LocalEndpoint(node: node)
         let w = try await ep.register(RegisterRequest(workerName: "t", softwareVersion: "test")).workerId
         return (node, ep, w)
@@ -30,11 +25,7 @@ final class LeaseLongPollTests: XCTestCase {
     private func fill(_ ep: LocalEndpoint, worker: UInt64, version: UInt64, n: Int) async throws {
         let grant = try await ep.lease(LeaseRequest(workerId: worker, maxPrompts: UInt32(n), currentVersion: version))
         XCTAssertEqual(grant.units.count, n)
-        let groups = grant.units.map { u in
-            TrajectoryGroup(leaseId: u.leaseId, promptIndex: u.promptIndex, promptTokens: u.promptTokens, policyVersion: version,
-                            workerId: worker, samples: (0..<4).map { _ in
-                                Sample(tokens: [1, 2], logProbs: [-0.5, -0.5], reward: 0, correct: false, finishReason: .end) })
-        }
+        let groups = validGroups(grant, worker: worker, version: version, groupSize: 4)
         let acks = try await ep.submit(groups)
         XCTAssertEqual(acks.map(\.outcome), Array(repeating: .accepted, count: n))
     }

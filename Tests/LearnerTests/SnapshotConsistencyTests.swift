@@ -12,17 +12,12 @@ import Wire
 
 final class SnapshotConsistencyTests: XCTestCase {
     func testCheckpointAndStatusReadingsAddUpUnderConcurrentSubmissions() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("snapshot-\(UUID().uuidString)")
-        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
-        var c = LearnerConfig()
-        c.task = "reverse:digits=4"
-        c.stateDir = dir.path
-        c.groupSize = 2
-        c.groupsPerStep = 3
-        c.bufferCapacity = 4096
-        c.maxPromptsPerLease = 64
-        c.evalEvery = 0
-        let node = try await LearnerNode.open(c)
+        let node = try await openTestNode("snapshot") { c in
+            c.groupSize = 2
+            c.groupsPerStep = 3
+            c.bufferCapacity = 4096
+            c.maxPromptsPerLease = 64
+        }
         let ep = LocalEndpoint(node: node)
         let ingest = node.ingest
         let v = UInt64(await ingest.version)
@@ -35,10 +30,7 @@ final class SnapshotConsistencyTests: XCTestCase {
                 var accepted = 0
                 for _ in 0..<8 {
                     let grant = try await ep.lease(LeaseRequest(workerId: w, maxPrompts: 16, currentVersion: v))
-                    for u in grant.units {
-                        let g = TrajectoryGroup(leaseId: u.leaseId, promptIndex: u.promptIndex, promptTokens: u.promptTokens,
-                                                policyVersion: v, workerId: w, samples: (0..<2).map { _ in
-                            Sample(tokens: [1, 2], logProbs: [-0.5, -0.5], reward: 0, correct: false, finishReason: .end) })
+                    for g in validGroups(grant, worker: w, version: v, groupSize: 2) {
                         let acks = try await ep.submit([g])
                         if acks.first?.outcome == .accepted { accepted += 1 }
                     }
