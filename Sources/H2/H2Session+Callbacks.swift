@@ -19,6 +19,7 @@ enum H2Callbacks {
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, onStreamClose)
         nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(callbacks, onInvalidFrameRecv)
         nghttp2_session_callbacks_set_on_frame_send_callback(callbacks, onFrameSend)
+        nghttp2_session_callbacks_set_send_data_callback(callbacks, sendData)
     }
 
     static let onBeginHeaders: nghttp2_on_begin_headers_callback = { _, frame, userData in
@@ -75,9 +76,15 @@ enum H2Callbacks {
         return 0
     }
 
-    static let readData: nghttp2_data_source_read_callback = { _, stream, buffer, length, flags, _, userData in
-        guard let buffer, let flags else { return Int(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue) }
-        return owner(userData).readData(stream: stream, into: buffer, length: length, flags: flags)
+    static let readData: nghttp2_data_source_read_callback = { _, stream, _, length, flags, _, userData in
+        guard let flags else { return Int(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue) }
+        return owner(userData).readData(stream: stream, length: length, flags: flags)
+    }
+
+    static let sendData: nghttp2_send_data_callback = { _, frame, header, length, _, userData in
+        guard let frame, let header else { return NGHTTP2_ERR_CALLBACK_FAILURE.rawValue }
+        return owner(userData).sendData(stream: frame.pointee.hd.stream_id, header: header, length: length,
+                                        padding: frame.pointee.data.padlen)
     }
 }
 

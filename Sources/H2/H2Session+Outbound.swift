@@ -1,6 +1,6 @@
 // H2Session+Outbound: submitting requests, responses, bodies and trailers.
 // Each stream with a body gets a byte queue and an nghttp2_data_provider that
-// copies from it, defers (NGHTTP2_ERR_DEFERRED) when it is empty and is resumed
+// sizes DATA frames from it (their bytes go out uncopied, NO_COPY), defers (NGHTTP2_ERR_DEFERRED) when it is empty and is resumed
 // (nghttp2_session_resume_data) when more is queued (TRANSPORT.md "Back-pressure").
 
 import CNGHTTP2
@@ -26,14 +26,22 @@ struct ByteQueue {
     /// Copies up to `max` bytes to `destination` and drops them; returns how many.
     mutating func read(into destination: UnsafeMutablePointer<UInt8>, max: Int) -> Int {
         var written = 0
+        return read(max: max) { bytes in
+            (destination + written).update(from: bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), count: bytes.count)
+            written += bytes.count
+        }
+    }
+
+    /// Hands up to `max` bytes to `sink` as contiguous slices of the queued chunks (no copy)
+    /// and drops them; returns how many.
+    mutating func read(max: Int, _ sink: (UnsafeRawBufferPointer) -> Void) -> Int {
+        var written = 0
         while written < max {
             let fromHead = head != nil
             guard fromHead || first < chunks.count else { break }
             let chunk = head ?? chunks[first]
             let n = min(max - written, chunk.count - offset)
-            chunk.withUnsafeBufferPointer { src in
-                (destination + written).update(from: src.baseAddress! + offset, count: n)
-            }
+            chunk.withUnsafeBytes { src in sink(UnsafeRawBufferPointer(rebasing: src[offset ..< offset + n])) }
             written += n
             offset += n
             if offset == chunk.count {
@@ -176,30 +184,49 @@ extension H2Session {
         }
     }
 
-    /// The data provider's body: copy from the queue, signal EOF / trailers, or defer.
-    func readData(stream: Int32, into buffer: UnsafeMutablePointer<UInt8>, length: Int,
-                  flags: UnsafeMutablePointer<UInt32>) -> Int {
+    /// The data provider's body: size the next DATA frame from the queue and signal EOF /
+    /// trailers, or defer when the queue is empty. The payload is not copied here: the frame is
+    /// marked NGHTTP2_DATA_FLAG_NO_COPY and ``sendData(stream:header:length:padding:)`` hands
+    /// the queued bytes straight to the drain's sink when nghttp2 sends the frame.
+    func readData(stream: Int32, length: Int, flags: UnsafeMutablePointer<UInt32>) -> Int {
         guard outbound[stream] != nil else { return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue) }
         // Read in place; trailers are submitted after the state is written back.
         var trailers: HeaderBlock?
         let n: Int = Self.withOutbound(&outbound, stream) { state in
-            let n = state.queue.read(into: buffer, max: length)
-            if state.queue.isEmpty && state.ended {
+            let n = min(length, state.queue.count)
+            if n == 0 && !state.ended {
+                state.deferred = true
+                return Int(NGHTTP2_ERR_DEFERRED.rawValue)
+            }
+            if n > 0 { flags.pointee |= NGHTTP2_DATA_FLAG_NO_COPY.rawValue }
+            if n == state.queue.count && state.ended {
                 flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
                 if let t = state.trailers {
                     flags.pointee |= NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue
                     state.trailers = nil
                     trailers = t
                 }
-            } else if n == 0 {
-                state.deferred = true
-                return Int(NGHTTP2_ERR_DEFERRED.rawValue)
             }
             return n
         }
         // nghttp2 documents submit_trailer as safe inside this callback.
         if let trailers { _ = withNV(trailers) { nv, count in nghttp2_submit_trailer(session, stream, nv, count) } }
         return n
+    }
+
+    /// nghttp2's send_data callback for a NO_COPY frame sized by ``readData(stream:length:flags:)``
+    /// during the same `mem_send` call: the 9-byte header, the pad length byte when padded, then
+    /// `length` queued bytes and the padding, all to the drain's sink in order (RFC 9113 §6.1).
+    func sendData(stream: Int32, header: UnsafePointer<UInt8>, length: Int, padding: Int) -> Int32 {
+        guard let sink = outputSink, let queued = outbound[stream]?.queue.count, queued >= length else {
+            // Nothing written yet, so the stream alone fails (nghttp2 resets it).
+            return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue
+        }
+        sink(UnsafeRawBufferPointer(start: header, count: 9))
+        if padding > 0 { withUnsafeBytes(of: UInt8(padding - 1)) { sink($0) } }
+        _ = Self.withOutbound(&outbound, stream) { state in state.queue.read(max: length, sink) }
+        if padding > 1 { [UInt8](repeating: 0, count: padding - 1).withUnsafeBytes { sink($0) } }
+        return 0
     }
 
     @inline(__always)

@@ -41,6 +41,9 @@ public final class H2Session {
     var pendingConnectionCredit = 0
     /// Set once we sent a GOAWAY with an error code: no further input is processed.
     var stoppedReading = false
+    /// Where the `mem_send` loop in progress puts its bytes; ``sendData(stream:header:length:padding:)``
+    /// writes NO_COPY DATA frames to it. Set only inside ``pump(limit:_:)``.
+    var outputSink: ((UnsafeRawBufferPointer) -> Void)?
     /// Output serialised during `feed`, handed out first by the next drain.
     var stash: [UInt8] = []
     var stashLimit: Int { 4 * configuration.feedChunkSize }
@@ -236,18 +239,7 @@ public final class H2Session {
             stash.withUnsafeBytes { sink($0) }
             stash.removeAll(keepingCapacity: true)
         }
-        while true {
-            var pointer: UnsafePointer<UInt8>?
-            let n = nghttp2_session_mem_send(session, &pointer)
-            if n < 0 {
-                let error = Self.fatal(Int32(n), "nghttp2_session_mem_send")
-                fatalFailure = error
-                throw error
-            }
-            if n == 0 { break }
-            if let pointer { sink(UnsafeRawBufferPointer(start: pointer, count: n)) }
-            applyDeferredActions()
-        }
+        try pump(limit: .max, sink)
         reportWritableStreams()
     }
 
@@ -262,17 +254,35 @@ public final class H2Session {
 
     /// Runs nghttp2_session_mem_send until it has nothing more or `buffer` reaches `limit`.
     private func send(into buffer: inout [UInt8], limit: Int) throws(H2Error) {
-        while buffer.count < limit {
-            var pointer: UnsafePointer<UInt8>?
-            let n = nghttp2_session_mem_send(session, &pointer)
-            if n < 0 {
-                let error = Self.fatal(Int32(n), "nghttp2_session_mem_send")
-                fatalFailure = error
-                throw error
+        var out = buffer
+        buffer = []
+        defer { buffer = out }
+        try pump(limit: limit - out.count) { out.append(contentsOf: $0) }
+    }
+
+    /// Runs nghttp2_session_mem_send until it has nothing more or `limit` bytes went to `sink`,
+    /// which also receives NO_COPY DATA frames (``sendData(stream:header:length:padding:)``) in order.
+    private func pump(limit: Int, _ sink: (UnsafeRawBufferPointer) -> Void) throws(H2Error) {
+        var written = 0
+        let failure: H2Error? = withoutActuallyEscaping({ (bytes: UnsafeRawBufferPointer) in
+            written += bytes.count
+            sink(bytes)
+        }) { counted -> H2Error? in
+            outputSink = counted
+            defer { outputSink = nil }
+            while written < limit {
+                var pointer: UnsafePointer<UInt8>?
+                let n = nghttp2_session_mem_send(session, &pointer)
+                if n < 0 { return Self.fatal(Int32(n), "nghttp2_session_mem_send") }
+                if n == 0 { break }
+                if let pointer { counted(UnsafeRawBufferPointer(start: pointer, count: n)) }
+                applyDeferredActions()
             }
-            if n == 0 { break }
-            if let pointer { buffer.append(contentsOf: UnsafeBufferPointer(start: pointer, count: n)) }
-            applyDeferredActions()
+            return nil
+        }
+        if let failure {
+            fatalFailure = failure
+            throw failure
         }
     }
 

@@ -297,6 +297,13 @@ public actor IngestState {
         for (_, c) in watchers { c.yield(policy.announcement) }
     }
 
+    /// A step ended without changing the weights (no optimizer step), so the version stays: in
+    /// sync mode the next batch is leased for it at once.
+    public func versionKept() {
+        batchInTraining = false
+        wakeWorkWaiters()
+    }
+
     /// A stream of announcements, starting with the current version.
     public func watch() -> AsyncStream<PolicyAnnouncement> {
         let id = UUID()

@@ -1,5 +1,6 @@
 // The learner's durable state directory:
-//   checkpoints/v-NNNNNNNN/   MODEL.md checkpoints (+ learner state in trainer_state.json)
+//   checkpoints/v-NNNNNNNN-s-NNNNNNNN/   MODEL.md checkpoints by version and step (+ learner
+//                             state in trainer_state.json)
 //   LATEST                    name of the newest complete checkpoint (atomic rename)
 //   version-floor             highest version ever published, fsynced before announcing it
 //   wal/                      write-ahead log of acknowledged groups
@@ -39,8 +40,20 @@ public struct LearnerStateStore: Sendable {
     var latestFile: URL { root.appendingPathComponent("LATEST") }
     var floorFile: URL { root.appendingPathComponent("version-floor") }
 
-    public func checkpointDirectory(version: Int) -> URL {
-        checkpoints.appendingPathComponent(String(format: "v-%08d", version))
+    /// A new directory for the checkpoint of `step`: named by version and step, plus `-N` when
+    /// that step was checkpointed before (the shutdown checkpoint after a periodic one). A
+    /// checkpoint never replaces a directory, so LATEST always names one that exists; steps
+    /// without an optimizer step keep the version, hence the step in the name. The names sort
+    /// in the order they were written.
+    public func newCheckpointDirectory(version: Int, step: Int) -> URL {
+        let base = String(format: "v-%08d-s-%08d", version, step)
+        var dir = checkpoints.appendingPathComponent(base)
+        var n = 1
+        while FileManager.default.fileExists(atPath: dir.path) {
+            dir = checkpoints.appendingPathComponent("\(base)-\(n)")
+            n += 1
+        }
+        return dir
     }
 
     /// The newest complete checkpoint, if any.

@@ -12,6 +12,8 @@ import Transport
 public struct StatusReport: Codable, Sendable {
     public var version: Int
     public var step: Int
+    /// Steps since this learner started that changed nothing (no reward signal in the batch).
+    public var stepsWithoutSignal: Int
     public var uptimeSeconds: Double
     public var task: String
     public var objective: String
@@ -72,7 +74,7 @@ public final class StatusService: Sendable {
         let c = i.counters
         let (gps, bps) = rate.update(groups: c.accepted, bytes: c.bytesReceived)
         return StatusReport(
-            version: i.version, step: t.step, uptimeSeconds: Date().timeIntervalSince(started), task: node.task.spec.canonical,
+            version: i.version, step: t.step, stepsWithoutSignal: t.stepsWithoutSignal, uptimeSeconds: Date().timeIntervalSince(started), task: node.task.spec.canonical,
             objective: node.config.objective, sync: node.config.sync, bufferedGroups: i.buffered,
             bufferCapacity: node.config.bufferCapacity, outstandingLeases: i.outstandingLeases, acceptedGroups: c.accepted, walSyncs: c.walSyncs,
             leasesCompleted: i.leasesCompleted, groupsTrained: t.groupsTrained,
@@ -98,7 +100,9 @@ public final class StatusService: Sendable {
             registry.makeGauge(descriptor: d, labels: labels).set(v)
         }
         g("tributary_policy_version", "Current published policy version", Double(r.version))
-        g("tributary_training_step", "Optimizer updates applied", Double(r.step))
+        g("tributary_training_step", "Batches trained", Double(r.step))
+        g("tributary_training_no_signal_steps", "Batches since start without reward signal (no optimizer step, no new version)",
+          Double(r.stepsWithoutSignal))
         g("tributary_uptime_seconds", "Seconds since the learner started", r.uptimeSeconds)
         g("tributary_buffered_groups", "Accepted groups waiting for training", Double(r.bufferedGroups))
         g("tributary_outstanding_leases", "Leases issued and not yet completed", Double(r.outstandingLeases))

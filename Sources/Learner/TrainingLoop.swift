@@ -26,6 +26,9 @@ public struct TrainingStatus: Codable, Sendable {
     public var finished = false
     /// Groups trained since the state directory was created (durable with the checkpoints).
     public var groupsTrained = 0
+    /// Steps since this learner started whose batch carried no reward signal: no optimizer
+    /// step, so no new version (the weights did not change).
+    public var stepsWithoutSignal = 0
 }
 
 /// One step of the learner's history (the dashboard's charts; `GET /history`).
@@ -167,18 +170,27 @@ public final class TrainingLoop: @unchecked Sendable {
                                      settings: trainer.settings, shuffleSeed: seed, tokenizer: task.tokenizer)
             }
             let stats = try trainer.update(batch, learnerVersion: state.version, shuffleSeed: seed)
+            let trainedAt = state.version
             durable.step += 1
             durable.groupsTrained += batchGroups.count
             durable.trainedThrough = (batchGroups.map(\.sequence).max() ?? 0) + 1
-            state.version += 1
             state.step = durable.step
+            // A version names a set of weights. A batch without reward signal (every minibatch
+            // skipped, no optimizer step) leaves them unchanged: no new version, nothing to
+            // publish or download, and the groups sampled meanwhile stay as fresh as they were.
+            let weightsChanged = stats.optimizerSteps > 0
+            if weightsChanged { state.version += 1 }
             let stepSeconds = Date().timeIntervalSince(t0)
             // The pause: copying the weights out. Digest, durable version floor and the
             // announcement follow on the publisher thread while the next step trains.
             let t1 = Date()
-            let bytes = trainer.model.parametersFile(metadata: ["tributary_version": String(state.version)]).serialized()
-            try publisher.enqueue(version: state.version, step: durable.step, bytes: bytes)
-            let publishSeconds = Date().timeIntervalSince(t1)
+            if weightsChanged {
+                let bytes = trainer.model.parametersFile(metadata: ["tributary_version": String(state.version)]).serialized()
+                try publisher.enqueue(version: state.version, step: durable.step, bytes: bytes)
+            } else {
+                Blocking.wait { await ingest.versionKept() }   // sync mode: leases for the same version again
+            }
+            let publishSeconds = weightsChanged ? Date().timeIntervalSince(t1) : 0
             if let evaluator, durable.step % config.evalEvery == 0, evaluatedAtOptimizerStep != trainer.optimizer.step {
                 // Greedy decoding is deterministic: weights without an optimizer step since the
                 // last evaluation would score the same, so they are not evaluated again.
@@ -192,13 +204,14 @@ public final class TrainingLoop: @unchecked Sendable {
                 _status.step = durable.step
                 _status.version = state.version
                 _status.groupsTrained = durable.groupsTrained
+                if !weightsChanged { _status.stepsWithoutSignal += 1 }
                 _status.stepSeconds = stepSeconds
                 _status.publishSeconds = publishSeconds
                 _status.tokensPerSecond = Double(batch.lossMask.reduce(0, +)) * Double(trainer.settings.epochs) / max(stepSeconds, 1e-9)
                 if let last = evals.last { _status.evalGreedyAccuracy = last.accuracy }
                 _status.reward = samples.reduce(0) { $0 + Double($1.reward) } / Double(max(1, samples.count))
                 _status.accuracy = Double(samples.filter(\.correct).count) / Double(max(1, samples.count))
-                _status.meanStaleness = Double(groups.reduce(0) { $0 + (state.version - 1 - $1.version) }) / Double(max(1, groups.count))
+                _status.meanStaleness = Double(groups.reduce(0) { $0 + (trainedAt - $1.version) }) / Double(max(1, groups.count))
                 _status.metrics = stats.metrics
                 let m = stats.metrics
                 _history.append(HistoryPoint(step: _status.step, version: _status.version, time: Date().timeIntervalSince1970,
@@ -249,7 +262,7 @@ public final class TrainingLoop: @unchecked Sendable {
         st.update = trainer.settings
         st.objectiveState = trainer.objectiveState
         st.learner = durable
-        let dir = store.checkpointDirectory(version: state.version)
+        let dir = store.newCheckpointDirectory(version: state.version, step: durable.step)
         try FileManager.default.createDirectory(at: store.checkpoints, withIntermediateDirectories: true)
         try Checkpoint.save(to: dir, model: trainer.model, optimizer: trainer.optimizer,
                             vocab: task.tokenizer.vocabulary, trainerState: try st.encoded())

@@ -58,7 +58,7 @@ public enum TransportBench {
         public var unarySeconds: Double = 2
         public var concurrencies: [Int] = [1, 16, 64]
         /// Bytes per streaming measurement (each size × direction × transport).
-        public var streamBytes: Int = 64 << 20
+        public var streamBytes: Int = 256 << 20
         public var messageSizes: [Int] = [64 << 10, 1 << 20]
         public var includeTLS = true
         /// Run h2load against our server and nghttpd (TransportBench+H2Load.swift).

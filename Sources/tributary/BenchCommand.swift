@@ -23,6 +23,8 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Seconds per unary transport measurement.") var unarySeconds: Double = 2
     @Option(help: "Only serve the transport bench routes on an ephemeral h2c port for this many seconds (for h2load or perf).")
     var serveSeconds: Double?
+    @Option(help: "MiB per streaming transport measurement (each size × direction × transport).") var streamMib: Int = 256
+    @Flag(help: "Transport suite without the h2load legs (quicker; no ratios against nghttpd).") var noH2load = false
 
     func run() async throws {
         guard ["all", "policy", "transport", "e2e"].contains(suite) else { throw RunError("bench: unknown suite '\(suite)' (all, policy, transport, e2e)") }
@@ -64,6 +66,8 @@ struct Bench: AsyncParsableCommand {
     func transport(_ out: JSONLines) async throws {
         var o = TransportBench.Options()
         o.unarySeconds = unarySeconds
+        o.includeH2Load = !noH2load
+        o.streamBytes = streamMib << 20
         let report = try await TransportBench.run(o)
         try out.write(report)
     }

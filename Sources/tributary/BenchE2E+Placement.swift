@@ -9,8 +9,8 @@ import Foundation
 import Worker
 
 /// One pinned training run: wall-clock seconds, rollouts and steps to the end, whether the
-/// target was reached, mean staleness.
-typealias PinnedRun = (seconds: Double, rollouts: Double, steps: Double, reached: Bool, staleness: Double)
+/// target was reached, mean staleness, and its steps split by kind (BenchE2E+Steps.swift).
+typealias PinnedRun = (seconds: Double, rollouts: Double, steps: Double, reached: Bool, staleness: Double, mix: StepMix)
 
 extension Bench {
     /// Trains to the default target with the learner on `learnerCPU` and two workers on
@@ -54,7 +54,7 @@ extension Bench {
         let seconds = Date().timeIntervalSince(t0)
         let reached = (last["evalGreedyAccuracy"] as? Double ?? 0) >= 0.95
         return (seconds, Double(last["groupsTrained"] as? Int ?? 0) * 8, Double(last["step"] as? Int ?? 0), reached,
-                last["meanStaleness"] as? Double ?? 0)
+                last["meanStaleness"] as? Double ?? 0, StepMix(history: fetchHistory(url)))
     }
 
     /// Writes the `e2e_async_vs_sync_dedicated_cores` line.
@@ -77,6 +77,7 @@ extension Bench {
         }
         let (aSec, sSec) = (total(a, \.seconds), total(s, \.seconds))
         let (aSteps, sSteps) = (total(a, \.steps), total(s, \.steps))
+        let (am, sm) = (StepMix.pooled(a.map(\.mix)), StepMix.pooled(s.map(\.mix)))
         try out.write([
             "bench": "e2e_async_vs_sync_dedicated_cores",
             "task": "reverse (default), learner on CPU 0, 2 workers on CPU 1, tiny, 3 seeds each",
@@ -86,6 +87,15 @@ extension Bench {
             "sync_reached": .d(Double(s.filter(\.reached).count)),
             "async_speedup": .d(sSec / max(aSec, 1e-9)),
             "async_speedup_per_step": .d((sSec / max(sSteps, 1)) / max(aSec / max(aSteps, 1), 1e-9)),
+            // Where the time goes: steps that changed the weights and steps without signal,
+            // their mean gaps, the learner's update time, and the ceiling of a perfect pipeline.
+            "async_update_steps": .d(Double(am.updates)), "async_no_signal_steps": .d(Double(am.withoutSignal)),
+            "async_update_step_ms": .d(am.updateGap * 1e3), "async_no_signal_step_ms": .d(am.withoutSignalGap * 1e3),
+            "async_update_ms": .d(am.updateSeconds * 1e3),
+            "sync_update_steps": .d(Double(sm.updates)), "sync_no_signal_steps": .d(Double(sm.withoutSignal)),
+            "sync_update_step_ms": .d(sm.updateGap * 1e3), "sync_no_signal_step_ms": .d(sm.withoutSignalGap * 1e3),
+            "sync_update_ms": .d(sm.updateSeconds * 1e3),
+            "async_speedup_ceiling": .d(StepMix.ceiling(sync: sm, generation: am.withoutSignalGap)),
         ] as [String: AnyJSON])
     }
 }

@@ -40,7 +40,7 @@ final class LearnerNodeTests: XCTestCase {
 
         let status = node.training.status
         XCTAssertEqual(status.step, 3)
-        XCTAssertEqual(status.version, 3)
+        XCTAssertEqual(status.version + status.stepsWithoutSignal, 3, "a new version for each step that changed the weights")
         let counters = await node.ingest.counters
         var accepted = 0
         for w in workers { accepted += await w.stats.groupsAccepted }
@@ -58,7 +58,7 @@ final class LearnerNodeTests: XCTestCase {
         XCTAssertEqual(again.restoredGroups, buffered)
         let rebuffered = await again.ingest.buffer.count, v1 = await again.ingest.version
         XCTAssertEqual(rebuffered, buffered)
-        XCTAssertGreaterThanOrEqual(v1, 3)
+        XCTAssertGreaterThanOrEqual(v1, status.version)
         let leases = await again.ingest.leases
         XCTAssertEqual(leases.trainedCount, accepted, "every acknowledged group's lease is completed exactly once")
     }
