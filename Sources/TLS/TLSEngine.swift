@@ -1,5 +1,5 @@
-// TLSEngine: one OpenSSL SSL object between two memory BIOs — ciphertext in,
-// plaintext out and back — with no sockets. Drives the handshake, checks that
+// TLSEngine: one OpenSSL SSL object over a CipherBIO — ciphertext in, plaintext out and
+// back — with no sockets. Drives the handshake, checks that
 // ALPN settled on "h2", and sends close_notify on shutdown.
 
 import COpenSSL
@@ -15,10 +15,9 @@ import COpenSSL
 public final class TLSEngine {
     public let context: TLSContext
     let ssl: OpaquePointer
-    /// Ciphertext from the peer (we write, OpenSSL reads).
-    let inbound: OpaquePointer
-    /// Ciphertext for the peer (OpenSSL writes, we read).
-    let outbound: OpaquePointer
+    /// The BIO's state: ciphertext from the peer (lent or spilled), ciphertext for the peer (a
+    /// sink or a queue).
+    let cipher: CipherBIO
     private var pendingPlaintext: [UInt8] = []
     private var failure: TLSError?
 
@@ -34,15 +33,15 @@ public final class TLSEngine {
     public init(context: TLSContext, serverName: String? = nil) throws(TLSError) {
         ERR_clear_error()
         guard let ssl = SSL_new(context.ctx) else { throw .configuration("SSL_new: " + OpenSSLErrors.drain()) }
-        guard let inbound = BIO_new(BIO_s_mem()), let outbound = BIO_new(BIO_s_mem()) else {
+        let cipher = CipherBIO()
+        guard let bio = CipherBIO.make(cipher) else {
             SSL_free(ssl)
             throw .configuration("BIO_new: " + OpenSSLErrors.drain())
         }
-        SSL_set_bio(ssl, inbound, outbound) // the SSL owns both BIOs now
+        SSL_set_bio(ssl, bio, bio) // the SSL owns the BIO now (one reference for both directions)
         self.context = context
         self.ssl = ssl
-        self.inbound = inbound
-        self.outbound = outbound
+        self.cipher = cipher
         switch context.role {
         case .server:
             SSL_set_accept_state(ssl)
@@ -71,41 +70,36 @@ public final class TLSEngine {
 
     /// Hands bytes received from the peer to OpenSSL (buffered until read).
     public func feedCiphertext(_ bytes: UnsafeRawBufferPointer) {
-        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
-        var offset = 0
-        while offset < bytes.count {
-            let n = BIO_write(inbound, base + offset, Int32(min(bytes.count - offset, Int(Int32.max))))
-            if n <= 0 { break } // memory BIOs only fail on allocation failure
-            offset += Int(n)
-        }
+        guard bytes.count > 0 else { return }
+        cipher.spill.append(contentsOf: bytes)
     }
 
-    /// Array convenience for ``feedCiphertext(_:)-(UnsafeRawBufferPointer)``.
     public func feedCiphertext(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { feedCiphertext($0) }
     }
 
-    /// Everything OpenSSL has produced for the peer (handshake messages, records, alerts).
+    /// Lends `bytes` as received ciphertext while `body` runs (its reads decrypt straight from
+    /// them, no copy); whatever `body` leaves unread (a partial record) is kept for later.
+    public func withCiphertext<R>(_ bytes: UnsafeRawBufferPointer, _ body: () throws -> R) rethrows -> R {
+        cipher.endLoan()
+        cipher.lent = bytes
+        defer { cipher.endLoan() }
+        return try body()
+    }
+
     public func drainCiphertext() -> [UInt8] {
-        let pending = Int(tributary_BIO_pending(outbound))
+        let pending = cipher.queuedCount
         guard pending > 0 else { return [] }
-        var out = [UInt8](repeating: 0, count: pending)
-        let n = out.withUnsafeMutableBytes { BIO_read(outbound, $0.baseAddress, Int32(pending)) }
-        if n < pending { out.removeLast(pending - max(0, Int(n))) }
-        return out
+        return [UInt8](unsafeUninitializedCapacity: pending) { buffer, count in
+            count = cipher.takeQueued(into: UnsafeMutableRawBufferPointer(buffer))
+        }
     }
 
-    /// Moves up to `destination.count` bytes of pending ciphertext into `destination` (no
-    /// intermediate array: the NIO handler reads straight into its outbound buffer).
-    /// - Returns: the number of bytes written.
     public func readCiphertext(into destination: UnsafeMutableRawBufferPointer) -> Int {
-        guard let base = destination.baseAddress, destination.count > 0 else { return 0 }
-        let n = BIO_read(outbound, base, Int32(min(destination.count, Int(Int32.max))))
-        return max(0, Int(n))
+        cipher.takeQueued(into: destination)
     }
 
-    /// Bytes waiting in ``drainCiphertext()``.
-    public var pendingCiphertext: Int { Int(tributary_BIO_pending(outbound)) }
+    public var pendingCiphertext: Int { cipher.queuedCount }
 
     // MARK: - Plaintext side
 
@@ -134,7 +128,7 @@ public final class TLSEngine {
         // partly inside OpenSSL's read buffer (consumed from the BIO by an earlier call that hit
         // WANT_READ): its plaintext, up to 16 KiB, is not covered by either count, so add a
         // record's worth or it would stay stranded until more input came.
-        let pending = Int(tributary_BIO_pending(inbound)) + Int(SSL_pending(ssl))
+        let pending = cipher.inputCount + Int(SSL_pending(ssl))
         return pending > 0 ? pending + 16 * 1024 : 0
     }
 
@@ -173,6 +167,23 @@ public final class TLSEngine {
 
     /// Encrypts application data straight from `bytes` once the handshake is complete and
     /// nothing is queued (the common case: no copy before OpenSSL's own); otherwise queues it.
+    /// Encrypts `bytes` and hands the records — after any ciphertext queued earlier — straight
+    /// to `sink` (no intermediate buffer); returns when all of it went there.
+    public func writePlaintext(_ bytes: UnsafeRawBufferPointer, to sink: (UnsafeRawBufferPointer) -> Void) throws(TLSError) {
+        if cipher.queuedCount > 0 {
+            cipher.queued.withUnsafeBytes { sink(UnsafeRawBufferPointer(rebasing: $0[cipher.queuedOffset...])) }
+            cipher.queued.removeAll(keepingCapacity: true)
+            cipher.queuedOffset = 0
+        }
+        let result: Result<Void, TLSError> = withoutActuallyEscaping(sink) { sink in
+            cipher.sink = sink
+            defer { cipher.sink = nil }
+            do throws(TLSError) { try writePlaintext(bytes) } catch { return .failure(error) }
+            return .success(())
+        }
+        try result.get()
+    }
+
     public func writePlaintext(_ bytes: UnsafeRawBufferPointer) throws(TLSError) {
         if let failure { throw failure }
         if isHandshakeComplete && pendingPlaintext.isEmpty, let base = bytes.baseAddress, bytes.count > 0 {

@@ -41,21 +41,28 @@ final class TLSHandler: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !failed else { return }
         let buffer = unwrapInboundIn(data)
-        buffer.withUnsafeReadableBytes { engine.feedCiphertext($0) }
         var plaintext = context.channel.allocator.buffer(capacity: 0)
-        do {
-            let bound = try engine.plaintextBound()
-            if bound > 0 {
-                // Decrypt straight into the buffer handed to the H2 handler (no intermediate array).
-                plaintext.reserveCapacity(bound)
-                var result: Result<Int, TLSError> = .success(0)
-                plaintext.writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { raw in
-                    result = engine.readPlaintext(into: raw)
-                    return (try? result.get()) ?? 0
+        // OpenSSL decrypts straight from the socket's buffer (lent for the call) into the buffer
+        // handed to the H2 handler: no copy through a memory BIO, no intermediate array.
+        let failure: TLSError? = buffer.withUnsafeReadableBytes { raw in
+            engine.withCiphertext(raw) { () -> TLSError? in
+                do throws(TLSError) {
+                    let bound = try engine.plaintextBound()
+                    guard bound > 0 else { return nil }
+                    plaintext.reserveCapacity(bound)
+                    var result: Result<Int, TLSError> = .success(0)
+                    plaintext.writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { out in
+                        result = engine.readPlaintext(into: out)
+                        return (try? result.get()) ?? 0
+                    }
+                    _ = try result.get()
+                    return nil
+                } catch {
+                    return error
                 }
-                _ = try result.get()
             }
-        } catch {
+        }
+        if let error = failure {
             failed = true
             onFailure(error)
             writeCiphertext(context: context, promise: nil) // the alert
@@ -82,17 +89,24 @@ final class TLSHandler: ChannelDuplexHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let buffer = unwrapOutboundIn(data)
-        do {
-            var result: Result<Void, TLSError> = .success(())
-            buffer.withUnsafeReadableBytes { raw in
-                do throws(TLSError) { try engine.writePlaintext(raw) } catch { result = .failure(error) }
-            }
-            try result.get()
-        } catch {
-            promise?.fail(error)
+        // Records go straight from OpenSSL into the outbound buffer (TLS 1.3 adds 22 bytes per
+        // record of up to 16 KiB; the buffer grows if the handshake adds more).
+        var out = context.channel.allocator.buffer(capacity: buffer.readableBytes + (buffer.readableBytes / 16_384 + 1) * 22
+                                                   + engine.pendingCiphertext)
+        let failure: TLSError? = buffer.withUnsafeReadableBytes { raw in
+            do throws(TLSError) { try engine.writePlaintext(raw, to: { out.writeBytes($0) }) } catch { return error }
+            return nil
+        }
+        if let failure {
+            promise?.fail(failure)
             return
         }
-        writeCiphertext(context: context, promise: promise)
+        if out.readableBytes == 0 {
+            promise?.succeed()
+            return
+        }
+        wroteCiphertext = true
+        context.write(wrapOutboundOut(out), promise: promise)
     }
 
     func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
