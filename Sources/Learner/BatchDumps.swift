@@ -29,14 +29,16 @@ enum BatchDumps {
     }
 
     /// Writes the batch of the update that starts at `step`: the replay metadata (shuffle seed,
-    /// epochs, minibatches, zero-advantage skipping, gradient clip, step) and `prompt_indices`,
-    /// a JSON array in group order.
-    static func write(_ batch: TrainingBatch, groups: [RolloutGroup], to dir: URL, step: Int, learnerVersion: Int,
-                      settings: UpdateSettings, shuffleSeed: UInt64, tokenizer: Tokenizer) throws {
+    /// epochs, minibatches, zero-advantage skipping, gradient clip, step), `prompt_indices`, a
+    /// JSON array in group order, and `filtered_prompt_indices`: the groups dynamic sampling
+    /// took for this step but left out of the batch (no signal; they count as trained).
+    static func write(_ batch: TrainingBatch, groups: [RolloutGroup], filtered: [RolloutGroup] = [], to dir: URL, step: Int,
+                      learnerVersion: Int, settings: UpdateSettings, shuffleSeed: UInt64, tokenizer: Tokenizer) throws {
         let extra = ["shuffle_seed": String(shuffleSeed), "epochs": String(settings.epochs),
                      "minibatches": String(settings.minibatches), "skip_zero_advantage": String(settings.skipZeroAdvantage),
                      "grad_clip": String(settings.gradClip), "step": String(step),
-                     "prompt_indices": "[" + groups.map { String($0.promptIndex) }.joined(separator: ",") + "]"]
+                     "prompt_indices": "[" + groups.map { String($0.promptIndex) }.joined(separator: ",") + "]",
+                     "filtered_prompt_indices": "[" + filtered.map { String($0.promptIndex) }.joined(separator: ",") + "]"]
         try BatchFile(batch: batch, learnerVersion: learnerVersion, objective: settings.objective,
                       padID: Int32(tokenizer.pad), endID: Int32(tokenizer.end), extra: extra)
             .write(to: dir.appendingPathComponent(fileName(step: step)))

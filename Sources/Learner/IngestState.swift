@@ -281,6 +281,36 @@ public actor IngestState {
         return batch
     }
 
+    /// Dynamic sampling (ALGORITHMS.md §4.6): takes groups oldest first until `count` of them
+    /// satisfy `hasSignal`; the others are taken too (they count as trained: they carry no
+    /// gradient) and returned as `filtered`. Waits for groups as they arrive. In sync mode
+    /// leasing for the current version continues until the batch is complete, in this same
+    /// actor turn, so no lease is issued for a version being replaced. A partial result means
+    /// shutting down.
+    public func takeBatch(_ count: Int, hasSignal: @Sendable (RolloutGroup) -> Bool)
+        async -> (batch: [BufferedGroup], filtered: [BufferedGroup]) {
+        var batch: [BufferedGroup] = [], filtered: [BufferedGroup] = []
+        while batch.count < count && !shuttingDown {
+            while buffer.isEmpty && !shuttingDown {
+                await withCheckedContinuation { batchWaiter = (1, $0) }
+            }
+            var taken = 0
+            while batch.count < count, taken < buffer.count {
+                let g = buffer[taken]
+                if hasSignal(g.group) { batch.append(g) } else { filtered.append(g) }
+                taken += 1
+            }
+            buffer.removeFirst(taken)
+            groupsTaken += taken
+            let waiters = spaceWaiters
+            spaceWaiters = []
+            for w in waiters { w.resume() }
+            if config.sync && batch.count == count { batchInTraining = true }
+            wakeWorkWaiters()
+        }
+        return (batch, filtered)
+    }
+
     private func wakeBatchWaiter() {
         if let w = batchWaiter, buffer.count >= w.count || shuttingDown {
             batchWaiter = nil

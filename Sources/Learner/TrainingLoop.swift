@@ -157,8 +157,7 @@ public final class TrainingLoop: @unchecked Sendable {
         var evaluatedAtOptimizerStep: Int? = nil
         var reachedTarget = false
         while config.steps == 0 || durable.step < config.steps {
-            let batchGroups = Blocking.wait { await ingest.takeBatch(p) }
-            guard batchGroups.count == p else { break }        // shutting down
+            guard let (batchGroups, filtered) = nextBatch(p) else { break }   // shutting down
             let t0 = Date()
             let groups = batchGroups.map(\.group)
             let batch = try TrainingBatch.assemble(groups, pad: Int32(task.tokenizer.pad),
@@ -166,14 +165,15 @@ public final class TrainingLoop: @unchecked Sendable {
                                                    epsStd: trainer.settings.objective.epsStd)
             let seed = SplitMix64.mix(config.seed, 0x5EED, UInt64(durable.step))
             if let dumps {
-                try BatchDumps.write(batch, groups: groups, to: dumps, step: durable.step, learnerVersion: state.version,
+                try BatchDumps.write(batch, groups: groups, filtered: filtered.map(\.group), to: dumps, step: durable.step,
+                                     learnerVersion: state.version,
                                      settings: trainer.settings, shuffleSeed: seed, tokenizer: task.tokenizer)
             }
             let stats = try trainer.update(batch, learnerVersion: state.version, shuffleSeed: seed)
             let trainedAt = state.version
             durable.step += 1
-            durable.groupsTrained += batchGroups.count
-            durable.trainedThrough = (batchGroups.map(\.sequence).max() ?? 0) + 1
+            durable.groupsTrained += batchGroups.count + filtered.count
+            durable.trainedThrough = ((batchGroups + filtered).map(\.sequence).max() ?? 0) + 1
             state.step = durable.step
             // A version names a set of weights. A batch without reward signal (every minibatch
             // skipped, no optimizer step) leaves them unchanged: no new version, nothing to
@@ -245,6 +245,25 @@ public final class TrainingLoop: @unchecked Sendable {
             }
         }
         try checkpoint()
+    }
+
+    /// The groups of the next step, oldest first, or nil when shutting down. With dynamic
+    /// sampling (ALGORITHMS.md §4.6) a group whose samples all scored alike carries no signal:
+    /// it is taken and counts as trained (`filtered`), and more groups are taken until the batch
+    /// holds `count` groups with signal.
+    private func nextBatch(_ count: Int) -> (batch: [BufferedGroup], filtered: [BufferedGroup])? {
+        let ingest = self.ingest
+        guard trainer.settings.objective.dynamicSampling else {
+            let taken = Blocking.wait { await ingest.takeBatch(count) }
+            return taken.count == count ? (taken, []) : nil
+        }
+        let (batch, filtered) = Blocking.wait {
+            await ingest.takeBatch(count) { g in
+                let first = g.samples.first?.reward
+                return g.samples.contains { $0.reward != first }
+            }
+        }
+        return batch.count == count ? (batch, filtered) : nil
     }
 
     /// Writes a checkpoint with the learner's state and drops log segments it covers.

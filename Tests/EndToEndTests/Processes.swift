@@ -60,7 +60,9 @@ enum Processes {
             let n = data.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
             let header = try JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + n))) as! [String: Any]
             let meta = header["__metadata__"] as! [String: String]
-            return try JSONSerialization.jsonObject(with: Data(meta["prompt_indices"]!.utf8)) as! [Int]
+            // Groups dynamic sampling filtered out of a step count as trained by it.
+            let filtered = try meta["filtered_prompt_indices"].map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [Int] } ?? []
+            return try JSONSerialization.jsonObject(with: Data(meta["prompt_indices"]!.utf8)) as! [Int] + filtered
         }
     }
 }

@@ -2,7 +2,8 @@
 // the version and publishes nothing, a batch with signal publishes the next one; in sync
 // mode the next batch is leased at once after a kept version; checkpoints of the same
 // version at different steps, or of one step twice, get different directories (LATEST never
-// names a directory being replaced).
+// names a directory being replaced). With dynamic sampling the learner fills each batch with
+// groups that carry signal, counting the others as trained.
 
 import Foundation
 import XCTest
@@ -69,5 +70,49 @@ final class VersionPerWeightsTests: XCTestCase {
         let names = try FileManager.default.contentsOfDirectory(atPath: store.checkpoints.path).filter { $0.hasPrefix("v-") }.sorted()
         XCTAssertEqual(names, ["v-00000001-s-00000002", "v-00000001-s-00000002-1"])
         XCTAssertEqual(store.latestCheckpoint()?.lastPathComponent, "v-00000001-s-00000002-1")
+    }
+
+    /// Dynamic sampling (ALGORITHMS.md §4.6): groups without signal are taken and counted as
+    /// trained but left out of the batch, and the learner waits for more until the batch holds
+    /// `groups_per_step` groups with signal; in sync mode it keeps leasing for the same version
+    /// meanwhile. The batch dump lists both kinds, so an audit still sees every prompt once.
+    func testDynamicSamplingRefillsTheBatchWithGroupsThatCarrySignal() async throws {
+        let dumps = FileManager.default.temporaryDirectory.appendingPathComponent("dynamic-dumps-\(UUID().uuidString)")
+        addTeardownBlock { try? FileManager.default.removeItem(at: dumps) }
+        let node = try await openTestNode("dynamic-sampling") { c in
+            c.groupSize = 2; c.groupsPerStep = 2; c.bufferCapacity = 4; c.sync = true
+            c.objectiveSet = "dynamic_sampling=true"; c.dumpBatches = dumps.path
+        }
+        let ep = LocalEndpoint(node: node)
+        let w = try await ep.register(RegisterRequest(workerName: "d", softwareVersion: "t")).workerId
+        node.training.start()
+
+        let first = try await ep.lease(LeaseRequest(workerId: w, maxPrompts: 2, currentVersion: 0))
+        XCTAssertEqual(first.units.count, 2)
+        _ = await node.ingest.submit(groups(first, worker: w, version: 0, rewards: [0, 0]), from: w)
+        // Both taken and filtered; the batch is not complete, so sync mode leases again.
+        var second = LeaseGrant(units: [], retryAfterMs: nil)
+        for _ in 0..<100 where second.units.isEmpty {
+            second = try await ep.lease(LeaseRequest(workerId: w, maxPrompts: 2, currentVersion: 0))
+        }
+        XCTAssertEqual(second.units.count, 2, "sync mode leases more while the batch lacks signal")
+        XCTAssertEqual(node.training.status.step, 0, "no step from groups without signal")
+        _ = await node.ingest.submit(groups(second, worker: w, version: 0, rewards: [1, 0]), from: w)
+        try await waitForStep(node, 1)
+        XCTAssertEqual(node.training.status.version, 1)
+        XCTAssertEqual(node.training.status.groupsTrained, 4, "the filtered groups count as trained")
+        let snapshot = await node.ingest.snapshot()
+        XCTAssertEqual(snapshot.leasesCompleted, 4)
+        await node.ingest.shutdown()
+        node.training.join()
+
+        let data = try Data(contentsOf: dumps.appendingPathComponent("batch-000000.safetensors"))
+        let n = data.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+        let header = try JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + n))) as! [String: Any]
+        let meta = header["__metadata__"] as! [String: String]
+        let trained = try JSONSerialization.jsonObject(with: Data(meta["prompt_indices"]!.utf8)) as! [Int]
+        let filtered = try JSONSerialization.jsonObject(with: Data(meta["filtered_prompt_indices"]!.utf8)) as! [Int]
+        XCTAssertEqual(Set(trained), Set(second.units.map { Int($0.promptIndex) }))
+        XCTAssertEqual(Set(filtered), Set(first.units.map { Int($0.promptIndex) }))
     }
 }

@@ -189,14 +189,15 @@ def main():
         # before a SIGKILL may not be durable. The floor is what must never go back.
         with open(f"{d}/state/version-floor") as f:
             fv, fs = (int(x) for x in f.read().split())
-        check(fv >= before["version"] - 3 and fs >= before["step"] - 3,
+        # Versions change only on steps that changed the weights, so the floor's step (that of
+        # the last publication) may trail the status step by any number of steps without signal.
+        check(fv >= before["version"] - 3,
               f"published floor {fv}/{fs} within the publisher's lag of the last status {before['version']}/{before['step']}")
         floor_seen.update(version=fv, step=fs)
         learner = start_learner(d, target=TARGET, exit_when_done=False)
         after = wait_for("the restarted learner", lambda s: True, 60)
         check(after["version"] >= fv and after["step"] >= fs,
               f"resumed at version {after['version']} step {after['step']} (published before the kill: {fv}/{fs})")
-        check(after["version"] >= after["step"], "version never behind step")
         # The restarted learner knows no workers until they register again (they may also reach
         # the target quickly and stop taking work, so registration is what is checked here).
         s = wait_for("every worker to reconnect and register", lambda s: {w["name"] for w in s["workers"]} >= {"w1", "w2", "w3"}, 180)
