@@ -31,8 +31,10 @@ final class BackgroundEvaluator: @unchecked Sendable {
         model = try GPT(config: config)
         self.task = task
         self.prompts = prompts
-        let t = Thread { [self] in loop() }
-        t.name = "tributary-eval"
+        let t = Thread { [self] in
+            Thread.current.name = "trib-eval"   // from inside and ≤ 15 bytes, or Linux drops it
+            loop()
+        }
         t.stackSize = 16 << 20
         t.start()
     }

@@ -21,8 +21,10 @@ final class Publisher: @unchecked Sendable {
     init(ingest: IngestState, store: LearnerStateStore) {
         self.ingest = ingest
         self.store = store
-        let t = Thread { [self] in loop() }
-        t.name = "tributary-publish"
+        let t = Thread { [self] in
+            Thread.current.name = "trib-publish"   // from inside and ≤ 15 bytes, or Linux drops it
+            loop()
+        }
         t.start()
     }
 

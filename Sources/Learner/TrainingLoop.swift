@@ -124,6 +124,7 @@ public final class TrainingLoop: @unchecked Sendable {
 
     public func start() {
         let t = Thread { [self] in
+            Thread.current.name = "trib-training"   // from inside and ≤ 15 bytes, or Linux drops it
             Blas.setThreads(config.threads)
             do { try run() } catch {
                 FileHandle.standardError.write(Data("learner: training stopped: \(error)\n".utf8))
@@ -131,7 +132,6 @@ public final class TrainingLoop: @unchecked Sendable {
             statusLock.withLock { _status.finished = true }
             done.lock(); ended = true; done.broadcast(); done.unlock()
         }
-        t.name = "tributary-training"
         t.stackSize = 16 << 20
         thread = t
         t.start()
