@@ -20,6 +20,7 @@ enum H2Callbacks {
         nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(callbacks, onInvalidFrameRecv)
         nghttp2_session_callbacks_set_on_frame_send_callback(callbacks, onFrameSend)
         nghttp2_session_callbacks_set_send_data_callback(callbacks, sendData)
+        nghttp2_session_callbacks_set_data_source_read_length_callback(callbacks, readLength)
     }
 
     static let onBeginHeaders: nghttp2_on_begin_headers_callback = { _, frame, userData in
@@ -79,6 +80,12 @@ enum H2Callbacks {
     static let readData: nghttp2_data_source_read_callback = { _, stream, _, length, flags, _, userData in
         guard let flags else { return Int(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue) }
         return owner(userData).readData(stream: stream, length: length, flags: flags)
+    }
+
+    /// DATA frames as large as the peer's SETTINGS_MAX_FRAME_SIZE and both windows allow
+    /// (nghttp2 alone stops at 16 KiB): fewer frames, callbacks and events per byte.
+    static let readLength: nghttp2_data_source_read_length_callback = { _, _, _, connectionWindow, streamWindow, maxFrame, _ in
+        max(0, min(Int(maxFrame), Int(connectionWindow), Int(streamWindow)))
     }
 
     static let sendData: nghttp2_send_data_callback = { _, frame, header, length, _, userData in

@@ -62,10 +62,15 @@ public final class ClientCall: Sendable {
 
     /// Sends one request message. Suspends while the stream's outbound queue is above its high watermark.
     /// - Throws: the call's ``RPCStatus`` once it ended (e.g. the server failed it or reset the stream).
-    public func send(_ payload: [UInt8]) async throws { try await sink.send(payload) }
+    public func send(_ payload: [UInt8]) async throws {
+        do { try await sink.send(payload) } catch { throw statusBox.current ?? error }
+    }
 
     /// Ends the request side (END_STREAM). Further sends fail.
-    public func finish() async throws { try await sink.finish() }
+    /// - Throws: like ``send(_:)``, the call's status once the server ended it.
+    public func finish() async throws {
+        do { try await sink.finish() } catch { throw statusBox.current ?? error }
+    }
 
     /// Sends `bytes` on the stream without framing them (for tests that need malformed input).
     func sendRaw(_ bytes: [UInt8], endStream: Bool = false) async throws { try await sink.sendRaw(bytes, endStream: endStream) }

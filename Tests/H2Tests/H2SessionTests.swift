@@ -36,6 +36,30 @@ final class H2SessionTests: XCTestCase {
         XCTAssertTrue(pair.clientEvents.contains(.settingsAcked))
     }
 
+    /// DATA frames are as large as the peer's SETTINGS_MAX_FRAME_SIZE allows (nghttp2 alone
+    /// stops at 16 KiB), and no larger; the payload goes out NO_COPY and arrives intact.
+    func testDataFramesFollowThePeersMaxFrameSize() throws {
+        for (limit, body) in [(UInt32(64 << 10), 200 << 10), (16 << 10, 40 << 10)] {
+            var clientConfig = H2Configuration()
+            clientConfig.maxFrameSize = limit
+            let pair = try Pair(client: clientConfig)
+            let id = try pair.client.submitRequest(headers: request(), endStream: true)
+            try pair.pump()
+            let payload = pattern(body)
+            try pair.server.submitResponse(stream: id, headers: [H2Header(":status", "200")])
+            try pair.server.submitData(stream: id, bytes: payload, endStream: true)
+            try pair.pump()
+            let frames = pair.clientEvents.compactMap { e -> Int? in
+                if case let .data(stream, bytes, _) = e, stream == id { return bytes.count }
+                return nil
+            }
+            XCTAssertEqual(frames.max(), Int(limit), "frames of the peer's largest size")
+            XCTAssertEqual(frames.count, (body + Int(limit) - 1) / Int(limit))
+            XCTAssertEqual(pair.clientEvents.body(stream: id).bytes, payload)
+            XCTAssertTrue(pair.clientEvents.body(stream: id).ended)
+        }
+    }
+
     func testPingIsAcked() throws {
         let pair = try Pair()
         try pair.client.ping(payload: 0x0102_0304_0506_0708)

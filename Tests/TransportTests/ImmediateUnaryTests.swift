@@ -99,6 +99,26 @@ final class ImmediateUnaryTests: XCTestCase {
         await server.shutdown(grace: 1)
     }
 
+    /// A send or finish after the server ended the call throws the server's status (here
+    /// `unauthenticated`), not a generic client-side `cancelled`.
+    func testSendAfterTheServerRefusedThrowsItsStatus() async throws {
+        let server = try await startServer(routes: routes(NIOLockedValueBox(0)))
+        let client = h2cClient(server)
+        let call = try await client.call(path: "/t.v1/Now", metadata: [:])
+        let (_, status) = try await collect(call)            // trailers-only: no token
+        XCTAssertEqual(status.code, .unauthenticated)
+        for attempt in ["send", "finish"] {
+            do {
+                if attempt == "send" { try await call.send([1]) } else { try await call.finish() }
+                XCTFail("\(attempt) after the end must throw")
+            } catch let s as RPCStatus {
+                XCTAssertEqual(s.code, .unauthenticated, "\(attempt): \(s)")
+            }
+        }
+        await client.close()
+        await server.shutdown(grace: 1)
+    }
+
     func testCurlCallsIt() async throws {
         let server = try await startServer(routes: routes(NIOLockedValueBox(0)))
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("immediate-\(UUID().uuidString)")
