@@ -12,6 +12,8 @@ import COpenSSL
 /// (which also advances the handshake). Queue outgoing data with ``writePlaintext(_:)`` (it is
 /// held until the handshake completes). After either, send ``drainCiphertext()`` to the peer —
 /// also after a thrown handshake error, which leaves the alert for the peer there.
+/// Without copies: read while the received bytes are lent with ``withCiphertext(_:_:)``, and
+/// write with ``writePlaintext(_:to:)``, whose records go straight to a sink.
 public final class TLSEngine {
     public let context: TLSContext
     let ssl: OpaquePointer
@@ -74,6 +76,7 @@ public final class TLSEngine {
         cipher.spill.append(contentsOf: bytes)
     }
 
+    /// Array convenience for ``feedCiphertext(_:)-(UnsafeRawBufferPointer)``.
     public func feedCiphertext(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { feedCiphertext($0) }
     }
@@ -87,6 +90,8 @@ public final class TLSEngine {
         return try body()
     }
 
+    /// Everything OpenSSL has produced for the peer outside ``writePlaintext(_:to:)``
+    /// (handshake messages, records, alerts).
     public func drainCiphertext() -> [UInt8] {
         let pending = cipher.queuedCount
         guard pending > 0 else { return [] }
@@ -95,10 +100,13 @@ public final class TLSEngine {
         }
     }
 
+    /// Moves up to `destination.count` bytes of pending ciphertext into `destination`.
+    /// - Returns: the number of bytes written.
     public func readCiphertext(into destination: UnsafeMutableRawBufferPointer) -> Int {
         cipher.takeQueued(into: destination)
     }
 
+    /// Bytes waiting in ``drainCiphertext()``.
     public var pendingCiphertext: Int { cipher.queuedCount }
 
     // MARK: - Plaintext side
@@ -165,8 +173,6 @@ public final class TLSEngine {
         try result.get()
     }
 
-    /// Encrypts application data straight from `bytes` once the handshake is complete and
-    /// nothing is queued (the common case: no copy before OpenSSL's own); otherwise queues it.
     /// Encrypts `bytes` and hands the records — after any ciphertext queued earlier — straight
     /// to `sink` (no intermediate buffer); returns when all of it went there.
     public func writePlaintext(_ bytes: UnsafeRawBufferPointer, to sink: (UnsafeRawBufferPointer) -> Void) throws(TLSError) {
@@ -184,6 +190,9 @@ public final class TLSEngine {
         try result.get()
     }
 
+    /// Encrypts application data straight from `bytes` once the handshake is complete and
+    /// nothing is queued (the common case: no copy before OpenSSL's own); otherwise queues it.
+    /// The records wait in ``drainCiphertext()``.
     public func writePlaintext(_ bytes: UnsafeRawBufferPointer) throws(TLSError) {
         if let failure { throw failure }
         if isHandshakeComplete && pendingPlaintext.isEmpty, let base = bytes.baseAddress, bytes.count > 0 {

@@ -50,6 +50,34 @@ final class TLSEngineTests: XCTestCase {
         XCTAssertEqual(pair.clientPlaintext, download)
     }
 
+    /// The copy-free paths (CipherBIO): records written to a sink after the ciphertext queued
+    /// before it, in order; received ciphertext lent in uneven slices that cut records anywhere,
+    /// the unread tail of each loan kept for the next; the plaintext arrives whole.
+    func testLentCiphertextAndSinkWritesRoundTrip() throws {
+        let pair = try TLSPair(client: clientContext(), server: serverContext())
+        pair.pump()
+        XCTAssertTrue(pair.client.isHandshakeComplete && pair.server.isHandshakeComplete)
+        let first = Array("queued first".utf8)
+        let message = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) }
+        try pair.server.writePlaintext(first)                    // no sink: queued
+        XCTAssertGreaterThan(pair.server.pendingCiphertext, 0)
+        var records: [UInt8] = []
+        try message.withUnsafeBytes { raw in try pair.server.writePlaintext(raw, to: { records += $0 }) }
+        XCTAssertEqual(pair.server.pendingCiphertext, 0, "the queued records went to the sink first")
+        XCTAssertGreaterThan(records.count, first.count + message.count)
+
+        var plaintext: [UInt8] = []
+        var at = 0
+        for size in [3, 100, 16_401, 7, 50_000, records.count] where at < records.count {
+            let slice = Array(records[at..<min(records.count, at + size)])
+            at += slice.count
+            try slice.withUnsafeBytes { raw in
+                try pair.client.withCiphertext(raw) { plaintext += try pair.client.readPlaintext() }
+            }
+        }
+        XCTAssertEqual(plaintext, first + message)
+    }
+
     func testClientWithoutH2IsRejected() throws {
         let http1 = try TLSContext(role: .client, certificateChain: nil, privateKey: nil,
                                    trustRoots: .file(pki.path("ca.pem")), verifyPeer: true, alpn: ["http/1.1"])
