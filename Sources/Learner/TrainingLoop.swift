@@ -169,7 +169,11 @@ public final class TrainingLoop: @unchecked Sendable {
                                      learnerVersion: state.version,
                                      settings: trainer.settings, shuffleSeed: seed, tokenizer: task.tokenizer)
             }
-            let stats = try trainer.update(batch, learnerVersion: state.version, shuffleSeed: seed)
+            var stats = try trainer.update(batch, learnerVersion: state.version, shuffleSeed: seed)
+            if trainer.settings.objective.dynamicSampling {
+                // The groups left out happened here, not in the kernel (whose batch has none left).
+                stats.metrics?.dynamicSamplingDroppedFraction = Double(filtered.count) / Double(filtered.count + batchGroups.count)
+            }
             let trainedAt = state.version
             durable.step += 1
             durable.groupsTrained += batchGroups.count + filtered.count

@@ -101,6 +101,7 @@ final class VersionPerWeightsTests: XCTestCase {
         try await waitForStep(node, 1)
         XCTAssertEqual(node.training.status.version, 1)
         XCTAssertEqual(node.training.status.groupsTrained, 4, "the filtered groups count as trained")
+        XCTAssertEqual(node.training.status.metrics?.dynamicSamplingDroppedFraction, 0.5, "2 of the 4 groups taken were left out")
         let snapshot = await node.ingest.snapshot()
         XCTAssertEqual(snapshot.leasesCompleted, 4)
         await node.ingest.shutdown()
