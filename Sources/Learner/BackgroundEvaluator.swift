@@ -8,6 +8,7 @@
 import Foundation
 import Policy
 import Tasks
+import Tensor
 
 final class BackgroundEvaluator: @unchecked Sendable {
     /// The accuracy of the weights after `step`.
@@ -20,74 +21,60 @@ final class BackgroundEvaluator: @unchecked Sendable {
     let model: GPT
     private let task: any VerifiableTask
     private let prompts: [Prompt]
-    private let cond = NSCondition()
+    private let thread = JobThread(name: "trib-eval", stackSize: 16 << 20)
+    private let lock = NSLock()
+    /// The newest weights not evaluated yet; while set, a job to evaluate them is queued.
     private var pending: (step: Int, weights: [Float])?
     private var results: [Result] = []
-    private var busy = false
-    private var closed = false
     private var failure: (any Error)?
 
     init(config: ModelConfig, task: any VerifiableTask, prompts: [Prompt]) throws {
         model = try GPT(config: config)
         self.task = task
         self.prompts = prompts
-        let t = Thread { [self] in
-            Thread.current.name = "trib-eval"   // from inside and ≤ 15 bytes, or Linux drops it
-            loop()
-        }
-        t.stackSize = 16 << 20
-        t.start()
     }
 
     /// Queues the weights of `source` as they are now (after `step`); returns at once.
     func submit(step: Int, weights source: GPT) {
         let copy = Array(source.params.buffer)
-        cond.lock(); defer { cond.unlock() }
-        pending = (step, copy)
-        cond.broadcast()
+        let jobQueued = lock.withLock {
+            defer { pending = (step, copy) }
+            return pending != nil          // an older copy waits: the job queued for it takes this one instead
+        }
+        if !jobQueued { thread.submit { [self] in evaluatePending() } }
     }
 
     /// Results finished since the last call, oldest first; throws an evaluation failure.
     func collect() throws -> [Result] {
-        cond.lock(); defer { cond.unlock() }
-        if let failure { throw failure }
-        defer { results = [] }
-        return results
+        try lock.withLock {
+            if let failure { throw failure }
+            defer { results = [] }
+            return results
+        }
     }
 
     /// Waits until the pending evaluation (if any) is done, then returns what `collect` would.
     func finish() throws -> [Result] {
-        cond.lock()
-        while pending != nil || busy { cond.wait() }
-        cond.unlock()
+        thread.waitUntilIdle()
         return try collect()
     }
 
     /// Ends the thread (after `finish`).
-    func close() {
-        cond.lock(); closed = true; cond.broadcast(); cond.unlock()
-    }
+    func close() { thread.close() }
 
-    private func loop() {
-        while true {
-            cond.lock()
-            while pending == nil && !closed { cond.wait() }
-            guard let job = pending else { cond.unlock(); return }
-            pending = nil
-            busy = true
-            cond.unlock()
-            var result: Result?
-            var error: (any Error)?
-            do {
-                _ = job.weights.withUnsafeBufferPointer { model.params.buffer.update(fromContentsOf: $0) }
-                result = Result(step: job.step, accuracy: try Evaluator.greedyAccuracy(model: model, task: task, prompts: prompts))
-            } catch let e { error = e }
-            cond.lock()
-            if let result { results.append(result) }
-            if let error, failure == nil { failure = error }
-            busy = false
-            cond.broadcast()
-            cond.unlock()
+    deinit { thread.close() }   // the thread keeps only its JobThread alive, not this object
+
+    private func evaluatePending() {
+        guard let job = lock.withLock({ () -> (step: Int, weights: [Float])? in
+            defer { pending = nil }
+            return pending
+        }) else { return }
+        do {
+            _ = job.weights.withUnsafeBufferPointer { model.params.buffer.update(fromContentsOf: $0) }
+            let result = Result(step: job.step, accuracy: try Evaluator.greedyAccuracy(model: model, task: task, prompts: prompts))
+            lock.withLock { results.append(result) }
+        } catch {
+            lock.withLock { if failure == nil { failure = error } }
         }
     }
 }

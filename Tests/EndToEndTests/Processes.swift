@@ -52,7 +52,8 @@ enum Processes {
     }
 
     /// The prompt indices of every batch file the learner dumped in `dir` (read from each
-    /// safetensors header's `__metadata__.prompt_indices`), in step order.
+    /// safetensors header's `__metadata__.prompt_indices`, plus `filtered_prompt_indices`: groups
+    /// dynamic sampling left out of a step count as trained by it), in step order.
     static func dumpedPromptIndices(_ dir: URL) throws -> [Int] {
         let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix("batch-") }.sorted()
         return try names.flatMap { name -> [Int] in

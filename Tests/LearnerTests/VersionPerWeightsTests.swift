@@ -20,6 +20,19 @@ final class VersionPerWeightsTests: XCTestCase {
         }
     }
 
+    /// A training sync-mode learner (groups of 2, batches of 2 groups) with one registered worker.
+    private func startSyncNode(_ label: String, _ configure: (inout LearnerConfig) -> Void)
+        async throws -> (LearnerNode, LocalEndpoint, UInt64) {
+        let node = try await openTestNode(label) { c in
+            c.groupSize = 2; c.groupsPerStep = 2; c.bufferCapacity = 4; c.sync = true
+            configure(&c)
+        }
+        let ep = LocalEndpoint(node: node)
+        let w = try await ep.register(RegisterRequest(workerName: label, softwareVersion: "t")).workerId
+        node.training.start()
+        return (node, ep, w)
+    }
+
     private func waitForStep(_ node: LearnerNode, _ step: Int) async throws {
         for _ in 0..<600 where node.training.status.step < step { try await Task.sleep(nanoseconds: 50_000_000) }
         XCTAssertEqual(node.training.status.step, step, "training did not reach step \(step)")
@@ -30,12 +43,7 @@ final class VersionPerWeightsTests: XCTestCase {
     }
 
     func testOnlyStepsThatChangeTheWeightsPublishAVersion() async throws {
-        let node = try await openTestNode("version-per-weights") { c in
-            c.groupSize = 2; c.groupsPerStep = 2; c.bufferCapacity = 4; c.sync = true; c.checkpointEvery = 1
-        }
-        let ep = LocalEndpoint(node: node)
-        let w = try await ep.register(RegisterRequest(workerName: "v", softwareVersion: "t")).workerId
-        node.training.start()
+        let (node, ep, w) = try await startSyncNode("version-per-weights") { c in c.checkpointEvery = 1 }
 
         // Step 1: every sample of each group scored alike — no signal, the weights stay.
         var grant = try await ep.lease(LeaseRequest(workerId: w, maxPrompts: 2, currentVersion: 0))
@@ -79,13 +87,9 @@ final class VersionPerWeightsTests: XCTestCase {
     func testDynamicSamplingRefillsTheBatchWithGroupsThatCarrySignal() async throws {
         let dumps = FileManager.default.temporaryDirectory.appendingPathComponent("dynamic-dumps-\(UUID().uuidString)")
         addTeardownBlock { try? FileManager.default.removeItem(at: dumps) }
-        let node = try await openTestNode("dynamic-sampling") { c in
-            c.groupSize = 2; c.groupsPerStep = 2; c.bufferCapacity = 4; c.sync = true
+        let (node, ep, w) = try await startSyncNode("dynamic-sampling") { c in
             c.objectiveSet = "dynamic_sampling=true"; c.dumpBatches = dumps.path
         }
-        let ep = LocalEndpoint(node: node)
-        let w = try await ep.register(RegisterRequest(workerName: "d", softwareVersion: "t")).workerId
-        node.training.start()
 
         let first = try await ep.lease(LeaseRequest(workerId: w, maxPrompts: 2, currentVersion: 0))
         XCTAssertEqual(first.units.count, 2)
@@ -107,10 +111,7 @@ final class VersionPerWeightsTests: XCTestCase {
         await node.ingest.shutdown()
         node.training.join()
 
-        let data = try Data(contentsOf: dumps.appendingPathComponent("batch-000000.safetensors"))
-        let n = data.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
-        let header = try JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + n))) as! [String: Any]
-        let meta = header["__metadata__"] as! [String: String]
+        let meta = try BatchFile.read(from: dumps.appendingPathComponent("batch-000000.safetensors")).extra
         let trained = try JSONSerialization.jsonObject(with: Data(meta["prompt_indices"]!.utf8)) as! [Int]
         let filtered = try JSONSerialization.jsonObject(with: Data(meta["filtered_prompt_indices"]!.utf8)) as! [Int]
         XCTAssertEqual(Set(trained), Set(second.units.map { Int($0.promptIndex) }))
