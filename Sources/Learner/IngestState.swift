@@ -271,14 +271,20 @@ public actor IngestState {
         }
         let n = min(count, buffer.count)
         let batch = Array(buffer.prefix(n))
+        removeTaken(n, batchComplete: n > 0)
+        return batch
+    }
+
+    /// Drops the `n` oldest buffered groups (taken for training): space for submissions and
+    /// leases frees up; in sync mode a complete batch stops leasing until its version is out.
+    private func removeTaken(_ n: Int, batchComplete: Bool) {
         buffer.removeFirst(n)
         groupsTaken += n
         let waiters = spaceWaiters
         spaceWaiters = []
         for w in waiters { w.resume() }
-        if config.sync && n > 0 { batchInTraining = true }
+        if config.sync && batchComplete { batchInTraining = true }
         wakeWorkWaiters()
-        return batch
     }
 
     /// Dynamic sampling (ALGORITHMS.md §4.6): takes groups oldest first until `count` of them
@@ -300,13 +306,7 @@ public actor IngestState {
                 if hasSignal(g.group) { batch.append(g) } else { filtered.append(g) }
                 taken += 1
             }
-            buffer.removeFirst(taken)
-            groupsTaken += taken
-            let waiters = spaceWaiters
-            spaceWaiters = []
-            for w in waiters { w.resume() }
-            if config.sync && batch.count == count { batchInTraining = true }
-            wakeWorkWaiters()
+            removeTaken(taken, batchComplete: batch.count == count)
         }
         return (batch, filtered)
     }
