@@ -54,6 +54,12 @@ let package = Package(
 
         // math / model
         .target(name: "Tensor", dependencies: ["COpenBLAS"], swiftSettings: kernelSettings),
+        // Model files from elsewhere: GGUF v3 and Hugging Face directories (safetensors, shards).
+        .target(name: "ModelFiles", dependencies: ["Tensor"]),
+        // Text ↔ token ids: byte-level BPE (tokenizer.json, GGUF metadata) and its pre-tokenizers.
+        .target(name: "Tokenizers"),
+        // Chat templates: the Jinja subset that models' tokenizer_config.json templates use.
+        .target(name: "ChatTemplates"),
         .target(name: "Policy", dependencies: ["Tensor"], swiftSettings: kernelSettings),
 
         // rl
@@ -85,6 +91,9 @@ let package = Package(
         .testTarget(name: "TLSTests", dependencies: ["TLS"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+        .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ChatTemplatesTests", dependencies: ["ChatTemplates"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TasksTests", dependencies: ["Tasks"]),
         .testTarget(name: "ObjectivesTests", dependencies: ["Objectives", "Tensor"]),
