@@ -33,7 +33,7 @@ enum BatchDumps {
     /// JSON array in group order, and `filtered_prompt_indices`: the groups dynamic sampling
     /// took for this step but left out of the batch (no signal; they count as trained).
     static func write(_ batch: TrainingBatch, groups: [RolloutGroup], filtered: [RolloutGroup] = [], to dir: URL, step: Int,
-                      learnerVersion: Int, settings: UpdateSettings, shuffleSeed: UInt64, tokenizer: Tokenizer) throws {
+                      learnerVersion: Int, settings: UpdateSettings, shuffleSeed: UInt64, tokenizer: any TaskTokenizer) throws {
         let extra = ["shuffle_seed": String(shuffleSeed), "epochs": String(settings.epochs),
                      "minibatches": String(settings.minibatches), "skip_zero_advantage": String(settings.skipZeroAdvantage),
                      "grad_clip": String(settings.gradClip), "step": String(step),

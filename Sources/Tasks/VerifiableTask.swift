@@ -51,11 +51,13 @@ public struct Verdict: Sendable, Hashable, Codable {
 /// Every prompt is a pure function of `(seed, index, split)`, so the learner can
 /// hand out indices and any worker rebuilds the same prompt.
 public protocol VerifiableTask: Sendable {
+    /// The vocabulary the task's prompts and answers are written in.
+    associatedtype Vocabulary: TaskTokenizer
     /// The task's registry name (`reverse`, `add`, …).
     var name: String { get }
     /// The spec that builds this task; record it in configs and checkpoints.
     var spec: TaskSpec { get }
-    var tokenizer: Tokenizer { get }
+    var tokenizer: Vocabulary { get }
     /// Longest prompt, begin and separator included.
     var maxPromptTokens: Int { get }
     /// Completion limit for the sampler, end token included.
