@@ -39,7 +39,7 @@ public struct JSONLTask: VerifiableTask {
 
     /// Reads and validates `path`.
     /// - Parameter maxPositions: the model's `n_positions`, if known; longer lines are errors.
-    public init(path: String, partialCredit: Bool = false, maxPositions: Int? = nil) throws {
+    public init(path: String, partialCredit: Bool = false, maxPositions: Int? = nil, maxNewTokens: Int? = nil) throws {
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -47,11 +47,14 @@ public struct JSONLTask: VerifiableTask {
             throw JSONLError.unreadable(path: path, reason: (error as NSError).localizedDescription)
         }
         guard let text = String(data: data, encoding: .utf8) else { throw JSONLError.notUTF8(path: path) }
-        try self.init(contents: text, path: path, partialCredit: partialCredit, maxPositions: maxPositions)
+        try self.init(contents: text, path: path, partialCredit: partialCredit, maxPositions: maxPositions,
+                      maxNewTokens: maxNewTokens)
     }
 
     /// Parses file contents; `path` is used in messages and recorded in the spec.
-    public init(contents: String, path: String, partialCredit: Bool = false, maxPositions: Int? = nil) throws {
+    /// - Parameter maxNewTokens: the completion limit; nil = the longest answer plus the end token.
+    public init(contents: String, path: String, partialCredit: Bool = false, maxPositions: Int? = nil,
+                maxNewTokens: Int? = nil) throws {
         var examples: [Example] = []
         for (i, raw) in contents.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
@@ -70,9 +73,11 @@ public struct JSONLTask: VerifiableTask {
         self.path = path
         self.examples = examples
         self.partialCredit = partialCredit
-        self.spec = try TaskSpec(name: "jsonl", options: ["path": path, "partial": String(partialCredit)])
+        var options = ["path": path, "partial": String(partialCredit)]
+        if let maxNewTokens { options["max_new_tokens"] = String(maxNewTokens) }
+        self.spec = try TaskSpec(name: "jsonl", options: options)
         self.maxPromptTokens = examples.map { $0.prompt.unicodeScalars.count + 2 }.max()!
-        self.maxCompletionTokens = examples.map { $0.answer.unicodeScalars.count + 1 }.max()!
+        self.maxCompletionTokens = maxNewTokens ?? examples.map { $0.answer.unicodeScalars.count + 1 }.max()!
         self.members = try Self.partition(examples, path: path)
     }
 
@@ -80,7 +85,16 @@ public struct JSONLTask: VerifiableTask {
     public func count(of split: Split) -> Int? { members[split]!.count }
 
     public func prompt(seed: UInt64, index: Int, split: Split) -> Prompt {
-        let lines = members[split]!
+        let example = examples[Self.row(of: members[split]!, seed: seed, index: index, split: split)]
+        let answerTokens = encodeOwn(example.answer)
+        return Prompt(index: index, split: split, question: example.prompt, answer: example.answer,
+                      tokens: [tokenizer.begin] + encodeOwn(example.prompt) + [tokenizer.separator],
+                      answerTokens: answerTokens)
+    }
+
+    /// The row behind `index` of a split whose rows are `lines`: held-out rows in file order; training
+    /// rows in epochs, each visiting every row once in an order permuted by `(seed, epoch)`.
+    static func row(of lines: [Int], seed: UInt64, index: Int, split: Split) -> Int {
         let n = lines.count
         let (epoch, position) = (index.euclideanDiv(n), index.euclideanMod(n))
         var slot = position
@@ -91,11 +105,7 @@ public struct JSONLTask: VerifiableTask {
             while gcd(a, n) != 1 { a = 1 + Int(rng.next() % UInt64(n - 1)) }
             slot = (a * position + Int(rng.next() % UInt64(n))) % n
         }
-        let example = examples[lines[slot]]
-        let answerTokens = encodeOwn(example.answer)
-        return Prompt(index: index, split: split, question: example.prompt, answer: example.answer,
-                      tokens: [tokenizer.begin] + encodeOwn(example.prompt) + [tokenizer.separator],
-                      answerTokens: answerTokens)
+        return lines[slot]
     }
 
     /// Text from the file is in the file's vocabulary by construction.
@@ -109,6 +119,53 @@ public struct JSONLTask: VerifiableTask {
     // MARK: - Loading
 
     private static func parse(line: String, number: Int, path: String) throws -> Example {
+        let fields = try JSONValue.parse(line: line, number: number, path: path)
+        func string(_ field: String) throws -> String {
+            guard let v = fields[field] else { throw JSONLError.missingField(path: path, line: number, field: field) }
+            guard case let .string(s) = v else {
+                throw JSONLError.nonStringField(path: path, line: number, field: field, found: v.kindName)
+            }
+            return s
+        }
+        return Example(line: number, prompt: try string("prompt"), answer: try string("answer"))
+    }
+
+    private static func partition(_ examples: [Example], path: String) throws -> [Split: [Int]] {
+        try partition(keys: examples.map(\.prompt), path: path)
+    }
+
+    /// Splits rows by a hash of their prompt key (rows with equal keys share a split); see the type's doc.
+    static func partition(keys: [String], path: String) throws -> [Split: [Int]] {
+        let distinct = Set(keys)
+        guard distinct.count >= 2 else { throw JSONLError.tooFewPrompts(path: path, distinct: distinct.count) }
+        var splitOf = Dictionary(uniqueKeysWithValues: distinct.map { ($0, HeldOut.split(of: $0)) })
+        for split in Split.allCases where !splitOf.values.contains(split) {
+            let moved = distinct.min { (HeldOut.crc32(Array($0.utf8)), $0) < (HeldOut.crc32(Array($1.utf8)), $1) }!
+            splitOf[moved] = split
+        }
+        var members: [Split: [Int]] = [.train: [], .eval: []]
+        for (i, key) in keys.enumerated() { members[splitOf[key]!]!.append(i) }
+        return members
+    }
+}
+
+/// Just enough of JSON for task rows: strings, numbers (kept as their shortest text),
+/// arrays and objects, and a name for what was found in error messages.
+enum JSONValue: Decodable {
+    case string(String), number(Double), bool(Bool), null, array([JSONValue]), object([String: JSONValue])
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null }
+        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
+        else if let s = try? c.decode(String.self) { self = .string(s) }
+        else if let d = try? c.decode(Double.self) { self = .number(d) }
+        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
+        else { self = .object(try c.decode([String: JSONValue].self)) }
+    }
+
+    /// Parses one JSONL line; errors name the file and line.
+    static func parse(line: String, number: Int, path: String) throws -> [String: JSONValue] {
         let value: JSONValue
         do {
             value = try JSONDecoder().decode(JSONValue.self, from: Data(line.utf8))
@@ -121,42 +178,7 @@ public struct JSONLTask: VerifiableTask {
         guard case let .object(fields) = value else {
             throw JSONLError.notAnObject(path: path, line: number, found: value.kindName)
         }
-        func string(_ field: String) throws -> String {
-            guard let v = fields[field] else { throw JSONLError.missingField(path: path, line: number, field: field) }
-            guard case let .string(s) = v else {
-                throw JSONLError.nonStringField(path: path, line: number, field: field, found: v.kindName)
-            }
-            return s
-        }
-        return Example(line: number, prompt: try string("prompt"), answer: try string("answer"))
-    }
-
-    private static func partition(_ examples: [Example], path: String) throws -> [Split: [Int]] {
-        let distinct = Set(examples.map(\.prompt))
-        guard distinct.count >= 2 else { throw JSONLError.tooFewPrompts(path: path, distinct: distinct.count) }
-        var splitOf = Dictionary(uniqueKeysWithValues: distinct.map { ($0, HeldOut.split(of: $0)) })
-        for split in Split.allCases where !splitOf.values.contains(split) {
-            let moved = distinct.min { (HeldOut.crc32(Array($0.utf8)), $0) < (HeldOut.crc32(Array($1.utf8)), $1) }!
-            splitOf[moved] = split
-        }
-        var members: [Split: [Int]] = [.train: [], .eval: []]
-        for (i, e) in examples.enumerated() { members[splitOf[e.prompt]!]!.append(i) }
-        return members
-    }
-}
-
-/// Just enough of JSON to tell a string from everything else and name what was found.
-private enum JSONValue: Decodable {
-    case string(String), number, bool, null, array, object([String: JSONValue])
-
-    init(from decoder: any Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null }
-        else if (try? c.decode(Bool.self)) != nil { self = .bool }
-        else if let s = try? c.decode(String.self) { self = .string(s) }
-        else if (try? c.decode(Double.self)) != nil { self = .number }
-        else if (try? c.decode([JSONValue].self)) != nil { self = .array }
-        else { self = .object(try c.decode([String: JSONValue].self)) }
+        return fields
     }
 
     var kindName: String {

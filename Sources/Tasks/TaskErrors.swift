@@ -14,6 +14,10 @@ public enum TaskSpecError: Error, Equatable, CustomStringConvertible {
     case emptySplit(task: String, split: Split, spaceSize: Int?)
     /// The longest prompt plus completion needs more positions than the model has.
     case tooLongForModel(task: String, tokens: Int, positions: Int)
+    /// An option that only a pretrained model's tokenizer can honour (e.g. `chat=true`).
+    case needsModelTokenizer(task: String, option: String)
+    /// A task with its own character vocabulary asked to speak a pretrained model's.
+    case ownVocabulary(task: String)
 
     public var description: String {
         switch self {
@@ -34,6 +38,10 @@ public enum TaskSpecError: Error, Equatable, CustomStringConvertible {
         case let .emptySplit(task, split, size):
             let space = size.map { "all \($0) problems" } ?? "the problems scanned"
             return "task \(task): none of \(space) falls in the \(split.rawValue) split; use a larger problem space"
+        case let .needsModelTokenizer(task, option):
+            return "task \(task): \(option) needs a pretrained model's tokenizer (start from one with --init)"
+        case let .ownVocabulary(task):
+            return "task \(task) defines its own character vocabulary and cannot run on a pretrained model's tokenizer; use a jsonl task"
         case let .tooLongForModel(task, tokens, positions):
             return "task \(task) needs \(tokens) positions (longest prompt + completion) but the model has \(positions)"
         }
@@ -53,6 +61,12 @@ public enum JSONLError: Error, Equatable, CustomStringConvertible {
     case tooLong(path: String, line: Int, tokens: Int, positions: Int)
     /// Fewer than two distinct prompts: no way to hold any out.
     case tooFewPrompts(path: String, distinct: Int)
+    /// A row gives `messages` but the task does not render chats (`chat=false`).
+    case messagesNeedChat(path: String, line: Int)
+    /// A `messages` field that is not a non-empty list of {role, content} strings.
+    case badMessages(path: String, line: Int, reason: String)
+    /// The model's tokenizer or chat template could not encode the row.
+    case unencodable(path: String, line: Int, reason: String)
 
     public var description: String {
         switch self {
@@ -65,6 +79,10 @@ public enum JSONLError: Error, Equatable, CustomStringConvertible {
         case let .nonStringField(path, line, field, found): return "\(path):\(line): field \"\(field)\" must be a string, found \(found)"
         case let .tooLong(path, line, tokens, positions):
             return "\(path):\(line): prompt and answer need \(tokens) positions (with begin, separator and end) but the model has \(positions)"
+        case let .messagesNeedChat(path, line):
+            return "\(path):\(line): the row gives \"messages\"; set chat=true in the task spec to render them with the model's chat template"
+        case let .badMessages(path, line, reason): return "\(path):\(line): bad \"messages\": \(reason)"
+        case let .unencodable(path, line, reason): return "\(path):\(line): the model's tokenizer cannot encode the prompt: \(reason)"
         case let .tooFewPrompts(path, distinct):
             return "\(path): only \(distinct) distinct prompt(s); at least 2 are needed to hold one out for evaluation"
         }

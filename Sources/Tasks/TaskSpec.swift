@@ -97,8 +97,23 @@ public struct TaskSpec: Sendable, Hashable, Codable, CustomStringConvertible {
         case "add":
             task = try AdditionTask(digits: int("digits", 3), pad: bool("pad", true), partialCredit: bool("partial", false))
         default:  // "jsonl"; the initialiser accepted no other name
-            task = try JSONLTask(path: options["path"]!, partialCredit: bool("partial", false), maxPositions: maxPositions)
+            if bool("chat", false) { throw TaskSpecError.needsModelTokenizer(task: canonical, option: "chat=true") }
+            task = try JSONLTask(path: options["path"]!, partialCredit: bool("partial", false), maxPositions: maxPositions,
+                                 maxNewTokens: options["max_new_tokens"].flatMap { Int($0) })
         }
+        if let limit = maxPositions, task.maxSequenceTokens > limit {
+            throw TaskSpecError.tooLongForModel(task: canonical, tokens: task.maxSequenceTokens, positions: limit)
+        }
+        return task
+    }
+
+    /// Builds the task in a pretrained model's own vocabulary. Only text tasks (`jsonl`) can be:
+    /// the digit tasks define their own character vocabulary.
+    public func makeTask<V: ChatTokenizer>(tokenizer: V, maxPositions: Int? = nil) throws -> any VerifiableTask {
+        guard name == "jsonl" else { throw TaskSpecError.ownVocabulary(task: canonical) }
+        let task = try TextTask(path: options["path"]!, tokenizer: tokenizer, chat: bool("chat", false),
+                                maxNewTokens: options["max_new_tokens"].flatMap { Int($0) },
+                                partialCredit: bool("partial", false), maxPositions: maxPositions)
         if let limit = maxPositions, task.maxSequenceTokens > limit {
             throw TaskSpecError.tooLongForModel(task: canonical, tokens: task.maxSequenceTokens, positions: limit)
         }
@@ -182,6 +197,10 @@ extension TaskSpec {
             "jsonl": [
                 .init(key: "path", kind: .path, defaultValue: nil, required: true),
                 .init(key: "partial", kind: .bool, defaultValue: "false"),
+                // Render prompts with the model's chat template (needs a pretrained model's tokenizer).
+                .init(key: "chat", kind: .bool, defaultValue: "false"),
+                // Completion limit; default: longest answer + end (character tasks), 64 (text tasks).
+                .init(key: "max_new_tokens", kind: .int(1...32_768), defaultValue: nil),
             ],
         ]
     }()

@@ -69,6 +69,9 @@ public protocol VerifiableTask: Sendable {
     func count(of split: Split) -> Int?
     /// The prompt for `(seed, index, split)`. Deterministic; train and eval prompts never share a question.
     func prompt(seed: UInt64, index: Int, split: Split) -> Prompt
+    /// Scores a sampled completion. The default compares tokens (`Verifier.judge`); a task whose
+    /// vocabulary can spell one text several ways (BPE) compares decoded text instead.
+    func verify(prompt: Prompt, completion: [TokenID]) -> Verdict
 }
 
 extension VerifiableTask {

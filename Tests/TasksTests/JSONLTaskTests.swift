@@ -143,4 +143,22 @@ final class JSONLTaskTests: XCTestCase {
         XCTAssertEqual(task.verify(prompt: p, completion: wrong).reward,
                        Float(p.answer.count - 1) / Float(p.answer.count), accuracy: 1e-6)
     }
+
+    func testMaxNewTokensOptionSetsTheCompletionLimit() throws {
+        let path = try write(lines(40))
+        let plain = try TaskSpec(parsing: "jsonl:path=\(path)").makeTask()
+        XCTAssertEqual(plain.maxCompletionTokens, 5)  // "a273" + end
+        let spec = try TaskSpec(parsing: "jsonl:path=\(path),max_new_tokens=12")
+        let task = try spec.makeTask()
+        XCTAssertEqual(task.maxCompletionTokens, 12)
+        XCTAssertEqual(task.spec, spec, "the task records the option in its spec")
+        XCTAssertThrowsError(try TaskSpec(parsing: "jsonl:path=\(path),max_new_tokens=0"))
+    }
+
+    func testChatNeedsAModelTokenizer() throws {
+        let path = try write(lines(40))
+        XCTAssertThrowsError(try TaskSpec(parsing: "jsonl:path=\(path),chat=true").makeTask()) { error in
+            XCTAssertEqual(error as? TaskSpecError, .needsModelTokenizer(task: "jsonl:chat=true,path=\(path)", option: "chat=true"))
+        }
+    }
 }

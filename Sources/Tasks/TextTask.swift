@@ -1,0 +1,144 @@
+// TextTask: a JSONL task spoken in a pretrained model's own tokenizer. Rows carry a string
+// `prompt` or a `messages` list of {role, content}, and an `answer` (a string, or a number or
+// boolean written as JSON writes it); other fields are ignored here (reward functions read them).
+// With `chat=true` prompts go through the model's chat template (a string prompt becomes one
+// user turn); otherwise a prompt is the model's BOS (when it adds one) then the text.
+// Completions are judged on decoded text, since BPE can spell one answer several ways.
+
+import Foundation
+
+/// A JSONL task tokenized by a model's tokenizer (`jsonl:path=…,chat=true` with `--init` a real model).
+public struct TextTask<V: ChatTokenizer>: VerifiableTask {
+    /// One row of the file.
+    public struct Row: Sendable, Hashable {
+        /// 1-based line number in the file.
+        public var line: Int
+        /// The conversation (a string prompt is one user turn).
+        public var turns: [ChatTurn]
+        /// True when the row gave `messages` (it then needs `chat=true`).
+        public var isConversation: Bool
+        public var answer: String
+    }
+
+    public let path: String
+    public let rows: [Row]
+    public let chat: Bool
+    public let partialCredit: Bool
+    public let tokenizer: V
+    public let spec: TaskSpec
+    public let maxPromptTokens: Int
+    public let maxCompletionTokens: Int
+    private let prompts: [[TokenID]]
+    private let members: [Split: [Int]]
+
+    /// The completion limit when the spec does not set `max_new_tokens`.
+    public static var defaultMaxNewTokens: Int { 64 }
+
+    /// Reads `path` and encodes every row with `tokenizer` (errors name the line).
+    public init(path: String, tokenizer: V, chat: Bool, maxNewTokens: Int? = nil, partialCredit: Bool = false,
+                maxPositions: Int? = nil) throws {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw JSONLError.unreadable(path: path, reason: (error as NSError).localizedDescription)
+        }
+        guard let text = String(data: data, encoding: .utf8) else { throw JSONLError.notUTF8(path: path) }
+        try self.init(contents: text, path: path, tokenizer: tokenizer, chat: chat, maxNewTokens: maxNewTokens,
+                      partialCredit: partialCredit, maxPositions: maxPositions)
+    }
+
+    /// Parses file contents; `path` is used in messages and recorded in the spec.
+    public init(contents: String, path: String, tokenizer: V, chat: Bool, maxNewTokens: Int? = nil,
+                partialCredit: Bool = false, maxPositions: Int? = nil) throws {
+        var rows: [Row] = [], prompts: [[TokenID]] = []
+        let limit = maxNewTokens ?? Self.defaultMaxNewTokens
+        for (i, raw) in contents.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
+            if line.allSatisfy(\.isWhitespace) { continue }
+            let row = try Self.parse(line: String(line), number: i + 1, path: path)
+            if row.isConversation, !chat { throw JSONLError.messagesNeedChat(path: path, line: i + 1) }
+            let tokens: [TokenID]
+            do {
+                tokens = chat ? try tokenizer.encodeChat(row.turns) : try tokenizer.encodePrompt(row.turns[0].content)
+            } catch {
+                throw JSONLError.unencodable(path: path, line: i + 1, reason: "\(error)")
+            }
+            if let positions = maxPositions, tokens.count + limit > positions {
+                throw JSONLError.tooLong(path: path, line: i + 1, tokens: tokens.count + limit, positions: positions)
+            }
+            rows.append(row); prompts.append(tokens)
+        }
+        guard !rows.isEmpty else { throw JSONLError.emptyFile(path: path) }
+        self.path = path
+        self.rows = rows
+        self.prompts = prompts
+        self.chat = chat
+        self.partialCredit = partialCredit
+        self.tokenizer = tokenizer
+        var options = ["path": path, "partial": String(partialCredit), "chat": String(chat)]
+        if let maxNewTokens { options["max_new_tokens"] = String(maxNewTokens) }
+        self.spec = try TaskSpec(name: "jsonl", options: options)
+        self.maxPromptTokens = prompts.map(\.count).max()!
+        self.maxCompletionTokens = limit
+        self.members = try JSONLTask.partition(keys: rows.map(Self.key), path: path)
+    }
+
+    public var name: String { "jsonl" }
+    public func count(of split: Split) -> Int? { members[split]!.count }
+
+    public func prompt(seed: UInt64, index: Int, split: Split) -> Prompt {
+        let r = JSONLTask.row(of: members[split]!, seed: seed, index: index, split: split)
+        let answerTokens = (try? tokenizer.encode(rows[r].answer)) ?? []
+        return Prompt(index: index, split: split, question: Self.key(rows[r]), answer: rows[r].answer,
+                      tokens: prompts[r], answerTokens: answerTokens)
+    }
+
+    /// Correct ⇔ the decoded completion (cut at `end`, whitespace trimmed) equals the answer (trimmed).
+    /// With partial credit a wrong answer earns the share of matching characters (as `Verifier.judge`).
+    public func verify(prompt: Prompt, completion: [TokenID]) -> Verdict {
+        let text = tokenizer.decode(Array(completion.prefix { $0 != tokenizer.end })).trimmingWhitespace
+        let answer = prompt.answer.trimmingWhitespace
+        if text == answer { return Verdict(reward: 1, correct: true) }
+        guard partialCredit else { return Verdict(reward: 0, correct: false) }
+        let (a, b) = (Array(answer.unicodeScalars), Array(text.unicodeScalars))
+        let matches = zip(a, b).reduce(0) { $0 + ($1.0 == $1.1 ? 1 : 0) }
+        return Verdict(reward: Float(matches) / Float(max(a.count, b.count, 1)), correct: false)
+    }
+
+    /// The question text: a string prompt as is; a conversation as `role: content` lines.
+    static func key(_ row: Row) -> String {
+        row.isConversation ? row.turns.map { "\($0.role): \($0.content)" }.joined(separator: "\n") : row.turns[0].content
+    }
+
+    static func parse(line: String, number: Int, path: String) throws -> Row {
+        let fields = try JSONValue.parse(line: line, number: number, path: path)
+        let turns: [ChatTurn], isConversation: Bool
+        switch (fields["prompt"], fields["messages"]) {
+        case (.string(let p)?, nil):
+            turns = [ChatTurn(role: "user", content: p)]; isConversation = false
+        case (nil, .array(let items)?):
+            turns = try items.enumerated().map { k, item in
+                guard case let .object(o) = item, case let .string(role)? = o["role"], case let .string(content)? = o["content"] else {
+                    throw JSONLError.badMessages(path: path, line: number,
+                                                 reason: "message \(k) is not an object with string \"role\" and \"content\"")
+                }
+                return ChatTurn(role: role, content: content)
+            }
+            guard !turns.isEmpty else { throw JSONLError.badMessages(path: path, line: number, reason: "the list is empty") }
+            isConversation = true
+        case (nil, nil): throw JSONLError.missingField(path: path, line: number, field: "prompt\" or \"messages")
+        case (.some, .some): throw JSONLError.badMessages(path: path, line: number, reason: "a row has \"prompt\" or \"messages\", not both")
+        case (.some(let v), nil): throw JSONLError.nonStringField(path: path, line: number, field: "prompt", found: v.kindName)
+        case (nil, .some(let v)):
+            throw JSONLError.badMessages(path: path, line: number, reason: "\"messages\" must be a list, found \(v.kindName)")
+        }
+        let answer: String
+        switch fields["answer"] {
+        case .string(let s)?: answer = s
+        case .number(let d)?: answer = d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)
+        case .bool(let b)?: answer = String(b)
+        case nil: throw JSONLError.missingField(path: path, line: number, field: "answer")
+        case let v?: throw JSONLError.nonStringField(path: path, line: number, field: "answer", found: v.kindName)
+        }
+        return Row(line: number, turns: turns, isConversation: isConversation, answer: answer)
+    }
+}
