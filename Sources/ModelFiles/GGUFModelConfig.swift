@@ -16,7 +16,8 @@ public struct GGUFModelConfig: Sendable, Equatable {
     public var numAttentionHeads: Int
     /// `<arch>.attention.head_count_kv` (defaults to the head count).
     public var numKeyValueHeads: Int
-    /// `<arch>.attention.key_length`, else hidden size / heads.
+    /// llama: `llama.rope.dimension_count` (as transformers reads it); else
+    /// `<arch>.attention.key_length`; else hidden size / heads.
     public var headDim: Int
     /// `<arch>.context_length`.
     public var maxPositionEmbeddings: Int
@@ -86,7 +87,7 @@ extension GGUFFile {
             numHiddenLayers: try requiredInt(p + "block_count"),
             numAttentionHeads: heads,
             numKeyValueHeads: kvHeads,
-            headDim: try int(p + "attention.key_length") ?? hidden / heads,
+            headDim: try headDimension(arch, hidden: hidden, heads: heads),
             maxPositionEmbeddings: try requiredInt(p + "context_length"),
             ropeTheta: try double(p + "rope.freq_base") ?? 10000,
             rmsNormEps: try requiredDouble(p + "attention.layer_norm_rms_epsilon"),
@@ -95,5 +96,11 @@ extension GGUFFile {
             bosTokenId: try int(tokenizer + "bos_token_id"),
             eosTokenId: try int(tokenizer + "eos_token_id"),
             padTokenId: try int(tokenizer + "padding_token_id"))
+    }
+
+    private func headDimension(_ arch: GGUFArchitecture, hidden: Int, heads: Int) throws -> Int {
+        let p = arch.rawValue + "."
+        if arch == .llama, let d = try int(p + "rope.dimension_count") { return d }
+        return try int(p + "attention.key_length") ?? hidden / heads
     }
 }
