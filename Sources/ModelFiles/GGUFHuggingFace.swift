@@ -102,20 +102,19 @@ extension GGUFFile {
         let cols = v.count / rows
         let headDim = rows / heads
         let half = headDim / 2
-        var out = [Float](repeating: 0, count: v.count)
-        v.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
+        return [Float](unsafeUninitializedCapacity: v.count) { dst, initialised in
+            v.withUnsafeBufferPointer { src in
                 for h in 0..<heads {
                     for j in 0..<2 {
                         for i in 0..<half {
                             let to = (h * headDim + j * half + i) * cols
                             let from = (h * headDim + 2 * i + j) * cols
-                            dst.baseAddress!.advanced(by: to).update(from: src.baseAddress!.advanced(by: from), count: cols)
+                            (dst.baseAddress! + to).initialize(from: src.baseAddress! + from, count: cols)
                         }
                     }
                 }
             }
+            initialised = v.count
         }
-        return out
     }
 }
