@@ -65,6 +65,11 @@ extension GGUFFile {
         return out
     }
 
+    /// GGUF tensors with no Hugging Face name (transformers skips them, e.g. `rope_freqs.weight`).
+    public func tensorsWithoutHuggingFaceName() -> [String] {
+        tensors.map(\.name).filter { Self.huggingFaceName(of: $0) == nil }
+    }
+
     /// The tensor transformers holds as `hfName` after loading this file: dequantised, shape in
     /// PyTorch order, Q/K rows un-permuted for llama.
     public func huggingFaceTensor(_ hfName: String) throws -> FloatTensor {

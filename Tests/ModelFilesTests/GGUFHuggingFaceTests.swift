@@ -61,6 +61,7 @@ final class GGUFHuggingFaceTests: XCTestCase {
         XCTAssertEqual(try file.floats("blk.0.attn_v.weight"),
                        try file.huggingFaceTensor("model.layers.0.self_attn.v_proj.weight").values)
         XCTAssertEqual(try file.huggingFaceArchitecture(), .llama)
+        XCTAssertEqual(file.tensorsWithoutHuggingFaceName(), [])
         XCTAssertFalse(try file.huggingFaceConfig().tieWordEmbeddings)
     }
 
@@ -123,6 +124,7 @@ final class GGUFHuggingFaceTests: XCTestCase {
 
     func testUnsupportedArchitecture() throws {
         let file = try GGUFFile(contentsOf: Fixtures.url("tensors.gguf"))
+        XCTAssertEqual(file.tensorsWithoutHuggingFaceName().count, file.tensors.count)
         assertGGUFError(try file.huggingFaceConfig()) { $0 == .unsupportedArchitecture("test") }
         assertGGUFError(try file.huggingFaceTensors()) { $0 == .unsupportedArchitecture("test") }
     }
