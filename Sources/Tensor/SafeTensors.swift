@@ -8,9 +8,12 @@ import Foundation
 /// Element types this implementation reads and writes.
 public enum SafeTensorsDType: String, Sendable, CaseIterable {
     case F32, F64, I32, I64, U8
+    /// IEEE half and bfloat16: read as they are, converted to F32 on request (`convertedFloats`).
+    case F16, BF16
     /// Bytes per element.
     public var size: Int {
         switch self {
+        case .F16, .BF16: return 2
         case .F32, .I32: return 4
         case .F64, .I64: return 8
         case .U8: return 1
