@@ -1,6 +1,8 @@
 // TaskTokenizer: what a task, the sampler and the learner need from a vocabulary — the
 // character tokenizer of the built-in tasks (Tokenizer.swift) or a pretrained model's own
-// tokenizer (ModelTokenizer.swift). Nothing outside Tasks needs to know which.
+// tokenizer (Pretrained/ModelTokenizer.swift). Nothing outside Tasks needs to know which.
+
+import Foundation
 
 /// A vocabulary a task speaks.
 public protocol TaskTokenizer: Sendable {
@@ -16,6 +18,12 @@ public protocol TaskTokenizer: Sendable {
     func encode(_ text: String) throws -> [TokenID]
     /// Renders ids as text for people (special tokens as their strings).
     func decode(_ ids: [TokenID]) -> String
+    /// Files that describe the vocabulary beside a checkpoint's weights (file name → bytes), besides
+    /// the `vocab.json` every checkpoint has: a pretrained model's Hugging Face tokenizer files.
+    func checkpointFiles() throws -> [String: Data]
 }
 
-extension Tokenizer: TaskTokenizer {}
+extension Tokenizer: TaskTokenizer {
+    /// A character vocabulary is fully described by `vocab.json`.
+    public func checkpointFiles() throws -> [String: Data] { [:] }
+}
