@@ -1,0 +1,386 @@
+// Evaluator: walks the tree with Jinja2's runtime semantics — a scope per for-loop iteration
+// (assignments inside a loop do not leak out; namespace() attributes do), the `loop` object,
+// `break`/`continue`, Python operators and Jinja2's default Undefined.
+
+import Foundation
+
+/// What a statement asks of the enclosing loop.
+enum Flow { case normal, breakLoop, continueLoop }
+
+struct Evaluator {
+    private var scopes: [[String: Value]]
+    private(set) var output = ""
+    let now: Date
+    let timeZone: TimeZone
+
+    init(globals: [String: Value], now: Date, timeZone: TimeZone) {
+        scopes = [globals]
+        self.now = now
+        self.timeZone = timeZone
+    }
+
+    // MARK: statements
+
+    mutating func run(_ nodes: [Node]) throws -> Flow {
+        for node in nodes {
+            switch node {
+            case .text(let s): output += s
+            case .output(let e): output += try eval(e).str
+            case .ifBlock(let branches, let elseBody):
+                var taken = false
+                for (cond, body) in branches {
+                    guard try eval(cond).truthy else { continue }
+                    taken = true
+                    let f = try run(body)
+                    if f != .normal { return f }
+                    break
+                }
+                if !taken, let elseBody {
+                    let f = try run(elseBody)
+                    if f != .normal { return f }
+                }
+            case .forLoop(let targets, let iterable, let filter, let body, let elseBody, let pos):
+                try runFor(targets, iterable, filter, body, elseBody, pos)
+            case .set(let target, let e, let pos):
+                let v = try eval(e)
+                try assign(target, v, pos)
+            case .setBlock(let name, let body):
+                let saved = output
+                output = ""
+                _ = try run(body)
+                scopes[scopes.count - 1][name] = .string(output)
+                output = saved
+            case .loopBreak: return .breakLoop
+            case .loopContinue: return .continueLoop
+            }
+        }
+        return .normal
+    }
+
+    private mutating func assign(_ target: SetTarget, _ v: Value, _ pos: SourcePosition) throws {
+        switch target {
+        case .names(let names):
+            if names.count == 1 { scopes[scopes.count - 1][names[0]] = v; return }
+            let items = try unpack(v, names.count, pos)
+            for (n, x) in zip(names, items) { scopes[scopes.count - 1][n] = x }
+        case .attribute(let name, let attr):
+            guard case .namespace(let ns) = lookup(name) else {
+                throw ChatTemplateError.render("cannot assign attribute '\(attr)' on '\(name)': it is not a namespace()", pos)
+            }
+            ns.attributes[attr] = v
+        }
+    }
+
+    private func unpack(_ v: Value, _ n: Int, _ pos: SourcePosition) throws -> [Value] {
+        let items = try iterate(v, pos)
+        guard items.count == n else {
+            throw ChatTemplateError.render("cannot unpack \(items.count) values into \(n) names", pos)
+        }
+        return items
+    }
+
+    private mutating func runFor(_ targets: [String], _ iterable: Expr, _ filter: Expr?, _ body: [Node],
+                                 _ elseBody: [Node], _ pos: SourcePosition) throws {
+        var items = try iterate(try eval(iterable), iterable.pos)
+        func bind(_ item: Value) throws -> [String: Value] {
+            if targets.count == 1 { return [targets[0]: item] }
+            var frame: [String: Value] = [:]
+            for (n, x) in zip(targets, try unpack(item, targets.count, pos)) { frame[n] = x }
+            return frame
+        }
+        if let filter {
+            var kept: [Value] = []
+            for item in items {
+                scopes.append(try bind(item))
+                defer { scopes.removeLast() }
+                if try eval(filter).truthy { kept.append(item) }
+            }
+            items = kept
+        }
+        if items.isEmpty {
+            scopes.append([:])
+            defer { scopes.removeLast() }
+            _ = try run(elseBody)
+            return
+        }
+        let n = items.count
+        for (i, item) in items.enumerated() {
+            var frame = try bind(item)
+            var loop = OrderedValues()
+            loop["index"] = .int(i + 1)
+            loop["index0"] = .int(i)
+            loop["revindex"] = .int(n - i)
+            loop["revindex0"] = .int(n - i - 1)
+            loop["first"] = .bool(i == 0)
+            loop["last"] = .bool(i == n - 1)
+            loop["length"] = .int(n)
+            loop["previtem"] = i > 0 ? items[i - 1] : .undefined("loop.previtem")
+            loop["nextitem"] = i + 1 < n ? items[i + 1] : .undefined("loop.nextitem")
+            loop["depth"] = .int(1)
+            loop["depth0"] = .int(0)
+            frame["loop"] = .object(loop)
+            scopes.append(frame)
+            defer { scopes.removeLast() }
+            if try run(body) == .breakLoop { break }
+        }
+    }
+
+    // MARK: expressions
+
+    func lookup(_ name: String) -> Value {
+        for frame in scopes.reversed() { if let v = frame[name] { return v } }
+        if let b = Builtin(rawValue: name) { return .function(b) }
+        return .undefined(name)
+    }
+
+    func eval(_ e: Expr) throws -> Value {
+        switch e.kind {
+        case .constant(let c): return Value(c)
+        case .name(let n): return lookup(n)
+        case .list(let xs), .tuple(let xs): return .array(try xs.map { try eval($0) })
+        case .dict(let pairs):
+            var o = OrderedValues()
+            for (k, v) in pairs {
+                guard case .string(let key) = try eval(k) else {
+                    throw ChatTemplateError.render("dictionary keys must be strings", k.pos)
+                }
+                o[key] = try eval(v)
+            }
+            return .object(o)
+        case .attribute(let obj, let name): return try attribute(try eval(obj), name, e.pos)
+        case .item(let obj, let key): return try item(try eval(obj), try eval(key), e.pos)
+        case .slice(let obj, let a, let b, let c):
+            return try slice(try eval(obj), try a.map { try eval($0) }, try b.map { try eval($0) },
+                             try c.map { try eval($0) }, e.pos)
+        case .call(let f, let args, let kwargs):
+            return try callBuiltin(f, try args.map { try eval($0) }, try kwargs.map { ($0.0, try eval($0.1)) }, e.pos)
+        case .method(let obj, let name, let args, let kwargs):
+            return try callMethod(try eval(obj), name, try args.map { try eval($0) },
+                                  try kwargs.map { ($0.0, try eval($0.1)) }, e.pos)
+        case .filter(let v, let name, let args, let kwargs):
+            return try applyFilter(name, try eval(v), try args.map { try eval($0) },
+                                   try kwargs.map { ($0.0, try eval($0.1)) }, e.pos)
+        case .test(let v, let name, let args, let negated):
+            let r = try applyTest(name, try eval(v), try args.map { try eval($0) }, e.pos)
+            return .bool(r != negated)
+        case .not(let x): return .bool(!(try eval(x).truthy))
+        case .negate(let x):
+            switch try eval(x) {
+            case .int(let i): return .int(-i)
+            case .bool(let b): return .int(b ? -1 : 0)
+            case .double(let d): return .double(-d)
+            case let v: throw typeError("bad operand type for unary -: '\(v.typeName)'", v, e.pos)
+            }
+        case .plus(let x):
+            let v = try eval(x)
+            guard v.numeric != nil else { throw typeError("bad operand type for unary +: '\(v.typeName)'", v, e.pos) }
+            return v
+        case .binary(let op, let l, let r): return try binary(op, try eval(l), try eval(r), e.pos)
+        case .compare(let first, let ops):
+            var left = try eval(first)
+            for (op, rhs) in ops {
+                let right = try eval(rhs)
+                if !(try compare(op, left, right, rhs.pos)) { return .bool(false) }
+                left = right
+            }
+            return .bool(true)
+        case .and(let a, let b):
+            let l = try eval(a)
+            return l.truthy ? try eval(b) : l
+        case .or(let a, let b):
+            let l = try eval(a)
+            return l.truthy ? l : try eval(b)
+        case .conditional(let then, let cond, let otherwise):
+            if try eval(cond).truthy { return try eval(then) }
+            return try otherwise.map { try eval($0) } ?? .undefined("conditional expression without else")
+        }
+    }
+
+    /// The error for using `v`: Undefined gets Jinja2's "'x' is undefined", others `message`.
+    func typeError(_ message: String, _ v: Value, _ pos: SourcePosition) -> ChatTemplateError {
+        if case .undefined(let n) = v { return .render("'\(n)' is undefined", pos) }
+        return .render(message, pos)
+    }
+
+    static let dictMethods: Set<String> = ["items", "keys", "values", "get", "pop", "copy", "update", "clear", "setdefault", "popitem", "fromkeys"]
+
+    func attribute(_ v: Value, _ name: String, _ pos: SourcePosition) throws -> Value {
+        switch v {
+        case .undefined(let n): throw ChatTemplateError.render("'\(n)' is undefined (reading '.\(name)')", pos)
+        case .object(let o):
+            if Self.dictMethods.contains(name) {
+                throw ChatTemplateError.render("'.\(name)' of a dict is its method in Jinja2; call it or use ['\(name)']", pos)
+            }
+            return o[name] ?? .undefined(name)
+        case .namespace(let ns): return ns.attributes[name] ?? .undefined(name)
+        case .string, .array:
+            if Parser.methods.contains(name) {
+                throw ChatTemplateError.render("'.\(name)' of a \(v.typeName) is a method; call it", pos)
+            }
+            return .undefined(name)
+        default: return .undefined(name)
+        }
+    }
+
+    func item(_ v: Value, _ key: Value, _ pos: SourcePosition) throws -> Value {
+        switch (v, key) {
+        case (.undefined(let n), _): throw ChatTemplateError.render("'\(n)' is undefined (reading an item)", pos)
+        case (.object(let o), .string(let k)): return o[k] ?? .undefined(k)
+        case (.namespace(let ns), .string(let k)): return ns.attributes[k] ?? .undefined(k)
+        case (.array(let a), _):
+            guard let i = key.integer else { return .undefined("list item") }
+            let j = i < 0 ? a.count + i : i
+            return a.indices.contains(j) ? a[j] : .undefined("list item \(i)")
+        case (.string(let s), _):
+            guard let i = key.integer else { return .undefined("string item") }
+            let u = Array(s.unicodeScalars)
+            let j = i < 0 ? u.count + i : i
+            return u.indices.contains(j) ? .string(String(Character(u[j]))) : .undefined("string item \(i)")
+        case (_, .string(let k)): return try attribute(v, k, pos)
+        default: return .undefined("item")
+        }
+    }
+
+    func slice(_ v: Value, _ a: Value?, _ b: Value?, _ c: Value?, _ pos: SourcePosition) throws -> Value {
+        func bound(_ x: Value?) throws -> Int? {
+            guard let x else { return nil }
+            if case .none = x { return nil }
+            guard let i = x.integer else { throw ChatTemplateError.render("slice indices must be integers or None", pos) }
+            return i
+        }
+        let step = try bound(c) ?? 1
+        guard step != 0 else { throw ChatTemplateError.render("slice step cannot be zero", pos) }
+        func indices(_ n: Int) throws -> [Int] {
+            func clamp(_ x: Int?, _ dflt: Int) -> Int {
+                guard var x else { return dflt }
+                if x < 0 { x += n }
+                return step > 0 ? min(max(x, 0), n) : min(max(x, -1), n - 1)
+            }
+            let start = clamp(try bound(a), step > 0 ? 0 : n - 1)
+            let stop = clamp(try bound(b), step > 0 ? n : -1)
+            return Array(stride(from: start, to: stop, by: step))
+        }
+        switch v {
+        case .array(let xs): return .array(try indices(xs.count).map { xs[$0] })
+        case .string(let s):
+            let u = Array(s.unicodeScalars)
+            var out = String.UnicodeScalarView()
+            for i in try indices(u.count) { out.append(u[i]) }
+            var r = ""; r.unicodeScalars = out
+            return .string(r)
+        default: throw typeError("'\(v.typeName)' object is not subscriptable", v, pos)
+        }
+    }
+
+    /// Python iteration: lists, dict keys, string characters; Undefined iterates as empty.
+    func iterate(_ v: Value, _ pos: SourcePosition) throws -> [Value] {
+        switch v {
+        case .array(let a): return a
+        case .object(let o): return o.keys.map { .string($0) }
+        case .string(let s): return s.unicodeScalars.map { .string(String(Character($0))) }
+        case .undefined: return []
+        default: throw ChatTemplateError.render("'\(v.typeName)' object is not iterable", pos)
+        }
+    }
+
+    func binary(_ op: String, _ l: Value, _ r: Value, _ pos: SourcePosition) throws -> Value {
+        if op == "~" { return .string(l.str + r.str) }
+        let bad = { () -> ChatTemplateError in
+            if l.isUndefined { return self.typeError("", l, pos) }
+            if r.isUndefined { return self.typeError("", r, pos) }
+            return .render("unsupported operand types for \(op): '\(l.typeName)' and '\(r.typeName)'", pos)
+        }
+        switch (op, l, r) {
+        case ("+", .string(let a), .string(let b)): return .string(a + b)
+        case ("+", .array(let a), .array(let b)): return .array(a + b)
+        case ("*", .string(let s), _) where r.integer != nil:
+            return .string(String(repeating: s, count: max(0, r.integer ?? 0)))
+        case ("*", .array(let a), _) where r.integer != nil:
+            return .array(Array(repeating: a, count: max(0, r.integer ?? 0)).flatMap { $0 })
+        case ("%", .string, _):
+            throw ChatTemplateError.unsupported(construct: "'%' string formatting", pos)
+        default: break
+        }
+        if let a = l.integer, let b = r.integer {
+            switch op {
+            case "+", "-", "*":
+                let (v, o) = op == "+" ? a.addingReportingOverflow(b) : op == "-" ? a.subtractingReportingOverflow(b) : a.multipliedReportingOverflow(by: b)
+                guard !o else { throw ChatTemplateError.render("integer overflow in \(op)", pos) }
+                return .int(v)
+            case "/":
+                guard b != 0 else { throw ChatTemplateError.render("division by zero", pos) }
+                return .double(Double(a) / Double(b))
+            case "//", "%":
+                guard b != 0 else { throw ChatTemplateError.render("integer division or modulo by zero", pos) }
+                var q = a / b, m = a % b
+                if m != 0 && ((m < 0) != (b < 0)) { q -= 1; m += b }
+                return .int(op == "//" ? q : m)
+            case "**":
+                if b < 0 { return .double(pow(Double(a), Double(b))) }
+                var result = 1
+                for _ in 0..<b {
+                    let (v, o) = result.multipliedReportingOverflow(by: a)
+                    guard !o else { throw ChatTemplateError.render("integer overflow in **", pos) }
+                    result = v
+                }
+                return .int(result)
+            default: break
+            }
+        }
+        if let a = l.numeric, let b = r.numeric {
+            switch op {
+            case "+": return .double(a + b)
+            case "-": return .double(a - b)
+            case "*": return .double(a * b)
+            case "/":
+                guard b != 0 else { throw ChatTemplateError.render("float division by zero", pos) }
+                return .double(a / b)
+            case "//", "%":
+                guard b != 0 else { throw ChatTemplateError.render("float modulo by zero", pos) }
+                var m = fmod(a, b)
+                if m != 0 && ((m < 0) != (b < 0)) { m += b }
+                return .double(op == "//" ? ((a - m) / b).rounded() : m)
+            case "**": return .double(pow(a, b))
+            default: break
+            }
+        }
+        throw bad()
+    }
+
+    func compare(_ op: String, _ l: Value, _ r: Value, _ pos: SourcePosition) throws -> Bool {
+        switch op {
+        case "==": return l.equals(r)
+        case "!=": return !l.equals(r)
+        case "in", "notin":
+            let found: Bool
+            switch (l, r) {
+            case (.string(let a), .string(let b)): found = scalarFind(a, in: b, from: 0) != nil
+            case (_, .string): throw typeError("'in <string>' requires string as left operand, not \(l.typeName)", l, pos)
+            case (_, .array(let xs)): found = xs.contains { $0.equals(l) }
+            case (.string(let k), .object(let o)): found = o[k] != nil
+            case (_, .object): found = false
+            case (_, .undefined): found = false
+            default: throw ChatTemplateError.render("argument of type '\(r.typeName)' is not iterable", pos)
+            }
+            return op == "in" ? found : !found
+        default:
+            let order: Int
+            if let a = l.numeric, let b = r.numeric {
+                order = a < b ? -1 : (a > b ? 1 : 0)
+            } else if case .string(let a) = l, case .string(let b) = r {
+                order = a.unicodeScalars.lexicographicallyPrecedes(b.unicodeScalars) ? -1
+                    : (a.unicodeScalars.elementsEqual(b.unicodeScalars) ? 0 : 1)
+            } else {
+                if l.isUndefined { throw typeError("", l, pos) }
+                if r.isUndefined { throw typeError("", r, pos) }
+                throw ChatTemplateError.render("'\(op)' not supported between instances of '\(l.typeName)' and '\(r.typeName)'", pos)
+            }
+            switch op {
+            case "<": return order < 0
+            case "<=": return order <= 0
+            case ">": return order > 0
+            default: return order >= 0
+            }
+        }
+    }
+}
