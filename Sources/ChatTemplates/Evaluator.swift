@@ -137,7 +137,8 @@ struct Evaluator {
         switch e.kind {
         case .constant(let c): return Value(c)
         case .name(let n): return lookup(n)
-        case .list(let xs), .tuple(let xs): return .array(try xs.map { try eval($0) })
+        case .list(let xs): return .array(try xs.map { try eval($0) })
+        case .tuple(let xs): return .tuple(try xs.map { try eval($0) })
         case .dict(let pairs):
             var o = OrderedValues()
             for (k, v) in pairs {
@@ -227,7 +228,7 @@ struct Evaluator {
         case (.undefined(let n), _): throw ChatTemplateError.render("'\(n)' is undefined (reading an item)", pos)
         case (.object(let o), .string(let k)): return o[k] ?? .undefined(k)
         case (.namespace(let ns), .string(let k)): return ns.attributes[k] ?? .undefined(k)
-        case (.array(let a), _):
+        case (.array(let a), _), (.tuple(let a), _):
             guard let i = key.integer else { return .undefined("list item") }
             let j = i < 0 ? a.count + i : i
             return a.indices.contains(j) ? a[j] : .undefined("list item \(i)")
@@ -262,6 +263,7 @@ struct Evaluator {
         }
         switch v {
         case .array(let xs): return .array(try indices(xs.count).map { xs[$0] })
+        case .tuple(let xs): return .tuple(try indices(xs.count).map { xs[$0] })
         case .string(let s):
             let u = Array(s.unicodeScalars)
             var out = String.UnicodeScalarView()
@@ -275,7 +277,7 @@ struct Evaluator {
     /// Python iteration: lists, dict keys, string characters; Undefined iterates as empty.
     func iterate(_ v: Value, _ pos: SourcePosition) throws -> [Value] {
         switch v {
-        case .array(let a): return a
+        case .array(let a), .tuple(let a): return a
         case .object(let o): return o.keys.map { .string($0) }
         case .string(let s): return s.unicodeScalars.map { .string(String(Character($0))) }
         case .undefined: return []
@@ -293,6 +295,7 @@ struct Evaluator {
         switch (op, l, r) {
         case ("+", .string(let a), .string(let b)): return .string(a + b)
         case ("+", .array(let a), .array(let b)): return .array(a + b)
+        case ("+", .tuple(let a), .tuple(let b)): return .tuple(a + b)
         case ("*", .string(let s), _) where r.integer != nil:
             return .string(String(repeating: s, count: max(0, r.integer ?? 0)))
         case ("*", .array(let a), _) where r.integer != nil:
@@ -356,7 +359,7 @@ struct Evaluator {
             switch (l, r) {
             case (.string(let a), .string(let b)): found = scalarFind(a, in: b, from: 0) != nil
             case (_, .string): throw typeError("'in <string>' requires string as left operand, not \(l.typeName)", l, pos)
-            case (_, .array(let xs)): found = xs.contains { $0.equals(l) }
+            case (_, .array(let xs)), (_, .tuple(let xs)): found = xs.contains { $0.equals(l) }
             case (.string(let k), .object(let o)): found = o[k] != nil
             case (_, .object): found = false
             case (_, .undefined): found = false

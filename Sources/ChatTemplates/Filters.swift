@@ -34,7 +34,7 @@ extension Evaluator {
             try check(0)
             switch v {
             case .string(let s): return .int(s.unicodeScalars.count)
-            case .array(let a): return .int(a.count)
+            case .array(let a), .tuple(let a): return .int(a.count)
             case .object(let o): return .int(o.count)
             case .undefined: return .int(0)
             default: throw ChatTemplateError.render("object of type '\(v.typeName)' has no len()", pos)
@@ -62,7 +62,7 @@ extension Evaluator {
         case "items":
             try check(0)
             switch v {
-            case .object(let o): return .array(o.pairs.map { .array([.string($0.0), $0.1]) })
+            case .object(let o): return .array(o.pairs.map { .tuple([.string($0.0), $0.1]) })
             case .undefined: return .array([])
             default: throw ChatTemplateError.render("can only get item pairs from a mapping, not \(v.typeName)", pos)
             }
@@ -78,7 +78,8 @@ extension Evaluator {
                 indent = max(0, n)
             }
             var separators: (String, String)?
-            if let s = arg(args, kwargs, 2, "separators"), case .array(let pair) = s {
+            if let s = arg(args, kwargs, 2, "separators"), s.truthy {
+                let pair = try iterate(s, pos)
                 guard pair.count == 2, case .string(let a) = pair[0], case .string(let b) = pair[1] else {
                     throw ChatTemplateError.render("tojson separators must be two strings", pos)
                 }
@@ -195,7 +196,7 @@ extension Evaluator {
         case "iterable", "sequence":
             try need(0)
             switch v {
-            case .array, .object, .string, .undefined: return true
+            case .array, .tuple, .object, .string, .undefined: return true
             default: return false
             }
         case "odd", "even", "divisibleby":

@@ -172,7 +172,7 @@ extension Evaluator {
                 let options: [Value]
                 switch args.first {
                 case .string?: options = [args[0]]
-                case .array(let xs)?: options = xs
+                case .array(let xs)?, .tuple(let xs)?: options = xs
                 default: throw ChatTemplateError.render("\(what) needs a string or a tuple of strings", pos)
                 }
                 let u = Array(s.unicodeScalars)
@@ -212,7 +212,7 @@ extension Evaluator {
             }
         case .object(let o):
             switch name {
-            case "items": return .array(o.pairs.map { .array([.string($0.0), $0.1]) })
+            case "items": return .array(o.pairs.map { .tuple([.string($0.0), $0.1]) })
             case "keys": return .array(o.keys.map { .string($0) })
             case "values": return .array(o.pairs.map { $0.1 })
             case "get":
@@ -323,7 +323,7 @@ func pythonJSON(_ v: Value, indent: Int?, sortKeys: Bool, ensureASCII: Bool, sep
         if d.isInfinite { return d < 0 ? "-Infinity" : "Infinity" }
         return pythonFloat(d)
     case .string(let s): return string(s)
-    case .array(let xs): return container(try xs.map(sub), "[", "]")
+    case .array(let xs), .tuple(let xs): return container(try xs.map(sub), "[", "]")
     case .object(let o):
         var pairs = o.pairs
         if sortKeys { pairs.sort { $0.0.unicodeScalars.lexicographicallyPrecedes($1.0.unicodeScalars) } }

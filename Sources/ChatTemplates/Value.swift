@@ -90,6 +90,8 @@ enum Value {
     case double(Double)
     case string(String)
     case array([Value])
+    /// A Python tuple (from `(a, b)`, `a, b` or dict item pairs): like a list but prints `(a, b)`.
+    case tuple([Value])
     case object(OrderedValues)
     case namespace(Namespace)
     case function(Builtin)
@@ -119,7 +121,7 @@ enum Value {
         case .int(let i): return i != 0
         case .double(let d): return d != 0
         case .string(let s): return !s.isEmpty
-        case .array(let a): return !a.isEmpty
+        case .array(let a), .tuple(let a): return !a.isEmpty
         case .object(let o): return o.count > 0
         case .namespace, .function: return true
         }
@@ -135,6 +137,7 @@ enum Value {
         case .double: return "float"
         case .string: return "str"
         case .array: return "list"
+        case .tuple: return "tuple"
         case .object: return "dict"
         case .namespace: return "Namespace"
         case .function: return "function"
@@ -146,7 +149,7 @@ enum Value {
         switch (self, other) {
         case (.undefined, .undefined), (.none, .none): return true
         case (.string(let a), .string(let b)): return a.unicodeScalars.elementsEqual(b.unicodeScalars)
-        case (.array(let a), .array(let b)):
+        case (.array(let a), .array(let b)), (.tuple(let a), .tuple(let b)):
             return a.count == b.count && zip(a, b).allSatisfy { $0.equals($1) }
         case (.object(let a), .object(let b)):
             guard a.count == b.count else { return false }
@@ -196,6 +199,7 @@ enum Value {
         case .double(let d): return pythonFloat(d)
         case .string(let s): return pythonRepr(s)
         case .array(let a): return "[" + a.map(\.repr).joined(separator: ", ") + "]"
+        case .tuple(let a): return "(" + a.map(\.repr).joined(separator: ", ") + (a.count == 1 ? ",)" : ")")
         case .object(let o):
             return "{" + o.pairs.map { pythonRepr($0.0) + ": " + $0.1.repr }.joined(separator: ", ") + "}"
         case .namespace(let n):
