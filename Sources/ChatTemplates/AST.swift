@@ -14,6 +14,8 @@ struct Expr: Sendable {
         case slice(Expr, Expr?, Expr?, Expr?)
         /// A call of a global function (`raise_exception(...)`, `namespace(...)`, ...).
         case call(Builtin, [Expr], [(String, Expr)])
+        /// A call of a macro defined in the template.
+        case callMacro(String, [Expr], [(String, Expr)])
         /// A method call `object.name(...)` (`.strip()`, `.items()`, `.get(k)`, ...).
         case method(Expr, String, [Expr], [(String, Expr)])
         case filter(Expr, String, [Expr], [(String, Expr)])
@@ -34,6 +36,14 @@ struct Expr: Sendable {
     var pos: SourcePosition
 }
 
+/// `{% macro name(param, param=default) %}…{% endmacro %}`.
+struct MacroDef: Sendable {
+    var name: String
+    var params: [(String, Expr?)]
+    var body: [Node]
+    var pos: SourcePosition
+}
+
 /// What `{% set %}` assigns to.
 enum SetTarget: Sendable {
     case names([String])
@@ -51,6 +61,7 @@ indirect enum Node: Sendable {
     case set(SetTarget, Expr, SourcePosition)
     /// `{% set name %}…{% endset %}`.
     case setBlock(String, [Node])
+    case macro(MacroDef)
     case loopBreak(SourcePosition)
     case loopContinue(SourcePosition)
 }

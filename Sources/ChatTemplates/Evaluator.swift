@@ -9,6 +9,7 @@ enum Flow { case normal, breakLoop, continueLoop }
 
 struct Evaluator {
     private var scopes: [[String: Value]]
+    private var macroDepth = 0
     private(set) var output = ""
     let now: Date
     let timeZone: TimeZone
@@ -50,6 +51,7 @@ struct Evaluator {
                 _ = try run(body)
                 scopes[scopes.count - 1][name] = .string(output)
                 output = saved
+            case .macro(let m): scopes[scopes.count - 1][m.name] = .macro(m)
             case .loopBreak: return .breakLoop
             case .loopContinue: return .continueLoop
             }
@@ -155,6 +157,8 @@ struct Evaluator {
                              try c.map { try eval($0) }, e.pos)
         case .call(let f, let args, let kwargs):
             return try callBuiltin(f, try args.map { try eval($0) }, try kwargs.map { ($0.0, try eval($0.1)) }, e.pos)
+        case .callMacro(let name, let args, let kwargs):
+            return try callMacro(name, try args.map { try eval($0) }, try kwargs.map { ($0.0, try eval($0.1)) }, e.pos)
         case .method(let obj, let name, let args, let kwargs):
             return try callMethod(try eval(obj), name, try args.map { try eval($0) },
                                   try kwargs.map { ($0.0, try eval($0.1)) }, e.pos)
@@ -195,6 +199,34 @@ struct Evaluator {
             if try eval(cond).truthy { return try eval(then) }
             return try otherwise.map { try eval($0) } ?? .undefined("conditional expression without else")
         }
+    }
+
+    /// Runs a template macro: its own scope of parameters (defaults evaluated in order) over the
+    /// template's top-level variables; the caller's loop variables are not visible (as in Jinja2).
+    func callMacro(_ name: String, _ args: [Value], _ kwargs: [(String, Value)], _ pos: SourcePosition) throws -> Value {
+        guard case .macro(let m) = lookup(name) else {
+            throw ChatTemplateError.render("'\(name)' is undefined or not a macro", pos)
+        }
+        guard args.count <= m.params.count else {
+            throw ChatTemplateError.render("macro '\(name)' takes not more than \(m.params.count) argument(s)", pos)
+        }
+        if let bad = kwargs.first(where: { kw in !m.params.contains { $0.0 == kw.0 } }) {
+            throw ChatTemplateError.render("macro '\(name)' has no parameter '\(bad.0)'", pos)
+        }
+        guard macroDepth < 64 else { throw ChatTemplateError.render("macro recursion too deep", pos) }
+        var sub = Evaluator(globals: scopes[0], now: now, timeZone: timeZone)
+        sub.macroDepth = macroDepth + 1
+        sub.scopes.append([:])
+        for (i, (param, dflt)) in m.params.enumerated() {
+            let v: Value
+            if i < args.count { v = args[i] }
+            else if let kw = kwargs.last(where: { $0.0 == param }) { v = kw.1 }
+            else if let dflt { v = try sub.eval(dflt) }
+            else { v = .undefined(param) }
+            sub.scopes[1][param] = v
+        }
+        _ = try sub.run(m.body)
+        return .string(sub.output)
     }
 
     /// The error for using `v`: Undefined gets Jinja2's "'x' is undefined", others `message`.

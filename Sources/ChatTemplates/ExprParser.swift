@@ -7,6 +7,8 @@ struct ExprParser {
     private let toks: [Token]
     private var i = 0
     private let endPos: SourcePosition
+    /// Calls of names that are not built-in functions (they must be macros of the template).
+    private(set) var macroCalls: [(String, SourcePosition)] = []
 
     init(_ toks: [Token], end: SourcePosition) { self.toks = toks; self.endPos = end }
 
@@ -253,7 +255,8 @@ struct ExprParser {
         switch callee.kind {
         case .name(let n):
             guard let b = Builtin(rawValue: n) else {
-                throw ChatTemplateError.unsupported(construct: "function '\(n)'", callee.pos)
+                macroCalls.append((n, callee.pos))
+                return Expr(kind: .callMacro(n, args, kwargs), pos: callee.pos)
             }
             return Expr(kind: .call(b, args, kwargs), pos: callee.pos)
         case .attribute(let obj, let m):

@@ -121,7 +121,7 @@ extension Evaluator {
             default: throw typeError("bad operand type for abs(): '\(v.typeName)'", v, pos)
             }
         case "map":
-            let items = try iterate(v, pos)
+            let items = v.truthy ? try iterate(v, pos) : []
             if let attr = kwargs.first(where: { $0.0 == "attribute" })?.1 {
                 guard args.isEmpty, kwargs.allSatisfy({ $0.0 == "attribute" || $0.0 == "default" }) else {
                     throw ChatTemplateError.render("map(attribute=...) takes only 'attribute' and 'default'", pos)
@@ -151,7 +151,7 @@ extension Evaluator {
                 test = s; rest = rest.dropFirst()
             }
             let keep = name.hasPrefix("select")
-            return .array(try iterate(v, pos).filter { x in
+            return .array(try (v.truthy ? iterate(v, pos) : []).filter { x in
                 let subject = try attr.map { try attributePath(x, $0, pos) } ?? x
                 let ok = try test.map { try applyTest($0, subject, Array(rest), pos) } ?? subject.truthy
                 return ok == keep
@@ -192,7 +192,9 @@ extension Evaluator {
         case "number": try need(0); return v.numeric != nil
         case "string": try need(0); if case .string = v { return true }; return false
         case "mapping": try need(0); if case .object = v { return true }; return false
-        case "callable": try need(0); if case .function = v { return true }; return false
+        case "callable":
+            try need(0)
+            switch v { case .function, .macro: return true; default: return false }
         case "iterable", "sequence":
             try need(0)
             switch v {

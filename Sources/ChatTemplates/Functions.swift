@@ -85,14 +85,14 @@ func pyReplace(_ s: String, _ old: String, _ new: String, _ count: Int) -> Strin
 /// Python str.capitalize.
 func pyCapitalize(_ s: String) -> String {
     guard let f = s.unicodeScalars.first else { return s }
-    return String(f).uppercased() + stringFrom(s.unicodeScalars.dropFirst()).lowercased()
+    return f.properties.titlecaseMapping + stringFrom(s.unicodeScalars.dropFirst()).lowercased()
 }
 
 /// Python str.title (a word starts after any uncased character).
 func pyTitle(_ s: String) -> String {
     var out = "", prevCased = false
     for c in s.unicodeScalars {
-        out += prevCased ? String(c).lowercased() : String(c).uppercased()
+        out += prevCased ? String(c).lowercased() : c.properties.titlecaseMapping
         prevCased = c.properties.isCased
     }
     return out
@@ -328,7 +328,7 @@ func pythonJSON(_ v: Value, indent: Int?, sortKeys: Bool, ensureASCII: Bool, sep
         var pairs = o.pairs
         if sortKeys { pairs.sort { $0.0.unicodeScalars.lexicographicallyPrecedes($1.0.unicodeScalars) } }
         return container(try pairs.map { string($0.0) + keySep + (try sub($0.1)) }, "{", "}")
-    case .undefined, .namespace, .function:
+    case .undefined, .namespace, .function, .macro:
         throw JSONTypeError(typeName: v.typeName)
     }
 }

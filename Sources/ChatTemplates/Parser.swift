@@ -19,7 +19,7 @@ struct Parser {
         "capitalize", "replace", "join", "items", "keys", "values", "get",
     ]
     static let knownUnsupportedTags: Set<String> = [
-        "macro", "endmacro", "call", "endcall", "filter", "endfilter", "block", "endblock", "extends",
+        "call", "endcall", "filter", "endfilter", "block", "endblock", "extends",
         "include", "import", "from", "raw", "endraw", "with", "endwith", "autoescape", "endautoescape",
         "do", "trans", "endtrans",
     ]
@@ -27,12 +27,17 @@ struct Parser {
     private var segments: [Segment]
     private var index = 0
     private var loopDepth = 0
+    private var macroNames: Set<String> = []
+    private var macroCalls: [(String, SourcePosition)] = []
 
     init(_ segments: [Segment]) { self.segments = segments }
 
     mutating func parseTemplate() throws -> [Node] {
         let (nodes, end) = try parseBody(until: [])
         if let end { throw ChatTemplateError.syntax("unexpected '{% \(end.name) %}'", end.pos) }
+        if let (name, pos) = macroCalls.first(where: { !macroNames.contains($0.0) }) {
+            throw ChatTemplateError.unsupported(construct: "function '\(name)'", pos)
+        }
         return nodes
     }
 
@@ -51,6 +56,7 @@ struct Parser {
                 guard !toks.isEmpty else { throw ChatTemplateError.syntax("empty expression", pos) }
                 let e = try p.parseTuple(condExpr: true)
                 try p.expectEnd()
+                macroCalls += p.macroCalls
                 nodes.append(.output(e))
             case .statement(let toks, let pos, let end):
                 guard case .name(let tag)? = toks.first?.kind else {
@@ -59,6 +65,7 @@ struct Parser {
                 if until.contains(tag) { return (nodes, EndTag(name: tag, tokens: Array(toks.dropFirst()), pos: pos)) }
                 var p = ExprParser(Array(toks.dropFirst()), end: end)
                 nodes.append(contentsOf: try parseStatement(tag, &p, pos))
+                macroCalls += p.macroCalls
             }
         }
         return (nodes, nil)
@@ -86,6 +93,7 @@ struct Parser {
                 case "elif":
                     cond = try q.parseTuple(condExpr: false)
                     try q.expectEnd()
+                    macroCalls += q.macroCalls
                 case "else":
                     try q.expectEnd()
                     let (elseBody, fin) = try closing(["endif"], for: "if", at: pos)
@@ -130,6 +138,24 @@ struct Parser {
             let (body, end) = try closing(["endset"], for: "set", at: pos)
             let q = ExprParser(end.tokens, end: end.pos); try q.expectEnd()
             return [.setBlock(names[0], body)]
+        case "macro":
+            let name = try p.name()
+            var params: [(String, Expr?)] = []
+            try p.expectOp("(")
+            while !p.peekOp(")") {
+                if !params.isEmpty { try p.expectOp(","); if p.peekOp(")") { break } }
+                let param = try p.name()
+                params.append((param, p.skipOp("=") ? try p.parseExpression(condExpr: true) : nil))
+            }
+            try p.expectOp(")")
+            try p.expectEnd()
+            let savedDepth = loopDepth
+            loopDepth = 0
+            let (body, end) = try closing(["endmacro"], for: "macro", at: pos)
+            let q = ExprParser(end.tokens, end: end.pos); try q.expectEnd()
+            loopDepth = savedDepth
+            macroNames.insert(name)
+            return [.macro(MacroDef(name: name, params: params, body: body, pos: pos))]
         case "break", "continue":
             try p.expectEnd()
             guard loopDepth > 0 else { throw ChatTemplateError.syntax("'{% \(tag) %}' outside a for loop", pos) }

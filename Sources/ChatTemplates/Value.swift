@@ -95,6 +95,7 @@ enum Value {
     case object(OrderedValues)
     case namespace(Namespace)
     case function(Builtin)
+    case macro(MacroDef)
 
     init(_ v: JinjaValue) {
         switch v {
@@ -123,7 +124,7 @@ enum Value {
         case .string(let s): return !s.isEmpty
         case .array(let a), .tuple(let a): return !a.isEmpty
         case .object(let o): return o.count > 0
-        case .namespace, .function: return true
+        case .namespace, .function, .macro: return true
         }
     }
 
@@ -141,6 +142,7 @@ enum Value {
         case .object: return "dict"
         case .namespace: return "Namespace"
         case .function: return "function"
+        case .macro: return "Macro"
         }
     }
 
@@ -205,6 +207,7 @@ enum Value {
         case .namespace(let n):
             return "<Namespace " + n.attributes.pairs.map { "\($0.0)=\($0.1.repr)" }.joined(separator: ", ") + ">"
         case .function(let f): return "<function \(f.rawValue)>"
+        case .macro(let m): return "<Macro '\(m.name)'>"
         }
     }
 }

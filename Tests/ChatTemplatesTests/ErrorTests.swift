@@ -11,8 +11,8 @@ final class ErrorTests: XCTestCase {
     }
 
     func testUnsupportedTagNamesConstructAndLine() {
-        let e = parseError("a\n{% for m in messages %}\n  {% macro f(x) %}{{ x }}{% endmacro %}\n{% endfor %}")
-        XCTAssertEqual(e, .unsupported(construct: "'{% macro %}' tag", SourcePosition(line: 3, column: 3)))
+        let e = parseError("a\n{% for m in messages %}\n  {% call f(x) %}{{ x }}{% endcall %}\n{% endfor %}")
+        XCTAssertEqual(e, .unsupported(construct: "'{% call %}' tag", SourcePosition(line: 3, column: 3)))
         XCTAssertTrue(e?.description.contains("line 3") ?? false)
         XCTAssertEqual(parseError("{% include 'x' %}"), .unsupported(construct: "'{% include %}' tag", SourcePosition(line: 1, column: 1)))
     }
@@ -21,6 +21,8 @@ final class ErrorTests: XCTestCase {
         XCTAssertEqual(parseError("{{ x | wordwrap }}"), .unsupported(construct: "filter 'wordwrap'", SourcePosition(line: 1, column: 6)))
         XCTAssertEqual(parseError("{{ x is escaped }}"), .unsupported(construct: "test 'escaped'", SourcePosition(line: 1, column: 6)))
         XCTAssertEqual(parseError("\n{{ lipsum(2) }}"), .unsupported(construct: "function 'lipsum'", SourcePosition(line: 2, column: 4)))
+        XCTAssertEqual(parseError("{% macro g() %}{% endmacro %}{{ g() }}{{ h(1) }}"),
+                       .unsupported(construct: "function 'h'", SourcePosition(line: 1, column: 39)))
         XCTAssertEqual(parseError("{{ s.format(1) }}"), .unsupported(construct: "method '.format()'", SourcePosition(line: 1, column: 5)))
         XCTAssertEqual(parseError("{% for x in y recursive %}{% endfor %}"),
                        .unsupported(construct: "recursive for loop", SourcePosition(line: 1, column: 1)))

@@ -215,6 +215,13 @@ EXPRESSIONS = [
     ("print_values", "{{ none }} {{ true }} {{ false }} {{ [none, true] }} {{ {'k': none} }} {{ 2 ** 62 }} {{ 1e300 * 10 }} {{ (1, 'a') }}", {}),
     ("unicode_len", "{{ s | length }} {{ s[0] }} {{ s | upper }} {{ 'ß' | upper }}", {"s": "日本語🙂"}),
     ("type_error_plus", "{{ 'a' + 1 }}", {}),
+    ("macros", "{% macro f(a, b='d') %}[{{ a }}{{ b }}{{ g }}{{ t }}{{ lv }}]{% endmacro %}{% set t = 'T' %}{% for lv in [1] %}{{ f(1) }}{{ f(2, b=3) }}{{ f() }}{% endfor %}|{% macro r(n) %}{% if n > 0 %}{{ n }}{{ r(n - 1) }}{% endif %}{% endmacro %}{{ r(3) }}|{% macro d(a, b=a ~ '!') %}  {{ b }}  \n{% endmacro %}[{{ d(1) }}]{{ d(2) | trim }}", {"g": "G"}),
+    ("macro_namespace", "{% set ns = namespace(c=0) %}{% macro inc() %}{% set ns.c = ns.c + 1 %}{% endmacro %}{{ inc() }}{{ inc() }}{{ ns.c }}{% macro m(a) %}{% set t = 'in' %}{{ t }}{% endmacro %}{% set t = 'out' %}{{ m(1) }}{{ t }}", {}),
+    ("macro_too_many_args_error", "{% macro f(a) %}x{% endmacro %}{{ f(1, 2) }}", {}),
+    ("lstrip_cases", "a\n\t {% if true %}\n\tx\n  \t{% endif %}  \nb\na {% if true %}x{% endif %}\n  b\n  {%- if true %}y{% endif %}\n  {# c #}\nz\n  {#- c -#}\n  w", {}),
+    ("nested_loops", "{% for x in xs %}{% for y in ys %}{{ loop.index }}{{ x }}{{ y }} {% endfor %}{{ loop.index }}|{% endfor %}{% for a, b in [[1, 2], [3, 4]] %}{{ a }}{{ b }}{% endfor %}", {"xs": [1, 2], "ys": ["a", "b"]}),
+    ("falsy_select", "{{ none | selectattr('a') | list }} {{ none | map('string') | list }} {{ none | select | list }} {{ (1, 2) }} {{ ('x',) }} {{ {'a': 1}.items() | list }}", {}),
+    ("unicode_case", "{{ 'ÉCOLE' | lower }} {{ 'straße' | upper }} {{ 'ǆemal' | capitalize }} {{ 'ǆemal'.title() }}", {}),
     ("is_defined_chain", "{% if m.tool_calls is defined and m.tool_calls %}yes{% else %}no{% endif %} {% if not m.x is defined %}nx{% endif %}", {"m": {"role": "user"}}),
 ]
 
