@@ -22,7 +22,7 @@ final class ErrorTests: XCTestCase {
         XCTAssertEqual(parseError("{{ x is escaped }}"), .unsupported(construct: "test 'escaped'", SourcePosition(line: 1, column: 6)))
         XCTAssertEqual(parseError("\n{{ lipsum(2) }}"), .unsupported(construct: "function 'lipsum'", SourcePosition(line: 2, column: 4)))
         XCTAssertEqual(parseError("{% macro g() %}{% endmacro %}{{ g() }}{{ h(1) }}"),
-                       .unsupported(construct: "function 'h'", SourcePosition(line: 1, column: 39)))
+                       .unsupported(construct: "function 'h'", SourcePosition(line: 1, column: 42)))
         XCTAssertEqual(parseError("{{ s.format(1) }}"), .unsupported(construct: "method '.format()'", SourcePosition(line: 1, column: 5)))
         XCTAssertEqual(parseError("{% for x in y recursive %}{% endfor %}"),
                        .unsupported(construct: "recursive for loop", SourcePosition(line: 1, column: 1)))
