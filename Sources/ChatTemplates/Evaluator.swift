@@ -26,7 +26,10 @@ struct Evaluator {
         for node in nodes {
             switch node {
             case .text(let s): output += s
-            case .output(let e): output += try eval(e).str
+            case .output(let e):
+                let v = try eval(e)
+                if case .generator = v { throw ChatTemplateError.render("printing a generator (add '| list')", e.pos) }
+                output += v.str
             case .ifBlock(let branches, let elseBody):
                 var taken = false
                 for (cond, body) in branches {
@@ -83,7 +86,7 @@ struct Evaluator {
 
     private mutating func runFor(_ targets: [String], _ iterable: Expr, _ filter: Expr?, _ body: [Node],
                                  _ elseBody: [Node], _ pos: SourcePosition) throws {
-        var items = try iterate(try eval(iterable), iterable.pos)
+        var items = try iterate(try evalPlain(iterable), iterable.pos)
         func bind(_ item: Value) throws -> [String: Value] {
             if targets.count == 1 { return [targets[0]: item] }
             var frame: [String: Value] = [:]
@@ -135,6 +138,10 @@ struct Evaluator {
         return .undefined(name)
     }
 
+    /// The value with Markup (from `| safe`) read as a plain string, for every use but `+`,
+    /// output and assignment.
+    func evalPlain(_ e: Expr) throws -> Value { try eval(e).plain }
+
     func eval(_ e: Expr) throws -> Value {
         switch e.kind {
         case .constant(let c): return Value(c)
@@ -150,41 +157,41 @@ struct Evaluator {
                 o[key] = try eval(v)
             }
             return .object(o)
-        case .attribute(let obj, let name): return try attribute(try eval(obj), name, e.pos)
-        case .item(let obj, let key): return try item(try eval(obj), try eval(key), e.pos)
+        case .attribute(let obj, let name): return try attribute(try evalPlain(obj), name, e.pos)
+        case .item(let obj, let key): return try item(try evalPlain(obj), try evalPlain(key), e.pos)
         case .slice(let obj, let a, let b, let c):
-            return try slice(try eval(obj), try a.map { try eval($0) }, try b.map { try eval($0) },
-                             try c.map { try eval($0) }, e.pos)
+            return try slice(try evalPlain(obj), try a.map { try evalPlain($0) }, try b.map { try evalPlain($0) },
+                             try c.map { try evalPlain($0) }, e.pos)
         case .call(let f, let args, let kwargs):
-            return try callBuiltin(f, try args.map { try eval($0) }, try kwargs.map { ($0.0, try eval($0.1)) }, e.pos)
+            return try callBuiltin(f, try args.map { try evalPlain($0) }, try kwargs.map { ($0.0, try evalPlain($0.1)) }, e.pos)
         case .callMacro(let name, let args, let kwargs):
-            return try callMacro(name, try args.map { try eval($0) }, try kwargs.map { ($0.0, try eval($0.1)) }, e.pos)
+            return try callMacro(name, try args.map { try evalPlain($0) }, try kwargs.map { ($0.0, try evalPlain($0.1)) }, e.pos)
         case .method(let obj, let name, let args, let kwargs):
-            return try callMethod(try eval(obj), name, try args.map { try eval($0) },
-                                  try kwargs.map { ($0.0, try eval($0.1)) }, e.pos)
+            return try callMethod(try evalPlain(obj), name, try args.map { try evalPlain($0) },
+                                  try kwargs.map { ($0.0, try evalPlain($0.1)) }, e.pos)
         case .filter(let v, let name, let args, let kwargs):
-            return try applyFilter(name, try eval(v), try args.map { try eval($0) },
-                                   try kwargs.map { ($0.0, try eval($0.1)) }, e.pos)
+            return try applyFilter(name, try eval(v), try args.map { try evalPlain($0) },
+                                   try kwargs.map { ($0.0, try evalPlain($0.1)) }, e.pos)
         case .test(let v, let name, let args, let negated):
-            let r = try applyTest(name, try eval(v), try args.map { try eval($0) }, e.pos)
+            let r = try applyTest(name, try evalPlain(v), try args.map { try evalPlain($0) }, e.pos)
             return .bool(r != negated)
-        case .not(let x): return .bool(!(try eval(x).truthy))
+        case .not(let x): return .bool(!(try evalPlain(x).truthy))
         case .negate(let x):
-            switch try eval(x) {
+            switch try evalPlain(x) {
             case .int(let i): return .int(-i)
             case .bool(let b): return .int(b ? -1 : 0)
             case .double(let d): return .double(-d)
             case let v: throw typeError("bad operand type for unary -: '\(v.typeName)'", v, e.pos)
             }
         case .plus(let x):
-            let v = try eval(x)
+            let v = try evalPlain(x)
             guard v.numeric != nil else { throw typeError("bad operand type for unary +: '\(v.typeName)'", v, e.pos) }
             return v
         case .binary(let op, let l, let r): return try binary(op, try eval(l), try eval(r), e.pos)
         case .compare(let first, let ops):
-            var left = try eval(first)
+            var left = try evalPlain(first)
             for (op, rhs) in ops {
-                let right = try eval(rhs)
+                let right = try evalPlain(rhs)
                 if !(try compare(op, left, right, rhs.pos)) { return .bool(false) }
                 left = right
             }
@@ -309,7 +316,7 @@ struct Evaluator {
     /// Python iteration: lists, dict keys, string characters; Undefined iterates as empty.
     func iterate(_ v: Value, _ pos: SourcePosition) throws -> [Value] {
         switch v {
-        case .array(let a), .tuple(let a): return a
+        case .array(let a), .tuple(let a), .generator(let a): return a
         case .object(let o): return o.keys.map { .string($0) }
         case .string(let s): return s.unicodeScalars.map { .string(String(Character($0))) }
         case .undefined: return []
@@ -319,6 +326,15 @@ struct Evaluator {
 
     func binary(_ op: String, _ l: Value, _ r: Value, _ pos: SourcePosition) throws -> Value {
         if op == "~" { return .string(l.str + r.str) }
+        switch (op, l, r) {
+        case ("+", .markup(let a), .markup(let b)): return .markup(a + b)
+        case ("+", .markup(let a), .string(let b)): return .markup(a + htmlEscape(b))
+        case ("+", .string(let a), .markup(let b)): return .markup(htmlEscape(a) + b)
+        case ("*", .markup(let a), _) where r.integer != nil:
+            return .markup(String(repeating: a, count: max(0, r.integer ?? 0)))
+        case (_, .markup, _), (_, _, .markup): return try binary(op, l.plain, r.plain, pos)
+        default: break
+        }
         let bad = { () -> ChatTemplateError in
             if l.isUndefined { return self.typeError("", l, pos) }
             if r.isUndefined { return self.typeError("", r, pos) }
@@ -391,7 +407,7 @@ struct Evaluator {
             switch (l, r) {
             case (.string(let a), .string(let b)): found = scalarFind(a, in: b, from: 0) != nil
             case (_, .string): throw typeError("'in <string>' requires string as left operand, not \(l.typeName)", l, pos)
-            case (_, .array(let xs)), (_, .tuple(let xs)): found = xs.contains { $0.equals(l) }
+            case (_, .array(let xs)), (_, .tuple(let xs)), (_, .generator(let xs)): found = xs.contains { $0.equals(l) }
             case (.string(let k), .object(let o)): found = o[k] != nil
             case (_, .object): found = false
             case (_, .undefined): found = false

@@ -3,7 +3,9 @@
 // transformers' override (json.dumps, ensure_ascii=False).
 
 extension Evaluator {
-    func applyFilter(_ name: String, _ v: Value, _ args: [Value], _ kwargs: [(String, Value)], _ pos: SourcePosition) throws -> Value {
+    func applyFilter(_ name: String, _ input: Value, _ args: [Value], _ kwargs: [(String, Value)], _ pos: SourcePosition) throws -> Value {
+        if name == "escape" || name == "e", case .markup = input { return input }
+        let v = input.plain
         let what = "filter '\(name)'"
         func check(_ max: Int, _ names: [String] = []) throws { try checkArgs(what, args, kwargs, max: max, names: names, pos) }
         switch name {
@@ -22,7 +24,10 @@ extension Evaluator {
             }
             return .string(out)
         case "string": try check(0); return .string(v.str)
-        case "safe": try check(0); return v
+        case "safe": try check(0); return .markup(v.str)
+        case "escape", "e":
+            try check(0)
+            return .markup(htmlEscape(v.str))
         case "replace":
             try check(3, ["old", "new", "count"])
             guard let old = try stringArg(arg(args, kwargs, 0, "old"), "replace old", pos),
@@ -46,6 +51,7 @@ extension Evaluator {
             return v.isUndefined || (boolean && !v.truthy) ? fallback : v
         case "first", "last":
             try check(0)
+            if name == "last", case .generator = v { throw ChatTemplateError.render("'generator' object is not reversible", pos) }
             let items = try iterate(v, pos)
             return (name == "first" ? items.first : items.last) ?? .undefined("\(name) item of an empty sequence")
         case "list": try check(0); return .array(try iterate(v, pos))
@@ -62,8 +68,8 @@ extension Evaluator {
         case "items":
             try check(0)
             switch v {
-            case .object(let o): return .array(o.pairs.map { .tuple([.string($0.0), $0.1]) })
-            case .undefined: return .array([])
+            case .object(let o): return .generator(o.pairs.map { .tuple([.string($0.0), $0.1]) })
+            case .undefined: return .generator([])
             default: throw ChatTemplateError.render("can only get item pairs from a mapping, not \(v.typeName)", pos)
             }
         case "tojson":
@@ -127,7 +133,7 @@ extension Evaluator {
                     throw ChatTemplateError.render("map(attribute=...) takes only 'attribute' and 'default'", pos)
                 }
                 let fallback = kwargs.first { $0.0 == "default" }?.1
-                return .array(try items.map { x in
+                return .generator(try items.map { x in
                     let r = try attributePath(x, attr, pos)
                     return r.isUndefined ? (fallback ?? r) : r
                 })
@@ -135,7 +141,7 @@ extension Evaluator {
             guard case .string(let f)? = args.first, Parser.filters.contains(f) else {
                 throw ChatTemplateError.render("map needs attribute= or a supported filter name", pos)
             }
-            return .array(try items.map { try applyFilter(f, $0, Array(args.dropFirst()), kwargs, pos) })
+            return .generator(try items.map { try applyFilter(f, $0, Array(args.dropFirst()), kwargs, pos) })
         case "select", "reject", "selectattr", "rejectattr":
             let byAttr = name.hasSuffix("attr")
             guard kwargs.isEmpty else { throw ChatTemplateError.render("\(what) takes no keyword arguments", pos) }
@@ -151,14 +157,86 @@ extension Evaluator {
                 test = s; rest = rest.dropFirst()
             }
             let keep = name.hasPrefix("select")
-            return .array(try (v.truthy ? iterate(v, pos) : []).filter { x in
+            return .generator(try (v.truthy ? iterate(v, pos) : []).filter { x in
                 let subject = try attr.map { try attributePath(x, $0, pos) } ?? x
                 let ok = try test.map { try applyTest($0, subject, Array(rest), pos) } ?? subject.truthy
                 return ok == keep
             })
+        case "dictsort":
+            try check(3, ["case_sensitive", "by", "reverse"])
+            guard case .object(let o) = v else { throw ChatTemplateError.render("dictsort needs a dict, not \(v.typeName)", pos) }
+            let caseSensitive = arg(args, kwargs, 0, "case_sensitive")?.truthy ?? false
+            let byValue: Bool
+            switch arg(args, kwargs, 1, "by")?.str ?? "key" {
+            case "key": byValue = false
+            case "value": byValue = true
+            default: throw ChatTemplateError.render("dictsort: You can only sort by either 'key' or 'value'", pos)
+            }
+            let pairs: [Value] = o.pairs.map { .tuple([.string($0.0), $0.1]) }
+            return .array(try sorted(pairs, reverse: arg(args, kwargs, 2, "reverse")?.truthy ?? false, pos) {
+                guard case .tuple(let kv) = $0 else { return $0 }
+                return Self.foldCase(kv[byValue ? 1 : 0], caseSensitive)
+            })
+        case "sort", "unique", "min", "max":
+            let names = name == "sort" ? ["reverse", "case_sensitive", "attribute"] : ["case_sensitive", "attribute"]
+            try check(names.count, names)
+            let off = name == "sort" ? 1 : 0
+            let caseSensitive = arg(args, kwargs, off, "case_sensitive")?.truthy ?? false
+            let attr = arg(args, kwargs, off + 1, "attribute")
+            let key = { (x: Value) throws -> Value in
+                guard let attr, !attr.isUndefined, !(attr.str.isEmpty) else { return Self.foldCase(x, caseSensitive) }
+                let parts = attr.str.split(separator: ",").map { Value.string(String($0)) }
+                if parts.count > 1 { return .tuple(try parts.map { Self.foldCase(try self.attributePath(x, $0, pos), caseSensitive) }) }
+                return Self.foldCase(try self.attributePath(x, attr, pos), caseSensitive)
+            }
+            let items = try iterate(v, pos)
+            switch name {
+            case "sort": return .array(try sorted(items, reverse: arg(args, kwargs, 0, "reverse")?.truthy ?? false, pos, key))
+            case "unique":
+                var seen: [Value] = [], out: [Value] = []
+                for x in items {
+                    let k = try key(x)
+                    if !seen.contains(where: { $0.equals(k) }) { seen.append(k); out.append(x) }
+                }
+                return .generator(out)
+            default:
+                let s = try sorted(items, reverse: name == "max", pos, key)
+                return s.first ?? .undefined("No aggregated item, sequence was empty.")
+            }
         default:
             throw ChatTemplateError.unsupported(construct: "filter '\(name)'", pos)
         }
+    }
+
+    /// Jinja2's ignore_case: strings compare lowercased unless case-sensitive.
+    static func foldCase(_ v: Value, _ caseSensitive: Bool) -> Value {
+        if !caseSensitive, case .string(let s) = v { return .string(s.lowercased()) }
+        return v
+    }
+
+    /// Python's `<` for sorting: numbers, strings (by code point), lists and tuples element-wise.
+    func pyLess(_ a: Value, _ b: Value, _ pos: SourcePosition) throws -> Bool {
+        switch (a, b) {
+        case (.array(let x), .array(let y)), (.tuple(let x), .tuple(let y)):
+            for (p, q) in zip(x, y) where !p.equals(q) { return try pyLess(p, q, pos) }
+            return x.count < y.count
+        default: return try compare("<", a, b, pos)
+        }
+    }
+
+    /// A stable sort by `key` (Python's sorted; `reverse` keeps equal items in order).
+    func sorted(_ items: [Value], reverse: Bool, _ pos: SourcePosition, _ key: (Value) throws -> Value) throws -> [Value] {
+        let keyed = try items.enumerated().map { ($0.offset, try key($0.element), $0.element) }
+        var failure: Error?
+        let result = keyed.sorted { l, r in
+            do {
+                if try reverse ? pyLess(r.1, l.1, pos) : pyLess(l.1, r.1, pos) { return true }
+                if try reverse ? pyLess(l.1, r.1, pos) : pyLess(r.1, l.1, pos) { return false }
+            } catch { failure = error }
+            return l.0 < r.0
+        }
+        if let failure { throw failure }
+        return result.map { $0.2 }
     }
 
     /// Jinja2's attribute lookup for filters: a dotted path, integer parts index lists.
@@ -199,6 +277,7 @@ extension Evaluator {
             try need(0)
             switch v {
             case .array, .tuple, .object, .string, .undefined: return true
+            case .generator: return name == "iterable"
             default: return false
             }
         case "odd", "even", "divisibleby":

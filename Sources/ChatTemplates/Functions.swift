@@ -322,13 +322,13 @@ func pythonJSON(_ v: Value, indent: Int?, sortKeys: Bool, ensureASCII: Bool, sep
         if d.isNaN { return "NaN" }
         if d.isInfinite { return d < 0 ? "-Infinity" : "Infinity" }
         return pythonFloat(d)
-    case .string(let s): return string(s)
+    case .string(let s), .markup(let s): return string(s)
     case .array(let xs), .tuple(let xs): return container(try xs.map(sub), "[", "]")
     case .object(let o):
         var pairs = o.pairs
         if sortKeys { pairs.sort { $0.0.unicodeScalars.lexicographicallyPrecedes($1.0.unicodeScalars) } }
         return container(try pairs.map { string($0.0) + keySep + (try sub($0.1)) }, "{", "}")
-    case .undefined, .namespace, .function, .macro:
+    case .undefined, .namespace, .function, .macro, .generator:
         throw JSONTypeError(typeName: v.typeName)
     }
 }

@@ -5,9 +5,9 @@
 
 struct Parser {
     static let filters: Set<String> = [
-        "abs", "capitalize", "count", "d", "default", "first", "float", "int", "items", "join", "last",
-        "length", "list", "lower", "map", "reject", "rejectattr", "replace", "reverse", "safe", "select",
-        "selectattr", "string", "title", "tojson", "trim", "upper",
+        "abs", "capitalize", "count", "d", "default", "dictsort", "e", "escape", "first", "float", "int", "items", "join",
+        "last", "length", "list", "lower", "map", "max", "min", "reject", "rejectattr", "replace", "reverse",
+        "safe", "select", "selectattr", "sort", "string", "title", "tojson", "trim", "unique", "upper",
     ]
     static let tests: Set<String> = [
         "boolean", "callable", "defined", "divisibleby", "eq", "equalto", "even", "false", "float", "ge",

@@ -92,6 +92,12 @@ enum Value {
     case array([Value])
     /// A Python tuple (from `(a, b)`, `a, b` or dict item pairs): like a list but prints `(a, b)`.
     case tuple([Value])
+    /// A lazy sequence from select/reject/map/unique/items filters: iterates like a list, is always
+    /// truthy, and has no length, no items and no JSON form (as in Jinja2).
+    case generator([Value])
+    /// A markupsafe Markup string (from `| safe` or `| escape`): `+` with a plain string HTML-escapes
+    /// the plain side; otherwise it reads as a string.
+    case markup(String)
     case object(OrderedValues)
     case namespace(Namespace)
     case function(Builtin)
@@ -112,6 +118,9 @@ enum Value {
         }
     }
 
+    /// Markup as a plain string; other values unchanged.
+    var plain: Value { if case .markup(let s) = self { return .string(s) }; return self }
+
     var isUndefined: Bool { if case .undefined = self { return true }; return false }
 
     /// Python truthiness.
@@ -121,10 +130,10 @@ enum Value {
         case .bool(let b): return b
         case .int(let i): return i != 0
         case .double(let d): return d != 0
-        case .string(let s): return !s.isEmpty
+        case .string(let s), .markup(let s): return !s.isEmpty
         case .array(let a), .tuple(let a): return !a.isEmpty
         case .object(let o): return o.count > 0
-        case .namespace, .function, .macro: return true
+        case .namespace, .function, .macro, .generator: return true
         }
     }
 
@@ -139,6 +148,8 @@ enum Value {
         case .string: return "str"
         case .array: return "list"
         case .tuple: return "tuple"
+        case .generator: return "generator"
+        case .markup: return "Markup"
         case .object: return "dict"
         case .namespace: return "Namespace"
         case .function: return "function"
@@ -148,7 +159,7 @@ enum Value {
 
     /// Python `==` (1 == 1.0 == True; Undefined equals only Undefined).
     func equals(_ other: Value) -> Bool {
-        switch (self, other) {
+        switch (self.plain, other.plain) {
         case (.undefined, .undefined), (.none, .none): return true
         case (.string(let a), .string(let b)): return a.unicodeScalars.elementsEqual(b.unicodeScalars)
         case (.array(let a), .array(let b)), (.tuple(let a), .tuple(let b)):
@@ -186,7 +197,7 @@ enum Value {
     var str: String {
         switch self {
         case .undefined: return ""
-        case .string(let s): return s
+        case .string(let s), .markup(let s): return s
         default: return repr
         }
     }
@@ -201,6 +212,8 @@ enum Value {
         case .double(let d): return pythonFloat(d)
         case .string(let s): return pythonRepr(s)
         case .array(let a): return "[" + a.map(\.repr).joined(separator: ", ") + "]"
+        case .generator: return "<generator object>"
+        case .markup(let s): return "Markup(" + pythonRepr(s) + ")"
         case .tuple(let a): return "(" + a.map(\.repr).joined(separator: ", ") + (a.count == 1 ? ",)" : ")")
         case .object(let o):
             return "{" + o.pairs.map { pythonRepr($0.0) + ": " + $0.1.repr }.joined(separator: ", ") + "}"
@@ -266,5 +279,21 @@ func pythonRepr(_ s: String) -> String {
         }
     }
     out.append(quote)
+    return out
+}
+
+/// markupsafe's escape: & < > ' " as entities.
+func htmlEscape(_ s: String) -> String {
+    var out = ""
+    for c in s.unicodeScalars {
+        switch c {
+        case "&": out += "&amp;"
+        case "<": out += "&lt;"
+        case ">": out += "&gt;"
+        case "'": out += "&#39;"
+        case "\"": out += "&#34;"
+        default: out.unicodeScalars.append(c)
+        }
+    }
     return out
 }

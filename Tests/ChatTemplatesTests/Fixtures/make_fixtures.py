@@ -222,6 +222,11 @@ EXPRESSIONS = [
     ("nested_loops", "{% for x in xs %}{% for y in ys %}{{ loop.index }}{{ x }}{{ y }} {% endfor %}{{ loop.index }}|{% endfor %}{% for a, b in [[1, 2], [3, 4]] %}{{ a }}{{ b }}{% endfor %}", {"xs": [1, 2], "ys": ["a", "b"]}),
     ("falsy_select", "{{ none | selectattr('a') | list }} {{ none | map('string') | list }} {{ none | select | list }} {{ (1, 2) }} {{ ('x',) }} {{ {'a': 1}.items() | list }}", {}),
     ("unicode_case", "{{ 'ÉCOLE' | lower }} {{ 'straße' | upper }} {{ 'ǆemal' | capitalize }} {{ 'ǆemal'.title() }}", {}),
+    ("generators", "{% if [] | select %}T{% endif %}{% if [] | select | list %}F{% endif %} {{ [1, 2] | map('string') | list }} {{ [3, 1] | select | first }} {{ [1, 2] | select is iterable }} {{ [1, 2] | select is sequence }} {{ d | items | list }} {% for x in [1, 2, 3] | reject('odd') %}{{ x }}/{{ loop.length }}{% endfor %}", {"d": {"k": "v"}}),
+    ("generator_tojson_error", "{{ [1] | select | tojson }}", {}),
+    ("generator_length_error", "{{ [1, 2] | map('string') | length }}", {}),
+    ("sorting", "{{ [3, 1, 2] | sort }} {{ ['b', 'A', 'c'] | sort }} {{ ['b', 'A', 'c'] | sort(case_sensitive=true) }} {{ [3, 1, 2] | sort(reverse=true) }} {{ us | sort(attribute='age') | map(attribute='n') | list }} {{ d | dictsort }} {{ d | dictsort(by='value', reverse=true) }} {{ [1, 2, 1, 'a', 'A'] | unique | list }} {{ [4, 2, 8] | min }} {{ ['a', 'B'] | max }} {{ [] | max is defined }}", {"us": [{"n": "x", "age": 30}, {"n": "y", "age": 20}, {"n": "z", "age": 30}], "d": {"b": 1, "A": 3, "c": 2}}),
+    ("markup", "{% set m = '<b>' | safe %}{{ m }} {{ m + '<i>' }} {{ '<i>' + m }} {{ m ~ '<i>' }} {{ m | length }} {{ m == '<b>' }} {{ m is string }} {{ '<&\\'\">' | e }} {{ ('<' | e) + '<' }} {{ '<' | e | e }} {{ m | tojson }} {{ name + '[ARGS]' + (args | tojson | safe) }} {{ m.upper() }} {{ m * 2 }}", {"name": "a&b", "args": {"k": "<v>"}}),
     ("is_defined_chain", "{% if m.tool_calls is defined and m.tool_calls %}yes{% else %}no{% endif %} {% if not m.x is defined %}nx{% endif %}", {"m": {"role": "user"}}),
 ]
 
