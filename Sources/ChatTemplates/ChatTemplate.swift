@@ -2,6 +2,15 @@
 // tokenizer_config.json's "chat_template" or GGUF's tokenizer.chat_template) once, then renders
 // conversations to the prompt string exactly as transformers' apply_chat_template(tokenize=False)
 // does with Jinja2 (trim_blocks, lstrip_blocks, tojson, raise_exception, strftime_now, namespace).
+//
+// Supported: {{ }}, {% %}, {# #} with -/+ whitespace control; for (loop.*, else, `if` filter,
+// tuple targets, break/continue), if/elif/else, set (names, tuples, ns.attr, block set), macro,
+// generation; literals, attribute/item/slice access, Python operators, `is` tests, conditional
+// expressions; filters abs capitalize count d default dictsort e escape first float int items join
+// last length list lower map max min reject rejectattr replace reverse safe select selectattr sort
+// string title tojson trim unique upper; methods strip lstrip rstrip startswith endswith split
+// upper lower title capitalize replace join items keys values get; functions raise_exception
+// strftime_now namespace range dict. Anything else is ChatTemplateError.unsupported at parse time.
 
 import Foundation
 

@@ -1,9 +1,9 @@
-// ErrorTests: unsupported constructs fail at parse time with their name and line; malformed
+// ErrorTests (ChatTemplateErrorTests, ChatTemplateValueTests): unsupported constructs fail at parse time with their name and line; malformed
 // templates give syntax errors with positions; raise_exception and type errors at render time.
 import XCTest
 @testable import ChatTemplates
 
-final class ErrorTests: XCTestCase {
+final class ChatTemplateErrorTests: XCTestCase {
     func parseError(_ source: String, file: StaticString = #filePath, line: UInt = #line) -> ChatTemplateError? {
         do { _ = try ChatTemplate(source); XCTFail("parsed: \(source)", file: file, line: line); return nil }
         catch let e as ChatTemplateError { return e }
@@ -70,7 +70,7 @@ final class ErrorTests: XCTestCase {
     }
 }
 
-final class ValueTests: XCTestCase {
+final class ChatTemplateValueTests: XCTestCase {
     func testJSONKeepsKeyOrderAndNumberTypes() throws {
         let v = try JinjaValue(json: #"{"z": 1, "a": [1.5, 2e3, -0, true, null, "\u00e9\ud83d\ude42\n"], "m": {}}"#)
         guard case .object(let o) = v else { return XCTFail() }
