@@ -28,6 +28,7 @@ struct Evaluator {
             case .text(let s): output += s
             case .output(let e):
                 let v = try eval(e)
+                if case .failedGenerator(let error) = v { throw error }
                 if case .generator = v { throw ChatTemplateError.render("printing a generator (add '| list')", e.pos) }
                 output += v.str
             case .ifBlock(let branches, let elseBody):
@@ -317,6 +318,7 @@ struct Evaluator {
     func iterate(_ v: Value, _ pos: SourcePosition) throws -> [Value] {
         switch v {
         case .array(let a), .tuple(let a), .generator(let a): return a
+        case .failedGenerator(let e): throw e
         case .object(let o): return o.keys.map { .string($0) }
         case .string(let s): return s.unicodeScalars.map { .string(String(Character($0))) }
         case .undefined: return []

@@ -3,9 +3,17 @@
 // transformers' override (json.dumps, ensure_ascii=False).
 
 extension Evaluator {
+    /// Filters that are generators in Jinja2: their errors surface only when the result is used.
+    static let lazyFilters: Set<String> = ["items", "map", "select", "reject", "selectattr", "rejectattr", "unique"]
+
     func applyFilter(_ name: String, _ input: Value, _ args: [Value], _ kwargs: [(String, Value)], _ pos: SourcePosition) throws -> Value {
         if name == "escape" || name == "e", case .markup = input { return input }
-        let v = input.plain
+        guard Self.lazyFilters.contains(name) else { return try filterNow(name, input.plain, args, kwargs, pos) }
+        do { return try filterNow(name, input.plain, args, kwargs, pos) }
+        catch let e as ChatTemplateError { return .failedGenerator(e) }
+    }
+
+    private func filterNow(_ name: String, _ v: Value, _ args: [Value], _ kwargs: [(String, Value)], _ pos: SourcePosition) throws -> Value {
         let what = "filter '\(name)'"
         func check(_ max: Int, _ names: [String] = []) throws { try checkArgs(what, args, kwargs, max: max, names: names, pos) }
         switch name {
@@ -57,8 +65,13 @@ extension Evaluator {
         case "list": try check(0); return .array(try iterate(v, pos))
         case "reverse":
             try check(0)
-            if case .string(let s) = v { var r = ""; r.unicodeScalars.append(contentsOf: s.unicodeScalars.reversed()); return .string(r) }
-            return .array(try iterate(v, pos).reversed())
+            switch v {
+            case .string(let s): var r = ""; r.unicodeScalars.append(contentsOf: s.unicodeScalars.reversed()); return .string(r)
+            // Python's reversed() of a generator fails, so Jinja2 falls back to a reversed list.
+            case .generator, .failedGenerator: return .array(try iterate(v, pos).reversed())
+            // reversed(sequence) is a lazy iterator: truthy, no length, no JSON.
+            default: return .generator(try iterate(v, pos).reversed())
+            }
         case "join":
             try check(2, ["d", "attribute"])
             let sep = arg(args, kwargs, 0, "d")?.str ?? ""
@@ -100,6 +113,7 @@ extension Evaluator {
         case "int":
             try check(2, ["default", "base"])
             let fallback = arg(args, kwargs, 0, "default") ?? .int(0)
+            if v.isUndefined { throw typeError("", v, pos) }
             switch v {
             case .int, .bool: return .int(v.integer ?? 0)
             case .double(let d): return d.isFinite ? .int(Int(d)) : fallback
@@ -113,6 +127,7 @@ extension Evaluator {
         case "float":
             try check(1, ["default"])
             let fallback = arg(args, kwargs, 0, "default") ?? .double(0)
+            if v.isUndefined { throw typeError("", v, pos) }
             switch v {
             case .int, .bool, .double: return .double(v.numeric ?? 0)
             case .string(let s): return Double(pyStrip(s, nil)).map { .double($0) } ?? fallback
@@ -277,17 +292,15 @@ extension Evaluator {
             try need(0)
             switch v {
             case .array, .tuple, .object, .string, .undefined: return true
-            case .generator: return name == "iterable"
+            case .generator, .failedGenerator: return name == "iterable"
             default: return false
             }
         case "odd", "even", "divisibleby":
             try need(name == "divisibleby" ? 1 : 0)
-            guard let i = v.integer else { throw typeError("test '\(name)' needs an integer, not \(v.typeName)", v, pos) }
-            if name == "divisibleby" {
-                guard let d = args[0].integer, d != 0 else { throw ChatTemplateError.render("divisibleby needs a non-zero integer", pos) }
-                return i % d == 0
-            }
-            return (abs(i) % 2 == 1) == (name == "odd")
+            guard v.numeric != nil else { throw typeError("test '\(name)' needs a number, not \(v.typeName)", v, pos) }
+            let divisor: Value = name == "divisibleby" ? args[0] : .int(2)
+            // Python: value % divisor == (1 for odd, else 0).
+            return try binary("%", v, divisor, pos).equals(.int(name == "odd" ? 1 : 0))
         case "eq", "equalto": try need(1); return v.equals(args[0])
         case "ne": try need(1); return !v.equals(args[0])
         case "lt", "lessthan": try need(1); return try compare("<", v, args[0], pos)

@@ -328,7 +328,7 @@ func pythonJSON(_ v: Value, indent: Int?, sortKeys: Bool, ensureASCII: Bool, sep
         var pairs = o.pairs
         if sortKeys { pairs.sort { $0.0.unicodeScalars.lexicographicallyPrecedes($1.0.unicodeScalars) } }
         return container(try pairs.map { string($0.0) + keySep + (try sub($0.1)) }, "{", "}")
-    case .undefined, .namespace, .function, .macro, .generator:
+    case .undefined, .namespace, .function, .macro, .generator, .failedGenerator:
         throw JSONTypeError(typeName: v.typeName)
     }
 }

@@ -95,6 +95,8 @@ enum Value {
     /// A lazy sequence from select/reject/map/unique/items filters: iterates like a list, is always
     /// truthy, and has no length, no items and no JSON form (as in Jinja2).
     case generator([Value])
+    /// A generator whose computation failed: the error is raised when it is iterated or printed.
+    case failedGenerator(ChatTemplateError)
     /// A markupsafe Markup string (from `| safe` or `| escape`): `+` with a plain string HTML-escapes
     /// the plain side; otherwise it reads as a string.
     case markup(String)
@@ -133,7 +135,7 @@ enum Value {
         case .string(let s), .markup(let s): return !s.isEmpty
         case .array(let a), .tuple(let a): return !a.isEmpty
         case .object(let o): return o.count > 0
-        case .namespace, .function, .macro, .generator: return true
+        case .namespace, .function, .macro, .generator, .failedGenerator: return true
         }
     }
 
@@ -148,7 +150,7 @@ enum Value {
         case .string: return "str"
         case .array: return "list"
         case .tuple: return "tuple"
-        case .generator: return "generator"
+        case .generator, .failedGenerator: return "generator"
         case .markup: return "Markup"
         case .object: return "dict"
         case .namespace: return "Namespace"
@@ -212,7 +214,7 @@ enum Value {
         case .double(let d): return pythonFloat(d)
         case .string(let s): return pythonRepr(s)
         case .array(let a): return "[" + a.map(\.repr).joined(separator: ", ") + "]"
-        case .generator: return "<generator object>"
+        case .generator, .failedGenerator: return "<generator object>"
         case .markup(let s): return "Markup(" + pythonRepr(s) + ")"
         case .tuple(let a): return "(" + a.map(\.repr).joined(separator: ", ") + (a.count == 1 ? ",)" : ")")
         case .object(let o):

@@ -227,6 +227,10 @@ EXPRESSIONS = [
     ("generator_length_error", "{{ [1, 2] | map('string') | length }}", {}),
     ("sorting", "{{ [3, 1, 2] | sort }} {{ ['b', 'A', 'c'] | sort }} {{ ['b', 'A', 'c'] | sort(case_sensitive=true) }} {{ [3, 1, 2] | sort(reverse=true) }} {{ us | sort(attribute='age') | map(attribute='n') | list }} {{ d | dictsort }} {{ d | dictsort(by='value', reverse=true) }} {{ [1, 2, 1, 'a', 'A'] | unique | list }} {{ [4, 2, 8] | min }} {{ ['a', 'B'] | max }} {{ [] | max is defined }}", {"us": [{"n": "x", "age": 30}, {"n": "y", "age": 20}, {"n": "z", "age": 30}], "d": {"b": 1, "A": 3, "c": 2}}),
     ("markup", "{% set m = '<b>' | safe %}{{ m }} {{ m + '<i>' }} {{ '<i>' + m }} {{ m ~ '<i>' }} {{ m | length }} {{ m == '<b>' }} {{ m is string }} {{ '<&\\'\">' | e }} {{ ('<' | e) + '<' }} {{ '<' | e | e }} {{ m | tojson }} {{ name + '[ARGS]' + (args | tojson | safe) }} {{ m.upper() }} {{ m * 2 }}", {"name": "a&b", "args": {"k": "<v>"}}),
+    ("python_corners", "{{ [1, 2] < [1, 3] }} {{ [] >= [1] }} {{ (1, 'a') < (1, 'b') }} {{ true * 'ab' }} {{ 2 * [0] }} {{ (1,) * 2 }} {{ 1.5 is odd }} {{ 3.0 is odd }} {{ 6 is divisibleby 4 }} {{ ([1, 2] | reverse) is string }} {{ not ([] | reverse) }} {{ [1, 2] | reverse | list }} {{ (3 | items) is mapping }} {{ (true | unique) is iterable }} {{ 'k' in {'k': 1} }} {{ none in {} }}", {}),
+    ("zero_negative_power_error", "{{ 0 ** -1 }}", {}),
+    ("unhashable_in_error", "{{ [1] in {} }}", {}),
+    ("failed_generator_error", "{{ 3 | items | list }}", {}),
     ("is_defined_chain", "{% if m.tool_calls is defined and m.tool_calls %}yes{% else %}no{% endif %} {% if not m.x is defined %}nx{% endif %}", {"m": {"role": "user"}}),
 ]
 
