@@ -65,7 +65,7 @@ def render(source, **variables):
         return {"expected": compile_template(source).render(**variables)}
     except jinja2.exceptions.TemplateError as e:
         return {"error": str(e)}
-    except (TypeError, ValueError) as e:
+    except (TypeError, ValueError, ArithmeticError, LookupError) as e:
         return {"error": str(e)}
 
 
