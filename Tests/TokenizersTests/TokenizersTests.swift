@@ -1,9 +1,183 @@
-// TokenizersTests: the module's tests.
+// TokenizersTests: byte-level BPE against Hugging Face `tokenizers` on the committed corpus,
+// for the SmolLM2 vocabulary with the smollm, gpt2, llama3 and qwen2 pre-tokenizers; GGUF-array
+// construction; tokenizer.json writing and re-reading.
+
+import Foundation
 import XCTest
 @testable import Tokenizers
 
-final class TokenizersModuleTests: XCTestCase {
+final class TokenizersTests: XCTestCase {
     func testFixturesFolderIsBundled() throws {
         XCTAssertNotNil(Bundle.module.url(forResource: "Fixtures", withExtension: nil))
     }
+
+    /// Compares `tokenizer` with the expectations of `kind` on every corpus text.
+    private func assertMatchesHF(_ tokenizer: BPETokenizer, kind: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let exp = try Fixture.expectations.get()
+        let encodings = try XCTUnwrap(exp.encodings[kind]), decodings = try XCTUnwrap(exp.decodings[kind])
+        XCTAssertEqual(encodings.count, exp.corpus.count)
+        for (i, text) in exp.corpus.enumerated() {
+            let ids = tokenizer.encode(text)
+            XCTAssertEqual(ids, encodings[i], "\(kind) encode \(text.debugDescription)", file: file, line: line)
+            XCTAssertEqual(tokenizer.decode(encodings[i]), decodings[i], "\(kind) decode \(text.debugDescription)", file: file, line: line)
+        }
+    }
+
+    func testEncodeDecodeEqualHuggingFaceForEveryPreTokenizer() throws {
+        for kind in Fixture.kinds {
+            let tokenizer = try BPETokenizer(tokenizerJSON: Fixture.tokenizerJSON(kind: kind))
+            XCTAssertEqual(tokenizer.preTokenizer.rawValue, kind, "the \(kind) JSON block is recognised")
+            try assertMatchesHF(tokenizer, kind: kind)
+        }
+    }
+
+    func testPreTokenizersDisagreeSomewhere() throws {
+        // guards against the expectations being the same list four times
+        let exp = try Fixture.expectations.get()
+        for kind in Fixture.kinds where kind != "smollm" {
+            XCTAssertNotEqual(exp.encodings[kind], exp.encodings["smollm"], kind)
+        }
+    }
+
+    func testDecodeCasesIncludingInvalidUTF8() throws {
+        let tokenizer = try Fixture.smollm.get()
+        let cases = try Fixture.expectations.get().decode_cases
+        XCTAssertGreaterThan(cases.filter { $0.text.contains("\u{FFFD}") }.count, 5, "fixture has invalid UTF-8 cases")
+        for c in cases {
+            XCTAssertEqual(tokenizer.decode(c.ids), c.text, "\(c.ids)")
+            XCTAssertEqual(tokenizer.decode(c.ids, skipSpecialTokens: true), c.skip_special, "\(c.ids) skipping special")
+        }
+    }
+
+    func testSpecialTokensAndVocabularyLookups() throws {
+        let t = try Fixture.smollm.get()
+        XCTAssertEqual(t.vocabSize, 49152)
+        XCTAssertEqual(t.bos, 1)
+        XCTAssertEqual(t.eos, 2)
+        XCTAssertEqual(t.pad, 2)
+        XCTAssertEqual(t.id(of: "<|im_end|>"), 2)
+        XCTAssertEqual(t.tokenString(2), "<|im_end|>")
+        XCTAssertEqual(t.id(of: "Ġthe").flatMap { t.tokenString($0) }, "Ġthe")
+        XCTAssertNil(t.tokenString(49152))
+        XCTAssertNil(t.tokenString(-1))
+        XCTAssertTrue(t.isSpecial(2))
+        XCTAssertFalse(t.isSpecial(100))
+        XCTAssertEqual(t.encode("<|im_end|>"), [2])
+        // ids outside the vocabulary: skipped by decode (as HF), an error for decodeStrict
+        XCTAssertEqual(t.decode([49152, -3]), "")
+        XCTAssertThrowsError(try t.decodeStrict([100, 49152])) { e in
+            XCTAssertEqual(e as? TokenizerFileError, .idOutOfRange(id: 49152, index: 1, vocabSize: 49152))
+        }
+        XCTAssertEqual(try t.decodeStrict(t.encode("hi there")), "hi there")
+    }
+
+    func testLongPiecesMergeTheSameWithBothAlgorithms() throws {
+        let t = try Fixture.smollm.get()
+        var rng = SystemRandomNumberGenerator()
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyzéñ_".utf8) + Array("ü".utf8)
+        for length in [2, 3, 10, 40, 65, 100, 300] {
+            for _ in 0..<5 {
+                let bytes = (0..<length).map { _ in alphabet.randomElement(using: &rng) ?? 97 }
+                var a = bytes.map { t.model.byteIDs[Int($0)] }
+                var b = a
+                t.model.merge(&a)
+                t.model.mergeLong(&b)
+                XCTAssertEqual(a, b, "length \(length)")
+                XCTAssertEqual(t.decodeToBytes(a), bytes, "merged symbols spell the piece")
+            }
+        }
+    }
+
+    func testConcurrentEncodingAgrees() throws {
+        let t = try Fixture.smollm.get()
+        let exp = try Fixture.expectations.get()
+        let expected = try XCTUnwrap(exp.encodings["smollm"])
+        let texts = exp.corpus
+        let results = UnsafeSendableBox(Array(repeating: [Int32](), count: texts.count * 4))
+        DispatchQueue.concurrentPerform(iterations: texts.count * 4) { i in
+            results.value[i] = t.encode(texts[i % texts.count])
+        }
+        for i in 0..<(texts.count * 4) { XCTAssertEqual(results.value[i], expected[i % texts.count]) }
+    }
+
+    // MARK: GGUF arrays
+
+    func testGGUFArraysBuildTheSameTokenizer() throws {
+        let json = try Fixture.smollm.get()
+        let g = try Fixture.expectations.get().gguf
+        // The GGUF's tokens and merges are exactly tokenizer.json's (same counts and hashes).
+        let tokens = Array(json.tokens[0..<json.modelVocabCount])
+        XCTAssertEqual(tokens.count, g.token_count)
+        XCTAssertEqual(json.ggufMerges.count, g.merge_count)
+        XCTAssertEqual(Fixture.fnv1a(tokens), g.tokens_fnv1a)
+        XCTAssertEqual(Fixture.fnv1a(json.ggufMerges), g.merges_fnv1a)
+        var types = [Int32](repeating: 1, count: g.token_count)
+        for (k, v) in g.non_normal_types { types[try XCTUnwrap(Int(k))] = v }
+        XCTAssertEqual(json.ggufTokenTypes, types)
+        let fromArrays = try BPETokenizer(ggufTokens: tokens, merges: json.ggufMerges, tokenTypes: types,
+                                          bos: g.bos, eos: g.eos, pad: g.pad, pre: g.pre)
+        XCTAssertEqual(fromArrays.preTokenizer, .smollm)
+        XCTAssertEqual(fromArrays.bos, 1)
+        XCTAssertEqual(fromArrays.eos, 2)
+        XCTAssertEqual(fromArrays.addedTokens, json.addedTokens)
+        try assertMatchesHF(fromArrays, kind: "smollm")
+        for kind in PreTokenizerKind.allCases {
+            let other = try BPETokenizer(ggufTokens: tokens, merges: json.ggufMerges, tokenTypes: types,
+                                         bos: nil, eos: nil, pad: nil, pre: kind.ggufName)
+            try assertMatchesHF(other, kind: kind.rawValue)
+        }
+    }
+
+    func testRealGGUFFileWhenPresent() throws {
+        guard let url = Fixture.smolGGUF() else { throw XCTSkip("SmolLM2 GGUF not found (set TRIBUTARY_SMOLLM2_GGUF)") }
+        let gguf = try MiniGGUF(url: url)
+        let t = try BPETokenizer(ggufTokens: XCTUnwrap(gguf.strings("tokenizer.ggml.tokens")),
+                                 merges: XCTUnwrap(gguf.strings("tokenizer.ggml.merges")),
+                                 tokenTypes: XCTUnwrap(gguf.ints("tokenizer.ggml.token_type")),
+                                 bos: gguf.int("tokenizer.ggml.bos_token_id"), eos: gguf.int("tokenizer.ggml.eos_token_id"),
+                                 pad: gguf.int("tokenizer.ggml.padding_token_id"), pre: XCTUnwrap(gguf.string("tokenizer.ggml.pre")))
+        try assertMatchesHF(t, kind: "smollm")
+        XCTAssertEqual(t.eos, 2)
+    }
+
+    // MARK: writing tokenizer.json
+
+    func testWrittenTokenizerJSONRoundTrips() throws {
+        let original = try Fixture.smollm.get()
+        for kind in PreTokenizerKind.allCases {
+            let t = try BPETokenizer(ggufTokens: Array(original.tokens), merges: original.ggufMerges, tokenTypes: original.ggufTokenTypes,
+                                     bos: 1, eos: 2, pad: 2, pre: kind.ggufName)
+            let data = try t.tokenizerJSON()
+            XCTAssertNotNil(try JSONSerialization.jsonObject(with: data) as? [String: Any], "valid JSON")
+            let reread = try BPETokenizer(tokenizerJSON: data, bos: "<|im_start|>", eos: "<|im_end|>", pad: "<|im_end|>")
+            XCTAssertEqual(reread.preTokenizer, kind)
+            XCTAssertEqual(reread.tokens, t.tokens)
+            XCTAssertEqual(reread.addedTokens, t.addedTokens)
+            XCTAssertEqual(reread.ggufMerges, t.ggufMerges)
+            XCTAssertEqual(try reread.tokenizerJSON(), data, "writing is deterministic")
+            try assertMatchesHF(reread, kind: kind.rawValue)
+        }
+    }
+
+    /// Writes a checkpoint-style tokenizer directory for `make_fixtures.py --check-written DIR`.
+    func testWriteDirectoryReadsBack() throws {
+        let original = try Fixture.smollm.get()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tributary-tokenizer-written")
+        try? FileManager.default.removeItem(at: dir)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let t = try BPETokenizer(ggufTokens: Array(original.tokens), merges: original.ggufMerges, tokenTypes: original.ggufTokenTypes,
+                                 bos: 1, eos: 2, pad: 2, pre: "smollm")
+        try t.write(to: dir, chatTemplate: "{{ messages }}")
+        let reread = try BPETokenizer(directory: dir)
+        XCTAssertEqual(reread.bos, 1)
+        XCTAssertEqual(reread.eos, 2)
+        XCTAssertEqual(reread.pad, 2)
+        try assertMatchesHF(reread, kind: "smollm")
+    }
+}
+
+/// A box the concurrent test writes disjoint slots of.
+final class UnsafeSendableBox<T>: @unchecked Sendable {
+    var value: T
+    init(_ value: T) { self.value = value }
 }

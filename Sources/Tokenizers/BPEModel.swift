@@ -1,0 +1,210 @@
+// BPEModel: the byte-level BPE merge step. Merge ranks live in an open-addressing table keyed
+// by the integer pair (left id, right id); a word's symbols merge lowest rank first, leftmost
+// on ties (Hugging Face's order). Results are cached per piece (its bytes) across calls.
+
+import Synchronization
+
+/// (left id, right id) → (rank, merged id), open addressing with linear probing.
+struct MergeTable: Sendable {
+    private var keys: [UInt64]
+    private var values: [UInt64]
+    private let mask: Int
+    static let empty = UInt64.max
+
+    init(capacityFor n: Int) {
+        var size = 16
+        while size < n * 2 + 1 { size <<= 1 }
+        keys = [UInt64](repeating: Self.empty, count: size)
+        values = [UInt64](repeating: 0, count: size)
+        mask = size - 1
+    }
+
+    @inline(__always) static func key(_ a: Int32, _ b: Int32) -> UInt64 {
+        UInt64(UInt32(bitPattern: a)) << 32 | UInt64(UInt32(bitPattern: b))
+    }
+
+    @inline(__always) private func slot(_ key: UInt64) -> Int {
+        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 20) & mask
+    }
+
+    /// Inserts unless the pair is already present (the first, lower rank wins, as in HF).
+    mutating func insert(_ a: Int32, _ b: Int32, rank: Int32, merged: Int32) {
+        let k = Self.key(a, b)
+        var s = slot(k)
+        while keys[s] != Self.empty {
+            if keys[s] == k { return }
+            s = (s + 1) & mask
+        }
+        keys[s] = k
+        values[s] = UInt64(UInt32(bitPattern: rank)) << 32 | UInt64(UInt32(bitPattern: merged))
+    }
+
+    /// (rank, merged id) of a pair, or nil.
+    @inline(__always) func lookup(_ a: Int32, _ b: Int32) -> (rank: Int32, merged: Int32)? {
+        let k = Self.key(a, b)
+        var s = slot(k)
+        while true {
+            let stored = keys[s]
+            if stored == k {
+                let v = values[s]
+                return (Int32(truncatingIfNeeded: v >> 32), Int32(truncatingIfNeeded: v))
+            }
+            if stored == Self.empty { return nil }
+            s = (s + 1) & mask
+        }
+    }
+}
+
+/// Per-piece results shared by all copies of a tokenizer (thread-safe, bounded).
+final class PieceCache: Sendable {
+    private let state = Mutex<[[UInt8]: [Int32]]>([:])
+    static let limit = 200_000
+
+    func get(_ key: [UInt8]) -> [Int32]? { state.withLock { $0[key] } }
+
+    func put(_ key: [UInt8], _ ids: [Int32]) {
+        state.withLock { map in
+            if map.count >= Self.limit { map.removeAll(keepingCapacity: true) }
+            map[key] = ids
+        }
+    }
+}
+
+/// Vocabulary lookups and the merge loop.
+struct BPEModel: Sendable {
+    let merges: MergeTable
+    /// Byte → id of its one-byte token, or -1 if the vocabulary lacks it (the byte is dropped,
+    /// as Hugging Face does without an unknown token: SmolLM2 lacks e.g. 0x04 and 0xF5–0xFF).
+    let byteIDs: [Int32]
+    /// Byte-mapped token string → id (regular vocabulary only), for `ignore_merges`.
+    let vocab: [String: Int32]
+    /// Llama 3's `ignore_merges`: a piece that is itself a token is not merged.
+    let ignoreMerges: Bool
+    let cache = PieceCache()
+
+    /// Appends the ids of one piece (raw UTF-8 bytes) to `out`.
+    func encode(piece: UnsafeBufferPointer<UInt8>, into out: inout [Int32]) {
+        if piece.count == 1 {
+            let id = byteIDs[Int(piece[0])]
+            if id >= 0 { out.append(id) }
+            return
+        }
+        let key = Array(piece)
+        if let hit = cache.get(key) {
+            out.append(contentsOf: hit)
+            return
+        }
+        var ids: [Int32]
+        if ignoreMerges, let whole = vocab[ByteLevel.encode(piece)] {
+            ids = [whole]
+        } else {
+            ids = []
+            ids.reserveCapacity(piece.count)
+            for b in piece where byteIDs[Int(b)] >= 0 { ids.append(byteIDs[Int(b)]) }
+            merge(&ids)
+        }
+        cache.put(key, ids)
+        out.append(contentsOf: ids)
+    }
+
+    /// Merges `symbols` in place: repeatedly the lowest-rank pair, leftmost first.
+    func merge(_ symbols: inout [Int32]) {
+        if symbols.count > 64 { return mergeLong(&symbols) }
+        var n = symbols.count
+        guard n >= 2 else { return }
+        // ranks[i] = rank of (symbols[i], symbols[i+1]) or Int32.max; merged ids beside it
+        var ranks = [Int32](repeating: .max, count: n)
+        var merged = [Int32](repeating: 0, count: n)
+        for i in 0..<(n - 1) {
+            if let m = merges.lookup(symbols[i], symbols[i + 1]) { ranks[i] = m.rank; merged[i] = m.merged }
+        }
+        while true {
+            var best = Int32.max, at = -1
+            for i in 0..<(n - 1) where ranks[i] < best { best = ranks[i]; at = i }
+            if at < 0 { break }
+            symbols[at] = merged[at]
+            symbols.remove(at: at + 1)
+            ranks.remove(at: at + 1)
+            merged.remove(at: at + 1)
+            n -= 1
+            ranks[n - 1] = .max
+            if at + 1 < n, let m = merges.lookup(symbols[at], symbols[at + 1]) {
+                ranks[at] = m.rank; merged[at] = m.merged
+            } else {
+                ranks[at] = .max
+            }
+            if at > 0, let m = merges.lookup(symbols[at - 1], symbols[at]) {
+                ranks[at - 1] = m.rank; merged[at - 1] = m.merged
+            } else if at > 0 {
+                ranks[at - 1] = .max
+            }
+        }
+    }
+
+    /// The same merge order for long pieces: a heap of candidate pairs over a linked list.
+    func mergeLong(_ symbols: inout [Int32]) {
+        let n = symbols.count
+        var ids = symbols
+        var next = (0..<n).map { Int32($0 + 1) }
+        var prev = (0..<n).map { Int32($0 - 1) }
+        var alive = [Bool](repeating: true, count: n)
+        // heap entries: rank << 32 | position (smaller = first), with the expected right id beside
+        var heap = MinHeap()
+        func push(_ i: Int) {
+            let j = Int(next[i])
+            guard j < n, let m = merges.lookup(ids[i], ids[j]) else { return }
+            heap.push(UInt64(UInt32(m.rank)) << 32 | UInt64(i), right: ids[j], left: ids[i])
+        }
+        for i in 0..<(n - 1) { push(i) }
+        while let top = heap.pop() {
+            let i = Int(top.key & 0xFFFF_FFFF)
+            let j = Int(next[i])
+            guard alive[i], j < n, ids[i] == top.left, ids[j] == top.right,
+                  let m = merges.lookup(ids[i], ids[j]) else { continue }
+            ids[i] = m.merged
+            alive[j] = false
+            next[i] = next[j]
+            if Int(next[j]) < n { prev[Int(next[j])] = Int32(i) }
+            push(i)
+            if prev[i] >= 0 { push(Int(prev[i])) }
+        }
+        symbols.removeAll(keepingCapacity: true)
+        var i = 0
+        while i < n { symbols.append(ids[i]); i = Int(next[i]) }
+    }
+}
+
+/// A binary min-heap of (key, left id, right id).
+struct MinHeap {
+    private var items: [(key: UInt64, left: Int32, right: Int32)] = []
+
+    mutating func push(_ key: UInt64, right: Int32, left: Int32) {
+        items.append((key, left, right))
+        var c = items.count - 1
+        while c > 0 {
+            let p = (c - 1) / 2
+            if items[p].key <= items[c].key { break }
+            items.swapAt(p, c)
+            c = p
+        }
+    }
+
+    mutating func pop() -> (key: UInt64, left: Int32, right: Int32)? {
+        guard let top = items.first else { return nil }
+        let last = items.removeLast()
+        if !items.isEmpty {
+            items[0] = last
+            var p = 0
+            while true {
+                let l = 2 * p + 1, r = l + 1
+                var m = p
+                if l < items.count, items[l].key < items[m].key { m = l }
+                if r < items.count, items[r].key < items[m].key { m = r }
+                if m == p { break }
+                items.swapAt(p, m)
+                p = m
+            }
+        }
+        return top
+    }
+}
