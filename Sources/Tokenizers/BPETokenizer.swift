@@ -26,7 +26,7 @@ public struct BPETokenizer: TextTokenizer {
     public let addedTokens: [AddedToken]
     /// Merges in rank order, as token id pairs.
     public let merges: [(Int32, Int32)]
-    public let preTokenizer: PreTokenizerKind
+    public private(set) var preTokenizer: PreTokenizerKind
     public let normalizer: TokenizerNormalizer
     /// Llama 3's `ignore_merges` model option.
     public let ignoreMerges: Bool
@@ -118,6 +118,13 @@ public struct BPETokenizer: TextTokenizer {
         self.normalizedMatcher = AddedTokenMatcher(addedTokens.filter { $0.normalized })
         self.decodeBytes = bytes
         self.decodeStarts = starts
+    }
+
+    /// The same vocabulary, merges and added tokens with another pre-tokenizer split.
+    public func with(preTokenizer kind: PreTokenizerKind) -> BPETokenizer {
+        var copy = self
+        copy.preTokenizer = kind
+        return copy
     }
 
     public func tokenString(_ id: Int32) -> String? {

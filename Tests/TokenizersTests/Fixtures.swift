@@ -25,6 +25,8 @@ struct Expectations: Decodable {
     let corpus: [String]
     let encodings: [String: [[Int32]]]
     let decodings: [String: [String]]
+    /// What each pre-tokenizer alone cuts each text into (`pre_tokenize_str`, bytes mapped back).
+    let pieces: [String: [[String]]]
     let decode_cases: [DecodeCase]
     let gguf: GGUFSummary
 }

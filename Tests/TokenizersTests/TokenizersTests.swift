@@ -31,6 +31,18 @@ final class TokenizersTests: XCTestCase {
         }
     }
 
+    func testPreTokenizerPiecesEqualHuggingFace() throws {
+        let exp = try Fixture.expectations.get()
+        let base = try Fixture.smollm.get()
+        for kind in PreTokenizerKind.allCases {
+            let t = base.with(preTokenizer: kind)
+            let pieces = try XCTUnwrap(exp.pieces[kind.rawValue])
+            for (i, text) in exp.corpus.enumerated() {
+                XCTAssertEqual(t.preTokenize(text), pieces[i], "\(kind) pieces of \(text.debugDescription)")
+            }
+        }
+    }
+
     func testPreTokenizersDisagreeSomewhere() throws {
         // guards against the expectations being the same list four times
         let exp = try Fixture.expectations.get()

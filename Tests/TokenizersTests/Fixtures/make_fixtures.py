@@ -91,7 +91,7 @@ CORPUS = [
     "I'll DON'T she's they're we've I'm you'd",
     "'S 'T 'RE 'Ve 'M 'LL 'D 'll 'sup",
     "rock'n'roll ''quoted'' O'Neil's",
-    "'ſ long s and 'K",
+    "'ſup long s, 'Sup, 'LLama, 'Kelvin 'Ka",
     "<|im_start|>user\nhi<|im_end|>",
     "<|im_start|>system\nYou are helpful.<|im_end|>\n<|im_start|>assistant\n",
     "a<|endoftext|>b",
@@ -114,7 +114,32 @@ CORPUS = [
     "Hello\n\nWorld\n\n\n",
 ]
 
+# Random strings over characters where the four splits differ (seeded: the file is reproducible).
+FUZZ_POOL = (list(" " * 6) + ["\n", "\n", "\r", "\t", "\u00a0", "\u3000", "\u2028"]
+             + list("abcXYZ") + list("sStTrReEvVlLdDmM") + ["\u017f", "\u212a"] + list("0123456789")
+             + ["\u0663", "\u00bd", "\u2167"] + list("'''''") + list(".,!?-_()[]{}<>|/\\\"#$%&*+=:;@^`~")
+             + ["\u00e9", "\u00df", "\u4e2d", "\u6587", "\u0645", "\u05d0"]
+             + ["\u0301", "\u0308", "\u200d", "\u200b", "\ufe0f", "\U0001F600", "\U0001F1EB", "\U0001F3FD"]
+             + ["<|im_end|>", "<|im_start|>", "<|", "|>", "<filename>"])
+
+
+def fuzz_corpus(n=300, seed=20261207):
+    rng = random.Random(seed)
+    return ["".join(rng.choice(FUZZ_POOL) for _ in range(rng.randrange(1, 30))) for _ in range(n)]
+
+
 KINDS = {"smollm": SMOLLM_PRE, "gpt2": GPT2_PRE, "llama3": LLAMA3_PRE, "qwen2": QWEN2_PRE}
+
+
+def bytes_to_unicode():
+    """GPT-2's byte -> character map (the ByteLevel pre-tokenizer's alphabet)."""
+    bs = list(range(33, 127)) + list(range(161, 173)) + list(range(174, 256))
+    cs = bs[:]
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + len(cs) - 188)
+    return {b: chr(c) for b, c in zip(bs, cs)}
 
 
 def gguf_path():
@@ -182,16 +207,20 @@ def make():
     with open(os.path.join(HERE, "smollm2_tokenizer.json"), "w", encoding="utf-8") as fh:
         fh.write(with_pre(base, SMOLLM_PRE).to_str())
 
-    out = {"corpus": CORPUS, "pre_tokenizers": KINDS, "encodings": {}, "decodings": {}}
+    corpus = CORPUS + fuzz_corpus()
+    out = {"corpus": corpus, "pre_tokenizers": KINDS, "encodings": {}, "decodings": {}, "pieces": {}}
+    unbyte = {c: b for b, c in bytes_to_unicode().items()}
     for kind, pre in KINDS.items():
         tok = with_pre(base, pre)
-        ids = [tok.encode(t, add_special_tokens=False).ids for t in CORPUS]
+        out["pieces"][kind] = [[bytes(unbyte[c] for c in piece).decode("utf-8") for piece, _ in tok.pre_tokenizer.pre_tokenize_str(t)]
+                               for t in corpus]
+        ids = [tok.encode(t, add_special_tokens=False).ids for t in corpus]
         out["encodings"][kind] = ids
         out["decodings"][kind] = [tok.decode(i, skip_special_tokens=False) for i in ids]
         if kind == "smollm":
             # the transformers tokenizer (with the hub pre-tokenizer) must agree with `tokenizers`
             hf.backend_tokenizer.pre_tokenizer = tok.pre_tokenizer
-            assert ids == [hf.encode(t, add_special_tokens=False) for t in CORPUS]
+            assert ids == [hf.encode(t, add_special_tokens=False) for t in corpus]
             assert out["decodings"][kind] == [hf.decode(i, skip_special_tokens=False, clean_up_tokenization_spaces=False) for i in ids]
 
     # decode cases: slices of real encodings (cut multi-byte characters) and random ids
@@ -219,7 +248,7 @@ def make():
     }
     with open(os.path.join(HERE, "expectations.json"), "w", encoding="utf-8") as fh:
         json.dump(out, fh, ensure_ascii=False, separators=(",", ":"))
-    print("wrote", len(CORPUS), "texts x", len(KINDS), "pre-tokenizers,", len(cases), "decode cases")
+    print("wrote", len(corpus), "texts x", len(KINDS), "pre-tokenizers,", len(cases), "decode cases")
 
 
 def check_written(directory):
