@@ -195,9 +195,13 @@ def make():
     print("transformers' GGUF tokenizer: pre_tokenizer", json.dumps(base["pre_tokenizer"]))
     print("  normalizer", base["normalizer"], "decoder", base["decoder"], "post", base["post_processor"])
     print("  added tokens", [(a["id"], a["content"], a["special"]) for a in base["added_tokens"]])
-    if base["pre_tokenizer"] != SMOLLM_PRE:
-        print("  NOTE: differs from SmolLM2's hub tokenizer.json pre_tokenizer; saving the hub block")
-        base["pre_tokenizer"] = SMOLLM_PRE
+    # transformers (5.x) converts every GGUF "gpt2"-model vocabulary with plain GPT-2 ByteLevel,
+    # ignoring tokenizer.ggml.pre = "smollm"; SmolLM2's hub tokenizer.json (and llama.cpp's
+    # "smollm" pre-tokenizer) first isolate each digit. The saved file uses the hub block; the
+    # transformers tokenizer is checked below against the matching variant.
+    gguf_pre = base["pre_tokenizer"]
+    hf_kind = next((k for k, p in KINDS.items() if p == gguf_pre), None)
+    print("  = the %r variant below" % hf_kind)
     arrays = gguf_arrays(path)
     vocab = base["model"]["vocab"]
     assert [t for t, _ in sorted(vocab.items(), key=lambda kv: kv[1])] == arrays["tokens"], "vocab != GGUF tokens"
@@ -208,6 +212,7 @@ def make():
         fh.write(with_pre(base, SMOLLM_PRE).to_str())
 
     corpus = CORPUS + fuzz_corpus()
+    hf_ids = [hf.encode(t, add_special_tokens=False) for t in corpus]
     out = {"corpus": corpus, "pre_tokenizers": KINDS, "encodings": {}, "decodings": {}, "pieces": {}}
     unbyte = {c: b for b, c in bytes_to_unicode().items()}
     for kind, pre in KINDS.items():
@@ -217,6 +222,8 @@ def make():
         ids = [tok.encode(t, add_special_tokens=False).ids for t in corpus]
         out["encodings"][kind] = ids
         out["decodings"][kind] = [tok.decode(i, skip_special_tokens=False) for i in ids]
+        if kind == hf_kind:
+            assert ids == hf_ids, "transformers' own GGUF tokenizer disagrees with its pre_tokenizer block"
         if kind == "smollm":
             # the transformers tokenizer (with the hub pre-tokenizer) must agree with `tokenizers`
             hf.backend_tokenizer.pre_tokenizer = tok.pre_tokenizer
@@ -240,6 +247,7 @@ def make():
     out["decode_cases"] = [{"ids": c, "text": tok.decode(c, skip_special_tokens=False),
                             "skip_special": tok.decode(c, skip_special_tokens=True)} for c in cases]
 
+    out["transformers_gguf_pre_tokenizer"] = gguf_pre
     out["gguf"] = {
         "token_count": len(arrays["tokens"]), "merge_count": len(arrays["merges"]),
         "tokens_fnv1a": fnv1a(arrays["tokens"]), "merges_fnv1a": fnv1a(arrays["merges"]),
