@@ -171,20 +171,25 @@ final class TokenizersTests: XCTestCase {
         }
     }
 
-    /// Writes a checkpoint-style tokenizer directory for `make_fixtures.py --check-written DIR`.
+    /// Writes checkpoint-style tokenizer directories (one per split) for
+    /// `make_fixtures.py --check-written DIR`, and reads them back.
     func testWriteDirectoryReadsBack() throws {
         let original = try Fixture.smollm.get()
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tributary-tokenizer-written")
-        try? FileManager.default.removeItem(at: dir)
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let t = try BPETokenizer(ggufTokens: Array(original.tokens), merges: original.ggufMerges, tokenTypes: original.ggufTokenTypes,
-                                 bos: 1, eos: 2, pad: 2, pre: "smollm")
-        try t.write(to: dir, chatTemplate: "{{ messages }}")
-        let reread = try BPETokenizer(directory: dir)
-        XCTAssertEqual(reread.bos, 1)
-        XCTAssertEqual(reread.eos, 2)
-        XCTAssertEqual(reread.pad, 2)
-        try assertMatchesHF(reread, kind: "smollm")
+        for kind in PreTokenizerKind.allCases {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tributary-tokenizer-written-\(kind.rawValue)")
+            try? FileManager.default.removeItem(at: dir)
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            let t = try BPETokenizer(ggufTokens: Array(original.tokens), merges: original.ggufMerges, tokenTypes: original.ggufTokenTypes,
+                                     bos: 1, eos: 2, pad: 2, pre: kind.ggufName)
+            try t.write(to: dir, chatTemplate: "{{ messages }}")
+            try Data("{\"kind\": \"\(kind.rawValue)\"}".utf8).write(to: dir.appendingPathComponent("kind.json"))
+            let reread = try BPETokenizer(directory: dir)
+            XCTAssertEqual(reread.bos, 1)
+            XCTAssertEqual(reread.eos, 2)
+            XCTAssertEqual(reread.pad, 2)
+            XCTAssertEqual(reread.preTokenizer, kind)
+            if kind == .smollm { try assertMatchesHF(reread, kind: kind.rawValue) }
+        }
     }
 }
 
