@@ -55,18 +55,75 @@ struct MergeTable: Sendable {
     }
 }
 
-/// Per-piece results shared by all copies of a tokenizer (thread-safe, bounded).
+/// Per-piece results shared by all copies of a tokenizer (thread-safe, bounded: cleared when full).
 final class PieceCache: Sendable {
-    private let state = Mutex<[[UInt8]: [Int32]]>([:])
-    static let limit = 200_000
+    private let table = Mutex(PieceTable())
 
-    func get(_ key: [UInt8]) -> [Int32]? { state.withLock { $0[key] } }
+    /// Appends the cached ids of `piece` to `out`; false if absent.
+    func get(_ piece: UnsafeBufferPointer<UInt8>, hash: UInt64, into out: inout [Int32]) -> Bool {
+        table.withLock { $0.get(piece, hash: hash, into: &out) }
+    }
 
-    func put(_ key: [UInt8], _ ids: [Int32]) {
-        state.withLock { map in
-            if map.count >= Self.limit { map.removeAll(keepingCapacity: true) }
-            map[key] = ids
+    func put(_ piece: UnsafeBufferPointer<UInt8>, hash: UInt64, _ ids: [Int32]) {
+        table.withLock { $0.put(piece, hash: hash, ids) }
+    }
+
+    /// A 64-bit hash of a piece's bytes.
+    @inline(__always) static func hash(_ p: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(p.count)
+        var i = 0
+        while i + 8 <= p.count {
+            h = (h ^ UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(p)[i..<(i + 8)]).loadUnaligned(as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
+            h ^= h >> 32
+            i += 8
         }
+        while i < p.count { h = (h ^ UInt64(p[i])) &* 0x100_0000_01B3; i += 1 }
+        h ^= h >> 29
+        return h &* 0xC4CE_B9FE_1A85_EC53
+    }
+}
+
+/// Open-addressing map from piece bytes to ids, keys and values in flat pools.
+struct PieceTable {
+    static let slotCount = 1 << 18, limit = 150_000
+    private var slots = [Int32](repeating: -1, count: PieceTable.slotCount)
+    private var hashes: [UInt64] = []
+    private var keyStarts: [Int32] = [0]
+    private var valueStarts: [Int32] = [0]
+    private var keys: [UInt8] = []
+    private var values: [Int32] = []
+
+    private func find(_ piece: UnsafeBufferPointer<UInt8>, _ hash: UInt64) -> (slot: Int, entry: Int) {
+        let mask = Self.slotCount - 1
+        var s = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let e = Int(slots[s])
+            if e < 0 { return (s, -1) }
+            if hashes[e] == hash {
+                let k0 = Int(keyStarts[e]), k1 = Int(keyStarts[e + 1])
+                if k1 - k0 == piece.count, keys[k0..<k1].elementsEqual(piece) { return (s, e) }
+            }
+            s = (s + 1) & mask
+        }
+    }
+
+    func get(_ piece: UnsafeBufferPointer<UInt8>, hash: UInt64, into out: inout [Int32]) -> Bool {
+        let e = find(piece, hash).entry
+        guard e >= 0 else { return false }
+        out.append(contentsOf: values[Int(valueStarts[e])..<Int(valueStarts[e + 1])])
+        return true
+    }
+
+    mutating func put(_ piece: UnsafeBufferPointer<UInt8>, hash: UInt64, _ ids: [Int32]) {
+        if hashes.count >= Self.limit { self = PieceTable() }
+        let (slot, e) = find(piece, hash)
+        guard e < 0 else { return }
+        slots[slot] = Int32(hashes.count)
+        hashes.append(hash)
+        keys.append(contentsOf: piece)
+        keyStarts.append(Int32(keys.count))
+        values.append(contentsOf: ids)
+        valueStarts.append(Int32(values.count))
     }
 }
 
@@ -89,11 +146,8 @@ struct BPEModel: Sendable {
             if id >= 0 { out.append(id) }
             return
         }
-        let key = Array(piece)
-        if let hit = cache.get(key) {
-            out.append(contentsOf: hit)
-            return
-        }
+        let hash = PieceCache.hash(piece)
+        if cache.get(piece, hash: hash, into: &out) { return }
         var ids: [Int32]
         if ignoreMerges, let whole = vocab[ByteLevel.encode(piece)] {
             ids = [whole]
@@ -103,7 +157,7 @@ struct BPEModel: Sendable {
             for b in piece where byteIDs[Int(b)] >= 0 { ids.append(byteIDs[Int(b)]) }
             merge(&ids)
         }
-        cache.put(key, ids)
+        cache.put(piece, hash: hash, ids)
         out.append(contentsOf: ids)
     }
 

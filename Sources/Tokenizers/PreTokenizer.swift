@@ -50,10 +50,11 @@ public enum PreTokenizerKind: String, Sendable, CaseIterable, Codable {
 enum CharClass {
     static let letter: UInt8 = 1, number: UInt8 = 2, space: UInt8 = 3, other: UInt8 = 4
 
-    static let ascii: [UInt8] = (0..<128).map { classify(Unicode.Scalar(UInt8($0))) }
+    /// Classes of the Basic Multilingual Plane (surrogates: other), computed once (64 KiB).
+    static let bmp: [UInt8] = (0..<0x10000).map { v in Unicode.Scalar(UInt32(v)).map(classify) ?? other }
 
     @inline(__always) static func of(_ v: UInt32) -> UInt8 {
-        if v < 128 { return ascii[Int(v)] }
+        if v < 0x10000 { return bmp[Int(v)] }
         guard let s = Unicode.Scalar(v) else { return other }
         return classify(s)
     }
