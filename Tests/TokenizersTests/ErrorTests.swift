@@ -5,8 +5,11 @@ import XCTest
 @testable import Tokenizers
 
 final class ErrorTests: XCTestCase {
-    /// A tiny valid byte-level tokenizer.json, with `edit` applied to its top-level object.
-    private func json(_ edit: (inout [String: Any]) -> Void = { _ in }) throws -> Data {
+    private func json(_ edit: (inout [String: Any]) -> Void = { _ in }) throws -> Data { try Self.tinyJSON(edit) }
+
+    /// A tiny valid byte-level tokenizer.json (bytes, "ab" = 256, special "<|end|>" = 257),
+    /// with `edit` applied to its top-level object.
+    static func tinyJSON(_ edit: (inout [String: Any]) -> Void = { _ in }) throws -> Data {
         var vocab: [String: Int] = [:]
         for b in 0..<256 { vocab[String(ByteLevel.byteToScalar[b])] = b }
         vocab["ab"] = 256

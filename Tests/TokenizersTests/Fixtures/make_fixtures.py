@@ -178,10 +178,11 @@ def gguf_arrays(path):
     }
 
 
-def with_pre(base, pre):
+def with_pre(base, pre, normalizer=None):
     from tokenizers import Tokenizer
     d = json.loads(json.dumps(base))
     d["pre_tokenizer"] = pre
+    d["normalizer"] = normalizer
     return Tokenizer.from_str(json.dumps(d))
 
 
@@ -229,6 +230,13 @@ def make():
             hf.backend_tokenizer.pre_tokenizer = tok.pre_tokenizer
             assert ids == [hf.encode(t, add_special_tokens=False) for t in corpus]
             assert out["decodings"][kind] == [hf.decode(i, skip_special_tokens=False, clean_up_tokenization_spaces=False) for i in ids]
+
+    # Qwen2's real files also normalize to NFC before splitting
+    tok = with_pre(base, QWEN2_PRE, {"type": "NFC"})
+    ids = [tok.encode(t, add_special_tokens=False).ids for t in corpus]
+    out["encodings"]["qwen2_nfc"] = ids
+    out["decodings"]["qwen2_nfc"] = [tok.decode(i, skip_special_tokens=False) for i in ids]
+    assert ids != out["encodings"]["qwen2"]
 
     # decode cases: slices of real encodings (cut multi-byte characters) and random ids
     tok = with_pre(base, SMOLLM_PRE)
