@@ -58,8 +58,12 @@ struct AddedTokenMatcher: Sendable {
             guard let (len, index) = found else { i += 1; continue }
             let token = tokens[index]
             var s = i, e = i + len
-            if token.lstrip { while s > floor, Self.isSpace(bytes, s - 1) { s -= 1 } }
-            if token.rstrip { while e < end, Self.isSpace(bytes, e) { e += 1 } }
+            if token.lstrip {
+                while s > floor, let (v, len) = Self.scalar(endingAt: s, in: bytes, from: floor), Self.isSpace(v) { s -= len }
+            }
+            if token.rstrip {
+                while e < end, let (v, len) = Self.scalar(at: e, in: bytes, to: end), Self.isSpace(v) { e += len }
+            }
             out.append(Match(start: s, end: e, id: token.id))
             i = e
             floor = e
@@ -67,9 +71,26 @@ struct AddedTokenMatcher: Sendable {
         return out
     }
 
-    /// ASCII whitespace (what lstrip/rstrip swallow in practice).
-    @inline(__always) private static func isSpace(_ b: UnsafeBufferPointer<UInt8>, _ i: Int) -> Bool {
-        let c = b[i]
-        return c == 0x20 || (c >= 0x09 && c <= 0x0D)
+    /// Unicode whitespace (what lstrip/rstrip swallow, as Rust's `char::is_whitespace`).
+    private static func isSpace(_ v: UInt32) -> Bool {
+        Unicode.Scalar(v)?.properties.isWhitespace ?? false
+    }
+
+    /// The scalar starting at byte `i` and its length in bytes (nil if not valid UTF-8 up to `end`).
+    private static func scalar(at i: Int, in b: UnsafeBufferPointer<UInt8>, to end: Int) -> (UInt32, Int)? {
+        let b0 = UInt32(b[i])
+        let len = b0 < 0x80 ? 1 : b0 >= 0xF0 ? 4 : b0 >= 0xE0 ? 3 : 2
+        guard i + len <= end else { return nil }
+        var v = len == 1 ? b0 : b0 & (0x7F >> len)
+        for k in 1..<len { v = v << 6 | (UInt32(b[i + k]) & 0x3F) }
+        return (v, len)
+    }
+
+    /// The scalar ending just before byte `i` (not starting before `floor`) and its length.
+    private static func scalar(endingAt i: Int, in b: UnsafeBufferPointer<UInt8>, from floor: Int) -> (UInt32, Int)? {
+        var s = i - 1
+        while s > floor, b[s] & 0xC0 == 0x80 { s -= 1 }
+        guard let (v, len) = scalar(at: s, in: b, to: i), s + len == i else { return nil }
+        return (v, len)
     }
 }

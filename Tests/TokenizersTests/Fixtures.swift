@@ -28,6 +28,8 @@ struct Expectations: Decodable {
     /// What each pre-tokenizer alone cuts each text into (`pre_tokenize_str`, bytes mapped back).
     let pieces: [String: [[String]]]
     let decode_cases: [DecodeCase]
+    /// Decodes with the extra added tokens of the "smollm_added" variant.
+    let added_decode_cases: [DecodeCase]
     let gguf: GGUFSummary
 }
 
@@ -55,6 +57,15 @@ enum Fixture {
         var root = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         root["pre_tokenizer"] = try XCTUnwrap(try preTokenizerBlocks()[kind])
         return try JSONSerialization.data(withJSONObject: root)
+    }
+
+    /// SmolLM2 plus the script's EXTRA_ADDED tokens (ids 49152...; lstrip/rstrip, non-special, normalized).
+    static func smollmWithExtraAddedTokens() throws -> BPETokenizer {
+        let fixture = try JSONSerialization.jsonObject(with: Data(contentsOf: url("expectations.json"))) as? [String: Any]
+        let extra = try XCTUnwrap(fixture?["extra_added_tokens"] as? [Any])
+        var root = try XCTUnwrap(try JSONSerialization.jsonObject(with: tokenizerJSON.get()) as? [String: Any])
+        root["added_tokens"] = try XCTUnwrap(root["added_tokens"] as? [Any]) + extra
+        return try BPETokenizer(tokenizerJSON: JSONSerialization.data(withJSONObject: root))
     }
 
     static let smollm: Result<BPETokenizer, any Error> = Result {

@@ -31,6 +31,23 @@ final class TokenizersTests: XCTestCase {
         }
     }
 
+    func testExtraAddedTokensEqualHuggingFace() throws {
+        let t = try Fixture.smollmWithExtraAddedTokens()
+        XCTAssertEqual(t.vocabSize, 49155)
+        XCTAssertEqual(t.modelVocabCount, 49152)
+        XCTAssertFalse(t.isSpecial(49152))
+        XCTAssertTrue(t.isSpecial(49154))
+        try assertMatchesHF(t, kind: "smollm_added")
+        for c in try Fixture.expectations.get().added_decode_cases {
+            XCTAssertEqual(t.decode(c.ids), c.text, "\(c.ids)")
+            XCTAssertEqual(t.decode(c.ids, skipSpecialTokens: true), c.skip_special, "\(c.ids) skipping special")
+        }
+        // written and read back: added tokens beyond the model vocabulary and their flags survive
+        let reread = try BPETokenizer(tokenizerJSON: t.tokenizerJSON())
+        XCTAssertEqual(reread.addedTokens, t.addedTokens)
+        try assertMatchesHF(reread, kind: "smollm_added")
+    }
+
     func testQwen2WithNFCNormalizerEqualsHuggingFace() throws {
         var root = try XCTUnwrap(try JSONSerialization.jsonObject(with: Fixture.tokenizerJSON(kind: "qwen2")) as? [String: Any])
         root["normalizer"] = ["type": "NFC"]

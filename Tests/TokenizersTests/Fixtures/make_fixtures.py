@@ -112,6 +112,17 @@ CORPUS = [
     "!!!???...,,,;;;:::",
     "  !! ?? ..",
     "Hello\n\nWorld\n\n\n",
+    "call  <tool_call>  {\"a\": 1}\n<tool_call>\tx",
+    "mixed é ß and é  ß, <norm> and <norm>x",
+    "x\u00a0<tool_call>\u3000y x \u00a0 <tool_call> \u2028 y <tool_call><tool_call> <tool_call> ",
+]
+
+# Added tokens beyond SmolLM2's vocabulary for the "smollm_added" variant: not special,
+# lstrip/rstrip, content outside the byte-level alphabet, matched after normalization.
+EXTRA_ADDED = [
+    {"id": 49152, "content": "<tool_call>", "single_word": False, "lstrip": True, "rstrip": True, "normalized": False, "special": False},
+    {"id": 49153, "content": "é ß", "single_word": False, "lstrip": False, "rstrip": False, "normalized": False, "special": False},
+    {"id": 49154, "content": "<norm>", "single_word": False, "lstrip": False, "rstrip": False, "normalized": True, "special": True},
 ]
 
 # Random strings over characters where the four splits differ (seeded: the file is reproducible).
@@ -230,6 +241,17 @@ def make():
             hf.backend_tokenizer.pre_tokenizer = tok.pre_tokenizer
             assert ids == [hf.encode(t, add_special_tokens=False) for t in corpus]
             assert out["decodings"][kind] == [hf.decode(i, skip_special_tokens=False, clean_up_tokenization_spaces=False) for i in ids]
+
+    added = json.loads(json.dumps(base))
+    added["added_tokens"] += EXTRA_ADDED
+    tok = with_pre(added, SMOLLM_PRE)
+    ids = [tok.encode(t, add_special_tokens=False).ids for t in corpus]
+    out["encodings"]["smollm_added"] = ids
+    out["decodings"]["smollm_added"] = [tok.decode(i, skip_special_tokens=False) for i in ids]
+    out["extra_added_tokens"] = EXTRA_ADDED
+    out["added_decode_cases"] = [{"ids": c, "text": tok.decode(c, skip_special_tokens=False), "skip_special": tok.decode(c, skip_special_tokens=True)}
+                                 for c in [[49152], [49153], [49154], [49153, 49152, 49154, 2], [216, 49153, 216]]]
+    assert ids != out["encodings"]["smollm"]
 
     # Qwen2's real files also normalize to NFC before splitting
     tok = with_pre(base, QWEN2_PRE, {"type": "NFC"})
