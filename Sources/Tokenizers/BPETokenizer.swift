@@ -113,7 +113,7 @@ public struct BPETokenizer: TextTokenizer {
         self.ignoreMerges = ignoreMerges
         self.bos = bos; self.eos = eos; self.pad = pad
         self.ids = ids
-        self.model = BPEModel(merges: table, byteIDs: byteIDs, vocab: modelIDs, ignoreMerges: ignoreMerges)
+        self.model = BPEModel(merges: table, byteIDs: byteIDs, vocab: ignoreMerges ? modelIDs : [:], ignoreMerges: ignoreMerges)
         self.rawMatcher = AddedTokenMatcher(addedTokens.filter { !$0.normalized })
         self.normalizedMatcher = AddedTokenMatcher(addedTokens.filter { $0.normalized })
         self.decodeBytes = bytes

@@ -1,12 +1,12 @@
 // GGUFVocabulary: builds a BPETokenizer from the tokenizer arrays of GGUF metadata
 // (tokenizer.ggml.tokens / merges / token_type / *_token_id / pre), as llama.cpp stores them.
 
-/// llama.cpp's token types (`tokenizer.ggml.token_type`).
-public enum GGUFTokenType: Int32, Sendable {
-    case undefined = 0, normal = 1, unknown = 2, control = 3, userDefined = 4, unused = 5, byte = 6
-}
-
 extension BPETokenizer {
+    /// llama.cpp's token types (`tokenizer.ggml.token_type`).
+    public enum GGUFTokenType: Int32, Sendable {
+        case undefined = 0, normal = 1, unknown = 2, control = 3, userDefined = 4, unused = 5, byte = 6
+    }
+
     /// Builds the tokenizer from GGUF metadata arrays.
     ///
     /// Control tokens (type 3) become special added tokens and user-defined ones (type 4)

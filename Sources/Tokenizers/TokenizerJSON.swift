@@ -65,11 +65,12 @@ extension BPETokenizer {
 
         var added: [AddedToken] = []
         for (i, any) in (root["added_tokens"] as? [Any] ?? []).enumerated() {
-            guard let t = any as? [String: Any], let id = (t["id"] as? NSNumber)?.intValue, let content = t["content"] as? String else {
+            guard let t = any as? [String: Any], let id = (t["id"] as? NSNumber).flatMap({ Int32(exactly: $0.int64Value) }),
+                  let content = t["content"] as? String else {
                 throw TokenizerFileError.malformedJSON(path: "added_tokens[\(i)]", reason: "needs id and content")
             }
             if t["single_word"] as? Bool == true { throw TokenizerFileError.unsupportedOption("added_tokens[\(i)].single_word = true") }
-            added.append(AddedToken(id: Int32(id), content: content, special: t["special"] as? Bool ?? false,
+            added.append(AddedToken(id: id, content: content, special: t["special"] as? Bool ?? false,
                                     lstrip: t["lstrip"] as? Bool ?? false, rstrip: t["rstrip"] as? Bool ?? false,
                                     normalized: t["normalized"] as? Bool ?? false))
         }

@@ -48,6 +48,25 @@ final class TokenizersTests: XCTestCase {
         try assertMatchesHF(reread, kind: "smollm_added")
     }
 
+    func testIgnoreMerges() throws {
+        // SmolLM2's vocabulary has no token that merges cannot reach, so Llama 3's ignore_merges is
+        // checked on the tiny vocabulary plus "abc" (no merge makes it); expected ids from tokenizers 0.23.3.
+        for ignore in [false, true] {
+            let data = try ErrorTests.tinyJSON { root in
+                var model = root["model"] as? [String: Any] ?? [:]
+                var vocab = model["vocab"] as? [String: Int] ?? [:]
+                vocab["abc"] = 258
+                model["vocab"] = vocab
+                model["ignore_merges"] = ignore
+                root["model"] = model
+            }
+            let t = try BPETokenizer(tokenizerJSON: data)
+            XCTAssertEqual(t.ignoreMerges, ignore)
+            XCTAssertEqual(t.encode("abc abcd"), ignore ? [258, 32, 256, 99, 100] : [256, 99, 32, 256, 99, 100])
+            XCTAssertEqual(try BPETokenizer(tokenizerJSON: t.tokenizerJSON()).encode("abc"), ignore ? [258] : [256, 99])
+        }
+    }
+
     func testQwen2WithNFCNormalizerEqualsHuggingFace() throws {
         var root = try XCTUnwrap(try JSONSerialization.jsonObject(with: Fixture.tokenizerJSON(kind: "qwen2")) as? [String: Any])
         root["normalizer"] = ["type": "NFC"]
