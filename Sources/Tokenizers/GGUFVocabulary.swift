@@ -11,9 +11,10 @@ extension BPETokenizer {
     ///
     /// Control tokens (type 3) become special added tokens and user-defined ones (type 4)
     /// non-special added tokens; both are matched literally in text. `pre` is
-    /// `tokenizer.ggml.pre` (`gpt2`, `smollm`, `llama-bpe`, `qwen2`).
+    /// `tokenizer.ggml.pre` (`gpt2`, `smollm`, `llama-bpe`, `qwen2`). `normalizer` nil means the
+    /// family's Hugging Face tokenizer.json: NFC for `qwen2`, none otherwise (llama.cpp applies none).
     public init(ggufTokens tokens: [String], merges: [String], tokenTypes: [Int32],
-                bos: Int32?, eos: Int32?, pad: Int32?, pre: String) throws {
+                bos: Int32?, eos: Int32?, pad: Int32?, pre: String, normalizer: TokenizerNormalizer? = nil) throws {
         guard tokenTypes.count == tokens.count else {
             throw TokenizerFileError.sizeMismatch(what: "tokenizer.ggml.token_type (one per token)", expected: tokens.count, got: tokenTypes.count)
         }
@@ -35,7 +36,8 @@ extension BPETokenizer {
                 added.append(AddedToken(id: Int32(i), content: tokens[i], special: false))
             }
         }
-        try self.init(vocab: tokens, mergePairs: pairs, added: added, preTokenizer: kind, bos: bos, eos: eos, pad: pad)
+        try self.init(vocab: tokens, mergePairs: pairs, added: added, preTokenizer: kind,
+                      normalizer: normalizer ?? (kind == .qwen2 ? .nfc : .none), bos: bos, eos: eos, pad: pad)
     }
 
     /// `tokenizer.ggml.token_type` for this vocabulary: control for special added tokens,

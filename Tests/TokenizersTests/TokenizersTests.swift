@@ -192,9 +192,13 @@ final class TokenizersTests: XCTestCase {
         try assertMatchesHF(fromArrays, kind: "smollm")
         for kind in PreTokenizerKind.allCases {
             let other = try BPETokenizer(ggufTokens: tokens, merges: json.ggufMerges, tokenTypes: types,
-                                         bos: nil, eos: nil, pad: nil, pre: kind.ggufName)
+                                         bos: nil, eos: nil, pad: nil, pre: kind.ggufName, normalizer: TokenizerNormalizer.none)
             try assertMatchesHF(other, kind: kind.rawValue)
         }
+        // by default a qwen2 vocabulary gets Qwen2's NFC normalizer, as its tokenizer.json has
+        let qwen = try BPETokenizer(ggufTokens: tokens, merges: json.ggufMerges, tokenTypes: types, bos: nil, eos: nil, pad: nil, pre: "qwen2")
+        XCTAssertEqual(qwen.normalizer, .nfc)
+        try assertMatchesHF(qwen, kind: "qwen2_nfc")
     }
 
     func testRealGGUFFileWhenPresent() throws {
@@ -247,7 +251,8 @@ final class TokenizersTests: XCTestCase {
             let t = try BPETokenizer(ggufTokens: Array(original.tokens), merges: original.ggufMerges, tokenTypes: original.ggufTokenTypes,
                                      bos: 1, eos: 2, pad: 2, pre: kind.ggufName)
             try t.write(to: dir, chatTemplate: "{{ messages }}")
-            try Data("{\"kind\": \"\(kind.rawValue)\"}".utf8).write(to: dir.appendingPathComponent("kind.json"))
+            let expectation = kind == .qwen2 ? "qwen2_nfc" : kind.rawValue  // the GGUF default adds Qwen2's NFC
+            try Data("{\"kind\": \"\(expectation)\"}".utf8).write(to: dir.appendingPathComponent("kind.json"))
             guard kind == .smollm else { continue }  // the other kinds differ only in the block read back above
             let reread = try BPETokenizer(directory: dir)
             XCTAssertEqual(reread.bos, 1)
