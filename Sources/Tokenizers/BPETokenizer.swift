@@ -26,15 +26,21 @@ public struct BPETokenizer: TextTokenizer {
     public let addedTokens: [AddedToken]
     /// Merges in rank order, as token id pairs.
     public let merges: [(Int32, Int32)]
+    /// How text is cut into pieces before merging (see `with(preTokenizer:)`).
     public private(set) var preTokenizer: PreTokenizerKind
+    /// Applied to text between added tokens before splitting.
     public let normalizer: TokenizerNormalizer
     /// Llama 3's `ignore_merges` model option.
     public let ignoreMerges: Bool
+    /// Beginning-of-sequence id (GGUF `tokenizer.ggml.bos_token_id`, or tokenizer_config.json's `bos_token`).
     public let bos: Int32?
+    /// End-of-sequence id (GGUF `tokenizer.ggml.eos_token_id`, or `eos_token`).
     public let eos: Int32?
+    /// Padding id (GGUF `tokenizer.ggml.padding_token_id`, or `pad_token`).
     public let pad: Int32?
 
     private let ids: [String: Int32]
+    private let specialIDs: Set<Int32>
     let model: BPEModel
     private let rawMatcher: AddedTokenMatcher
     private let normalizedMatcher: AddedTokenMatcher
@@ -113,6 +119,7 @@ public struct BPETokenizer: TextTokenizer {
         self.ignoreMerges = ignoreMerges
         self.bos = bos; self.eos = eos; self.pad = pad
         self.ids = ids
+        self.specialIDs = Set(added.filter(\.special).map(\.id))
         self.model = BPEModel(merges: table, byteIDs: byteIDs, vocab: ignoreMerges ? modelIDs : [:], ignoreMerges: ignoreMerges)
         self.rawMatcher = AddedTokenMatcher(addedTokens.filter { !$0.normalized })
         self.normalizedMatcher = AddedTokenMatcher(addedTokens.filter { $0.normalized })
@@ -134,7 +141,7 @@ public struct BPETokenizer: TextTokenizer {
     public func id(of token: String) -> Int32? { ids[token] }
 
     /// True for added tokens marked special (e.g. `<|im_end|>`).
-    public func isSpecial(_ id: Int32) -> Bool { addedTokens.contains { $0.id == id && $0.special } }
+    public func isSpecial(_ id: Int32) -> Bool { specialIDs.contains(id) }
 
     // MARK: encode
 
@@ -234,8 +241,7 @@ public struct BPETokenizer: TextTokenizer {
     public func decodeToBytes(_ ids: [Int32], skipSpecial: Bool = false) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(ids.count * 4)
-        let special = skipSpecial ? Set(addedTokens.filter(\.special).map(\.id)) : []
-        for id in ids where id >= 0 && Int(id) < tokens.count && !special.contains(id) {
+        for id in ids where id >= 0 && Int(id) < tokens.count && !(skipSpecial && specialIDs.contains(id)) {
             out.append(contentsOf: decodeBytes[decodeStarts[Int(id)]..<decodeStarts[Int(id) + 1]])
         }
         return out
