@@ -114,6 +114,7 @@ CORPUS = [
     "Hello\n\nWorld\n\n\n",
     "call  <tool_call>  {\"a\": 1}\n<tool_call>\tx",
     "mixed é ß and é  ß, <norm> and <norm>x",
+    "x\u0120hello\u00c3\u00a9y \u0120hello",
     "x\u00a0<tool_call>\u3000y x \u00a0 <tool_call> \u2028 y <tool_call><tool_call> <tool_call> ",
 ]
 
@@ -123,6 +124,7 @@ EXTRA_ADDED = [
     {"id": 49152, "content": "<tool_call>", "single_word": False, "lstrip": True, "rstrip": True, "normalized": False, "special": False},
     {"id": 49153, "content": "é ß", "single_word": False, "lstrip": False, "rstrip": False, "normalized": False, "special": False},
     {"id": 49154, "content": "<norm>", "single_word": False, "lstrip": False, "rstrip": False, "normalized": True, "special": True},
+    {"id": 49155, "content": "\u0120hello\u00c3\u00a9", "single_word": False, "lstrip": False, "rstrip": False, "normalized": False, "special": False},
 ]
 
 # Random strings over characters where the four splits differ (seeded: the file is reproducible).
@@ -250,7 +252,7 @@ def make():
     out["decodings"]["smollm_added"] = [tok.decode(i, skip_special_tokens=False) for i in ids]
     out["extra_added_tokens"] = EXTRA_ADDED
     out["added_decode_cases"] = [{"ids": c, "text": tok.decode(c, skip_special_tokens=False), "skip_special": tok.decode(c, skip_special_tokens=True)}
-                                 for c in [[49152], [49153], [49154], [49153, 49152, 49154, 2], [216, 49153, 216]]]
+                                 for c in [[49152], [49153], [49154], [49155], [49153, 49152, 49154, 2], [216, 49153, 216], [104, 49155, 104]]]
     assert ids != out["encodings"]["smollm"]
 
     # Qwen2's real files also normalize to NFC before splitting
