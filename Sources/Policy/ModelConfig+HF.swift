@@ -99,6 +99,10 @@ extension ModelConfig: Codable {
         if type == "mistral", let w = try r.int("sliding_window") {
             throw r.unsupported("sliding_window", "\(w)", "sliding-window attention is not supported")
         }
+        if r.has("layer_types"), let kinds = try? r.c.decode([String].self, forKey: Key("layer_types")),
+           let bad = kinds.first(where: { $0 != "full_attention" }) {
+            throw r.unsupported("layer_types", "[… \"\(bad)\" …]", "only full attention is supported")
+        }
         if let tp = try r.int("pretraining_tp"), tp != 1 { throw r.unsupported("pretraining_tp", "\(tp)", "must be 1") }
         let C = try r.need("hidden_size"), H = try r.need("num_attention_heads")
         if let hd = try r.int("head_dim"), H > 0, hd * H != C {
