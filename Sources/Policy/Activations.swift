@@ -68,9 +68,19 @@ struct LlamaActivationLayout {
         dres = take(N * C); dln = take(N * C); dqkv = take(N * D); datty = take(N * C); dgu = take(N * 2 * F)
         count = off
     }
+}
 
-    /// Bytes of activations and scratch per token (the figure a trainer needs to choose micro-batches).
-    static func bytesPerToken(_ cfg: ModelConfig, T: Int) -> Int {
-        LlamaActivationLayout(cfg, B: 1, T: T).count * MemoryLayout<Float>.size / T
+extension ModelConfig {
+    /// Bytes of the activation cache and backward scratch per token of a forward + backward over
+    /// sequences of `length` tokens (the figure a trainer needs to size micro-batches). Excludes the
+    /// parameters, gradients and optimizer state (3–4 × 4 bytes per parameter) and the LM head's
+    /// fixed chunk buffer (`GPT.headChunkFloats` floats plus two chunks of C).
+    public func activationBytesPerToken(length T: Int) -> Int {
+        let floats: Int
+        switch family {
+        case .gpt2: floats = ActivationLayout(self, B: 1, T: T).count
+        case .llama: floats = LlamaActivationLayout(self, B: 1, T: T).count
+        }
+        return floats * MemoryLayout<Float>.size / max(T, 1)
     }
 }
