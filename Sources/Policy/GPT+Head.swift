@@ -27,12 +27,14 @@ extension GPT {
         let N = B * T, C = config.nEmbd, V = config.vocabSize, R = min(N, headChunkRows)
         let logits = headScratch(rows: R), w = params.base + layout.head
         var lse = [Float](repeating: 0, count: N), ent = [Float](repeating: 0, count: N)
-        var lp = [Float](repeating: 0, count: N)
+        var lp = [Float](repeating: 0, count: N), am = [Int32](repeating: -1, count: N)
+        am.withUnsafeMutableBufferPointer { amB in
         lse.withUnsafeMutableBufferPointer { lseB in
         ent.withUnsafeMutableBufferPointer { entB in
         lp.withUnsafeMutableBufferPointer { lpB in
         tokens.withUnsafeBufferPointer { tokB in
             let lseP = lseB.baseAddress!, entP = entB.baseAddress!, lpP = lpB.baseAddress!, tok = tokB.baseAddress!
+            let amP = amB.baseAddress!
             var r0 = 0
             while r0 < N {
                 let n = min(R, N - r0)
@@ -41,10 +43,11 @@ extension GPT {
                 Parallel.forChunks(n, grain: 4) { rows in
                     for i in rows {
                         let r = r0 + i, row = logits + i * V
-                        let (l, h) = logitsRowStats(row, V: V)
+                        let (l, h, best) = logitsRowStats(row, V: V)
                         lseP[r] = l
                         if (r + 1) % T != 0 {  // row r predicts position r + 1 of the same sequence
                             entP[r + 1] = h
+                            amP[r + 1] = Int32(best)
                             lpP[r + 1] = row[Int(tok[r + 1])] - l
                         }
                     }
@@ -55,7 +58,8 @@ extension GPT {
         }
         }
         }
-        headLSE = lse; headEntropy = ent; headLogProbs = lp
+        }
+        headLSE = lse; headEntropy = ent; headLogProbs = lp; headArgmax = am
     }
 
     /// dx [B·T, C] (overwritten) = ∂/∂x of Σ g_t·log p_t, and the head weight's gradient
@@ -119,6 +123,11 @@ extension GPT {
     /// Exact entropy (nats) of the distribution predicting each position of the cached forward:
     /// [B·T], position 0 = 0.
     public func entropies() -> [Float] { headEntropy }
+
+    /// The most likely token at each position of the cached forward (arg-max of the logits that
+    /// predict it; the first on ties): [B·T], position 0 of each sequence = −1. Free: computed by
+    /// the forward's chunked head, so greedy evaluation needs no `logits()`.
+    public func greedyTokens() -> [Int32] { headArgmax }
 
     /// The cached final-norm output [B·T, C] of the last forward.
     var finalNormOutput: UnsafeMutablePointer<Float>? {

@@ -42,7 +42,7 @@ public final class GPT {
     var cachedShape: (B: Int, T: Int)?
     var tokens: [Int32] = []
     /// Per-row LM-head results of the cached forward ([B·T]; row r predicts position r+1).
-    var headLSE: [Float] = [], headEntropy: [Float] = [], headLogProbs: [Float] = []
+    var headLSE: [Float] = [], headEntropy: [Float] = [], headLogProbs: [Float] = [], headArgmax: [Int32] = []
     /// Logits rows of one head chunk plus gathered rows (GPT+Head.swift).
     var headScratch = FloatBuffer(count: 0)
     /// RoPE tables cos/sin [positions, headSize/2] (Llama), grown on demand.

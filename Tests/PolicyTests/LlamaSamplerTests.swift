@@ -10,7 +10,9 @@ import Tensor
 final class LlamaSamplerTests: XCTestCase {
     /// The transformers fixtures' weights (Fixtures/make_real_family_fixtures.py), scaled up so the
     /// distributions are far from uniform.
-    func fixtureModel(_ name: String, scale: Float = 3) throws -> GPT {
+    func fixtureModel(_ name: String, scale: Float = 3) throws -> GPT { try Self.fixtureModel(name, scale: scale) }
+
+    static func fixtureModel(_ name: String, scale: Float = 3) throws -> GPT {
         let d = RealFamilyFixtureTests.dir(name)
         let cfg = try ModelConfig.read(configJSON: d.appendingPathComponent("config.json"))
         let m = try GPT.load(safetensors: d.appendingPathComponent("model.safetensors"), config: cfg)
@@ -107,5 +109,24 @@ final class LlamaSamplerTests: XCTestCase {
         XCTAssertEqual(o, SamplingOptions(temperature: 0.5, topK: 3, maxNewTokens: 7, endToken: 2))
         let new = SamplingOptions(topP: 0.9, maxNewTokens: 4, endTokens: [5, 6])
         XCTAssertEqual(try JSONDecoder().decode(SamplingOptions.self, from: JSONEncoder().encode(new)), new)
+    }
+}
+
+final class GreedyTokensTests: XCTestCase {
+    func testGreedyTokensAreTheArgmaxOfTheLogits() throws {
+        let m = try LlamaSamplerTests.fixtureModel("llama-gqa")
+        let tokens: [Int32] = [1, 2, 3, 4, 5, 9, 8, 7, 6, 5]
+        _ = try m.forward(tokens: tokens, batch: 2, length: 5)
+        let g = m.greedyTokens(), logits = m.logits(), V = m.config.vocabSize
+        XCTAssertEqual(g.count, 10)
+        for b in 0..<2 {
+            XCTAssertEqual(g[b * 5], -1)
+            for t in 1..<5 {
+                let r: Int = b * 5 + t - 1
+                let row: [Float] = Array(logits[(r * V)..<((r + 1) * V)])
+                let best: Int = row.indices.max { row[$0] < row[$1] }!
+                XCTAssertEqual(Int(g[r + 1]), best)
+            }
+        }
     }
 }

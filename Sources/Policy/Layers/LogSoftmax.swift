@@ -15,8 +15,8 @@ import Tensor
 }
 
 /// For one row x[V]: lse = m + log s with m = max x, s = Σ e^(x−m); entropy
-/// H = lse − Σ p·x = log s − Σ e^(x−m)(x−m) / s.
-func logitsRowStats(_ x: UnsafePointer<Float>, V: Int) -> (lse: Float, entropy: Float) {
+/// H = lse − Σ p·x = log s − Σ e^(x−m)(x−m) / s; argmax = the first index holding m.
+func logitsRowStats(_ x: UnsafePointer<Float>, V: Int) -> (lse: Float, entropy: Float, argmax: Int) {
     var m = -Float.infinity
     var vm = SIMD8<Float>(repeating: -.infinity)
     var j = 0
@@ -34,7 +34,9 @@ func logitsRowStats(_ x: UnsafePointer<Float>, V: Int) -> (lse: Float, entropy: 
     var s = sv.sum(), sx = sxv.sum()
     while j < V { let d = x[j] - m, e = Vec.exp(d); s += e; sx += e * d; j += 1 }
     let ls = log(s)
-    return (m + ls, ls - sx / s)
+    var best = 0
+    while best < V - 1 && x[best] != m { best += 1 }
+    return (m + ls, ls - sx / s, best)
 }
 
 /// In place: x[V] (a logits row) becomes g·(onehot(token) − softmax(x)), using softmax = e^(x − lse).
