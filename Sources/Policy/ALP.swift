@@ -105,8 +105,8 @@ extension GPT {
     /// The noise ε_l ([B·T, C]) used for block `l` by the last perturbed forward, or nil if that
     /// block was not perturbed. For tests and diagnostics.
     public func alpNoise(layer l: Int) -> [Float]? {
-        guard let al = actLayout, alpApplied.contains(l) else { return nil }
-        let count = al.B * al.T * config.nEmbd
+        guard let (B, T) = cachedShape, alpApplied.contains(l) else { return nil }
+        let count = B * T * config.nEmbd
         return Array(UnsafeBufferPointer(start: alpNoise.base + l * count, count: count))
     }
 

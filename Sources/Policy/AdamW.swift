@@ -51,8 +51,8 @@ public final class AdamW {
         step = 0
         m = FloatBuffer(count: layout.count)
         v = FloatBuffer(count: layout.count)
-        alpM = FloatBuffer(count: layout.blocks.count)
-        alpV = FloatBuffer(count: layout.blocks.count)
+        alpM = FloatBuffer(count: layout.nLayer)
+        alpV = FloatBuffer(count: layout.nLayer)
     }
 
     /// One update of `model`'s parameters from its gradients. `learningRate` overrides the config's

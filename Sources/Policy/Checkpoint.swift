@@ -138,7 +138,7 @@ public enum Checkpoint {
             _ = opt.v.slice(t.offset, t.count).update(fromContentsOf: v)
         }
         if f.tensors[GPT.alpLogScalesName + ".exp_avg"] != nil {
-            let L = layout.blocks.count
+            let L = layout.nLayer
             _ = opt.alpM.buffer.update(fromContentsOf: try f.floats(GPT.alpLogScalesName + ".exp_avg", shape: [L]))
             _ = opt.alpV.buffer.update(fromContentsOf: try f.floats(GPT.alpLogScalesName + ".exp_avg_sq", shape: [L]))
         }

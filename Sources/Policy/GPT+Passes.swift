@@ -1,6 +1,7 @@
-// The full causal forward pass over B sequences of T tokens (caching activations)
-// and the backward pass from per-position dLoss/dlog p (design/MODEL.md "Forward pass").
-// Legend: B batch, T time, C channels, V vocab, H heads, L layers; N = B·T rows.
+// The GPT-2 causal forward pass over B sequences of T tokens (caching activations) and the
+// backward pass from per-position dLoss/dlog p (design/MODEL.md "Forward pass"); `forward` and
+// `backward` dispatch to the Llama passes (GPT+LlamaPasses.swift) for that family.
+// Legend: B batch, T time, C channels, V vocab, H heads, L layers, F MLP width; N = B·T rows.
 
 import Tensor
 
@@ -13,7 +14,7 @@ extension GPT {
     @discardableResult
     public func forward(tokens: [Int32], batch B: Int, length T: Int, perturbStep: UInt64? = nil) throws -> [Float] {
         let cfg = config
-        let C = cfg.nEmbd, V = cfg.vocabSize, H = cfg.nHead, N = B * T
+        let C = cfg.nEmbd, V = cfg.vocabSize, H = cfg.nHead, N = B * T, F = cfg.intermediateSize
         guard B > 0, T > 0 else { throw PolicyError.badInput("batch \(B) and length \(T) must be positive") }
         guard T <= cfg.nPositions else {
             throw PolicyError.badInput("length \(T) exceeds n_positions \(cfg.nPositions)")
@@ -24,11 +25,13 @@ extension GPT {
         if let bad = tokens.firstIndex(where: { $0 < 0 || Int($0) >= V }) {
             throw PolicyError.badInput("token \(tokens[bad]) at index \(bad) is outside the vocabulary 0..<\(V)")
         }
+        self.tokens = tokens
+        cachedShape = (B, T)
+        if cfg.family == .llama { llamaForward(B: B, T: T, perturbStep: perturbStep); return logProbs() }
         let al = ActivationLayout(cfg, B: B, T: T)
         if acts.count < al.count { acts = FloatBuffer(count: al.count) }
         actLayout = al
-        self.tokens = tokens
-        let a = acts.base, p = params.base, pl = layout
+        let a = acts.base, p = params.base, pl = layout.gpt2!
         tokens.withUnsafeBufferPointer { tok in
             encoderForward(a + al.encoded, tok.baseAddress!, p + pl.wte, p + pl.wpe, B: B, T: T, C: C)
         }
@@ -49,52 +52,17 @@ extension GPT {
                        ldb: C, beta: 1, c: a + s.res2, ldc: C)
             layernormForward(a + s.ln2, a + s.ln2Mean, a + s.ln2Rstd, a + s.res2, p + w.ln2w, p + w.ln2b,
                              N: N, C: C, eps: cfg.layerNormEpsilon)
-            matmulForward(a + s.fch, a + s.ln2, p + w.fcW, p + w.fcB, N: N, C: C, OC: 4 * C)
-            geluForward(a + s.fchGelu, a + s.fch, N: N * 4 * C)
+            matmulForward(a + s.fch, a + s.ln2, p + w.fcW, p + w.fcB, N: N, C: C, OC: F)
+            geluForward(a + s.fchGelu, a + s.fch, N: N * F)
             addBiasRows(a + s.res3, a + s.res2, p + w.fcProjB, N: N, C: C)
-            Blas.sgemm(transA: false, transB: false, m: N, n: C, k: 4 * C, a: a + s.fchGelu, lda: 4 * C,
+            Blas.sgemm(transA: false, transB: false, m: N, n: C, k: F, a: a + s.fchGelu, lda: F,
                        b: p + w.fcProjW, ldb: C, beta: 1, c: a + s.res3, ldc: C)
         }
         let lastResidual = cfg.nLayer > 0 ? a + al.blocks[cfg.nLayer - 1].res3 : a + al.encoded
         layernormForward(a + al.lnf, a + al.lnfMean, a + al.lnfRstd, lastResidual, p + pl.lnfw, p + pl.lnfb,
                          N: N, C: C, eps: cfg.layerNormEpsilon)
-        // logits = lnf · wteᵀ (tied head)
-        Blas.sgemm(transA: false, transB: true, m: N, n: V, k: C, a: a + al.lnf, lda: C, b: p + pl.wte, ldb: C,
-                   beta: 0, c: a + al.logits, ldc: V)
-        logSumExpForward(a + al.lse, a + al.logits, N: N, V: V)
+        headForward(a + al.lnf, B: B, T: T)
         return logProbs()
-    }
-
-    /// Log-probs of the cached forward's tokens: [B·T], position t = log p(tokens[t] | tokens[<t]),
-    /// position 0 of each sequence = 0. Computed as logit − logsumexp with the max subtracted.
-    public func logProbs() -> [Float] {
-        guard let al = actLayout else { return [] }
-        var out = [Float](repeating: 0, count: al.B * al.T)
-        out.withUnsafeMutableBufferPointer { o in
-            tokens.withUnsafeBufferPointer { tok in
-                tokenLogProbs(o.baseAddress!, acts.base + al.logits, acts.base + al.lse, tok.baseAddress!,
-                              B: al.B, T: al.T, V: config.vocabSize)
-            }
-        }
-        return out
-    }
-
-    /// Exact entropy (nats) of the distribution predicting each position of the cached forward:
-    /// [B·T], position 0 = 0.
-    public func entropies() -> [Float] {
-        guard let al = actLayout else { return [] }
-        var out = [Float](repeating: 0, count: al.B * al.T)
-        out.withUnsafeMutableBufferPointer { o in
-            positionEntropies(o.baseAddress!, acts.base + al.logits, acts.base + al.lse,
-                              B: al.B, T: al.T, V: config.vocabSize)
-        }
-        return out
-    }
-
-    /// A copy of the cached forward's logits, [B, T, V].
-    public func logits() -> [Float] {
-        guard let al = actLayout else { return [] }
-        return Array(acts.slice(al.logits, al.B * al.T * config.vocabSize))
     }
 
     /// Backward pass from `dLogProbs` ([B·T], dLoss/d log p per position; position 0 and unused
@@ -102,24 +70,17 @@ extension GPT {
     /// Uses dlogits = g·(onehot − softmax); the tied `wte` receives both the head and embedding terms.
     /// Cross-entropy is `dLogProbs = −mask / count`.
     public func backward(dLogProbs: [Float]) throws {
-        guard let al = actLayout else { throw PolicyError.badInput("backward called before forward") }
-        let B = al.B, T = al.T, N = B * T
+        guard let (B, T) = cachedShape else { throw PolicyError.badInput("backward called before forward") }
+        let N = B * T
         guard dLogProbs.count == N else {
             throw PolicyError.badInput("dLogProbs has \(dLogProbs.count) entries, expected B·T = \(N)")
         }
-        let cfg = config, C = cfg.nEmbd, V = cfg.vocabSize, H = cfg.nHead
-        let a = acts.base, p = params.base, g = grads.base, pl = layout
-        dLogProbs.withUnsafeBufferPointer { dl in
-            tokens.withUnsafeBufferPointer { tok in
-                logProbsBackward(a + al.dlogits, dl.baseAddress!, a + al.logits, a + al.lse, tok.baseAddress!,
-                                 B: B, T: T, V: V)
-            }
-        }
-        // Head: dlnf = dlogits · wte; dwte += dlogitsᵀ · lnf.
-        Blas.sgemm(transA: false, transB: false, m: N, n: C, k: V, a: a + al.dlogits, lda: V, b: p + pl.wte,
-                   ldb: C, beta: 0, c: a + al.dln, ldc: C)
-        Blas.sgemm(transA: true, transB: false, m: V, n: C, k: N, a: a + al.dlogits, lda: V, b: a + al.lnf,
-                   ldb: C, beta: 1, c: g + pl.wte, ldc: C)
+        if config.family == .llama { llamaBackward(dLogProbs, B: B, T: T); return }
+        guard let al = actLayout else { throw PolicyError.badInput("backward called before forward") }
+        let cfg = config, C = cfg.nEmbd, H = cfg.nHead, F = cfg.intermediateSize
+        let a = acts.base, p = params.base, g = grads.base, pl = layout.gpt2!
+        // Head (chunked): dlnf and the head weight's gradient (wte when tied).
+        dLogProbs.withUnsafeBufferPointer { dl in headBackward(a + al.dln, a + al.lnf, dLogProbs: dl.baseAddress!, B: B, T: T) }
         let dres = a + al.dres
         dres.update(repeating: 0, count: N * C)
         let lastResidual = cfg.nLayer > 0 ? a + al.blocks[cfg.nLayer - 1].res3 : a + al.encoded
@@ -131,10 +92,10 @@ extension GPT {
             let residual = l == 0 ? a + al.encoded : a + al.blocks[l - 1].res3
             // MLP branch: res3 = res2 + gelu(ln2·Wfc + bfc)·Wproj + bproj
             matmulBackward(a + al.dfch, g + w.fcProjW, g + w.fcProjB, dres, a + s.fchGelu, p + w.fcProjW,
-                           N: N, C: 4 * C, OC: C)
-            geluBackward(a + al.dfch, a + s.fch, a + al.dfch, N: N * 4 * C)
+                           N: N, C: F, OC: C)
+            geluBackward(a + al.dfch, a + s.fch, a + al.dfch, N: N * F)
             matmulBackward(a + al.dln, g + w.fcW, g + w.fcB, a + al.dfch, a + s.ln2, p + w.fcW,
-                           N: N, C: C, OC: 4 * C)
+                           N: N, C: C, OC: F)
             layernormBackward(dres, g + w.ln2w, g + w.ln2b, a + al.dln, a + s.res2, p + w.ln2w,
                               a + s.ln2Mean, a + s.ln2Rstd, N: N, C: C)
             // Attention branch: res2 = residual + attn(ln1)·Wproj + bproj

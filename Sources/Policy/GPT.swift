@@ -1,13 +1,15 @@
-// The policy network: GPT-2 exactly as design/MODEL.md, in the style of llm.c.
-// Parameters and gradients each live in one contiguous arena carved into the
-// named tensors of ParameterLayout; activations live in an arena sized for the
-// last (B, T) seen. Forward/backward are in GPT+Passes.swift, layers in Layers/.
+// The policy network of any family (GPT-2 exactly as design/MODEL.md, or Llama), in the style
+// of llm.c. Parameters and gradients each live in one contiguous arena carved into the named
+// tensors of ParameterLayout; activations live in an arena sized for the last (B, T) seen.
+// Forward/backward: GPT+Passes.swift (GPT-2), GPT+LlamaPasses.swift (Llama), GPT+Head.swift
+// (the chunked LM head, both families); layers in Layers/.
 // Deliberately absent: dropout, KV caching (see Sampler), mixed precision.
 
 import Foundation
 import Tensor
 
-/// A GPT-2 language model with an explicit activation cache and accumulated gradients.
+/// The policy network — a GPT-2 or Llama-family language model (`config.family`) with an
+/// explicit activation cache and accumulated gradients.
 ///
 /// Threading: `GPT` is a mutable reference type and is **not** Sendable. Confine each
 /// instance to one thread, task or actor; the only internal parallelism is OpenBLAS's
@@ -35,7 +37,16 @@ public final class GPT {
 
     var acts: FloatBuffer
     var actLayout: ActivationLayout?
+    var llamaActs: LlamaActivationLayout?
+    /// (B, T) of the cached forward, nil before the first forward.
+    var cachedShape: (B: Int, T: Int)?
     var tokens: [Int32] = []
+    /// Per-row LM-head results of the cached forward ([B·T]; row r predicts position r+1).
+    var headLSE: [Float] = [], headEntropy: [Float] = [], headLogProbs: [Float] = [], headArgmax: [Int32] = []
+    /// Logits rows of one head chunk plus gathered rows (GPT+Head.swift).
+    var headScratch = FloatBuffer(count: 0)
+    /// RoPE tables cos/sin [positions, headSize/2] (Llama), grown on demand.
+    var ropeCos: [Float] = [], ropeSin: [Float] = []
 
     /// A model with all parameters zero (for loading weights into).
     public init(config: ModelConfig) throws {
@@ -51,8 +62,9 @@ public final class GPT {
     }
 
     /// GPT-2 initialisation (MODEL.md "Initialisation"): weights ~ normal(0, 0.02),
-    /// biases 0, LayerNorm gains 1, residual projections (`attn.c_proj`, `mlp.c_proj`)
-    /// scaled by 1/√(2L). Reproducible from `seed` (Xoshiro256, tensors in layout order).
+    /// biases 0, norm gains 1, GPT-2's residual projections (`attn.c_proj`, `mlp.c_proj`)
+    /// scaled by 1/√(2L) (Llama: normal(0, 0.02) everywhere, as transformers does).
+    /// Reproducible from `seed` (Xoshiro256, tensors in layout order).
     public convenience init(config: ModelConfig, seed: UInt64) throws {
         try self.init(config: config)
         var rng = Xoshiro256(seed: seed)
@@ -61,7 +73,7 @@ public final class GPT {
             let p = params.base + t.offset
             if t.name.hasSuffix(".bias") {
                 p.update(repeating: 0, count: t.count)
-            } else if t.name.contains(".ln_") {
+            } else if t.isVector {  // LayerNorm / RMSNorm gains
                 p.update(repeating: 1, count: t.count)
             } else {
                 let std: Float = t.name.hasSuffix("c_proj.weight") ? 0.02 * residScale : 0.02

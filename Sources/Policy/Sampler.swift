@@ -1,28 +1,51 @@
 // Batched autoregressive sampling with a per-layer KV cache (design/MODEL.md "Sampling"):
 // all sequences advance one position per step, so each step's projections are real
-// [n × C]·[C × 3C] GEMMs over the n sequences still running. Temperature and optional
-// top-k; the log-prob of every sampled token is recorded under the distribution used.
+// [n × C]·[C × 3C] GEMMs over the n sequences still running. Both families (the Llama blocks
+// are in Sampler+Llama.swift; its cache holds only the KV heads). Temperature, optional top-k
+// and top-p (Sampler+Pick.swift); the log-prob of every sampled token is recorded under the
+// distribution used.
 
 import Foundation
 import Tensor
 
-/// How to sample.
+/// How to sample. Codable; `topP` and `endTokens` are optional in the JSON (older encodings decode).
 public struct SamplingOptions: Sendable, Equatable, Codable {
     /// Softmax temperature τ > 0 (ignored when `greedy`).
     public var temperature: Float
     /// Keep only the k most likely tokens (ties at the k-th value are kept too); nil = no truncation.
     public var topK: Int?
+    /// Nucleus sampling (after temperature and top-k, as transformers orders them): keep the most
+    /// likely tokens while the probability mass of those ranked above is < p; nil = off.
+    public var topP: Float?
     /// Completion limit per sequence (also limited by n_positions − prompt length).
     public var maxNewTokens: Int
     /// Generation stops after this token is sampled (it is included in the completion).
     public var endToken: Int32?
+    /// More end tokens (e.g. a chat model's `<|im_end|>` besides its EOS); same rule as `endToken`.
+    public var endTokens: Set<Int32>
     /// Take the arg-max instead of sampling; log-probs are then under τ = 1.
     public var greedy: Bool
 
-    public init(temperature: Float = 1, topK: Int? = nil, maxNewTokens: Int, endToken: Int32? = nil,
-                greedy: Bool = false) {
-        self.temperature = temperature; self.topK = topK; self.maxNewTokens = maxNewTokens
-        self.endToken = endToken; self.greedy = greedy
+    public init(temperature: Float = 1, topK: Int? = nil, topP: Float? = nil, maxNewTokens: Int,
+                endToken: Int32? = nil, endTokens: Set<Int32> = [], greedy: Bool = false) {
+        self.temperature = temperature; self.topK = topK; self.topP = topP; self.maxNewTokens = maxNewTokens
+        self.endToken = endToken; self.endTokens = endTokens; self.greedy = greedy
+    }
+
+    /// Whether sampling `token` ends a completion.
+    public func isEnd(_ token: Int32) -> Bool { token == endToken || endTokens.contains(token) }
+
+    enum CodingKeys: String, CodingKey { case temperature, topK, topP, maxNewTokens, endToken, endTokens, greedy }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        temperature = try c.decode(Float.self, forKey: .temperature)
+        topK = try c.decodeIfPresent(Int.self, forKey: .topK)
+        topP = try c.decodeIfPresent(Float.self, forKey: .topP)
+        maxNewTokens = try c.decode(Int.self, forKey: .maxNewTokens)
+        endToken = try c.decodeIfPresent(Int32.self, forKey: .endToken)
+        endTokens = try c.decodeIfPresent(Set<Int32>.self, forKey: .endTokens) ?? []
+        greedy = try c.decode(Bool.self, forKey: .greedy)
     }
 }
 
@@ -63,7 +86,7 @@ public final class Sampler {
     /// sampled token, in position order then prompt order.
     public func generate(prompts: [[Int32]], options: SamplingOptions, rng: inout Xoshiro256) throws -> [Completion] {
         let cfg = model.config
-        let C = cfg.nEmbd, V = cfg.vocabSize, L = cfg.nLayer, S = prompts.count
+        let C = cfg.nEmbd, V = cfg.vocabSize, L = cfg.nLayer, S = prompts.count, KD = cfg.kvDim
         if S == 0 { return [] }
         guard options.maxNewTokens >= 0 else { throw PolicyError.badInput("maxNewTokens must be ≥ 0") }
         if !options.greedy {
@@ -71,6 +94,7 @@ public final class Sampler {
                 throw PolicyError.badInput("temperature must be positive, got \(options.temperature)")
             }
             if let k = options.topK, k < 1 { throw PolicyError.badInput("topK must be ≥ 1, got \(k)") }
+            if let p = options.topP, !(p > 0 && p <= 1) { throw PolicyError.badInput("topP must be in (0, 1], got \(p)") }
         }
         for (i, p) in prompts.enumerated() {
             guard !p.isEmpty else { throw PolicyError.badInput("prompt \(i) is empty") }
@@ -94,14 +118,16 @@ public final class Sampler {
         // Prefill runs in batches of whole prompts of at most `cap` rows (bounds the work buffer).
         let cap = max(1024, cfg.nPositions)
         let R = max(S, min(rep.reduce(0) { $0 + lens[$1] }, cap))
-        // KV cache: per layer, keys then values, each [S, maxLen, C].
-        let slotStride = maxLen * C, layerStride = S * slotStride
+        // KV cache: per layer, keys then values, each [S, maxLen, kvDim].
+        let slotStride = maxLen * KD, layerStride = S * slotStride
         if cache.count < L * 2 * layerStride { cache = FloatBuffer(count: L * 2 * layerStride) }
-        // Work: R rows of x, ln, qkv, atty, fch, fchGelu, mean, rstd (forwardRows); S logits rows;
+        if cfg.family == .llama { model.ensureRope(length: maxLen) }
+        // Work: R rows of the blocks' buffers (forwardRows); S logits rows;
         // U gathered last prompt rows and their logits; probs; z.
-        let workCount = R * (15 * C + 2) + S * V + U * (C + V) + 2 * V
+        let perRow = workFloatsPerRow
+        let workCount = R * perRow + S * V + U * (C + V) + 2 * V
         if work.count < workCount { work = FloatBuffer(count: workCount) }
-        let logits = work.base + R * (15 * C + 2), gather = logits + S * V, plog = gather + U * C
+        let logits = work.base + R * perRow, gather = logits + S * V, plog = gather + U * C
         let probs = plog + U * V, zrow = probs + V
 
         // Prefill every unique prompt at all its positions (into its representative's slot), a batch of
@@ -143,7 +169,7 @@ public final class Sampler {
                 let (tok, lp) = pick(z, V: V, options: options, probs: probs, rng: &rng)
                 out[i].tokens.append(tok)
                 out[i].logProbs.append(lp)
-                if let end = options.endToken, tok == end {
+                if options.isEnd(tok) {
                     out[i].finishReason = .endToken; done[i] = true
                 } else if out[i].tokens.count >= limits[i] {
                     done[i] = true
@@ -167,11 +193,20 @@ public final class Sampler {
         rowSlot.append(slot); rowPos.append(pos); rowTok.append(token); rowPrefix.append(prefix); rowShared.append(shared)
     }
 
-    /// logits[n, V] = ln[n, C] · wteᵀ (tied head).
+    /// logits[n, V] = ln[n, C] · Wᵀ (W = the tied embedding or lm_head.weight).
     func head(_ logits: UnsafeMutablePointer<Float>, _ ln: UnsafePointer<Float>, n: Int) {
         let p = model.params.base, V = model.config.vocabSize, C = model.config.nEmbd
-        Blas.sgemm(transA: false, transB: true, m: n, n: V, k: C, a: ln, lda: C, b: p + model.layout.wte, ldb: C,
+        Blas.sgemm(transA: false, transB: true, m: n, n: V, k: C, a: ln, lda: C, b: p + model.layout.head, ldb: C,
                    beta: 0, c: logits, ldc: V)
+    }
+
+    /// Floats of work buffer per row of a `forwardRows` call (the block buffers of the family).
+    var workFloatsPerRow: Int {
+        let cfg = model.config, C = cfg.nEmbd, F = cfg.intermediateSize
+        switch cfg.family {
+        case .gpt2: return 6 * C + 2 * F + 2          // x, ln, qkv(3C), atty, fch, fchGelu, mean, rstd
+        case .llama: return 3 * C + 2 * cfg.kvDim + 3 * F + 1  // x, ln, qkv(C+2K), atty, gu(2F), h, rstd
+        }
     }
 
     /// Runs the rows described by `rowSlot/rowPos/rowTok/rowPrefix/rowShared` (see `addRow`)
@@ -193,10 +228,14 @@ public final class Sampler {
         rowShared.withUnsafeBufferPointer { shared in
             let rows = Rows(slot: slots.baseAddress!, pos: positions.baseAddress!, token: toks.baseAddress!,
                             prefix: prefixes.baseAddress!, shared: shared.baseAddress!)
+            let llama = model.config.family == .llama
+            let run = { (r: Range<Int>) in
+                if llama { self.runLlamaBlocks(rows, r, n: n, maxLen: maxLen, S: S) } else { self.runBlocks(rows, r, n: n, maxLen: maxLen, S: S) }
+            }
             if independent {
-                Parallel.forChunks(n, grain: 32) { r in runBlocks(rows, r, n: n, maxLen: maxLen, S: S) }
+                Parallel.forChunks(n, grain: 32) { r in run(r) }
             } else {
-                runBlocks(rows, 0..<n, n: n, maxLen: maxLen, S: S)
+                run(0..<n)
             }
         }
         }
@@ -212,16 +251,17 @@ public final class Sampler {
         var prefix: UnsafePointer<Int>, shared: UnsafePointer<Int>
     }
 
-    /// Embedding, every block and the final LayerNorm for rows `range` of an `n`-row call.
-    private func runBlocks(_ rows: Rows, _ range: Range<Int>, n: Int, maxLen: Int, S: Int) {
+    /// GPT-2: embedding, every block and the final LayerNorm for rows `range` of an `n`-row call.
+    func runBlocks(_ rows: Rows, _ range: Range<Int>, n: Int, maxLen: Int, S: Int) {
         let cfg = model.config, C = cfg.nEmbd, H = cfg.nHead, L = cfg.nLayer, eps = cfg.layerNormEpsilon
+        let F = cfg.intermediateSize
         let lo = range.lowerBound, m = range.count
         let w = work.base
         // The [n, ·] arrays of the call, offset to this range's first row.
         let x = w + lo * C, ln = w + n * C + lo * C, qkv = w + 2 * n * C + lo * 3 * C
-        let atty = w + 5 * n * C + lo * C, fch = w + 6 * n * C + lo * 4 * C, fchG = w + 10 * n * C + lo * 4 * C
-        let mean = w + 14 * n * C + lo, rstd = w + 14 * n * C + n + lo
-        let kv = cache.base, p = model.params.base, pl = model.layout
+        let atty = w + 5 * n * C + lo * C, fch = w + 6 * n * C + lo * F, fchG = w + 6 * n * C + n * F + lo * F
+        let mean = w + 6 * n * C + 2 * n * F + lo, rstd = mean + n
+        let kv = cache.base, p = model.params.base, pl = model.layout.gpt2!
         let slotStride = maxLen * C, layerStride = S * slotStride
         let sl = rows.slot + lo, ps = rows.pos + lo, tk = rows.token + lo
         let cr = CacheRows(slots: sl, prefixSlots: rows.prefix + lo, shared: rows.shared + lo, positions: ps,
@@ -240,53 +280,17 @@ public final class Sampler {
                 (kL + at).update(from: qkv + r * 3 * C + C, count: C)
                 (vL + at).update(from: qkv + r * 3 * C + 2 * C, count: C)
             }
-            cachedAttentionForward(atty, qkv, keys: kL, values: vL, rows: cr, n: m, C: C, H: H)
+            cachedAttentionForward(atty, qkv, qStride: 3 * C, keys: kL, values: vL, rows: cr, n: m, H: H, KV: H, hs: C / H)
             for r in 0..<m { Vec.add(p + b.projB, x + r * C, C) }
             Blas.sgemm(transA: false, transB: false, m: m, n: C, k: C, a: atty, lda: C, b: p + b.projW, ldb: C,
                        beta: 1, c: x, ldc: C)
             layernormForward(ln, mean, rstd, x, p + b.ln2w, p + b.ln2b, N: m, C: C, eps: eps)
-            matmulForward(fch, ln, p + b.fcW, p + b.fcB, N: m, C: C, OC: 4 * C)
-            geluForward(fchG, fch, N: m * 4 * C)
+            matmulForward(fch, ln, p + b.fcW, p + b.fcB, N: m, C: C, OC: F)
+            geluForward(fchG, fch, N: m * F)
             for r in 0..<m { Vec.add(p + b.fcProjB, x + r * C, C) }
-            Blas.sgemm(transA: false, transB: false, m: m, n: C, k: 4 * C, a: fchG, lda: 4 * C, b: p + b.fcProjW,
+            Blas.sgemm(transA: false, transB: false, m: m, n: C, k: F, a: fchG, lda: F, b: p + b.fcProjW,
                        ldb: C, beta: 1, c: x, ldc: C)
         }
         layernormForward(ln, mean, rstd, x, p + pl.lnfw, p + pl.lnfb, N: m, C: C, eps: eps)
-    }
-
-    /// Chooses the next token from one logits row and returns it with its log-prob under the
-    /// distribution used: softmax(z/τ) restricted to the top-k (renormalised), or arg-max at τ = 1.
-    func pick(_ z: UnsafeMutablePointer<Float>, V: Int, options: SamplingOptions,
-              probs: UnsafeMutablePointer<Float>, rng: inout Xoshiro256) -> (Int32, Float) {
-        if options.greedy {
-            var best = 0
-            for j in 1..<V where z[j] > z[best] { best = j }
-            var s: Float = 0
-            for j in 0..<V { s += exp(z[j] - z[best]) }
-            return (Int32(best), -log(s))
-        }
-        let invT = 1 / options.temperature
-        var m = -Float.infinity
-        for j in 0..<V { z[j] *= invT; if z[j] > m { m = z[j] } }
-        var threshold = -Float.infinity
-        if let k = options.topK, k < V {
-            let sorted = (0..<V).map { z[$0] }.sorted(by: >)
-            threshold = sorted[k - 1]
-        }
-        var sum: Float = 0
-        for j in 0..<V {
-            let e: Float = z[j] >= threshold ? exp(z[j] - m) : 0
-            probs[j] = e
-            sum += e
-        }
-        let u = rng.nextUniform() * sum
-        var acc: Float = 0, chosen = -1, lastKept = 0
-        for j in 0..<V where probs[j] > 0 {
-            lastKept = j
-            acc += probs[j]
-            if u < acc { chosen = j; break }
-        }
-        if chosen < 0 { chosen = lastKept }
-        return (Int32(chosen), z[chosen] - m - log(sum))
     }
 }

@@ -23,7 +23,7 @@ final class ModelIOTests: XCTestCase {
         let obj = try JSONSerialization.jsonObject(with: c.configJSON()) as! [String: Any]
         XCTAssertEqual(Set(obj.keys), ["model_type", "architectures", "vocab_size", "n_positions", "n_embd", "n_layer",
                                        "n_head", "activation_function", "layer_norm_epsilon", "tie_word_embeddings",
-                                       "resid_pdrop", "embd_pdrop", "attn_pdrop"])
+                                       "resid_pdrop", "embd_pdrop", "attn_pdrop", "torch_dtype"])
         XCTAssertEqual(obj["model_type"] as? String, "gpt2")
         XCTAssertEqual(obj["architectures"] as? [String], ["GPT2LMHeadModel"])
         XCTAssertEqual(obj["activation_function"] as? String, "gelu_new")

@@ -2,8 +2,10 @@
 // "Sampling"): row r attends to positions 0…p_r; positions below `shared[r]` are read from slot
 // `prefixSlots[r]` (a prompt shared by a group of samples, cached once), later ones from its own
 // slot `slots[r]`. Rows are independent (their keys/values are already cached) and run in parallel.
-// Loops run position-outer so each cached [C] row is streamed once for all heads.
-// Legend: n rows, C channels, H heads, hs = C/H.
+// Loops run position-outer so each cached row is streamed once for all heads. Grouped-query
+// attention (Llama): the cache holds KV heads per position (row width kvDim = KV·hs) and query
+// head h reads kv head h / (H/KV); for GPT-2, KV = H.
+// Legend: n rows, C = H·hs channels, H query heads, KV kv heads, hs head size.
 
 import Foundation
 import Tensor
@@ -15,7 +17,7 @@ import Tensor
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
 }
 
-/// Where each row's cached keys/values live: `[slots, maxLen, C]` arrays with `slotStride` = maxLen·C.
+/// Where each row's cached keys/values live: `[slots, maxLen, kvDim]` arrays with `slotStride` = maxLen·kvDim.
 struct CacheRows {
     var slots: UnsafePointer<Int>
     var prefixSlots: UnsafePointer<Int>
@@ -25,11 +27,11 @@ struct CacheRows {
     var maxLen: Int
 }
 
-/// out[n,C] = attention of each row's q (from qkv[n,3C]) over its cached keys/values.
-func cachedAttentionForward(_ out: UnsafeMutablePointer<Float>, _ qkv: UnsafePointer<Float>,
+/// out[n,C] = attention of each row's q (at qkv + r·qStride) over its cached keys/values.
+func cachedAttentionForward(_ out: UnsafeMutablePointer<Float>, _ qkv: UnsafePointer<Float>, qStride: Int,
                             keys: UnsafePointer<Float>, values: UnsafePointer<Float>, rows cr: CacheRows,
-                            n: Int, C: Int, H: Int) {
-    let hs = C / H
+                            n: Int, H: Int, KV: Int, hs: Int) {
+    let C = H * hs, kvDim = KV * hs, group = H / KV
     let scale = 1 / Float(hs).squareRoot()
     Parallel.forChunks(n, grain: 32) { rows in
         withUnsafeTemporaryAllocation(of: Float.self, capacity: H * cr.maxLen + 2 * H) { tmp in
@@ -37,14 +39,14 @@ func cachedAttentionForward(_ out: UnsafeMutablePointer<Float>, _ qkv: UnsafePoi
             for r in rows {
                 let pos = cr.positions[r], shared = cr.shared[r]
                 let own = cr.slots[r] * cr.slotStride, pre = cr.prefixSlots[r] * cr.slotStride
-                let q = qkv + r * 3 * C
+                let q = qkv + r * qStride
                 if hs == 32 {  // register-blocked path (small and base presets): q and o stay in registers
                     for h in 0..<H {
-                        let off = h * 32
+                        let off = h * 32, kOff = (h / group) * 32
                         let q0 = ld(q + off), q1 = ld(q + off + 8), q2 = ld(q + off + 16), q3 = ld(q + off + 24)
                         var m = -Float.infinity
                         for t2 in 0...pos {
-                            let k = keys + (t2 < shared ? pre : own) + t2 * C + off
+                            let k = keys + (t2 < shared ? pre : own) + t2 * kvDim + kOff
                             let s = (q0 * ld(k) + q1 * ld(k + 8) + q2 * ld(k + 16) + q3 * ld(k + 24)).sum() * scale
                             sc[t2] = s
                             if s > m { m = s }
@@ -53,7 +55,7 @@ func cachedAttentionForward(_ out: UnsafeMutablePointer<Float>, _ qkv: UnsafePoi
                         for t2 in 0...pos { let e = exp(sc[t2] - m); sc[t2] = e; sum += e }
                         var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
                         for t2 in 0...pos {
-                            let v = values + (t2 < shared ? pre : own) + t2 * C + off
+                            let v = values + (t2 < shared ? pre : own) + t2 * kvDim + kOff
                             let w = SIMD8<Float>(repeating: sc[t2])
                             a0 += w * ld(v); a1 += w * ld(v + 8); a2 += w * ld(v + 16); a3 += w * ld(v + 24)
                         }
@@ -64,9 +66,9 @@ func cachedAttentionForward(_ out: UnsafeMutablePointer<Float>, _ qkv: UnsafePoi
                 }
                 for h in 0..<H { maxv[h] = -Float.infinity }
                 for t2 in 0...pos {
-                    let k = keys + (t2 < shared ? pre : own) + t2 * C
+                    let k = keys + (t2 < shared ? pre : own) + t2 * kvDim
                     for h in 0..<H {
-                        let s = Vec.dot(q + h * hs, k + h * hs, hs) * scale
+                        let s = Vec.dot(q + h * hs, k + (h / group) * hs, hs) * scale
                         sc[h * cr.maxLen + t2] = s
                         if s > maxv[h] { maxv[h] = s }
                     }
@@ -80,8 +82,8 @@ func cachedAttentionForward(_ out: UnsafeMutablePointer<Float>, _ qkv: UnsafePoi
                 let o = out + r * C
                 o.update(repeating: 0, count: C)
                 for t2 in 0...pos {
-                    let v = values + (t2 < shared ? pre : own) + t2 * C
-                    for h in 0..<H { Vec.axpy(sc[h * cr.maxLen + t2] * inv[h], v + h * hs, o + h * hs, hs) }
+                    let v = values + (t2 < shared ? pre : own) + t2 * kvDim
+                    for h in 0..<H { Vec.axpy(sc[h * cr.maxLen + t2] * inv[h], v + (h / group) * hs, o + h * hs, hs) }
                 }
             }
         }

@@ -1,64 +1,49 @@
-// The output distribution: log-sum-exp per logits row (max subtracted, design/MODEL.md),
-// per-position log-probs and entropies, and the gradient of Σ g_t·log p_t w.r.t. logits.
+// The output distribution of one logits row (design/MODEL.md): log-sum-exp with the max
+// subtracted, the entropy, and the gradient of g·log p[token] w.r.t. the row. The LM head
+// (GPT+Head.swift) applies these to chunks of rows so no [B·T, V] tensor exists.
 // Position t of a sequence is predicted by logits row t−1; position 0 has no prediction.
-// Legend: B batch, T time, V vocab.
+// Legend: V vocab.
 
 import Foundation
 import Tensor
 
-/// lse[r] = max_r + log Σ_j exp(logits[r,j] − max_r) for each of N rows.
-func logSumExpForward(_ lse: UnsafeMutablePointer<Float>, _ logits: UnsafePointer<Float>, N: Int, V: Int) {
-    for r in 0..<N {
-        let x = logits + r * V
-        var m = -Float.infinity
-        for j in 0..<V where x[j] > m { m = x[j] }
-        var s: Float = 0
-        for j in 0..<V { s += exp(x[j] - m) }
-        lse[r] = m + log(s)
-    }
+@inline(__always) private func ld(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+}
+@inline(__always) private func st(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
 }
 
-/// out[b,t] = logits[b,t−1,tokens[b,t]] − lse[b,t−1]; out[b,0] = 0.
-func tokenLogProbs(_ out: UnsafeMutablePointer<Float>, _ logits: UnsafePointer<Float>,
-                   _ lse: UnsafePointer<Float>, _ tokens: UnsafePointer<Int32>, B: Int, T: Int, V: Int) {
-    for b in 0..<B {
-        out[b * T] = 0
-        for t in 1..<max(T, 1) {
-            let r = b * T + t - 1
-            out[b * T + t] = logits[r * V + Int(tokens[b * T + t])] - lse[r]
-        }
+/// For one row x[V]: lse = m + log s with m = max x, s = Σ e^(x−m); entropy
+/// H = lse − Σ p·x = log s − Σ e^(x−m)(x−m) / s; argmax = the first index holding m.
+func logitsRowStats(_ x: UnsafePointer<Float>, V: Int) -> (lse: Float, entropy: Float, argmax: Int) {
+    var m = -Float.infinity
+    var vm = SIMD8<Float>(repeating: -.infinity)
+    var j = 0
+    while j + 8 <= V { vm = pointwiseMax(vm, ld(x + j)); j += 8 }
+    m = vm.max()
+    while j < V { m = max(m, x[j]); j += 1 }
+    let mv = SIMD8<Float>(repeating: m)
+    var sv = SIMD8<Float>(), sxv = SIMD8<Float>()
+    j = 0
+    while j + 8 <= V {
+        let d = ld(x + j) - mv, e = Vec.exp(d)
+        sv += e; sxv += e * d
+        j += 8
     }
+    var s = sv.sum(), sx = sxv.sum()
+    while j < V { let d = x[j] - m, e = Vec.exp(d); s += e; sx += e * d; j += 1 }
+    let ls = log(s)
+    var best = 0
+    while best < V - 1 && x[best] != m { best += 1 }
+    return (m + ls, ls - sx / s, best)
 }
 
-/// out[b,t] = entropy of the distribution predicting position t (H = lse − Σ p·x); out[b,0] = 0.
-func positionEntropies(_ out: UnsafeMutablePointer<Float>, _ logits: UnsafePointer<Float>,
-                       _ lse: UnsafePointer<Float>, B: Int, T: Int, V: Int) {
-    for b in 0..<B {
-        out[b * T] = 0
-        for t in 1..<max(T, 1) {
-            let r = b * T + t - 1
-            let x = logits + r * V
-            var px: Float = 0
-            for j in 0..<V { px += exp(x[j] - lse[r]) * x[j] }
-            out[b * T + t] = lse[r] - px
-        }
-    }
-}
-
-/// dlogits[b,t−1,:] = g[b,t]·(onehot(tokens[b,t]) − softmax(logits[b,t−1])) (overwritten);
-/// rows t = T−1 are zero (they predict nothing).
-func logProbsBackward(_ dlogits: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>,
-                      _ logits: UnsafePointer<Float>, _ lse: UnsafePointer<Float>,
-                      _ tokens: UnsafePointer<Int32>, B: Int, T: Int, V: Int) {
-    for b in 0..<B {
-        for t in 0..<T {
-            let r = b * T + t
-            let d = dlogits + r * V
-            let gt: Float = t + 1 < T ? g[r + 1] : 0
-            if gt == 0 { d.update(repeating: 0, count: V); continue }
-            let x = logits + r * V
-            for j in 0..<V { d[j] = -gt * exp(x[j] - lse[r]) }
-            d[Int(tokens[r + 1])] += gt
-        }
-    }
+/// In place: x[V] (a logits row) becomes g·(onehot(token) − softmax(x)), using softmax = e^(x − lse).
+func logitsRowBackward(_ x: UnsafeMutablePointer<Float>, lse: Float, g: Float, token: Int, V: Int) {
+    let lv = SIMD8<Float>(repeating: lse), gv = SIMD8<Float>(repeating: -g)
+    var j = 0
+    while j + 8 <= V { st(gv * Vec.exp(ld(x + j) - lv), x + j); j += 8 }
+    while j < V { x[j] = -g * Vec.exp(x[j] - lse); j += 1 }
+    x[token] += g
 }

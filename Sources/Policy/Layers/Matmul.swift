@@ -1,5 +1,6 @@
 // Fully connected layers through OpenBLAS: out = inp · W + bias with W stored
-// [in, out] row-major (the Hugging Face Conv1D layout of design/MODEL.md).
+// [in, out] row-major (the Hugging Face Conv1D layout of design/MODEL.md); linear* take the
+// Hugging Face Linear layout [out, in] (Llama) through a transposed-B GEMM.
 // Legend: N rows (= B·T), C input channels, OC output channels.
 
 import Tensor
@@ -55,4 +56,31 @@ func sumRows(_ acc: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, N: I
         }
         for part in 1..<max(parts, 1) { Vec.add(partial + (part - 1) * C, acc, C) }
     }
+}
+
+/// Hugging Face Linear (weights stored [out, in]): out[N,OC] = inp[N,C] · wᵀ + bias, or
+/// accumulated onto out when `accumulate` (residual adds).
+func linearForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+                   _ bias: UnsafePointer<Float>?, N: Int, C: Int, OC: Int, accumulate: Bool = false) {
+    var beta: Float = accumulate ? 1 : 0
+    if let bias {
+        Parallel.forChunks(N, grain: 256) { rows in
+            for r in rows { if accumulate { Vec.add(bias, out + r * OC, OC) } else { (out + r * OC).update(from: bias, count: OC) } }
+        }
+        beta = 1
+    }
+    Blas.sgemm(transA: false, transB: true, m: N, n: OC, k: C, a: inp, lda: C, b: w, ldb: C,
+               beta: beta, c: out, ldc: OC)
+}
+
+/// Linear backward: dw[OC,C] += doutᵀ · inp, dbias[OC] += Σ_rows dout, then dinp[N,C] = dout · w
+/// (overwritten, or accumulated). `dinp` may alias `inp` (it is written last).
+func linearBackward(_ dinp: UnsafeMutablePointer<Float>, _ dw: UnsafeMutablePointer<Float>,
+                    _ dbias: UnsafeMutablePointer<Float>?, _ dout: UnsafePointer<Float>, _ inp: UnsafePointer<Float>,
+                    _ w: UnsafePointer<Float>, N: Int, C: Int, OC: Int, accumulateInput: Bool = false) {
+    Blas.sgemm(transA: true, transB: false, m: OC, n: C, k: N, a: dout, lda: OC, b: inp, ldb: C,
+               beta: 1, c: dw, ldc: C)
+    if let dbias { sumRows(dbias, dout, N: N, C: OC) }
+    Blas.sgemm(transA: false, transB: false, m: N, n: C, k: OC, a: dout, lda: OC, b: w, ldb: C,
+               beta: accumulateInput ? 1 : 0, c: dinp, ldc: C)
 }
