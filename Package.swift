@@ -64,6 +64,8 @@ let package = Package(
 
         // rl
         .target(name: "Tasks", dependencies: ["Tensor"]),
+        // Pretrained models as policies: GGUF / Hugging Face → GPT + ModelTokenizer, and back.
+        .target(name: "Pretrained", dependencies: ["ModelFiles", "Tokenizers", "ChatTemplates", "Policy", "Tasks", "Tensor"]),
         .target(name: "Objectives", dependencies: ["Tensor"]),
         // Sampling and scoring groups with the policy: shared by the trainer and the worker.
         .target(name: "Rollout", dependencies: ["Tensor", "Policy", "Tasks", "Objectives"]),
@@ -79,7 +81,7 @@ let package = Package(
 
         // app
         .executableTarget(name: "tributary", dependencies: [
-            "Policy", "Tasks", "Objectives", "Learner", "Worker", "Tensor", "Transport", "Wire", "H2", "TLS",
+            "Policy", "Tasks", "Pretrained", "Objectives", "Learner", "Worker", "Tensor", "Transport", "Wire", "H2", "TLS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -92,10 +94,11 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ChatTemplatesTests", dependencies: ["ChatTemplates"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFiles"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ChatTemplatesTests", dependencies: ["ChatTemplates", "ModelFiles"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TasksTests", dependencies: ["Tasks"]),
+        .testTarget(name: "PretrainedTests", dependencies: ["Pretrained", "ModelFiles"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ObjectivesTests", dependencies: ["Objectives", "Tensor"]),
         .testTarget(name: "RolloutTests", dependencies: ["Rollout"]),
         .testTarget(name: "LearnerTests", dependencies: ["Learner", "Worker", "Transport"]),

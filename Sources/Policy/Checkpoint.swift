@@ -33,10 +33,12 @@ public enum Checkpoint {
     /// stays loadable by Hugging Face. Written only when the model's ALP is enabled.
     public static let alpFile = "alp.safetensors"
 
-    /// Writes a checkpoint to `dir`, replacing any existing one. `trainerState` is stored verbatim.
+    /// Writes a checkpoint to `dir`, replacing any existing one. `trainerState` is stored verbatim;
+    /// `extraFiles` (file name → bytes, e.g. a pretrained model's tokenizer.json) are written beside
+    /// the standard files, inside the same atomic replacement.
     /// On failure the previous checkpoint (if any) is left in place and no temporary directory remains.
     public static func save(to dir: URL, model: GPT, optimizer: AdamW?, vocab: [String: Int],
-                            trainerState: Data, failAfterFiles: Int? = nil) throws {
+                            trainerState: Data, extraFiles: [String: Data] = [:], failAfterFiles: Int? = nil) throws {
         let fm = FileManager.default
         let parent = dir.deletingLastPathComponent()
         let tmp = parent.appendingPathComponent(".\(dir.lastPathComponent).tmp-\(UUID().uuidString)")
@@ -57,6 +59,13 @@ public enum Checkpoint {
             enc.outputFormatting = [.prettyPrinted, .sortedKeys]
             try put(vocabFile, [UInt8](try enc.encode(vocab)))
             try put(trainerStateFile, [UInt8](trainerState))
+            for (name, bytes) in extraFiles.sorted(by: { $0.key < $1.key }) {
+                guard !name.isEmpty, !name.contains("/"), ![modelFile, configFile, vocabFile, trainerStateFile, optimizerFile,
+                                                              alpFile].contains(name) else {
+                    throw fail("extra file name '\(name)' is empty, has a '/' or is one of the checkpoint's own files")
+                }
+                try put(name, [UInt8](bytes))
+            }
             if let optimizer { try put(optimizerFile, try optimizerFile(optimizer).serialized()) }
             if model.alp.enabled { try put(alpFile, try model.alpFile().serialized()) }
             try syncDirectory(tmp)

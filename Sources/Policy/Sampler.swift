@@ -52,6 +52,8 @@ public struct SamplingOptions: Sendable, Equatable, Codable {
 /// Why a completion stopped.
 public enum FinishReason: String, Sendable, Codable, Equatable {
     case endToken = "end"
+    /// The caller's stop rule ended it (a stop string).
+    case stop
     case length
 }
 
@@ -83,8 +85,11 @@ public final class Sampler {
     public init(model: GPT) { self.model = model }
 
     /// Samples one completion per prompt. Deterministic given `rng`'s state: one uniform draw per
-    /// sampled token, in position order then prompt order.
-    public func generate(prompts: [[Int32]], options: SamplingOptions, rng: inout Xoshiro256) throws -> [Completion] {
+    /// sampled token, in position order then prompt order. `stop`, when given, is asked after every
+    /// sampled token that is not an end token (sequence index, its completion so far) and ends that
+    /// completion when it answers true (finish reason `stop`; e.g. a stop string was decoded).
+    public func generate(prompts: [[Int32]], options: SamplingOptions, rng: inout Xoshiro256,
+                         stop: ((_ sequence: Int, _ completion: [Int32]) -> Bool)? = nil) throws -> [Completion] {
         let cfg = model.config
         let C = cfg.nEmbd, V = cfg.vocabSize, L = cfg.nLayer, S = prompts.count, KD = cfg.kvDim
         if S == 0 { return [] }
@@ -171,6 +176,8 @@ public final class Sampler {
                 out[i].logProbs.append(lp)
                 if options.isEnd(tok) {
                     out[i].finishReason = .endToken; done[i] = true
+                } else if let stop, stop(i, out[i].tokens) {
+                    out[i].finishReason = .stop; done[i] = true
                 } else if out[i].tokens.count >= limits[i] {
                     done[i] = true
                 }

