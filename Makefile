@@ -91,11 +91,17 @@ bench-peer-deps:
 	[ -x $(PEER_PY) ] || (python3 -m venv .venv-peer && .venv-peer/bin/pip install -q torch transformers)
 
 ## interop-hf: a checkpoint written by Tributary loads in transformers' GPT2LMHeadModel and gives
-## the same log-probs (needs torch + transformers: make bench-peer-deps)
+## the same log-probs; SmolLM2 imported from its GGUF loads with AutoModelForCausalLM/AutoTokenizer
+## and decodes greedily as `tributary generate` does (needs torch + transformers: make bench-peer-deps)
 interop-hf: deps bench-peer-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-swift-testing --filter PolicyTests.InteropTests
 	$(PEER_PY) Tests/interop/hf_check.py .build/artifacts/interop-checkpoint
+	$(RELEASE) --product tributary
+	$(BIN) import "$(TRIBUTARY_SMOLLM2_GGUF)" --out .build/artifacts/smollm2
+	$(BIN) generate --checkpoint .build/artifacts/smollm2 --chat --greedy --json --max-new-tokens 24 \
+	  --prompt "What is 7 plus 5? Answer with a number only." > .build/artifacts/smollm2-generate.json
+	$(PEER_PY) Tests/interop/hf_check_pretrained.py .build/artifacts/smollm2 .build/artifacts/smollm2-generate.json
 
 lint:
 	$(SWIFT) build --build-tests -Xswiftc -warnings-as-errors
