@@ -56,6 +56,10 @@ public final class PolicyTrainer {
     public var objectiveState: ObjectiveState
     /// Frozen reference policy for the k3 KL term (`kl_coef > 0`): the initial weights.
     private var reference: GPT?
+    /// Activation memory one forward/backward pass may use. A minibatch whose activations would
+    /// exceed it runs in row chunks whose gradients accumulate (exact: rows are independent), at
+    /// the cost of one more forward pass; nil = always the whole minibatch at once.
+    public var activationBudgetBytes: Int? = 1 << 30
 
     public init(model: GPT, optimizer: AdamW? = nil, settings: UpdateSettings, objectiveState: ObjectiveState? = nil) throws {
         self.model = model
@@ -105,24 +109,48 @@ public final class PolicyTrainer {
         return out
     }
 
+    /// Rows per forward pass for sequences of `length` tokens under `activationBudgetBytes`.
+    public func rowsPerPass(length T: Int) -> Int {
+        guard let budget = activationBudgetBytes else { return .max }
+        return max(1, budget / max(1, model.config.activationBytesPerToken(length: T) * T))
+    }
+
+    /// Row ranges of one pass each (one range when the minibatch fits the budget).
+    func passes(_ mb: TrainingBatch) -> [Range<Int>] {
+        let k = rowsPerPass(length: mb.length)
+        return stride(from: 0, to: mb.count, by: k).map { $0..<min($0 + k, mb.count) }
+    }
+
     /// The objective's inputs for one minibatch (reference log-probs, entropies) and its result
-    /// at the model's current weights; leaves the forward pass cached for `backward`.
+    /// at the model's current weights. When the minibatch is one pass, its forward stays cached
+    /// for `backwardLiveRows`.
     func lossAndGradient(_ mb: TrainingBatch, learnerVersion: Int) throws -> ObjectiveResult {
         var tb = mb.tokenBatch(learnerVersion: Int64(learnerVersion))
         let o = settings.objective
+        let chunks = passes(mb)
         if o.klCoef != 0 {
             if reference == nil {
                 let r = try GPT(config: model.config)
                 try r.copyParameters(from: model)
                 reference = r
             }
-            tb.referenceLogProbs = try reference!.forward(tokens: mb.tokens, batch: mb.count, length: mb.length)
+            var ref: [Float] = []
+            for c in chunks {
+                let sub = chunks.count == 1 ? mb : mb.rows(Array(c))
+                ref += try reference!.forward(tokens: sub.tokens, batch: sub.count, length: sub.length)
+            }
+            tb.referenceLogProbs = ref
         }
         // With ALP the numerator is the perturbed policy; the noise is keyed by the optimizer
         // step, so a replay from the same checkpoint draws the same noise.
         let perturb: UInt64? = model.alp.enabled ? UInt64(optimizer.step) : nil
-        let lp = try model.forward(tokens: mb.tokens, batch: mb.count, length: mb.length, perturbStep: perturb)
-        tb.entropy = model.entropies()     // exact, cheap for small vocabularies (metrics, D³S)
+        var lp: [Float] = [], entropy: [Float] = []
+        for c in chunks {
+            let sub = chunks.count == 1 ? mb : mb.rows(Array(c))
+            lp += try model.forward(tokens: sub.tokens, batch: sub.count, length: sub.length, perturbStep: perturb)
+            entropy += model.entropies()     // exact, cheap for small vocabularies (metrics, D³S)
+        }
+        tb.entropy = entropy
         return try objectiveLoss(o, state: objectiveState, batch: tb, logProbs: lp)
     }
 
@@ -168,24 +196,32 @@ public final class PolicyTrainer {
     /// to any parameter gradient. When at most two thirds of the rows are live, they are run
     /// forward again on their own (each row's forward is independent of the other rows) and the
     /// backward covers only them: (1 + 3f)/3 of the full forward + backward for a live fraction
-    /// f. ALP draws its noise per batch position, so with ALP the whole minibatch goes backward.
-    /// Returns how many rows the backward pass covered.
+    /// f. A minibatch larger than one pass (`activationBudgetBytes`) always runs forward again,
+    /// pass by pass. ALP draws its noise per batch position, so with ALP every row goes backward,
+    /// in the same passes as the loss. Returns how many rows the backward pass covered.
     @discardableResult
     func backwardLiveRows(_ mb: TrainingBatch, _ d: [Float]) throws -> Int {
         let T = mb.length
         let live = (0..<mb.count).filter { r in d[(r * T)..<((r + 1) * T)].contains { $0 != 0 } }
         if live.isEmpty { return 0 }                    // gradients stay zero (zeroGradients)
-        if model.alp.enabled || live.count * 3 > mb.count * 2 {
+        let onePass = rowsPerPass(length: T) >= mb.count
+        if onePass && (model.alp.enabled || live.count * 3 > mb.count * 2) {
             try model.backward(dLogProbs: d)
             return mb.count
         }
-        let sub = mb.rows(live)
-        _ = try model.forward(tokens: sub.tokens, batch: sub.count, length: T)
-        var dLive = [Float]()
-        dLive.reserveCapacity(live.count * T)
-        for r in live { dLive += d[(r * T)..<((r + 1) * T)] }
-        try model.backward(dLogProbs: dLive)
-        return live.count
+        let rows = model.alp.enabled ? Array(0..<mb.count) : live
+        let perturb: UInt64? = model.alp.enabled ? UInt64(optimizer.step) : nil
+        let k = rowsPerPass(length: T)
+        for start in stride(from: 0, to: rows.count, by: k) {
+            let ids = Array(rows[start..<min(start + k, rows.count)])
+            let sub = mb.rows(ids)
+            _ = try model.forward(tokens: sub.tokens, batch: sub.count, length: T, perturbStep: perturb)
+            var dSub = [Float]()
+            dSub.reserveCapacity(ids.count * T)
+            for r in ids { dSub += d[(r * T)..<((r + 1) * T)] }
+            try model.backward(dLogProbs: dSub)
+        }
+        return rows.count
     }
 
     /// The objective's gradient for the whole batch at the current weights (no update): the
@@ -193,7 +229,7 @@ public final class PolicyTrainer {
     public func gradient(of batch: TrainingBatch, learnerVersion: Int) throws -> ObjectiveResult {
         model.zeroGradients()
         let res = try lossAndGradient(batch, learnerVersion: learnerVersion)
-        try model.backward(dLogProbs: res.dLogProbs)
+        if passes(batch).count == 1 { try model.backward(dLogProbs: res.dLogProbs) } else { try backwardLiveRows(batch, res.dLogProbs) }
         return res
     }
 }

@@ -67,4 +67,29 @@ final class LiveRowsBackwardTests: XCTestCase {
         XCTAssertEqual(rows, 12)
         assertClose(full, live, "grpo + kl")
     }
+
+    /// A minibatch larger than the activation budget runs in passes of a few rows each; the loss,
+    /// its log-prob gradient and every parameter gradient equal those of one pass.
+    func testPassesUnderAnActivationBudgetGiveTheSameGradient() throws {
+        let cfg = ModelConfig(vocabSize: 12, nPositions: 16, nEmbd: 16, nLayer: 2, nHead: 2)
+        for overrides in [[:], ["kl_coef": "0.1"]] {
+            var result: [(loss: Double, d: [Float], grads: [Float])] = []
+            for budget in [nil, 3 * cfg.activationBytesPerToken(length: 10) * 10] as [Int?] {
+                let model = try GPT(config: cfg, seed: 5)
+                var objective = try ObjectiveConfig.parse(name: "grpo", overrides: overrides)
+                objective.name = "grpo"
+                let trainer = try PolicyTrainer(model: model, settings: UpdateSettings(optimizer: AdamWConfig(learningRate: 0),
+                                                                                      objective: objective))
+                trainer.activationBudgetBytes = budget
+                trainer.setReference(try GPT(config: cfg, seed: 9))
+                let b = try batch(model)
+                if budget != nil { XCTAssertEqual(trainer.rowsPerPass(length: b.length), 3) }
+                let res = try trainer.gradient(of: b, learnerVersion: 0)
+                result.append((res.loss, res.dLogProbs, Array(model.grads.buffer)))
+            }
+            XCTAssertEqual(result[0].loss, result[1].loss, accuracy: 1e-6 * max(1, abs(result[0].loss)))
+            XCTAssertEqual(result[0].d, result[1].d)
+            assertClose(result[0].grads, result[1].grads, "passes of 3 rows \(overrides)")
+        }
+    }
 }
