@@ -81,7 +81,7 @@ let package = Package(
 
         // app
         .executableTarget(name: "tributary", dependencies: [
-            "Policy", "Tasks", "Pretrained", "Objectives", "Learner", "Worker", "Tensor", "Transport", "Wire", "H2", "TLS",
+            "Policy", "Tasks", "Pretrained", "ModelFiles", "Objectives", "Learner", "Worker", "Tensor", "Transport", "Wire", "H2", "TLS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),

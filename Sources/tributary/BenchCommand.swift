@@ -7,6 +7,7 @@
 import ArgumentParser
 import Foundation
 import Learner
+import ModelFiles
 import Policy
 import Tensor
 import Transport
@@ -14,7 +15,7 @@ import Transport
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Print performance figures as JSON lines.")
 
-    @Argument(help: "What to measure: all, policy, transport or e2e.") var suite: String = "all"
+    @Argument(help: "What to measure: all, policy, transport, e2e or real (a pretrained model; in all when one is found).") var suite: String = "all"
     @Option(help: "Presets to measure.") var presets: [String] = ["tiny", "small", "base"]
     @Option(help: "Threads (BLAS and our kernels; the PyTorch peer gets the same number).") var threads: Int = 2
     @Option(help: "Repetitions per measurement (best kept).") var repeats: Int = 5
@@ -25,9 +26,14 @@ struct Bench: AsyncParsableCommand {
     var serveSeconds: Double?
     @Option(help: "MiB per streaming transport measurement (each size × direction × transport).") var streamMib: Int = 256
     @Flag(help: "Transport suite without the h2load legs (quicker; no ratios against nghttpd).") var noH2load = false
+    @Option(help: "Pretrained model for the real suite (GGUF or Hugging Face directory; default: the bundled SmolLM2).")
+    var model: String?
+    @Option(help: "Timed updates in the real suite (each is tens of seconds at 135M parameters).") var realSteps: Int = 1
 
     func run() async throws {
-        guard ["all", "policy", "transport", "e2e"].contains(suite) else { throw RunError("bench: unknown suite '\(suite)' (all, policy, transport, e2e)") }
+        guard ["all", "policy", "transport", "e2e", "real"].contains(suite) else {
+            throw RunError("bench: unknown suite '\(suite)' (all, policy, transport, e2e, real)")
+        }
         let out = try JSONLines(url: nil)
         if let serveSeconds {
             try await TransportBench.serve(seconds: serveSeconds, threads: threads) { port in
@@ -38,6 +44,16 @@ struct Bench: AsyncParsableCommand {
         if suite == "all" || suite == "policy" { try policy(out) }
         if suite == "all" || suite == "transport" { try await transport(out) }
         if suite == "all" || suite == "e2e" { try e2e(out) }
+        if suite == "all" || suite == "real" {
+            guard let url = model.map({ URL(fileURLWithPath: $0) }) ?? BundledModels.smolLM2() else {
+                if suite == "real" { throw RunError("bench real: no model (make deps installs SmolLM2; or pass --model)") }
+                return
+            }
+            var bench = RealModelBench(model: url, threads: threads)
+            bench.learnerSteps = realSteps
+            bench.peerPython = peerPython
+            try bench.run(out)
+        }
     }
 
     func policy(_ out: JSONLines) throws {

@@ -1,0 +1,168 @@
+// `tributary bench real`: the learner, the sampler and the tokenizer on a real pretrained model
+// (SmolLM2-135M-Instruct from its GGUF by default), side by side with PyTorch + transformers on
+// the same model, shapes and threads in the same run (bench/peers/real_model_peer.py), and the
+// peak RSS of the update. docs/benchmarks.md "Real models" explains the fields.
+
+import Foundation
+import ModelFiles
+import Objectives
+import Policy
+import Pretrained
+import Learner
+import Tensor
+
+struct RealModelBench {
+    var model: URL
+    var threads: Int
+    var learnerSeqs = 64, seqLen = 96, learnerSteps = 1
+    var samplerSeqs = 16, promptLen = 32, newTokens = 64
+    var peerPython: String?
+    var peerScript = "bench/peers/real_model_peer.py"
+
+    func run(_ out: JSONLines) throws {
+        Blas.setThreads(threads)
+        let t0 = Date()
+        let loaded = try PretrainedModel.load(model)
+        let loadSeconds = Date().timeIntervalSince(t0)
+        let m = loaded.model, V = m.config.vocabSize
+        let corpus = FileManager.default.temporaryDirectory.appendingPathComponent("tributary-bench-corpus-\(getpid()).txt")
+        defer { try? FileManager.default.removeItem(at: corpus) }
+        let text = Self.corpus()
+        try text.write(to: corpus, atomically: true, encoding: .utf8)
+
+        // Learner first, so the process's peak RSS (VmHWM) is the update's (loading peaks lower).
+        let learner = try learnerTokensPerSecond(m, vocab: V)
+        let peakRSS = Self.peakRSSBytes()
+        let sampler = try samplerTokensPerSecond(m, vocab: V)
+        let tokenizer = tokenizerMBPerSecond(loaded.tokenizer, text: text)
+        var row: [String: AnyJSON] = [
+            "bench": "real-model", "model": .s(model.lastPathComponent), "threads": .d(Double(threads)),
+            "parameters": .d(Double(m.parameterCount)), "load_seconds": .d(loadSeconds),
+            "update_sequences": .d(Double(learnerSeqs)), "update_length": .d(Double(seqLen)),
+            "learner_tokens_per_s": .d(learner), "update_peak_rss_gib": .d(Double(peakRSS) / Double(1 << 30)),
+            "sampler_sequences": .d(Double(samplerSeqs)), "sampler_new_tokens": .d(Double(newTokens)),
+            "sampler_tokens_per_s": .d(sampler), "tokenizer_mb_per_s": .d(tokenizer),
+        ]
+        if let peer = try runPeer(corpus: corpus) {
+            row["peer"] = .s(peer["peer"] as? String ?? "torch")
+            for (k, ours) in [("learner_tokens_per_s", learner), ("sampler_tokens_per_s", sampler), ("tokenizer_mb_per_s", tokenizer)] {
+                guard let theirs = (peer[k] as? NSNumber)?.doubleValue else { continue }
+                row["peer_" + k] = .d(theirs)
+                row[k.replacingOccurrences(of: "_tokens_per_s", with: "").replacingOccurrences(of: "_mb_per_s", with: "") + "_vs_peer"] = .d(ours / theirs)
+            }
+        } else {
+            row["peer"] = .s("not measured (make bench-peer-deps installs torch + transformers)")
+        }
+        try out.write(row)
+    }
+
+    /// One GRPO update (1 epoch × 1 minibatch, one AdamW step) over `learnerSeqs` random sequences
+    /// of `seqLen` tokens, loss on the last 2/3 of each; behaviour log-probs from the model itself.
+    func learnerTokensPerSecond(_ m: GPT, vocab V: Int) throws -> Double {
+        var rng = Xoshiro256(seed: 3)
+        let (N, T) = (learnerSeqs, seqLen)
+        let tokens = (0..<(N * T)).map { _ in Int32(rng.next() % UInt64(V)) }
+        var mask = [Float](repeating: 0, count: N * T)
+        for i in 0..<N { for t in (T / 3)..<T { mask[i * T + t] = 1 } }
+        var settings = UpdateSettings(epochs: 1, minibatches: 1, optimizer: AdamWConfig(learningRate: 1e-6))
+        settings.objective = try ObjectiveConfig.parse(name: "grpo", overrides: [:])
+        let trainer = try PolicyTrainer(model: m, settings: settings)
+        var behaviour = [Float]()
+        let rows = trainer.rowsPerPass(length: T)
+        for start in stride(from: 0, to: N, by: rows) {
+            let n = min(rows, N - start)
+            behaviour += try m.forward(tokens: Array(tokens[(start * T)..<((start + n) * T)]), batch: n, length: T)
+        }
+        behaviour = zip(behaviour, mask).map { $0 * $1 }
+        let groups = max(1, N / 16)
+        let advantages: [Float] = (0..<N).map { i in
+            let sign: Float = i % 2 == 0 ? 1 : -1
+            return sign * Float(1 + i % 3) / 2
+        }
+        let rewards = advantages.map { $0 > 0 ? Float(1) : 0 }
+        let batch = TrainingBatch(count: N, length: T, tokens: tokens, lossMask: mask, behaviourLogProbs: behaviour,
+                                  rewards: rewards, advantages: advantages, groupIDs: (0..<N).map { Int32($0 % groups) },
+                                  versions: Array(repeating: 0, count: N), correct: rewards.map { $0 > 0 })
+        try trainer.update(batch, learnerVersion: 0, shuffleSeed: 1)   // warm-up: allocates AdamW state
+        let t = Date()
+        for s in 0..<learnerSteps { try trainer.update(batch, learnerVersion: 0, shuffleSeed: UInt64(2 + s)) }
+        return Double(learnerSteps * N * T) / Date().timeIntervalSince(t)
+    }
+
+    /// KV-cached sampling at τ = 1 of `samplerSeqs` distinct random prompts, `newTokens` each (no end
+    /// token, so every sequence runs to the limit); behaviour log-probs recorded. Best of 2 after a warm-up.
+    func samplerTokensPerSecond(_ m: GPT, vocab V: Int) throws -> Double {
+        var rng = Xoshiro256(seed: 4)
+        let prompts = (0..<samplerSeqs).map { _ in (0..<promptLen).map { _ in Int32(rng.next() % UInt64(V)) } }
+        let sampler = Sampler(model: m)
+        let options = SamplingOptions(maxNewTokens: newTokens)
+        _ = try sampler.generate(prompts: prompts, options: options, rng: &rng)
+        var best = Double.infinity
+        for _ in 0..<2 {
+            let t = Date()
+            _ = try sampler.generate(prompts: prompts, options: options, rng: &rng)
+            best = min(best, Date().timeIntervalSince(t))
+        }
+        return Double(samplerSeqs * newTokens) / best
+    }
+
+    /// Encoding speed of the model's tokenizer on `text`, line by line (best of 3).
+    func tokenizerMBPerSecond(_ tok: ModelTokenizer, text: String) -> Double {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var best = Double.infinity, count = 0
+        for _ in 0..<3 {
+            let t = Date()
+            count = lines.reduce(0) { $0 + tok.bpe.encode($1).count }
+            best = min(best, Date().timeIntervalSince(t))
+        }
+        precondition(count > 0)
+        return Double(text.utf8.count) / best / 1e6
+    }
+
+    /// About 2 MB of mixed text: prose, code, numbers, Unicode and emoji, deterministic.
+    static func corpus() -> String {
+        let pieces = [
+            "The quick brown fox jumps over the lazy dog; it didn't, they'll say, but we've seen it.",
+            "def add(a: int, b: int) -> int:\n    return a + b  # 12345 + 678 = 13023",
+            "Größe, naïve café — 東京は晴れ、気温は23度。 مرحبا بالعالم  Привет, мир!",
+            "What is 7 plus 5? Reply with just the number. 12\n\n   \t  indented    spaces",
+            "Emoji: 😀👍🏽👨‍👩‍👧 🇫🇷 and <|im_start|>user\nhi<|im_end|> markers, 3.14159, 1,000,000.",
+        ]
+        var rng = Xoshiro256(seed: 7)
+        var lines: [String] = []
+        var bytes = 0
+        while bytes < 2_000_000 {
+            let line = pieces[Int(rng.next() % UInt64(pieces.count))] + " \(rng.next() % 100_000)"
+            lines.append(line); bytes += line.utf8.count + 1
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The process's peak resident set (VmHWM of /proc/self/status), in bytes; 0 where unavailable.
+    static func peakRSSBytes() -> Int {
+        guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = s.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return 0 }
+        return (Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) * 1024
+    }
+
+    func runPeer(corpus: URL) throws -> [String: Any]? {
+        guard let py = peerPython, FileManager.default.isExecutableFile(atPath: py),
+              FileManager.default.fileExists(atPath: peerScript) else { return nil }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: py)
+        p.arguments = [peerScript, "--model", model.path, "--threads", "\(threads)", "--learner-seqs", "\(learnerSeqs)",
+                       "--seq-len", "\(seqLen)", "--learner-steps", "\(learnerSteps)", "--sampler-seqs", "\(samplerSeqs)",
+                       "--prompt-len", "\(promptLen)", "--new-tokens", "\(newTokens)", "--text", corpus.path]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0, let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last,
+              let obj = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+            throw RunError("the real-model peer failed (\(py) \(peerScript) --model \(model.path))")
+        }
+        return obj
+    }
+}
