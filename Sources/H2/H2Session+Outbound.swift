@@ -120,6 +120,7 @@ extension H2Session {
             return state.queue.count
         }
         guard let queued else { throw .unknownStream(stream) }
+        totalQueuedBytes += bytes.count
         if queued > configuration.outboundHighWatermark { overHighWatermark.insert(stream) }
         resumeIfDeferred(stream)
     }
@@ -146,6 +147,7 @@ extension H2Session {
 
     /// Sends RST_STREAM(`errorCode`) and drops anything still queued for the stream.
     public func resetStream(_ stream: Int32, errorCode: H2ErrorCode) throws(H2Error) {
+        totalQueuedBytes -= queuedBytes(stream: stream)
         outbound[stream]?.queue.removeAll()
         outbound[stream]?.ended = true
         try Self.check(nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), stream, errorCode.rawValue),
@@ -155,12 +157,15 @@ extension H2Session {
     /// Body bytes queued on `stream` and not yet handed to nghttp2.
     public func queuedBytes(stream: Int32) -> Int { outbound[stream]?.queue.count ?? 0 }
 
-    /// Body bytes queued on all streams.
-    public var totalQueuedBytes: Int { outbound.reduce(0) { $0 + $1.queue.count } }
-
     /// True when the stream's queue is above ``H2Configuration/outboundHighWatermark``.
     public func isAboveHighWatermark(stream: Int32) -> Bool {
         queuedBytes(stream: stream) > configuration.outboundHighWatermark
+    }
+
+    /// True when `stream` has body bytes queued that the peer's flow-control windows (the
+    /// stream's or the connection's) do not let out: a stalled reader, not a slow socket.
+    public func isFlowControlBlocked(stream: Int32) -> Bool {
+        queuedBytes(stream: stream) > 0 && sendWindow(stream: stream) == 0
     }
 
     /// How many more body bytes the peer's flow-control windows accept on `stream` right now.
@@ -224,7 +229,7 @@ extension H2Session {
         }
         sink(UnsafeRawBufferPointer(start: header, count: 9))
         if padding > 0 { withUnsafeBytes(of: UInt8(padding - 1)) { sink($0) } }
-        _ = Self.withOutbound(&outbound, stream) { state in state.queue.read(max: length, sink) }
+        totalQueuedBytes -= Self.withOutbound(&outbound, stream) { state in state.queue.read(max: length, sink) }
         if padding > 1 { [UInt8](repeating: 0, count: padding - 1).withUnsafeBytes { sink($0) } }
         return 0
     }

@@ -1,7 +1,7 @@
 // ServerConnection+Streams: request data (deframing with the route's limit before
 // buffering, one-message checks), window credit that follows the application's takes,
 // response messages with writer suspension above the stream's high watermark, final
-// status as trailers or a trailers-only response, and plain HTTP responses.
+// status as trailers or a trailers-only response, and plain HTTP responses (GET routes).
 
 import H2
 import NIOCore
@@ -131,6 +131,7 @@ extension ServerConnection {
         guard let s = streams[id], !s.finished else {
             return eventLoop.makeFailedFuture(RPCStatus(.cancelled, "the stream is closed"))
         }
+        guard queueAdmits(stream: id, payload.count + Framer.prefixSize) else { return refuseOverQueueCap(s) }
         do throws(H2Error) {
             if !s.responseStarted {
                 try session.submitResponse(stream: id, prepared: preparedHead, endStream: false)
@@ -179,6 +180,33 @@ extension ServerConnection {
         scheduleFlush()
     }
 
+    func serveGET(_ stream: ServerStream, route: GETRoute, method: String, path: String, metadata: Metadata) {
+        switch Auth.check(metadata["authorization"], route: route.auth, tokens: config.tokens) {
+        case .allowed: break
+        case .unauthenticated:
+            return respondHTTP(stream, 401, "unauthorized\n", .unauthenticated, extra: [H2Header("www-authenticate", "Bearer")])
+        case .permissionDenied:
+            return respondHTTP(stream, 403, "forbidden\n", .permissionDenied)
+        }
+        let parts = path.split(separator: "?", maxSplits: 1)
+        let request = HTTPRequest(method: method, path: String(parts.first ?? ""), query: parts.count > 1 ? String(parts[1]) : "",
+                                  metadata: metadata, peer: peer)
+        let id = stream.id
+        let handler: HTTPHandler
+        switch route.handler {
+        case .immediate(let respond):
+            return sendHTTP(stream: id, respond(request), head: method == "HEAD")
+        case .async(let h):
+            handler = h
+        }
+        counters.update { $0.handlersRunning += 1 }
+        stream.task = Task { [self] in
+            let response = await handler(request)
+            eventLoop.execute { self.sendHTTP(stream: id, response, head: method == "HEAD") }
+            counters.update { $0.handlersRunning -= 1 }
+        }
+    }
+
     func respondHTTP(_ s: ServerStream, _ status: Int, _ text: String, _ reason: Rejection, extra: [H2Header] = []) {
         counters.reject(reason)
         var response = HTTPResponse(status: status, text: text)
@@ -189,6 +217,11 @@ extension ServerConnection {
     func sendHTTP(stream id: Int32, _ response: HTTPResponse, head: Bool) {
         guard let s = streams[id], !s.finished else { return }
         s.finished = true
+        var response = response
+        if session.totalQueuedBytes + response.body.count > config.maxQueuedBytesPerConnection {
+            counters.reject(.outboundQueueFull)
+            response = HTTPResponse(status: 503, text: "too many response bytes queued for this connection\n")
+        }
         var headers = [H2Header(":status", String(response.status)), H2Header("content-type", response.contentType),
                        H2Header("content-length", String(response.body.count))]
         headers += response.headers.map { H2Header($0.0.lowercased(), $0.1) }

@@ -47,6 +47,13 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
     private var scanner = FrameScanner(skipPreface: true)
     private var ticker: RepeatedTask?
     private var reportedResets = 0
+    /// Queued response bytes last added to the counters' gauge (its share of the total).
+    var reportedQueued = 0
+    /// The connection queued ≥ ``trimThreshold`` bytes or refused a response over its cap at
+    /// some point: its close trims the allocator (ServerConnection+Memory.swift).
+    var underMemoryPressure = false
+    /// A trim is scheduled and has not run yet.
+    var trimPending = false
     let onClose: @Sendable () -> Void
     /// `:status 200` and the content type: the head of every RPC response.
     let responseHead: [H2Header]
@@ -85,11 +92,15 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
         for stream in streams.values { abandon(stream, RPCStatus(.unavailable, "connection closed")) }
         streams.removeAll()
         pendingStarts.removeAll()
+        let queued = reportedQueued
+        if underMemoryPressure || queued >= Self.trimThreshold { scheduleTrim() }
         counters.update {
             $0.connectionsClosed += 1
             $0.resetsReceived += session.counters.resetsReceived - reportedResets
+            $0.queuedOutboundBytes -= queued
         }
         reportedResets = session.counters.resetsReceived
+        reportedQueued = 0
         onClose()
     }
 
@@ -206,6 +217,10 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
         case .unauthenticated(let m): return reject(stream, RPCStatus(.unauthenticated, m), .unauthenticated)
         case .permissionDenied(let m): return reject(stream, RPCStatus(.permissionDenied, m), .permissionDenied)
         }
+        if refusesNewRPCs {
+            return reject(stream, RPCStatus(.resourceExhausted, "too many response bytes queued for this peer (it is not reading)"),
+                          .outboundQueueFull)
+        }
         stream.route = route
         stream.deframer = Deframer(maxMessageBytes: route.options.maxMessageBytes)
         manager.streamOpened(id, timeout: route.options.inactivityTimeout, now: now)
@@ -313,43 +328,20 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
         counters.update { $0.rpcsStarted += 1; $0.countFinished(status.code) }
     }
 
-    private func serveGET(_ stream: ServerStream, route: GETRoute, method: String, path: String, metadata: Metadata) {
-        switch Auth.check(metadata["authorization"], route: route.auth, tokens: config.tokens) {
-        case .allowed: break
-        case .unauthenticated:
-            return respondHTTP(stream, 401, "unauthorized\n", .unauthenticated, extra: [H2Header("www-authenticate", "Bearer")])
-        case .permissionDenied:
-            return respondHTTP(stream, 403, "forbidden\n", .permissionDenied)
-        }
-        let parts = path.split(separator: "?", maxSplits: 1)
-        let request = HTTPRequest(method: method, path: String(parts.first ?? ""), query: parts.count > 1 ? String(parts[1]) : "",
-                                  metadata: metadata, peer: peer)
-        let id = stream.id
-        let handler: HTTPHandler
-        switch route.handler {
-        case .immediate(let respond):
-            return sendHTTP(stream: id, respond(request), head: method == "HEAD")
-        case .async(let h):
-            handler = h
-        }
-        counters.update { $0.handlersRunning += 1 }
-        stream.task = Task { [self] in
-            let response = await handler(request)
-            eventLoop.execute { self.sendHTTP(stream: id, response, head: method == "HEAD") }
-            counters.update { $0.handlersRunning -= 1 }
-        }
-    }
-
     // MARK: timers
 
     private func tick() {
         let now = monotonicNow()
-        for s in streams.values where s.route != nil && !s.finished {
+        for s in streams.values {
+            manager.flowControl(s.id, blocked: session.isFlowControlBlocked(stream: s.id), now: now)
+            guard s.route != nil && !s.finished else { continue }
             let q = session.queuedBytes(stream: s.id)
             if q < s.lastQueued { manager.streamActivity(s.id, now: now) }
             s.lastQueued = q
         }
+        reportQueued()
         apply(manager.tick(now: now))
+        reportQueued()
     }
 
     /// Server shutdown: graceful GOAWAY now, close after the streams end or `grace` seconds.
@@ -369,6 +361,13 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
                 counters.reject(.streamInactive)
                 if let s = streams[id] { abandon(s, RPCStatus(.deadlineExceeded, "stream inactive")) }
                 try? session.resetStream(id, errorCode: .cancel)
+            case .resetStalledStream(let id):
+                counters.reject(.streamStalled)
+                if let s = streams[id] {
+                    abandon(s, RPCStatus(.resourceExhausted, "the peer's flow-control window stayed closed"))
+                    s.finished = true
+                }
+                try? session.resetStream(id, errorCode: .enhanceYourCalm)
             case .close(let reason):
                 if let reason { counters.reject(reason) }
                 drainAndFlush(force: true)
