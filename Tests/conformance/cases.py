@@ -201,6 +201,20 @@ def cancellation(env):
         c.close()
 
 
+@case("§2 HTTP/2 limits: the learner advertises 100 concurrent streams, an 8 KiB header list and a 1 MiB stream window")
+def advertised_limits(env):
+    c = Connection(env.port)
+    try:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and c.h2.remote_settings.max_concurrent_streams > 10**9:
+            c.pump(0.1)   # until the server's SETTINGS arrived
+        rs = c.h2.remote_settings
+        got = (rs.max_concurrent_streams, rs.max_header_list_size, rs.initial_window_size)
+        check(got == (100, 8192, 1 << 20), "SETTINGS (streams, header list, window) = %s" % (got,))
+    finally:
+        c.close()
+
+
 # ---- §3 RPCs ----
 
 @case("§3 unary: zero request messages fail with INVALID_ARGUMENT")
@@ -571,10 +585,14 @@ def get(env, path, token=None, method="GET"):
         c.close()
 
 
-@case("§14 /healthz and /readyz answer without a token")
-def probes(env):
+@case("§14 /healthz answers 200 ok without a token")
+def healthz(env):
     r = get(env, "/healthz")
     check(r.status == 200 and bytes(r.body) == b"ok\n", "/healthz: %s %r" % (r.status, bytes(r.body)))
+
+
+@case("§14 /readyz answers 200 with body ok (as §14 words it) without a token", FIXER)
+def readyz(env):
     r = get(env, "/readyz")
     check(r.status == 200 and bytes(r.body) == b"ok\n", "/readyz: %s %r" % (r.status, bytes(r.body)))
 
@@ -617,3 +635,67 @@ def transport_metrics(env):
                  'tributary_transport_rejected_total{reason="stream_stalled"}',
                  'tributary_transport_rejected_total{reason="outbound_queue_full"}'):
         check(name in text, "/metrics lacks %s" % name.strip())
+
+
+def rss(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def metric(env, name):
+    r = get(env, "/metrics", token="admin")
+    for line in bytes(r.body).decode().splitlines():
+        if line.startswith(name + " ") or line.startswith(name + "{"):
+            return float(line.rsplit(" ", 1)[1])
+    raise AssertionError("/metrics lacks %s" % name)
+
+
+ZERO_WINDOW_CONNECTIONS, ZERO_WINDOW_STREAMS = 16, 100
+PER_CONNECTION_CAP = 16 << 20
+
+
+@case("transport: 16 zero-window connections x 100 FetchPolicy streams: queued bytes capped per connection, RSS bounded, released on close")
+def zero_window(env):
+    import h2.settings
+    w = register(env)
+    a = announcement(env, w["workerId"])
+    before = rss(env.pid)
+    conns = []
+    try:
+        for _ in range(ZERO_WINDOW_CONNECTIONS):
+            c = Connection(env.port, settings={h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 0})
+            c.auto_window = False
+            c.pump(0.05)
+            for _ in range(ZERO_WINDOW_STREAMS):
+                c.request("/tributary.v1/FetchPolicy", wire.frame(wire.fetch_policy_request(a["version"])), token=env.tokens["worker"])
+            conns.append(c)
+        peak, deadline = 0, time.monotonic() + 3
+        while time.monotonic() < deadline:
+            for c in conns:
+                c.pump(0.01)
+            peak = max(peak, rss(env.pid))
+        queued = metric(env, "tributary_transport_queued_outbound_bytes")
+        refused = metric(env, 'tributary_transport_rejected_total{reason="outbound_queue_full"}')
+        held = rss(env.pid)
+        env.note("policy %d bytes; learner RSS before %d MiB, peak %d MiB, held %d MiB; queued %d MiB; %d refused"
+                 % (a["sizeBytes"], before >> 20, peak >> 20, held >> 20, int(queued) >> 20, refused))
+        check(queued <= ZERO_WINDOW_CONNECTIONS * PER_CONNECTION_CAP, "queued %d bytes over the caps" % queued)
+        check(refused > 0 or a["sizeBytes"] * ZERO_WINDOW_STREAMS <= PER_CONNECTION_CAP, "nothing refused")
+        check(held - before < ZERO_WINDOW_CONNECTIONS * PER_CONNECTION_CAP + (64 << 20),
+              "held RSS grew %d MiB" % ((held - before) >> 20))
+    finally:
+        for c in conns:
+            c.close()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and metric(env, "tributary_transport_queued_outbound_bytes") > 0:
+        time.sleep(0.2)
+    check(metric(env, "tributary_transport_queued_outbound_bytes") == 0, "the queued-bytes gauge did not return to 0")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and rss(env.pid) - before > (48 << 20):
+        time.sleep(0.2)
+    after = rss(env.pid)
+    env.note("learner RSS after close %d MiB" % (after >> 20))
+    check(after - before <= 48 << 20, "RSS after close %d MiB above the start" % ((after - before) >> 20))

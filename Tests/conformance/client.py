@@ -112,6 +112,8 @@ class Connection:
             except h2.exceptions.StreamClosedError:
                 return
             self.flush()
+            if not data:
+                return
 
     def reset(self, sid, code=8):
         self.h2.reset_stream(sid, error_code=code)

@@ -36,8 +36,13 @@ from client import Connection  # noqa: E402
 
 class Env:
     """The running learner the cases talk to."""
-    def __init__(self, port, tls_port, ca, tokens):
-        self.port, self.tls_port, self.ca, self.tokens = port, tls_port, ca, tokens
+    def __init__(self, port, tls_port, ca, tokens, pid):
+        self.port, self.tls_port, self.ca, self.tokens, self.pid = port, tls_port, ca, tokens, pid
+        self.notes = []
+
+    def note(self, text):
+        """A measurement printed under the case's line."""
+        self.notes.append(text)
 
 
 def free_port():
@@ -109,7 +114,7 @@ def main():
         wait_ready(port, learner)
         print(f"conformance: learner ready on 127.0.0.1:{port} (h2c) and :{tls_port} (TLS) "
               f"after {time.monotonic() - started:.1f} s", flush=True)
-        world = Env(port, tls_port, f"{d}/ca.pem", tokens)
+        world = Env(port, tls_port, f"{d}/ca.pem", tokens, learner.pid)
         passed = failed = 0
         for name, run, fixer in cases.CASES:
             if only and only not in name:
@@ -127,6 +132,9 @@ def main():
             mark = f" [expected_fixed_by={fixer}]" if fixer else ""
             line = f"{outcome} {name}{mark} ({time.monotonic() - t0:.2f} s)"
             print(line + (f": {detail}" if detail else ""), flush=True)
+            for n in world.notes:
+                print(f"    {n}", flush=True)
+            world.notes = []
             if outcome == "PASS":
                 passed += 1
             else:
