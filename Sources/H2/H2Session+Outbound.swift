@@ -66,6 +66,8 @@ struct OutboundStream {
     var trailers: HeaderBlock?
     /// The data provider returned NGHTTP2_ERR_DEFERRED and waits for resume_data.
     var deferred = false
+    /// Body bytes handed to the output so far (progress, for stall detection).
+    var sent = 0
 }
 
 extension H2Session {
@@ -162,10 +164,19 @@ extension H2Session {
         queuedBytes(stream: stream) > configuration.outboundHighWatermark
     }
 
+    /// Body bytes of `stream` sent so far (grows whenever its queue makes progress).
+    public func sentBytes(stream: Int32) -> Int { outbound[stream]?.sent ?? 0 }
+
     /// True when `stream` has body bytes queued that the peer's flow-control windows (the
     /// stream's or the connection's) do not let out: a stalled reader, not a slow socket.
     public func isFlowControlBlocked(stream: Int32) -> Bool {
         queuedBytes(stream: stream) > 0 && sendWindow(stream: stream) == 0
+    }
+
+    /// Queued body bytes the peer's connection window lets out now (an upper bound: stream
+    /// windows may admit less). Sizes output buffers.
+    public var sendableQueuedBytes: Int {
+        min(totalQueuedBytes, Int(max(0, nghttp2_session_get_remote_window_size(session))))
     }
 
     /// How many more body bytes the peer's flow-control windows accept on `stream` right now.
@@ -229,7 +240,11 @@ extension H2Session {
         }
         sink(UnsafeRawBufferPointer(start: header, count: 9))
         if padding > 0 { withUnsafeBytes(of: UInt8(padding - 1)) { sink($0) } }
-        totalQueuedBytes -= Self.withOutbound(&outbound, stream) { state in state.queue.read(max: length, sink) }
+        totalQueuedBytes -= Self.withOutbound(&outbound, stream) { state in
+            let n = state.queue.read(max: length, sink)
+            state.sent += n
+            return n
+        }
         if padding > 1 { [UInt8](repeating: 0, count: padding - 1).withUnsafeBytes { sink($0) } }
         return 0
     }

@@ -24,6 +24,12 @@ extension ServerConnection {
     /// half its cap of unsent response bytes (its peer reads far slower than it asks).
     var refusesNewRPCs: Bool { session.totalQueuedBytes >= config.maxQueuedBytesPerConnection / 2 }
 
+    /// Refuses a new RPC before its handler runs (``refusesNewRPCs``): trailers-only `resource_exhausted`.
+    func refuseNewRPC(_ s: ServerStream) {
+        underMemoryPressure = true
+        reject(s, RPCStatus(.resourceExhausted, "too many response bytes queued for this peer (it is not reading)"), .outboundQueueFull)
+    }
+
     /// A response message would take the stream's or the connection's queued bytes over its cap
     /// (a peer that does not read): before the response began, a trailers-only
     /// `resource_exhausted`; after, RST_STREAM(ENHANCE_YOUR_CALM), which drops the stream's

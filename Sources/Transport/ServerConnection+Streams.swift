@@ -1,7 +1,7 @@
 // ServerConnection+Streams: request data (deframing with the route's limit before
 // buffering, one-message checks), window credit that follows the application's takes,
 // response messages with writer suspension above the stream's high watermark, final
-// status as trailers or a trailers-only response, and plain HTTP responses (GET routes).
+// status as trailers or a trailers-only response, and plain HTTP responses.
 
 import H2
 import NIOCore
@@ -178,33 +178,6 @@ extension ServerConnection {
         s.waitingWriters = []
         for w in writers { w.fail(RPCStatus(.cancelled, "the RPC already ended")) }
         scheduleFlush()
-    }
-
-    func serveGET(_ stream: ServerStream, route: GETRoute, method: String, path: String, metadata: Metadata) {
-        switch Auth.check(metadata["authorization"], route: route.auth, tokens: config.tokens) {
-        case .allowed: break
-        case .unauthenticated:
-            return respondHTTP(stream, 401, "unauthorized\n", .unauthenticated, extra: [H2Header("www-authenticate", "Bearer")])
-        case .permissionDenied:
-            return respondHTTP(stream, 403, "forbidden\n", .permissionDenied)
-        }
-        let parts = path.split(separator: "?", maxSplits: 1)
-        let request = HTTPRequest(method: method, path: String(parts.first ?? ""), query: parts.count > 1 ? String(parts[1]) : "",
-                                  metadata: metadata, peer: peer)
-        let id = stream.id
-        let handler: HTTPHandler
-        switch route.handler {
-        case .immediate(let respond):
-            return sendHTTP(stream: id, respond(request), head: method == "HEAD")
-        case .async(let h):
-            handler = h
-        }
-        counters.update { $0.handlersRunning += 1 }
-        stream.task = Task { [self] in
-            let response = await handler(request)
-            eventLoop.execute { self.sendHTTP(stream: id, response, head: method == "HEAD") }
-            counters.update { $0.handlersRunning -= 1 }
-        }
     }
 
     func respondHTTP(_ s: ServerStream, _ status: Int, _ text: String, _ reason: Rejection, extra: [H2Header] = []) {

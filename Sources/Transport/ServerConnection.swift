@@ -31,8 +31,8 @@ final class ServerStream {
     var task: Task<Void, Never>?
     /// Immediate unary routes: the call's head, until the request is complete.
     var call: (path: String, metadata: Metadata, authenticatedAs: AuthClass)?
-    /// Response bytes queued at the last tick (progress = activity).
-    var lastQueued = 0
+    /// Response body bytes sent by the last tick (progress = activity).
+    var lastSent = 0
 
     init(id: Int32) { self.id = id }
 }
@@ -217,13 +217,10 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
         case .unauthenticated(let m): return reject(stream, RPCStatus(.unauthenticated, m), .unauthenticated)
         case .permissionDenied(let m): return reject(stream, RPCStatus(.permissionDenied, m), .permissionDenied)
         }
-        if refusesNewRPCs {
-            return reject(stream, RPCStatus(.resourceExhausted, "too many response bytes queued for this peer (it is not reading)"),
-                          .outboundQueueFull)
-        }
         stream.route = route
         stream.deframer = Deframer(maxMessageBytes: route.options.maxMessageBytes)
         manager.streamOpened(id, timeout: route.options.inactivityTimeout, now: now)
+        if refusesNewRPCs { return refuseNewRPC(stream) }
         if route.immediate != nil {
             // Answered in place by `startIfReady` when the request is complete.
             stream.call = (pathOnly, metadata, authenticatedAs)
@@ -328,53 +325,30 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
         counters.update { $0.rpcsStarted += 1; $0.countFinished(status.code) }
     }
 
-    // MARK: timers
-
-    private func tick() {
-        let now = monotonicNow()
-        for s in streams.values {
-            manager.flowControl(s.id, blocked: session.isFlowControlBlocked(stream: s.id), now: now)
-            guard s.route != nil && !s.finished else { continue }
-            let q = session.queuedBytes(stream: s.id)
-            if q < s.lastQueued { manager.streamActivity(s.id, now: now) }
-            s.lastQueued = q
+    private func serveGET(_ stream: ServerStream, route: GETRoute, method: String, path: String, metadata: Metadata) {
+        switch Auth.check(metadata["authorization"], route: route.auth, tokens: config.tokens) {
+        case .allowed: break
+        case .unauthenticated:
+            return respondHTTP(stream, 401, "unauthorized\n", .unauthenticated, extra: [H2Header("www-authenticate", "Bearer")])
+        case .permissionDenied:
+            return respondHTTP(stream, 403, "forbidden\n", .permissionDenied)
         }
-        reportQueued()
-        apply(manager.tick(now: now))
-        reportQueued()
-    }
-
-    /// Server shutdown: graceful GOAWAY now, close after the streams end or `grace` seconds.
-    func beginDrain(grace: Double) {
-        apply(manager.beginDrain(now: monotonicNow(), grace: grace, reason: .shuttingDown))
-    }
-
-    func apply(_ actions: [ConnectionAction]) {
-        guard !actions.isEmpty else { return }
-        for action in actions {
-            switch action {
-            case .sendShutdownNotice:
-                try? session.sendShutdownNotice()
-            case .sendGoAway(let code):
-                if code == .noError { try? session.goAway(errorCode: .noError) } else { session.terminate(errorCode: code) }
-            case .resetStream(let id):
-                counters.reject(.streamInactive)
-                if let s = streams[id] { abandon(s, RPCStatus(.deadlineExceeded, "stream inactive")) }
-                try? session.resetStream(id, errorCode: .cancel)
-            case .resetStalledStream(let id):
-                counters.reject(.streamStalled)
-                if let s = streams[id] {
-                    abandon(s, RPCStatus(.resourceExhausted, "the peer's flow-control window stayed closed"))
-                    s.finished = true
-                }
-                try? session.resetStream(id, errorCode: .enhanceYourCalm)
-            case .close(let reason):
-                if let reason { counters.reject(reason) }
-                drainAndFlush(force: true)
-                close()
-                return
-            }
+        let parts = path.split(separator: "?", maxSplits: 1)
+        let request = HTTPRequest(method: method, path: String(parts.first ?? ""), query: parts.count > 1 ? String(parts[1]) : "",
+                                  metadata: metadata, peer: peer)
+        let id = stream.id
+        let handler: HTTPHandler
+        switch route.handler {
+        case .immediate(let respond):
+            return sendHTTP(stream: id, respond(request), head: method == "HEAD")
+        case .async(let h):
+            handler = h
         }
-        scheduleFlush()
+        counters.update { $0.handlersRunning += 1 }
+        stream.task = Task { [self] in
+            let response = await handler(request)
+            eventLoop.execute { self.sendHTTP(stream: id, response, head: method == "HEAD") }
+            counters.update { $0.handlersRunning -= 1 }
+        }
     }
 }

@@ -128,6 +128,28 @@ final class ZeroWindowAttackTests: XCTestCase {
         await server.shutdown(grace: 1)
     }
 
+    /// A slow reader is not a stalled one: a peer with a 1000-byte stream window that opens it
+    /// every 100 ms keeps its stream past `writeStall` (its window is closed at most ticks, but
+    /// bytes leave between them); once it stops opening it, the stream is reset.
+    func testWindowLimitedTransferIsNotAStallUntilItStops() async throws {
+        let server = try await startPolicyServer { c in c.timeouts.writeStall = 1 }
+        let p = try await RawPeer(port: server.cleartextPort!)
+        try await p.send(H2Bytes.preface + H2Bytes.settings([(0x4, 1000)]) + H2Bytes.frame(4, flags: 0x1) + Self.policyStreams(0..<1))
+        let end = monotonicNow() + 3
+        while monotonicNow() < end {
+            try await Task.sleep(nanoseconds: 100_000_000)
+            try await p.send(H2Bytes.windowUpdate(1, 1000))
+        }
+        let received = p.frames.filter { $0.type == 0 && $0.stream == 1 }.reduce(0) { $0 + $1.payload.count }
+        XCTAssertGreaterThan(received, 20_000, "the transfer progressed")
+        XCTAssertEqual(server.counters.count(.streamStalled), 0, "a progressing stream is not stalled")
+        XCTAssertFalse(p.frames.contains { $0.type == 3 })
+        try await eventually(10, "stalled stream reset") { server.counters.count(.streamStalled) == 1 }
+        try await eventually(10, "RST_STREAM(ENHANCE_YOUR_CALM)") { p.frames.contains { $0.type == 3 && $0.stream == 1 && $0.errorCode == 0xb } }
+        await p.close()
+        await server.shutdown(grace: 1)
+    }
+
     /// The same attack against caps set out of reach and a write-stall timer that never fires:
     /// the behaviour before the caps. Off by default (it takes ~1.6 GB); run with
     /// TRIBUTARY_ZERO_WINDOW_UNCAPPED=1 to reproduce the "before" figure of docs/transport.md.
