@@ -65,13 +65,15 @@ extension ServerConnection {
     }
 
     /// Trims the allocator a second later, once the handlers of the dropped streams have let
-    /// go of their buffers too: glibc keeps freed blocks in its arenas otherwise (large queue
-    /// buffers raise its mmap threshold), so RSS would stay at the attack's peak. At most one
-    /// trim per connection is pending.
+    /// go of their buffers too, and again after 5 s for handlers that took longer to end (a
+    /// thousand cancelled at once): glibc keeps freed blocks in its arenas otherwise (large
+    /// queue buffers raise its mmap threshold), so RSS would stay near the attack's peak. At
+    /// most one pair of trims per connection is pending.
     func scheduleTrim() {
         guard !trimPending else { return }
         trimPending = true
-        eventLoop.scheduleTask(in: .seconds(1)) { [self] in
+        eventLoop.scheduleTask(in: .seconds(1)) { releaseFreeHeapMemory() }
+        eventLoop.scheduleTask(in: .seconds(5)) { [self] in
             trimPending = false
             releaseFreeHeapMemory()
         }

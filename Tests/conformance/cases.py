@@ -657,11 +657,9 @@ ZERO_WINDOW_CONNECTIONS, ZERO_WINDOW_STREAMS = 16, 100
 PER_CONNECTION_CAP = 16 << 20
 
 
-@case("transport: 16 zero-window connections x 100 FetchPolicy streams: queued bytes capped per connection, RSS bounded, released on close")
-def zero_window(env):
+def zero_window_round(env, version):
+    """One attack: returns RSS (before, peak, held, after close) and what the learner queued."""
     import h2.settings
-    w = register(env)
-    a = announcement(env, w["workerId"])
     before = rss(env.pid)
     conns = []
     try:
@@ -670,7 +668,7 @@ def zero_window(env):
             c.auto_window = False
             c.pump(0.05)
             for _ in range(ZERO_WINDOW_STREAMS):
-                c.request("/tributary.v1/FetchPolicy", wire.frame(wire.fetch_policy_request(a["version"])), token=env.tokens["worker"])
+                c.request("/tributary.v1/FetchPolicy", wire.frame(wire.fetch_policy_request(version)), token=env.tokens["worker"])
             conns.append(c)
         peak, deadline = 0, time.monotonic() + 3
         while time.monotonic() < deadline:
@@ -678,14 +676,7 @@ def zero_window(env):
                 c.pump(0.01)
             peak = max(peak, rss(env.pid))
         queued = metric(env, "tributary_transport_queued_outbound_bytes")
-        refused = metric(env, 'tributary_transport_rejected_total{reason="outbound_queue_full"}')
         held = rss(env.pid)
-        env.note("policy %d bytes; learner RSS before %d MiB, peak %d MiB, held %d MiB; queued %d MiB; %d refused"
-                 % (a["sizeBytes"], before >> 20, peak >> 20, held >> 20, int(queued) >> 20, refused))
-        check(queued <= ZERO_WINDOW_CONNECTIONS * PER_CONNECTION_CAP, "queued %d bytes over the caps" % queued)
-        check(refused > 0 or a["sizeBytes"] * ZERO_WINDOW_STREAMS <= PER_CONNECTION_CAP, "nothing refused")
-        check(held - before < ZERO_WINDOW_CONNECTIONS * PER_CONNECTION_CAP + (64 << 20),
-              "held RSS grew %d MiB" % ((held - before) >> 20))
     finally:
         for c in conns:
             c.close()
@@ -693,9 +684,25 @@ def zero_window(env):
     while time.monotonic() < deadline and metric(env, "tributary_transport_queued_outbound_bytes") > 0:
         time.sleep(0.2)
     check(metric(env, "tributary_transport_queued_outbound_bytes") == 0, "the queued-bytes gauge did not return to 0")
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and rss(env.pid) - before > (48 << 20):
-        time.sleep(0.2)
+    time.sleep(6)   # the allocator is trimmed 1 s and 5 s after the close
     after = rss(env.pid)
-    env.note("learner RSS after close %d MiB" % (after >> 20))
-    check(after - before <= 48 << 20, "RSS after close %d MiB above the start" % ((after - before) >> 20))
+    env.note("learner RSS before %d MiB, peak %d MiB, held %d MiB (%d MiB queued), after close %d MiB"
+             % (before >> 20, peak >> 20, held >> 20, int(queued) >> 20, after >> 20))
+    return before, peak, held, after, queued
+
+
+@case("transport: 16 zero-window connections x 100 FetchPolicy streams: queued bytes capped per connection, RSS bounded and given back after close, twice")
+def zero_window(env):
+    w = register(env)
+    a = announcement(env, w["workerId"])
+    env.note("policy %d bytes" % a["sizeBytes"])
+    start, peak, held, after, queued = zero_window_round(env, a["version"])
+    check(queued <= ZERO_WINDOW_CONNECTIONS * PER_CONNECTION_CAP, "queued %d bytes over the caps" % queued)
+    check(metric(env, 'tributary_transport_rejected_total{reason="outbound_queue_full"}') > 0, "nothing refused")
+    bound = ZERO_WINDOW_CONNECTIONS * PER_CONNECTION_CAP + (96 << 20)
+    check(held - start < bound, "held RSS grew %d MiB (bound %d MiB)" % ((held - start) >> 20, bound >> 20))
+    check(after - start < 64 << 20, "RSS after close %d MiB, held %d MiB, start %d MiB" % (after >> 20, held >> 20, start >> 20))
+    # Not a leak: a second attack ends where the first did (what stays is allocator slack).
+    _, _, held2, after2, _ = zero_window_round(env, a["version"])
+    check(held2 - start < bound, "second round held RSS grew %d MiB" % ((held2 - start) >> 20))
+    check(after2 - after < 48 << 20, "RSS after the second round %d MiB, after the first %d MiB" % (after2 >> 20, after >> 20))
