@@ -2,7 +2,7 @@
 """Protocol conformance suite: starts a real `tributary learner` on loopback ports (h2c and
 TLS, worker and admin tokens configured) and drives it over real sockets with an HTTP/2
 client independent of Sources/Transport (the PyPI `h2` package) and message code written
-from proto/PROTOCOL.md alone (wire.py). One case per MUST (cases.py), named after its
+from proto/PROTOCOL.md alone (wire.py). One case per MUST (cases_*.py), named after its
 section.
 
 Usage: python3 Tests/conformance/run.py <path to the tributary binary> [name filter]
@@ -30,7 +30,9 @@ except ImportError:
     print("conformance: the PyPI package h2 is missing (make deps installs it)")
     sys.exit(2)
 
-import cases  # noqa: E402
+import cases_http, cases_rpc, cases_encoding, cases_transport  # noqa: E402,F401  (registration order)
+import common  # noqa: E402
+import wire  # noqa: E402
 from client import Connection  # noqa: E402
 
 
@@ -116,14 +118,14 @@ def main():
               f"after {time.monotonic() - started:.1f} s", flush=True)
         world = Env(port, tls_port, f"{d}/ca.pem", tokens, learner.pid)
         passed = failed = 0
-        for name, run, fixer in cases.CASES:
+        for name, run, fixer in common.CASES:
             if only and only not in name:
                 continue
             t0 = time.monotonic()
             try:
                 run(world)
                 outcome, detail = "PASS", ""
-            except (AssertionError, cases.wire.WireError) as e:
+            except (AssertionError, wire.WireError) as e:
                 outcome, detail = "FAIL", str(e)
             except Exception as e:   # a crash of the case is a failure too, with its cause
                 outcome, detail = "FAIL", f"{type(e).__name__}: {e} @ {traceback.extract_tb(e.__traceback__)[-1].lineno}"
