@@ -317,7 +317,8 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
         switch result {
         case .success(let response):
             _ = sendMessage(stream: stream.id, payload: response)
-            status = .ok
+            // Finished already: refused over the queue caps (resource_exhausted was sent).
+            status = stream.finished ? RPCStatus(.resourceExhausted, "response refused over the queue caps") : .ok
         case .failure(let s):
             status = s
         }

@@ -128,6 +128,45 @@ final class ZeroWindowAttackTests: XCTestCase {
         await server.shutdown(grace: 1)
     }
 
+    /// The per-stream cap on its own (64 KiB): a message over it before the response began is
+    /// refused with a trailers-only resource_exhausted; one that would go over it after the
+    /// response began resets the stream with ENHANCE_YOUR_CALM and drops its queue.
+    func testPerStreamCapRefusesBeforeAndResetsAfterTheResponseBegan() async throws {
+        let server = try await startServer({ c in
+            c.maxQueuedBytesPerStream = 64 << 10
+            c.maxQueuedBytesPerConnection = 1 << 20
+        }, routes: { s in
+            try registerTestRoutes(s)
+            try s.register(path: "/t.v1/Big", requestMessages: .one) { _, responder in
+                try await responder.send([UInt8](repeating: 1, count: 100 << 10))
+                return .ok
+            }
+            try s.register(path: "/t.v1/TwoHalves", requestMessages: .one) { _, responder in
+                try await responder.send([UInt8](repeating: 1, count: 40 << 10))
+                try await responder.send([UInt8](repeating: 2, count: 40 << 10))
+                return .ok
+            }
+        })
+        let p = try await RawPeer(port: server.cleartextPort!)
+        let request: [UInt8] = [0, 0, 0, 0, 1, 0x31]
+        try await p.send(H2Bytes.preface + H2Bytes.settings([(0x4, 0)]) + H2Bytes.frame(4, flags: 0x1)
+                         + H2Bytes.headers(stream: 1, H2Bytes.requestBlock(path: "/t.v1/Big")) + H2Bytes.frame(0, flags: 0x1, stream: 1, request)
+                         + H2Bytes.headers(stream: 3, H2Bytes.requestBlock(path: "/t.v1/TwoHalves")) + H2Bytes.frame(0, flags: 0x1, stream: 3, request))
+        try await eventually(10, "both refused") { server.counters.count(.outboundQueueFull) == 2 }
+        try await eventually(10, "stream 1: trailers-only HEADERS with END_STREAM") {
+            p.frames.contains { $0.type == 1 && $0.stream == 1 && $0.flags & 0x1 != 0 }
+        }
+        try await eventually(10, "stream 3: RST_STREAM(ENHANCE_YOUR_CALM)") {
+            p.frames.contains { $0.type == 3 && $0.stream == 3 && $0.errorCode == 0xb }
+        }
+        XCTAssertFalse(p.frames.contains { $0.type == 3 && $0.stream == 1 }, "stream 1 was answered, not reset")
+        try await eventually(10, "handlers ended with resource_exhausted") { server.counters.rpcsFinished[.resourceExhausted, default: 0] == 2 }
+        let queued = await server.queuedResponseBytes()
+        XCTAssertEqual(queued, 0, "stream 3's queue was dropped")
+        await p.close()
+        await server.shutdown(grace: 1)
+    }
+
     /// A slow reader is not a stalled one: a peer with a 1000-byte stream window that opens it
     /// every 100 ms keeps its stream past `writeStall` (its window is closed at most ticks, but
     /// bytes leave between them); once it stops opening it, the stream is reset.
