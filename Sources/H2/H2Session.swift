@@ -32,6 +32,8 @@ public final class H2Session {
     var inbound = StreamTable<InboundStream>() { didSet { lastInbound = nil } }
     private var lastInbound: (id: Int32, state: InboundStream)?
     var outbound = StreamTable<OutboundStream>()
+    /// Body bytes queued on all streams (kept as a running total: read per response message).
+    public internal(set) var totalQueuedBytes = 0
     var glitchBucket: GlitchBucket
     /// States of closed streams, reset and kept for the next streams (no allocation per stream).
     var spareInbound: [InboundStream] = []

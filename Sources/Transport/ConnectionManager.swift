@@ -19,7 +19,9 @@ public struct ConnectionTimeouts: Sendable, Equatable {
     public var maxAge: Double = 1800
     /// After a graceful GOAWAY, streams may run this long before the connection is closed. Default 30 s.
     public var maxAgeGrace: Double = 30
-    /// A connection whose socket stays unwritable this long is closed (peer not reading). Default 30 s.
+    /// A connection whose socket stays unwritable this long is closed (peer not reading), and a
+    /// stream whose queued response bytes the peer's flow-control windows keep from leaving this
+    /// long (a zero window never opened) is reset with ENHANCE_YOUR_CALM. Default 30 s.
     public var writeStall: Double = 30
     /// Between the shutdown notice and the final GOAWAY (one round trip, generously). Default 1 s.
     public var goAwayDelay: Double = 1
@@ -44,6 +46,9 @@ public enum ConnectionAction: Sendable, Equatable {
     case sendGoAway(H2ErrorCode)
     /// RST_STREAM(CANCEL) on an inactive stream.
     case resetStream(Int32)
+    /// RST_STREAM(ENHANCE_YOUR_CALM) on a stream whose response has been flow-control blocked
+    /// for ``ConnectionTimeouts/writeStall`` (its queued bytes are dropped).
+    case resetStalledStream(Int32)
     /// Close the socket now; the reason is counted (nil: a normal end).
     case close(Rejection?)
 }
@@ -58,6 +63,8 @@ public struct ConnectionManager: Sendable {
     private var idleSince: Double?
     private var unwritableSince: Double?
     private var streams = StreamTable<(last: Double, timeout: Double)>()
+    /// Streams whose queued response bytes the peer's windows hold back, and since when.
+    private var blockedSince = StreamTable<Double>()
     /// Graceful drain: when it began, when the final GOAWAY went out, when to force-close, why.
     private var drainStarted: Double?
     private var finalGoAwaySent = false
@@ -99,9 +106,20 @@ public struct ConnectionManager: Sendable {
 
     /// A stream closed; the idle timer starts when none is left.
     public mutating func streamClosed(_ id: Int32, now: Double) {
+        _ = blockedSince.removeValue(forKey: id)
         guard streams.removeValue(forKey: id) != nil else { return }
         if streams.isEmpty { idleSince = now }
     }
+
+    /// Whether `id` has response bytes queued that the peer's flow-control windows keep from
+    /// leaving (stream write-stall timer). Reported at each tick; any window opening clears it.
+    public mutating func flowControl(_ id: Int32, blocked: Bool, now: Double) {
+        if !blocked { _ = blockedSince.removeValue(forKey: id) }
+        else if blockedSince[id] == nil && streams[id] != nil { blockedSince[id] = now }
+    }
+
+    /// Streams currently flow-control blocked.
+    public var blockedStreams: Int { blockedSince.count }
 
     /// The socket became writable or unwritable (write-stall timer).
     public mutating func writability(_ writable: Bool, now: Double) {
@@ -145,6 +163,12 @@ public struct ConnectionManager: Sendable {
             actions += beginDrain(now: now, grace: timeouts.maxAgeGrace, reason: .maxAge)
         } else if let since = idleSince, now - since >= timeouts.idle {
             return finish([.sendGoAway(.noError), .close(.idleTimeout)])
+        }
+        for (id, since) in blockedSince.entries.sorted(by: { $0.key < $1.key }) where now - since >= timeouts.writeStall {
+            blockedSince[id] = nil
+            streams[id] = nil
+            actions.append(.resetStalledStream(id))
+            if streams.isEmpty { idleSince = now }
         }
         for (id, s) in streams.entries.sorted(by: { $0.key < $1.key }) where now - s.last >= s.timeout {
             streams[id] = nil

@@ -28,6 +28,8 @@ public enum Rejection: String, Sendable, CaseIterable, Hashable {
     case idleTimeout = "idle_timeout"
     case streamInactive = "stream_inactive"
     case writeStall = "write_stall"
+    case streamStalled = "stream_stalled"                  // response flow-control blocked for timeouts.writeStall: stream reset
+    case outboundQueueFull = "outbound_queue_full"         // response message over the stream/connection queue cap
     case maxAge = "max_age"
     case shuttingDown = "shutting_down"
 }
@@ -61,6 +63,9 @@ public struct TransportCounters: Sendable, Equatable {
     public var rejected: [Rejection: Int] = [:]
     /// RST_STREAM frames received from peers (cancellations, Rapid Reset).
     public var resetsReceived = 0
+    /// Response body bytes queued in the HTTP/2 sessions of all open connections (a gauge, updated
+    /// at each timer tick and when a connection closes).
+    public var queuedOutboundBytes = 0
     /// Plaintext HTTP/2 bytes read and written on all connections.
     public var bytesRead = 0
     public var bytesWritten = 0
@@ -83,6 +88,7 @@ public struct TransportCounters: Sendable, Equatable {
             out += "\(prefix)_rejected_total{reason=\"\(reason.rawValue)\"} \(count(reason))\n"
         }
         out += "\(prefix)_resets_received_total \(resetsReceived)\n"
+        out += "# TYPE \(prefix)_queued_outbound_bytes gauge\n\(prefix)_queued_outbound_bytes \(queuedOutboundBytes)\n"
         out += "\(prefix)_bytes_read_total \(bytesRead)\n\(prefix)_bytes_written_total \(bytesWritten)\n"
         return out
     }

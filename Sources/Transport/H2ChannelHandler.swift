@@ -146,8 +146,10 @@ class H2ChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
     func drainAndFlush(force: Bool = false) {
         guard let context, !isClosed || force else { return }
         if !force && !context.channel.isWritable { return }
-        // Sized for what is queued (capped), so a large drain does not grow by doubling.
-        var output = context.channel.allocator.buffer(capacity: min(session.totalQueuedBytes, 4 << 20) + 1024)
+        // Sized for what can go out now (queued bytes the peer's connection window admits,
+        // capped), so a large drain does not grow by doubling and a stalled peer's queue does
+        // not cost a large buffer per flush.
+        var output = context.channel.allocator.buffer(capacity: min(session.sendableQueuedBytes, 4 << 20) + 1024)
         do {
             try session.drainOutput { bytes in output.writeBytes(bytes) }
         } catch {

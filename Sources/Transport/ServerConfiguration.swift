@@ -60,6 +60,16 @@ public struct ServerConfiguration: Sendable {
     public var writeBufferLowWatermark = 64 * 1024
     /// Hold socket reads while nghttp2 has more than this many frames queued (ACK floods). Default 1000.
     public var maxOutboundFrames = 1000
+    /// Most response body bytes queued on one stream (waiting for the peer's flow-control window
+    /// or the socket). A response message that would go above it is refused: before the response
+    /// began, with a trailers-only `resource_exhausted` status; after, with RST_STREAM
+    /// (ENHANCE_YOUR_CALM) and the stream's queue dropped. Writers that honour back-pressure stay
+    /// below the H2 high watermark plus one message, so the default (4 MiB) leaves room for a
+    /// 1 MiB bulk message above the 1 MiB watermark.
+    public var maxQueuedBytesPerStream = 4 << 20
+    /// Most response body bytes queued on all streams of one connection; beyond it new response
+    /// messages are refused as above, and plain HTTP responses get 503. Default 16 MiB.
+    public var maxQueuedBytesPerConnection = 16 << 20
 
     public init() {}
 
@@ -74,6 +84,9 @@ public struct ServerConfiguration: Sendable {
         if !(tickInterval > 0) { throw .invalidConfiguration("tickInterval must be positive") }
         if maxConnections < 1 || maxConnectionsPerPeer < 1 {
             throw .invalidConfiguration("maxConnections and maxConnectionsPerPeer must be at least 1")
+        }
+        if maxQueuedBytesPerStream < 1 << 16 || maxQueuedBytesPerConnection < maxQueuedBytesPerStream {
+            throw .invalidConfiguration("maxQueuedBytesPerStream must be at least 65536 and at most maxQueuedBytesPerConnection (\(maxQueuedBytesPerStream), \(maxQueuedBytesPerConnection))")
         }
         if eventLoopThreads < 1 { throw .invalidConfiguration("eventLoopThreads must be at least 1") }
         if writeBufferLowWatermark > writeBufferHighWatermark || writeBufferLowWatermark < 1 {

@@ -131,6 +131,7 @@ extension ServerConnection {
         guard let s = streams[id], !s.finished else {
             return eventLoop.makeFailedFuture(RPCStatus(.cancelled, "the stream is closed"))
         }
+        guard queueAdmits(stream: id, payload.count + Framer.prefixSize) else { return refuseOverQueueCap(s) }
         do throws(H2Error) {
             if !s.responseStarted {
                 try session.submitResponse(stream: id, prepared: preparedHead, endStream: false)
@@ -189,6 +190,11 @@ extension ServerConnection {
     func sendHTTP(stream id: Int32, _ response: HTTPResponse, head: Bool) {
         guard let s = streams[id], !s.finished else { return }
         s.finished = true
+        var response = response
+        if session.totalQueuedBytes + response.body.count > config.maxQueuedBytesPerConnection {
+            counters.reject(.outboundQueueFull)
+            response = HTTPResponse(status: 503, text: "too many response bytes queued for this connection\n")
+        }
         var headers = [H2Header(":status", String(response.status)), H2Header("content-type", response.contentType),
                        H2Header("content-length", String(response.body.count))]
         headers += response.headers.map { H2Header($0.0.lowercased(), $0.1) }

@@ -31,8 +31,8 @@ final class ServerStream {
     var task: Task<Void, Never>?
     /// Immediate unary routes: the call's head, until the request is complete.
     var call: (path: String, metadata: Metadata, authenticatedAs: AuthClass)?
-    /// Response bytes queued at the last tick (progress = activity).
-    var lastQueued = 0
+    /// Response body bytes sent by the last tick (progress = activity).
+    var lastSent = 0
 
     init(id: Int32) { self.id = id }
 }
@@ -47,6 +47,13 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
     private var scanner = FrameScanner(skipPreface: true)
     private var ticker: RepeatedTask?
     private var reportedResets = 0
+    /// Queued response bytes last added to the counters' gauge (its share of the total).
+    var reportedQueued = 0
+    /// The connection queued ≥ ``trimThreshold`` bytes or refused a response over its cap at
+    /// some point: its close trims the allocator (ServerConnection+Memory.swift).
+    var underMemoryPressure = false
+    /// A trim is scheduled and has not run yet.
+    var trimPending = false
     let onClose: @Sendable () -> Void
     /// `:status 200` and the content type: the head of every RPC response.
     let responseHead: [H2Header]
@@ -85,11 +92,15 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
         for stream in streams.values { abandon(stream, RPCStatus(.unavailable, "connection closed")) }
         streams.removeAll()
         pendingStarts.removeAll()
+        let queued = reportedQueued
+        if underMemoryPressure || queued >= Self.trimThreshold { scheduleTrim() }
         counters.update {
             $0.connectionsClosed += 1
             $0.resetsReceived += session.counters.resetsReceived - reportedResets
+            $0.queuedOutboundBytes -= queued
         }
         reportedResets = session.counters.resetsReceived
+        reportedQueued = 0
         onClose()
     }
 
@@ -209,6 +220,7 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
         stream.route = route
         stream.deframer = Deframer(maxMessageBytes: route.options.maxMessageBytes)
         manager.streamOpened(id, timeout: route.options.inactivityTimeout, now: now)
+        if refusesNewRPCs { return refuseNewRPC(stream) }
         if route.immediate != nil {
             // Answered in place by `startIfReady` when the request is complete.
             stream.call = (pathOnly, metadata, authenticatedAs)
@@ -305,7 +317,8 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
         switch result {
         case .success(let response):
             _ = sendMessage(stream: stream.id, payload: response)
-            status = .ok
+            // Finished already: refused over the queue caps (resource_exhausted was sent).
+            status = stream.finished ? RPCStatus(.resourceExhausted, "response refused over the queue caps") : .ok
         case .failure(let s):
             status = s
         }
@@ -338,44 +351,5 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
             eventLoop.execute { self.sendHTTP(stream: id, response, head: method == "HEAD") }
             counters.update { $0.handlersRunning -= 1 }
         }
-    }
-
-    // MARK: timers
-
-    private func tick() {
-        let now = monotonicNow()
-        for s in streams.values where s.route != nil && !s.finished {
-            let q = session.queuedBytes(stream: s.id)
-            if q < s.lastQueued { manager.streamActivity(s.id, now: now) }
-            s.lastQueued = q
-        }
-        apply(manager.tick(now: now))
-    }
-
-    /// Server shutdown: graceful GOAWAY now, close after the streams end or `grace` seconds.
-    func beginDrain(grace: Double) {
-        apply(manager.beginDrain(now: monotonicNow(), grace: grace, reason: .shuttingDown))
-    }
-
-    func apply(_ actions: [ConnectionAction]) {
-        guard !actions.isEmpty else { return }
-        for action in actions {
-            switch action {
-            case .sendShutdownNotice:
-                try? session.sendShutdownNotice()
-            case .sendGoAway(let code):
-                if code == .noError { try? session.goAway(errorCode: .noError) } else { session.terminate(errorCode: code) }
-            case .resetStream(let id):
-                counters.reject(.streamInactive)
-                if let s = streams[id] { abandon(s, RPCStatus(.deadlineExceeded, "stream inactive")) }
-                try? session.resetStream(id, errorCode: .cancel)
-            case .close(let reason):
-                if let reason { counters.reject(reason) }
-                drainAndFlush(force: true)
-                close()
-                return
-            }
-        }
-        scheduleFlush()
     }
 }

@@ -187,6 +187,36 @@ final class H2SessionTests: XCTestCase {
         XCTAssertEqual(pair.server.totalQueuedBytes, 0)
     }
 
+    /// A peer whose stream window is (nearly) closed: the response bytes stay queued, the stream
+    /// reports itself flow-control blocked, and the running total follows writes, sends and the
+    /// peer's reset.
+    func testFlowControlBlockedStreamAndQueuedTotal() throws {
+        var tiny = H2Configuration()
+        tiny.streamWindowSize = 1
+        let pair = try Pair(client: tiny)
+        let a = try pair.client.submitRequest(headers: request(), endStream: true)
+        let b = try pair.client.submitRequest(headers: request(), endStream: true)
+        try pair.pump()
+        for id in [a, b] {
+            try pair.server.submitResponse(stream: id, headers: [H2Header(":status", "200")])
+            try pair.server.submitData(stream: id, bytes: pattern(100_000))
+        }
+        XCTAssertEqual(pair.server.totalQueuedBytes, 200_000)
+        XCTAssertFalse(pair.server.isFlowControlBlocked(stream: a), "a window of 1 byte is still open")
+        try pair.pump()
+        XCTAssertEqual(pair.server.totalQueuedBytes, 2 * 99_999, "one byte each went out")
+        XCTAssertTrue(pair.server.isFlowControlBlocked(stream: a))
+        XCTAssertTrue(pair.server.isFlowControlBlocked(stream: b))
+        pair.client.consume(stream: a, bytes: 1)   // the client's window update reopens stream a
+        try pair.pump()
+        XCTAssertEqual(pair.server.queuedBytes(stream: a), 99_998)
+        try pair.client.resetStream(b, errorCode: .cancel)
+        try pair.pump()
+        XCTAssertEqual(pair.server.queuedBytes(stream: b), 0)
+        XCTAssertEqual(pair.server.totalQueuedBytes, 99_998, "a closed stream's queue leaves the total")
+        XCTAssertFalse(pair.server.isFlowControlBlocked(stream: b), "nothing queued: not blocked")
+    }
+
     func testGracefulGoAwayFinishesOpenStreamsAndRefusesNewOnes() throws {
         let pair = try Pair()
         let id = try pair.client.submitRequest(headers: request(), endStream: true)

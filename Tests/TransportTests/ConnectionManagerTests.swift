@@ -71,6 +71,40 @@ final class ConnectionManagerTests: XCTestCase {
         XCTAssertEqual(m.tick(now: 80), [.close(.writeStall)])
     }
 
+    func testFlowControlStallResetsTheStreamAfterWriteStall() {
+        var m = manager { $0.writeStall = 30 }
+        m.streamOpened(1, now: 0)
+        m.streamOpened(3, now: 0)
+        m.streamOpened(5, now: 0)
+        m.flowControl(1, blocked: true, now: 10)
+        m.flowControl(1, blocked: true, now: 20)   // still the same stall: the clock does not restart
+        m.flowControl(3, blocked: true, now: 10)
+        m.flowControl(3, blocked: false, now: 25)  // its window opened
+        m.flowControl(3, blocked: true, now: 26)
+        m.streamActivity(1, now: 39)               // request bytes do not end a flow-control stall
+        XCTAssertEqual(m.blockedStreams, 2)
+        XCTAssertEqual(m.tick(now: 39.9), [])
+        XCTAssertEqual(m.tick(now: 40), [.resetStalledStream(1)])
+        XCTAssertEqual(m.tick(now: 41), [], "reset once")
+        XCTAssertEqual(m.tick(now: 56), [.resetStalledStream(3)])
+        XCTAssertEqual(m.openStreams, 1)
+        XCTAssertEqual(m.blockedStreams, 0)
+        m.flowControl(9, blocked: true, now: 56)   // not an open stream: ignored
+        m.streamClosed(5, now: 57)
+        XCTAssertEqual(m.blockedStreams, 0)
+        XCTAssertEqual(m.tick(now: 356), [], "the idle timer restarted when the last stream closed")
+        XCTAssertEqual(m.tick(now: 357), [.sendGoAway(.noError), .close(.idleTimeout)])
+    }
+
+    func testAClosedStreamForgetsItsStall() {
+        var m = manager { $0.writeStall = 5 }
+        m.streamOpened(1, now: 0)
+        m.flowControl(1, blocked: true, now: 0)
+        m.streamClosed(1, now: 1)
+        m.streamOpened(1, now: 2)                  // (ids are not reused in HTTP/2; the table must not care)
+        XCTAssertEqual(m.tick(now: 6), [])
+    }
+
     func testMaxAgeDrainsGracefully() {
         var m = manager { $0.idle = 10_000; $0.streamInactivity = 10_000 }
         m.streamOpened(1, now: 1)
