@@ -40,6 +40,8 @@ public final class GPT {
     var llamaActs: LlamaActivationLayout?
     /// (B, T) of the cached forward, nil before the first forward.
     var cachedShape: (B: Int, T: Int)?
+    /// Whether the cached forward kept what backward needs (`forward(..., forBackward:)`).
+    var cachedForBackward = true
     var tokens: [Int32] = []
     /// Per-row LM-head results of the cached forward ([B·T]; row r predicts position r+1).
     var headLSE: [Float] = [], headEntropy: [Float] = [], headLogProbs: [Float] = [], headArgmax: [Int32] = []
