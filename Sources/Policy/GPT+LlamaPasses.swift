@@ -13,10 +13,10 @@ import Tensor
 
 extension GPT {
     /// Forward for the Llama family (validated inputs; `self.tokens` and `cachedShape` already set).
-    func llamaForward(B: Int, T: Int, perturbStep: UInt64?) {
+    func llamaForward(B: Int, T: Int, perturbStep: UInt64?, shared: Bool) {
         let cfg = config, N = B * T, C = cfg.nEmbd, H = cfg.nHead, KV = cfg.nKVHead, hs = cfg.headSize
         let F = cfg.intermediateSize, D = C + 2 * cfg.kvDim, eps = cfg.layerNormEpsilon
-        let al = LlamaActivationLayout(cfg, B: B, T: T)
+        let al = LlamaActivationLayout(cfg, B: B, T: T, shared: shared)
         if acts.count < al.count { acts = FloatBuffer(count: al.count) }
         llamaActs = al
         ensureRope(length: T)

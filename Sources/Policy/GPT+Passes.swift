@@ -11,8 +11,12 @@ extension GPT {
     /// `perturbStep`: pass the optimizer step in the policy-update forward pass to add ALP noise
     /// (ALP.swift; only when `alp.enabled`); nil — the default, for sampling, evaluation and
     /// old/reference log-probs — never perturbs.
+    /// `forBackward: false` runs an inference-only forward (evaluation, old/reference log-probs): all
+    /// blocks share one block's buffers (`ModelConfig.activationBytesPerToken(length:forBackward:)`),
+    /// log-probs, entropies, greedy tokens and logits are available, `backward` is refused.
     @discardableResult
-    public func forward(tokens: [Int32], batch B: Int, length T: Int, perturbStep: UInt64? = nil) throws -> [Float] {
+    public func forward(tokens: [Int32], batch B: Int, length T: Int, perturbStep: UInt64? = nil,
+                        forBackward: Bool = true) throws -> [Float] {
         let cfg = config
         let C = cfg.nEmbd, V = cfg.vocabSize, H = cfg.nHead, N = B * T, F = cfg.intermediateSize
         guard B > 0, T > 0 else { throw PolicyError.badInput("batch \(B) and length \(T) must be positive") }
@@ -27,8 +31,9 @@ extension GPT {
         }
         self.tokens = tokens
         cachedShape = (B, T)
-        if cfg.family == .llama { llamaForward(B: B, T: T, perturbStep: perturbStep); return logProbs() }
-        let al = ActivationLayout(cfg, B: B, T: T)
+        cachedForBackward = forBackward
+        if cfg.family == .llama { llamaForward(B: B, T: T, perturbStep: perturbStep, shared: !forBackward); return logProbs() }
+        let al = ActivationLayout(cfg, B: B, T: T, shared: !forBackward)
         if acts.count < al.count { acts = FloatBuffer(count: al.count) }
         actLayout = al
         let a = acts.base, p = params.base, pl = layout.gpt2!
@@ -71,6 +76,7 @@ extension GPT {
     /// Cross-entropy is `dLogProbs = −mask / count`.
     public func backward(dLogProbs: [Float]) throws {
         guard let (B, T) = cachedShape else { throw PolicyError.badInput("backward called before forward") }
+        guard cachedForBackward else { throw PolicyError.badInput("backward after a forward with forBackward: false") }
         let N = B * T
         guard dLogProbs.count == N else {
             throw PolicyError.badInput("dLogProbs has \(dLogProbs.count) entries, expected B·T = \(N)")

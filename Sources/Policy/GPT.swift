@@ -40,6 +40,8 @@ public final class GPT {
     var llamaActs: LlamaActivationLayout?
     /// (B, T) of the cached forward, nil before the first forward.
     var cachedShape: (B: Int, T: Int)?
+    /// Whether the cached forward kept what backward needs (`forward(..., forBackward:)`).
+    var cachedForBackward = true
     var tokens: [Int32] = []
     /// Per-row LM-head results of the cached forward ([B·T]; row r predicts position r+1).
     var headLSE: [Float] = [], headEntropy: [Float] = [], headLogProbs: [Float] = [], headArgmax: [Int32] = []
@@ -84,6 +86,17 @@ public final class GPT {
 
     /// Total number of parameters.
     public var parameterCount: Int { layout.count }
+
+    /// Frees the activation cache, the LM head's chunk buffer and the cached forward's results (the
+    /// arena grows to the largest B·T seen and is otherwise kept). `backward` then needs a new forward.
+    public func releaseActivations() {
+        acts = FloatBuffer(count: 0); headScratch = FloatBuffer(count: 0)
+        actLayout = nil; llamaActs = nil; cachedShape = nil; alpApplied = 0..<0
+        headLSE = []; headEntropy = []; headLogProbs = []; headArgmax = []
+    }
+
+    /// Floats currently held by the activation cache (see `ModelConfig.activationBytesPerToken`).
+    public var activationFloats: Int { acts.count + headScratch.count }
 
     /// Sets every gradient to zero (backward only accumulates).
     public func zeroGradients() { grads.zero(); alpGrads.zero() }

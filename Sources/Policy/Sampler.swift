@@ -224,7 +224,9 @@ public final class Sampler {
     /// `independent`: no row reads a key/value written by another row in this call (decode steps,
     /// where the shared prompts are already cached). Then the rows are split between threads once and
     /// each thread runs the whole block stack on its rows (single-threaded GEMMs), instead of ~6
-    /// fork–joins per layer; for the prefill, each operation is parallel on its own.
+    /// fork–joins per layer; for the prefill, each operation is parallel on its own. Models whose
+    /// parameters exceed `rowSplitMaxParameters` never split rows: each thread would stream all the
+    /// weights from memory, so the GEMMs are split by columns instead (each weight read once).
     func forwardRows(n: Int, maxLen: Int, S: Int, independent: Bool = false) -> UnsafeMutablePointer<Float> {
         let C = model.config.nEmbd
         let x = work.base, ln = x + n * C
@@ -239,7 +241,7 @@ public final class Sampler {
             let run = { (r: Range<Int>) in
                 if llama { self.runLlamaBlocks(rows, r, n: n, maxLen: maxLen, S: S) } else { self.runBlocks(rows, r, n: n, maxLen: maxLen, S: S) }
             }
-            if independent {
+            if independent && model.parameterCount <= Self.rowSplitMaxParameters {
                 Parallel.forChunks(n, grain: 32) { r in run(r) }
             } else {
                 run(0..<n)
@@ -251,6 +253,10 @@ public final class Sampler {
         }
         return ln
     }
+
+    /// Largest model (parameters) whose decode steps split rows between threads: the presets (up to
+    /// ~5 M parameters) keep their weights in cache; SmolLM2-sized models (10⁸) stream them from memory.
+    static let rowSplitMaxParameters = 16_000_000
 
     /// Row metadata pointers of one `forwardRows` call.
     struct Rows {

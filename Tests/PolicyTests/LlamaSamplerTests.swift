@@ -89,6 +89,26 @@ final class LlamaSamplerTests: XCTestCase {
         XCTAssertThrowsError(try Sampler(model: m).generate(prompts: [p], options: SamplingOptions(topP: 0, maxNewTokens: 1), rng: &r1))
     }
 
+    func testTopKOverALargeVocabulary() throws {
+        let m = try fixtureModel("llama-gqa", scale: 2)
+        let p: [Int32] = [7, 8]
+        let V = m.config.vocabSize
+        _ = try m.forward(tokens: p, batch: 1, length: 2)
+        let z = Array(m.logits()[V...]).map { $0 / 0.7 }
+        let kth = z.sorted(by: >)[19]
+        let mx = z.max()!
+        let kept = z.filter { $0 >= kth }.map { exp(Double($0 - mx)) }.reduce(0, +)
+        var rng = Xoshiro256(seed: 2)
+        let out = try Sampler(model: m).generate(prompts: Array(repeating: p, count: 100),
+                                                 options: SamplingOptions(temperature: 0.7, topK: 20, maxNewTokens: 1), rng: &rng)
+        for c in out {
+            let t = Int(c.tokens[0])
+            XCTAssertGreaterThanOrEqual(z[t], kth)
+            XCTAssertEqual(Double(c.logProbs[0]), Double(z[t] - mx) - log(kept), accuracy: 1e-4)
+        }
+        XCTAssertGreaterThan(Set(out.map(\.tokens[0])).count, 5)
+    }
+
     func testSeveralEndTokensStopGeneration() throws {
         let m = try fixtureModel("llama-gqa")
         var rng = Xoshiro256(seed: 9)

@@ -76,6 +76,34 @@ final class ModelFamilyIOTests: XCTestCase {
         XCTAssertThrowsError(try GPT(config: llama, tensors: shape)) { XCTAssertTrue("\($0)".contains("vocabulary size 49")) }
     }
 
+    func testReleaseActivations() throws {
+        let m = try GPT(config: llama, seed: 4)
+        let tokens: [Int32] = [1, 2, 3, 4, 5, 6]
+        let lp = try m.forward(tokens: tokens, batch: 2, length: 3)
+        XCTAssertGreaterThanOrEqual(m.activationFloats, 6 * llama.activationBytesPerToken(length: 3) / 4)
+        m.releaseActivations()
+        XCTAssertLessThanOrEqual(m.activationFloats, 2)
+        XCTAssertEqual(m.logProbs(), [])
+        XCTAssertThrowsError(try m.backward(dLogProbs: [Float](repeating: 0, count: 6)))
+        XCTAssertEqual(try m.forward(tokens: tokens, batch: 2, length: 3), lp)
+    }
+
+    func testInferenceOnlyForwardSharesBlockBuffers() throws {
+        for cfg in [llama, ModelConfig(vocabSize: 50, nPositions: 16, nEmbd: 16, nLayer: 3, nHead: 2)] {
+            let tokens: [Int32] = [1, 2, 3, 4, 5, 6, 7, 8]
+            let full = try GPT(config: cfg, seed: 5), lean = try GPT(config: cfg, seed: 5)
+            let lp = try full.forward(tokens: tokens, batch: 2, length: 4)
+            XCTAssertEqual(try lean.forward(tokens: tokens, batch: 2, length: 4, forBackward: false), lp)
+            XCTAssertEqual(lean.entropies(), full.entropies())
+            XCTAssertEqual(lean.greedyTokens(), full.greedyTokens())
+            XCTAssertLessThan(lean.activationFloats, full.activationFloats)
+            XCTAssertLessThan(cfg.activationBytesPerToken(length: 4, forBackward: false), cfg.activationBytesPerToken(length: 4))
+            XCTAssertThrowsError(try lean.backward(dLogProbs: [Float](repeating: 0.1, count: 8))) {
+                XCTAssertTrue("\($0)".contains("forBackward"))
+            }
+        }
+    }
+
     func decode(_ json: String) throws -> ModelConfig { try ModelConfig(huggingFaceConfig: Data(json.utf8)) }
     let base = #""hidden_size": 16, "intermediate_size": 24, "num_hidden_layers": 1, "num_attention_heads": 4, "vocab_size": 10, "max_position_embeddings": 8"#
 
