@@ -34,28 +34,24 @@ public enum Evaluator {
         return (seqs, tokens, T)
     }
 
-    /// Greedy exact-match accuracy of `model` on `prompts` (teacher-forced, `chunk` rows per forward).
+    /// Greedy exact-match accuracy of `model` on `prompts` (teacher-forced, `chunk` rows per
+    /// inference-only forward): a prompt counts when the arg-max at every answer position is the
+    /// reference token. No logits tensor is built (`greedyTokens`), so large vocabularies cost
+    /// nothing extra.
     public static func greedyAccuracy(model: GPT, task: any VerifiableTask, prompts: [Prompt], chunk: Int = 256) throws -> Double {
         guard !prompts.isEmpty else { return 0 }
-        let V = model.config.vocabSize
         var correct = 0
         var start = 0
         while start < prompts.count {
             let part = prompts[start..<min(prompts.count, start + chunk)]
             start += part.count
             let (seqs, tokens, T) = demonstrations(Array(part), task: task)
-            try model.forward(tokens: tokens, batch: part.count, length: T)
-            let logits = model.logits()
-            for (r, p) in part.enumerated() {
-                var ok = true
-                for t in p.tokens.count..<seqs[r].count {
-                    // The logits at t − 1 predict token t.
-                    let row = (r * T + t - 1) * V
-                    var best = 0
-                    for v in 1..<V where logits[row + v] > logits[row + best] { best = v }
-                    if best != seqs[r][t] { ok = false; break }
-                }
-                if ok { correct += 1 }
+            try model.forward(tokens: tokens, batch: part.count, length: T, forBackward: false)
+            let greedy = model.greedyTokens()
+            for (r, p) in part.enumerated() where (p.tokens.count..<seqs[r].count).allSatisfy({ t in
+                greedy[r * T + t] == Int32(seqs[r][t])
+            }) {
+                correct += 1
             }
         }
         return Double(correct) / Double(prompts.count)

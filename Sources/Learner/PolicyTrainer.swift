@@ -137,7 +137,7 @@ public final class PolicyTrainer {
             var ref: [Float] = []
             for c in chunks {
                 let sub = chunks.count == 1 ? mb : mb.rows(Array(c))
-                ref += try reference!.forward(tokens: sub.tokens, batch: sub.count, length: sub.length)
+                ref += try reference!.forward(tokens: sub.tokens, batch: sub.count, length: sub.length, forBackward: false)
             }
             tb.referenceLogProbs = ref
         }
@@ -145,9 +145,13 @@ public final class PolicyTrainer {
         // step, so a replay from the same checkpoint draws the same noise.
         let perturb: UInt64? = model.alp.enabled ? UInt64(optimizer.step) : nil
         var lp: [Float] = [], entropy: [Float] = []
+        // Several passes: this forward only gives log-probs (backwardLiveRows runs each pass again
+        // with activations kept), so it keeps none — unless ALP, whose noise must be the same twice.
+        let keep = chunks.count == 1 || model.alp.enabled
         for c in chunks {
             let sub = chunks.count == 1 ? mb : mb.rows(Array(c))
-            lp += try model.forward(tokens: sub.tokens, batch: sub.count, length: sub.length, perturbStep: perturb)
+            lp += try model.forward(tokens: sub.tokens, batch: sub.count, length: sub.length, perturbStep: perturb,
+                                    forBackward: keep)
             entropy += model.entropies()     // exact, cheap for small vocabularies (metrics, D³S)
         }
         tb.entropy = entropy
