@@ -90,6 +90,9 @@ public final class LearnerNode: Sendable {
                            modelConfig: mc, restoredGroups: restored)
     }
 
+    /// The model's `config.json` as `Welcome.modelConfigJSON` carries it (nil only if it cannot be encoded).
+    public var modelConfigJSON: [UInt8]? { (try? modelConfig.configJSON()).map { [UInt8]($0) } }
+
     /// The Welcome a registering worker receives.
     public func welcome(workerID: UInt64) async -> Welcome {
         let v = await ingest.version
@@ -97,8 +100,9 @@ public final class LearnerNode: Sendable {
                                  nEmbd: UInt32(modelConfig.nEmbd), nLayer: UInt32(modelConfig.nLayer), nHead: UInt32(modelConfig.nHead))
         return Welcome(workerId: workerID, taskSpec: task.spec.canonical, model: m, groupSize: UInt32(config.groupSize),
                        temperature: config.temperature, topK: UInt32(config.topK),
-                       maxCompletionTokens: UInt32(task.maxCompletionTokens), maxMessageBytes: UInt32(WireProtocol.maxControlMessageBytes),
+                       maxCompletionTokens: UInt32(task.maxCompletionTokens),
+                       maxMessageBytes: UInt32(RPCMethod.submit.maxRequestBytes),   // the limit `/Submit` enforces
                        maxGroupsPerSubmit: 64, leaseDurationMs: UInt32(config.leaseSeconds * 1000), policyVersion: UInt64(v),
-                       promptSeed: config.seed)
+                       promptSeed: config.seed, modelConfigJSON: modelConfigJSON)
     }
 }
