@@ -56,7 +56,9 @@ public enum LearnerRPC {
                 try await group.next()
                 group.cancelAll()
             }
-            return RPCStatus(.ok)
+            // The announcements end only when the learner stops (shutdown, or training reached its
+            // step budget or target and the process exits): PROTOCOL.md §3 says UNAVAILABLE.
+            return RPCStatus(.unavailable, "the learner is shutting down")
         }
         try server.register(path: RPCMethod.fetchPolicy.path, maxMessageBytes: RPCMethod.fetchPolicy.maxRequestBytes,
                             requestMessages: .one, responseMessages: .many) { req, out in

@@ -99,3 +99,21 @@ final class SubmitFramingTests: XCTestCase {
         XCTAssertEqual(unknown, 1)
     }
 }
+
+extension SubmitFramingTests {
+    /// When the learner stops (shutdown, or it reached its target and exits) a Watch stream
+    /// ends with UNAVAILABLE (PROTOCOL.md §3), after the current announcement.
+    func testWatchEndsWithUnavailableWhenTheLearnerStops() async throws {
+        let (welcome, _) = try await framedGroups(1)
+        let call = try await client.call(path: RPCMethod.watch.path, metadata: auth)
+        try await call.send(WatchRequest(workerId: welcome.workerId).encoded())
+        try await call.finish()
+        var iterator = call.responses.makeAsyncIterator()
+        let first = try await iterator.next().map { try PolicyAnnouncement.decode($0) }
+        XCTAssertEqual(first?.version, 0)
+        await node.ingest.shutdown()
+        do { while try await iterator.next() != nil {} } catch is RPCStatus {}
+        let status = try await call.status
+        XCTAssertEqual(status.code, .unavailable, "\(status)")
+    }
+}
