@@ -54,6 +54,8 @@ final class FaultTests: XCTestCase {
             learner = try spawn(learnerArgs, env: env)
             let after = try waitFor(port, "the restarted learner to answer") { _ in true }
             XCTAssertGreaterThanOrEqual(after["version"] as! Int, lastVersion, "version went backwards after restart \(kill)")
+            // Every step /status showed is durable (version-floor), also steps without a new version.
+            XCTAssertGreaterThanOrEqual(after["step"] as! Int, lastStep, "step went backwards after restart \(kill)")
         }
         _ = try waitFor(port, "training to continue after the last restart") { s in ((s["step"] as? Int) ?? 0) >= lastStep + 2 }
         // Stop the worker; it prints how many acknowledgements it saw.
