@@ -378,31 +378,6 @@ public actor IngestState {
     func checkpointView() -> (leases: LeaseBook, walNext: UInt64, workerIDFloor: UInt64) {
         (leases, wal.nextSequence, nextWorkerID)
     }
-
-    /// Ingestion's counts, read in one actor turn so that they add up (see `groupsTaken`).
-    func snapshot() -> IngestSnapshot {
-        let (gps, bps) = rate.perSecond(at: now())
-        return IngestSnapshot(counters: counters, buffered: buffer.count, groupsTaken: groupsTaken,
-                       leasesCompleted: leases.trainedCount, outstandingLeases: leases.outstanding.count,
-                       promptCursor: leases.promptCursor, promptsAwaitingReissue: leases.reissueQueue.count,
-                       workers: workers, version: version, groupsPerSecond: gps, bytesPerSecond: bps)
-    }
-}
-
-/// One consistent reading of `IngestState` for the status routes.
-struct IngestSnapshot: Sendable {
-    var counters: IngestCounters
-    var buffered: Int
-    var groupsTaken: Int
-    var leasesCompleted: Int
-    var outstandingLeases: Int
-    var promptCursor: Int
-    var promptsAwaitingReissue: Int
-    var workers: [UInt64: WorkerInfo]
-    var version: Int
-    /// Accepted groups and bytes per second over the last `IngestRate.window` seconds.
-    var groupsPerSecond: Double
-    var bytesPerSecond: Double
 }
 
 extension RolloutGroup {

@@ -1,7 +1,7 @@
 // Worker identity on the ingest actor (PROTOCOL.md §3): registration binds a worker id to
 // the bearer token that registered it; every later call naming the id is checked, and an id
 // that was never issued, said goodbye, went idle or is used with another token is NOT_FOUND
-// (counted). Also the sliding window behind /status's ingest rates.
+// (counted).
 
 import Foundation
 import Wire
@@ -45,32 +45,4 @@ func sameDigest(_ a: [UInt8], _ b: [UInt8]) -> Bool {
     var diff: UInt8 = 0
     for i in a.indices { diff |= a[i] ^ b[i] }
     return diff == 0
-}
-
-/// Accepted groups and bytes over a sliding window of the last `window` seconds, in
-/// one-second buckets, on the ingest actor's clock (injected in tests).
-struct IngestRate: Sendable {
-    static let window = 10
-    private struct Bucket: Sendable { var second: Int64; var groups: Int; var bytes: Int }
-    private var buckets: [Bucket] = []
-
-    mutating func add(groups: Int, bytes: Int, at t: Double) {
-        let s = Int64(t.rounded(.down))
-        if let last = buckets.indices.last, buckets[last].second == s {
-            buckets[last].groups += groups
-            buckets[last].bytes += bytes
-        } else {
-            buckets.append(Bucket(second: s, groups: groups, bytes: bytes))
-        }
-        buckets.removeAll { $0.second <= s - Int64(Self.window) }
-    }
-
-    /// Groups and bytes per second over the `window` seconds ending at `t` (the current,
-    /// partial second and the `window − 1` before it), divided by the window.
-    func perSecond(at t: Double) -> (groups: Double, bytes: Double) {
-        let s = Int64(t.rounded(.down))
-        let recent = buckets.filter { $0.second > s - Int64(Self.window) && $0.second <= s }
-        let w = Double(Self.window)
-        return (Double(recent.reduce(0) { $0 + $1.groups }) / w, Double(recent.reduce(0) { $0 + $1.bytes }) / w)
-    }
 }
