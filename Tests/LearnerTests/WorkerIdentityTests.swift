@@ -70,6 +70,27 @@ final class WorkerIdentityTests: XCTestCase {
         XCTAssertEqual(leases.reissueQueue.count, 2)
     }
 
+    /// PROTOCOL.md §6.5 `workerId`: after a re-registration (here: the learner restarted, so
+    /// the old id is unknown) a group for a lease taken under the old id carries the new id and
+    /// is accepted; a live worker's lease submitted under another id is `wrong_worker`.
+    func testGroupOfAnEarlierRegistrationCarriesTheNewId() async throws {
+        let h = try await CrashHarness(label: "reregister", test: self)
+        let old = await h.register()
+        let units = await h.lease(worker: old, count: 2)
+        try await h.checkpoint(crashAt: nil)
+        try await h.crash(torn: false)
+        let stale = await h.ingest.checkWorker(old, token: nil)
+        XCTAssertEqual(stale?.code, .notFound, "ids do not survive a restart")
+        let new = await h.register()
+        XCTAssertGreaterThanOrEqual(new, 1 << 32, "ids after a restart come from a fresh block")
+        let accepted = try await h.submit([units[0]], worker: new)
+        XCTAssertEqual(accepted, [.accepted])
+        let other = await h.register()
+        let mine = await h.lease(worker: other, count: 1)
+        let refused = try await h.submit(mine, worker: new)
+        guard case .rejected(.wrongWorker, _)? = refused.first else { return XCTFail("\(refused)") }
+    }
+
     func testMaxPromptsZeroIsADecodeError() throws {
         let bytes = LeaseRequest(workerId: 1, maxPrompts: 0, currentVersion: 0).encoded()
         XCTAssertThrowsError(try LeaseRequest.decode(bytes)) { e in
