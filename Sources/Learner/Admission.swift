@@ -82,8 +82,10 @@ public func admit(_ group: TrajectoryGroup, lease: Result<Lease, LeaseRejection>
             }
         }
         let r = group.rewards[i]
-        if !r.isFinite || r < 0 || r > 1 {
-            return Rejection(.nonFiniteValue, "sample \(i) reward is \(r); rewards must be finite and in [0, 1]")
+        // Any finite real is a reward (PROTOCOL.md §8; tasks and external verifiers may score
+        // outside [0, 1]); only NaN and ±∞ are refused.
+        if !r.isFinite {
+            return Rejection(.nonFiniteValue, "sample \(i) reward is \(r); rewards must be finite real numbers")
         }
         offset += n
     }

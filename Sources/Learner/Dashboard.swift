@@ -12,10 +12,10 @@ import Transport
 extension StatusService {
     /// Registers `/`, `/history` and `/config` on `server`.
     func registerDashboard(on server: TransportServer) throws {
-        try server.registerImmediateGET(path: "/") { _ in
+        try server.registerImmediateGET(path: "/", auth: adminAuth) { _ in
             HTTPResponse(contentType: "text/html; charset=utf-8", text: DashboardPage.html)
         }
-        try server.registerImmediateGET(path: "/history") { [node] request in
+        try server.registerImmediateGET(path: "/history", auth: adminAuth) { [node] request in
             let since = request.query.split(separator: "&").compactMap { part -> Int? in
                 let kv = part.split(separator: "=", maxSplits: 1)
                 return kv.count == 2 && kv[0] == "since" ? Int(kv[1]) : nil
@@ -26,7 +26,7 @@ extension StatusService {
             return HTTPResponse(contentType: "application/json", body: [UInt8](body))
         }
         let config = node.config.toml   // tokens are redacted in `toml`
-        try server.registerImmediateGET(path: "/config") { _ in
+        try server.registerImmediateGET(path: "/config", auth: adminAuth) { _ in
             HTTPResponse(contentType: "text/plain; charset=utf-8", text: config)
         }
     }

@@ -35,6 +35,9 @@ public struct IngestCounters: Codable, Sendable {
     public var bytesReceived = 0
     /// fsyncs of the write-ahead log for accepted groups (one per submitted batch, not per group).
     public var walSyncs = 0
+    /// Requests refused with NOT_FOUND because their worker id was never registered, said
+    /// goodbye, went idle, belongs to another token, or predates a restart.
+    public var unknownWorkerRequests = 0
 }
 
 public actor IngestState {
@@ -45,14 +48,18 @@ public actor IngestState {
     public private(set) var leases: LeaseBook
     public private(set) var version: Int
     public private(set) var buffer: [BufferedGroup] = []
-    public private(set) var counters = IngestCounters()
+    public internal(set) var counters = IngestCounters()
     /// Groups handed to training since the state directory was created (restored from the
     /// checkpoint's `groupsTrained`). At every moment `groupsTaken + buffer.count ==
     /// leases.trainedCount`: each completed lease's group is either buffered or taken.
     public private(set) var groupsTaken: Int
-    public private(set) var workers: [UInt64: WorkerInfo] = [:]
+    public internal(set) var workers: [UInt64: WorkerInfo] = [:]
     public private(set) var store = PolicyStore()
-    private var nextWorkerID: UInt64
+    var nextWorkerID: UInt64
+    /// SHA-256 of the bearer token each worker registered with (empty: no token, in process).
+    var workerTokens: [UInt64: [UInt8]] = [:]
+    /// Accepted groups and bytes of the last seconds, for the ingest rates of /status.
+    var rate = IngestRate()
     private var spaceWaiters: [CheckedContinuation<Void, Never>] = []
     private var batchWaiter: (count: Int, cont: CheckedContinuation<Void, Never>)?
     private var watchers: [UUID: AsyncStream<PolicyAnnouncement>.Continuation] = [:]
@@ -63,7 +70,7 @@ public actor IngestState {
     /// issued (it would be sampled with the version being replaced).
     private var batchInTraining = false
     private var shuttingDown = false
-    private let now: @Sendable () -> Double
+    let now: @Sendable () -> Double
 
     public init(config: LearnerConfig, task: any VerifiableTask, vocabSize: Int, wal: WriteAheadLog, leases: LeaseBook,
                 version: Int, nextWorkerID: UInt64 = 1, groupsTaken: Int = 0, now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
@@ -80,13 +87,6 @@ public actor IngestState {
     }
 
     // MARK: workers and leases
-
-    public func register(name: String, address: String) -> UInt64 {
-        let id = nextWorkerID
-        nextWorkerID += 1
-        workers[id] = WorkerInfo(id: id, name: name, address: address, lastSeen: now(), leasesHeld: 0, groupsSubmitted: 0, versionInUse: nil)
-        return id
-    }
 
     public var workerIDFloor: UInt64 { nextWorkerID }
 
@@ -154,6 +154,7 @@ public actor IngestState {
         let released = leases.release(worker: worker)
         counters.leasesExpired += released.count
         workers[worker] = nil
+        workerTokens[worker] = nil
         if !released.isEmpty { wakeWorkWaiters() }
     }
 
@@ -243,6 +244,7 @@ public actor IngestState {
                 if let w = worker { workers[w]?.groupsSubmitted += 1 }
                 counters.accepted += 1
                 counters.bytesReceived += a.record.count
+                rate.add(groups: 1, bytes: a.record.count, at: now())
                 counters.stalenessHistogram[version - Int(a.group.policyVersion), default: 0] += 1
                 buffer.append(BufferedGroup(sequence: seq, group: RolloutGroup(a.group)))
                 acks[a.slot] = SubmitAck(leaseId: a.group.leaseId, outcome: .accepted, learnerVersion: UInt64(version),
@@ -376,27 +378,6 @@ public actor IngestState {
     func checkpointView() -> (leases: LeaseBook, walNext: UInt64, workerIDFloor: UInt64) {
         (leases, wal.nextSequence, nextWorkerID)
     }
-
-    /// Ingestion's counts, read in one actor turn so that they add up (see `groupsTaken`).
-    func snapshot() -> IngestSnapshot {
-        IngestSnapshot(counters: counters, buffered: buffer.count, groupsTaken: groupsTaken,
-                       leasesCompleted: leases.trainedCount, outstandingLeases: leases.outstanding.count,
-                       promptCursor: leases.promptCursor, promptsAwaitingReissue: leases.reissueQueue.count,
-                       workers: workers, version: version)
-    }
-}
-
-/// One consistent reading of `IngestState` for the status routes.
-struct IngestSnapshot: Sendable {
-    var counters: IngestCounters
-    var buffered: Int
-    var groupsTaken: Int
-    var leasesCompleted: Int
-    var outstandingLeases: Int
-    var promptCursor: Int
-    var promptsAwaitingReissue: Int
-    var workers: [UInt64: WorkerInfo]
-    var version: Int
 }
 
 extension RolloutGroup {

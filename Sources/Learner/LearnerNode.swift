@@ -66,11 +66,11 @@ public final class LearnerNode: Sendable {
         if !config.dumpBatches.isEmpty {
             try BatchDumps.prepare(URL(fileURLWithPath: config.dumpBatches), durableStep: durable.step)
         }
+        // The floor also records steps that published nothing (no optimizer step), so the step
+        // counter moves forward past them even when the version stays.
         let floor = store.versionFloor()
-        if floor.version > state.version {
-            state.version = floor.version + 1
-            durable.step = max(durable.step, floor.step)
-        }
+        if floor.version > state.version { state.version = floor.version + 1 }
+        durable.step = max(durable.step, floor.step)
         var opts = TrainOptions.defaults(preset: state.preset)
         if config.learningRate > 0 { opts.update.optimizer.learningRate = config.learningRate }
         opts.update.epochs = config.epochs
@@ -78,23 +78,20 @@ public final class LearnerNode: Sendable {
         opts.update.objective = objective
         let trainer = try PolicyTrainer(model: model, optimizer: optimizer, settings: opts.update,
                                         objectiveState: state.objectiveState)
-        let wal = try WriteAheadLog(directory: store.walDirectory)
-        let records = try wal.replay(from: durable.trainedThrough)
-        let ingest = IngestState(config: config, task: task, vocabSize: model.config.vocabSize, wal: wal,
-                                 leases: durable.leases, version: state.version, nextWorkerID: durable.nextWorkerID,
-                                 groupsTaken: durable.groupsTrained)
-        for r in records {
-            let g = try TrajectoryGroup.decode(r.payload)
-            await ingest.restore(g, sequence: r.sequence, completeLease: r.sequence >= durable.walNext)
-        }
-        if store.latestCheckpoint() != nil || !records.isEmpty { await ingest.startNewLeaseEpoch() }
+        let (ingest, restored) = try await IngestState.restore(config: config, task: task, vocabSize: model.config.vocabSize,
+                                                               durable: durable, version: state.version,
+                                                               walDirectory: store.walDirectory,
+                                                               hadCheckpoint: store.latestCheckpoint() != nil)
         let mc = model.config
         let training = TrainingLoop(ingest: ingest, store: store, config: config, task: task, trainer: trainer,
                                     state: state, durable: durable)
         try await training.publishCurrent()
         return LearnerNode(config: config, task: task, ingest: ingest, training: training, store: store,
-                           modelConfig: mc, restoredGroups: records.count)
+                           modelConfig: mc, restoredGroups: restored)
     }
+
+    /// The model's `config.json` as `Welcome.modelConfigJSON` carries it (nil only if it cannot be encoded).
+    public var modelConfigJSON: [UInt8]? { (try? modelConfig.configJSON()).map { [UInt8]($0) } }
 
     /// The Welcome a registering worker receives.
     public func welcome(workerID: UInt64) async -> Welcome {
@@ -103,8 +100,9 @@ public final class LearnerNode: Sendable {
                                  nEmbd: UInt32(modelConfig.nEmbd), nLayer: UInt32(modelConfig.nLayer), nHead: UInt32(modelConfig.nHead))
         return Welcome(workerId: workerID, taskSpec: task.spec.canonical, model: m, groupSize: UInt32(config.groupSize),
                        temperature: config.temperature, topK: UInt32(config.topK),
-                       maxCompletionTokens: UInt32(task.maxCompletionTokens), maxMessageBytes: UInt32(WireProtocol.maxControlMessageBytes),
+                       maxCompletionTokens: UInt32(task.maxCompletionTokens),
+                       maxMessageBytes: UInt32(RPCMethod.submit.maxRequestBytes),   // the limit `/Submit` enforces
                        maxGroupsPerSubmit: 64, leaseDurationMs: UInt32(config.leaseSeconds * 1000), policyVersion: UInt64(v),
-                       promptSeed: config.seed)
+                       promptSeed: config.seed, modelConfigJSON: modelConfigJSON)
     }
 }

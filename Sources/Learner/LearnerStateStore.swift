@@ -2,7 +2,8 @@
 //   checkpoints/v-NNNNNNNN-s-NNNNNNNN/   MODEL.md checkpoints by version and step (+ learner
 //                             state in trainer_state.json)
 //   LATEST                    name of the newest complete checkpoint (atomic rename)
-//   version-floor             highest version ever published, fsynced before announcing it
+//   version-floor             highest version ever published (fsynced before announcing it)
+//                             and highest step taken (fsynced before /status shows it)
 //   wal/                      write-ahead log of acknowledged groups
 // Restart = newest checkpoint + every logged group it has not trained; versions stay
 // monotonic across restarts because the floor is durable before workers hear of a version.
@@ -81,9 +82,22 @@ public struct LearnerStateStore: Sendable {
         return parts.count == 2 ? (parts[0], parts[1]) : (0, 0)
     }
 
+    /// Raises the floor to at least (`version`, `step`), each part separately, and makes it
+    /// durable; it never goes down. The training thread records every step here before /status
+    /// shows it, and the publisher every version before announcing it: whichever comes second
+    /// for the same figures finds nothing to write.
     public func setVersionFloor(version: Int, step: Int) throws {
-        try writeAtomically(Data("\(version) \(step)\n".utf8), to: floorFile)
+        try Self.floorLock.withLock {
+            let old = versionFloor()
+            let exists = FileManager.default.fileExists(atPath: floorFile.path)
+            let v = max(old.version, version), s = max(old.step, step)
+            guard !exists || v != old.version || s != old.step else { return }
+            try writeAtomically(Data("\(v) \(s)\n".utf8), to: floorFile)
+        }
     }
+
+    /// Serialises floor updates of the process (the training and publisher threads).
+    private static let floorLock = NSLock()
 
     /// Write to a temporary file, fsync it, rename over, fsync the directory.
     func writeAtomically(_ data: Data, to url: URL) throws {

@@ -93,9 +93,20 @@ public struct LeaseBook: Codable, Sendable, Equatable {
     /// the restored book (completed normally), or it may have been issued after the checkpoint
     /// the book came from: then it is recorded as trained, its prompt is never issued again,
     /// and lease ids continue past it.
+    ///
+    /// A prompt is re-issued only after its previous lease was retired, so a lease for the same
+    /// prompt that is still outstanding in the restored book had expired (or was released) before
+    /// the crash: it is retired here as it was then — not queued for re-issue, since its prompt
+    /// is trained — so the book ends as it stood at the crash for every logged event.
     public mutating func restoreLogged(leaseID: UInt64, promptIndex: Int) {
         if outstanding[leaseID] != nil { _ = try? complete(leaseID, worker: nil); return }
         if retired[leaseID] == true { return }
+        for earlier in outstanding.values where earlier.promptIndex == promptIndex {
+            outstanding[earlier.id] = nil
+            remember(earlier.id, trained: false)
+            expiredCount += 1
+        }
+        attempts[promptIndex] = nil
         remember(leaseID, trained: true)
         trainedCount += 1
         nextLeaseID = max(nextLeaseID, leaseID + 1)
@@ -105,6 +116,9 @@ public struct LeaseBook: Codable, Sendable, Equatable {
             skipPrompts.insert(promptIndex)
         }
     }
+
+    /// The prompt of every outstanding lease (audits and tests).
+    public var outstandingPrompts: [Int] { outstanding.values.map(\.promptIndex).sorted() }
 
     /// After a restart, leases issued before the crash but never logged may still be in
     /// workers' hands: new lease ids start in a fresh 2³² block so they can never collide

@@ -9,18 +9,29 @@ public struct LocalEndpoint: LearnerEndpoint {
     public let node: LearnerNode
     /// Peer address recorded for registered workers.
     public let address: String
+    /// The caller's bearer token (nil in process): a worker id is bound to the token that
+    /// registered it, and calls naming it with another token get NOT_FOUND.
+    public let token: String?
 
-    public init(node: LearnerNode, address: String = "in-process") { self.node = node; self.address = address }
+    public init(node: LearnerNode, address: String = "in-process", token: String? = nil) {
+        self.node = node; self.address = address; self.token = token
+    }
+
+    /// Throws NOT_FOUND unless `id` is a live worker registered with this endpoint's token.
+    public func checkWorker(_ id: UInt64) async throws {
+        if let status = await node.ingest.checkWorker(id, token: token) { throw status }
+    }
 
     public func register(_ request: RegisterRequest) async throws -> Welcome {
         guard request.protocolVersion == WireProtocol.version else {
             throw RPCStatus(.failedPrecondition, "protocol version \(request.protocolVersion) is not supported; this learner speaks \(WireProtocol.version)")
         }
-        let id = await node.ingest.register(name: request.workerName, address: address)
+        let id = await node.ingest.register(name: request.workerName, address: address, token: token)
         return await node.welcome(workerID: id)
     }
 
     public func watch(_ request: WatchRequest) async throws -> AsyncThrowingStream<PolicyAnnouncement, any Error> {
+        try await checkWorker(request.workerId)
         let stream = await node.ingest.watch()
         return AsyncThrowingStream { cont in
             let t = Task {
@@ -53,6 +64,8 @@ public struct LocalEndpoint: LearnerEndpoint {
     /// `leaseLongPollSeconds` pass, so a worker starts sampling as soon as it can rather than
     /// after a fixed back-off. An empty grant says to ask again almost at once.
     public func lease(_ request: LeaseRequest) async throws -> LeaseGrant {
+        guard request.maxPrompts >= 1 else { throw RPCStatus(.invalidArgument, "LeaseRequest.maxPrompts must be ≥ 1, got 0") }
+        try await checkWorker(request.workerId)
         let ingest = node.ingest
         let worker = request.workerId, max = Int(request.maxPrompts), version = Int(request.currentVersion)
         var units = await ingest.lease(worker: worker, max: max, workerVersion: version)
@@ -66,9 +79,20 @@ public struct LocalEndpoint: LearnerEndpoint {
         return LeaseGrant(units: units, retryAfterMs: units.isEmpty ? 10 : nil)
     }
 
+    /// One ack per group in order; a group naming an unknown worker id ends the call with
+    /// NOT_FOUND (the groups before it were processed, as on the wire).
     public func submit(_ groups: [TrajectoryGroup]) async throws -> [SubmitAck] {
         var acks: [SubmitAck] = []
-        for g in groups { acks.append(await node.ingest.submit(g, from: g.workerId)) }
+        for g in groups {
+            try await checkWorker(g.workerId)
+            acks.append(await node.ingest.submit(g, from: g.workerId))
+        }
         return acks
+    }
+
+    /// `/Goodbye`: the worker's leases are re-issued now and its id is retired.
+    public func goodbye(_ request: Goodbye) async throws {
+        try await checkWorker(request.workerId)
+        await node.ingest.goodbye(worker: request.workerId)
     }
 }

@@ -31,14 +31,15 @@ public enum LearnerRPC {
         try server.register(path: RPCMethod.register.path, maxMessageBytes: RPCMethod.register.maxRequestBytes,
                             requestMessages: .one, responseMessages: .one) { req, out in
             let r = try decode(RegisterRequest.self, try await req.message())
-            let welcome = try await LocalEndpoint(node: node, address: req.peer).register(r)
+            let welcome = try await LocalEndpoint(node: node, address: req.peer, token: bearer(req)).register(r)
             callLogger("register", req).info("worker registered", metadata: ["worker-id": "\(welcome.workerId)", "worker-name": "\(r.workerName)"])
             try await out.send(welcome.encoded())
             return RPCStatus(.ok)
         }
         try server.register(path: RPCMethod.watch.path, maxMessageBytes: RPCMethod.watch.maxRequestBytes,
                             requestMessages: .one, responseMessages: .many, inactivityTimeout: 4 * watchHeartbeat) { req, out in
-            _ = try decode(WatchRequest.self, try await req.message())
+            let w = try decode(WatchRequest.self, try await req.message())
+            try await LocalEndpoint(node: node, token: bearer(req)).checkWorker(w.workerId)
             let stream = await node.ingest.watch()
             // Forward announcements; re-send the latest one as a heartbeat when idle.
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -55,7 +56,9 @@ public enum LearnerRPC {
                 try await group.next()
                 group.cancelAll()
             }
-            return RPCStatus(.ok)
+            // The announcements end only when the learner stops (shutdown, or training reached its
+            // step budget or target and the process exits): PROTOCOL.md §3 says UNAVAILABLE.
+            return RPCStatus(.unavailable, "the learner is shutting down")
         }
         try server.register(path: RPCMethod.fetchPolicy.path, maxMessageBytes: RPCMethod.fetchPolicy.maxRequestBytes,
                             requestMessages: .one, responseMessages: .many) { req, out in
@@ -66,7 +69,7 @@ public enum LearnerRPC {
         try server.register(path: RPCMethod.lease.path, maxMessageBytes: RPCMethod.lease.maxRequestBytes,
                             requestMessages: .one, responseMessages: .one) { req, out in
             let r = try decode(LeaseRequest.self, try await req.message())
-            try await out.send(try await LocalEndpoint(node: node).lease(r).encoded())
+            try await out.send(try await LocalEndpoint(node: node, token: bearer(req)).lease(r).encoded())
             return RPCStatus(.ok)
         }
         try server.register(path: RPCMethod.submit.path, maxMessageBytes: RPCMethod.submit.maxRequestBytes,
@@ -75,18 +78,25 @@ public enum LearnerRPC {
             // (one fsync for all of them); more are read only after they are durable and
             // acknowledged, so a full buffer slows the sender through HTTP/2 flow control.
             let log = callLogger("submit", req)
+            let endpoint = LocalEndpoint(node: node, token: bearer(req))
             while let first = try await req.messages.next() {
                 var groups: [TrajectoryGroup] = []
                 var malformed: Error?
                 for bytes in [first] + req.messages.available(max: Self.submitBatchLimit - 1) {
                     do { groups.append(try decode(TrajectoryGroup.self, bytes)) } catch { malformed = error; break }
                 }
-                // The groups before a malformed one are still logged and acknowledged. Each run
-                // of groups naming the same worker is one submission (leases are checked per worker).
+                // The groups before a malformed one, or before one naming an unknown worker id,
+                // are still logged and acknowledged; then the stream ends with that status. Each
+                // run of groups naming the same worker is one submission (leases are checked per worker).
                 var acks: [SubmitAck] = []
                 var start = 0
                 while start < groups.count {
                     let worker = groups[start].workerId
+                    do { try await endpoint.checkWorker(worker) } catch {
+                        malformed = error
+                        groups.removeSubrange(start...)
+                        break
+                    }
                     let end = groups[start...].firstIndex { $0.workerId != worker } ?? groups.count
                     acks += await node.ingest.submit(Array(groups[start..<end]), from: worker)
                     start = end
@@ -108,11 +118,17 @@ public enum LearnerRPC {
         try server.register(path: RPCMethod.goodbye.path, maxMessageBytes: RPCMethod.goodbye.maxRequestBytes,
                             requestMessages: .one, responseMessages: .none) { req, _ in
             let g = try decode(Goodbye.self, try await req.message())
-            await node.ingest.goodbye(worker: g.workerId)
+            try await LocalEndpoint(node: node, token: bearer(req)).goodbye(g)
             callLogger("goodbye", req).info("worker left", metadata: ["worker-id": "\(g.workerId)", "reason": "\(g.reason)"])
             return RPCStatus(.ok)
         }
     }
+}
+
+/// The bearer token of a request (what the transport authenticated), nil without one.
+func bearer(_ req: RPCRequest) -> String? {
+    guard let h = req.metadata["authorization"], h.hasPrefix("Bearer ") else { return nil }
+    return String(h.dropFirst("Bearer ".count))
 }
 
 /// Decodes a request message; a malformed one is `invalidArgument` naming what is wrong.

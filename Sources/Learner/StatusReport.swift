@@ -40,7 +40,10 @@ public struct StatusReport: Codable, Sendable {
     /// Prompts whose lease expired (or was released) and that wait to be issued again.
     public var promptsAwaitingReissue: Int
     public var rejectedGroups: [String: Int]
+    /// Requests refused with NOT_FOUND for an unknown, retired or foreign worker id.
+    public var unknownWorkerRequests: Int
     public var stalenessHistogram: [String: Int]
+    /// Accepted groups and their bytes per second over the last 10 s (a sliding window).
     public var ingestGroupsPerSecond: Double
     public var ingestBytesPerSecond: Double
     public var trainingTokensPerSecond: Double
@@ -62,7 +65,6 @@ public final class StatusService: Sendable {
     let node: LearnerNode
     let started = Date()
     let registry = PrometheusCollectorRegistry()
-    private let rate = RateTracker()
 
     public init(node: LearnerNode) { self.node = node }
 
@@ -72,7 +74,7 @@ public final class StatusService: Sendable {
         let t = node.training.status
         let i = await node.ingest.snapshot()
         let c = i.counters
-        let (gps, bps) = rate.update(groups: c.accepted, bytes: c.bytesReceived)
+        let (gps, bps) = (i.groupsPerSecond, i.bytesPerSecond)
         return StatusReport(
             version: i.version, step: t.step, stepsWithoutSignal: t.stepsWithoutSignal, uptimeSeconds: Date().timeIntervalSince(started), task: node.task.spec.canonical,
             objective: node.config.objective, sync: node.config.sync, bufferedGroups: i.buffered,
@@ -80,7 +82,7 @@ public final class StatusService: Sendable {
             leasesCompleted: i.leasesCompleted, groupsTrained: t.groupsTrained,
             groupsInTraining: max(0, i.groupsTaken - t.groupsTrained), leasesReissued: c.leasesExpired,
             promptCursor: i.promptCursor, promptsAwaitingReissue: i.promptsAwaitingReissue,
-            rejectedGroups: c.rejected, stalenessHistogram: Dictionary(uniqueKeysWithValues: c.stalenessHistogram.map { ("\($0.key)", $0.value) }),
+            rejectedGroups: c.rejected, unknownWorkerRequests: c.unknownWorkerRequests, stalenessHistogram: Dictionary(uniqueKeysWithValues: c.stalenessHistogram.map { ("\($0.key)", $0.value) }),
             ingestGroupsPerSecond: gps, ingestBytesPerSecond: bps, trainingTokensPerSecond: t.tokensPerSecond,
             stepSeconds: t.stepSeconds, publishSeconds: t.publishSeconds, lastCheckpoint: t.lastCheckpoint,
             lastCheckpointStep: t.lastCheckpointStep, evalGreedyAccuracy: t.evalGreedyAccuracy, reward: t.reward,
@@ -108,6 +110,9 @@ public final class StatusService: Sendable {
         g("tributary_outstanding_leases", "Leases issued and not yet completed", Double(r.outstandingLeases))
         g("tributary_groups_accepted_total", "Groups accepted", Double(r.acceptedGroups))
         g("tributary_wal_syncs_total", "Write-ahead-log fsyncs for accepted groups", Double(r.walSyncs))
+        g("tributary_unknown_worker_requests_total",
+          "Requests refused with NOT_FOUND: worker id never registered, after Goodbye, idle, from another token, or from before a restart",
+          Double(r.unknownWorkerRequests))
         for (reason, n) in r.rejectedGroups {
             g("tributary_groups_rejected_total", "Groups rejected, by reason", Double(n), [("reason", reason)])
         }
@@ -135,8 +140,13 @@ public final class StatusService: Sendable {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Who may read the status routes: with admin tokens configured an admin token
+    /// (PROTOCOL.md §14), else anyone. The health probes are always open.
+    var adminAuth: AuthClass { node.config.adminTokens.isEmpty ? .none : .admin }
+
     /// Registers `/healthz`, `/readyz`, `/status`, `/metrics` and the dashboard (`/`, `/history`,
-    /// `/config`; Dashboard.swift) on `server`.
+    /// `/config`; Dashboard.swift) on `server`. Every route but the two health probes needs an
+    /// admin token when admin tokens are configured, on every listener (h2c, TLS, HTTP/1.1).
     public func register(on server: TransportServer) throws {
         try registerDashboard(on: server)
         try server.registerGET(path: "/healthz") { _ in HTTPResponse(text: "ok\n") }
@@ -144,7 +154,7 @@ public final class StatusService: Sendable {
             let ready = await node.ingest.store.latest != nil && !node.training.status.finished
             return HTTPResponse(status: ready ? 200 : 503, text: ready ? "ready\n" : "not ready\n")
         }
-        try server.registerGET(path: "/status") { [self] _ in
+        try server.registerGET(path: "/status", auth: adminAuth) { [self] _ in
             let enc = JSONEncoder()
             enc.outputFormatting = [.prettyPrinted, .sortedKeys]
             enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
@@ -153,26 +163,9 @@ public final class StatusService: Sendable {
         }
         // The learner's figures, then the transport's own counters (`tributary_transport_*`:
         // connections, RPCs by status, rejections by reason such as `unauthenticated`).
-        try server.registerGET(path: "/metrics") { [self, weak server] _ in
+        try server.registerGET(path: "/metrics", auth: adminAuth) { [self, weak server] _ in
             HTTPResponse(contentType: "text/plain; version=0.0.4; charset=utf-8",
                          text: await metricsText() + (server?.counters.prometheus() ?? ""))
-        }
-    }
-}
-
-/// Groups and bytes per second over the last ~10 s of calls.
-final class RateTracker: @unchecked Sendable {
-    private let lock = NSLock()
-    private var samples: [(t: Date, groups: Int, bytes: Int)] = []
-
-    func update(groups: Int, bytes: Int) -> (Double, Double) {
-        lock.withLock {
-            let now = Date()
-            samples.append((now, groups, bytes))
-            samples.removeAll { now.timeIntervalSince($0.t) > 10 }
-            guard let first = samples.first, now.timeIntervalSince(first.t) > 0.5 else { return (0, 0) }
-            let dt = now.timeIntervalSince(first.t)
-            return (Double(groups - first.groups) / dt, Double(bytes - first.bytes) / dt)
         }
     }
 }

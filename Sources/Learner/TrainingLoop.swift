@@ -195,6 +195,10 @@ public final class TrainingLoop: @unchecked Sendable {
                 Blocking.wait { await ingest.versionKept() }   // sync mode: leases for the same version again
             }
             let publishSeconds = weightsChanged ? Date().timeIntervalSince(t1) : 0
+            // Steps and versions never go backwards, even across kill -9: the step (and the version
+            // being published) is durable in the floor before /status or the history shows it.
+            // A step without an optimizer step publishes nothing, so this is its only record.
+            try store.setVersionFloor(version: state.version, step: durable.step)
             if let evaluator, durable.step % config.evalEvery == 0, evaluatedAtOptimizerStep != trainer.optimizer.step {
                 // Greedy decoding is deterministic: weights without an optimizer step since the
                 // last evaluation would score the same, so they are not evaluated again.

@@ -39,6 +39,15 @@ enum Auth {
         return found
     }
 
+    /// Whether a request for an unknown method under the RPC prefix may learn that it is
+    /// unknown (UNIMPLEMENTED): only with a valid token, or when the server has no tokens at
+    /// all. Otherwise it gets UNAUTHENTICATED, like any RPC, so method names cannot be probed.
+    static func mayLearnUnknownMethod(_ authorization: String?, tokens: TokenSets) -> Bool {
+        if tokens.worker.isEmpty && tokens.admin.isEmpty { return true }
+        if case .allowed = check(authorization, route: .worker, tokens: tokens) { return true }
+        return false
+    }
+
     /// Checks an `authorization` header value against a route's class.
     static func check(_ authorization: String?, route: AuthClass, tokens: TokenSets) -> AuthOutcome {
         if route == .none { return .allowed(.none) }

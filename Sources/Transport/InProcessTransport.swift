@@ -170,8 +170,9 @@ public final class InProcessTransport: RPCClient {
     public func call(path: String, metadata: Metadata = [:]) async throws -> ClientCall {
         let config = server.configuration
         guard let route = server.router.rpc(path) else {
-            let status = path.hasPrefix(config.rpcPathPrefix)
-                ? RPCStatus(.unimplemented, "unknown method \(path)") : RPCStatus(.unimplemented, "HTTP status 404")
+            let status = !path.hasPrefix(config.rpcPathPrefix) ? RPCStatus(.unimplemented, "HTTP status 404")
+                : Auth.mayLearnUnknownMethod(metadata["authorization"], tokens: config.tokens)
+                ? RPCStatus(.unimplemented, "unknown method \(path)") : RPCStatus(.unauthenticated, "missing or unknown bearer token")
             return Self.ended(status)
         }
         var authenticatedAs = AuthClass.none

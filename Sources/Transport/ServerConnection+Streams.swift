@@ -21,7 +21,10 @@ extension ServerConnection {
             framesScratch = []
             messages.removeAll(keepingCapacity: true)
             defer { messages.removeAll(keepingCapacity: true); framesScratch = messages }
-            do { try s.deframer.feed(bytes, into: &messages) } catch { return framingFailed(s, error) }
+            // Messages completed before a framing error in the same bytes are delivered first
+            // (PROTOCOL.md §3: groups before the error are processed and acknowledged).
+            var framingError: FramingError?
+            do { try s.deframer.feed(bytes, into: &messages) } catch { framingError = error }
             for m in messages {
                 if m.isStatusEnvelope {
                     return fail(s, RPCStatus(.invalidArgument, "a request stream carried a status envelope"), .badFraming)
@@ -38,6 +41,7 @@ extension ServerConnection {
                     s.inbox?.push(m.payload)
                 }
             }
+            if let framingError { return framingFailed(s, framingError) }
         }
         creditIfIdle(s)
         guard endStream else { return }
@@ -71,11 +75,22 @@ extension ServerConnection {
     }
 
     private func framingFailed(_ s: ServerStream, _ error: FramingError) {
-        if case .oversize = error {
-            fail(s, RPCStatus(.resourceExhausted, error.description), .messageTooLarge)
+        let (status, reason): (RPCStatus, Rejection) = if case .oversize = error {
+            (RPCStatus(.resourceExhausted, error.description), .messageTooLarge)
         } else {
-            fail(s, RPCStatus(.invalidArgument, error.description), .badFraming)
+            (RPCStatus(.invalidArgument, error.description), .badFraming)
         }
+        if let inbox = s.inbox, s.route?.options.requestMessages == .many {
+            // A streaming request: the handler still gets every message that arrived before
+            // the error, then the error, and ends the RPC itself — so what it acknowledged
+            // was processed, and what it did not was not (PROTOCOL.md §3). Nothing more is read.
+            counters.reject(reason)
+            inbox.finish(.failure(status), discard: false)
+            s.discarding = true
+            if s.unconsumed > 0 { session.consume(stream: s.id, bytes: s.unconsumed); s.unconsumed = 0; scheduleFlush() }
+            return
+        }
+        fail(s, status, reason)
     }
 
     /// Ends an RPC because of its request: the handler's messages fail, the status goes out now.

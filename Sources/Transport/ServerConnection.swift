@@ -208,6 +208,9 @@ final class ServerConnection: H2ChannelHandler, @unchecked Sendable {
             return respondHTTP(stream, 415, "content-type must be \(config.contentType)\n", .unsupportedMediaType)
         }
         guard let route else {
+            guard Auth.mayLearnUnknownMethod(metadata["authorization"], tokens: config.tokens) else {
+                return reject(stream, RPCStatus(.unauthenticated, "missing or unknown bearer token"), .unauthenticated)
+            }
             return reject(stream, RPCStatus(.unimplemented, "unknown method \(pathOnly)"), .unimplemented)
         }
         var authenticatedAs = AuthClass.none

@@ -26,6 +26,7 @@ public struct LeaseRequest: WireMessage {
     public init(fields r: FieldReader) throws(WireError) {
         workerId = try r.u64(1, "workerId")
         maxPrompts = try r.u32(2, "maxPrompts")
+        guard maxPrompts >= 1 else { throw r.invalid("maxPrompts", "must be at least 1, got 0") }
         currentVersion = try r.u64(3, "currentVersion")
     }
 }

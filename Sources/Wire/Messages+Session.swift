@@ -69,13 +69,15 @@ public struct ModelConfig: WireFields {
 }
 
 /// Learner → worker, answer to `/Register`: identity, task, model shape, sampling defaults and limits.
+/// Schema version 2: adds `modelConfigJSON` (field 14); version-1 readers skip it.
 public struct Welcome: WireMessage {
     public static let kind = MessageKind.welcome
+    public static var schemaVersion: UInt16 { 2 }
     /// Id the worker must send in every later request.
     public var workerId: UInt64
     /// Protocol version the learner speaks.
     public var protocolVersion: UInt16
-    /// Task specification string understood by the Tasks module (e.g. "arith:digits=2").
+    /// Task specification string understood by the Tasks module (e.g. "reverse:digits=4").
     public var taskSpec: String
     public var model: ModelConfig
     /// Completions sampled per prompt (G).
@@ -95,12 +97,18 @@ public struct Welcome: WireMessage {
     /// Seed of the task's prompt stream: a work unit's prompt is `task.prompt(seed, promptIndex)`,
     /// which gives the worker the reference answer its verifier needs. Optional (field 13).
     public var promptSeed: UInt64?
+    /// The model's Hugging Face `config.json` (UTF-8 JSON bytes): every hyper-parameter the
+    /// worker needs to build the model (LayerNorm ε, activation, tied head, and whatever a
+    /// model family adds), where `model` carries only the GPT-2 shape. Optional (field 14,
+    /// schema 2); when present it is authoritative and agrees with `model`.
+    public var modelConfigJSON: [UInt8]?
 
     public init(workerId: UInt64, protocolVersion: UInt16 = WireProtocol.version, taskSpec: String, model: ModelConfig,
                 groupSize: UInt32, temperature: Float, topK: UInt32, maxCompletionTokens: UInt32,
                 maxMessageBytes: UInt32, maxGroupsPerSubmit: UInt32, leaseDurationMs: UInt32, policyVersion: UInt64,
-                promptSeed: UInt64? = nil) {
+                promptSeed: UInt64? = nil, modelConfigJSON: [UInt8]? = nil) {
         self.promptSeed = promptSeed
+        self.modelConfigJSON = modelConfigJSON
         self.workerId = workerId
         self.protocolVersion = protocolVersion
         self.taskSpec = taskSpec
@@ -129,6 +137,7 @@ public struct Welcome: WireMessage {
         w.u32(11, leaseDurationMs)
         w.u64(12, policyVersion)
         if let promptSeed { w.u64(13, promptSeed) }
+        if let modelConfigJSON { w.bytes(14, modelConfigJSON) }
     }
 
     public init(fields r: FieldReader) throws(WireError) {
@@ -145,6 +154,7 @@ public struct Welcome: WireMessage {
         leaseDurationMs = try r.u32(11, "leaseDurationMs")
         policyVersion = try r.u64(12, "policyVersion")
         promptSeed = try r.u64IfPresent(13, "promptSeed")
+        modelConfigJSON = try r.bytesIfPresent(14, "modelConfigJSON")
     }
 }
 

@@ -87,6 +87,13 @@ public enum BadInputScenario {
         } catch let s as RPCStatus {
             cases.append(ScenarioCase(name: "wrong bearer token", expected: "UNAUTHENTICATED", observed: "\(s.code)"))
         }
+        // A worker id this learner never issued (PROTOCOL.md §3): NOT_FOUND, nothing leased.
+        do {
+            _ = try await endpoint.lease(LeaseRequest(workerId: w.workerId &+ 1_000_000, maxPrompts: 1, currentVersion: 0))
+            cases.append(ScenarioCase(name: "unknown worker id", expected: "NOT_FOUND", observed: "answered"))
+        } catch let s as RPCStatus {
+            cases.append(ScenarioCase(name: "unknown worker id", expected: "NOT_FOUND", observed: "\(s.code)"))
+        }
         try await check("good group at the end", "accepted", good(try await unit()))
         return cases
     }

@@ -131,8 +131,10 @@ public actor ExternalVerifier {
             return
         }
         guard let cont = pending.removeValue(forKey: id) else { return }
-        guard let reward = (obj["reward"] as? NSNumber)?.floatValue, reward.isFinite, (0...1).contains(reward) else {
-            cont.resume(throwing: ExternalVerifierError.badResponse("id \(id): reward must be a number in [0, 1]"))
+        // Any finite real is a reward (PROTOCOL.md §6.2.2); JSON has no NaN or infinity, but a
+        // number too large for f32 becomes ∞.
+        guard let reward = (obj["reward"] as? NSNumber)?.floatValue, reward.isFinite else {
+            cont.resume(throwing: ExternalVerifierError.badResponse("id \(id): reward must be a finite number"))
             return
         }
         let correct = (obj["correct"] as? Bool) ?? (reward == 1)

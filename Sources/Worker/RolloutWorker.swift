@@ -113,8 +113,7 @@ public actor RolloutWorker {
         logger.info("registered", metadata: ["worker": "\(options.name)", "worker-id": "\(welcome.workerId)", "task": "\(welcome.taskSpec)"])
         let spec = try TaskSpec(parsing: welcome.taskSpec)
         let task = try spec.makeTask(maxPositions: Int(welcome.model.nPositions))
-        let cfg = Policy.ModelConfig(vocabSize: Int(welcome.model.vocabSize), nPositions: Int(welcome.model.nPositions),
-                                         nEmbd: Int(welcome.model.nEmbd), nLayer: Int(welcome.model.nLayer), nHead: Int(welcome.model.nHead))
+        let cfg = try Self.modelConfig(from: welcome)
         // A new session starts from what its own watch stream says: an announcement left over
         // from the last session may name a version the learner no longer keeps.
         resetPolicyPipeline()
@@ -179,6 +178,29 @@ public actor RolloutWorker {
             throw error
         }
         if let previous = submitting { try account(try await previous.value, version: Int(loadedVersion ?? 0)) }
+    }
+
+    /// The model a Welcome describes: its `config.json` (`modelConfigJSON`, every
+    /// hyper-parameter) when present, else the GPT-2 shape of `model` with the defaults
+    /// (learners before schema 2). A config this worker cannot build, or one that disagrees
+    /// with `model`, is FAILED_PRECONDITION.
+    public static func modelConfig(from welcome: Welcome) throws -> Policy.ModelConfig {
+        let m = welcome.model
+        let shape = Policy.ModelConfig(vocabSize: Int(m.vocabSize), nPositions: Int(m.nPositions),
+                                       nEmbd: Int(m.nEmbd), nLayer: Int(m.nLayer), nHead: Int(m.nHead))
+        guard let json = welcome.modelConfigJSON else { return shape }
+        let c: Policy.ModelConfig
+        do {
+            c = try JSONDecoder().decode(Policy.ModelConfig.self, from: Data(json))
+            try c.validate()
+        } catch {
+            throw RPCStatus(.failedPrecondition, "Welcome.modelConfigJSON is not a model this worker can build: \(error)")
+        }
+        guard c.vocabSize == shape.vocabSize, c.nPositions == shape.nPositions, c.nEmbd == shape.nEmbd,
+              c.nLayer == shape.nLayer, c.nHead == shape.nHead else {
+            throw RPCStatus(.failedPrecondition, "Welcome.modelConfigJSON (\(c)) disagrees with Welcome.model (\(m))")
+        }
+        return c
     }
 
     /// Counts one submission's acks; throws when the learner says our policy is beyond its

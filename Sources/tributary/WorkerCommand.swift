@@ -25,6 +25,10 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Seed for sampling.") var seed: UInt64 = 1
     @OptionGroup var logging: LogOptions
 
+    func validate() throws {
+        guard promptsPerLease >= 1 else { throw ValidationError("--prompts-per-lease must be at least 1 (PROTOCOL.md §6.4)") }
+    }
+
     func run() async throws {
         try logging.bootstrap()
         let logger = Logger(label: "tributary.worker")

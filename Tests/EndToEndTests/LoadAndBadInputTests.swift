@@ -69,7 +69,7 @@ final class LoadAndBadInputTests: XCTestCase {
                                 "--lease-seconds", "1.5", "--staleness-cap", "1"])
         XCTAssertEqual(r.status, 0, r.stderr)
         let cases = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]], r.stdout)
-        XCTAssertEqual(cases.count, 10)
+        XCTAssertEqual(cases.count, 11)
         for c in cases {
             XCTAssertEqual(c["observed"] as? String, c["expected"] as? String, "\(c["name"] ?? "?")")
         }
@@ -80,6 +80,7 @@ final class LoadAndBadInputTests: XCTestCase {
                        "stale_beyond_cap", "lease_reissued"] {
             XCTAssertEqual(rejected[reason], 1, "\(reason) in \(rejected)")
         }
+        XCTAssertEqual(s["unknownWorkerRequests"] as? Int, 1, "the unknown worker id is counted")
         // The wrong token never reached the learner's admission: the transport refused and counted it.
         let curl = Process()
         curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")

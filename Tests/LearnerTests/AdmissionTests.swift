@@ -53,7 +53,10 @@ final class AdmissionTests: XCTestCase {
         XCTAssertEqual(reason(group(samples: [ok, Sample(tokens: [1, 2], logProbs: [.nan, -1], reward: 0, correct: false, finishReason: .end)])), .nonFiniteValue)
         XCTAssertEqual(reason(group(samples: [ok, Sample(tokens: [1, 2], logProbs: [0.5, -1], reward: 0, correct: false, finishReason: .end)])), .nonFiniteValue)
         XCTAssertEqual(reason(group(samples: [ok, Sample(tokens: [1, 2], logProbs: [-1, -1], reward: .infinity, correct: false, finishReason: .end)])), .nonFiniteValue)
-        XCTAssertEqual(reason(group(samples: [ok, Sample(tokens: [1, 2], logProbs: [-1, -1], reward: 2, correct: false, finishReason: .end)])), .nonFiniteValue)
+        XCTAssertEqual(reason(group(samples: [ok, Sample(tokens: [1, 2], logProbs: [-1, -1], reward: .nan, correct: false, finishReason: .end)])), .nonFiniteValue)
+        // Rewards are any finite real (PROTOCOL.md §8): outside [0, 1] is accepted.
+        XCTAssertNil(reason(group(samples: [ok, Sample(tokens: [1, 2], logProbs: [-1, -1], reward: 1.5, correct: false, finishReason: .end)])))
+        XCTAssertNil(reason(group(samples: [ok, Sample(tokens: [1, 2], logProbs: [-1, -1], reward: -3.25, correct: false, finishReason: .end)])))
     }
 
     func testMessagesNameTheProblem() {

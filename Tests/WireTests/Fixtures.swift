@@ -29,11 +29,14 @@ enum Fixtures {
 
     static let register = RegisterRequest(workerName: "host-a/w1", softwareVersion: "tributary 0.1.0",
                                           protocolVersion: 1, samplerThreads: 2)
+    /// A GPT-2 `config.json` for the Welcome example (compact; a learner sends `ModelConfig.configJSON()`).
+    static let configJSON = #"{"activation_function":"gelu_new","layer_norm_epsilon":1e-05,"model_type":"gpt2","n_embd":64,"n_head":4,"n_layer":2,"n_positions":128,"tie_word_embeddings":true,"vocab_size":14}"#
     static let welcome = Welcome(
-        workerId: 42, protocolVersion: 1, taskSpec: "arith:digits=2",
-        model: ModelConfig(vocabSize: 64, nPositions: 128, nEmbd: 64, nLayer: 2, nHead: 4),
-        groupSize: 8, temperature: 1.0, topK: 0, maxCompletionTokens: 16, maxMessageBytes: 1_048_576,
-        maxGroupsPerSubmit: 32, leaseDurationMs: 60_000, policyVersion: 7)
+        workerId: 42, protocolVersion: 1, taskSpec: "reverse:digits=4",
+        model: ModelConfig(vocabSize: 14, nPositions: 128, nEmbd: 64, nLayer: 2, nHead: 4),
+        groupSize: 8, temperature: 1.0, topK: 0, maxCompletionTokens: 5, maxMessageBytes: 1_048_576,
+        maxGroupsPerSubmit: 64, leaseDurationMs: 30_000, policyVersion: 7, promptSeed: 7,
+        modelConfigJSON: Array(configJSON.utf8))
     static let watch = WatchRequest(workerId: 42, lastKnownVersion: 6)
     static let announcement = PolicyAnnouncement(version: 7, digest: digest, sizeBytes: 1_234_567, step: 70)
     static let fetch = FetchPolicyRequest(version: 7, offset: 0)
@@ -61,7 +64,7 @@ enum Fixtures {
 
     static let examples: [Example] = [
         Example(file: "register_request", summary: "RegisterRequest workerName=\"host-a/w1\" softwareVersion=\"tributary 0.1.0\" protocolVersion=1 samplerThreads=2", message: register),
-        Example(file: "welcome", summary: "Welcome workerId=42 protocolVersion=1 taskSpec=\"arith:digits=2\" model={vocab 64, nPositions 128, nEmbd 64, nLayer 2, nHead 4} groupSize=8 temperature=1.0 topK=0 maxCompletionTokens=16 maxMessageBytes=1048576 maxGroupsPerSubmit=32 leaseDurationMs=60000 policyVersion=7", message: welcome),
+        Example(file: "welcome", summary: "Welcome (schema 2) workerId=42 protocolVersion=1 taskSpec=\"reverse:digits=4\" model={vocab 14, nPositions 128, nEmbd 64, nLayer 2, nHead 4} groupSize=8 temperature=1.0 topK=0 maxCompletionTokens=5 maxMessageBytes=1048576 maxGroupsPerSubmit=64 leaseDurationMs=30000 policyVersion=7 promptSeed=7 modelConfigJSON=<the config.json below, \(configJSON.utf8.count) bytes>\n# \(configJSON)", message: welcome),
         Example(file: "watch_request", summary: "WatchRequest workerId=42 lastKnownVersion=6", message: watch),
         Example(file: "policy_announcement", summary: "PolicyAnnouncement version=7 digest=01 08 0f … (byte i = 7i+1) sizeBytes=1234567 step=70", message: announcement),
         Example(file: "fetch_policy_request", summary: "FetchPolicyRequest version=7 offset=0 (field omitted)", message: fetch),

@@ -20,6 +20,9 @@ final class ExternalVerifierTests: XCTestCase {
             if c == "garbage":
                 print("not json", flush=True)
                 continue
+            if c in ("scaled", "huge"):
+                print(json.dumps({"id": req["id"], "reward": -2.5 if c == "scaled" else 1e300, "correct": False}), flush=True)
+                continue
             ok = c == req["answer"]
             print(json.dumps({"id": req["id"], "reward": 1.0 if ok else 0.25, "correct": ok}), flush=True)
         """
@@ -80,6 +83,21 @@ final class ExternalVerifierTests: XCTestCase {
         } catch let e as ExternalVerifierError {
             guard case .badResponse(let s) = e else { return XCTFail("\(e)") }
             XCTAssertTrue(s.contains("not json"))
+        }
+        await v.shutdown()
+    }
+
+    /// Rewards are any finite real (not only [0, 1]); one that is not finite as f32 is refused.
+    func testAnyFiniteRewardIsAccepted() async throws {
+        let v = ExternalVerifier(command: ["python3", try script()], timeout: 10)
+        let scaled = try await v.verify(prompt: "p", answer: "a", completion: "scaled")
+        XCTAssertEqual(scaled.reward, -2.5)
+        do {
+            _ = try await v.verify(prompt: "p", answer: "a", completion: "huge")
+            XCTFail("1e300 is not a finite f32")
+        } catch let e as ExternalVerifierError {
+            guard case .badResponse(let s) = e else { return XCTFail("\(e)") }
+            XCTAssertTrue(s.contains("finite"), s)
         }
         await v.shutdown()
     }

@@ -16,6 +16,7 @@ rewritten:
 - SIGTERM to the learner: it checkpoints and exits 0.
 """
 
+import json
 import os
 import re
 import shutil
@@ -142,12 +143,23 @@ def main():
                               stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, "bridge.log"), "w"))
         procs.append(bp)
 
+        # With admin tokens configured the status routes need one (PROTOCOL.md section 14).
+        admin = json.loads(learner_env.get("TRIBUTARY_AUTH_ADMIN_TOKENS", "[]"))
+        auth = ["-H", f"authorization: Bearer {admin[0]}"] if admin else []
+
         def curl(*args):
-            r = subprocess.run(["curl", "-s", "--max-time", "10", *args], capture_output=True, text=True, timeout=30)
+            r = subprocess.run(["curl", "-s", "--max-time", "10", *auth, *args], capture_output=True, text=True, timeout=30)
             return r.stdout
+
+        def code_without_token(path):
+            return subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10",
+                                   f"http://127.0.0.1:{status}{path}"], capture_output=True, text=True, timeout=30).stdout
 
         check(wait_for(lambda: "tributary_policy_version" in curl(f"http://127.0.0.1:{status}/metrics"), 60),
               "HTTP/1.1 GET /metrics through the status bridge")
+        if admin:
+            check(code_without_token("/metrics") == "401", "GET /metrics without the admin token is refused (401)")
+            check(code_without_token("/healthz") == "200", "GET /healthz stays open")
         code = curl("-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", f"http://127.0.0.1:{status}/tributary.v1/Register")
         check(code not in ("200", ""), f"the status bridge does not forward RPC paths (got HTTP {code})")
         check('"version"' in curl("--cacert", os.path.join(tls_dir, "ca.crt"), f"https://127.0.0.1:{tls}/status"),

@@ -17,6 +17,7 @@ KillSignal) both must exit 0. The hardening options themselves need systemd and 
 checked by `systemd-analyze verify`.
 """
 
+import json
 import os
 import re
 import shlex
@@ -146,8 +147,12 @@ def main():
                               stdout=log, stderr=subprocess.STDOUT)
         procs.append(lp)
 
+        # With admin tokens configured the status routes need one (PROTOCOL.md section 14).
+        admin = json.loads(lenv.get("TRIBUTARY_AUTH_ADMIN_TOKENS", "[]"))
+        auth = ["-H", f"authorization: Bearer {admin[0]}"] if admin else []
+
         def curl(*args):
-            return subprocess.run(["curl", "-s", "--max-time", "10", *args], capture_output=True, text=True, timeout=30).stdout
+            return subprocess.run(["curl", "-s", "--max-time", "10", *auth, *args], capture_output=True, text=True, timeout=30).stdout
 
         check(wait_for(lambda: curl("--http2-prior-knowledge", f"http://127.0.0.1:{h2c}/readyz").startswith("ready"), 120),
               "the learner unit's command serves /readyz on loopback h2c")

@@ -20,7 +20,8 @@ SCHEMA = {
     'Welcome': (2, [(1, 'workerId', 'u64'), (2, 'protocolVersion', 'u16'), (3, 'taskSpec', 'string'),
                     (4, 'model', 'msg:ModelConfig'), (5, 'groupSize', 'u32'), (6, 'temperature', 'f32'),
                     (7, 'topK', 'u32'), (8, 'maxCompletionTokens', 'u32'), (9, 'maxMessageBytes', 'u32'),
-                    (10, 'maxGroupsPerSubmit', 'u32'), (11, 'leaseDurationMs', 'u32'), (12, 'policyVersion', 'u64')]),
+                    (10, 'maxGroupsPerSubmit', 'u32'), (11, 'leaseDurationMs', 'u32'), (12, 'policyVersion', 'u64'),
+                    (13, 'promptSeed', 'u64'), (14, 'modelConfigJSON', 'bytes')]),
     'ModelConfig': (None, [(1, 'vocabSize', 'u32'), (2, 'nPositions', 'u32'), (3, 'nEmbd', 'u32'),
                            (4, 'nLayer', 'u32'), (5, 'nHead', 'u32')]),
     'WatchRequest': (3, [(1, 'workerId', 'u64'), (2, 'lastKnownVersion', 'u64')]),
@@ -43,6 +44,12 @@ SCHEMA = {
     'StatusEnvelope': (12, [(1, 'code', 'u32'), (2, 'message', 'string')]),
 }
 
+# Schema version per message (section 5.1): 1 unless a later field set is listed here.
+SCHEMA_VERSION = {'Welcome': 2}
+
+CONFIG_JSON = (b'{"activation_function":"gelu_new","layer_norm_epsilon":1e-05,"model_type":"gpt2","n_embd":64,'
+               b'"n_head":4,"n_layer":2,"n_positions":128,"tie_word_embeddings":true,"vocab_size":14}')
+
 DIGEST = bytes((i * 7 + 1) % 256 for i in range(32))
 UNIT1 = dict(leaseId=0x0102030405060708, promptIndex=1000, promptTokens=[5, 17, 3], groupSize=2, temperature=0.5,
              topK=10, maxCompletionTokens=4, policyVersion=7, deadlineUnixMs=1767225600000)
@@ -52,10 +59,11 @@ UNIT2 = dict(UNIT1, leaseId=9, promptIndex=1001, promptTokens=[], temperature=1.
 EXAMPLES = {
     'register_request': ('RegisterRequest', dict(workerName='host-a/w1', softwareVersion='tributary 0.1.0',
                                                  protocolVersion=1, samplerThreads=2)),
-    'welcome': ('Welcome', dict(workerId=42, protocolVersion=1, taskSpec='arith:digits=2',
-                                model=dict(vocabSize=64, nPositions=128, nEmbd=64, nLayer=2, nHead=4),
-                                groupSize=8, temperature=1.0, topK=0, maxCompletionTokens=16, maxMessageBytes=1048576,
-                                maxGroupsPerSubmit=32, leaseDurationMs=60000, policyVersion=7)),
+    'welcome': ('Welcome', dict(workerId=42, protocolVersion=1, taskSpec='reverse:digits=4',
+                                model=dict(vocabSize=14, nPositions=128, nEmbd=64, nLayer=2, nHead=4),
+                                groupSize=8, temperature=1.0, topK=0, maxCompletionTokens=5, maxMessageBytes=1048576,
+                                maxGroupsPerSubmit=64, leaseDurationMs=30000, policyVersion=7, promptSeed=7,
+                                modelConfigJSON=CONFIG_JSON)),
     'watch_request': ('WatchRequest', dict(workerId=42, lastKnownVersion=6)),
     'policy_announcement': ('PolicyAnnouncement', dict(version=7, digest=DIGEST, sizeBytes=1234567, step=70)),
     'fetch_policy_request': ('FetchPolicyRequest', dict(version=7, offset=None)),
@@ -106,7 +114,7 @@ def encode_fields(name, values):
 
 
 def encode(name, values):
-    return struct.pack('<HH', SCHEMA[name][0], 1) + encode_fields(name, values)
+    return struct.pack('<HH', SCHEMA[name][0], SCHEMA_VERSION.get(name, 1)) + encode_fields(name, values)
 
 
 def walk(buf):
@@ -149,6 +157,27 @@ def decode_fields(name, buf):
     return out
 
 
+M64 = (1 << 64) - 1
+
+
+def splitmix64_mix(*words):
+    """SplitMix64.mix as PROTOCOL.md section 6.2.1 defines it."""
+    state, out = 0x05EED0F7B1B07A21, 0
+    for w in words:
+        state ^= w
+        state = (state + 0x9E3779B97F4A7C15) & M64
+        z = state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
+        out = z ^ (z >> 31)
+    return out
+
+
+# The test vectors of PROTOCOL.md section 6.2.1 (Swift checks the same values in TensorTests).
+MIX_VECTORS = [((0,), 0x0C4704A6BEAC0FE2), ((1,), 0x6865AF73B30988D0), ((0, 0, 0), 0x99A9044306428617),
+               ((42, 1, 1000), 0xDE9941DABC8063DA)]
+
+
 def read_hex(path):
     digits = ''.join(line.split('#', 1)[0] for line in open(path, encoding='utf-8'))
     return bytes.fromhex(''.join(digits.split()))
@@ -165,9 +194,13 @@ def main():
         if mine != golden:
             failures += 1
             print('MISMATCH %s\n  python: %s\n  golden: %s' % (stem, mine.hex(' '), golden.hex(' ')))
-        elif kind != SCHEMA[name][0] or schema != 1 or encode(name, decoded) != golden:
+        elif kind != SCHEMA[name][0] or schema != SCHEMA_VERSION.get(name, 1) or encode(name, decoded) != golden:
             failures += 1
             print('DECODE MISMATCH %s: %r' % (stem, decoded))
+    for words, want in MIX_VECTORS:
+        if splitmix64_mix(*words) != want:
+            failures += 1
+            print('SplitMix64.mix%r = %#x, expected %#x' % (words, splitmix64_mix(*words), want))
     files = sorted(f[:-4] for f in os.listdir(here) if f.endswith('.hex'))
     if files != sorted(EXAMPLES):
         failures += 1
@@ -175,7 +208,7 @@ def main():
     if failures:
         print('%d vector(s) failed' % failures)
         return 1
-    print('%d vectors match' % len(EXAMPLES))
+    print('%d vectors match; %d SplitMix64.mix vectors match' % (len(EXAMPLES), len(MIX_VECTORS)))
     return 0
 
 
