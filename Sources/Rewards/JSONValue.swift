@@ -178,7 +178,7 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
 }
 
 extension JSONValue: Codable {
-    private struct Key: CodingKey {
+    private struct CodingName: CodingKey {
         var stringValue: String
         var intValue: Int? { nil }
         init(stringValue: String) { self.stringValue = stringValue }
@@ -188,7 +188,7 @@ extension JSONValue: Codable {
     /// Decodes from any `Decoder`. Note: `JSONDecoder` does not report key order, so objects
     /// decoded this way are in the decoder's order; use `JSONValue.parse` to keep file order.
     public init(from decoder: any Decoder) throws {
-        if let c = try? decoder.container(keyedBy: Key.self) {
+        if let c = try? decoder.container(keyedBy: CodingName.self) {
             var o = JSONObject()
             for k in c.allKeys { o[k.stringValue] = try c.decode(JSONValue.self, forKey: k) }
             self = .object(o)
@@ -229,8 +229,19 @@ extension JSONValue: Codable {
             var c = encoder.unkeyedContainer()
             for v in a { try c.encode(v) }
         case let .object(o):
-            var c = encoder.container(keyedBy: Key.self)
-            for (k, v) in o { try c.encode(v, forKey: Key(stringValue: k)) }
+            var c = encoder.container(keyedBy: CodingName.self)
+            for (k, v) in o { try c.encode(v, forKey: CodingName(stringValue: k)) }
         }
     }
+}
+
+extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,
+    ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral {
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(integerLiteral value: Int) { self = .int(value) }
+    public init(floatLiteral value: Double) { self = .double(value) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    public init(dictionaryLiteral elements: (String, JSONValue)...) { self = .object(JSONObject(elements)) }
+    public init(nilLiteral: ()) { self = .null }
 }
