@@ -25,9 +25,12 @@ public actor HTTPReward: BatchRewardSource {
         self.label = label
         self.config = config
         self.sleep = sleep
+        // The session's own timers are a backstop only: swift-corelibs-foundation rounds them
+        // down to whole seconds (0.5 s fires at once). `Deadline.race` enforces `timeout`.
+        let backstop = (config.timeout.seconds + 1).rounded(.up)
         let c = URLSessionConfiguration.ephemeral
-        c.timeoutIntervalForRequest = config.timeout.seconds
-        c.timeoutIntervalForResource = config.timeout.seconds
+        c.timeoutIntervalForRequest = backstop
+        c.timeoutIntervalForResource = backstop
         c.httpMaximumConnectionsPerHost = 4
         self.session = URLSession(configuration: c)
     }
@@ -52,7 +55,7 @@ public actor HTTPReward: BatchRewardSource {
         }
         var request = URLRequest(url: url)
         request.httpMethod = "POST"
-        request.timeoutInterval = config.timeout.seconds
+        request.timeoutInterval = (config.timeout.seconds + 1).rounded(.up)
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         for (k, v) in config.headers { request.setValue(v, forHTTPHeaderField: k) }
         var body = ExternalWire.batchRequest(id: id, inputs: chunk)

@@ -2,13 +2,12 @@
 #   /ok        exact match of completion and answer (1.0 / 0.0)
 #   /slow      sleeps 5 s first
 #   /error     HTTP 500 every time
-#   /flaky     HTTP 503 on the first request, then as /ok
+#   /flaky     HTTP 503 on the first request to /flaky, then as /ok
 #   /garbage   a body that is not JSON
-#   /count     as /ok, reports how many requests it has seen as "seen" in the response
 import json, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-seen = {"n": 0}
+seen = {}  # requests per path
 lock = threading.Lock()
 
 
@@ -26,8 +25,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         with lock:
-            seen["n"] += 1
-            n = seen["n"]
+            seen[self.path] = seen.get(self.path, 0) + 1
+            n = seen[self.path]
         req = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         if self.path == "/slow":
             time.sleep(5)
