@@ -46,6 +46,10 @@ public actor ExternalProcessReward: BatchRewardSource {
 
     public func failureCounts() -> FailureCounts { counts }
 
+    deinit {
+        for s in slots { s.process?.kill(reason: RewardFailure(kind: .crashed, message: "reward \(label): pool released")) }
+    }
+
     public func shutdown() {
         for i in slots.indices {
             slots[i].process?.kill(reason: RewardFailure(kind: .crashed, message: "reward \(label): shut down"))

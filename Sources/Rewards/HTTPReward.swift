@@ -63,27 +63,26 @@ public actor HTTPReward: BatchRewardSource {
         request.httpBody = Data(body)
 
         var events = FailureCounts()
-        var lastFailure = RewardFailure(kind: .unreachable, message: "reward \(label): not tried")
-        for tryIndex in 0...config.retries {
+        var tryIndex = 0
+        while true {
             if tryIndex > 0 { await sleep(config.backoff.delay(afterFailures: tryIndex)) }
             requests += 1
             switch await post(request) {
-            case let .failure(f):
-                events.record(f)
-                lastFailure = f
-                guard f.retryable else { break }
-                continue
             case let .success(data):
                 var result = ExternalWire.decode(Array(data), id: id, count: chunk.count, source: label,
                                                  rows: chunk.map(\.row.line))
                 result.events.merge(events)
                 return result
+            case let .failure(f):
+                events.record(f)
+                guard f.retryable, tryIndex < config.retries else {
+                    var result = AttemptResult.callFailed(f, count: chunk.count)
+                    result.events = events
+                    return result
+                }
+                tryIndex += 1
             }
-            break
         }
-        var result = AttemptResult.callFailed(lastFailure, count: chunk.count)
-        result.events = events
-        return result
     }
 
     /// One POST, bounded by the timeout even if the session's own timer does not fire.

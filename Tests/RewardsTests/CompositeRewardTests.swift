@@ -97,3 +97,22 @@ final class CompositeRewardTests: XCTestCase {
         XCTAssertEqual(batch, inputs.map(r.score))
     }
 }
+
+final class RewardSummaryTests: XCTestCase {
+    func testMeansAccuracyAndFailures() throws {
+        let r = try CompositeReward(specs: try RewardSpec.parseList(#"[{"name": "numeric", "from": "any", "weight": 0.5}, {"name": "format", "pattern": "\\d+", "weight": 0.5}]"#))
+        var a = RewardSummary(), b = RewardSummary()
+        a.add(r.score(input("7", answer: 7)))
+        a.add(r.score(input("is 7", answer: 7)))
+        b.add(r.score(input("7", answer: "seven")))  // numeric fails: the answer is not a number
+        a.merge(b)
+        XCTAssertEqual(a.samples, 3)
+        XCTAssertEqual(a.accuracy, 1.0 / 3, accuracy: 1e-12)
+        XCTAssertEqual(a.meanTotal, (1 + 0.5 + 0.5) / 3, accuracy: 1e-12)
+        XCTAssertEqual(a.mean(of: "numeric") ?? -1, 2.0 / 3, accuracy: 1e-12)
+        XCTAssertEqual(a.mean(of: "format") ?? -1, 2.0 / 3, accuracy: 1e-12)
+        XCTAssertEqual(a.componentAtMax, ["numeric": 2, "format": 2])
+        XCTAssertEqual(a.failures[.rowError], 1)
+        XCTAssertNil(a.mean(of: "length"))
+    }
+}
