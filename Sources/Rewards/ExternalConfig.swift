@@ -2,6 +2,8 @@
 // reward server (`name="http"`), read from a `RewardSpec`'s options; limits applied to the
 // programs; the failure policy and the restart back-off.
 
+import Foundation
+
 /// How a failed sample is scored.
 public enum FailurePolicy: String, Sendable, Hashable, Codable, CaseIterable {
     /// Reward 0, not correct, status `.failed`.
@@ -72,7 +74,8 @@ public struct ExternalProcessConfig: Sendable, Hashable {
     public var lineProtocol: ExternalProtocol = .batch
     /// Send the program's stderr to /dev/null instead of the worker's stderr.
     public var discardStderr = false
-    /// The program's environment; nil: the worker's.
+    /// The program's environment; nil: the worker's (which may hold secrets such as tokens:
+    /// set this, or `env` in the spec, to give the program only what it needs).
     public var environment: [String: String]?
 
     public init(command: [String]) { self.command = command }
@@ -100,7 +103,8 @@ extension RewardSpec {
     /// Options: `command` (list of strings, required), `processes`, `batch`, `timeout` (seconds),
     /// `cpu_seconds`, `memory_mb`, `open_files` (0 = inherit), `no_new_privileges`, `policy`
     /// (`zero` | `retry_once`), `protocol` (`batch` | `single`), `backoff` and `backoff_max`
-    /// (seconds), `stderr` (`inherit` | `discard`).
+    /// (seconds), `stderr` (`inherit` | `discard`), `env` (object of strings: the program's whole
+    /// environment, plus the worker's PATH and HOME unless given).
     public func externalProcessConfig() throws(RewardSpecError) -> ExternalProcessConfig {
         var o = OptionReader(spec: self)
         guard let command = try o.strings("command") else { throw .missingOption(reward: label, option: "command") }
@@ -122,6 +126,16 @@ extension RewardSpec {
                 throw .badOption(reward: label, option: "stderr", expected: "\"inherit\" or \"discard\"", found: "\"\(s)\"")
             }
             c.discardStderr = s == "discard"
+        }
+        if let e = o.take("env") {
+            guard let obj = e.objectValue else { throw o.bad("env", "an object of strings", e) }
+            let inherited = ProcessInfo.processInfo.environment
+            var env = ["PATH": inherited["PATH"], "HOME": inherited["HOME"]].compactMapValues { $0 }
+            for (k, v) in obj {
+                guard let s = v.stringValue else { throw o.bad("env", "an object of strings", e) }
+                env[k] = s
+            }
+            c.environment = env
         }
         try o.finish()
         return c

@@ -25,6 +25,8 @@ public actor ExternalProcessReward: BatchRewardSource {
     public private(set) var launches = 0
     /// Every back-off delay waited, in order (for tests and logs).
     public private(set) var backoffs: [Duration] = []
+    /// Processes replaced because they had used 80 % of `limits.cpuSeconds` (not failures).
+    public private(set) var recycled = 0
 
     /// - Parameter sleep: how back-off delays are waited; tests pass one that only records.
     public init(label: String = "external", config: ExternalProcessConfig,
@@ -110,7 +112,18 @@ public actor ExternalProcessReward: BatchRewardSource {
 
     /// The slot's live process, starting one (after the back-off) when there is none.
     private func running(_ slot: Int) async -> Result<VerifierProcess, RewardFailure> {
-        if let p = slots[slot].process, p.isRunning { return .success(p) }
+        if let p = slots[slot].process {
+            if p.isRunning, !nearCPULimit(p) { return .success(p) }
+            if p.isRunning {
+                // RLIMIT_CPU counts the process's lifetime: replace it before it is killed mid-call.
+                p.kill(reason: RewardFailure(kind: .crashed, message: "reward \(label): recycled near its CPU limit"))
+                recycled += 1
+            } else if let f = p.exitReason {
+                // It died between calls (a crash while idle): count it and back off.
+                counts.record(f)
+                slots[slot].failures += 1
+            }
+        }
         slots[slot].process = nil
         let delay = config.backoff.delay(afterFailures: slots[slot].failures)
         if delay > .zero {
@@ -129,6 +142,11 @@ public actor ExternalProcessReward: BatchRewardSource {
             slots[slot].failures += 1
             return .failure(error)
         }
+    }
+
+    private func nearCPULimit(_ p: VerifierProcess) -> Bool {
+        guard let limit = config.limits.cpuSeconds, let used = p.cpuSecondsUsed else { return false }
+        return used >= 0.8 * Double(limit)
     }
 
     private func retire(_ slot: Int, _ process: VerifierProcess, reason: RewardFailure) {

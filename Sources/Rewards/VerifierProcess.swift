@@ -84,6 +84,19 @@ final class VerifierProcess: @unchecked Sendable {
     /// Whether the process has not yet been seen to exit.
     var isRunning: Bool { lock.withLock { exitFailure == nil } }
 
+    /// Why it exited, once it has.
+    var exitReason: RewardFailure? { lock.withLock { exitFailure } }
+
+    /// CPU seconds (user + system) it has used, from /proc/<pid>/stat; nil if unreadable.
+    var cpuSecondsUsed: Double? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        // Fields after "(comm)": state is field 3; utime and stime are fields 14 and 15.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
     /// Sends one request line and waits for one response line, at most `timeout`.
     func call(_ line: [UInt8], timeout: Duration) async -> Result<[UInt8], RewardFailure> {
         let token: Int = lock.withLock { nextToken += 1; return nextToken }

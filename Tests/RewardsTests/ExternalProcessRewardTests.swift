@@ -193,6 +193,44 @@ final class ExternalProcessRewardTests: XCTestCase {
         XCTAssertTrue(out[0].failure!.message.contains("SIGXCPU"), out[0].failure!.message)
     }
 
+    func testEnvOptionGivesTheProgramOnlyItsEnvironment() async throws {
+        setenv("TRIBUTARY_TEST_SECRET", "hunter2", 1)
+        defer { unsetenv("TRIBUTARY_TEST_SECRET") }
+        let spec = try RewardSpec.parseList(#"[{"name": "external", "command": ["python3", "\#(Paths.fixture("env_report.py"))"], "env": {"FOO": "bar"}}]"#)[0]
+        let scoped = ExternalProcessReward(config: try spec.externalProcessConfig())
+        let inherited = pool(Paths.fixture("env_report.py"))
+        let (a, b) = (await scoped.score([input("x")]), await inherited.score([input("x")]))
+        await scoped.shutdown()
+        XCTAssertEqual(a.map(\.reward), [1])
+        XCTAssertEqual(b.map(\.reward), [0])  // sees the secret, lacks FOO
+    }
+
+    func testDeathWhileIdleIsCountedAndRestarted() async throws {
+        let sleeps = SleepRecorder()
+        let p = pool(Paths.fixture("answer_then_exit.py"), sleep: sleeps.sleep)
+        let first = await p.score([input("x")])
+        XCTAssertEqual(first.map(\.status), [.ok])
+        try await Task.sleep(for: .milliseconds(300))  // let it exit
+        let second = await p.score([input("x")])
+        XCTAssertEqual(second.map(\.status), [.ok])
+        let (counts, launches) = (await p.failureCounts(), await p.launches)
+        XCTAssertEqual(counts[.crashed], 1)
+        XCTAssertEqual(launches, 2)
+        XCTAssertEqual(sleeps.delays, [.milliseconds(100)])
+    }
+
+    func testProcessNearItsCPULimitIsRecycledNotKilledMidCall() async throws {
+        let p = pool(Paths.fixture("cpu_per_call.py"), limits: ProcessLimits(cpuSeconds: 1))
+        for _ in 0..<2 {
+            let out = await p.score([input("x")])
+            XCTAssertEqual(out.map(\.status), [.ok])
+        }
+        let (recycled, launches, counts) = (await p.recycled, await p.launches, await p.failureCounts())
+        XCTAssertEqual(recycled, 1)
+        XCTAssertEqual(launches, 2)
+        XCTAssertEqual(counts.total, 0)
+    }
+
     func testMissingProgramIsALaunchFailure() async {
         let p = ExternalProcessReward(config: ExternalProcessConfig(command: ["/nonexistent/verifier"]), sleep: SleepRecorder().sleep)
         let out = await p.score([input("x"), input("y")])
