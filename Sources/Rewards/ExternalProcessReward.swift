@@ -59,9 +59,6 @@ public actor ExternalProcessReward: BatchRewardSource {
         }
     }
 
-    /// Counts a line the program printed without being asked (the process is killed for it).
-    private func strayLine() { counts.record(.garbage) }
-
     // MARK: - Calls
 
     private func attempt(_ chunk: ArraySlice<RewardInput>) async -> AttemptResult {
@@ -133,8 +130,7 @@ public actor ExternalProcessReward: BatchRewardSource {
         do {
             let p = try VerifierProcess.launch(
                 command: config.command, limits: config.limits, discardStderr: config.discardStderr,
-                environment: config.environment, label: label,
-                onStrayLine: { [weak self] in Task { await self?.strayLine() } })
+                environment: config.environment, label: label)
             launches += 1
             slots[slot].process = p
             return .success(p)

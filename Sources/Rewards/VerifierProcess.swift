@@ -14,8 +14,6 @@ final class VerifierProcess: @unchecked Sendable {
     private let fd: Int32
     private let wake: (read: Int32, write: Int32)
     private let label: String
-    /// Called (from the I/O thread) when a line arrives while no call is waiting; the process is killed.
-    private let onStrayLine: @Sendable () -> Void
 
     // Guarded by `lock`.
     private let lock = NSLock()
@@ -30,17 +28,16 @@ final class VerifierProcess: @unchecked Sendable {
     /// Longest response line accepted (a verifier printing without newlines is garbage).
     static let maxLineBytes = 64 << 20
 
-    private init(pid: pid_t, fd: Int32, wake: (Int32, Int32), label: String, onStrayLine: @escaping @Sendable () -> Void) {
+    private init(pid: pid_t, fd: Int32, wake: (Int32, Int32), label: String) {
         self.pid = pid
         self.fd = fd
         self.wake = wake
         self.label = label
-        self.onStrayLine = onStrayLine
     }
 
     /// Starts the program. Throws a `.launchFailed` failure naming the command and the reason.
     static func launch(command: [String], limits: ProcessLimits, discardStderr: Bool, environment: [String: String]?,
-                       label: String, onStrayLine: @escaping @Sendable () -> Void) throws(RewardFailure) -> VerifierProcess {
+                       label: String) throws(RewardFailure) -> VerifierProcess {
         func failed(_ why: String) -> RewardFailure {
             RewardFailure(kind: .launchFailed, message: "reward \(label): cannot start \(command.joined(separator: " ")): \(why)")
         }
@@ -66,7 +63,7 @@ final class VerifierProcess: @unchecked Sendable {
             throw failed(String(cString: strerror(err)))
         }
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-        let p = VerifierProcess(pid: pid, fd: fd, wake: (wakeFDs[0], wakeFDs[1]), label: label, onStrayLine: onStrayLine)
+        let p = VerifierProcess(pid: pid, fd: fd, wake: (wakeFDs[0], wakeFDs[1]), label: label)
         Thread.detachNewThread { p.ioLoop() }
         return p
     }
@@ -192,7 +189,8 @@ final class VerifierProcess: @unchecked Sendable {
         if let w = waiting {
             w.resume(returning: .success(line))
         } else {
-            onStrayLine()
+            // A line nobody asked for: the exchange is out of step. The pool counts the
+            // process's death (this reason) when it next looks at it.
             kill(reason: RewardFailure(kind: .garbage, message: "reward \(label): output line without a request"))
         }
     }

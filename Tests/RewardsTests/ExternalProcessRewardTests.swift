@@ -140,6 +140,19 @@ final class ExternalProcessRewardTests: XCTestCase {
         }
     }
 
+    func testUnaskedOutputRestartsTheProgramAndIsCountedOnce() async throws {
+        let p = pool(Paths.fixture("chatty.py"))
+        let first = await p.score([input("x")])
+        XCTAssertEqual(first.map(\.status), [.ok])
+        try await Task.sleep(for: .milliseconds(300))  // the stray line arrives and the process is killed
+        let second = await p.score([input("x")])
+        XCTAssertEqual(second.map(\.status), [.ok])
+        let (counts, launches) = (await p.failureCounts(), await p.launches)
+        XCTAssertEqual(counts[.garbage], 1)
+        XCTAssertEqual(counts.total, 1)
+        XCTAssertEqual(launches, 2)
+    }
+
     func testNaNAndInfinityFailOnlyTheirSamples() async throws {
         let p = pool(Paths.fixture("nan.py"))
         let out = await p.score([input("ok"), input("nan"), input("inf"), input("fine")])

@@ -1,7 +1,8 @@
 // Starting a reward program with resource limits: fork, then in the child (async-signal-safe
 // calls only) a new process group, stdin/stdout on one end of a socket pair, setrlimit for
 // CPU seconds / address space / open files, PR_SET_NO_NEW_PRIVS, then execve. Swift cannot
-// run code between fork and exec safely, hence this C shim (used by the Rewards module).
+// run code between fork and exec safely, and swift-subprocess 1.0.2 has no pre-exec hook on
+// Linux (only Darwin's posix_spawnattr configurator), hence this C shim (used by Rewards).
 #ifndef REWARD_SPAWN_H
 #define REWARD_SPAWN_H
 
