@@ -106,7 +106,8 @@ public struct CompositeReward: Sendable {
         switch correct {
         case let .atMax(l), let .atLeast(l, _):
             guard seen.contains(l) else {
-                throw .badCorrectRule(correct.description, reason: "no reward labelled \"\(l)\" (have: \(components.map(\.label).joined(separator: ", ")))")
+                let have = components.map(\.label).joined(separator: ", ")
+                throw .badCorrectRule(correct.description, reason: "no reward labelled \"\(l)\" (have: \(have))")
             }
         default: break
         }

@@ -101,7 +101,8 @@ public actor HTTPReward: BatchRewardSource {
             } catch let e as URLError where e.code == .timedOut {
                 return .failure(HTTPFailure.timeout(label, timeout))
             } catch {
-                return .failure(RewardFailure(kind: .unreachable, message: "reward \(label): \(url) unreachable: \(error.localizedDescription)"))
+                let why = error.localizedDescription
+                return .failure(RewardFailure(kind: .unreachable, message: "reward \(label): \(url) unreachable: \(why)"))
             }
         }
     }

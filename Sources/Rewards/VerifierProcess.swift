@@ -173,7 +173,8 @@ final class VerifierProcess: @unchecked Sendable {
                     deliver(line)
                 }
                 if inbox.count > Self.maxLineBytes {
-                    kill(reason: RewardFailure(kind: .garbage, message: "reward \(label): response line longer than \(Self.maxLineBytes) bytes"))
+                    let message = "reward \(label): response line longer than \(Self.maxLineBytes) bytes"
+                    kill(reason: RewardFailure(kind: .garbage, message: message))
                     inbox = []
                 }
             }
