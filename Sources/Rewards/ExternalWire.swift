@@ -10,11 +10,11 @@
 // Single response: {"id": 7, "reward": 1.0, "correct": true}
 
 /// The verifier's judgement of one sample.
-public struct ExternalVerdict: Sendable, Hashable {
-    public var reward: Double
-    public var correct: Bool
+struct ExternalVerdict: Sendable, Hashable {
+    var reward: Double
+    var correct: Bool
 
-    public init(reward: Double, correct: Bool) {
+    init(reward: Double, correct: Bool) {
         self.reward = reward
         self.correct = correct
     }

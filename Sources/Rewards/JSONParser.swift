@@ -50,12 +50,12 @@ extension JSONValue {
     /// - Parameters:
     ///   - line: the line number to report errors at (JSONL callers pass the file line).
     ///   - allowNonFinite: accept `NaN`, `Infinity`, `-Infinity` (as Python's json module writes them).
-    public static func parse(_ text: String, line: Int = 1, allowNonFinite: Bool = false) throws -> JSONValue {
+    public static func parse(_ text: String, line: Int = 1, allowNonFinite: Bool = false) throws(JSONParseError) -> JSONValue {
         try parse(Array(text.utf8), line: line, allowNonFinite: allowNonFinite)
     }
 
     /// Parses UTF-8 bytes; see `parse(_:line:allowNonFinite:)`.
-    public static func parse(_ bytes: [UInt8], line: Int = 1, allowNonFinite: Bool = false) throws -> JSONValue {
+    public static func parse(_ bytes: [UInt8], line: Int = 1, allowNonFinite: Bool = false) throws(JSONParseError) -> JSONValue {
         var p = JSONParser(bytes: bytes, firstLine: line, allowNonFinite: allowNonFinite)
         p.skipSpace()
         let v = try p.value(depth: 0)
@@ -105,7 +105,7 @@ private struct JSONParser {
         return true
     }
 
-    mutating func value(depth: Int) throws -> JSONValue {
+    mutating func value(depth: Int) throws(JSONParseError) -> JSONValue {
         guard depth < JSONValue.maxDepth else { throw error(.tooDeep(limit: JSONValue.maxDepth)) }
         guard i < bytes.count else { throw error(.unexpectedEnd) }
         switch bytes[i] {
@@ -125,7 +125,7 @@ private struct JSONParser {
         throw unexpected()
     }
 
-    mutating func object(depth: Int) throws -> JSONValue {
+    mutating func object(depth: Int) throws(JSONParseError) -> JSONValue {
         i += 1
         var o = JSONObject()
         skipSpace()
@@ -152,7 +152,7 @@ private struct JSONParser {
         }
     }
 
-    mutating func array(depth: Int) throws -> JSONValue {
+    mutating func array(depth: Int) throws(JSONParseError) -> JSONValue {
         i += 1
         var a: [JSONValue] = []
         skipSpace()
@@ -171,7 +171,7 @@ private struct JSONParser {
         }
     }
 
-    mutating func hex4() throws -> UInt32 {
+    mutating func hex4() throws(JSONParseError) -> UInt32 {
         guard i + 4 <= bytes.count else { throw error(.invalidUnicodeEscape) }
         var v: UInt32 = 0
         for _ in 0..<4 {
@@ -191,7 +191,7 @@ private struct JSONParser {
         }
     }
 
-    mutating func string() throws -> String {
+    mutating func string() throws(JSONParseError) -> String {
         i += 1  // opening quote
         var out: [UInt8] = []
         while true {
@@ -243,7 +243,7 @@ private struct JSONParser {
         return i - s
     }
 
-    mutating func number() throws -> JSONValue {
+    mutating func number() throws(JSONParseError) -> JSONValue {
         let start = i
         var integral = true
         if bytes[i] == UInt8(ascii: "-") { i += 1 }

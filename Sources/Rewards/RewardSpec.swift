@@ -93,9 +93,7 @@ public struct RewardSpec: Sendable, Hashable, Decodable {
     /// Reads a JSON list of reward objects, e.g. `[{"name": "numeric", "weight": 1}]`.
     public static func parseList(_ json: String) throws(RewardSpecError) -> [RewardSpec] {
         let value: JSONValue
-        do { value = try JSONValue.parse(json) } catch let e as JSONParseError { throw .invalidJSON(e) } catch {
-            throw .invalidJSON(JSONParseError(reason: .notUTF8, line: 1, column: 1))
-        }
+        do { value = try JSONValue.parse(json) } catch { throw .invalidJSON(error) }
         guard case let .array(items) = value else { throw .notAList(found: value.kindName) }
         guard !items.isEmpty else { throw .empty }
         var specs: [RewardSpec] = []

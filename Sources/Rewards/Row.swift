@@ -87,11 +87,7 @@ public struct Row: Sendable, Hashable {
     /// `messages` entries need string `role` and `content`; their other keys are ignored.
     public static func parse(line text: String, number: Int) throws(RowError) -> Row {
         let value: JSONValue
-        do { value = try JSONValue.parse(text, line: number) } catch let e as JSONParseError {
-            throw .invalidJSON(e)
-        } catch {
-            throw .invalidJSON(JSONParseError(reason: .notUTF8, line: number, column: 1))
-        }
+        do { value = try JSONValue.parse(text, line: number) } catch { throw .invalidJSON(error) }
         guard case var .object(fields) = value else { throw .notAnObject(line: number, found: value.kindName) }
         let prompt: Prompt
         switch (fields["prompt"], fields["messages"]) {

@@ -29,7 +29,7 @@ final class JSONValueTests: XCTestCase {
 
     func testErrorsNameLineAndColumn() {
         func reason(_ text: String, line: Int = 1) -> JSONParseError? {
-            do { _ = try JSONValue.parse(text, line: line); return nil } catch { return error as? JSONParseError }
+            do { _ = try JSONValue.parse(text, line: line); return nil } catch { return error }
         }
         XCTAssertEqual(reason(#"{"a": 1,}"#, line: 7), JSONParseError(reason: .unexpectedCharacter("'}'"), line: 7, column: 9))
         XCTAssertEqual(reason(#"{"a": 1, "a": 2}"#)?.reason, .duplicateKey("a"))
