@@ -83,3 +83,28 @@ final class JSONValueTests: XCTestCase {
         }
     }
 }
+
+final class HostileInputTests: XCTestCase {
+    /// Random strings over JSON's and numbers' punctuation: the parser and the number scanner
+    /// must return or throw, never crash, and what parses must round-trip.
+    func testRandomInputNeverCrashes() throws {
+        let alphabet = Array("{}[]\",:\\/0123456789.eE+-tfnul aA\u{e9}\n#$%boxed{frac}")
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int(state >> 33)
+        }
+        var parsed = 0
+        for _ in 0..<5000 {
+            let text = String((0..<(next() % 24)).map { _ in alphabet[next() % alphabet.count] })
+            _ = Numbers.all(in: text)
+            _ = Numbers.parse(text)
+            _ = Numbers.boxed(in: "\\boxed{" + text)
+            if let v = try? JSONValue.parse(text) {
+                parsed += 1
+                XCTAssertEqual(try JSONValue.parse(v.serialized()), v, text)
+            }
+        }
+        XCTAssertGreaterThan(parsed, 0)
+    }
+}
