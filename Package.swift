@@ -67,6 +67,11 @@ let package = Package(
         // Pretrained models as policies: GGUF / Hugging Face → GPT + ModelTokenizer, and back.
         .target(name: "Pretrained", dependencies: ["ModelFiles", "Tokenizers", "ChatTemplates", "Policy", "Tasks", "Tensor"]),
         .target(name: "Objectives", dependencies: ["Tensor"]),
+        // Rewards as users write them: rows with metadata, composable reward functions, and
+        // hardened external rewards (process pool with rlimits, HTTP). The C shim sets the
+        // limits between fork and exec.
+        .target(name: "CRewardSpawn"),
+        .target(name: "Rewards", dependencies: ["CRewardSpawn"]),
         // Sampling and scoring groups with the policy: shared by the trainer and the worker.
         .target(name: "Rollout", dependencies: ["Tensor", "Policy", "Tasks", "Objectives"]),
 
@@ -100,6 +105,7 @@ let package = Package(
         .testTarget(name: "TasksTests", dependencies: ["Tasks"]),
         .testTarget(name: "PretrainedTests", dependencies: ["Pretrained", "ModelFiles"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ObjectivesTests", dependencies: ["Objectives", "Tensor"]),
+        .testTarget(name: "RewardsTests", dependencies: ["Rewards"], resources: [.copy("Fixtures")]),
         .testTarget(name: "RolloutTests", dependencies: ["Rollout"]),
         .testTarget(name: "LearnerTests", dependencies: ["Learner", "Worker", "Transport"]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker"]),
