@@ -336,17 +336,21 @@ public actor IngestState {
         wakeWorkWaiters()
     }
 
-    /// A stream of announcements, starting with the current version.
-    public func watch() -> AsyncStream<PolicyAnnouncement> {
+    /// A stream of announcements: the current version at once unless it is `lastKnownVersion` (the
+    /// version the watcher already holds; PROTOCOL.md §3 Watch), then every newly published one.
+    public func watch(lastKnownVersion: UInt64? = nil) -> AsyncStream<PolicyAnnouncement> {
         let id = UUID()
         let (stream, cont) = AsyncStream<PolicyAnnouncement>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        if let latest = store.latest { cont.yield(latest.announcement) }
+        if let latest = store.latest, latest.announcement.version != lastKnownVersion { cont.yield(latest.announcement) }
         watchers[id] = cont
         cont.onTermination = { [weak self] _ in Task { await self?.unwatch(id) } }
         return stream
     }
 
     private func unwatch(_ id: UUID) { watchers[id] = nil }
+
+    /// The announcement of the current policy, if one is published (the Watch heartbeat repeats it).
+    public var currentAnnouncement: PolicyAnnouncement? { store.latest?.announcement }
 
     public func policy(version v: Int) -> PublishedPolicy? { store.version(v) }
 

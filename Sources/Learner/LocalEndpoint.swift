@@ -32,7 +32,7 @@ public struct LocalEndpoint: LearnerEndpoint {
 
     public func watch(_ request: WatchRequest) async throws -> AsyncThrowingStream<PolicyAnnouncement, any Error> {
         try await checkWorker(request.workerId)
-        let stream = await node.ingest.watch()
+        let stream = await node.ingest.watch(lastKnownVersion: request.lastKnownVersion)
         return AsyncThrowingStream { cont in
             let t = Task {
                 for await a in stream { cont.yield(a) }

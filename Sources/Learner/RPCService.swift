@@ -40,10 +40,13 @@ public enum LearnerRPC {
                             requestMessages: .one, responseMessages: .many, inactivityTimeout: 4 * watchHeartbeat) { req, out in
             let w = try decode(WatchRequest.self, try await req.message())
             try await LocalEndpoint(node: node, token: bearer(req)).checkWorker(w.workerId)
-            let stream = await node.ingest.watch()
+            let stream = await node.ingest.watch(lastKnownVersion: w.lastKnownVersion)
             // Forward announcements; re-send the latest one as a heartbeat when idle.
+            let current = await node.ingest.currentAnnouncement
             try await withThrowingTaskGroup(of: Void.self) { group in
                 let latest = LatestBox()
+                // Not sent at once when the worker holds it, but still the heartbeat's repeat.
+                if let current, current.version == w.lastKnownVersion { latest.set(current) }
                 group.addTask {
                     for await a in stream { latest.set(a); try await out.send(a.encoded()) }
                 }

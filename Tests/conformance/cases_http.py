@@ -144,10 +144,10 @@ def healthz(env):
     check(r.status == 200 and bytes(r.body) == b"ok\n", "/healthz: %s %r" % (r.status, bytes(r.body)))
 
 
-@case("§14 /readyz answers 200 with body ok (as §14 words it) without a token", FIXER)
+@case("§14 /readyz answers 200 with body ready (as §14 words it) without a token", FIXER)
 def readyz(env):
     r = get(env, "/readyz")
-    check(r.status == 200 and bytes(r.body) == b"ok\n", "/readyz: %s %r" % (r.status, bytes(r.body)))
+    check(r.status == 200 and bytes(r.body) == b"ready\n", "/readyz: %s %r" % (r.status, bytes(r.body)))
 
 
 @case("§14 /status and /metrics with admin tokens configured: 401 + www-authenticate Bearer without a token, 403 with a worker token", FIXER)
