@@ -60,6 +60,8 @@ public final class PolicyTrainer {
     /// exceed it runs in row chunks whose gradients accumulate (exact: rows are independent), at
     /// the cost of one more forward pass; nil = always the whole minibatch at once.
     public var activationBudgetBytes: Int? = 1 << 30
+    /// The rows whose training forward the model still holds after `lossAndGradient`.
+    private var cachedRows: Range<Int>?
 
     public init(model: GPT, optimizer: AdamW? = nil, settings: UpdateSettings, objectiveState: ObjectiveState? = nil) throws {
         self.model = model
@@ -109,25 +111,33 @@ public final class PolicyTrainer {
         return out
     }
 
-    /// Rows per forward pass for sequences of `length` tokens under `activationBudgetBytes`.
-    public func rowsPerPass(length T: Int) -> Int {
+    /// Rows per training forward pass (activations kept for the backward) for sequences of
+    /// `length` tokens under `activationBudgetBytes`; with `forBackward: false`, rows per
+    /// inference-only pass (which keeps one layer's buffers, so it is many more).
+    public func rowsPerPass(length T: Int, forBackward: Bool = true) -> Int {
         guard let budget = activationBudgetBytes else { return .max }
-        return max(1, budget / max(1, model.config.activationBytesPerToken(length: T) * T))
+        return max(1, budget / max(1, model.config.activationBytesPerToken(length: T, forBackward: forBackward) * T))
     }
 
-    /// Row ranges of one pass each (one range when the minibatch fits the budget).
-    func passes(_ mb: TrainingBatch) -> [Range<Int>] {
-        let k = rowsPerPass(length: mb.length)
-        return stride(from: 0, to: mb.count, by: k).map { $0..<min($0 + k, mb.count) }
+    /// Row ranges of `count` rows in passes of `k`.
+    static func chunks(_ rows: Range<Int>, _ k: Int) -> [Range<Int>] {
+        stride(from: rows.lowerBound, to: rows.upperBound, by: k).map { $0..<min($0 + k, rows.upperBound) }
     }
 
     /// The objective's inputs for one minibatch (reference log-probs, entropies) and its result
-    /// at the model's current weights. When the minibatch is one pass, its forward stays cached
+    /// at the model's current weights; `cachedRows` says which rows' training forward stays cached
     /// for `backwardLiveRows`.
+    ///
+    /// A minibatch within the activation budget is one training pass. A larger one (no ALP) gets
+    /// its log-probs from inference-only passes over all but its last `rowsPerPass` rows and one
+    /// training pass over those, whose activations the backward then uses without running them
+    /// again. With ALP, whose noise depends on a row's place in its pass, every pass is a training
+    /// pass of `rowsPerPass` rows, and the backward repeats them exactly.
     func lossAndGradient(_ mb: TrainingBatch, learnerVersion: Int) throws -> ObjectiveResult {
         var tb = mb.tokenBatch(learnerVersion: Int64(learnerVersion))
         let o = settings.objective
-        let chunks = passes(mb)
+        let T = mb.length, k = rowsPerPass(length: T), all = 0..<mb.count
+        func sub(_ r: Range<Int>) -> TrainingBatch { r == all ? mb : mb.rows(Array(r)) }
         if o.klCoef != 0 {
             if reference == nil {
                 let r = try GPT(config: model.config)
@@ -135,25 +145,32 @@ public final class PolicyTrainer {
                 reference = r
             }
             var ref: [Float] = []
-            for c in chunks {
-                let sub = chunks.count == 1 ? mb : mb.rows(Array(c))
-                ref += try reference!.forward(tokens: sub.tokens, batch: sub.count, length: sub.length, forBackward: false)
+            for c in Self.chunks(all, rowsPerPass(length: T, forBackward: false)) {
+                let b = sub(c)
+                ref += try reference!.forward(tokens: b.tokens, batch: b.count, length: T, forBackward: false)
             }
             tb.referenceLogProbs = ref
         }
         // With ALP the numerator is the perturbed policy; the noise is keyed by the optimizer
         // step, so a replay from the same checkpoint draws the same noise.
         let perturb: UInt64? = model.alp.enabled ? UInt64(optimizer.step) : nil
+        var passes: [(rows: Range<Int>, keep: Bool)]
+        if mb.count <= k {
+            passes = [(all, true)]
+        } else if model.alp.enabled {
+            passes = Self.chunks(all, k).map { ($0, true) }
+        } else {
+            let tail = (mb.count - k)..<mb.count
+            passes = Self.chunks(0..<tail.lowerBound, rowsPerPass(length: T, forBackward: false)).map { ($0, false) }
+            passes.append((tail, true))
+        }
         var lp: [Float] = [], entropy: [Float] = []
-        // Several passes: this forward only gives log-probs (backwardLiveRows runs each pass again
-        // with activations kept), so it keeps none — unless ALP, whose noise must be the same twice.
-        let keep = chunks.count == 1 || model.alp.enabled
-        for c in chunks {
-            let sub = chunks.count == 1 ? mb : mb.rows(Array(c))
-            lp += try model.forward(tokens: sub.tokens, batch: sub.count, length: sub.length, perturbStep: perturb,
-                                    forBackward: keep)
+        for p in passes {
+            let b = sub(p.rows)
+            lp += try model.forward(tokens: b.tokens, batch: b.count, length: T, perturbStep: perturb, forBackward: p.keep)
             entropy += model.entropies()     // exact, cheap for small vocabularies (metrics, D³S)
         }
+        cachedRows = passes.last!.rows
         tb.entropy = entropy
         return try objectiveLoss(o, state: objectiveState, batch: tb, logProbs: lp)
     }
@@ -197,35 +214,48 @@ public final class PolicyTrainer {
     /// Backward through the rows that carry a gradient. The backward pass is linear in
     /// `dLogProbs`, so a row whose entries are all zero (every sample of a zero-variance group
     /// under GRPO-style advantages, when no advantage-free term touches it) adds exactly nothing
-    /// to any parameter gradient. When at most two thirds of the rows are live, they are run
-    /// forward again on their own (each row's forward is independent of the other rows) and the
-    /// backward covers only them: (1 + 3f)/3 of the full forward + backward for a live fraction
-    /// f. A minibatch larger than one pass (`activationBudgetBytes`) always runs forward again,
-    /// pass by pass. ALP draws its noise per batch position, so with ALP every row goes backward,
-    /// in the same passes as the loss. Returns how many rows the backward pass covered.
+    /// to any parameter gradient. When the minibatch was one pass and at most two thirds of its
+    /// rows are live, they are run forward again on their own (each row's forward is independent
+    /// of the other rows) and the backward covers only them: (1 + 3f)/3 of the full forward +
+    /// backward for a live fraction f. Otherwise the cached pass (`cachedRows`) goes backward as
+    /// it is, and the other live rows run forward again in passes of `rowsPerPass` rows. ALP draws
+    /// its noise per position in a pass, so with ALP every row goes backward, in the loss's passes.
+    /// Returns how many rows the backward pass covered.
     @discardableResult
     func backwardLiveRows(_ mb: TrainingBatch, _ d: [Float]) throws -> Int {
         let T = mb.length
         let live = (0..<mb.count).filter { r in d[(r * T)..<((r + 1) * T)].contains { $0 != 0 } }
         if live.isEmpty { return 0 }                    // gradients stay zero (zeroGradients)
-        let onePass = rowsPerPass(length: T) >= mb.count
-        if onePass && (model.alp.enabled || live.count * 3 > mb.count * 2) {
-            try model.backward(dLogProbs: d)
-            return mb.count
+        func slice(_ rows: [Int]) -> [Float] {
+            var out = [Float]()
+            out.reserveCapacity(rows.count * T)
+            for r in rows { out += d[(r * T)..<((r + 1) * T)] }
+            return out
         }
-        let rows = model.alp.enabled ? Array(0..<mb.count) : live
+        let cached = cachedRows ?? 0..<0
+        let run = model.alp.enabled ? Array(0..<mb.count) : live
+        var covered = 0
+        var rest = run
+        if cached.count == mb.count {
+            if model.alp.enabled || live.count * 3 > mb.count * 2 {
+                try model.backward(dLogProbs: d)
+                return mb.count
+            }
+        } else if run.contains(where: cached.contains) {
+            try model.backward(dLogProbs: slice(Array(cached)))
+            covered = cached.count
+            rest = run.filter { !cached.contains($0) }
+        }
+        cachedRows = nil
         let perturb: UInt64? = model.alp.enabled ? UInt64(optimizer.step) : nil
-        let k = rowsPerPass(length: T)
-        for start in stride(from: 0, to: rows.count, by: k) {
-            let ids = Array(rows[start..<min(start + k, rows.count)])
-            let sub = mb.rows(ids)
-            _ = try model.forward(tokens: sub.tokens, batch: sub.count, length: T, perturbStep: perturb)
-            var dSub = [Float]()
-            dSub.reserveCapacity(ids.count * T)
-            for r in ids { dSub += d[(r * T)..<((r + 1) * T)] }
-            try model.backward(dLogProbs: dSub)
+        for c in Self.chunks(0..<rest.count, rowsPerPass(length: T)) {
+            let ids = Array(rest[c])
+            let b = mb.rows(ids)
+            _ = try model.forward(tokens: b.tokens, batch: b.count, length: T, perturbStep: perturb)
+            try model.backward(dLogProbs: slice(ids))
+            covered += ids.count
         }
-        return rows.count
+        return covered
     }
 
     /// The objective's gradient for the whole batch at the current weights (no update): the
@@ -233,7 +263,7 @@ public final class PolicyTrainer {
     public func gradient(of batch: TrainingBatch, learnerVersion: Int) throws -> ObjectiveResult {
         model.zeroGradients()
         let res = try lossAndGradient(batch, learnerVersion: learnerVersion)
-        if passes(batch).count == 1 { try model.backward(dLogProbs: res.dLogProbs) } else { try backwardLiveRows(batch, res.dLogProbs) }
+        if cachedRows == 0..<batch.count { try model.backward(dLogProbs: res.dLogProbs) } else { try backwardLiveRows(batch, res.dLogProbs) }
         return res
     }
 }
