@@ -77,11 +77,11 @@ let package = Package(
 
         // service
         .target(name: "Learner", dependencies: [
-            "Tensor", "Policy", "Tasks", "Objectives", "Rollout", "Transport", "Wire", "TLS",
+            "Tensor", "Policy", "Tasks", "Pretrained", "Objectives", "Rollout", "Transport", "Wire", "TLS",
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "Worker", dependencies: ["Tensor", "Policy", "Tasks", "Objectives", "Rollout", "Transport", "Wire", "TLS",
+        .target(name: "Worker", dependencies: ["Tensor", "Policy", "Tasks", "Pretrained", "Objectives", "Rollout", "Transport", "Wire", "TLS",
                                                .product(name: "Logging", package: "swift-log")]),
 
         // app
@@ -109,6 +109,6 @@ let package = Package(
         .testTarget(name: "RolloutTests", dependencies: ["Rollout"]),
         .testTarget(name: "LearnerTests", dependencies: ["Learner", "Worker", "Transport"]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["tributary"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["tributary", "Pretrained", "Policy", "ModelFiles"]),
     ]
 )

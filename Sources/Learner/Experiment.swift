@@ -95,7 +95,8 @@ public enum Experiment {
         let state = TrainerState(phase: "pretrain", task: task.spec, preset: spec.preset, seed: seed, step: o.steps,
                                  promptCursor: o.promptCursor, evalGreedyAccuracy: o.evalGreedyAccuracy)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        try Checkpoint.save(to: ckpt, model: gpt, optimizer: nil, vocab: task.tokenizer.vocabulary, trainerState: try state.encoded())
+        try Checkpoint.save(to: ckpt, model: gpt, optimizer: nil, vocab: task.tokenizer.vocabulary, trainerState: try state.encoded(),
+                            extraFiles: try task.tokenizer.checkpointFiles())
         return ckpt
     }
 

@@ -38,7 +38,7 @@ public final class LearnerNode: Sendable {
         let task: any VerifiableTask
         if let dir = store.latestCheckpoint() {
             let ck = try Checkpoint.load(from: dir)
-            task = try spec.makeTask(maxPositions: ck.model.config.nPositions)
+            task = try RunDirectory.makeTask(spec, checkpoint: dir, model: ck.model)
             guard ck.vocab == task.tokenizer.vocabulary else {
                 throw RunError("\(dir.path) was trained on another vocabulary than task '\(spec)'")
             }

@@ -156,6 +156,7 @@ public final class SyncTraining {
         st.update = options.update
         st.objectiveState = trainer.objectiveState
         try Checkpoint.save(to: dir, model: trainer.model, optimizer: trainer.optimizer,
-                            vocab: task.tokenizer.vocabulary, trainerState: try st.encoded())
+                            vocab: task.tokenizer.vocabulary, trainerState: try st.encoded(),
+                            extraFiles: try task.tokenizer.checkpointFiles())
     }
 }

@@ -5,6 +5,7 @@
 import Foundation
 import Objectives
 import Policy
+import Pretrained
 import Tasks
 import Tensor
 
@@ -87,12 +88,34 @@ public enum RunDirectory {
 
     /// Loads a checkpoint and the task it is used with: `taskSpec` if given, else the task
     /// recorded in its trainer state, else the default task; the vocabularies must agree.
+    /// `path` may also be a pretrained model (a GGUF file or a Hugging Face directory,
+    /// docs/models.md): the task then speaks the model's tokenizer.
     public static func load(_ path: URL, taskSpec: String?) throws -> (LoadedCheckpoint, TrainerState?, URL, any VerifiableTask) {
+        let spec = try taskSpec.map(TaskSpec.init(parsing:))
+        // A checkpoint that `train` or a learner wrote from a pretrained model has a trainer state
+        // (weights, optimizer, step); an imported or downloaded model has none.
+        let trained = (try? resolveCheckpoint(path)).map {
+            FileManager.default.fileExists(atPath: $0.appendingPathComponent(Checkpoint.trainerStateFile).path)
+        } ?? false
+        if !trained, PretrainedModel.isPretrained(path) {
+            let m = try PretrainedModel.load(path)
+            let ck = LoadedCheckpoint(model: m.model, optimizer: nil, vocab: m.tokenizer.vocabulary, trainerState: nil)
+            let task = try (spec ?? TaskSpec.default).makeTask(tokenizer: m.tokenizer, maxPositions: m.model.config.nPositions)
+            return (ck, nil, path, task)
+        }
         let (ck, state, dir) = try load(path)
-        let spec = try taskSpec.map(TaskSpec.init(parsing:)) ?? state?.task ?? TaskSpec.default
-        let task = try spec.makeTask(maxPositions: ck.model.config.nPositions)
+        let task = try makeTask(spec ?? state?.task ?? TaskSpec.default, checkpoint: dir, model: ck.model)
         try checkVocabulary(ck, dir: dir, task: task)
         return (ck, state, dir, task)
+    }
+
+    /// `spec`'s task for the model of checkpoint `dir`: in the model's own tokenizer when the
+    /// checkpoint carries one (tokenizer.json: a pretrained model), else the task's own vocabulary.
+    public static func makeTask(_ spec: TaskSpec, checkpoint dir: URL, model: GPT) throws -> any VerifiableTask {
+        if let tokenizer = try ModelTokenizer.load(directory: dir) {
+            return try spec.makeTask(tokenizer: tokenizer, maxPositions: model.config.nPositions)
+        }
+        return try spec.makeTask(maxPositions: model.config.nPositions)
     }
 
     static func checkVocabulary(_ ck: LoadedCheckpoint, dir: URL, task: any VerifiableTask) throws {

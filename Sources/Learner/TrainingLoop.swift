@@ -292,7 +292,8 @@ public final class TrainingLoop: @unchecked Sendable {
         let dir = store.newCheckpointDirectory(version: state.version, step: durable.step)
         try FileManager.default.createDirectory(at: store.checkpoints, withIntermediateDirectories: true)
         try Checkpoint.save(to: dir, model: trainer.model, optimizer: trainer.optimizer,
-                            vocab: task.tokenizer.vocabulary, trainerState: try st.encoded())
+                            vocab: task.tokenizer.vocabulary, trainerState: try st.encoded(),
+                            extraFiles: try task.tokenizer.checkpointFiles())
         phase("saved")
         try store.markLatest(dir)
         phase("latest")

@@ -20,6 +20,10 @@ public struct LoadedCheckpoint {
     public let vocab: [String: Int]
     /// The caller's trainer_state.json bytes, or nil if absent.
     public let trainerState: Data?
+
+    public init(model: GPT, optimizer: AdamW?, vocab: [String: Int], trainerState: Data?) {
+        self.model = model; self.optimizer = optimizer; self.vocab = vocab; self.trainerState = trainerState
+    }
 }
 
 /// Saving and loading checkpoint directories.
@@ -33,12 +37,13 @@ public enum Checkpoint {
     /// stays loadable by Hugging Face. Written only when the model's ALP is enabled.
     public static let alpFile = "alp.safetensors"
 
-    /// Writes a checkpoint to `dir`, replacing any existing one. `trainerState` is stored verbatim;
+    /// Writes a checkpoint to `dir`, replacing any existing one. `trainerState` is stored verbatim
+    /// (nil: none, as for an imported model that was never trained here);
     /// `extraFiles` (file name → bytes, e.g. a pretrained model's tokenizer.json) are written beside
     /// the standard files, inside the same atomic replacement.
     /// On failure the previous checkpoint (if any) is left in place and no temporary directory remains.
     public static func save(to dir: URL, model: GPT, optimizer: AdamW?, vocab: [String: Int],
-                            trainerState: Data, extraFiles: [String: Data] = [:], failAfterFiles: Int? = nil) throws {
+                            trainerState: Data?, extraFiles: [String: Data] = [:], failAfterFiles: Int? = nil) throws {
         let fm = FileManager.default
         let parent = dir.deletingLastPathComponent()
         let tmp = parent.appendingPathComponent(".\(dir.lastPathComponent).tmp-\(UUID().uuidString)")
@@ -58,7 +63,7 @@ public enum Checkpoint {
             let enc = JSONEncoder()
             enc.outputFormatting = [.prettyPrinted, .sortedKeys]
             try put(vocabFile, [UInt8](try enc.encode(vocab)))
-            try put(trainerStateFile, [UInt8](trainerState))
+            if let trainerState { try put(trainerStateFile, [UInt8](trainerState)) }
             for (name, bytes) in extraFiles.sorted(by: { $0.key < $1.key }) {
                 guard !name.isEmpty, !name.contains("/"), ![modelFile, configFile, vocabFile, trainerStateFile, optimizerFile,
                                                               alpFile].contains(name) else {

@@ -4,6 +4,7 @@
 
 import Foundation
 import ChatTemplates
+import ModelFiles
 import Tasks
 import Tokenizers
 
@@ -78,6 +79,48 @@ public struct ModelTokenizer: ChatTokenizer {
 }
 
 extension ModelTokenizer {
+    /// The tokenizer stored in a GGUF file's metadata (tokens, merges, token types, special ids,
+    /// pre-tokenizer, chat template, `add_bos_token`).
+    public init(gguf file: GGUFFile) throws {
+        let meta = try file.tokenizerMetadata()
+        guard !meta.tokens.isEmpty else { throw PretrainedError.noTokenizer(path: file.path) }
+        guard meta.model == nil || meta.model == "gpt2" else {
+            throw PretrainedError.unsupportedTokenizer(path: file.path, kind: meta.model ?? "?")
+        }
+        let types = (meta.tokenTypes ?? Array(repeating: 1, count: meta.tokens.count)).map { Int32(clamping: $0) }
+        let bpe = try BPETokenizer(ggufTokens: meta.tokens, merges: meta.merges, tokenTypes: types,
+                                   bos: meta.bosTokenId.map { Int32(clamping: $0) }, eos: meta.eosTokenId.map { Int32(clamping: $0) },
+                                   pad: meta.paddingTokenId.map { Int32(clamping: $0) }, pre: meta.pre ?? "gpt2")
+        try self.init(bpe: bpe, chatTemplate: meta.chatTemplate, addBOS: meta.addBosToken ?? false)
+    }
+
+    /// The tokenizer of what `PretrainedModel.load` accepts — a GGUF file, a Hugging Face directory
+    /// or a checkpoint made from one — without loading the weights.
+    public static func load(_ url: URL) throws -> ModelTokenizer {
+        if url.pathExtension.lowercased() == "gguf" { return try ModelTokenizer(gguf: GGUFFile(contentsOf: url)) }
+        for dir in [url, url.appendingPathComponent("checkpoint")] {
+            if let t = try load(directory: dir) { return t }
+        }
+        throw PretrainedError.noTokenizer(path: url.path)
+    }
+
+    /// `load(url)` for a pretrained model or a checkpoint made from one; nil for a character-task
+    /// checkpoint (no tokenizer files).
+    public static func loadIfPretrained(_ url: URL) throws -> ModelTokenizer? {
+        do { return try load(url) } catch PretrainedError.noTokenizer { return nil }
+    }
+
+    /// The tokenizer of a Hugging Face directory or a checkpoint made from a pretrained model
+    /// (tokenizer.json with tokenizer_config.json), or nil when the directory has no tokenizer.json.
+    public static func load(directory: URL) throws -> ModelTokenizer? {
+        guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("tokenizer.json").path) else { return nil }
+        let dir = try HFModelDirectory(url: directory)
+        guard let json = dir.tokenizerJSON else { return nil }
+        let bpe = try BPETokenizer(tokenizerJSON: json, bos: dir.bosToken, eos: dir.eosToken, pad: dir.padToken)
+        return try ModelTokenizer(bpe: bpe, chatTemplate: dir.chatTemplate,
+                                  addBOS: dir.tokenizerConfig?["add_bos_token"]?.bool ?? false)
+    }
+
     /// The Hugging Face tokenizer files a checkpoint carries beside its weights, so the directory
     /// loads with `AutoTokenizer.from_pretrained` and `generate` / `--init` read it back:
     /// tokenizer.json, tokenizer_config.json (with the chat template and `add_bos_token`) and

@@ -82,16 +82,7 @@ extension PretrainedModel {
         let config = try ModelConfig(huggingFaceConfig: JSONEncoder().encode(try file.huggingFaceConfig().json))
         let tensors = try file.huggingFaceTensors().mapValues { TensorData(floats: $0.values, shape: $0.shape) }
         let model = try GPT(config: config, tensors: tensors, label: url.path)
-        let meta = try file.tokenizerMetadata()
-        guard !meta.tokens.isEmpty else { throw PretrainedError.noTokenizer(path: url.path) }
-        guard meta.model == nil || meta.model == "gpt2" else {
-            throw PretrainedError.unsupportedTokenizer(path: url.path, kind: meta.model ?? "?")
-        }
-        let bpe = try BPETokenizer(ggufTokens: meta.tokens, merges: meta.merges,
-                                   tokenTypes: (meta.tokenTypes ?? Array(repeating: 1, count: meta.tokens.count)).map { Int32(clamping: $0) },
-                                   bos: meta.bosTokenId.map { Int32(clamping: $0) }, eos: meta.eosTokenId.map { Int32(clamping: $0) },
-                                   pad: meta.paddingTokenId.map { Int32(clamping: $0) }, pre: meta.pre ?? "gpt2")
-        let tokenizer = try ModelTokenizer(bpe: bpe, chatTemplate: meta.chatTemplate, addBOS: meta.addBosToken ?? false)
+        let tokenizer = try ModelTokenizer(gguf: file)
         try check(tokenizer, fits: config, path: url.path)
         var types: [String: Int] = [:]
         for t in file.tensors where GGUFFile.huggingFaceName(of: t.name) != nil { types[t.type.name, default: 0] += 1 }
@@ -108,10 +99,7 @@ extension PretrainedModel {
         let set = try dir.loadTensors()
         let model = try GPT(config: config, tensors: set.tensors.mapValues { TensorData(floats: $0.values, shape: $0.shape) },
                             label: url.path)
-        guard let json = dir.tokenizerJSON else { throw PretrainedError.noTokenizer(path: url.path) }
-        let bpe = try BPETokenizer(tokenizerJSON: json, bos: dir.bosToken, eos: dir.eosToken, pad: dir.padToken)
-        let addBOS = dir.tokenizerConfig?["add_bos_token"]?.bool ?? false
-        let tokenizer = try ModelTokenizer(bpe: bpe, chatTemplate: dir.chatTemplate, addBOS: addBOS)
+        guard let tokenizer = try ModelTokenizer.load(directory: url) else { throw PretrainedError.noTokenizer(path: url.path) }
         try check(tokenizer, fits: config, path: url.path)
         var types = set.sourceDTypes
         if types.isEmpty { types = ["F32": set.tensors.count] }
@@ -138,7 +126,7 @@ extension PretrainedModel {
 extension PretrainedModel {
     /// Writes the model as a checkpoint: a Hugging Face directory of its family (F32 weights,
     /// config.json) with the tokenizer files, which `load`, `--init` and `transformers` read.
-    public func save(to dir: URL, trainerState: Data = Data("{}".utf8)) throws {
+    public func save(to dir: URL, trainerState: Data? = nil) throws {
         try Checkpoint.save(to: dir, model: model, optimizer: nil, vocab: tokenizer.vocabulary, trainerState: trainerState,
                             extraFiles: try tokenizer.checkpointFiles())
     }

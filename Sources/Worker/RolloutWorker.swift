@@ -8,6 +8,7 @@ import Foundation
 import Logging
 import Objectives
 import Policy
+import Pretrained
 import Rollout
 import Tasks
 import TLS
@@ -26,6 +27,9 @@ public struct WorkerOptions: Sendable {
     /// An external verifier program (JSON lines, docs/operations.md) instead of the task's own.
     public var verifierCommand: [String]? = nil
     public var verifierTimeout: Double = 5
+    /// The pretrained model's tokenizer when the learner trains one (docs/models.md): tasks are
+    /// then built in its vocabulary. Nil for the built-in character tasks.
+    public var tokenizer: ModelTokenizer? = nil
 
     public init(name: String) { self.name = name }
 }
@@ -112,8 +116,8 @@ public actor RolloutWorker {
         stats.registrations += 1
         logger.info("registered", metadata: ["worker": "\(options.name)", "worker-id": "\(welcome.workerId)", "task": "\(welcome.taskSpec)"])
         let spec = try TaskSpec(parsing: welcome.taskSpec)
-        let task = try spec.makeTask(maxPositions: Int(welcome.model.nPositions))
         let cfg = try Self.modelConfig(from: welcome)
+        let task = try Self.task(spec, tokenizer: options.tokenizer, model: cfg)
         // A new session starts from what its own watch stream says: an announcement left over
         // from the last session may name a version the learner no longer keeps.
         resetPolicyPipeline()
@@ -242,5 +246,21 @@ public actor RolloutWorker {
             }
         }
         return out
+    }
+
+    /// The learner's task as this worker builds it: in the pretrained model's tokenizer when one
+    /// was given, else in the task's own vocabulary; either must fit the learner's model.
+    static func task(_ spec: TaskSpec, tokenizer: ModelTokenizer?, model cfg: Policy.ModelConfig) throws -> any VerifiableTask {
+        let task = try tokenizer.map { try spec.makeTask(tokenizer: $0, maxPositions: cfg.nPositions) }
+            ?? spec.makeTask(maxPositions: cfg.nPositions)
+        if tokenizer == nil, task.tokenizer.vocabSize != cfg.vocabSize {
+            throw RPCStatus(.failedPrecondition, "the learner's model has a vocabulary of \(cfg.vocabSize) tokens but task '\(spec)' "
+                + "has its own of \(task.tokenizer.vocabSize): the learner trains a pretrained model; start the worker with "
+                + "--tokenizer (the model's GGUF file or directory)")
+        }
+        if task.tokenizer.vocabSize > cfg.vocabSize {
+            throw RPCStatus(.failedPrecondition, "the tokenizer has \(task.tokenizer.vocabSize) tokens, more than the learner's model (\(cfg.vocabSize))")
+        }
+        return task
     }
 }

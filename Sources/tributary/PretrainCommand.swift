@@ -61,7 +61,8 @@ struct Pretrain: ParsableCommand {
         let state = TrainerState(phase: "pretrain", task: task.spec, preset: model.preset, seed: model.seed, step: step,
                                  version: 0, promptCursor: cursor, evalGreedyAccuracy: acc)
         try Checkpoint.save(to: RunDirectory.checkpoint(runDir), model: gpt, optimizer: nil,
-                            vocab: task.tokenizer.vocabulary, trainerState: try state.encoded())
+                            vocab: task.tokenizer.vocabulary, trainerState: try state.encoded(),
+                            extraFiles: try task.tokenizer.checkpointFiles())
         let reached = acc >= targetAccuracy
         print(String(format: "pretrain: %@ after %d steps (%d demonstrations, %.1f s): held-out greedy accuracy %.1f%% → %@",
                      reached ? "reached target" : "stopped", step, step * batch, Date().timeIntervalSince(t0), 100 * acc,

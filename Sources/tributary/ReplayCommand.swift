@@ -74,7 +74,18 @@ struct Replay: ParsableCommand {
         let outDir = RunDirectory.checkpoint(URL(fileURLWithPath: out))
         try FileManager.default.createDirectory(at: outDir.deletingLastPathComponent(), withIntermediateDirectories: true)
         try Checkpoint.save(to: outDir, model: trainer.model, optimizer: trainer.optimizer, vocab: ck.vocab,
-                            trainerState: try st.encoded())
+                            trainerState: try st.encoded(), extraFiles: try Self.tokenizerFiles(of: dir))
         print("replay: \(file.batch.count) sequences, \(stats.optimizerSteps) optimizer steps (\(stats.skippedMinibatches) skipped), objective \(settings.objective.name) → \(outDir.path)")
+    }
+
+    /// A pretrained model's tokenizer files in checkpoint `dir` (none for a character-task checkpoint),
+    /// carried into the replayed checkpoint unchanged.
+    static func tokenizerFiles(of dir: URL) throws -> [String: Data] {
+        var files: [String: Data] = [:]
+        for name in ["tokenizer.json", "tokenizer_config.json", "generation_config.json"] {
+            let url = dir.appendingPathComponent(name)
+            if FileManager.default.fileExists(atPath: url.path) { files[name] = try Data(contentsOf: url) }
+        }
+        return files
     }
 }

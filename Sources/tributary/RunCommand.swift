@@ -5,6 +5,7 @@
 
 import ArgumentParser
 import Foundation
+import Pretrained
 import Learner
 import Policy
 import Tasks
@@ -62,7 +63,13 @@ struct RunCommand: AsyncParsableCommand {
                                 ("groups/s", String(format: "%.1f", history.groupsPerSecond))])
         }
         let clients = (0..<workers).map { _ in TransportClient(configuration: .init(host: "127.0.0.1", port: port)) }
-        let ws = clients.enumerated().map { i, c in RolloutWorker(endpoint: RemoteEndpoint(client: c, token: token), options: WorkerOptions(name: "run-\(i)")) }
+        // A pretrained model (docs/models.md): the workers speak its tokenizer.
+        let modelTokenizer = try initPath.flatMap { try ModelTokenizer.loadIfPretrained(URL(fileURLWithPath: $0)) }
+        let ws = clients.enumerated().map { i, c in
+            var o = WorkerOptions(name: "run-\(i)")
+            o.tokenizer = modelTokenizer
+            return RolloutWorker(endpoint: RemoteEndpoint(client: c, token: token), options: o)
+        }
         let loops = ws.map { w in Task { await w.run() } }
         await daemon.runUntilDone(or: ShutdownSignal())
         bar.finish()

@@ -3,6 +3,7 @@
 
 import ArgumentParser
 import Foundation
+import Pretrained
 import TLS
 import Transport
 import Learner
@@ -23,6 +24,8 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "External verifier program (JSON lines; docs/operations.md), e.g. 'python3 verify.py'.") var verifier: String?
     @Option(help: "Seconds an external verifier call may take.") var verifierTimeout: Double = 5
     @Option(help: "Seed for sampling.") var seed: UInt64 = 1
+    @Option(help: "The pretrained model's tokenizer when the learner trains one: its GGUF file, Hugging Face directory or checkpoint (docs/models.md).")
+    var tokenizer: String?
     @OptionGroup var logging: LogOptions
 
     func validate() throws {
@@ -38,12 +41,14 @@ struct WorkerCommand: AsyncParsableCommand {
         let client = TransportClient(configuration: .init(host: url.host, port: url.port, tls: tls))
         let tok = token ?? ProcessInfo.processInfo.environment["TRIBUTARY_TOKEN"]
         let endpoint = RemoteEndpoint(client: client, token: tok)
+        let modelTokenizer = try tokenizer.map { try ModelTokenizer.load(URL(fileURLWithPath: $0)) }
         let workers = (0..<max(1, samplerThreads)).map { i -> RolloutWorker in
             var o = WorkerOptions(name: samplerThreads > 1 ? "\(name)/\(i)" : name)
             o.promptsPerLease = promptsPerLease
             o.seed = seed &+ UInt64(i)
             o.verifierCommand = verifier.map { $0.split(separator: " ").map(String.init) }
             o.verifierTimeout = verifierTimeout
+            o.tokenizer = modelTokenizer
             return RolloutWorker(endpoint: endpoint, options: o)
         }
         let signal = ShutdownSignal()
