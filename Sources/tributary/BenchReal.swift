@@ -17,6 +17,8 @@ struct RealModelBench {
     var learnerSeqs = 64, seqLen = 96, learnerSteps = 1
     var samplerSeqs = 16, promptLen = 32, newTokens = 64
     var peerPython: String?
+    /// Which legs to run (`learner`, `sampler`, `tokenizer`); the peer runs only with all three.
+    var legs: Set<String> = ["learner", "sampler", "tokenizer"]
     var peerScript = "bench/peers/real_model_peer.py"
 
     func run(_ out: JSONLines) throws {
@@ -31,10 +33,10 @@ struct RealModelBench {
         try text.write(to: corpus, atomically: true, encoding: .utf8)
 
         // Learner first, so the process's peak RSS (VmHWM) is the update's (loading peaks lower).
-        let learner = try learnerTokensPerSecond(m, vocab: V)
+        let learner = legs.contains("learner") ? try learnerTokensPerSecond(m, vocab: V) : 0
         let peakRSS = Self.peakRSSBytes()
-        let sampler = try samplerTokensPerSecond(m, vocab: V)
-        let tokenizer = tokenizerMBPerSecond(loaded.tokenizer, text: text)
+        let sampler = legs.contains("sampler") ? try samplerTokensPerSecond(m, vocab: V) : 0
+        let tokenizer = legs.contains("tokenizer") ? tokenizerMBPerSecond(loaded.tokenizer, text: text) : 0
         var row: [String: AnyJSON] = [
             "bench": "real-model", "model": .s(model.lastPathComponent), "threads": .d(Double(threads)),
             "parameters": .d(Double(m.parameterCount)), "load_seconds": .d(loadSeconds),
@@ -43,7 +45,7 @@ struct RealModelBench {
             "sampler_sequences": .d(Double(samplerSeqs)), "sampler_new_tokens": .d(Double(newTokens)),
             "sampler_tokens_per_s": .d(sampler), "tokenizer_mb_per_s": .d(tokenizer),
         ]
-        if let peer = try runPeer(corpus: corpus) {
+        if legs.count == 3, let peer = try runPeer(corpus: corpus) {
             row["peer"] = .s(peer["peer"] as? String ?? "torch")
             for (k, ours) in [("learner_tokens_per_s", learner), ("sampler_tokens_per_s", sampler), ("tokenizer_mb_per_s", tokenizer)] {
                 guard let theirs = (peer[k] as? NSNumber)?.doubleValue else { continue }
