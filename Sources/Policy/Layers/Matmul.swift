@@ -41,17 +41,26 @@ func addBiasRows(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>
     }
 }
 
-/// acc[C] += Σ_rows x[N,C]: row chunks in parallel, the first into `acc`, the others into private
-/// partial sums added in chunk order afterwards (so the result does not depend on timing).
+/// acc[C] += Σ_rows x[N,C] (see `accumulateRowChunks`).
 func sumRows(_ acc: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, N: Int, C: Int) {
+    accumulateRowChunks(into: acc, N: N, C: C) { rows, dst in
+        for r in rows { Vec.add(x + r * C, dst, C) }
+    }
+}
+
+/// A per-row contribution summed into acc[C] with rows split between threads, deterministically:
+/// `body(rows, dst)` adds the contribution of `rows` into `dst` — `acc` itself for the first chunk,
+/// a private zeroed partial for the others — and the partials are added into `acc` in chunk order
+/// afterwards, so the result does not depend on timing.
+func accumulateRowChunks(into acc: UnsafeMutablePointer<Float>, N: Int, C: Int,
+                         _ body: (Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
     let parts = min(Blas.threads, max(N / 256, 1))
     withUnsafeTemporaryAllocation(of: Float.self, capacity: max(parts - 1, 1) * C) { tmp in
         let partial = tmp.baseAddress!
         partial.update(repeating: 0, count: max(parts - 1, 1) * C)
         Parallel.forChunks(parts) { ps in
             for part in ps {
-                let dst = part == 0 ? acc : partial + (part - 1) * C
-                for r in (part * N / parts)..<((part + 1) * N / parts) { Vec.add(x + r * C, dst, C) }
+                body((part * N / parts)..<((part + 1) * N / parts), part == 0 ? acc : partial + (part - 1) * C)
             }
         }
         for part in 1..<max(parts, 1) { Vec.add(partial + (part - 1) * C, acc, C) }

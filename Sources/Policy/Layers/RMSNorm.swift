@@ -23,25 +23,16 @@ func rmsnormForward(_ out: UnsafeMutablePointer<Float>, _ rstd: UnsafeMutablePoi
 func rmsnormBackward(_ dinp: UnsafeMutablePointer<Float>, _ dw: UnsafeMutablePointer<Float>,
                      _ dout: UnsafePointer<Float>, _ inp: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
                      _ rstd: UnsafePointer<Float>, N: Int, C: Int) {
-    let parts = min(Blas.threads, max(N / 256, 1))
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: max(parts - 1, 1) * C) { tmp in
-        let partial = tmp.baseAddress!
-        partial.update(repeating: 0, count: max(parts - 1, 1) * C)
-        Parallel.forChunks(parts) { ps in
-            for part in ps {
-                let pw = part == 0 ? dw : partial + (part - 1) * C
-                for r in (part * N / parts)..<((part + 1) * N / parts) {
-                    let x = inp + r * C, d = dout + r * C, dx = dinp + r * C, s = rstd[r]
-                    var gx: Float = 0
-                    for i in 0..<C { gx += w[i] * d[i] * x[i] }
-                    let k = s * s * s * gx / Float(C)
-                    for i in 0..<C {
-                        dx[i] += s * w[i] * d[i] - k * x[i]
-                        pw[i] += d[i] * x[i] * s
-                    }
-                }
+    accumulateRowChunks(into: dw, N: N, C: C) { rows, pw in
+        for r in rows {
+            let x = inp + r * C, d = dout + r * C, dx = dinp + r * C, s = rstd[r]
+            var gx: Float = 0
+            for i in 0..<C { gx += w[i] * d[i] * x[i] }
+            let k = s * s * s * gx / Float(C)
+            for i in 0..<C {
+                dx[i] += s * w[i] * d[i] - k * x[i]
+                pw[i] += d[i] * x[i] * s
             }
         }
-        for part in 1..<max(parts, 1) { Vec.add(partial + (part - 1) * C, dw, C) }
     }
 }
