@@ -101,10 +101,8 @@ extension PretrainedModel {
                             label: url.path)
         guard let tokenizer = try ModelTokenizer.load(directory: url) else { throw PretrainedError.noTokenizer(path: url.path) }
         try check(tokenizer, fits: config, path: url.path)
-        var types = set.sourceDTypes
-        if types.isEmpty { types = ["F32": set.tensors.count] }
         return PretrainedModel(model: model, tokenizer: tokenizer,
-                               report: report(url, format: "huggingface", model: model, types: types, tokenizer: tokenizer))
+                               report: report(url, format: "huggingface", model: model, types: set.sourceDTypes, tokenizer: tokenizer))
     }
 
     static func check(_ tokenizer: ModelTokenizer, fits config: ModelConfig, path: String) throws {

@@ -37,6 +37,7 @@ final class ImportTests: XCTestCase {
         XCTAssertTrue(PretrainedModel.isPretrained(out))
         let back = try PretrainedModel.load(out)
         XCTAssertEqual(back.report.format, "huggingface")
+        XCTAssertEqual(back.report.storedTypes, ["F32": 272], "an imported checkpoint stores every tensor as F32")
         XCTAssertEqual(back.model.config, m.model.config)
         XCTAssertTrue(back.model.params.toArray() == m.model.params.toArray(), "F32 weights survive exactly")
         let turns = [ChatTurn(role: "user", content: "Spell 1234 and 😀 — ok?")]
