@@ -91,9 +91,9 @@ PEER_PY ?= .venv-peer/bin/python
 bench: release
 	$(BIN) bench all --peer-python $(PEER_PY) --peer-script ../shared/peers/torch_peer.py
 
-## bench-peer-deps: a venv with torch + transformers for the PyTorch peer (several GB)
+## bench-peer-deps: a venv with torch + transformers (+ gguf, accelerate to load GGUF models) for the PyTorch peers (several GB)
 bench-peer-deps:
-	[ -x $(PEER_PY) ] || (python3 -m venv .venv-peer && .venv-peer/bin/pip install -q torch transformers)
+	[ -x $(PEER_PY) ] && $(PEER_PY) -c "import torch, transformers, gguf, accelerate" 2>/dev/null || (python3 -m venv .venv-peer && .venv-peer/bin/pip install -q torch transformers gguf accelerate)
 
 ## interop-hf: a checkpoint written by Tributary loads in transformers' GPT2LMHeadModel and gives
 ## the same log-probs; SmolLM2 imported from its GGUF loads with AutoModelForCausalLM/AutoTokenizer
