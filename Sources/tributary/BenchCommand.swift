@@ -93,11 +93,26 @@ struct Bench: AsyncParsableCommand {
 
     /// Runs the PyTorch peer for `preset`: (name, learner tok/s, sampler tok/s).
     func runPeer(preset: String) throws -> (name: String, learner: Double, sampler: Double)? {
-        guard let py = peerPython, FileManager.default.isExecutableFile(atPath: py),
-              FileManager.default.fileExists(atPath: peerScript) else { return nil }
+        guard let py = peerPython,
+              let obj = try PeerProcess.run(python: py, script: peerScript, ["--preset", preset, "--threads", "\(threads)"]) else {
+            return nil
+        }
+        guard let l = (obj["learner_tokens_per_s"] as? NSNumber)?.doubleValue,
+              let s = (obj["sampler_tokens_per_s"] as? NSNumber)?.doubleValue else {
+            throw RunError("the PyTorch peer failed for preset \(preset) (\(py) \(peerScript))")
+        }
+        return (obj["peer"] as? String ?? "torch", l, s)
+    }
+}
+
+/// A peer program (a Python script measuring the same work with PyTorch) run to completion: its
+/// last stdout line as a JSON object, nil when the Python or the script is not there.
+enum PeerProcess {
+    static func run(python: String, script: String, _ arguments: [String]) throws -> [String: Any]? {
+        guard FileManager.default.isExecutableFile(atPath: python), FileManager.default.fileExists(atPath: script) else { return nil }
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: py)
-        p.arguments = [peerScript, "--preset", preset, "--threads", "\(threads)"]
+        p.executableURL = URL(fileURLWithPath: python)
+        p.arguments = [script] + arguments
         let pipe = Pipe()
         p.standardOutput = pipe
         p.standardError = FileHandle.nullDevice     // the peer's library warnings would break the JSON lines
@@ -105,12 +120,10 @@ struct Bench: AsyncParsableCommand {
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         guard p.terminationStatus == 0, let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last,
-              let obj = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-              let l = (obj["learner_tokens_per_s"] as? NSNumber)?.doubleValue,
-              let s = (obj["sampler_tokens_per_s"] as? NSNumber)?.doubleValue else {
-            throw RunError("the PyTorch peer failed for preset \(preset) (\(py) \(peerScript))")
+              let obj = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+            throw RunError("the peer failed: \(python) \(script) \(arguments.joined(separator: " "))")
         }
-        return (obj["peer"] as? String ?? "torch", l, s)
+        return obj
     }
 }
 

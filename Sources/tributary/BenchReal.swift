@@ -148,23 +148,10 @@ struct RealModelBench {
     }
 
     func runPeer(corpus: URL) throws -> [String: Any]? {
-        guard let py = peerPython, FileManager.default.isExecutableFile(atPath: py),
-              FileManager.default.fileExists(atPath: peerScript) else { return nil }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: py)
-        p.arguments = [peerScript, "--model", model.path, "--threads", "\(threads)", "--learner-seqs", "\(learnerSeqs)",
-                       "--seq-len", "\(seqLen)", "--learner-steps", "\(learnerSteps)", "--sampler-seqs", "\(samplerSeqs)",
-                       "--prompt-len", "\(promptLen)", "--new-tokens", "\(newTokens)", "--text", corpus.path]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0, let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last,
-              let obj = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
-            throw RunError("the real-model peer failed (\(py) \(peerScript) --model \(model.path))")
-        }
-        return obj
+        guard let py = peerPython else { return nil }
+        return try PeerProcess.run(python: py, script: peerScript, [
+            "--model", model.path, "--threads", "\(threads)", "--learner-seqs", "\(learnerSeqs)", "--seq-len", "\(seqLen)",
+            "--learner-steps", "\(learnerSteps)", "--sampler-seqs", "\(samplerSeqs)", "--prompt-len", "\(promptLen)",
+            "--new-tokens", "\(newTokens)", "--text", corpus.path])
     }
 }
