@@ -17,22 +17,34 @@ struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "run",
         abstract: "Train the default task with a learner and workers on loopback (real HTTP/2).")
 
-    @Option(help: "Task spec.") var task: String = "reverse"
-    @Option(help: "Model preset.") var preset: String = "tiny"
+    @Option(help: "Learner TOML configuration (docs/configuration.md); the flags below override it.") var config: String?
+    @Option(help: "Task spec (default: reverse).") var task: String?
+    @Option(help: "Model preset (default: tiny).") var preset: String?
     @Option(help: "Rollout workers.") var workers: Int = 2
     @Option(help: "Report directory.") var out: String = "runs/run"
-    @Option(name: .customLong("init"), help: "Start from this checkpoint instead of a fresh warm start.") var initFrom: String?
-    @Option(help: "Target held-out greedy accuracy.") var target: Double = 0.95
-    @Option(help: "Give up after this many updates.") var steps: Int = 1500
-    @Option(help: "Objective preset.") var objective: String = "grpo"
-    @Option(help: "Seed.") var seed: UInt64 = 0
+    @Option(name: .customLong("init"), help: "Start from this checkpoint or pretrained model instead of a fresh warm start.") var initFrom: String?
+    @Option(help: "Target held-out greedy accuracy (default: 0.95).") var target: Double?
+    @Option(help: "Give up after this many updates (default: the configuration's steps, else 1500).") var steps: Int?
+    @Option(help: "Objective preset (default: grpo).") var objective: String?
+    @Option(help: "Seed (default: 0).") var seed: UInt64?
     @Flag(help: "Synchronous mode (for comparison).") var sync = false
 
     func run() async throws {
         let outDir = URL(fileURLWithPath: out)
         try? FileManager.default.removeItem(at: outDir.appendingPathComponent("state"))
         try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
-        var initPath = initFrom
+        // The configuration file first, then the flags given on the command line.
+        var cfg = LearnerConfig()
+        if let config { try cfg.load(file: URL(fileURLWithPath: config)) } else { cfg.evalEvery = 10; cfg.checkpointEvery = 25 }
+        if let task { cfg.task = task }
+        if let preset { cfg.preset = preset }
+        if let seed { cfg.seed = seed }
+        if let target { cfg.target = target }
+        if let objective { cfg.objective = objective }
+        if sync { cfg.sync = true }
+        cfg.steps = steps ?? (cfg.steps > 0 ? cfg.steps : 1500)
+        let (task, preset, seed, steps) = (cfg.task, cfg.preset, cfg.seed, cfg.steps)
+        var initPath = initFrom ?? cfg.initCheckpoint
         if initPath == nil {
             let pre = outDir.appendingPathComponent("warm-start")
             var spec = ExperimentSpec(task: try TaskSpec(parsing: task), preset: preset, objectives: [], staleness: [], seeds: [seed], budgetRollouts: 0)
@@ -41,16 +53,14 @@ struct RunCommand: AsyncParsableCommand {
             Blas.setThreads(1)
             initPath = try Experiment.warmStart(spec, task: try TaskSpec(parsing: task).makeTask(), seed: seed, dir: pre).path
         }
-        var cfg = LearnerConfig()
-        cfg.task = task; cfg.preset = preset; cfg.seed = seed; cfg.initCheckpoint = initPath
+        cfg.initCheckpoint = initPath
         cfg.stateDir = outDir.appendingPathComponent("state").path
-        cfg.rpcAddress = "127.0.0.1:0"; cfg.steps = steps; cfg.target = target; cfg.objective = objective
-        cfg.sync = sync; cfg.evalEvery = 10; cfg.checkpointEvery = 25
+        cfg.rpcAddress = "127.0.0.1:0"; cfg.tlsAddress = ""; cfg.statusAddress = ""
         // Loopback only, but authenticated all the same: a fresh random worker token per run.
         let token = (0..<4).map { _ in String(UInt64.random(in: .min ... .max), radix: 16) }.joined()
         cfg.workerTokens = [token]
         let metrics = try JSONLines(url: outDir.appendingPathComponent("metrics.jsonl"))
-        let history = HistoryBox()
+        let history = HistoryBox(groupsPerStep: cfg.groupsPerStep)
         let daemon = try await LearnerDaemon.start(cfg, log: { _ in })
         let port = daemon.server.cleartextPort!
         let t0 = Date()
@@ -96,7 +106,7 @@ struct RunCommand: AsyncParsableCommand {
             try FileManager.default.copyItem(at: ckpt, to: dest)
         }
         let report = try RunReport.write(history: history.rows, final: final, config: cfg, workers: workers, to: outDir)
-        let reached = (final.evalGreedyAccuracy ?? 0) >= target
+        let reached = (final.evalGreedyAccuracy ?? 0) >= cfg.target
         print(String(format: "run: %@ after %d steps, %.0f s: held-out greedy %@; report %@",
                      reached ? "target reached" : "stopped", final.step, Date().timeIntervalSince(t0),
                      percent(final.evalGreedyAccuracy), report.path))
@@ -109,13 +119,15 @@ struct RunCommand: AsyncParsableCommand {
 final class HistoryBox: @unchecked Sendable {
     private let lock = NSLock()
     private var _rows: [(seconds: Double, status: TrainingStatus)] = []
+    let groupsPerStep: Int
+    init(groupsPerStep: Int) { self.groupsPerStep = groupsPerStep }
     var rows: [(seconds: Double, status: TrainingStatus)] { lock.withLock { _rows } }
     func add(_ s: TrainingStatus, seconds: Double) { lock.withLock { _rows.append((seconds, s)) } }
     /// Groups trained per second over the whole run so far.
     var groupsPerSecond: Double {
         lock.withLock {
             guard let last = _rows.last, last.seconds > 0 else { return 0 }
-            return Double(last.status.step) * 16 / last.seconds
+            return Double(last.status.step * groupsPerStep) / last.seconds
         }
     }
 }
