@@ -21,7 +21,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Worker name reported to the learner.") var name: String = ProcessInfo.processInfo.hostName
     @Option(help: "Concurrent sampler loops (each registers as its own worker).") var samplerThreads: Int = 1
     @Option(help: "Prompts per lease.") var promptsPerLease: Int = 4
-    @Option(help: "External verifier program (JSON lines; docs/operations.md), e.g. 'python3 verify.py'.") var verifier: String?
+    @Option(help: "External verifier program instead of the task's reward, e.g. 'python3 verify.py': an external reward component with protocol=\"single\" (docs/rewards.md).") var verifier: String?
     @Option(help: "Seconds an external verifier call may take.") var verifierTimeout: Double = 5
     @Option(help: "Seed for sampling.") var seed: UInt64 = 1
     @Option(help: "The pretrained model's tokenizer when the learner trains one: its GGUF file, Hugging Face directory or checkpoint (docs/models.md).")
