@@ -1,7 +1,8 @@
 // swift-tools-version: 6.0
 // Tributary: a distributed reinforcement-learning service.
 // Layering (lower never imports higher): C shims → Wire/H2/TLS → Transport;
-// Tensor → Policy → Tasks/Objectives → Learner/Worker → tributary (see docs/architecture.md).
+// Tensor → Policy → Tasks/Objectives → Learner/Worker → tributary (see docs/architecture.md);
+// Rewards (reward functions, external reward programs) sits below Tasks.
 import PackageDescription
 
 /// The numeric kernels (Tensor, Policy) in release builds: -Ounchecked, and on x86-64 hosts

@@ -9,13 +9,14 @@
 /// spec   := name [ ":" option ( "," option )* ]
 /// option := key "=" value          (value: everything after the first "=")
 /// ```
-/// Values cannot contain `,`. Names and options:
+/// Values cannot contain `,`, except a value starting with `[` (a JSON list), which runs to its
+/// matching `]`. Names and options:
 ///
 /// | name | options (default) |
 /// |---|---|
 /// | `copy`, `reverse`, `sort` | `digits` (6), `min_digits` (= digits), `partial` (false) |
 /// | `add` | `digits` (3), `pad` (true), `partial` (false) |
-/// | `jsonl` | `path` (required), `partial` (false) |
+/// | `jsonl` | `path` (required), `partial` (false), `chat` (false), `max_new_tokens`, `rewards` (a JSON reward list), `correct` (all) |
 ///
 /// The canonical form lists the options that differ from their defaults, sorted by key:
 /// `reverse:digits=6` and `reverse` are the same spec, written `reverse`.
