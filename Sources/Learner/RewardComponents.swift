@@ -96,7 +96,7 @@ extension StatusService {
             let d = MetricNameDescriptor(namespace: "tributary", metricName: metric, unitName: unit, helpText: help)
             registry.makeGauge(descriptor: d, labels: labels).set(v)
         }
-        for c in r.rewardComponents {
+        for c in r.rewardComponents ?? [] {
             gauge("reward_component", "mean", "Mean value of a reward component over every accepted sample", c.mean, [("component", c.component)])
             if let m = c.recentMean {
                 gauge("reward_component_recent", "mean", "Mean value of a reward component over the samples accepted between the last two steps",

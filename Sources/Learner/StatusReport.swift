@@ -59,7 +59,8 @@ public struct StatusReport: Codable, Sendable {
     public var metrics: ObjectiveMetrics?
     public var finished: Bool
     /// Per reward component (tasks with a composite reward): means and failures (RewardComponents.swift).
-    public var rewardComponents: [RewardComponentFigures] = []
+    /// Optional so that `tributary status` reads reports of learners without it.
+    public var rewardComponents: [RewardComponentFigures]? = nil
 }
 
 /// Builds status reports and serves the status routes of one learner.
