@@ -55,11 +55,11 @@ public struct HistoryPoint: Codable, Sendable {
     public var entropy: Double?
     /// R²VPO's λ when the objective has one.
     public var lambda: Double?
-    /// Per reward component: its mean over the groups accepted since the previous step.
-    public var rewardComponents: [String: Double]? = nil
     public var tokensPerSecond: Double
     public var stepSeconds: Double
     public var publishSeconds: Double
+    /// Per reward component: its mean over the groups accepted since the previous step.
+    public var rewardComponents: [String: Double]? = nil
 }
 
 /// Runs `body` on a fresh thread and lets async callers wait for async work from it.
