@@ -104,7 +104,7 @@ let package = Package(
         .testTarget(name: "ChatTemplatesTests", dependencies: ["ChatTemplates", "ModelFiles"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TasksTests", dependencies: ["Tasks", "Rewards"]),
-        .testTarget(name: "PretrainedTests", dependencies: ["Pretrained", "ModelFiles"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "PretrainedTests", dependencies: ["Pretrained", "ModelFiles", "Rewards"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ObjectivesTests", dependencies: ["Objectives", "Tensor"]),
         .testTarget(name: "RewardsTests", dependencies: ["Rewards"], resources: [.copy("Fixtures")]),
         .testTarget(name: "RolloutTests", dependencies: ["Rollout"]),
