@@ -113,7 +113,8 @@ extension VerifiableTask {
     /// Scores with the composite reward: the weighted total (any finite real) and its `correct` rule.
     public func verifyWithRewards(_ rewards: CompositeReward, prompt: Prompt, completion: [TokenID]) -> Verdict {
         let s = rewards.scoreWaiting(rewardInput(prompt: prompt, completion: completion))
-        return Verdict(reward: Float(s.total), correct: s.correct)
+        let f32 = Double(Float.greatestFiniteMagnitude)   // a finite total stays finite as f32
+        return Verdict(reward: Float(max(-f32, min(f32, s.total))), correct: s.correct)
     }
 
     /// `maxPromptTokens + maxCompletionTokens`: the model needs at least this many positions.

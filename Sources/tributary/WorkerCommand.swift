@@ -61,7 +61,7 @@ struct WorkerCommand: AsyncParsableCommand {
                     logger.info("worker progress", metadata: [
                         "worker": "\(w.options.name)", "version": "\(s.currentVersion.map(String.init) ?? "none")",
                         "groups-accepted": "\(s.groupsAccepted)", "groups-submitted": "\(s.groupsSubmitted)",
-                        "reconnects": "\(s.reconnects)", "last-error": "\(s.lastError ?? "")"])
+                        "reconnects": "\(s.reconnects)", "reward-failures": "\(s.verifierFailures)", "last-error": "\(s.lastError ?? "")"])
                 }
             }
         }
@@ -74,7 +74,11 @@ struct WorkerCommand: AsyncParsableCommand {
         stats.cancel()
         for w in workers {
             let s = await w.stats
-            print("worker \(w.options.name): accepted \(s.groupsAccepted) groups (submitted \(s.groupsSubmitted), reconnects \(s.reconnects))")
+            let failures = s.rewardFailures.counts.sorted { $0.key < $1.key }.flatMap { c, kinds in
+                kinds.sorted { $0.key < $1.key }.map { "\(c)/\($0.key) \($0.value)" }
+            }
+            print("worker \(w.options.name): accepted \(s.groupsAccepted) groups (submitted \(s.groupsSubmitted), reconnects \(s.reconnects))"
+                  + (failures.isEmpty ? "" : "; reward failures: " + failures.joined(separator: ", ")))
         }
         await client.close()
         Foundation.exit(0)
