@@ -1,7 +1,8 @@
 // swift-tools-version: 6.0
 // Tributary: a distributed reinforcement-learning service.
 // Layering (lower never imports higher): C shims → Wire/H2/TLS → Transport;
-// Tensor → Policy → Tasks/Objectives → Learner/Worker → tributary (see docs/architecture.md).
+// Tensor → Policy → Tasks/Objectives → Learner/Worker → tributary (see docs/architecture.md);
+// Rewards (reward functions, external reward programs) sits below Tasks.
 import PackageDescription
 
 /// The numeric kernels (Tensor, Policy) in release builds: -Ounchecked, and on x86-64 hosts
@@ -63,7 +64,7 @@ let package = Package(
         .target(name: "Policy", dependencies: ["Tensor"], swiftSettings: kernelSettings),
 
         // rl
-        .target(name: "Tasks", dependencies: ["Tensor"]),
+        .target(name: "Tasks", dependencies: ["Tensor", "Rewards"]),
         // Pretrained models as policies: GGUF / Hugging Face → GPT + ModelTokenizer, and back.
         .target(name: "Pretrained", dependencies: ["ModelFiles", "Tokenizers", "ChatTemplates", "Policy", "Tasks", "Tensor"]),
         .target(name: "Objectives", dependencies: ["Tensor"]),
@@ -77,11 +78,11 @@ let package = Package(
 
         // service
         .target(name: "Learner", dependencies: [
-            "Tensor", "Policy", "Tasks", "Pretrained", "Objectives", "Rollout", "Transport", "Wire", "TLS",
+            "Tensor", "Policy", "Tasks", "Rewards", "Pretrained", "Objectives", "Rollout", "Transport", "Wire", "TLS",
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "Worker", dependencies: ["Tensor", "Policy", "Tasks", "Pretrained", "Objectives", "Rollout", "Transport", "Wire", "TLS",
+        .target(name: "Worker", dependencies: ["Tensor", "Policy", "Tasks", "Rewards", "Pretrained", "Objectives", "Rollout", "Transport", "Wire", "TLS",
                                                .product(name: "Logging", package: "swift-log")]),
 
         // app
@@ -102,13 +103,13 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFiles"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ChatTemplatesTests", dependencies: ["ChatTemplates", "ModelFiles"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TasksTests", dependencies: ["Tasks"]),
-        .testTarget(name: "PretrainedTests", dependencies: ["Pretrained", "ModelFiles"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TasksTests", dependencies: ["Tasks", "Rewards"]),
+        .testTarget(name: "PretrainedTests", dependencies: ["Pretrained", "ModelFiles", "Rewards"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ObjectivesTests", dependencies: ["Objectives", "Tensor"]),
         .testTarget(name: "RewardsTests", dependencies: ["Rewards"], resources: [.copy("Fixtures")]),
         .testTarget(name: "RolloutTests", dependencies: ["Rollout"]),
-        .testTarget(name: "LearnerTests", dependencies: ["Learner", "Worker", "Transport"]),
-        .testTarget(name: "WorkerTests", dependencies: ["Worker"]),
+        .testTarget(name: "LearnerTests", dependencies: ["Learner", "Worker", "Transport", "Rewards"]),
+        .testTarget(name: "WorkerTests", dependencies: ["Worker", "Tasks", "Rewards"]),
         .testTarget(name: "EndToEndTests", dependencies: ["tributary", "Pretrained", "Policy", "ModelFiles"]),
     ]
 )

@@ -89,5 +89,9 @@ public func admit(_ group: TrajectoryGroup, lease: Result<Lease, LeaseRejection>
         }
         offset += n
     }
+    if let k = group.componentValues.firstIndex(where: { !$0.isFinite }) {
+        let c = group.rewardComponents.count
+        return Rejection(.nonFiniteValue, "sample \(k / c) reward component \"\(group.rewardComponents[k % c])\" is \(group.componentValues[k]); component values must be finite")
+    }
     return nil
 }

@@ -60,6 +60,7 @@ enum DashboardPage {
     <section><h2>Throughput: ingest groups/s, training ktokens/s</h2><svg id="c-tput" data-chart="throughput"></svg><div class="legend" id="l-tput"></div></section>
     <section class="wide"><h2>Workers</h2><table id="workers"><thead><tr><th>id</th><th>name</th><th>address</th><th>seen</th>
     <th>version</th><th>leases held</th><th>groups submitted</th></tr></thead><tbody></tbody></table></section>
+    \(RewardDashboard.section)
     <section><h2>Accepted and rejected groups</h2><table id="counts"><tbody></tbody></table></section>
     <section><h2>Configuration in effect</h2><pre id="config"></pre></section>
     </main>
@@ -68,6 +69,7 @@ enum DashboardPage {
     const colors = ["#0969da", "#cf222e", "#1a7f37", "#9a6700", "#8250df"];
     const $ = id => document.getElementById(id);
     let history = [];
+    \(RewardDashboard.script)
 
     // A line chart: series = [{name, points: [[x, y], ...]}].
     function lineChart(svg, legend, series) {
@@ -129,6 +131,7 @@ enum DashboardPage {
       const rows = [["accepted", status.acceptedGroups], ["leases completed", status.leasesCompleted],
         ["trained", status.groupsTrained], ["leases re-issued", status.leasesReissued],
         ...Object.entries(status.rejectedGroups).map(([k, v]) => ["rejected: " + k, v])];
+      drawRewardComponents(status);
       $("counts").tBodies[0].innerHTML = rows.map(([k, v]) => `<tr class="count"><td>${k}</td><td>${v}</td></tr>`).join("");
     }
 

@@ -71,6 +71,8 @@ public actor IngestState {
     private var batchInTraining = false
     private var shuttingDown = false
     let now: @Sendable () -> Double
+    /// Reward components of the accepted groups (RewardComponents.swift).
+    public nonisolated let rewards = RewardComponentBook()
 
     public init(config: LearnerConfig, task: any VerifiableTask, vocabSize: Int, wal: WriteAheadLog, leases: LeaseBook,
                 version: Int, nextWorkerID: UInt64 = 1, groupsTaken: Int = 0, now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
@@ -243,6 +245,7 @@ public actor IngestState {
                 if let o = a.owner { workers[o]?.leasesHeld -= 1 }
                 if let w = worker { workers[w]?.groupsSubmitted += 1 }
                 counters.accepted += 1
+                rewards.record(a.group)
                 counters.bytesReceived += a.record.count
                 rate.add(groups: 1, bytes: a.record.count, at: now())
                 counters.stalenessHistogram[version - Int(a.group.policyVersion), default: 0] += 1

@@ -13,6 +13,11 @@ public struct LearnerConfig: Codable, Sendable, Equatable {
     public var seed: UInt64 = 0
     /// Checkpoint (or run directory) to start from when the state directory is empty.
     public var initCheckpoint: String? = nil
+    /// `[task] rewards = [{name=…}, …]` as a compact JSON list: the task's composite reward
+    /// (docs/rewards.md), added to the spec as its `rewards` option. Nil: none.
+    public var rewards: String? = nil
+    /// `[task] correct = "…"`: the `correct` rule (all | LABEL | LABEL>=X | total>=X).
+    public var correct: String? = nil
     // [rollout]
     public var groupSize: Int = 8
     public var temperature: Float = 1
@@ -91,6 +96,9 @@ public struct LearnerConfig: Codable, Sendable, Equatable {
             case "task.preset": preset = try str()
             case "task.seed": seed = UInt64(max(0, try int()))
             case "task.init": initCheckpoint = try str()
+            case "task.rewards":
+                do { rewards = try RewardsTOML.json(value) } catch { throw bad("\(error)") }
+            case "task.correct": correct = try str()
             case "rollout.group_size": groupSize = try int()
             case "rollout.temperature": temperature = Float(try num())
             case "rollout.top_k": topK = try int()
@@ -164,7 +172,14 @@ public struct LearnerConfig: Codable, Sendable, Equatable {
         try need(stalenessCap >= 0, "training.staleness_cap must be ≥ 0")
         try need(epochs >= 1 && minibatches >= 1, "training.epochs and training.minibatches must be ≥ 1")
         try need(checkpointEvery >= 1, "state.checkpoint_every must be ≥ 1")
-        do { _ = try TaskSpec(parsing: task) } catch { throw RunError("configuration: task.name: \(error)") }
+        do { _ = try taskSpec() } catch {
+            throw RunError("configuration: \(rewards == nil && correct == nil ? "task.name" : "task"): \(error)")
+        }
+    }
+
+    /// The task spec in effect: `task.name` with `task.rewards` and `task.correct` added.
+    public func taskSpec() throws -> TaskSpec {
+        try TaskSpec(parsing: task).with(rewards: rewards, correct: correct)
     }
 
     /// The effective configuration as TOML (for `--print-config`).
@@ -176,6 +191,8 @@ public struct LearnerConfig: Codable, Sendable, Equatable {
         preset = \(q(preset))
         seed = \(seed)
         \(initCheckpoint.map { "init = \(q($0))" } ?? "# init = \"path/to/checkpoint\"")
+        \(rewards.map { "rewards = " + RewardsTOML.toml($0) } ?? "# rewards = [{name = \"exact\", weight = 1.0}]")
+        \(correct.map { "correct = \(q($0))" } ?? "# correct = \"all\"")
 
         [rollout]
         group_size = \(groupSize)

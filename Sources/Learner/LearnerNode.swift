@@ -28,7 +28,7 @@ public final class LearnerNode: Sendable {
     /// Opens (or creates) the state directory and restores everything durable.
     public static func open(_ config: LearnerConfig) async throws -> LearnerNode {
         try config.validate()
-        let spec = try TaskSpec(parsing: config.task)
+        let spec = try config.taskSpec()
         let store = LearnerStateStore(root: URL(fileURLWithPath: config.stateDir))
         try FileManager.default.createDirectory(at: store.root, withIntermediateDirectories: true)
         var objective = try ObjectiveConfig.parse(name: config.objective,

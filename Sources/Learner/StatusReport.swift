@@ -58,6 +58,9 @@ public struct StatusReport: Codable, Sendable {
     public var workers: [WorkerInfo]
     public var metrics: ObjectiveMetrics?
     public var finished: Bool
+    /// Per reward component (tasks with a composite reward): means and failures (RewardComponents.swift).
+    /// Optional so that `tributary status` reads reports of learners without it.
+    public var rewardComponents: [RewardComponentFigures]? = nil
 }
 
 /// Builds status reports and serves the status routes of one learner.
@@ -87,7 +90,8 @@ public final class StatusService: Sendable {
             stepSeconds: t.stepSeconds, publishSeconds: t.publishSeconds, lastCheckpoint: t.lastCheckpoint,
             lastCheckpointStep: t.lastCheckpointStep, evalGreedyAccuracy: t.evalGreedyAccuracy, reward: t.reward,
             accuracy: t.accuracy, meanStaleness: t.meanStaleness,
-            workers: i.workers.values.sorted { $0.id < $1.id }, metrics: t.metrics, finished: t.finished)
+            workers: i.workers.values.sorted { $0.id < $1.id }, metrics: t.metrics, finished: t.finished,
+            rewardComponents: node.ingest.rewards.figures())
     }
 
     /// Prometheus exposition of the same figures (names `tributary_*`).
@@ -135,6 +139,7 @@ public final class StatusService: Sendable {
             g("tributary_entropy_nats", "Exact mean entropy", m.entropy ?? 0)
             if let l = m.lambda { g("tributary_r2vpo_lambda", "R²VPO dual variable", l) }
         }
+        emitRewardComponentMetrics(r)
         var out: [UInt8] = []
         registry.emit(into: &out)
         return String(decoding: out, as: UTF8.self)

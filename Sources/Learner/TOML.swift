@@ -1,15 +1,24 @@
 // A small TOML reader for configuration files: `[table]` and `[table.sub]` headers,
 // `key = value` with bare or quoted keys, basic "…" (with \\ \" \n \t \uXXXX escapes) and
 // literal '…' strings, integers (with _ separators), floats, booleans, arrays of those
-// (one line or several), and # comments. Not supported (rejected with a line number):
-// inline tables, arrays of tables, dates, multi-line strings. Enough for flat service
-// configuration, with errors a person can act on.
+// (one line or several), inline tables `{key = value, …}` (for reward lists), and #
+// comments. Not supported (rejected with a line number): arrays of tables, dates,
+// multi-line strings. Enough for service configuration, with errors a person can act on.
 
 import Foundation
 
 /// A TOML value.
 public enum TOMLValue: Equatable, Sendable {
     case string(String), integer(Int), float(Double), bool(Bool), array([TOMLValue])
+    /// An inline table, its keys in the order written.
+    case table([TOMLKeyValue])
+}
+
+/// One `key = value` of an inline table.
+public struct TOMLKeyValue: Equatable, Sendable {
+    public var key: String
+    public var value: TOMLValue
+    public init(_ key: String, _ value: TOMLValue) { self.key = key; self.value = value }
 }
 
 /// A parse error with its 1-based line number.
@@ -78,7 +87,7 @@ private func bracketDepth(_ s: String) -> Int {
     var depth = 0, inStr: Character? = nil
     for c in s {
         if let q = inStr { if c == q { inStr = nil }; continue }
-        if c == "\"" || c == "'" { inStr = c } else if c == "[" { depth += 1 } else if c == "]" { depth -= 1 }
+        if c == "\"" || c == "'" { inStr = c } else if c == "[" || c == "{" { depth += 1 } else if c == "]" || c == "}" { depth -= 1 }
     }
     return depth
 }
@@ -127,9 +136,27 @@ private func parseValue(_ p: inout Substring, line: Int) throws -> TOMLValue {
             guard p.first == "," || p.first == "]" else { throw TOMLError(line: line, message: "expected ',' or ']' in array") }
         }
     case "{":
-        throw TOMLError(line: line, message: "inline tables are not supported")
+        p = p.dropFirst()
+        var pairs: [TOMLKeyValue] = []
+        while true {
+            p = p.drop { $0 == " " || $0 == "\t" }
+            if p.first == "}" && pairs.isEmpty { p = p.dropFirst(); return .table(pairs) }
+            guard let eq = p.firstIndex(of: "=") else { throw TOMLError(line: line, message: "expected 'key = value' in inline table") }
+            var key = p[..<eq].trimmingCharacters(in: .whitespaces)
+            if key.count >= 2, key.first == "\"", key.last == "\"" { key = String(key.dropFirst().dropLast()) }
+            guard !key.isEmpty, !key.contains(" ") else {
+                throw TOMLError(line: line, message: "invalid key '\(key)' in inline table")
+            }
+            guard !pairs.contains(where: { $0.key == key }) else { throw TOMLError(line: line, message: "duplicate key '\(key)' in inline table") }
+            p = p[p.index(after: eq)...]
+            pairs.append(TOMLKeyValue(key, try parseValue(&p, line: line)))
+            p = p.drop { $0 == " " || $0 == "\t" }
+            if p.first == "}" { p = p.dropFirst(); return .table(pairs) }
+            guard p.first == "," else { throw TOMLError(line: line, message: "expected ',' or '}' in inline table") }
+            p = p.dropFirst()
+        }
     default:
-        let token = p.prefix { !",] \t".contains($0) }
+        let token = p.prefix { !",]} \t".contains($0) }
         p = p.dropFirst(token.count)
         let t = String(token)
         if t == "true" { return .bool(true) }

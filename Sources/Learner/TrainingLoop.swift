@@ -29,6 +29,9 @@ public struct TrainingStatus: Codable, Sendable {
     /// Steps since this learner started whose batch carried no reward signal: no optimizer
     /// step, so no new version (the weights did not change).
     public var stepsWithoutSignal = 0
+    /// Mean of each reward component over the groups accepted since the previous step (tasks
+    /// with a composite reward; RewardComponents.swift).
+    public var rewardComponents: [String: Double]?
 }
 
 /// One step of the learner's history (the dashboard's charts; `GET /history`).
@@ -55,6 +58,8 @@ public struct HistoryPoint: Codable, Sendable {
     public var tokensPerSecond: Double
     public var stepSeconds: Double
     public var publishSeconds: Double
+    /// Per reward component: its mean over the groups accepted since the previous step.
+    public var rewardComponents: [String: Double]? = nil
 }
 
 /// Runs `body` on a fresh thread and lets async callers wait for async work from it.
@@ -230,6 +235,8 @@ public final class TrainingLoop: @unchecked Sendable {
                                              klBehaviour: m?.klBehaviourK3, entropy: m?.entropy, lambda: m?.lambda,
                                              tokensPerSecond: _status.tokensPerSecond, stepSeconds: stepSeconds,
                                              publishSeconds: publishSeconds))
+                _status.rewardComponents = ingest.rewards.takeWindow()
+                _history[_history.count - 1].rewardComponents = _status.rewardComponents
                 if _history.count > Self.historyLimit { _history.removeFirst(_history.count - Self.historyLimit) }
                 return _status
             }

@@ -13,9 +13,12 @@ public struct GroupSampler {
     public var groupSize: Int
     public var temperature: Float
     public var topK: Int?
+    /// False: leave reward 0 and `correct` false for the caller to score (a worker scores a
+    /// composite reward group by group, asynchronously, after sampling).
+    public var scores: Bool
 
-    public init(task: any VerifiableTask, groupSize: Int, temperature: Float = 1, topK: Int? = nil) {
-        self.task = task; self.groupSize = groupSize; self.temperature = temperature; self.topK = topK
+    public init(task: any VerifiableTask, groupSize: Int, temperature: Float = 1, topK: Int? = nil, scores: Bool = true) {
+        self.task = task; self.groupSize = groupSize; self.temperature = temperature; self.topK = topK; self.scores = scores
     }
 
     /// Samples `groupSize` completions for each prompt with `model` (policy version
@@ -36,7 +39,7 @@ public struct GroupSampler {
         for (i, p) in prompts.enumerated() {
             var samples: [ScoredSample] = []
             for c in completions[(i * groupSize)..<((i + 1) * groupSize)] {
-                let verdict = task.verify(prompt: p, completion: c.tokens.map { Int($0) })
+                let verdict = scores ? task.verify(prompt: p, completion: c.tokens.map { Int($0) }) : Verdict(reward: 0, correct: false)
                 samples.append(ScoredSample(tokens: c.tokens, logProbs: c.logProbs, reward: verdict.reward,
                                             correct: verdict.correct, finish: c.finishReason == .length ? .length : .end))
             }

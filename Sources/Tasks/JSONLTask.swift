@@ -1,13 +1,17 @@
 // jsonl: a user's own problems, one `{"prompt": "…", "answer": "…"}` object per
 // line. The vocabulary is the set of characters in the file; reward is exact match
-// (partial credit optional); the held-out split is chosen by a hash of each prompt.
+// (partial credit optional), or the spec's composite reward, which sees each row's metadata;
+// the held-out split is chosen by a hash of each prompt.
 
 import Foundation
+import Rewards
 import Tensor
 
 /// A task read from a JSON Lines file.
 ///
-/// * Blank lines are skipped; other fields of an object are ignored.
+/// * Blank lines are skipped. Without `rewards` other fields are ignored; with them the
+///   `answer` may be any JSON (its text form is the demonstration) and every other field
+///   reaches the reward functions as metadata.
 /// * Vocabulary: every Unicode scalar of every prompt and answer, sorted by code point,
 ///   then the special tokens (see `Tokenizer`).
 /// * Split: a prompt is held out iff `HeldOut.split(of: prompt) == .eval`, so lines with
@@ -34,12 +38,18 @@ public struct JSONLTask: VerifiableTask {
     public let spec: TaskSpec
     public let maxPromptTokens: Int
     public let maxCompletionTokens: Int
+    /// The spec's composite reward, if it names one.
+    public let rewards: CompositeReward?
+    /// Every row as the reward functions see it (prompt, answer, metadata), aligned with `examples`.
+    public let rows: [Rewards.Row]
     /// Indices into `examples`, per split, in file order.
     private let members: [Split: [Int]]
 
     /// Reads and validates `path`.
     /// - Parameter maxPositions: the model's `n_positions`, if known; longer lines are errors.
-    public init(path: String, partialCredit: Bool = false, maxPositions: Int? = nil, maxNewTokens: Int? = nil) throws {
+    /// - Parameter rewards: the composite reward, with `rewardOptions` its spec options (`rewards`, `correct`).
+    public init(path: String, partialCredit: Bool = false, maxPositions: Int? = nil, maxNewTokens: Int? = nil,
+                rewards: CompositeReward? = nil, rewardOptions: [String: String] = [:]) throws {
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -48,18 +58,27 @@ public struct JSONLTask: VerifiableTask {
         }
         guard let text = String(data: data, encoding: .utf8) else { throw JSONLError.notUTF8(path: path) }
         try self.init(contents: text, path: path, partialCredit: partialCredit, maxPositions: maxPositions,
-                      maxNewTokens: maxNewTokens)
+                      maxNewTokens: maxNewTokens, rewards: rewards, rewardOptions: rewardOptions)
     }
 
     /// Parses file contents; `path` is used in messages and recorded in the spec.
     /// - Parameter maxNewTokens: the completion limit; nil = the longest answer plus the end token.
     public init(contents: String, path: String, partialCredit: Bool = false, maxPositions: Int? = nil,
-                maxNewTokens: Int? = nil) throws {
-        var examples: [Example] = []
+                maxNewTokens: Int? = nil, rewards: CompositeReward? = nil, rewardOptions: [String: String] = [:]) throws {
+        var examples: [Example] = [], rows: [Rewards.Row] = []
         for (i, raw) in contents.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
             if line.allSatisfy(\.isWhitespace) { continue }
-            let example = try Self.parse(line: String(line), number: i + 1, path: path)
+            let example: Example
+            if rewards != nil {
+                let row = try Self.parseRow(line: String(line), number: i + 1, path: path)
+                guard case let .text(prompt) = row.prompt else { throw JSONLError.messagesNeedChat(path: path, line: i + 1) }
+                example = Example(line: i + 1, prompt: prompt, answer: row.answer?.textForm ?? "")
+                rows.append(row)
+            } else {
+                example = try Self.parse(line: String(line), number: i + 1, path: path)
+                rows.append(Rewards.Row(prompt: .text(example.prompt), answer: .string(example.answer), line: i + 1))
+            }
             let needed = example.prompt.unicodeScalars.count + example.answer.unicodeScalars.count + 3
             if let limit = maxPositions, needed > limit {
                 throw JSONLError.tooLong(path: path, line: i + 1, tokens: needed, positions: limit)
@@ -73,7 +92,9 @@ public struct JSONLTask: VerifiableTask {
         self.path = path
         self.examples = examples
         self.partialCredit = partialCredit
-        var options = ["path": path, "partial": String(partialCredit)]
+        self.rewards = rewards
+        self.rows = rows
+        var options = rewardOptions.merging(["path": path, "partial": String(partialCredit)]) { $1 }
         if let maxNewTokens { options["max_new_tokens"] = String(maxNewTokens) }
         self.spec = try TaskSpec(name: "jsonl", options: options)
         self.maxPromptTokens = examples.map { $0.prompt.unicodeScalars.count + 2 }.max()!
@@ -85,11 +106,26 @@ public struct JSONLTask: VerifiableTask {
     public func count(of split: Split) -> Int? { members[split]!.count }
 
     public func prompt(seed: UInt64, index: Int, split: Split) -> Prompt {
-        let example = examples[Self.row(of: members[split]!, seed: seed, index: index, split: split)]
+        let r = Self.row(of: members[split]!, seed: seed, index: index, split: split)
+        let example = examples[r]
         let answerTokens = encodeOwn(example.answer)
         return Prompt(index: index, split: split, question: example.prompt, answer: example.answer,
                       tokens: [tokenizer.begin] + encodeOwn(example.prompt) + [tokenizer.separator],
-                      answerTokens: answerTokens)
+                      answerTokens: answerTokens, row: r)
+    }
+
+    /// Exact match (`Verifier.judge`), or the composite reward when the spec names one.
+    public func verify(prompt: Prompt, completion: [TokenID]) -> Verdict {
+        if let rewards { return verifyWithRewards(rewards, prompt: prompt, completion: completion) }
+        return Verifier.judge(answer: prompt.answerTokens, completion: completion, end: tokenizer.end, partialCredit: partialCredit)
+    }
+
+    /// The completion's text and the prompt's row with its metadata.
+    public func rewardInput(prompt: Prompt, completion: [TokenID]) -> RewardInput {
+        let produced = Array(completion.prefix { $0 != tokenizer.end })
+        let row = prompt.row.flatMap { rows.indices.contains($0) ? rows[$0] : nil }
+            ?? Rewards.Row(prompt: .text(prompt.question), answer: .string(prompt.answer))
+        return RewardInput(completion: tokenizer.decode(produced), completionTokens: produced.count, row: row)
     }
 
     /// The row behind `index` of a split whose rows are `lines`: held-out rows in file order; training
@@ -117,6 +153,22 @@ public struct JSONLTask: VerifiableTask {
     }
 
     // MARK: - Loading
+
+    /// Reads a row with metadata (tasks with rewards); errors name the file and line.
+    static func parseRow(line: String, number: Int, path: String) throws -> Rewards.Row {
+        do { return try Rewards.Row.parse(line: line, number: number) } catch {
+            switch error {
+            case let .invalidJSON(e): throw JSONLError.invalidJSON(path: path, line: number, reason: e.description)
+            case let .notAnObject(_, found): throw JSONLError.notAnObject(path: path, line: number, found: found)
+            case .missingPrompt: throw JSONLError.missingField(path: path, line: number, field: "prompt\" or \"messages")
+            case let .badPrompt(_, found): throw JSONLError.nonStringField(path: path, line: number, field: "prompt", found: found)
+            case .promptAndMessages:
+                throw JSONLError.badMessages(path: path, line: number, reason: "a row has \"prompt\" or \"messages\", not both")
+            case .badMessages:
+                throw JSONLError.badMessages(path: path, line: number, reason: error.description)
+            }
+        }
+    }
 
     private static func parse(line: String, number: Int, path: String) throws -> Example {
         let fields = try JSONValue.parse(line: line, number: number, path: path)

@@ -18,6 +18,8 @@ public enum TaskSpecError: Error, Equatable, CustomStringConvertible {
     case needsModelTokenizer(task: String, option: String)
     /// A task with its own character vocabulary asked to speak a pretrained model's.
     case ownVocabulary(task: String)
+    /// The `rewards` list or the `correct` rule is unusable (the reason names the reward).
+    case badRewards(task: String, reason: String)
 
     public var description: String {
         switch self {
@@ -42,6 +44,8 @@ public enum TaskSpecError: Error, Equatable, CustomStringConvertible {
             return "task \(task): \(option) needs a pretrained model's tokenizer (start from one with --init)"
         case let .ownVocabulary(task):
             return "task \(task) defines its own character vocabulary and cannot run on a pretrained model's tokenizer; use a jsonl task"
+        case let .badRewards(task, reason):
+            return "task \(task): rewards: \(reason)"
         case let .tooLongForModel(task, tokens, positions):
             return "task \(task) needs \(tokens) positions (longest prompt + completion) but the model has \(positions)"
         }

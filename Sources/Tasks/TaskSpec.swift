@@ -9,13 +9,14 @@
 /// spec   := name [ ":" option ( "," option )* ]
 /// option := key "=" value          (value: everything after the first "=")
 /// ```
-/// Values cannot contain `,`. Names and options:
+/// Values cannot contain `,`, except a value starting with `[` (a JSON list), which runs to its
+/// matching `]`. Names and options:
 ///
 /// | name | options (default) |
 /// |---|---|
 /// | `copy`, `reverse`, `sort` | `digits` (6), `min_digits` (= digits), `partial` (false) |
 /// | `add` | `digits` (3), `pad` (true), `partial` (false) |
-/// | `jsonl` | `path` (required), `partial` (false) |
+/// | `jsonl` | `path` (required), `partial` (false), `chat` (false), `max_new_tokens`, `rewards` (a JSON reward list), `correct` (all) |
 ///
 /// The canonical form lists the options that differ from their defaults, sorted by key:
 /// `reverse:digits=6` and `reverse` are the same spec, written `reverse`.
@@ -38,7 +39,7 @@ public struct TaskSpec: Sendable, Hashable, Codable, CustomStringConvertible {
         let name = String(head[0]).trimmingWhitespace
         var options: [String: String] = [:]
         if head.count == 2 {
-            for item in head[1].split(separator: ",", omittingEmptySubsequences: false) {
+            for item in try Self.splitOptions(head[1], spec: text) {
                 let pair = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
                 let key = String(pair[0]).trimmingWhitespace
                 guard pair.count == 2, !key.isEmpty else {
@@ -49,6 +50,37 @@ public struct TaskSpec: Sendable, Hashable, Codable, CustomStringConvertible {
             }
         }
         try self.init(name: name, options: options)
+    }
+
+    /// Splits `key=value,key=value` at the commas that separate options. A value that starts
+    /// with `[` (a JSON list, e.g. `rewards=[…]`) runs to its matching `]`, so it may contain
+    /// commas; brackets inside JSON strings do not count.
+    static func splitOptions(_ text: Substring, spec: String) throws -> [Substring] {
+        var items: [Substring] = []
+        var start = text.startIndex, i = text.startIndex
+        var depth = 0, inString = false, escaped = false, valueStart = true
+        while i < text.endIndex {
+            let c = text[i]
+            if inString {
+                if escaped { escaped = false } else if c == "\\" { escaped = true } else if c == "\"" { inString = false }
+            } else if depth > 0 {
+                if c == "\"" { inString = true } else if c == "[" || c == "{" { depth += 1 } else if c == "]" || c == "}" { depth -= 1 }
+            } else if c == "," {
+                items.append(text[start..<i]); start = text.index(after: i); valueStart = true
+            } else if c == "=" && valueStart {
+                valueStart = false
+                // The value begins after "=" (and any spaces): a "[" there opens a JSON list.
+                var j = text.index(after: i)
+                while j < text.endIndex, text[j] == " " { j = text.index(after: j) }
+                if j < text.endIndex, text[j] == "[" { depth = 1; i = j }
+            }
+            i = text.index(after: i)
+        }
+        if depth > 0 || inString {
+            throw TaskSpecError.malformedOption(spec: spec, option: String(text[start...]) + " (unbalanced [ or \")")
+        }
+        items.append(text[start...])
+        return items
     }
 
     /// Validates `options` against the schema of task `name` and normalises them.
@@ -63,6 +95,10 @@ public struct TaskSpec: Sendable, Hashable, Codable, CustomStringConvertible {
             }
             let value = try option.kind.normalise(raw, task: name, option: key)
             if value != option.defaultValue { normal[key] = value }
+        }
+        if let rule = normal["correct"] {
+            normal["correct"] = try Self.normaliseCorrect(rule, rewards: normal["rewards"], task: name)
+            if normal["correct"] == "all" { normal["correct"] = nil }
         }
         for option in schema where option.required && normal[option.key] == nil {
             throw TaskSpecError.missingOption(task: name, option: option.key)
@@ -99,7 +135,8 @@ public struct TaskSpec: Sendable, Hashable, Codable, CustomStringConvertible {
         default:  // "jsonl"; the initialiser accepted no other name
             if bool("chat", false) { throw TaskSpecError.needsModelTokenizer(task: canonical, option: "chat=true") }
             task = try JSONLTask(path: options["path"]!, partialCredit: bool("partial", false), maxPositions: maxPositions,
-                                 maxNewTokens: options["max_new_tokens"].flatMap { Int($0) })
+                                 maxNewTokens: options["max_new_tokens"].flatMap { Int($0) }, rewards: try makeRewards(),
+                                 rewardOptions: rewardOptions)
         }
         if let limit = maxPositions, task.maxSequenceTokens > limit {
             throw TaskSpecError.tooLongForModel(task: canonical, tokens: task.maxSequenceTokens, positions: limit)
@@ -113,12 +150,16 @@ public struct TaskSpec: Sendable, Hashable, Codable, CustomStringConvertible {
         guard name == "jsonl" else { throw TaskSpecError.ownVocabulary(task: canonical) }
         let task = try TextTask(path: options["path"]!, tokenizer: tokenizer, chat: bool("chat", false),
                                 maxNewTokens: options["max_new_tokens"].flatMap { Int($0) },
-                                partialCredit: bool("partial", false), maxPositions: maxPositions)
+                                partialCredit: bool("partial", false), maxPositions: maxPositions,
+                                rewards: try makeRewards(), rewardOptions: rewardOptions)
         if let limit = maxPositions, task.maxSequenceTokens > limit {
             throw TaskSpecError.tooLongForModel(task: canonical, tokens: task.maxSequenceTokens, positions: limit)
         }
         return task
     }
+
+    /// The `rewards` and `correct` options, as a task records them in its own spec.
+    private var rewardOptions: [String: String] { options.filter { $0.key == "rewards" || $0.key == "correct" } }
 
     private func int(_ key: String, _ fallback: Int) -> Int { options[key].flatMap { Int($0) } ?? fallback }
     private func bool(_ key: String, _ fallback: Bool) -> Bool { options[key].map { $0 == "true" } ?? fallback }
@@ -147,6 +188,10 @@ struct OptionSchema: Sendable {
         case int(ClosedRange<Int>)
         case bool
         case path
+        /// A JSON list of reward objects (TaskRewards.swift).
+        case rewards
+        /// A `correct` rule; checked against `rewards` once every option is read.
+        case correct
 
         /// Checks a raw value and returns its normal form.
         func normalise(_ raw: String, task: String, option: String) throws -> String {
@@ -168,6 +213,10 @@ struct OptionSchema: Sendable {
                     throw TaskSpecError.invalidValue(task: task, option: option, value: raw,
                                                      expected: "a non-empty file path without \",\"")
                 }
+                return raw
+            case .rewards:
+                return try TaskSpec.normaliseRewards(raw, task: task)
+            case .correct:
                 return raw
             }
         }
@@ -201,6 +250,10 @@ extension TaskSpec {
                 .init(key: "chat", kind: .bool, defaultValue: "false"),
                 // Completion limit; default: longest answer + end (character tasks), 64 (text tasks).
                 .init(key: "max_new_tokens", kind: .int(1...32_768), defaultValue: nil),
+                // A weighted list of reward functions, e.g. [{"name":"numeric","weight":0.5}] (docs/rewards.md).
+                .init(key: "rewards", kind: .rewards, defaultValue: nil),
+                // When a sample counts as correct: all | LABEL | LABEL>=X | total>=X (default all).
+                .init(key: "correct", kind: .correct, defaultValue: "all"),
             ],
         ]
     }()

@@ -3,9 +3,11 @@
 // boolean written as JSON writes it); other fields are ignored here (reward functions read them).
 // With `chat=true` prompts go through the model's chat template (a string prompt becomes one
 // user turn); otherwise a prompt is the model's BOS (when it adds one) then the text.
-// Completions are judged on decoded text, since BPE can spell one answer several ways.
+// Completions are judged on decoded text, since BPE can spell one answer several ways; with
+// `rewards=[…]` by the composite reward, which sees each row's metadata (any JSON answer).
 
 import Foundation
+import Rewards
 
 /// A JSONL task tokenized by a model's tokenizer (`jsonl:path=…,chat=true` with `--init` a real model).
 public struct TextTask<V: ChatTokenizer>: VerifiableTask {
@@ -28,6 +30,10 @@ public struct TextTask<V: ChatTokenizer>: VerifiableTask {
     public let spec: TaskSpec
     public let maxPromptTokens: Int
     public let maxCompletionTokens: Int
+    /// The spec's composite reward, if it names one.
+    public let rewards: CompositeReward?
+    /// Every row as the reward functions see it (prompt, answer, metadata), aligned with `rows`.
+    public let rewardRows: [Rewards.Row]
     private let prompts: [[TokenID]]
     private let members: [Split: [Int]]
 
@@ -36,25 +42,36 @@ public struct TextTask<V: ChatTokenizer>: VerifiableTask {
 
     /// Reads `path` and encodes every row with `tokenizer` (errors name the line).
     public init(path: String, tokenizer: V, chat: Bool, maxNewTokens: Int? = nil, partialCredit: Bool = false,
-                maxPositions: Int? = nil) throws {
+                maxPositions: Int? = nil, rewards: CompositeReward? = nil, rewardOptions: [String: String] = [:]) throws {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw JSONLError.unreadable(path: path, reason: (error as NSError).localizedDescription)
         }
         guard let text = String(data: data, encoding: .utf8) else { throw JSONLError.notUTF8(path: path) }
         try self.init(contents: text, path: path, tokenizer: tokenizer, chat: chat, maxNewTokens: maxNewTokens,
-                      partialCredit: partialCredit, maxPositions: maxPositions)
+                      partialCredit: partialCredit, maxPositions: maxPositions, rewards: rewards, rewardOptions: rewardOptions)
     }
 
     /// Parses file contents; `path` is used in messages and recorded in the spec.
     public init(contents: String, path: String, tokenizer: V, chat: Bool, maxNewTokens: Int? = nil,
-                partialCredit: Bool = false, maxPositions: Int? = nil) throws {
-        var rows: [Row] = [], prompts: [[TokenID]] = []
+                partialCredit: Bool = false, maxPositions: Int? = nil, rewards: CompositeReward? = nil,
+                rewardOptions: [String: String] = [:]) throws {
+        var rows: [Row] = [], prompts: [[TokenID]] = [], rewardRows: [Rewards.Row] = []
         let limit = maxNewTokens ?? Self.defaultMaxNewTokens
         for (i, raw) in contents.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
             if line.allSatisfy(\.isWhitespace) { continue }
-            let row = try Self.parse(line: String(line), number: i + 1, path: path)
+            let row: Row
+            if rewards != nil {
+                let r = try JSONLTask.parseRow(line: String(line), number: i + 1, path: path)
+                row = Self.row(r, number: i + 1)
+                rewardRows.append(r)
+            } else {
+                row = try Self.parse(line: String(line), number: i + 1, path: path)
+                rewardRows.append(Rewards.Row(prompt: row.isConversation ? .messages(row.turns.map { ChatMessage(role: $0.role, content: $0.content) })
+                                                                          : .text(row.turns[0].content),
+                                              answer: .string(row.answer), line: i + 1))
+            }
             if row.isConversation, !chat { throw JSONLError.messagesNeedChat(path: path, line: i + 1) }
             let tokens: [TokenID]
             do {
@@ -74,7 +91,9 @@ public struct TextTask<V: ChatTokenizer>: VerifiableTask {
         self.chat = chat
         self.partialCredit = partialCredit
         self.tokenizer = tokenizer
-        var options = ["path": path, "partial": String(partialCredit), "chat": String(chat)]
+        self.rewards = rewards
+        self.rewardRows = rewardRows
+        var options = rewardOptions.merging(["path": path, "partial": String(partialCredit), "chat": String(chat)]) { $1 }
         if let maxNewTokens { options["max_new_tokens"] = String(maxNewTokens) }
         self.spec = try TaskSpec(name: "jsonl", options: options)
         self.maxPromptTokens = prompts.map(\.count).max()!
@@ -89,12 +108,22 @@ public struct TextTask<V: ChatTokenizer>: VerifiableTask {
         let r = JSONLTask.row(of: members[split]!, seed: seed, index: index, split: split)
         let answerTokens = (try? tokenizer.encode(rows[r].answer)) ?? []
         return Prompt(index: index, split: split, question: Self.key(rows[r]), answer: rows[r].answer,
-                      tokens: prompts[r], answerTokens: answerTokens)
+                      tokens: prompts[r], answerTokens: answerTokens, row: r)
+    }
+
+    /// The completion's decoded text and the prompt's row with its metadata.
+    public func rewardInput(prompt: Prompt, completion: [TokenID]) -> RewardInput {
+        let produced = Array(completion.prefix { $0 != tokenizer.end })
+        let row = prompt.row.flatMap { rewardRows.indices.contains($0) ? rewardRows[$0] : nil }
+            ?? Rewards.Row(prompt: .text(prompt.question), answer: .string(prompt.answer))
+        return RewardInput(completion: tokenizer.decode(produced), completionTokens: produced.count, row: row)
     }
 
     /// Correct ⇔ the decoded completion (cut at `end`, whitespace trimmed) equals the answer (trimmed).
     /// With partial credit a wrong answer earns the share of matching characters (as `Verifier.judge`).
+    /// With `rewards=[…]`: the composite reward's total and `correct` rule instead.
     public func verify(prompt: Prompt, completion: [TokenID]) -> Verdict {
+        if let rewards { return verifyWithRewards(rewards, prompt: prompt, completion: completion) }
         let text = tokenizer.decode(Array(completion.prefix { $0 != tokenizer.end })).trimmingWhitespace
         let answer = prompt.answer.trimmingWhitespace
         if text == answer { return Verdict(reward: 1, correct: true) }
@@ -107,6 +136,17 @@ public struct TextTask<V: ChatTokenizer>: VerifiableTask {
     /// The question text: a string prompt as is; a conversation as `role: content` lines.
     static func key(_ row: Row) -> String {
         row.isConversation ? row.turns.map { "\($0.role): \($0.content)" }.joined(separator: "\n") : row.turns[0].content
+    }
+
+    /// A row read with metadata (tasks with rewards): any JSON answer, as its text form ("" when absent).
+    static func row(_ r: Rewards.Row, number: Int) -> Row {
+        switch r.prompt {
+        case let .text(p):
+            return Row(line: number, turns: [ChatTurn(role: "user", content: p)], isConversation: false, answer: r.answer?.textForm ?? "")
+        case let .messages(ms):
+            return Row(line: number, turns: ms.map { ChatTurn(role: $0.role, content: $0.content) }, isConversation: true,
+                       answer: r.answer?.textForm ?? "")
+        }
     }
 
     static func parse(line: String, number: Int, path: String) throws -> Row {

@@ -1,6 +1,10 @@
 // The task contract: what a worker needs to turn a prompt index into tokens,
 // what supervised pretraining needs (demonstrations), and the verifier that
 // scores a sampled completion. Concrete tasks: DigitStringTask, AdditionTask, JSONLTask.
+// A jsonl task may name a composite reward (`rewards=[…]`); then its rows (with metadata)
+// reach the reward functions through `rewardInput`.
+
+import Rewards
 
 /// Which side of the train / held-out partition a prompt comes from.
 /// The two sets of problems never overlap (see `HeldOut`).
@@ -22,20 +26,25 @@ public struct Prompt: Sendable, Hashable, Codable {
     public var tokens: [TokenID]
     /// The reference answer as tokens (no end token).
     public var answerTokens: [TokenID]
+    /// For file tasks, the 0-based row of the file it came from (its metadata feeds the rewards).
+    public var row: Int?
 
-    public init(index: Int, split: Split, question: String, answer: String, tokens: [TokenID], answerTokens: [TokenID]) {
+    public init(index: Int, split: Split, question: String, answer: String, tokens: [TokenID], answerTokens: [TokenID],
+                row: Int? = nil) {
         self.index = index
         self.split = split
         self.question = question
         self.answer = answer
         self.tokens = tokens
         self.answerTokens = answerTokens
+        self.row = row
     }
 }
 
 /// The verifier's judgement of one completion.
 public struct Verdict: Sendable, Hashable, Codable {
-    /// In [0, 1]: 1 if correct, else 0 or the partial credit (see `Verifier`).
+    /// The task's own verifier: in [0, 1], 1 if correct, else 0 or the partial credit (see
+    /// `Verifier`). A composite reward (`rewards=[…]`): its weighted total, any finite real.
     public var reward: Float
     /// Exact match of the answer.
     public var correct: Bool
@@ -72,6 +81,11 @@ public protocol VerifiableTask: Sendable {
     /// Scores a sampled completion. The default compares tokens (`Verifier.judge`); a task whose
     /// vocabulary can spell one text several ways (BPE) compares decoded text instead.
     func verify(prompt: Prompt, completion: [TokenID]) -> Verdict
+    /// The composite reward the spec names (`rewards=[…]`), or nil: `verify` alone scores.
+    var rewards: CompositeReward? { get }
+    /// What reward functions see of a completion of `prompt`: its decoded text (cut at `end`),
+    /// its token count and the row (prompt, answer, metadata).
+    func rewardInput(prompt: Prompt, completion: [TokenID]) -> RewardInput
 }
 
 extension VerifiableTask {
@@ -84,6 +98,23 @@ extension VerifiableTask {
     public func verify(prompt: Prompt, completion: [TokenID]) -> Verdict {
         Verifier.judge(answer: prompt.answerTokens, completion: completion,
                        end: tokenizer.end, partialCredit: partialCredit)
+    }
+
+    /// No composite reward unless the task says so.
+    public var rewards: CompositeReward? { nil }
+
+    /// The question as a text prompt and the answer as a string; no metadata.
+    public func rewardInput(prompt: Prompt, completion: [TokenID]) -> RewardInput {
+        let produced = Array(completion.prefix { $0 != tokenizer.end })
+        return RewardInput(completion: tokenizer.decode(produced), completionTokens: produced.count,
+                           row: Row(prompt: .text(prompt.question), answer: .string(prompt.answer)))
+    }
+
+    /// Scores with the composite reward: the weighted total (any finite real) and its `correct` rule.
+    public func verifyWithRewards(_ rewards: CompositeReward, prompt: Prompt, completion: [TokenID]) -> Verdict {
+        let s = rewards.scoreWaiting(rewardInput(prompt: prompt, completion: completion))
+        let f32 = Double(Float.greatestFiniteMagnitude)   // a finite total stays finite as f32
+        return Verdict(reward: Float(max(-f32, min(f32, s.total))), correct: s.correct)
     }
 
     /// `maxPromptTokens + maxCompletionTokens`: the model needs at least this many positions.

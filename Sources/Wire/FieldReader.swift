@@ -96,6 +96,17 @@ public struct FieldReader {
         return s
     }
 
+    /// A repeated string field: every occurrence of `id`, in wire order (possibly none).
+    public func strings(_ id: UInt16, _ name: String) throws(WireError) -> [String] {
+        var out: [String] = []
+        for e in entries where e.id == id {
+            try check(e, name, .bytes)
+            guard let s = String(validating: slice(e), as: UTF8.self) else { throw .invalidUTF8(message: message, field: name) }
+            out.append(s)
+        }
+        return out
+    }
+
     public func bytes(_ id: UInt16, _ name: String) throws(WireError) -> [UInt8] { try need(bytesIfPresent(id, name), id, name) }
     public func bytesIfPresent(_ id: UInt16, _ name: String) throws(WireError) -> [UInt8]? {
         guard let e = try single(id, name, .bytes) else { return nil }

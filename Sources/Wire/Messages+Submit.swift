@@ -1,7 +1,9 @@
 // Trajectory submission messages (proto/PROTOCOL.md §6.5): the worker streams
 // TrajectoryGroups on `/Submit`, the learner answers one SubmitAck per group. A group
 // is stored flat (per-sample lengths + concatenated tokens and log-probs) so it decodes
-// with one bulk copy per array (ALGORITHMS.md §1.1 lists what must be shipped).
+// with one bulk copy per array (ALGORITHMS.md §1.1 lists what must be shipped). Schema 2
+// adds each sample's reward components: their labels once per group, then a value and a
+// failure code per (sample, component), sample-major.
 
 /// Why a completion stopped.
 public enum FinishReason: UInt8, Sendable, CaseIterable {
@@ -21,20 +23,46 @@ public struct Sample: Sendable, Equatable {
     public var reward: Float
     public var correct: Bool
     public var finishReason: FinishReason
+    /// The value of each reward component (in the group's `rewardComponents` order); empty
+    /// when the task has no composite reward.
+    public var components: [Float]
+    /// Per component: 0 when it scored, else the failure code (`RewardFailureCode`).
+    public var componentFailures: [UInt8]
 
-    public init(tokens: [Int32], logProbs: [Float], reward: Float, correct: Bool, finishReason: FinishReason) {
+    public init(tokens: [Int32], logProbs: [Float], reward: Float, correct: Bool, finishReason: FinishReason,
+                components: [Float] = [], componentFailures: [UInt8] = []) {
         precondition(tokens.count == logProbs.count, "one log-prob per token")
         self.tokens = tokens
         self.logProbs = logProbs
         self.reward = reward
         self.correct = correct
         self.finishReason = finishReason
+        self.components = components
+        self.componentFailures = componentFailures.isEmpty ? Array(repeating: 0, count: components.count) : componentFailures
     }
+}
+
+/// Failure codes of `TrajectoryGroup.componentFailures` (PROTOCOL.md §6.5.2): why a reward
+/// component could not score a sample. Receivers accept codes they do not know.
+public enum RewardFailureCode {
+    /// Code → name, as `/metrics` labels them (`kind`). Code 0 means "scored".
+    public static let names: [UInt8: String] = [
+        1: "row_error", 2: "non_finite", 3: "launch_failed", 4: "timeout", 5: "crashed", 6: "garbage",
+        7: "wrong_count", 8: "bad_id", 9: "verifier_error", 10: "http_status", 11: "unreachable",
+    ]
+
+    /// The code of a failure kind's name (nil for a name without a code).
+    public static func code(of name: String) -> UInt8? { names.first { $0.value == name }?.key }
+
+    /// The name of a code; unknown codes are `code_N`.
+    public static func name(of code: UInt8) -> String { names[code] ?? "code_\(code)" }
 }
 
 /// Worker → learner on `/Submit`: the G samples of one leased prompt.
 public struct TrajectoryGroup: WireMessage {
     public static let kind = MessageKind.trajectoryGroup
+    /// 2 since the reward-component fields 12–14 were added.
+    public static var schemaVersion: UInt16 { 2 }
     public var leaseId: UInt64
     public var promptIndex: UInt64
     public var promptTokens: [Int32]
@@ -50,9 +78,16 @@ public struct TrajectoryGroup: WireMessage {
     public private(set) var rewards: [Float]
     public private(set) var correct: [Bool]
     public private(set) var finishReasons: [FinishReason]
+    /// Labels of the task's reward components (C of them; empty: no composite reward).
+    public private(set) var rewardComponents: [String]
+    /// G·C values, sample-major: sample i's component c at `i·C + c`. Empty when C = 0.
+    public private(set) var componentValues: [Float]
+    /// G·C failure codes in the same order (0 = scored). Empty when C = 0.
+    public private(set) var componentFailures: [UInt8]
 
+    /// Every sample must carry one value per label of `rewardComponents`.
     public init(leaseId: UInt64, promptIndex: UInt64, promptTokens: [Int32], policyVersion: UInt64,
-                workerId: UInt64, samples: [Sample]) {
+                workerId: UInt64, samples: [Sample], rewardComponents: [String] = []) {
         self.leaseId = leaseId
         self.promptIndex = promptIndex
         self.promptTokens = promptTokens
@@ -71,6 +106,11 @@ public struct TrajectoryGroup: WireMessage {
         rewards = samples.map(\.reward)
         correct = samples.map(\.correct)
         finishReasons = samples.map(\.finishReason)
+        precondition(samples.allSatisfy { $0.components.count == rewardComponents.count && $0.componentFailures.count == rewardComponents.count },
+                     "one component value and failure code per label")
+        self.rewardComponents = rewardComponents
+        componentValues = samples.flatMap(\.components)
+        componentFailures = samples.flatMap(\.componentFailures)
     }
 
     /// Number of samples (G).
@@ -87,9 +127,12 @@ public struct TrajectoryGroup: WireMessage {
     /// The per-sample view (copies the sample's slices).
     public var samples: [Sample] {
         let off = sampleOffsets
+        let c = rewardComponents.count
         return (0 ..< sampleCount).map { i in
             Sample(tokens: Array(completionTokens[off[i] ..< off[i + 1]]), logProbs: Array(logProbs[off[i] ..< off[i + 1]]),
-                   reward: rewards[i], correct: correct[i], finishReason: finishReasons[i])
+                   reward: rewards[i], correct: correct[i], finishReason: finishReasons[i],
+                   components: Array(componentValues[(i * c) ..< ((i + 1) * c)]),
+                   componentFailures: Array(componentFailures[(i * c) ..< ((i + 1) * c)]))
         }
     }
 
@@ -105,6 +148,10 @@ public struct TrajectoryGroup: WireMessage {
         w.float32s(9, rewards)
         w.bytes(10, correct.map { $0 ? 1 : 0 })
         w.bytes(11, finishReasons.map(\.rawValue))
+        guard !rewardComponents.isEmpty else { return }
+        for label in rewardComponents { w.string(12, label) }
+        w.float32s(13, componentValues)
+        if componentFailures.contains(where: { $0 != 0 }) { w.bytes(14, componentFailures) }
     }
 
     public init(fields r: FieldReader) throws(WireError) {
@@ -147,6 +194,27 @@ public struct TrajectoryGroup: WireMessage {
             reasons.append(f)
         }
         finishReasons = reasons
+        // Schema 2: reward components (PROTOCOL.md §6.5.2).
+        rewardComponents = try r.strings(12, "rewardComponents")
+        let c = rewardComponents.count
+        let values = try r.float32sIfPresent(13, "componentValues")
+        let failures = try r.bytesIfPresent(14, "componentFailures")
+        if c == 0 {
+            guard values == nil, failures == nil else {
+                throw r.invalid("componentValues", "reward component values without rewardComponents labels")
+            }
+            componentValues = []; componentFailures = []
+        } else {
+            let values = try r.need(values, 13, "componentValues")
+            guard values.count == g * c else {
+                throw r.invalid("componentValues", "has \(values.count) entries for \(g) samples × \(c) components")
+            }
+            if let failures, failures.count != g * c {
+                throw r.invalid("componentFailures", "has \(failures.count) entries for \(g) samples × \(c) components")
+            }
+            componentValues = values
+            componentFailures = failures ?? Array(repeating: 0, count: g * c)
+        }
     }
 }
 

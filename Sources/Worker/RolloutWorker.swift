@@ -2,13 +2,15 @@
 // changes (digest-checked, in the background), take leases, sample and score groups, submit
 // (overlapping the next lease), repeat. Any error from the learner (unreachable, restarted,
 // refusing) leads to a reconnect with exponential backoff and jitter and a fresh
-// registration; nothing is kept that a restart would lose.
+// registration; nothing is kept that a restart would lose. A task with a composite reward
+// (`rewards=[…]`) is scored group by group after sampling (GroupScoring.swift).
 
 import Foundation
 import Logging
 import Objectives
 import Policy
 import Pretrained
+import Rewards
 import Rollout
 import Tasks
 import TLS
@@ -24,8 +26,10 @@ public struct WorkerOptions: Sendable {
     /// Reconnect backoff: first delay and cap, in seconds (jittered ±50 %).
     public var backoffInitial: Double = 0.1
     public var backoffMax: Double = 10
-    /// An external verifier program (JSON lines, docs/operations.md) instead of the task's own.
+    /// An external verifier program (`--verifier`) instead of the task's own reward: a
+    /// composite of one `external` component, `protocol="single"` (docs/rewards.md).
     public var verifierCommand: [String]? = nil
+    /// Seconds per verifier call.
     public var verifierTimeout: Double = 5
     /// The pretrained model's tokenizer when the learner trains one (docs/models.md): tasks are
     /// then built in its vocabulary. Nil for the built-in character tasks.
@@ -43,7 +47,10 @@ public struct WorkerStats: Sendable, Equatable {
     public var rejected: [String: Int] = [:]
     public var reconnects = 0
     public var currentVersion: Int?
-    public var verifierFailures = 0
+    /// Reward-component failures (all kinds, all components); see `rewardFailures`.
+    public var verifierFailures: Int { rewardFailures.total }
+    /// Reward-component failures by component label and kind (`timeout`, `crashed`, `row_error`, …).
+    public var rewardFailures = RewardFailureStats()
     /// The error that caused the latest reconnect (for logs and `tributary worker` output).
     public var lastError: String?
 }
@@ -55,7 +62,6 @@ public actor RolloutWorker {
     public internal(set) var stats = WorkerStats()
     private var stopping = false
     var latest: PolicyAnnouncement?
-    private var verifier: ExternalVerifier?
     // The session's policy pipeline (RolloutWorker+Pipeline.swift).
     /// The version whose weights the sampler uses.
     var loadedVersion: UInt64?
@@ -70,7 +76,6 @@ public actor RolloutWorker {
     public init(endpoint: any LearnerEndpoint, options: WorkerOptions) {
         self.endpoint = endpoint
         self.options = options
-        if let cmd = options.verifierCommand { verifier = ExternalVerifier(command: cmd, timeout: options.verifierTimeout) }
     }
 
     /// Stops after the current lease (SIGTERM): no new leases are taken.
@@ -95,7 +100,6 @@ public actor RolloutWorker {
                 delay = min(options.backoffMax, delay * 2)
             }
         }
-        await verifier?.shutdown()
     }
 
     private func noteAnnouncement(_ a: PolicyAnnouncement) {
@@ -118,6 +122,10 @@ public actor RolloutWorker {
         let spec = try TaskSpec(parsing: welcome.taskSpec)
         let cfg = try Self.modelConfig(from: welcome)
         let task = try Self.task(spec, tokenizer: options.tokenizer, model: cfg)
+        // The composite reward that scores this session's samples: `--verifier`, else the task's.
+        let rewards = try options.verifierCommand.map { try GroupScoring.verifierReward(command: $0, timeout: options.verifierTimeout) }
+            ?? task.rewards
+        defer { if let rewards { Task { await rewards.shutdown() } } }
         // A new session starts from what its own watch stream says: an announcement left over
         // from the last session may name a version the learner no longer keeps.
         resetPolicyPipeline()
@@ -130,7 +138,7 @@ public actor RolloutWorker {
         defer { watcher.cancel(); resetPolicyPipeline() }
         let sampling = try SamplerThread(config: cfg,
                                          sampler: GroupSampler(task: task, groupSize: Int(welcome.groupSize), temperature: welcome.temperature,
-                                                               topK: welcome.topK > 0 ? Int(welcome.topK) : nil),
+                                                               topK: welcome.topK > 0 ? Int(welcome.topK) : nil, scores: rewards == nil),
                                          seed: SplitMix64.mix(options.seed, welcome.workerId))
         defer { sampling.close() }
         var submitting: Task<[SubmitAck], Error>? = nil
@@ -160,14 +168,15 @@ public actor RolloutWorker {
                     prompts.append(p)
                 }
                 let v = Int(version), leased = prompts
-                var groups = try await sampling.run { model, sampler, rng in try sampler.sample(leased, model: model, version: v, rng: &rng) }
-                if let verifier { groups = await rescore(groups, prompts: prompts, task: task, verifier: verifier) }
-                let wire = zip(grant.units, groups).map { u, g in
-                    TrajectoryGroup(leaseId: u.leaseId, promptIndex: u.promptIndex, promptTokens: u.promptTokens,
-                                    policyVersion: UInt64(g.version), workerId: welcome.workerId,
-                                    samples: g.samples.map { Sample(tokens: $0.tokens, logProbs: $0.logProbs, reward: $0.reward,
-                                                                    correct: $0.correct, finishReason: $0.finish == .end ? .end : .length) })
+                let groups = try await sampling.run { model, sampler, rng in try sampler.sample(leased, model: model, version: v, rng: &rng) }
+                var scored = groups.map { ComponentScoredGroup(rollout: $0, components: [], failureCodes: []) }
+                if let rewards {
+                    let (g, failures) = await GroupScoring.score(groups, prompts: prompts, task: task, rewards: rewards)
+                    scored = g
+                    stats.rewardFailures.merge(failures)
                 }
+                let labels = rewards?.labels ?? []
+                let wire = zip(grant.units, scored).map { u, g in GroupScoring.wire(g, unit: u, workerId: welcome.workerId, labels: labels) }
                 // At most one submission in flight: the previous one's acks first.
                 if let previous = submitting {
                     submitting = nil
@@ -225,27 +234,6 @@ public actor RolloutWorker {
                 "learner-version": "\(acks.map(\.learnerVersion).max() ?? 0)"])
             throw RPCStatus(.failedPrecondition, "policy version \(version) is beyond the learner's staleness cap")
         }
-    }
-
-    /// Scores with the external verifier; a failed call marks that sample reward 0 and counts it.
-    private func rescore(_ groups: [RolloutGroup], prompts: [Prompt], task: any VerifiableTask,
-                         verifier: ExternalVerifier) async -> [RolloutGroup] {
-        var out = groups
-        for (gi, p) in prompts.enumerated() {
-            for si in out[gi].samples.indices {
-                let text = task.tokenizer.decode(out[gi].samples[si].tokens.map(Int.init).prefix { $0 != task.tokenizer.end }.map { $0 })
-                do {
-                    let v = try await verifier.verify(prompt: p.question, answer: p.answer, completion: text)
-                    out[gi].samples[si].reward = v.reward
-                    out[gi].samples[si].correct = v.correct
-                } catch {
-                    stats.verifierFailures += 1
-                    out[gi].samples[si].reward = 0
-                    out[gi].samples[si].correct = false
-                }
-            }
-        }
-        return out
     }
 
     /// The learner's task as this worker builds it: in the pretrained model's tokenizer when one

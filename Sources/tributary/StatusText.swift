@@ -24,6 +24,12 @@ enum StatusText {
             if let l = m.lambda { s += String(format: ", λ %.3g", l) }
             s += "\n"
         }
+        for c in r.rewardComponents ?? [] {
+            let failures = c.failures.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            s += "reward \(c.component): mean \(String(format: "%.3f", c.mean)), last step "
+                + "\(c.recentMean.map { String(format: "%.3f", $0) } ?? "—"), failed \(String(format: "%.1f%%", 100 * c.failureRate))"
+            s += failures.isEmpty ? "\n" : " (\(failures))\n"
+        }
         s += "workers (\(r.workers.count)):\n"
         let now = Date().timeIntervalSince1970
         for w in r.workers {

@@ -21,7 +21,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Worker name reported to the learner.") var name: String = ProcessInfo.processInfo.hostName
     @Option(help: "Concurrent sampler loops (each registers as its own worker).") var samplerThreads: Int = 1
     @Option(help: "Prompts per lease.") var promptsPerLease: Int = 4
-    @Option(help: "External verifier program (JSON lines; docs/operations.md), e.g. 'python3 verify.py'.") var verifier: String?
+    @Option(help: "External verifier program instead of the task's reward, e.g. 'python3 verify.py': an external reward component with protocol=\"single\" (docs/rewards.md).") var verifier: String?
     @Option(help: "Seconds an external verifier call may take.") var verifierTimeout: Double = 5
     @Option(help: "Seed for sampling.") var seed: UInt64 = 1
     @Option(help: "The pretrained model's tokenizer when the learner trains one: its GGUF file, Hugging Face directory or checkpoint (docs/models.md).")
@@ -61,7 +61,7 @@ struct WorkerCommand: AsyncParsableCommand {
                     logger.info("worker progress", metadata: [
                         "worker": "\(w.options.name)", "version": "\(s.currentVersion.map(String.init) ?? "none")",
                         "groups-accepted": "\(s.groupsAccepted)", "groups-submitted": "\(s.groupsSubmitted)",
-                        "reconnects": "\(s.reconnects)", "last-error": "\(s.lastError ?? "")"])
+                        "reconnects": "\(s.reconnects)", "reward-failures": "\(s.verifierFailures)", "last-error": "\(s.lastError ?? "")"])
                 }
             }
         }
@@ -74,7 +74,11 @@ struct WorkerCommand: AsyncParsableCommand {
         stats.cancel()
         for w in workers {
             let s = await w.stats
-            print("worker \(w.options.name): accepted \(s.groupsAccepted) groups (submitted \(s.groupsSubmitted), reconnects \(s.reconnects))")
+            let failures = s.rewardFailures.counts.sorted { $0.key < $1.key }.flatMap { c, kinds in
+                kinds.sorted { $0.key < $1.key }.map { "\(c)/\($0.key) \($0.value)" }
+            }
+            print("worker \(w.options.name): accepted \(s.groupsAccepted) groups (submitted \(s.groupsSubmitted), reconnects \(s.reconnects))"
+                  + (failures.isEmpty ? "" : "; reward failures: " + failures.joined(separator: ", ")))
         }
         await client.close()
         Foundation.exit(0)

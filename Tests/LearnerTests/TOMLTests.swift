@@ -34,13 +34,31 @@ final class TOMLTests: XCTestCase {
         XCTAssertEqual(t["s"], .string("a\"b\\c\né"))
     }
 
+    /// Inline tables (reward lists): keys in order, nested values, over several lines.
+    func testInlineTables() throws {
+        let t = try parseTOML("""
+        [task]
+        rewards = [{name="numeric", from="any", weight=0.5},
+                   {name = "format", pattern = "^\\\\d+$", weight = 0.5, opts = {trim = true}}]  # two
+        empty = {}
+        """)
+        XCTAssertEqual(t["task.rewards"], .array([
+            .table([TOMLKeyValue("name", .string("numeric")), TOMLKeyValue("from", .string("any")), TOMLKeyValue("weight", .float(0.5))]),
+            .table([TOMLKeyValue("name", .string("format")), TOMLKeyValue("pattern", .string("^\\d+$")), TOMLKeyValue("weight", .float(0.5)),
+                    TOMLKeyValue("opts", .table([TOMLKeyValue("trim", .bool(true))]))]),
+        ]))
+        XCTAssertEqual(t["task.empty"], .table([]))
+    }
+
     func testErrorsNameTheLine() {
         let cases: [(String, Int, String)] = [
             ("a = 1\nb = ", 2, "missing value"),
             ("a = 1\n[t\nb = 2", 2, "table header"),
             ("x = hello", 1, "strings need quotes"),
             ("a = 1\na = 2", 2, "duplicate key"),
-            ("t = { a = 1 }", 1, "inline tables"),
+            ("t = { a = 1 b = 2 }", 1, "expected ',' or '}' in inline table"),
+            ("t = { a = 1, a = 2 }", 1, "duplicate key 'a'"),
+            ("t = { a }", 1, "expected 'key = value' in inline table"),
             ("s = \"open", 1, "unterminated"),
             ("a = 1 2", 1, "unexpected text"),
             ("justakey", 1, "expected 'key = value'"),

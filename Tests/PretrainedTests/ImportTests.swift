@@ -5,6 +5,7 @@ import Foundation
 import ModelFiles
 import Policy
 import Pretrained
+import Rewards
 import Tasks
 import Tensor
 import XCTest
@@ -75,6 +76,27 @@ final class ImportTests: XCTestCase {
         XCTAssertThrowsError(try TaskSpec(parsing: "jsonl:path=\(path)").makeTask(tokenizer: m.tokenizer)) {
             XCTAssertEqual($0 as? JSONLError, .messagesNeedChat(path: path, line: 31))
         }
+    }
+
+    /// The shipped arithmetic chat task with its composite reward (examples/arith-chat.toml) in
+    /// SmolLM2's tokenizer: the row's metadata reaches the rewards, and scores are as documented.
+    func testArithChatCompositeRewardOnTheModelsTokenizer() throws {
+        let m = try smolLM2()
+        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let rewards = #"[{"name":"numeric","from":"any","weight":0.5},{"name":"format","pattern":"-?\\d+","weight":0.5}]"#
+        let task = try TaskSpec(parsing: "jsonl:path=\(repo.path)/examples/tasks/arith-chat.jsonl,chat=true,max_new_tokens=16,rewards=\(rewards)")
+            .makeTask(tokenizer: m.tokenizer, maxPositions: m.model.config.nPositions)
+        let p = task.prompt(seed: 0, index: 3, split: .eval)
+        let input = task.rewardInput(prompt: p, completion: try m.tokenizer.encode("The sum is \(p.answer).") + [m.tokenizer.end])
+        XCTAssertEqual(input.completion, "The sum is \(p.answer).")
+        XCTAssertEqual(input.row.answer?.intValue, Int(p.answer))
+        let a = try XCTUnwrap(input.row.metadata["a"]?.intValue), b = try XCTUnwrap(input.row.metadata["b"]?.intValue)
+        XCTAssertEqual(a + b, Int(p.answer), "metadata a and b reach the rewards")
+        func verdict(_ text: String) throws -> Verdict { task.verify(prompt: p, completion: try m.tokenizer.encode(text) + [m.tokenizer.end]) }
+        XCTAssertEqual(try verdict(p.answer), Verdict(reward: 1, correct: true))
+        XCTAssertEqual(try verdict("The sum is \(p.answer)."), Verdict(reward: 0.5, correct: false))
+        XCTAssertEqual(try verdict("\(a + b + 1)"), Verdict(reward: 0.5, correct: false))
+        XCTAssertEqual(try verdict("I cannot say."), Verdict(reward: 0, correct: false))
     }
 
     func testWhatIsNotAModelIsATypedError() throws {

@@ -177,6 +177,50 @@ final class CodecTests: XCTestCase {
         }
     }
 
+    /// Schema 2: reward components round-trip per sample, a schema-1 group (no fields 12–14)
+    /// decodes with none, and inconsistent component counts are decode errors.
+    func testRewardComponentsRoundTripAndShapes() throws {
+        let g = try TrajectoryGroup.decode(Fixtures.groupComponents.encoded())
+        XCTAssertEqual(g.rewardComponents, ["numeric", "format"])
+        XCTAssertEqual(g.samples.map(\.components), [[1, 1], [1, 0]])
+        XCTAssertEqual(g.samples.map(\.componentFailures), [[0, 0], [0, 1]])
+        XCTAssertEqual(RewardFailureCode.name(of: 1), "row_error")
+        XCTAssertEqual(RewardFailureCode.name(of: 200), "code_200")
+        XCTAssertEqual(RewardFailureCode.code(of: "timeout"), 4)
+        // All scored: field 14 is omitted and reads back as zeros.
+        let clean = TrajectoryGroup(leaseId: 1, promptIndex: 0, promptTokens: [1], policyVersion: 0, workerId: 1,
+                                    samples: [Sample(tokens: [2], logProbs: [-1], reward: -0.5, correct: false, finishReason: .end,
+                                                     components: [-0.5])], rewardComponents: ["length"])
+        let bytes = clean.encoded()
+        XCTAssertEqual(Array(bytes[2 ..< 4]), [2, 0], "schema version 2")
+        XCTAssertEqual(try TrajectoryGroup.decode(bytes).samples[0].componentFailures, [0])
+        XCTAssertEqual(try TrajectoryGroup.decode(bytes).samples[0].components, [-0.5])
+        let old = try TrajectoryGroup.decode(Fixtures.group.encoded())
+        XCTAssertEqual(old.rewardComponents, [])
+        XCTAssertEqual(old.samples[0].components, [])
+
+        func decoded(_ edit: (inout FieldWriter) -> Void) -> WireError? {
+            var w = FieldWriter()
+            w.header(kind: .trajectoryGroup, schemaVersion: 2)
+            w.u64(1, 1); w.u64(2, 2); w.int32s(3, [1]); w.u64(4, 0); w.u64(5, 0)
+            w.uint32s(6, [1, 1]); w.int32s(7, [1, 2]); w.float32s(8, [-1, -1]); w.float32s(9, [1, 0]); w.bytes(10, [1, 0]); w.bytes(11, [1, 1])
+            edit(&w)
+            do { _ = try TrajectoryGroup.decode(w.bytes); return nil } catch { return error }
+        }
+        XCTAssertNil(decoded { w in w.string(12, "a"); w.float32s(13, [1, 0]); w.bytes(14, [0, 9]) })
+        guard case .invalidValue("TrajectoryGroup", "componentValues", _)? = decoded({ w in w.string(12, "a"); w.float32s(13, [1]) }) else {
+            return XCTFail("G·C values expected")
+        }
+        guard case .invalidValue("TrajectoryGroup", "componentFailures", _)? = decoded({ w in
+            w.string(12, "a"); w.float32s(13, [1, 0]); w.bytes(14, [0]) }) else { return XCTFail("G·C failure codes expected") }
+        guard case .missingField("TrajectoryGroup", "componentValues", 13)? = decoded({ w in w.string(12, "a") }) else {
+            return XCTFail("labels without values")
+        }
+        guard case .invalidValue("TrajectoryGroup", "componentValues", _)? = decoded({ w in w.float32s(13, [1, 0]) }) else {
+            return XCTFail("values without labels")
+        }
+    }
+
     func testRandomMutationsNeverCrash() throws {
         var rng = TestRNG(seed: 0xF022)
         var successes = 0, failures = 0

@@ -56,6 +56,14 @@ enum Fixtures {
             Sample(tokens: [9, 2, 0], logProbs: [-0.5, -1.25, -0.125], reward: 1, correct: true, finishReason: .end),
             Sample(tokens: [11], logProbs: [-2], reward: 0, correct: false, finishReason: .length),
         ])
+    /// Schema 2: two reward components; sample 1's "format" component failed with `row_error` (1).
+    static let groupComponents = TrajectoryGroup(
+        leaseId: 9, promptIndex: 3, promptTokens: [1, 2], policyVersion: 2, workerId: 5,
+        samples: [
+            Sample(tokens: [4], logProbs: [-0.25], reward: 1, correct: true, finishReason: .end, components: [1, 1]),
+            Sample(tokens: [6, 7], logProbs: [-1, -0.5], reward: 0.5, correct: false, finishReason: .end,
+                   components: [1, 0], componentFailures: [0, 1]),
+        ], rewardComponents: ["numeric", "format"])
     static let ackAccepted = SubmitAck(leaseId: 0x0102_0304_0506_0708, outcome: .accepted, learnerVersion: 8, bufferedCount: 3)
     static let ackRejected = SubmitAck(leaseId: 9, outcome: .rejected(.staleBeyondCap, message: "staleness 5 > cap 4"),
                                        learnerVersion: 12, bufferedCount: 0)
@@ -73,6 +81,7 @@ enum Fixtures {
         Example(file: "lease_grant", summary: "LeaseGrant of 2 units: {lease 0x0102030405060708, prompt 1000, tokens [5,17,3], G=2, T=0.5, topK=10, max 4, v7, deadline 1767225600000} and {lease 9, prompt 1001, tokens [], G=2, T=1, topK=0, max 4, v7, same deadline}", message: grant),
         Example(file: "lease_grant_empty", summary: "LeaseGrant units=[] retryAfterMs=250", message: grantEmpty),
         Example(file: "trajectory_group", summary: "TrajectoryGroup lease 0x0102030405060708 prompt 1000 tokens [5,17,3] v7 worker 42; samples: [9,2,0] logp [-0.5,-1.25,-0.125] reward 1 correct end; [11] logp [-2] reward 0 wrong length", message: group),
+        Example(file: "trajectory_group_components", summary: "TrajectoryGroup (schema 2) lease 9 prompt 3 tokens [1,2] v2 worker 5; components [numeric, format]; samples: [4] logp [-0.25] reward 1 correct end components [1, 1]; [6,7] logp [-1,-0.5] reward 0.5 wrong end components [1, 0] failures [0, 1 = row_error]", message: groupComponents),
         Example(file: "submit_ack_accepted", summary: "SubmitAck lease 0x0102030405060708 accepted learnerVersion=8 bufferedCount=3", message: ackAccepted),
         Example(file: "submit_ack_rejected", summary: "SubmitAck lease 9 rejected stale_beyond_cap (5) \"staleness 5 > cap 4\" learnerVersion=12 bufferedCount=0", message: ackRejected),
         Example(file: "goodbye", summary: "Goodbye workerId=42 reason=\"shutdown\"", message: goodbye),

@@ -13,7 +13,7 @@ import sys
 WIRE = {'u8': 1, 'bool': 1, 'u16': 2, 'u32': 3, 'f32': 3, 'u64': 4,
         'string': 5, 'bytes': 5, 'i32s': 6, 'u32s': 6, 'f32s': 6}
 
-# kind, fields: (id, name, type); type "msg:X" nests X, "rep:X" repeats nested X.
+# kind, fields: (id, name, type); type "msg:X" nests X, "rep:X" repeats nested X ("rep:string": a repeated string).
 SCHEMA = {
     'RegisterRequest': (1, [(1, 'workerName', 'string'), (2, 'softwareVersion', 'string'),
                             (3, 'protocolVersion', 'u16'), (4, 'samplerThreads', 'u32')]),
@@ -37,7 +37,9 @@ SCHEMA = {
     'TrajectoryGroup': (9, [(1, 'leaseId', 'u64'), (2, 'promptIndex', 'u64'), (3, 'promptTokens', 'i32s'),
                             (4, 'policyVersion', 'u64'), (5, 'workerId', 'u64'), (6, 'completionLengths', 'u32s'),
                             (7, 'completionTokens', 'i32s'), (8, 'logProbs', 'f32s'), (9, 'rewards', 'f32s'),
-                            (10, 'correct', 'bytes'), (11, 'finishReasons', 'bytes')]),
+                            (10, 'correct', 'bytes'), (11, 'finishReasons', 'bytes'),
+                            (12, 'rewardComponents', 'rep:string'), (13, 'componentValues', 'f32s'),
+                            (14, 'componentFailures', 'bytes')]),
     'SubmitAck': (10, [(1, 'leaseId', 'u64'), (2, 'accepted', 'bool'), (3, 'reason', 'u16'), (4, 'message', 'string'),
                        (5, 'learnerVersion', 'u64'), (6, 'bufferedCount', 'u32')]),
     'Goodbye': (11, [(1, 'workerId', 'u64'), (2, 'reason', 'string')]),
@@ -45,7 +47,7 @@ SCHEMA = {
 }
 
 # Schema version per message (section 5.1): 1 unless a later field set is listed here.
-SCHEMA_VERSION = {'Welcome': 2}
+SCHEMA_VERSION = {'Welcome': 2, 'TrajectoryGroup': 2}
 
 CONFIG_JSON = (b'{"activation_function":"gelu_new","layer_norm_epsilon":1e-05,"model_type":"gpt2","n_embd":64,'
                b'"n_head":4,"n_layer":2,"n_positions":128,"tie_word_embeddings":true,"vocab_size":14}')
@@ -75,6 +77,12 @@ EXAMPLES = {
         leaseId=0x0102030405060708, promptIndex=1000, promptTokens=[5, 17, 3], policyVersion=7, workerId=42,
         completionLengths=[3, 1], completionTokens=[9, 2, 0, 11], logProbs=[-0.5, -1.25, -0.125, -2.0],
         rewards=[1.0, 0.0], correct=bytes([1, 0]), finishReasons=bytes([1, 2]))),
+    'trajectory_group_components': ('TrajectoryGroup', dict(
+        leaseId=9, promptIndex=3, promptTokens=[1, 2], policyVersion=2, workerId=5,
+        completionLengths=[1, 2], completionTokens=[4, 6, 7], logProbs=[-0.25, -1.0, -0.5],
+        rewards=[1.0, 0.5], correct=bytes([1, 0]), finishReasons=bytes([1, 1]),
+        rewardComponents=['numeric', 'format'], componentValues=[1.0, 1.0, 1.0, 0.0],
+        componentFailures=bytes([0, 0, 0, 1]))),
     'submit_ack_accepted': ('SubmitAck', dict(leaseId=0x0102030405060708, accepted=True, reason=None, message=None,
                                               learnerVersion=8, bufferedCount=3)),
     'submit_ack_rejected': ('SubmitAck', dict(leaseId=9, accepted=False, reason=5, message='staleness 5 > cap 4',
@@ -105,7 +113,10 @@ def encode_fields(name, values):
         v = values.get(fname)
         if v is None:
             continue
-        if t.startswith('rep:'):
+        if t == 'rep:string':
+            for element in v:
+                out += field(fid, WIRE['string'], element.encode('utf-8'))
+        elif t.startswith('rep:'):
             for element in v:
                 out += field(fid, 7, encode_fields(t[4:], element))
         else:
@@ -137,7 +148,10 @@ def decode_fields(name, buf):
         if fid not in by_id:
             continue                                  # unknown ids are skipped (section 5.4)
         fname, t = by_id[fid]
-        if t.startswith('rep:'):
+        if t == 'rep:string':
+            assert wire == WIRE['string'], '%s.%s: wire type %d' % (name, fname, wire)
+            out.setdefault(fname, []).append(raw.decode('utf-8'))
+        elif t.startswith('rep:'):
             out.setdefault(fname, []).append(decode_fields(t[4:], raw))
         elif t.startswith('msg:'):
             out[fname] = decode_fields(t[4:], raw)

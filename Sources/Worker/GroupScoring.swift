@@ -1,0 +1,87 @@
+// Scoring groups with a task's composite reward in the worker: every sample of a group goes
+// to each component in one batch (external programs and reward servers get one call per
+// group), the sample's reward becomes the weighted total, and each component's value and
+// failure travel to the learner in the TrajectoryGroup (PROTOCOL.md §6.5.2). Failures are
+// counted per component and kind; the group is always submitted.
+
+import Objectives
+import Rewards
+import Tasks
+import Wire
+
+/// One scored group, ready for the wire: the samples with their component values.
+public struct ComponentScoredGroup: Sendable {
+    public var rollout: RolloutGroup
+    /// Per sample: each component's value and failure code (`RewardFailureCode`), in label order.
+    public var components: [[Float]]
+    public var failureCodes: [[UInt8]]
+}
+
+/// Failure counts of one worker: component label → failure kind → count.
+public struct RewardFailureStats: Sendable, Equatable {
+    public private(set) var counts: [String: [String: Int]] = [:]
+    public init() {}
+    public mutating func record(component: String, kind: String, count: Int = 1) {
+        counts[component, default: [:]][kind, default: 0] += count
+    }
+    public mutating func merge(_ other: RewardFailureStats) {
+        for (c, kinds) in other.counts { for (k, n) in kinds { record(component: c, kind: k, count: n) } }
+    }
+    /// Every failure counted.
+    public var total: Int { counts.values.reduce(0) { $0 + $1.values.reduce(0, +) } }
+}
+
+public enum GroupScoring {
+    /// The composite reward `--verifier CMD` stands for: one `external` component with the
+    /// one-sample line protocol (`protocol="single"`) and the given per-call timeout.
+    public static func verifierReward(command: [String], timeout: Double) throws -> CompositeReward {
+        let spec = RewardSpec(name: "external", label: "verifier", options: [
+            "command": .array(command.map { .string($0) }), "protocol": "single", "timeout": .double(timeout),
+        ])
+        return try CompositeReward(specs: [spec])
+    }
+
+    /// Scores each group's completions with `rewards` (one batch per group; groups one after
+    /// another); returns the groups and every component failure, counted.
+    public static func score(_ groups: [RolloutGroup], prompts: [Prompt], task: any VerifiableTask,
+                             rewards: CompositeReward) async -> (groups: [ComponentScoredGroup], failures: RewardFailureStats) {
+        var failures = RewardFailureStats()
+        var out: [ComponentScoredGroup] = []
+        out.reserveCapacity(groups.count)
+        for (group, prompt) in zip(groups, prompts) {
+            let inputs = group.samples.map { task.rewardInput(prompt: prompt, completion: $0.tokens.map(Int.init)) }
+            let scored = await rewards.score(batch: inputs)
+            var g = ComponentScoredGroup(rollout: group, components: [], failureCodes: [])
+            for (i, s) in scored.enumerated() {
+                g.rollout.samples[i].reward = wireReward(s.total)
+                g.rollout.samples[i].correct = s.correct
+                g.components.append(s.components.map { wireReward($0.value) })
+                g.failureCodes.append(s.components.map { c in
+                    guard let f = c.failure else { return 0 }
+                    failures.record(component: c.label, kind: f.kind.rawValue)
+                    return RewardFailureCode.code(of: f.kind.rawValue) ?? 255
+                })
+            }
+            out.append(g)
+        }
+        return (out, failures)
+    }
+
+    /// A finite Double as a finite f32 (values beyond f32's range are clamped, never ±∞).
+    static func wireReward(_ x: Double) -> Float {
+        guard x.isFinite else { return 0 }
+        return Float(max(-Double(Float.greatestFiniteMagnitude), min(Double(Float.greatestFiniteMagnitude), x)))
+    }
+
+    /// The wire group of a scored group (`rewardComponents` = the composite's labels).
+    public static func wire(_ g: ComponentScoredGroup, unit: WorkUnit, workerId: UInt64, labels: [String]) -> TrajectoryGroup {
+        TrajectoryGroup(leaseId: unit.leaseId, promptIndex: unit.promptIndex, promptTokens: unit.promptTokens,
+                        policyVersion: UInt64(g.rollout.version), workerId: workerId,
+                        samples: g.rollout.samples.enumerated().map { i, s in
+                            Sample(tokens: s.tokens, logProbs: s.logProbs, reward: s.reward, correct: s.correct,
+                                   finishReason: s.finish == .end ? .end : .length,
+                                   components: g.components.isEmpty ? [] : g.components[i],
+                                   componentFailures: g.failureCodes.isEmpty ? [] : g.failureCodes[i])
+                        }, rewardComponents: labels)
+    }
+}
