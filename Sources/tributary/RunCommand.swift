@@ -27,6 +27,11 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Objective preset.") var objective: String = "grpo"
     @Option(help: "Seed.") var seed: UInt64 = 0
     @Flag(help: "Synchronous mode (for comparison).") var sync = false
+    @Option(help: "Stop when this many batches in a row carry no reward signal (0 = never).")
+    var noSignalBatches: Int = HealthSettings().noSignalBatches
+    @Option(help: "Stop when held-out accuracy falls this far below its best (0.15 = 15 points; 0 = never).")
+    var collapseDrop: Double = HealthSettings().collapseDrop
+    @Flag(inversion: .prefixedNo, help: "Stop at a collapse (else only warn).") var stopOnCollapse = HealthSettings().stopOnCollapse
 
     func run() async throws {
         let outDir = URL(fileURLWithPath: out)
@@ -46,6 +51,8 @@ struct RunCommand: AsyncParsableCommand {
         cfg.stateDir = outDir.appendingPathComponent("state").path
         cfg.rpcAddress = "127.0.0.1:0"; cfg.steps = steps; cfg.target = target; cfg.objective = objective
         cfg.sync = sync; cfg.evalEvery = 10; cfg.checkpointEvery = 25
+        cfg.noSignalBatches = noSignalBatches; cfg.collapseDrop = collapseDrop; cfg.stopOnCollapse = stopOnCollapse
+        try cfg.validate()
         // Loopback only, but authenticated all the same: a fresh random worker token per run.
         let token = (0..<4).map { _ in String(UInt64.random(in: .min ... .max), radix: 16) }.joined()
         cfg.workerTokens = [token]
@@ -61,6 +68,9 @@ struct RunCommand: AsyncParsableCommand {
             bar.update(s.step, [("held-out", percent(s.evalGreedyAccuracy)), ("reward", String(format: "%.2f", s.reward)),
                                 ("version", "\(s.version)"), ("staleness", String(format: "%.1f", s.meanStaleness)),
                                 ("groups/s", String(format: "%.1f", history.groupsPerSecond))])
+        }
+        daemon.node.training.onProblem = { p in
+            FileHandle.standardError.write(Data("\nrun: warning: \(p.message)\(p.stops ? " Training stops." : "")\n".utf8))
         }
         let clients = (0..<workers).map { _ in TransportClient(configuration: .init(host: "127.0.0.1", port: port)) }
         // A pretrained model (docs/models.md): the workers speak its tokenizer.
@@ -96,6 +106,12 @@ struct RunCommand: AsyncParsableCommand {
             try FileManager.default.copyItem(at: ckpt, to: dest)
         }
         let report = try RunReport.write(history: history.rows, final: final, config: cfg, workers: workers, to: outDir)
+        if let p = final.stoppedBy {
+            // Learning cannot work (LearningHealth.swift): say why, and exit 4 instead of spinning.
+            print(String(format: "run: stopped at step %d, %.0f s: %@; held-out greedy %@; report %@", final.step,
+                         Date().timeIntervalSince(t0), p.message, percent(final.evalGreedyAccuracy), report.path))
+            Foundation.exit(4)
+        }
         let reached = (final.evalGreedyAccuracy ?? 0) >= target
         print(String(format: "run: %@ after %d steps, %.0f s: held-out greedy %@; report %@",
                      reached ? "target reached" : "stopped", final.step, Date().timeIntervalSince(t0),
