@@ -180,8 +180,8 @@ public final class TrainingLoop: @unchecked Sendable {
         while config.steps == 0 || durable.step < config.steps {
             guard let (batchGroups, filtered) = nextBatch(p) else { break }   // shutting down
             if batchGroups.isEmpty {
-                // Dynamic sampling took a batch's worth of groups and every one lacked signal.
-                noSignalRound(filtered)
+                // Dynamic sampling took `no_signal_batches` batches' worth of groups, none with signal.
+                noSignalRounds(filtered, batchSize: p)
                 if health.shouldStop { break }
                 continue
             }
@@ -309,12 +309,16 @@ public final class TrainingLoop: @unchecked Sendable {
         }
     }
 
-    /// Dynamic sampling filtered a batch's worth of groups and none had signal: they count as
-    /// trained (no update, no step) and as one batch without signal.
-    private func noSignalRound(_ filtered: [BufferedGroup]) {
+    /// Dynamic sampling filtered groups and none had signal: they count as trained (no update,
+    /// no step, no batch dump) and every `batchSize` of them as one batch without signal.
+    private func noSignalRounds(_ filtered: [BufferedGroup], batchSize: Int) {
         durable.groupsTrained += filtered.count
         durable.trainedThrough = max(durable.trainedThrough, (filtered.map(\.sequence).max() ?? 0) + 1)
-        let problem = health.record(Self.signal(filtered.map(\.group)), step: durable.step)
+        var problem: HealthProblem?
+        for start in stride(from: 0, to: filtered.count, by: max(1, batchSize)) {
+            let chunk = filtered[start..<min(filtered.count, start + max(1, batchSize))]
+            problem = health.record(Self.signal(chunk.map(\.group)), step: durable.step) ?? problem
+        }
         statusLock.withLock {
             _status.groupsTrained = durable.groupsTrained
             _status.health = health.report
@@ -326,21 +330,22 @@ public final class TrainingLoop: @unchecked Sendable {
     /// The groups of the next step, oldest first, or nil when shutting down. With dynamic
     /// sampling (ALGORITHMS.md §4.6) a group whose samples all scored alike carries no signal:
     /// it is taken and counts as trained (`filtered`), and more groups are taken until the batch
-    /// holds `count` groups with signal — or, when `count` groups in a row had none, an empty
-    /// batch with them (a batch without signal, for LearningHealth).
+    /// holds `count` groups with signal — or, when `no_signal_batches` × `count` groups in a row
+    /// had none, an empty batch with them (batches without signal, for LearningHealth).
     private func nextBatch(_ count: Int) -> (batch: [BufferedGroup], filtered: [BufferedGroup])? {
         let ingest = self.ingest
         guard trainer.settings.objective.dynamicSampling else {
             let taken = Blocking.wait { await ingest.takeBatch(count) }
             return taken.count == count ? (taken, []) : nil
         }
+        let giveUp = config.noSignalBatches * count
         let (batch, filtered) = Blocking.wait {
-            await ingest.takeBatch(count) { g in
+            await ingest.takeBatch(count, giveUpAfter: giveUp) { g in
                 let first = g.samples.first?.reward
                 return g.samples.contains { $0.reward != first }
             }
         }
-        if batch.isEmpty && filtered.count >= count { return ([], filtered) }
+        if giveUp > 0 && batch.isEmpty && filtered.count >= giveUp { return ([], filtered) }
         return batch.count == count ? (batch, filtered) : nil
     }
 

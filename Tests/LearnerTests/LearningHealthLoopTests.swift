@@ -34,10 +34,14 @@ final class LearningHealthLoopTests: XCTestCase {
         return (node, ep, w)
     }
 
-    /// Leases a batch for the current version and submits it with `rewards` per group.
+    /// Leases a batch (sync mode: once the previous step's version is out) and submits it with
+    /// `rewards` per group.
     private func submitBatch(_ node: LearnerNode, _ ep: LocalEndpoint, _ w: UInt64, rewards: [Float]) async throws {
-        let v = await node.ingest.version
-        let grant = try await ep.lease(LeaseRequest(workerId: w, maxPrompts: 2, currentVersion: UInt64(v)))
+        var grant = LeaseGrant(units: [], retryAfterMs: nil)
+        for _ in 0..<400 where grant.units.isEmpty {
+            grant = try await ep.lease(LeaseRequest(workerId: w, maxPrompts: 2, currentVersion: UInt64(await node.ingest.version)))
+            if grant.units.isEmpty { try await Task.sleep(nanoseconds: 10_000_000) }
+        }
         XCTAssertEqual(grant.units.count, 2)
         _ = await node.ingest.submit(groups(grant, worker: w, rewards: rewards), from: w)
     }
@@ -97,15 +101,16 @@ final class LearningHealthLoopTests: XCTestCase {
         node.training.join()
     }
 
-    /// Dynamic sampling takes groups until a batch has signal; with none it now reports a batch
-    /// without signal for every `groups_per_step` groups instead of waiting forever.
+    /// Dynamic sampling takes groups until a batch has signal; after `no_signal_batches` ×
+    /// `groups_per_step` groups in a row without, it now reports that many batches without
+    /// signal instead of waiting forever.
     func testDynamicSamplingStopsInsteadOfWaitingForever() async throws {
         let (node, ep, w) = try await start("no-signal-dapo") { c in c.objective = "dapo"; c.noSignalBatches = 2 }
         try await submitBatch(node, ep, w, rewards: [1, 1])
-        try await waitUntil("one batch without signal") { node.training.status.health.batchesWithoutSignal == 1 }
         try await submitBatch(node, ep, w, rewards: [1, 1])
         try await waitUntil("training to stop by itself") { node.training.status.finished }
         let s = node.training.status
+        XCTAssertEqual(s.health.batchesWithoutSignal, 2)
         XCTAssertEqual(s.stoppedBy?.kind, .noSignal)
         XCTAssertTrue(s.stoppedBy?.message.contains("Every sample was correct") ?? false, s.stoppedBy?.message ?? "")
         XCTAssertEqual(s.step, 0, "no update, no step")
