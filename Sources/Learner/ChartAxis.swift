@@ -23,8 +23,9 @@ public struct ChartAxis: Sendable, Equatable {
 
     /// An axis covering `lo…hi` with about `intervals` intervals between round ticks. With
     /// `nonNegative` (every value ≥ 0) the axis never goes below 0, and it starts at 0 when
-    /// the data's lowest value is below half the highest.
-    public static func fitting(_ lo: Double, _ hi: Double, intervals: Int = 5, nonNegative: Bool) -> ChartAxis {
+    /// the data's lowest value is below half the highest, or always with `fromZero`.
+    public static func fitting(_ lo: Double, _ hi: Double, intervals: Int = 5, nonNegative: Bool,
+                               fromZero: Bool = false) -> ChartAxis {
         var lo = lo.isFinite ? lo : 0, hi = hi.isFinite ? hi : 1
         if hi < lo { swap(&lo, &hi) }
         if hi == lo {
@@ -33,7 +34,7 @@ public struct ChartAxis: Sendable, Equatable {
         }
         if nonNegative {
             lo = max(0, lo)
-            if lo < hi / 2 { lo = 0 }
+            if lo < hi / 2 || fromZero { lo = 0 }
         }
         let step = niceStep((hi - lo) / Double(max(1, intervals)))
         let first = (lo / step + 1e-9).rounded(.down), last = (hi / step - 1e-9).rounded(.up)

@@ -38,7 +38,9 @@ public struct SVGChart: Sendable {
         let left = 64.0, right = 150.0, top = 36.0, bottom = 48.0
         let pw = width - left - right, ph = height - top - bottom
         let pts = series.flatMap(\.points).filter { $0.x.isFinite && $0.y.isFinite && (!logY || $0.y > 0) }
-        let xAxis = ChartAxis.fitting(pts.map(\.x).min() ?? 0, pts.map(\.x).max() ?? 1, nonNegative: pts.allSatisfy { $0.x >= 0 })
+        // x (steps, rollouts) from 0 when never negative, so charts of one run line up.
+        let xNonNegative = pts.allSatisfy { $0.x >= 0 }
+        let xAxis = ChartAxis.fitting(pts.map(\.x).min() ?? 0, pts.map(\.x).max() ?? 1, nonNegative: xNonNegative, fromZero: xNonNegative)
         let yAxis = self.yAxis(pts.map(\.y))
         let (x0, x1, y0, y1) = (xAxis.lower, xAxis.upper, yAxis.lower, yAxis.upper)
         func sx(_ x: Double) -> Double { left + (x - x0) / (x1 - x0) * pw }

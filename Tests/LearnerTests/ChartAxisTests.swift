@@ -68,6 +68,8 @@ final class ChartAxisTests: XCTestCase {
 
         let steps = ChartAxis.fitting(1, 1500, nonNegative: true)
         XCTAssertEqual(steps.ticks, [0, 500, 1000, 1500])
+        XCTAssertEqual(ChartAxis.fitting(30, 40, nonNegative: true).lower, 30, "far above 0: zoomed in")
+        XCTAssertEqual(ChartAxis.fitting(30, 40, nonNegative: true, fromZero: true).ticks, [0, 10, 20, 30, 40])
         XCTAssertEqual(ChartAxis.fitting(7, 7, nonNegative: true).ticks.allSatisfy { $0 >= 0 }, true)
     }
 
