@@ -47,10 +47,12 @@ enum DashboardPage {
     table{border-collapse:collapse;width:100%} td,th{padding:3px 6px;border-bottom:1px solid #eef0f4;text-align:left}
     .live{color:#1a7f37} .stale{color:#cf222e} pre{max-height:300px;overflow:auto;font-size:12px;margin:0}
     .legend span{margin-right:10px} .wide{grid-column:1/-1} .muted{color:#777}
+    #health{background:#fff1e5;border:1px solid #cf222e;color:#6e1a12;margin:14px 14px 0;padding:8px 12px;border-radius:6px}
     </style></head><body>
     <header><h1>Tributary learner</h1><span>version <b id="version">–</b></span><span>step <b id="step">–</b></span>
     <span>task <b id="task">–</b></span><span>objective <b id="objective">–</b></span><span>held-out <b id="eval">–</b></span>
     <span>buffered <b id="buffered">–</b></span><span>uptime <b id="uptime">–</b></span><span id="state" class="muted"></span></header>
+    <div id="health" hidden></div>
     <main>
     <section><h2>Accuracy and reward vs groups trained</h2><svg id="c-acc" data-chart="accuracy"></svg><div class="legend" id="l-acc"></div></section>
     <section><h2>Importance-ratio tail quantiles</h2><svg id="c-ratio" data-chart="ratio"></svg><div class="legend" id="l-ratio"></div></section>
@@ -77,10 +79,17 @@ enum DashboardPage {
       svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
       if (pts.length === 0) { svg.innerHTML = `<text x="10" y="20" fill="#777">no data yet</text>`; return; }
       const xs = pts.map(p => p[0]), ys = pts.map(p => p[1]);
-      const x0 = Math.min(...xs), x1 = Math.max(...xs, x0 + 1), y0 = Math.min(0, ...ys), y1 = Math.max(...ys, y0 + 1e-9);
+      // y from 0 (or below, for negative data) on round ticks of 1, 2, 2.5 or 5 × 10^k (ChartAxis.swift).
+      const x0 = Math.min(...xs), x1 = Math.max(...xs, x0 + 1), lo = Math.min(0, ...ys), top = Math.max(...ys), hi = top - lo < 1e-9 ? lo + 1 : top;
+      const raw = (hi - lo) / 4, p10 = Math.pow(10, Math.floor(Math.log10(raw))), step = [1, 2, 2.5, 5, 10].find(m => raw / p10 <= m * (1 + 1e-9)) * p10;
+      const y0 = Math.floor(lo / step + 1e-9) * step, y1 = Math.ceil(hi / step - 1e-9) * step;
+      const dec = Math.max(0, -Math.floor(Math.log10(step) + 1e-9) + (Math.abs(step / p10 - 2.5) < 1e-9 ? 1 : 0));
       const X = x => P + (x - x0) / (x1 - x0) * (W - P - 8), Y = y => H - 18 - (y - y0) / (y1 - y0) * (H - 28);
       let g = `<line x1="${P}" y1="${H - 18}" x2="${W - 8}" y2="${H - 18}" stroke="#999"/><line x1="${P}" y1="8" x2="${P}" y2="${H - 18}" stroke="#999"/>`;
-      g += `<text x="2" y="14" font-size="10">${y1.toPrecision(3)}</text><text x="2" y="${H - 18}" font-size="10">${y0.toPrecision(3)}</text>`;
+      for (let k = 0; y0 + k * step <= y1 + step / 2; k++) {
+        const v = y0 + k * step;
+        g += `<line x1="${P}" y1="${Y(v)}" x2="${W - 8}" y2="${Y(v)}" stroke="#eee"/><text class="ytick" x="2" y="${Y(v) + 3}" font-size="10">${(Math.abs(v) < step / 2 ? 0 : v).toFixed(dec)}</text>`;
+      }
       g += `<text x="${P}" y="${H - 4}" font-size="10">${x0}</text><text x="${W - 40}" y="${H - 4}" font-size="10">${x1}</text>`;
       series.forEach((s, i) => {
         if (s.points.length === 0) return;
@@ -120,8 +129,16 @@ enum DashboardPage {
       lineChart($("c-lambda"), $("l-lambda"), [series("λ", "lambda"), series("mean staleness", "meanStaleness")]);
       barChart($("c-stale"), Object.entries(status.stalenessHistogram).sort((a, b) => a[0] - b[0]));
       const ingest = history.slice(1).map((p, i) => [p.step, (p.groupsTrained - history[i].groupsTrained) / Math.max(1e-3, p.time - history[i].time)]);
+      // Only steps with an update have a training throughput; the others are counted.
+      const noUpdate = history.filter(p => p.updated === false).length;
       lineChart($("c-tput"), $("l-tput"), [{ name: "ingest groups/s", points: ingest },
-        { name: "training ktokens/s", points: history.map(p => [p.step, p.tokensPerSecond / 1000]) }]);
+        { name: `training ktokens/s (${noUpdate} steps without update)`,
+          points: history.filter(p => p.tokensPerSecond != null).map(p => [p.step, p.tokensPerSecond / 1000]) }]);
+      // Learning health (LearningHealth.swift): why learning cannot work, and what to do.
+      const problem = status.stoppedBy || (status.learningHealth && status.learningHealth.problem);
+      $("health").hidden = !problem;
+      if (problem) $("health").textContent = (problem.kind === "collapse" ? "Held-out accuracy collapsed" : "No reward signal") +
+        ` (step ${problem.step})${problem.stops ? ": training stopped" : ""}. ${problem.message}`;
       const now = Date.now() / 1000;
       $("workers").tBodies[0].innerHTML = status.workers.map(w => {
         const ago = now - w.lastSeen, cls = ago < 30 ? "live" : "stale";

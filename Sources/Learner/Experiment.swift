@@ -111,6 +111,8 @@ public enum Experiment {
         opts.seed = seed; opts.staleness = staleness; opts.replayBatches = spec.replayBatches
         opts.update.epochs = spec.epochs; opts.update.minibatches = spec.minibatches
         opts.update.objective = try parseObjective(objective)
+        // Experiments measure whole curves: problems are reported in the step reports, not stops.
+        opts.health.stopOnNoSignal = false; opts.health.stopOnCollapse = false
         if let lr = spec.learningRate { opts.update.optimizer.learningRate = lr }
         let trainer = try PolicyTrainer(model: ck.model, settings: opts.update)
         let loop = SyncTraining(task: task, trainer: trainer, options: opts,

@@ -293,20 +293,20 @@ public actor IngestState {
     }
 
     /// Dynamic sampling (ALGORITHMS.md §4.6): takes groups oldest first until `count` of them
-    /// satisfy `hasSignal`; the others are taken too (they count as trained: they carry no
-    /// gradient) and returned as `filtered`. Waits for groups as they arrive. In sync mode
-    /// leasing for the current version continues until the batch is complete, in this same
-    /// actor turn, so no lease is issued for a version being replaced. A partial result means
-    /// shutting down.
-    public func takeBatch(_ count: Int, hasSignal: @Sendable (RolloutGroup) -> Bool)
+    /// satisfy `hasSignal`; the others are taken too (they count as trained) and returned as
+    /// `filtered`. Waits for groups as they arrive. In sync mode leasing for the current version
+    /// continues until the batch is complete, in this same actor turn. `giveUpAfter` (> 0)
+    /// groups in a row without signal come back with an empty batch (LearningHealth).
+    public func takeBatch(_ count: Int, giveUpAfter: Int = 0, hasSignal: @Sendable (RolloutGroup) -> Bool)
         async -> (batch: [BufferedGroup], filtered: [BufferedGroup]) {
         var batch: [BufferedGroup] = [], filtered: [BufferedGroup] = []
-        while batch.count < count && !shuttingDown {
+        func noSignalRound() -> Bool { giveUpAfter > 0 && batch.isEmpty && filtered.count >= giveUpAfter }
+        while batch.count < count && !shuttingDown && !noSignalRound() {
             while buffer.isEmpty && !shuttingDown {
                 await withCheckedContinuation { batchWaiter = (1, $0) }
             }
             var taken = 0
-            while batch.count < count, taken < buffer.count {
+            while batch.count < count, taken < buffer.count, !noSignalRound() {
                 let g = buffer[taken]
                 if hasSignal(g.group) { batch.append(g) } else { filtered.append(g) }
                 taken += 1

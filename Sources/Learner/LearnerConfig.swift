@@ -48,6 +48,12 @@ public struct LearnerConfig: Codable, Sendable, Equatable {
     public var exitWhenDone: Bool = true
     public var evalEvery: Int = 10
     public var threads: Int = 1
+    /// When learning cannot work (LearningHealth.swift): batches in a row without reward signal
+    /// before a warning (0 = never), a collapse threshold, and whether each stops training.
+    public var noSignalBatches: Int = HealthSettings().noSignalBatches
+    public var stopOnNoSignal: Bool = HealthSettings().stopOnNoSignal
+    public var collapseDrop: Double = HealthSettings().collapseDrop
+    public var stopOnCollapse: Bool = HealthSettings().stopOnCollapse
     // [state]
     public var stateDir: String = "tributary-state"
     public var checkpointEvery: Int = 10
@@ -68,6 +74,11 @@ public struct LearnerConfig: Codable, Sendable, Equatable {
 
     public init() {}
 
+    /// The learning-health settings of `[training]`.
+    public var health: HealthSettings {
+        HealthSettings(noSignalBatches: noSignalBatches, stopOnNoSignal: stopOnNoSignal,
+                       collapseDrop: collapseDrop, stopOnCollapse: stopOnCollapse)
+    }
 
     /// Applies a flat map of `section.key` → value (from TOML, environment or flags). On error
     /// nothing is changed.
@@ -118,6 +129,10 @@ public struct LearnerConfig: Codable, Sendable, Equatable {
             case "training.exit_when_done": exitWhenDone = try bool()
             case "training.eval_every": evalEvery = try int()
             case "training.threads": threads = try int()
+            case "training.no_signal_batches": noSignalBatches = try int()
+            case "training.stop_on_no_signal": stopOnNoSignal = try bool()
+            case "training.collapse_drop": collapseDrop = try num()
+            case "training.stop_on_collapse": stopOnCollapse = try bool()
             case "state.dump_batches": dumpBatches = try str()
             case "state.dir": stateDir = try str()
             case "state.checkpoint_every": checkpointEvery = try int()
@@ -172,6 +187,7 @@ public struct LearnerConfig: Codable, Sendable, Equatable {
         try need(stalenessCap >= 0, "training.staleness_cap must be ≥ 0")
         try need(epochs >= 1 && minibatches >= 1, "training.epochs and training.minibatches must be ≥ 1")
         try need(checkpointEvery >= 1, "state.checkpoint_every must be ≥ 1")
+        do { try health.validate() } catch { throw RunError("configuration: training.\(error)") }
         do { _ = try taskSpec() } catch {
             throw RunError("configuration: \(rewards == nil && correct == nil ? "task.name" : "task"): \(error)")
         }
@@ -216,6 +232,10 @@ public struct LearnerConfig: Codable, Sendable, Equatable {
         exit_when_done = \(exitWhenDone)
         eval_every = \(evalEvery)
         threads = \(threads)
+        no_signal_batches = \(noSignalBatches)
+        stop_on_no_signal = \(stopOnNoSignal)
+        collapse_drop = \(collapseDrop)
+        stop_on_collapse = \(stopOnCollapse)
 
         [state]
         dir = \(q(stateDir))

@@ -1,5 +1,6 @@
 // Small, dependency-free SVG line charts for experiment reports, run reports and the
-// dashboard: several named series, axes with ticks, optional log-scale y, a legend.
+// dashboard: several named series, axes with round ticks (ChartAxis.swift), optional log-scale
+// y, a legend.
 
 import Foundation
 
@@ -37,13 +38,11 @@ public struct SVGChart: Sendable {
         let left = 64.0, right = 150.0, top = 36.0, bottom = 48.0
         let pw = width - left - right, ph = height - top - bottom
         let pts = series.flatMap(\.points).filter { $0.x.isFinite && $0.y.isFinite && (!logY || $0.y > 0) }
-        var x0 = pts.map(\.x).min() ?? 0, x1 = pts.map(\.x).max() ?? 1
-        var y0 = yRange.map { ty($0.lowerBound) } ?? (pts.map { ty($0.y) }.min() ?? 0)
-        var y1 = yRange.map { ty($0.upperBound) } ?? (pts.map { ty($0.y) }.max() ?? 1)
-        if x1 <= x0 { x1 = x0 + 1 }
-        if y1 <= y0 { y1 = y0 + 1; y0 -= 0 }
-        if yRange == nil && !logY { let pad = (y1 - y0) * 0.05; y0 -= pad; y1 += pad }
-        if x0 > 0 && x0 < x1 * 0.2 { x0 = 0 }
+        // x (steps, rollouts) from 0 when never negative, so charts of one run line up.
+        let xNonNegative = pts.allSatisfy { $0.x >= 0 }
+        let xAxis = ChartAxis.fitting(pts.map(\.x).min() ?? 0, pts.map(\.x).max() ?? 1, nonNegative: xNonNegative, fromZero: xNonNegative)
+        let yAxis = self.yAxis(pts.map(\.y))
+        let (x0, x1, y0, y1) = (xAxis.lower, xAxis.upper, yAxis.lower, yAxis.upper)
         func sx(_ x: Double) -> Double { left + (x - x0) / (x1 - x0) * pw }
         func sy(_ y: Double) -> Double { top + ph - (ty(y) - y0) / (y1 - y0) * ph }
         var s = """
@@ -53,14 +52,16 @@ public struct SVGChart: Sendable {
         <rect x="\(left)" y="\(top)" width="\(pw)" height="\(ph)" fill="none" stroke="#999"/>
 
         """
-        for k in 0...4 {
-            let fx = x0 + (x1 - x0) * Double(k) / 4, px = sx(fx)
+        for fx in xAxis.ticks {
+            let px = sx(fx)
             s += "<line x1=\"\(f(px))\" y1=\"\(f(top + ph))\" x2=\"\(f(px))\" y2=\"\(f(top + ph + 4))\" stroke=\"#999\"/>"
-            s += "<text x=\"\(f(px))\" y=\"\(f(top + ph + 16))\" text-anchor=\"middle\">\(tick(fx))</text>\n"
-            let fy = y0 + (y1 - y0) * Double(k) / 4, py = top + ph - Double(k) / 4 * ph
-            let label = logY ? tick(pow(10, fy)) : tick(fy)
+            s += "<text class=\"xtick\" x=\"\(f(px))\" y=\"\(f(top + ph + 16))\" text-anchor=\"middle\">\(xAxis.label(fx))</text>\n"
+        }
+        for fy in yAxis.ticks {
+            let py = top + ph - (fy - y0) / (y1 - y0) * ph
+            let label = logY ? logLabel(fy) : yAxis.label(fy)
             s += "<line x1=\"\(f(left))\" y1=\"\(f(py))\" x2=\"\(f(left + pw))\" y2=\"\(f(py))\" stroke=\"#eee\"/>"
-            s += "<text x=\"\(f(left - 6))\" y=\"\(f(py + 4))\" text-anchor=\"end\">\(label)</text>\n"
+            s += "<text class=\"ytick\" x=\"\(f(left - 6))\" y=\"\(f(py + 4))\" text-anchor=\"end\">\(label)</text>\n"
         }
         s += "<text x=\"\(f(left + pw / 2))\" y=\"\(f(height - 10))\" text-anchor=\"middle\">\(escape(xLabel))</text>\n"
         s += "<text x=\"14\" y=\"\(f(top + ph / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 14 \(f(top + ph / 2)))\">\(escape(yLabel))\(logY ? " (log)" : "")</text>\n"
@@ -80,12 +81,22 @@ public struct SVGChart: Sendable {
     }
 
     private func f(_ v: Double) -> String { String(format: "%.1f", v) }
-    private func tick(_ v: Double) -> String {
-        let a = abs(v)
-        if a >= 10_000 { return String(format: "%.0fk", v / 1000) }
-        if a >= 100 || v == v.rounded() { return String(format: "%.0f", v) }
-        if a >= 1 { return String(format: "%.1f", v) }
-        return String(format: "%.2g", v)
+    private func logLabel(_ e: Double) -> String {
+        let v = pow(10, e)
+        return v >= 1 ? String(format: "%.0f", v) : String(format: "%g", v)
+    }
+
+    /// The y axis (in log10 units with `logY`): `yRange` if given, else round bounds around
+    /// the data, never below 0 for data that are never negative.
+    func yAxis(_ ys: [Double]) -> ChartAxis {
+        if logY {
+            let lo = (yRange.map { ty($0.lowerBound) } ?? ys.map(ty).min() ?? 0).rounded(.down)
+            let hi = max(lo + 1, (yRange.map { ty($0.upperBound) } ?? ys.map(ty).max() ?? 1).rounded(.up))
+            let every = max(1, ((hi - lo) / 6).rounded(.up))
+            return ChartAxis(lower: lo, upper: hi, step: every, ticks: Array(stride(from: lo, through: hi, by: every)))
+        }
+        if let r = yRange { return .fixed(r.lowerBound, r.upperBound) }
+        return .fitting(ys.min() ?? 0, ys.max() ?? 1, nonNegative: ys.allSatisfy { $0 >= 0 })
     }
 }
 

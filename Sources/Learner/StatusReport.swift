@@ -61,6 +61,12 @@ public struct StatusReport: Codable, Sendable {
     /// Per reward component (tasks with a composite reward): means and failures (RewardComponents.swift).
     /// Optional so that `tributary status` reads reports of learners without it.
     public var rewardComponents: [RewardComponentFigures]? = nil
+    /// Whether the last step had an optimizer step (`trainingTokensPerSecond` is 0 when not).
+    public var lastStepUpdated: Bool?
+    /// Whether learning can work: the no-signal streak, the best held-out accuracy, the problem
+    /// in effect and the one that stopped training (LearningHealth.swift, docs/operations.md).
+    public var learningHealth: HealthReport?
+    public var stoppedBy: HealthProblem?
 }
 
 /// Builds status reports and serves the status routes of one learner.
@@ -86,12 +92,13 @@ public final class StatusService: Sendable {
             groupsInTraining: max(0, i.groupsTaken - t.groupsTrained), leasesReissued: c.leasesExpired,
             promptCursor: i.promptCursor, promptsAwaitingReissue: i.promptsAwaitingReissue,
             rejectedGroups: c.rejected, unknownWorkerRequests: c.unknownWorkerRequests, stalenessHistogram: Dictionary(uniqueKeysWithValues: c.stalenessHistogram.map { ("\($0.key)", $0.value) }),
-            ingestGroupsPerSecond: gps, ingestBytesPerSecond: bps, trainingTokensPerSecond: t.tokensPerSecond,
+            ingestGroupsPerSecond: gps, ingestBytesPerSecond: bps, trainingTokensPerSecond: t.tokensPerSecond ?? 0,
             stepSeconds: t.stepSeconds, publishSeconds: t.publishSeconds, lastCheckpoint: t.lastCheckpoint,
             lastCheckpointStep: t.lastCheckpointStep, evalGreedyAccuracy: t.evalGreedyAccuracy, reward: t.reward,
             accuracy: t.accuracy, meanStaleness: t.meanStaleness,
             workers: i.workers.values.sorted { $0.id < $1.id }, metrics: t.metrics, finished: t.finished,
-            rewardComponents: node.ingest.rewards.figures())
+            rewardComponents: node.ingest.rewards.figures(),
+            lastStepUpdated: t.updated, learningHealth: t.health, stoppedBy: t.stoppedBy)
     }
 
     /// Prometheus exposition of the same figures (names `tributary_*`).
@@ -125,7 +132,11 @@ public final class StatusService: Sendable {
         }
         g("tributary_ingest_groups_per_second", "Accepted groups per second (recent)", r.ingestGroupsPerSecond)
         g("tributary_ingest_bytes_per_second", "Accepted bytes per second (recent)", r.ingestBytesPerSecond)
-        g("tributary_training_tokens_per_second", "Training tokens per second in the last step", r.trainingTokensPerSecond)
+        g("tributary_training_tokens_per_second", "Tokens through an optimizer step per second of update, last step (0: no update)", r.trainingTokensPerSecond)
+        if let h = r.learningHealth {
+            g("tributary_no_signal_batches", "Batches in a row without reward signal", Double(h.batchesWithoutSignal))
+            g("tributary_learning_problem_flag", "1 while learning cannot work (no signal or collapse; see /status)", h.problem == nil ? 0 : 1)
+        }
         g("tributary_step_seconds", "Duration of the last update", r.stepSeconds)
         g("tributary_publish_seconds", "Duration of the last publish (encode, digest, announce)", r.publishSeconds)
         g("tributary_eval_greedy_accuracy", "Held-out greedy accuracy at the last evaluation", r.evalGreedyAccuracy ?? 0)

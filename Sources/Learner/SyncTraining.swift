@@ -29,6 +29,8 @@ public struct TrainOptions: Codable, Sendable, Equatable {
     public var staleness: Int = 0
     /// Reuse the groups of the previous `replayBatches` steps in every update (stale data reuse).
     public var replayBatches: Int = 0
+    /// When to report (and stop) that learning cannot work (LearningHealth.swift).
+    public var health = HealthSettings()
     public var update: UpdateSettings
 
     public init(update: UpdateSettings) { self.update = update }
@@ -59,6 +61,16 @@ public struct StepReport: Codable, Sendable {
     public var evalGreedyAccuracy: Double?
     public var update: UpdateStats
     public var seconds: Double
+    /// Whether the step had an optimizer step; the tokens that went through one and the
+    /// seconds the update took; their rate, nil without an update (UpdateThroughput.swift).
+    public var updated: Bool
+    public var trainedTokens: Int
+    public var updateSeconds: Double
+    public var tokensPerSecond: Double?
+    /// Batches in a row without reward signal, up to this one.
+    public var batchesWithoutSignal: Int
+    /// A problem first reported at this step (no signal, collapse; LearningHealth.swift).
+    public var problem: HealthProblem?
 }
 
 /// The synchronous training loop around a `PolicyTrainer`.
@@ -72,6 +84,8 @@ public final class SyncTraining {
     public var dumpBatches: URL?
     /// Run directory for periodic checkpoints.
     public var runDirectory: URL?
+    /// Whether learning can work, as of the last step of `run` (`stopProblem`: why it stopped).
+    public private(set) var health = LearningHealth()
 
     public init(task: any VerifiableTask, trainer: PolicyTrainer, options: TrainOptions, state: TrainerState) {
         self.task = task; self.trainer = trainer; self.options = options; self.state = state
@@ -85,12 +99,15 @@ public final class SyncTraining {
     /// The shuffle seed of the update at `step` (recorded in batch files for replay).
     public func shuffleSeed(step: Int) -> UInt64 { SplitMix64.mix(state.seed, 0x5EED, UInt64(step)) }
 
-    /// Runs until the target or the step budget; `onStep` sees every step's report.
+    /// Runs until the target, the step budget or a problem that stops training (`health`);
+    /// `onStep` sees every step's report.
     public func run(onStep: (StepReport) throws -> Void) throws -> [StepReport] {
         var reports: [StepReport] = []
         var rng = state.samplerRNG ?? Xoshiro256(seed: SplitMix64.mix(state.seed, 0x5A3B1E))
         let sampler = GroupSampler(task: task, groupSize: options.groupSize, temperature: options.temperature, topK: options.topK)
         if state.evalGreedyAccuracy == nil { state.evalGreedyAccuracy = try evaluate() }
+        health = LearningHealth(settings: options.health)
+        if let a = state.evalGreedyAccuracy { _ = health.record(evalAccuracy: a, step: state.step) }
         let history = try PolicyHistory(like: trainer.model, depth: options.staleness + 1)
         var replay: [[RolloutGroup]] = []
         while state.step < options.steps {
@@ -124,7 +141,13 @@ public final class SyncTraining {
                 try BatchDumps.write(batch, groups: trained, to: dir, step: state.step, learnerVersion: state.version,
                                      settings: options.update, shuffleSeed: seed, tokenizer: task.tokenizer)
             }
+            let u0 = Date()
             let stats = try trainer.update(batch, learnerVersion: state.version, shuffleSeed: seed)
+            let throughput = UpdateThroughput(
+                trainedTokens: UpdateThroughput.trainedTokens(batch, epochs: options.update.epochs, minibatches: options.update.minibatches,
+                                                              shuffleSeed: seed, optimizerSteps: stats.optimizerSteps,
+                                                              skippedMinibatches: stats.skippedMinibatches),
+                seconds: Date().timeIntervalSince(u0))
             state.step += 1
             state.version += 1
             state.samplerRNG = rng
@@ -134,6 +157,9 @@ public final class SyncTraining {
                 state.evalGreedyAccuracy = evalAcc
             }
             let fresh = groups.flatMap(\.samples)
+            var problem = health.record(BatchSignal(groups: trained.map { g in g.samples.map { (reward: Double($0.reward), correct: $0.correct) } }),
+                                        step: state.step)
+            if let evalAcc, let p = health.record(evalAccuracy: evalAcc, step: state.step), problem?.stops != true { problem = p }
             let zeroVar = Double(groups.filter { g in g.samples.allSatisfy { $0.reward == g.samples[0].reward } }.count) / Double(groups.count)
             let report = StepReport(step: state.step, version: state.version,
                                     rollouts: state.step * options.promptsPerStep * options.groupSize,
@@ -142,9 +168,13 @@ public final class SyncTraining {
                                     zeroVarianceGroups: zeroVar,
                                     meanStaleness: Double(batch.versions.reduce(0) { $0 + Int64(state.version - 1) - $1 }) / Double(max(1, batch.count)),
                                     evalGreedyAccuracy: evalAcc, update: stats,
-                                    seconds: Date().timeIntervalSince(t0))
+                                    seconds: Date().timeIntervalSince(t0), updated: stats.optimizerSteps > 0,
+                                    trainedTokens: throughput.trainedTokens, updateSeconds: throughput.seconds,
+                                    tokensPerSecond: throughput.tokensPerSecond,
+                                    batchesWithoutSignal: health.batchesWithoutSignal, problem: problem)
             reports.append(report)
             try onStep(report)
+            if health.shouldStop { break }
         }
         return reports
     }

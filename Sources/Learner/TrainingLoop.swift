@@ -13,7 +13,13 @@ import Tensor
 public struct TrainingStatus: Codable, Sendable {
     public var step = 0
     public var version = 0
-    public var tokensPerSecond = 0.0
+    /// Whether the latest step had an optimizer step (a batch without reward signal has none).
+    public var updated = false
+    /// Tokens of the latest step that went through an optimizer step, over the seconds its
+    /// update took (UpdateThroughput.swift); nil when the step had no update.
+    public var tokensPerSecond: Double?
+    public var trainedTokens = 0
+    public var updateSeconds = 0.0
     public var stepSeconds = 0.0
     public var publishSeconds = 0.0
     public var lastCheckpoint: String?
@@ -32,6 +38,11 @@ public struct TrainingStatus: Codable, Sendable {
     /// Mean of each reward component over the groups accepted since the previous step (tasks
     /// with a composite reward; RewardComponents.swift).
     public var rewardComponents: [String: Double]?
+    /// Whether learning can work (LearningHealth.swift): the no-signal streak, the best held-out
+    /// accuracy and the problem in effect, if any.
+    public var health = LearningHealth().report
+    /// The problem that stopped training (no signal, collapse), if one did.
+    public var stoppedBy: HealthProblem?
 }
 
 /// One step of the learner's history (the dashboard's charts; `GET /history`).
@@ -55,7 +66,9 @@ public struct HistoryPoint: Codable, Sendable {
     public var entropy: Double?
     /// R²VPO's λ when the objective has one.
     public var lambda: Double?
-    public var tokensPerSecond: Double
+    /// Whether the step had an optimizer step; without one it has no throughput (nil).
+    public var updated: Bool
+    public var tokensPerSecond: Double?
     public var stepSeconds: Double
     public var publishSeconds: Double
     /// Per reward component: its mean over the groups accepted since the previous step.
@@ -95,6 +108,10 @@ public final class TrainingLoop: @unchecked Sendable {
     private var ended = false
     /// Called on the training thread after every step (metrics log, progress).
     public var onStep: (@Sendable (TrainingStatus) -> Void)?
+    /// Called on the training thread when learning cannot work (no signal, collapse); nil
+    /// writes `learner: warning: …` to standard error.
+    public var onProblem: (@Sendable (HealthProblem) -> Void)?
+    private var health: LearningHealth
 
     public var status: TrainingStatus { statusLock.withLock { _status } }
     private var _history: [HistoryPoint] = []
@@ -111,6 +128,10 @@ public final class TrainingLoop: @unchecked Sendable {
         self.ingest = ingest; self.store = store; self.config = config; self.task = task
         self.trainer = trainer; self.state = state; self.durable = durable
         evalSet = task.evaluationSet(seed: 0xE7A1, size: 500)
+        health = LearningHealth(settings: config.health)
+        // The starting weights' held-out accuracy (the warm start's) is the first best.
+        if let a = state.evalGreedyAccuracy { _ = health.record(evalAccuracy: a, step: durable.step) }
+        _status.health = health.report
         _status.step = durable.step
         _status.version = state.version
         _status.groupsTrained = durable.groupsTrained
@@ -163,6 +184,12 @@ public final class TrainingLoop: @unchecked Sendable {
         var reachedTarget = false
         while config.steps == 0 || durable.step < config.steps {
             guard let (batchGroups, filtered) = nextBatch(p) else { break }   // shutting down
+            if batchGroups.isEmpty {
+                // Dynamic sampling took `no_signal_batches` batches' worth of groups, none with signal.
+                noSignalRounds(filtered, batchSize: p)
+                if health.shouldStop { break }
+                continue
+            }
             let t0 = Date()
             let groups = batchGroups.map(\.group)
             let batch = try TrainingBatch.assemble(groups, pad: Int32(task.tokenizer.pad),
@@ -174,7 +201,13 @@ public final class TrainingLoop: @unchecked Sendable {
                                      learnerVersion: state.version,
                                      settings: trainer.settings, shuffleSeed: seed, tokenizer: task.tokenizer)
             }
+            let u0 = Date()
             var stats = try trainer.update(batch, learnerVersion: state.version, shuffleSeed: seed)
+            let throughput = UpdateThroughput(
+                trainedTokens: UpdateThroughput.trainedTokens(batch, epochs: trainer.settings.epochs, minibatches: trainer.settings.minibatches,
+                                                              shuffleSeed: seed, optimizerSteps: stats.optimizerSteps,
+                                                              skippedMinibatches: stats.skippedMinibatches),
+                seconds: Date().timeIntervalSince(u0))
             if trainer.settings.objective.dynamicSampling {
                 // The groups left out happened here, not in the kernel (whose batch has none left).
                 stats.metrics?.dynamicSamplingDroppedFraction = Double(filtered.count) / Double(filtered.count + batchGroups.count)
@@ -213,6 +246,8 @@ public final class TrainingLoop: @unchecked Sendable {
             let evals = try evaluator?.collect() ?? []
             if let last = evals.last { state.evalGreedyAccuracy = last.accuracy }
             let samples = groups.flatMap(\.samples)
+            var problems = [health.record(Self.signal(groups + filtered.map(\.group)), step: durable.step)]
+            for e in evals { problems.append(health.record(evalAccuracy: e.accuracy, step: e.step)) }
             let snapshot: TrainingStatus = statusLock.withLock {
                 _status.step = durable.step
                 _status.version = state.version
@@ -220,7 +255,12 @@ public final class TrainingLoop: @unchecked Sendable {
                 if !weightsChanged { _status.stepsWithoutSignal += 1 }
                 _status.stepSeconds = stepSeconds
                 _status.publishSeconds = publishSeconds
-                _status.tokensPerSecond = Double(batch.lossMask.reduce(0, +)) * Double(trainer.settings.epochs) / max(stepSeconds, 1e-9)
+                _status.updated = weightsChanged
+                _status.tokensPerSecond = throughput.tokensPerSecond
+                _status.trainedTokens = throughput.trainedTokens
+                _status.updateSeconds = throughput.seconds
+                _status.health = health.report
+                _status.stoppedBy = health.stopProblem
                 if let last = evals.last { _status.evalGreedyAccuracy = last.accuracy }
                 _status.reward = samples.reduce(0) { $0 + Double($1.reward) } / Double(max(1, samples.count))
                 _status.accuracy = Double(samples.filter(\.correct).count) / Double(max(1, samples.count))
@@ -233,7 +273,7 @@ public final class TrainingLoop: @unchecked Sendable {
                                              meanStaleness: _status.meanStaleness,
                                              ratioQ99: m?.ratioQ99, ratioQ999: m?.ratioQ999, ratioMax: m?.ratioMax,
                                              klBehaviour: m?.klBehaviourK3, entropy: m?.entropy, lambda: m?.lambda,
-                                             tokensPerSecond: _status.tokensPerSecond, stepSeconds: stepSeconds,
+                                             updated: weightsChanged, tokensPerSecond: _status.tokensPerSecond, stepSeconds: stepSeconds,
                                              publishSeconds: publishSeconds))
                 _status.rewardComponents = ingest.rewards.takeWindow()
                 _history[_history.count - 1].rewardComponents = _status.rewardComponents
@@ -242,6 +282,8 @@ public final class TrainingLoop: @unchecked Sendable {
             }
             if durable.step % config.checkpointEvery == 0 { try checkpoint() }
             onStep?(snapshot)
+            for p in problems.compactMap({ $0 }) { warn(p) }
+            if health.shouldStop { break }
             if let e = evals.last?.accuracy, e >= config.target, config.target <= 1 { reachedTarget = true; break }
         }
         try publisher.drain()
@@ -262,22 +304,55 @@ public final class TrainingLoop: @unchecked Sendable {
         try checkpoint()
     }
 
+    /// What a batch's groups said about the reward signal.
+    static func signal(_ groups: [RolloutGroup]) -> BatchSignal {
+        BatchSignal(groups: groups.map { g in g.samples.map { (reward: Double($0.reward), correct: $0.correct) } })
+    }
+
+    /// Reports `p` (log line or `onProblem`).
+    private func warn(_ p: HealthProblem) {
+        if let onProblem { onProblem(p) } else {
+            FileHandle.standardError.write(Data("learner: warning: \(p.message)\(p.stops ? " Training stops." : "")\n".utf8))
+        }
+    }
+
+    /// Dynamic sampling filtered groups and none had signal: they count as trained (no update,
+    /// no step, no batch dump) and every `batchSize` of them as one batch without signal.
+    private func noSignalRounds(_ filtered: [BufferedGroup], batchSize: Int) {
+        durable.groupsTrained += filtered.count
+        durable.trainedThrough = max(durable.trainedThrough, (filtered.map(\.sequence).max() ?? 0) + 1)
+        var problem: HealthProblem?
+        for start in stride(from: 0, to: filtered.count, by: max(1, batchSize)) {
+            let chunk = filtered[start..<min(filtered.count, start + max(1, batchSize))]
+            problem = health.record(Self.signal(chunk.map(\.group)), step: durable.step) ?? problem
+        }
+        statusLock.withLock {
+            _status.groupsTrained = durable.groupsTrained
+            _status.health = health.report
+            _status.stoppedBy = health.stopProblem
+        }
+        if let problem { warn(problem) }
+    }
+
     /// The groups of the next step, oldest first, or nil when shutting down. With dynamic
     /// sampling (ALGORITHMS.md §4.6) a group whose samples all scored alike carries no signal:
     /// it is taken and counts as trained (`filtered`), and more groups are taken until the batch
-    /// holds `count` groups with signal.
+    /// holds `count` groups with signal — or, when `no_signal_batches` × `count` groups in a row
+    /// had none, an empty batch with them (batches without signal, for LearningHealth).
     private func nextBatch(_ count: Int) -> (batch: [BufferedGroup], filtered: [BufferedGroup])? {
         let ingest = self.ingest
         guard trainer.settings.objective.dynamicSampling else {
             let taken = Blocking.wait { await ingest.takeBatch(count) }
             return taken.count == count ? (taken, []) : nil
         }
+        let giveUp = config.noSignalBatches * count
         let (batch, filtered) = Blocking.wait {
-            await ingest.takeBatch(count) { g in
+            await ingest.takeBatch(count, giveUpAfter: giveUp) { g in
                 let first = g.samples.first?.reward
                 return g.samples.contains { $0.reward != first }
             }
         }
+        if giveUp > 0 && batch.isEmpty && filtered.count >= giveUp { return ([], filtered) }
         return batch.count == count ? (batch, filtered) : nil
     }
 

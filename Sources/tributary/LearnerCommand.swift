@@ -24,6 +24,8 @@ struct LearnerCommand: AsyncParsableCommand {
     @Option(help: "Objective preset.") var objective: String?
     @Option(help: "Write every training batch here (batch-NNNNNN.safetensors, for replay and audits).") var dumpBatches: String?
     @Flag(help: "Synchronous mode: workers sample only with the newest version.") var sync = false
+    @Option(help: "Report (and stop) after this many batches in a row without reward signal (0 = never).") var noSignalBatches: Int?
+    @Option(help: "Report (and stop) when held-out accuracy falls this far below its best (0 = never).") var collapseDrop: Double?
     @Option(help: "A worker bearer token (repeatable; adds to auth.worker_tokens).") var workerToken: [String] = []
     @Flag(help: "Print the effective configuration and exit.") var printConfig = false
     @OptionGroup var logging: LogOptions
@@ -43,6 +45,8 @@ struct LearnerCommand: AsyncParsableCommand {
         if let objective { flags["training.objective"] = .string(objective) }
         if let dumpBatches { flags["state.dump_batches"] = .string(dumpBatches) }
         if sync { flags["training.sync"] = .bool(true) }
+        if let noSignalBatches { flags["training.no_signal_batches"] = .integer(noSignalBatches) }
+        if let collapseDrop { flags["training.collapse_drop"] = .float(collapseDrop) }
         if !workerToken.isEmpty { flags["auth.worker_tokens"] = .array((c.workerTokens + workerToken).map { .string($0) }) }
         try c.apply(flags, source: "command line")
         return c
@@ -65,6 +69,11 @@ struct LearnerCommand: AsyncParsableCommand {
             await signal.wait()
         }
         await daemon.stop()
+        if let p = daemon.node.training.status.stoppedBy {
+            // Learning cannot work: a non-zero exit, so a supervisor shows the failure.
+            logger.error("learner: training stopped at step \(p.step): \(p.message)")
+            Foundation.exit(4)
+        }
         // Exit now rather than waiting for idle event-loop threads.
         Foundation.exit(0)
     }
@@ -112,6 +121,7 @@ final class LearnerDaemon: Sendable {
                        s.step, s.version, s.reward, s.evalGreedyAccuracy.map { String(format: "%.1f%%", 100 * $0) } ?? "—",
                        s.meanStaleness, s.stepSeconds, s.publishSeconds))
         }
+        node.training.onProblem = { p in log("learner: warning: \(p.message)\(p.stops ? " Training stops." : "")") }
         node.training.start()
         return LearnerDaemon(node: node, server: server, status: status)
     }

@@ -28,6 +28,11 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Objective preset (default: grpo).") var objective: String?
     @Option(help: "Seed (default: 0).") var seed: UInt64?
     @Flag(help: "Synchronous mode (for comparison).") var sync = false
+    @Option(help: "Stop when this many batches in a row carry no reward signal (0 = never).")
+    var noSignalBatches: Int?
+    @Option(help: "Stop when held-out accuracy falls this far below its best (0.15 = 15 points; 0 = never).")
+    var collapseDrop: Double?
+    @Flag(inversion: .prefixedNo, help: "Stop at a collapse (else only warn; default: stop).") var stopOnCollapse: Bool?
 
     func run() async throws {
         let outDir = URL(fileURLWithPath: out)
@@ -43,19 +48,23 @@ struct RunCommand: AsyncParsableCommand {
         if let objective { cfg.objective = objective }
         if sync { cfg.sync = true }
         cfg.steps = steps ?? (cfg.steps > 0 ? cfg.steps : 1500)
-        let (task, preset, seed, steps) = (cfg.task, cfg.preset, cfg.seed, cfg.steps)
+        let (preset, seed, steps) = (cfg.preset, cfg.seed, cfg.steps)
         var initPath = initFrom ?? cfg.initCheckpoint
         if initPath == nil {
             let pre = outDir.appendingPathComponent("warm-start")
-            var spec = ExperimentSpec(task: try TaskSpec(parsing: task), preset: preset, objectives: [], staleness: [], seeds: [seed], budgetRollouts: 0)
+            var spec = ExperimentSpec(task: try cfg.taskSpec(), preset: preset, objectives: [], staleness: [], seeds: [seed], budgetRollouts: 0)
             spec.warmStartAccuracy = 0.3
             FileHandle.standardError.write(Data("run: warm start (supervised, to 30 % held-out accuracy)…\n".utf8))
             Blas.setThreads(1)
-            initPath = try Experiment.warmStart(spec, task: try TaskSpec(parsing: task).makeTask(), seed: seed, dir: pre).path
+            initPath = try Experiment.warmStart(spec, task: try cfg.taskSpec().makeTask(), seed: seed, dir: pre).path
         }
         cfg.initCheckpoint = initPath
         cfg.stateDir = outDir.appendingPathComponent("state").path
         cfg.rpcAddress = "127.0.0.1:0"; cfg.tlsAddress = ""; cfg.statusAddress = ""
+        if let noSignalBatches { cfg.noSignalBatches = noSignalBatches }
+        if let collapseDrop { cfg.collapseDrop = collapseDrop }
+        if let stopOnCollapse { cfg.stopOnCollapse = stopOnCollapse }
+        try cfg.validate()
         // Loopback only, but authenticated all the same: a fresh random worker token per run.
         let token = (0..<4).map { _ in String(UInt64.random(in: .min ... .max), radix: 16) }.joined()
         cfg.workerTokens = [token]
@@ -71,6 +80,9 @@ struct RunCommand: AsyncParsableCommand {
             bar.update(s.step, [("held-out", percent(s.evalGreedyAccuracy)), ("reward", String(format: "%.2f", s.reward)),
                                 ("version", "\(s.version)"), ("staleness", String(format: "%.1f", s.meanStaleness)),
                                 ("groups/s", String(format: "%.1f", history.groupsPerSecond))])
+        }
+        daemon.node.training.onProblem = { p in
+            FileHandle.standardError.write(Data("\nrun: warning: \(p.message)\(p.stops ? " Training stops." : "")\n".utf8))
         }
         let clients = (0..<workers).map { _ in TransportClient(configuration: .init(host: "127.0.0.1", port: port)) }
         // A pretrained model (docs/models.md): the workers speak its tokenizer.
@@ -106,6 +118,12 @@ struct RunCommand: AsyncParsableCommand {
             try FileManager.default.copyItem(at: ckpt, to: dest)
         }
         let report = try RunReport.write(history: history.rows, final: final, config: cfg, workers: workers, to: outDir)
+        if let p = final.stoppedBy {
+            // Learning cannot work (LearningHealth.swift): say why, and exit 4 instead of spinning.
+            print(String(format: "run: stopped at step %d, %.0f s: %@; held-out greedy %@; report %@", final.step,
+                         Date().timeIntervalSince(t0), p.message, percent(final.evalGreedyAccuracy), report.path))
+            Foundation.exit(4)
+        }
         let reached = (final.evalGreedyAccuracy ?? 0) >= cfg.target
         print(String(format: "run: %@ after %d steps, %.0f s: held-out greedy %@; report %@",
                      reached ? "target reached" : "stopped", final.step, Date().timeIntervalSince(t0),

@@ -16,10 +16,16 @@ enum RunReport {
                               .init(name: "accuracy", points: history.map { (x: Double($0.status.step), y: $0.status.accuracy) })]),
             SVGChart(title: "mean staleness of trained groups", xLabel: "step", yLabel: "versions",
                      series: [.init(name: "staleness", points: history.map { (x: Double($0.status.step), y: $0.status.meanStaleness) })]),
-            SVGChart(title: "training throughput", xLabel: "step", yLabel: "tokens/s",
-                     series: [.init(name: "tokens/s", points: history.map { (x: Double($0.status.step), y: $0.status.tokensPerSecond) })]),
+            // Steps without an update have no throughput: they are left out and counted below.
+            SVGChart(title: "training throughput (steps with an update)", xLabel: "step", yLabel: "tokens/s",
+                     series: [.init(name: "tokens/s", points: history.compactMap { h in h.status.tokensPerSecond.map { (x: Double(h.status.step), y: $0) } })]),
         ]
         let elapsed = history.last?.seconds ?? 0
+        let noUpdate = history.filter { !$0.status.updated }.count
+        let problemHTML = (final.stoppedBy ?? final.health.problem).map { p in
+            "<p class=\"problem\" style=\"border:1px solid #cf222e;padding:6px\"><b>" + (p.kind == .collapse ? "Collapse" : "No reward signal")
+                + " at step \(p.step)" + (p.stops ? "; training stopped" : "") + "</b>: " + escapeHTML(p.message) + "</p>"
+        } ?? ""
         var html = """
         <!doctype html><html><head><meta charset="utf-8"><title>Tributary run</title>
         <style>body{font-family:sans-serif;margin:2em;max-width:1400px} .charts{display:flex;flex-wrap:wrap;gap:1em}
@@ -27,13 +33,19 @@ enum RunReport {
         <h1>Tributary run</h1>
         <p>Task <b>\(config.task)</b>, preset <b>\(config.preset)</b>, objective <b>\(config.objective)</b>\(config.sync ? " (sync)" : ""),
         \(workers) workers on loopback over HTTP/2. \(final.step) updates in \(String(format: "%.0f", elapsed)) s;
-        final held-out greedy accuracy <b>\(final.evalGreedyAccuracy.map { String(format: "%.1f%%", 100 * $0) } ?? "—")</b>.</p>
+        final held-out greedy accuracy <b>\(final.evalGreedyAccuracy.map { String(format: "%.1f%%", 100 * $0) } ?? "—")</b>.
+        \(noUpdate) of \(history.count) steps had no update (no reward signal in the batch).</p>
+        \(problemHTML)
         <div class="charts">
         """
         for c in charts { html += "<div>" + c.render() + "</div>\n" }
-        html += "</div><h2>Configuration</h2><pre>\(config.toml.replacingOccurrences(of: "<", with: "&lt;"))</pre></body></html>\n"
+        html += "</div><h2>Configuration</h2><pre>\(escapeHTML(config.toml))</pre></body></html>\n"
         let url = dir.appendingPathComponent("report.html")
         try html.write(to: url, atomically: true, encoding: .utf8)
         return url
     }
+}
+
+private func escapeHTML(_ s: String) -> String {
+    s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
 }

@@ -12,12 +12,17 @@ enum StatusText {
         version \(r.version), step \(r.step), up \(Int(r.uptimeSeconds)) s
         held-out greedy accuracy \(pct(r.evalGreedyAccuracy)); last batch reward \(String(format: "%.3f", r.reward)), accuracy \(pct(r.accuracy)), mean staleness \(String(format: "%.2f", r.meanStaleness))
         buffer \(r.bufferedGroups)/\(r.bufferCapacity) groups, \(r.outstandingLeases) leases out
-        ingest \(String(format: "%.1f", r.ingestGroupsPerSecond)) groups/s (\(String(format: "%.2f", r.ingestBytesPerSecond / 1e6)) MB/s); training \(String(format: "%.0f", r.trainingTokensPerSecond)) tokens/s, step \(String(format: "%.3f", r.stepSeconds)) s, publish \(String(format: "%.3f", r.publishSeconds)) s
+        ingest \(String(format: "%.1f", r.ingestGroupsPerSecond)) groups/s (\(String(format: "%.2f", r.ingestBytesPerSecond / 1e6)) MB/s); training \(r.lastStepUpdated == false ? "no update in the last step" : String(format: "%.0f tokens/s", r.trainingTokensPerSecond)), step \(String(format: "%.3f", r.stepSeconds)) s, publish \(String(format: "%.3f", r.publishSeconds)) s
         accepted \(r.acceptedGroups) groups; rejected \(r.rejectedGroups.isEmpty ? "none" : r.rejectedGroups.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         staleness of accepted groups: \(r.stalenessHistogram.sorted { Int($0.key)! < Int($1.key)! }.map { "\($0.key):\($0.value)" }.joined(separator: " "))
         last checkpoint \(r.lastCheckpoint ?? "—")\(r.lastCheckpointStep.map { " (step \($0))" } ?? "")
 
         """
+        if let p = r.stoppedBy ?? r.learningHealth?.problem {
+            s += "LEARNING \(p.kind == .collapse ? "COLLAPSED" : "HAS NO SIGNAL") (step \(p.step))\(p.stops ? ", training stopped" : ""): \(p.message)\n"
+        } else if let h = r.learningHealth, h.batchesWithoutSignal > 0 {
+            s += "batches without reward signal in a row: \(h.batchesWithoutSignal)\(h.noSignalLimit > 0 ? " of \(h.noSignalLimit) allowed" : "")\n"
+        }
         if let m = r.metrics {
             s += String(format: "objective: ratio max %.3g, q99.9 %.3g, KL(π‖μ) %.4f, entropy %.3f, clip %.3f/%.3f", m.ratioMax, m.ratioQ999,
                         m.klBehaviourK3, m.entropy ?? 0, m.clipFractionLow, m.clipFractionHigh)

@@ -70,6 +70,15 @@ struct Train: ParsableCommand {
     @Flag(help: "Step AdamW even on minibatches whose advantages are all zero.")
     var noSkipZeroAdvantage = false
 
+    @Option(help: "Stop when this many batches in a row carry no reward signal (0 = never).")
+    var noSignalBatches: Int = HealthSettings().noSignalBatches
+
+    @Option(help: "Stop when held-out accuracy falls this far below its best (0.15 = 15 points; 0 = never).")
+    var collapseDrop: Double = HealthSettings().collapseDrop
+
+    @Flag(inversion: .prefixedNo, help: "Stop at a collapse (else only warn).")
+    var stopOnCollapse = HealthSettings().stopOnCollapse
+
     func run() throws {
         Blas.setThreads(threads)
         let initURL = URL(fileURLWithPath: initFrom)
@@ -81,6 +90,8 @@ struct Train: ParsableCommand {
         opts.checkpointEvery = checkpointEvery
         opts.update.epochs = epochs; opts.update.minibatches = minibatches
         opts.update.skipZeroAdvantage = !noSkipZeroAdvantage
+        opts.health = HealthSettings(noSignalBatches: noSignalBatches, collapseDrop: collapseDrop, stopOnCollapse: stopOnCollapse)
+        try opts.health.validate()
         opts.update.objective = try ObjectiveConfig.parse(name: objective, overrides: ObjectiveConfig.parseOverrides(objectiveSet ?? ""))
         if let lr { opts.update.optimizer.learningRate = lr }
         let trainer = try PolicyTrainer(model: ck.model, settings: opts.update)
@@ -108,11 +119,20 @@ struct Train: ParsableCommand {
                 if let l = r.update.metrics?.lambda { fields.append(("λ", String(format: "%.3g", l))) }
             }
             bar.update(r.step, fields, force: r.evalGreedyAccuracy != nil && !bar.isTerminal)
+            if let p = r.problem {
+                FileHandle.standardError.write(Data("\ntrain: warning: \(p.message)\(p.stops ? " Training stops." : "")\n".utf8))
+            }
         }
         bar.finish()
         try loop.save(to: RunDirectory.checkpoint(runDir))
         let final = loop.state.evalGreedyAccuracy ?? lastEval
         let rollouts = loop.state.step * promptsPerStep * groupSize
+        if let p = loop.health.stopProblem {
+            // Learning cannot work (LearningHealth.swift): say why, and exit 4 instead of spinning.
+            print(String(format: "train: stopped after %d steps, %.1f s: %@; held-out greedy %.1f%% → %.1f%%",
+                         reports.count, Date().timeIntervalSince(t0), p.message, 100 * start, 100 * final))
+            throw ExitCode(4)
+        }
         print(String(format: "train: %d steps, %d rollouts, %.1f s: held-out greedy %.1f%% → %.1f%% (%@)",
                      reports.count, rollouts, Date().timeIntervalSince(t0), 100 * start, 100 * final,
                      final >= target ? "target reached" : "target not reached"))

@@ -22,7 +22,10 @@ final class DashboardTests: XCTestCase {
                                            "--listen", "127.0.0.1:\(port)", "--listen-status", "127.0.0.1:\(statusPort)",
                                            "--worker-token", "tk", "--task", "reverse:digits=4", "--steps", "100000"],
                                           env: ["TRIBUTARY_TRAINING_EVAL_EVERY": "2", "TRIBUTARY_TRAINING_TARGET": "2",
-                                                "TRIBUTARY_TRAINING_GROUPS_PER_STEP": "4"])
+                                                "TRIBUTARY_TRAINING_GROUPS_PER_STEP": "4",
+                                                // Batches of 4 groups can lose 15+ points of held-out accuracy in 100
+                                                // steps (a collapse): keep serving the page regardless.
+                                                "TRIBUTARY_TRAINING_STOP_ON_COLLAPSE": "false"])
         defer { if learner.isRunning { learner.terminate(); learner.waitUntilExit() } }
         let worker = try Processes.spawn(["worker", "--learner", "http://127.0.0.1:\(port)", "--token", "tk", "--name", "dash-worker"])
         defer { if worker.isRunning { worker.terminate(); worker.waitUntilExit() } }

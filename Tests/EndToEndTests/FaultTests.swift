@@ -36,8 +36,11 @@ final class FaultTests: XCTestCase {
         let learnerArgs = ["learner", "--state-dir", dir.appendingPathComponent("state").path, "--init", pre,
                            "--listen", "127.0.0.1:\(port)", "--worker-token", "t0ken", "--task", "reverse:digits=4",
                            "--dump-batches", dir.appendingPathComponent("batches").path]
+        // A 5 % warm start rarely gives a batch with signal; this test is about durability, so the
+        // learner must not stop for lack of signal (training.no_signal_batches = 0).
         let env = ["TRIBUTARY_STATE_CHECKPOINT_EVERY": "3", "TRIBUTARY_TRAINING_EVAL_EVERY": "0",
-                   "TRIBUTARY_TRAINING_TARGET": "2", "TRIBUTARY_TRAINING_GROUPS_PER_STEP": "4"]
+                   "TRIBUTARY_TRAINING_TARGET": "2", "TRIBUTARY_TRAINING_GROUPS_PER_STEP": "4",
+                   "TRIBUTARY_TRAINING_NO_SIGNAL_BATCHES": "0"]
         var learner = try spawn(learnerArgs, env: env)
         let workerOut = Pipe()
         let worker = try spawn(["worker", "--learner", "http://127.0.0.1:\(port)", "--token", "t0ken", "--name", "w"],
@@ -91,7 +94,8 @@ final class FaultTests: XCTestCase {
         XCTAssertEqual(try Binary.run(["pretrain", "--out", pre, "--target-accuracy", "0.05"]).status, 0)
         let port = freePort()
         let env = ["TRIBUTARY_ROLLOUT_LEASE_SECONDS": "1.5", "TRIBUTARY_TRAINING_EVAL_EVERY": "0",
-                   "TRIBUTARY_TRAINING_TARGET": "2", "TRIBUTARY_TRAINING_GROUPS_PER_STEP": "4"]
+                   "TRIBUTARY_TRAINING_TARGET": "2", "TRIBUTARY_TRAINING_GROUPS_PER_STEP": "4",
+                   "TRIBUTARY_TRAINING_NO_SIGNAL_BATCHES": "0"]   // durability, not learning: never stop for lack of signal
         let learner = try spawn(["learner", "--state-dir", dir.appendingPathComponent("state").path, "--init", pre,
                                  "--listen", "127.0.0.1:\(port)", "--worker-token", "t", "--task", "reverse:digits=4",
                                  "--dump-batches", dir.appendingPathComponent("batches").path], env: env)
