@@ -98,6 +98,8 @@ extension PolicyTrainer {
                 slice += d[span(r)]
                 used.replaceSubrange(span(r), with: d[span(r)])
             }
+            // (dEntropy / dPreviousKL: the trainer refuses both terms today; once the policy's
+            // backward takes them, their row slices go here too and the final check covers them.)
             if slice.contains(where: { $0 != 0 }) { try model.backward(dLogProbs: slice) }
         }
         tb.entropy = entropy

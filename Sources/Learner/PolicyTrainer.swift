@@ -59,8 +59,9 @@ public final class PolicyTrainer {
     /// Frozen reference policy for the k3 KL term (`kl_coef > 0`): the initial weights.
     var reference: GPT?
     /// Activation memory one forward/backward pass may use. A minibatch whose activations would
-    /// exceed it runs in row chunks whose gradients accumulate (exact: rows are independent), at
-    /// the cost of one more forward pass; nil = always the whole minibatch at once.
+    /// exceed it runs in row chunks whose gradients accumulate (exact: rows are independent): for a
+    /// row-separable objective at no extra cost (PolicyTrainer+RowPasses.swift), otherwise at the
+    /// cost of one more forward pass; nil = always the whole minibatch at once.
     public var activationBudgetBytes: Int? = 1 << 30
     /// How a minibatch's passes are arranged (`PassStrategy`; tests and benchmarks compare them).
     public var passStrategy: PassStrategy = .automatic
