@@ -2,6 +2,8 @@
 // objective's loss (Objectives' composable kernel, ALGORITHMS.md §6) through the policy's
 // forward/backward, gradient-norm clipping and AdamW. Deterministic from the shuffle seed,
 // so `tributary replay` reproduces an update bit-for-bit from the checkpoint taken before it.
+// This file holds the log-probs-first arrangement of a minibatch's passes (any objective);
+// PolicyTrainer+RowPasses.swift the per-pass one for row-separable objectives and the choice.
 
 import Objectives
 import Policy
@@ -55,13 +57,20 @@ public final class PolicyTrainer {
     public var settings: UpdateSettings
     public var objectiveState: ObjectiveState
     /// Frozen reference policy for the k3 KL term (`kl_coef > 0`): the initial weights.
-    private var reference: GPT?
+    var reference: GPT?
     /// Activation memory one forward/backward pass may use. A minibatch whose activations would
-    /// exceed it runs in row chunks whose gradients accumulate (exact: rows are independent), at
-    /// the cost of one more forward pass; nil = always the whole minibatch at once.
+    /// exceed it runs in row chunks whose gradients accumulate (exact: rows are independent): for a
+    /// row-separable objective at no extra cost (PolicyTrainer+RowPasses.swift), otherwise at the
+    /// cost of one more forward pass; nil = always the whole minibatch at once.
     public var activationBudgetBytes: Int? = 1 << 30
+    /// How a minibatch's passes are arranged (`PassStrategy`; tests and benchmarks compare them).
+    public var passStrategy: PassStrategy = .automatic
     /// The rows whose training forward the model still holds after `lossAndGradient`.
-    private var cachedRows: Range<Int>?
+    var cachedRows: Range<Int>?
+    /// Per-pass minibatches whose final log-prob gradient differed from the one their passes went
+    /// backward with, and that were therefore redone log-probs first (0 unless `passStrategy` is
+    /// `.perPass` on a coupled objective, or `ObjectiveConfig.rowCoupling` misses a coupling).
+    var perPassFallbacks = 0
 
     public init(model: GPT, optimizer: AdamW? = nil, settings: UpdateSettings, objectiveState: ObjectiveState? = nil) throws {
         self.model = model
@@ -138,19 +147,7 @@ public final class PolicyTrainer {
         let o = settings.objective
         let T = mb.length, k = rowsPerPass(length: T), all = 0..<mb.count
         func sub(_ r: Range<Int>) -> TrainingBatch { r == all ? mb : mb.rows(Array(r)) }
-        if o.klCoef != 0 {
-            if reference == nil {
-                let r = try GPT(config: model.config)
-                try r.copyParameters(from: model)
-                reference = r
-            }
-            var ref: [Float] = []
-            for c in Self.chunks(all, rowsPerPass(length: T, forBackward: false)) {
-                let b = sub(c)
-                ref += try reference!.forward(tokens: b.tokens, batch: b.count, length: T, forBackward: false)
-            }
-            tb.referenceLogProbs = ref
-        }
+        if o.klCoef != 0 { tb.referenceLogProbs = try referenceLogProbs(mb) }
         // With ALP the numerator is the perturbed policy; the noise is keyed by the optimizer
         // step, so a replay from the same checkpoint draws the same noise.
         let perturb: UInt64? = model.alp.enabled ? UInt64(optimizer.step) : nil
@@ -175,6 +172,24 @@ public final class PolicyTrainer {
         return try objectiveLoss(o, state: objectiveState, batch: tb, logProbs: lp)
     }
 
+    /// The frozen reference policy's log-probs of `mb` (inference-only passes), taking the
+    /// current weights as the reference on first use.
+    func referenceLogProbs(_ mb: TrainingBatch) throws -> [Float] {
+        let ref: GPT
+        if let reference { ref = reference } else {
+            ref = try GPT(config: model.config)
+            try ref.copyParameters(from: model)
+            reference = ref
+        }
+        let T = mb.length, all = 0..<mb.count
+        var out: [Float] = []
+        for c in Self.chunks(all, rowsPerPass(length: T, forBackward: false)) {
+            let b = c == all ? mb : mb.rows(Array(c))
+            out += try ref.forward(tokens: b.tokens, batch: b.count, length: T, forBackward: false)
+        }
+        return out
+    }
+
     /// Applies the update for `batch`, trained at policy version `learnerVersion`.
     @discardableResult
     public func update(_ batch: TrainingBatch, learnerVersion: Int, shuffleSeed: UInt64) throws -> UpdateStats {
@@ -187,10 +202,7 @@ public final class PolicyTrainer {
                 st.skippedMinibatches += 1
                 continue
             }
-            model.zeroGradients()
-            let res = try lossAndGradient(mb, learnerVersion: learnerVersion)
-            guard res.loss.isFinite else { throw ObjectiveError.invalidSetting("non-finite loss \(res.loss)") }
-            try backwardLiveRows(mb, res.dLogProbs)
+            let res = try minibatchGradient(mb, learnerVersion: learnerVersion)
             let norm = settings.gradClip > 0 ? model.clipGradients(maxNorm: settings.gradClip) : model.gradientNorm()
             try optimizer.update(model)
             objectiveState.update(afterStep: res, config: settings.objective)
@@ -261,9 +273,6 @@ public final class PolicyTrainer {
     /// The objective's gradient for the whole batch at the current weights (no update): the
     /// MODEL.md gradient file's content. Leaves the gradients in `model.grads`.
     public func gradient(of batch: TrainingBatch, learnerVersion: Int) throws -> ObjectiveResult {
-        model.zeroGradients()
-        let res = try lossAndGradient(batch, learnerVersion: learnerVersion)
-        if cachedRows == 0..<batch.count { try model.backward(dLogProbs: res.dLogProbs) } else { try backwardLiveRows(batch, res.dLogProbs) }
-        return res
+        try minibatchGradient(batch, learnerVersion: learnerVersion)
     }
 }

@@ -31,6 +31,8 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Timed updates in the real suite (each is tens of seconds at 135M parameters).") var realSteps: Int = 1
     @Option(help: "Legs of the real suite: learner, sampler, tokenizer (the peer runs only with all three).")
     var realLegs: [String] = ["learner", "sampler", "tokenizer"]
+    @Option(help: "How the real suite's learner arranges its passes: automatic, per-pass or log-probs-first (to compare them; docs/benchmarks.md).")
+    var realLearnerPasses: String = PassStrategy.automatic.rawValue
 
     func run() async throws {
         guard ["all", "policy", "transport", "e2e", "real"].contains(suite) else {
@@ -54,6 +56,10 @@ struct Bench: AsyncParsableCommand {
             var bench = RealModelBench(model: url, threads: threads)
             bench.learnerSteps = realSteps
             bench.legs = Set(realLegs)
+            guard let passes = PassStrategy(rawValue: realLearnerPasses) else {
+                throw RunError("bench: --real-learner-passes '\(realLearnerPasses)' (automatic, per-pass, log-probs-first)")
+            }
+            bench.learnerPasses = passes
             bench.peerPython = peerPython
             try bench.run(out)
         }

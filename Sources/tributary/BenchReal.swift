@@ -19,6 +19,8 @@ struct RealModelBench {
     var peerPython: String?
     /// Which legs to run (`learner`, `sampler`, `tokenizer`); the peer runs only with all three.
     var legs: Set<String> = ["learner", "sampler", "tokenizer"]
+    /// How the learner leg arranges its passes (`PolicyTrainer.passStrategy`).
+    var learnerPasses = PassStrategy.automatic
     var peerScript = "bench/peers/real_model_peer.py"
 
     func run(_ out: JSONLines) throws {
@@ -41,6 +43,7 @@ struct RealModelBench {
             "bench": "real-model", "model": .s(model.lastPathComponent), "threads": .d(Double(threads)),
             "parameters": .d(Double(m.parameterCount)), "load_seconds": .d(loadSeconds),
             "update_sequences": .d(Double(learnerSeqs)), "update_length": .d(Double(seqLen)),
+            "learner_passes": .s(learnerPasses.rawValue),
             "learner_tokens_per_s": .d(learner), "update_peak_rss_gib": .d(Double(peakRSS) / Double(1 << 30)),
             "sampler_sequences": .d(Double(samplerSeqs)), "sampler_new_tokens": .d(Double(newTokens)),
             "sampler_tokens_per_s": .d(sampler), "tokenizer_mb_per_s": .d(tokenizer),
@@ -69,6 +72,7 @@ struct RealModelBench {
         var settings = UpdateSettings(epochs: 1, minibatches: 1, optimizer: AdamWConfig(learningRate: 1e-6))
         settings.objective = try ObjectiveConfig.parse(name: "grpo", overrides: [:])
         let trainer = try PolicyTrainer(model: m, settings: settings)
+        trainer.passStrategy = learnerPasses
         var behaviour = [Float]()
         let rows = trainer.rowsPerPass(length: T)
         for start in stride(from: 0, to: N, by: rows) {

@@ -1,0 +1,70 @@
+// The row-separability classification (Separability.swift) checked against the kernel itself:
+// for every preset it calls separable, changing the other rows' log-probs and entropies leaves a
+// row's log-prob gradient bit-for-bit unchanged; for the ones it calls coupled, some row's gradient
+// does change; and where it calls zero-advantage rows inert, their gradient is exactly zero.
+
+import XCTest
+import Objectives
+import Tensor
+
+final class SeparabilityTests: XCTestCase {
+    private let (N, S) = (12, 8)
+
+    /// Groups of 3 (group 1 all equal: zero advantages), versions 0…3 against learner version 3,
+    /// a reference and entropies, so every preset has its inputs.
+    private func batch(_ rng: inout Xoshiro256) -> TokenBatch {
+        var mask = [Float](repeating: 0, count: N * S)
+        for i in 0..<N { for t in 2..<(S - i % 3) { mask[i * S + t] = 1 } }
+        let beh = mask.map { $0 * (-0.2 - 2 * rng.nextUniform()) }
+        var b = TokenBatch(count: N, length: S, behaviourLogProbs: beh, mask: mask,
+                           advantages: [1.1, -0.4, -0.7, 0, 0, 0, 0.9, 0.3, -1.2, -1, 0.5, 0.5])
+        b.rewards = [1, 0, 0, 1, 1, 1, 1, 1, 0, 0, 1, 1]
+        b.groupIDs = (0..<N).map { Int32($0 / 3) }
+        b.versions = (0..<N).map { Int64($0 % 4) }
+        b.learnerVersion = 3
+        b.referenceLogProbs = mask.map { $0 * (-0.2 - 2 * rng.nextUniform()) }
+        b.entropy = mask.map { $0 * 2 * rng.nextUniform() }
+        return b
+    }
+
+    private func gradient(_ c: ObjectiveConfig, _ b: TokenBatch, _ lp: [Float]) throws -> [Float] {
+        try objectiveLoss(c, state: ObjectiveState(config: c), batch: b, logProbs: lp).dLogProbs
+    }
+
+    func testTheKernelAgreesWithTheClassificationForEveryPreset() throws {
+        let coupled: Set<String> = ["r2vpo", "r2vpo-decoupled", "capo", "d3s"]
+        var rng = Xoshiro256(seed: 21)
+        let b = batch(&rng)
+        for name in ObjectiveConfig.presetNames {
+            for overrides in [[:], ["kl_coef": "0.1"]] {
+                let c = try ObjectiveConfig.parse(name: name, overrides: overrides)
+                let what = "\(name) \(overrides)"
+                XCTAssertEqual(c.isRowSeparable, !coupled.contains(name), what)
+                let lp = b.behaviourLogProbs.enumerated().map { k, x in b.mask[k] * (x + 0.4 * (rng.nextUniform() - 0.5)) }
+                let base = try gradient(c, b, lp)
+                XCTAssertTrue(base.contains { $0 != 0 }, "\(what): no gradient")
+                var changedElsewhere = false
+                for row in [0, 2, 4, 8, 10, 11] {
+                    // Every other row gets other log-probs and entropies.
+                    var lp2 = lp, b2 = b
+                    for k in 0..<(N * S) where k / S != row && b.mask[k] != 0 {
+                        lp2[k] -= 0.5 * rng.nextUniform()
+                        b2.entropy![k] = 2 * rng.nextUniform()
+                    }
+                    let d = try gradient(c, b2, lp2)
+                    let same = d[(row * S)..<((row + 1) * S)] == base[(row * S)..<((row + 1) * S)]
+                    if c.isRowSeparable { XCTAssertTrue(same, "\(what): row \(row)'s gradient depends on other rows") }
+                    changedElsewhere = changedElsewhere || !same
+                }
+                if !c.isRowSeparable { XCTAssertTrue(changedElsewhere, "\(what): called coupled but no row's gradient moved") }
+                if c.zeroAdvantageRowsAreInert {
+                    for i in 0..<N where b.advantages[i] == 0 {
+                        XCTAssertFalse(base[(i * S)..<((i + 1) * S)].contains { $0 != 0 }, "\(what): zero-advantage row \(i) has a gradient")
+                    }
+                } else if c.isRowSeparable && !c.dynamicSampling {  // DAPO drops the all-equal group 1
+                    XCTAssertTrue(base[(3 * S)..<(6 * S)].contains { $0 != 0 }, "\(what): called live but zero-advantage rows have no gradient")
+                }
+            }
+        }
+    }
+}
