@@ -74,9 +74,6 @@ public final class PolicyTrainer {
             self.optimizer = AdamW(layout: model.layout, config: settings.optimizer)
         }
         try settings.objective.validate()
-        if settings.objective.entropyCoef != 0 {
-            throw ObjectiveError.invalidSetting("entropy_coef: the entropy bonus needs dH/dlogits from the policy, which it does not provide yet; use entropy_coef=0")
-        }
         // ALP (ALGORITHMS.md §3): learnable per-block noise in the update forward pass only.
         // A model restored with its ALP state keeps it; otherwise start every σ_l at σ₀.
         if let s0 = settings.objective.alpSigma0, s0 > 0, !model.alp.enabled {
@@ -190,7 +187,7 @@ public final class PolicyTrainer {
             model.zeroGradients()
             let res = try lossAndGradient(mb, learnerVersion: learnerVersion)
             guard res.loss.isFinite else { throw ObjectiveError.invalidSetting("non-finite loss \(res.loss)") }
-            try backwardLiveRows(mb, res.dLogProbs)
+            try backwardLiveRows(mb, res.dLogProbs, dEntropy: res.dEntropy)
             let norm = settings.gradClip > 0 ? model.clipGradients(maxNorm: settings.gradClip) : model.gradientNorm()
             try optimizer.update(model)
             objectiveState.update(afterStep: res, config: settings.objective)
@@ -212,7 +209,7 @@ public final class PolicyTrainer {
     }
 
     /// Backward through the rows that carry a gradient. The backward pass is linear in
-    /// `dLogProbs`, so a row whose entries are all zero (every sample of a zero-variance group
+    /// `dLogProbs` and `dEntropy` (dLoss/dH per position, entropy terms), so a row whose entries are all zero (every sample of a zero-variance group
     /// under GRPO-style advantages, when no advantage-free term touches it) adds exactly nothing
     /// to any parameter gradient. When the minibatch was one pass and at most two thirds of its
     /// rows are live, they are run forward again on their own (each row's forward is independent
@@ -222,15 +219,22 @@ public final class PolicyTrainer {
     /// its noise per position in a pass, so with ALP every row goes backward, in the loss's passes.
     /// Returns how many rows the backward pass covered.
     @discardableResult
-    func backwardLiveRows(_ mb: TrainingBatch, _ d: [Float]) throws -> Int {
+    func backwardLiveRows(_ mb: TrainingBatch, _ d: [Float], dEntropy e: [Float]? = nil) throws -> Int {
         let T = mb.length
-        let live = (0..<mb.count).filter { r in d[(r * T)..<((r + 1) * T)].contains { $0 != 0 } }
+        let live = (0..<mb.count).filter { r in
+            d[(r * T)..<((r + 1) * T)].contains { $0 != 0 } || (e?[(r * T)..<((r + 1) * T)].contains { $0 != 0 } ?? false)
+        }
         if live.isEmpty { return 0 }                    // gradients stay zero (zeroGradients)
-        func slice(_ rows: [Int]) -> [Float] {
+        func slice(_ rows: [Int], _ a: [Float]) -> [Float] {
             var out = [Float]()
             out.reserveCapacity(rows.count * T)
-            for r in rows { out += d[(r * T)..<((r + 1) * T)] }
+            for r in rows { out += a[(r * T)..<((r + 1) * T)] }
             return out
+        }
+        // One backward over `rows` (nil: the whole minibatch as it is) with both per-position gradients.
+        func backward(_ rows: [Int]?) throws {
+            guard let rows else { return try model.backward(dLogProbs: d, dEntropy: e) }
+            try model.backward(dLogProbs: slice(rows, d), dEntropy: e.map { slice(rows, $0) })
         }
         let cached = cachedRows ?? 0..<0
         let run = model.alp.enabled ? Array(0..<mb.count) : live
@@ -238,11 +242,11 @@ public final class PolicyTrainer {
         var rest = run
         if cached.count == mb.count {
             if model.alp.enabled || live.count * 3 > mb.count * 2 {
-                try model.backward(dLogProbs: d)
+                try backward(nil)
                 return mb.count
             }
         } else if run.contains(where: cached.contains) {
-            try model.backward(dLogProbs: slice(Array(cached)))
+            try backward(Array(cached))
             covered = cached.count
             rest = run.filter { !cached.contains($0) }
         }
@@ -252,7 +256,7 @@ public final class PolicyTrainer {
             let ids = Array(rest[c])
             let b = mb.rows(ids)
             _ = try model.forward(tokens: b.tokens, batch: b.count, length: T, perturbStep: perturb)
-            try model.backward(dLogProbs: slice(ids))
+            try backward(ids)
             covered += ids.count
         }
         return covered
@@ -263,7 +267,11 @@ public final class PolicyTrainer {
     public func gradient(of batch: TrainingBatch, learnerVersion: Int) throws -> ObjectiveResult {
         model.zeroGradients()
         let res = try lossAndGradient(batch, learnerVersion: learnerVersion)
-        if cachedRows == 0..<batch.count { try model.backward(dLogProbs: res.dLogProbs) } else { try backwardLiveRows(batch, res.dLogProbs) }
+        if cachedRows == 0..<batch.count {
+            try model.backward(dLogProbs: res.dLogProbs, dEntropy: res.dEntropy)
+        } else {
+            try backwardLiveRows(batch, res.dLogProbs, dEntropy: res.dEntropy)
+        }
         return res
     }
 }

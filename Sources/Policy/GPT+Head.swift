@@ -2,7 +2,8 @@
 // (W = the tied embedding or lm_head.weight, [V, C]) for at most `headChunkRows` rows at a time,
 // keeping only each row's log-sum-exp, entropy and the log-prob of the next token. Backward
 // recomputes a chunk's logits from the cached final-norm output, so no [B·T, V] tensor is ever
-// materialised; rows whose dLoss/dlog p is 0 (prompt and padding positions) are skipped.
+// materialised; rows whose dLoss/dlog p and dLoss/dH are 0 (prompt and padding positions) are
+// skipped. The entropy term's gradient dH/dlogits = −p ∘ (log p + H) is applied in the same pass.
 // Legend: B batch, T time, C channels, V vocab, N = B·T rows, R rows per chunk.
 
 import Tensor
@@ -62,21 +63,23 @@ extension GPT {
         headLSE = lse; headEntropy = ent; headLogProbs = lp; headArgmax = am
     }
 
-    /// dx [B·T, C] (overwritten) = ∂/∂x of Σ g_t·log p_t, and the head weight's gradient
-    /// accumulated: dW += dlogitsᵀ · x, with dlogits = g·(onehot − softmax) recomputed per chunk.
+    /// dx [B·T, C] (overwritten) = ∂/∂x of Σ g_t·log p_t + e_t·H_t, and the head weight's gradient
+    /// accumulated: dW += dlogitsᵀ · x, with dlogits = g·(onehot − p) − e·p ∘ (log p + H) recomputed
+    /// per chunk (`e` nil: no entropy term).
     func headBackward(_ dx: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, dLogProbs g: UnsafePointer<Float>,
-                      B: Int, T: Int) {
+                      dEntropy e: UnsafePointer<Float>?, B: Int, T: Int) {
         let N = B * T, C = config.nEmbd, V = config.vocabSize, R = min(N, headChunkRows)
         let logits = headScratch(rows: R), xs = logits + R * V, dxs = xs + R * C
         let w = params.base + layout.head, dw = grads.base + layout.head
         dx.update(repeating: 0, count: N * C)
-        // Rows with a gradient: row r carries g[r + 1] for the next position of its sequence.
+        // Rows with a gradient: row r carries g[r + 1] (and e[r + 1]) for the next position of its sequence.
         var live: [Int] = []
-        for r in 0..<N where (r + 1) % T != 0 && g[r + 1] != 0 { live.append(r) }
+        for r in 0..<N where (r + 1) % T != 0 && (g[r + 1] != 0 || (e.map { $0[r + 1] != 0 } ?? false)) { live.append(r) }
         live.withUnsafeBufferPointer { liveB in
+        headEntropy.withUnsafeBufferPointer { entB in
         tokens.withUnsafeBufferPointer { tokB in
         headLSE.withUnsafeBufferPointer { lseB in
-            let rowsP = liveB.baseAddress, tok = tokB.baseAddress!, lse = lseB.baseAddress!
+            let rowsP = liveB.baseAddress, tok = tokB.baseAddress!, lse = lseB.baseAddress!, ent = entB.baseAddress!
             var i0 = 0
             while i0 < live.count, let rowsP {
                 let n = min(R, live.count - i0)
@@ -86,7 +89,8 @@ extension GPT {
                 Parallel.forChunks(n, grain: 4) { rows in
                     for i in rows {
                         let r = rowsP[i0 + i]
-                        logitsRowBackward(logits + i * V, lse: lse[r], g: g[r + 1], token: Int(tok[r + 1]), V: V)
+                        logitsRowBackward(logits + i * V, lse: lse[r], g: g[r + 1], token: Int(tok[r + 1]), V: V,
+                                          entropyCoef: e?[r + 1] ?? 0, entropy: ent[r + 1])
                     }
                 }
                 // dxs = dlogits · W [n, C]; dW += dlogitsᵀ · xs [V, C].
@@ -99,6 +103,21 @@ extension GPT {
             }
         }
         }
+        }
+        }
+    }
+
+    /// `headBackward` from arrays ([B·T] each; `dEntropy` nil or all-zero: no entropy term).
+    func headBackward(_ dx: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, dLogProbs: [Float],
+                      dEntropy: [Float]?, B: Int, T: Int) {
+        dLogProbs.withUnsafeBufferPointer { g in
+            if let dEntropy {
+                dEntropy.withUnsafeBufferPointer { e in
+                    headBackward(dx, x, dLogProbs: g.baseAddress!, dEntropy: e.baseAddress!, B: B, T: T)
+                }
+            } else {
+                headBackward(dx, x, dLogProbs: g.baseAddress!, dEntropy: nil, B: B, T: T)
+            }
         }
     }
 
