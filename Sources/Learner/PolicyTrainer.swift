@@ -135,7 +135,7 @@ public final class PolicyTrainer {
         let o = settings.objective
         let T = mb.length, k = rowsPerPass(length: T), all = 0..<mb.count
         func sub(_ r: Range<Int>) -> TrainingBatch { r == all ? mb : mb.rows(Array(r)) }
-        if o.klCoef != 0 {
+        if o.needsReferenceLogProbs {
             if reference == nil {
                 let r = try GPT(config: model.config)
                 try r.copyParameters(from: model)
