@@ -29,6 +29,8 @@ extension ObjectiveConfig {
         try need(safeThreshold > 0, "safe_threshold \(safeThreshold) must be > 0")
         try need(safeEntropyFloor >= 0 && safePenaltyScale >= 0, "safe_entropy_floor and safe_penalty_scale must be ≥ 0")
         try need(safeKp >= 0 && safeKi >= 0 && safeKd >= 0, "safe_kp, safe_ki and safe_kd must be ≥ 0")
+        try need(!ratioNorm || ratioLevel == .token, "ratio_norm needs ratio_level=token (got \(ratioLevel.rawValue))")
+        if let m = calibrationMargin { try need(m.isFinite && m >= 0, "calibration_margin \(m) must be ≥ 0") }
     }
 }
 

@@ -105,8 +105,11 @@ public func objectiveLoss(_ config: ObjectiveConfig, state: ObjectiveState, batc
     var flows = [Bool](repeating: false, count: n)
     var seqCoef = [Double](repeating: 0, count: N)  // dΛ_i/dlog π_t for the `sequence` gradient
     if config.ratioLevel == .token {
+        // GRPO-Guard: centre the log-ratios on their detached batch mean (GRPOGuard.swift).
+        let b = config.ratioNorm ? guardRatioShift(detachedLogRatios: uDet, keep: keep) : 0
+        if config.ratioNorm { m.ratioNormShift = b }
         for k in 0..<n where keep[k] != 0 {
-            logX[k] = clamp(uLive[k]); logXDet[k] = clamp(uDet[k]); flows[k] = abs(uLive[k]) < C
+            logX[k] = clamp(uLive[k] - b); logXDet[k] = clamp(uDet[k] - b); flows[k] = abs(uLive[k] - b) < C
         }
     } else {
         let mean = config.ratioLevel == .sequenceMean
@@ -146,9 +149,17 @@ public func objectiveLoss(_ config: ObjectiveConfig, state: ObjectiveState, batc
         ? etrWindows(config, batch: batch)
         : Array(repeating: (1 - Double(config.clipLow), 1 + Double(config.clipHigh)), count: N)
     let dual = config.dualClip.map(Double.init)
+    // Sequence advantages: the batch's, or calibration-aware ones (CalibrationPO.swift).
+    var seqAdv = batch.advantages
+    if config.calibrationAdvantage, let r = batch.rewards, let ids = batch.groupIDs {
+        let conf = sequenceConfidence(detachedLogProbs: det, mask: sequenceMask, count: N, length: S)
+        let cal = calibrationAdvantages(rewards: r, groupIDs: ids, confidence: conf, margin: config.calibrationMargin.map(Double.init))
+        seqAdv = cal.advantages.map { Float($0) }
+        m.calibrationAUC = cal.auc; m.calibrationMaskedPairFraction = cal.maskedPairFraction
+    }
     var tokenAdv: [Double]? = nil
     if let k = config.empgK, let h = entDet {
-        let e = empgAdvantages(advantages: batch.advantages, entropy: h, kept: (0..<n).filter { keep[$0] != 0 }, length: S,
+        let e = empgAdvantages(advantages: seqAdv, entropy: h, kept: (0..<n).filter { keep[$0] != 0 }, length: S,
                                k: Double(k), futureK: Double(config.empgFutureK), zeta: Double(config.empgZeta))
         tokenAdv = e.advantages; m.empgScaleMin = e.scaleMin; m.empgScaleMax = e.scaleMax
     }
@@ -157,7 +168,7 @@ public func objectiveLoss(_ config: ObjectiveConfig, state: ObjectiveState, batc
     var flagLow = 0, flagHigh = 0, flagDual = 0
     for k in 0..<n where keep[k] != 0 {
         kept.append(k)
-        let i = k / S, a = tokenAdv?[k] ?? Double(batch.advantages[i]), x = exp(logX[k])
+        let i = k / S, a = tokenAdv?[k] ?? Double(seqAdv[i]), x = exp(logX[k])
         let term: TokenTerm
         switch config.bound {
         case .none, .variance: term = plainTerm(x: x, a: a)
@@ -187,7 +198,7 @@ public func objectiveLoss(_ config: ObjectiveConfig, state: ObjectiveState, batc
         var braked = 0
         for (j, k) in kept.enumerated() {
             gLog[k] += lambda * 2 * (xs[j] - centre) * xs[j] / M  // §2.4
-            let a = Double(batch.advantages[k / S])
+            let a = Double(seqAdv[k / S])
             if a != 0, (a - 2 * lambda * (xs[j] - centre)) * a < 0 { braked += 1 }
         }
         m.brakedFraction = M > 0 ? Double(braked) / M : 0

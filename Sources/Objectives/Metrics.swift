@@ -90,6 +90,11 @@ public struct ObjectiveMetrics: Sendable, Equatable {
     public var safeEntropyGate: Double? = nil
     public var safePhase: Double? = nil
     public var rewardMean: Double? = nil
+    /// GRPO-Guard's log-ratio shift b; calibration-aware PO's within-group AUC of confidence vs
+    /// reward and the fraction of pairs its noise mask dropped.
+    public var ratioNormShift: Double? = nil
+    public var calibrationAUC: Double? = nil
+    public var calibrationMaskedPairFraction: Double? = nil
     /// Sequences per staleness bucket and mean effective weight e = w·x of their tokens
     /// (0 for cap-masked tokens), when versions are given.
     public var stalenessCounts: [Int]? = nil
@@ -126,7 +131,9 @@ public struct ObjectiveMetrics: Sendable, Equatable {
          ("empg_scale_min", \.empgScaleMin), ("empg_scale_max", \.empgScaleMax), ("dcpo_coef", \.dcpoCoef),
          ("dcpo_target_entropy", \.dcpoTargetEntropy), ("safe_kl_coef", \.safeKLCoef),
          ("safe_threshold", \.safeThreshold), ("safe_kl_short", \.safeKLShort),
-         ("safe_entropy_gate", \.safeEntropyGate), ("safe_phase", \.safePhase), ("reward_mean", \.rewardMean)]
+         ("safe_entropy_gate", \.safeEntropyGate), ("safe_phase", \.safePhase), ("reward_mean", \.rewardMean),
+         ("ratio_norm_shift", \.ratioNormShift), ("calibration_auc", \.calibrationAUC),
+         ("calibration_masked_pair_fraction", \.calibrationMaskedPairFraction)]
     }
 
     /// Bucket label for staleness bucket `b` ("0" … "7", "8plus").

@@ -38,7 +38,8 @@ extension ObjectiveConfig {
         try read(\.dcpoTwoSided, .dcpoTwoSided)
         try read(\.safe, .safe); try read(\.safeThreshold, .safeThreshold); try read(\.safeEntropyFloor, .safeEntropyFloor)
         try read(\.safeKp, .safeKp); try read(\.safeKi, .safeKi); try read(\.safeKd, .safeKd)
-        try read(\.safePenaltyScale, .safePenaltyScale)
+        try read(\.safePenaltyScale, .safePenaltyScale); try read(\.ratioNorm, .ratioNorm)
+        try read(\.calibrationAdvantage, .calibrationAdvantage); try read(\.calibrationMargin, .calibrationMargin)
         self = o
     }
 }

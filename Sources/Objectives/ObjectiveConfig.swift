@@ -236,6 +236,14 @@ public struct ObjectiveConfig: Codable, Sendable, Equatable {
     public var safeKd: Float = 0.05
     public var safePenaltyScale: Float = 0.1
 
+    // GRPO-Guard and Calibration-Aware PO (GRPOGuard.swift, CalibrationPO.swift).
+    /// GRPO-Guard: divide token ratios by the minibatch's detached geometric-mean ratio before the bound.
+    public var ratioNorm: Bool = false
+    /// Calibration-aware advantages from a logistic AUC surrogate over each group's confidences.
+    public var calibrationAdvantage: Bool = false
+    /// Noise mask of the calibration advantages: drop pairs already ordered by more than this; nil = none.
+    public var calibrationMargin: Float? = nil
+
     /// Whether the trainer must supply reference log-probs (`kl_coef > 0` or SAFE's controlled KL).
     public var needsReferenceLogProbs: Bool { klCoef != 0 || safe }
 
@@ -261,6 +269,7 @@ public struct ObjectiveConfig: Codable, Sendable, Equatable {
         case dcpoTwoSided = "dcpo_two_sided"
         case safe, safeThreshold = "safe_threshold", safeEntropyFloor = "safe_entropy_floor", safeKp = "safe_kp"
         case safeKi = "safe_ki", safeKd = "safe_kd", safePenaltyScale = "safe_penalty_scale"
+        case ratioNorm = "ratio_norm", calibrationAdvantage = "calibration_advantage", calibrationMargin = "calibration_margin"
     }
 
     /// A configuration with the defaults above (PPO clip 0.2, GRPO advantages, token-mean).

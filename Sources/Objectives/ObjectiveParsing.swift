@@ -48,11 +48,12 @@ extension ObjectiveConfig {
              .safePenaltyScale:
             return .float
         case .dualClip, .varianceEMA, .d3sSampleKeep, .d3sTokenKeep, .capoThreshold, .alpSigma0, .alpPerturbLR,
-             .epoSmoothing, .empgK, .dcpoAlpha, .dcpoTargetEntropy:
+             .epoSmoothing, .empgK, .dcpoAlpha, .dcpoTargetEntropy, .calibrationMargin:
             return .optional(.float)
         case .stalenessCap, .lengthNorm, .mdpoAnnealSteps, .epoPhaseSteps: return .optional(.int)
         case .d3sScheduleSteps: return .int
-        case .etrGroupScale, .dynamicSampling, .alpLearnable, .safe, .dcpoTwoSided: return .bool
+        case .etrGroupScale, .dynamicSampling, .alpLearnable, .safe, .dcpoTwoSided, .ratioNorm, .calibrationAdvantage:
+            return .bool
         }
     }
 

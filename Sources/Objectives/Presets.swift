@@ -6,6 +6,7 @@ extension ObjectiveConfig {
     public static let presetNames = [
         "grpo", "dr-grpo", "dapo", "gspo", "rloo", "ppo", "decoupled-ppo", "tis", "r2vpo", "r2vpo-decoupled",
         "alp", "gbpo", "mhpo", "etr", "bnpo", "mdpo", "capo", "d3s", "epo", "empg", "safe", "dcpo",
+        "grpo-guard", "calibration-po",
     ]
 
     /// The named method's defaults.
@@ -67,6 +68,10 @@ extension ObjectiveConfig {
             c.safe = true; c.entropyCoef = 0.01
         case "dcpo":  // DCPO.swift [R]: entropy held near half its starting value, gain α = 0.05
             c.dcpoAlpha = 0.05; c.dcpoTargetRatio = 0.5
+        case "grpo-guard":  // GRPOGuard.swift [R]: clip 0.2 around the batch-centred token ratio
+            c.ratioNorm = true
+        case "calibration-po":  // CalibrationPO.swift [R]: logistic-AUC advantages, pairs ordered by > 0.5 nats masked
+            c.calibrationAdvantage = true; c.calibrationMargin = 0.5; c.aggregation = .seqMeanTokenMean
         default:
             throw ObjectiveError.unknownObjective(name, valid: presetNames)
         }
