@@ -30,6 +30,7 @@ extension ObjectiveConfig {
         try need(safeEntropyFloor >= 0 && safePenaltyScale >= 0, "safe_entropy_floor and safe_penalty_scale must be ≥ 0")
         try need(safeKp >= 0 && safeKi >= 0 && safeKd >= 0, "safe_kp, safe_ki and safe_kd must be ≥ 0")
         try need(!ratioNorm || ratioLevel == .token, "ratio_norm needs ratio_level=token (got \(ratioLevel.rawValue))")
+        try need(!(oblrBaseline && calibrationAdvantage), "oblr_baseline and calibration_advantage both replace the advantages; choose one")
         if let m = calibrationMargin { try need(m.isFinite && m >= 0, "calibration_margin \(m) must be ≥ 0") }
     }
 }

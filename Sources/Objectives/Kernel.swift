@@ -149,13 +149,20 @@ public func objectiveLoss(_ config: ObjectiveConfig, state: ObjectiveState, batc
         ? etrWindows(config, batch: batch)
         : Array(repeating: (1 - Double(config.clipLow), 1 + Double(config.clipHigh)), count: N)
     let dual = config.dualClip.map(Double.init)
-    // Sequence advantages: the batch's, or calibration-aware ones (CalibrationPO.swift).
+    // Sequence advantages: the batch's, calibration-aware (CalibrationPO.swift) or around OBLR-PO's
+    // gradient-weighted baseline (OBLRPO.swift).
     var seqAdv = batch.advantages
     if config.calibrationAdvantage, let r = batch.rewards, let ids = batch.groupIDs {
         let conf = sequenceConfidence(detachedLogProbs: det, mask: sequenceMask, count: N, length: S)
         let cal = calibrationAdvantages(rewards: r, groupIDs: ids, confidence: conf, margin: config.calibrationMargin.map(Double.init))
         seqAdv = cal.advantages.map { Float($0) }
         m.calibrationAUC = cal.auc; m.calibrationMaskedPairFraction = cal.maskedPairFraction
+    }
+    if config.oblrBaseline, let r = batch.rewards, let ids = batch.groupIDs {
+        let w = oblrWeights(detachedLogProbs: det, mask: sequenceMask, count: N, length: S)
+        let o = oblrAdvantages(rewards: r, groupIDs: ids, weights: w, epsStd: Double(config.epsStd))
+        seqAdv = o.advantages.map { Float($0) }
+        m.oblrBaselineShift = o.baselineShift
     }
     var tokenAdv: [Double]? = nil
     if let k = config.empgK, let h = entDet {

@@ -95,6 +95,8 @@ public struct ObjectiveMetrics: Sendable, Equatable {
     public var ratioNormShift: Double? = nil
     public var calibrationAUC: Double? = nil
     public var calibrationMaskedPairFraction: Double? = nil
+    /// OBLR-PO: mean |b_g − mean_g R| over groups with reward variance.
+    public var oblrBaselineShift: Double? = nil
     /// Sequences per staleness bucket and mean effective weight e = w·x of their tokens
     /// (0 for cap-masked tokens), when versions are given.
     public var stalenessCounts: [Int]? = nil
@@ -133,7 +135,8 @@ public struct ObjectiveMetrics: Sendable, Equatable {
          ("safe_threshold", \.safeThreshold), ("safe_kl_short", \.safeKLShort),
          ("safe_entropy_gate", \.safeEntropyGate), ("safe_phase", \.safePhase), ("reward_mean", \.rewardMean),
          ("ratio_norm_shift", \.ratioNormShift), ("calibration_auc", \.calibrationAUC),
-         ("calibration_masked_pair_fraction", \.calibrationMaskedPairFraction)]
+         ("calibration_masked_pair_fraction", \.calibrationMaskedPairFraction),
+         ("oblr_baseline_shift", \.oblrBaselineShift)]
     }
 
     /// Bucket label for staleness bucket `b` ("0" … "7", "8plus").

@@ -40,6 +40,7 @@ extension ObjectiveConfig {
         try read(\.safeKp, .safeKp); try read(\.safeKi, .safeKi); try read(\.safeKd, .safeKd)
         try read(\.safePenaltyScale, .safePenaltyScale); try read(\.ratioNorm, .ratioNorm)
         try read(\.calibrationAdvantage, .calibrationAdvantage); try read(\.calibrationMargin, .calibrationMargin)
+        try read(\.oblrBaseline, .oblrBaseline)
         self = o
     }
 }

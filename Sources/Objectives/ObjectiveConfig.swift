@@ -244,6 +244,9 @@ public struct ObjectiveConfig: Codable, Sendable, Equatable {
     /// Noise mask of the calibration advantages: drop pairs already ordered by more than this; nil = none.
     public var calibrationMargin: Float? = nil
 
+    /// OBLR-PO: GRPO advantages around the gradient-weighted (variance-optimal) group baseline.
+    public var oblrBaseline: Bool = false
+
     /// Whether the trainer must supply reference log-probs (`kl_coef > 0` or SAFE's controlled KL).
     public var needsReferenceLogProbs: Bool { klCoef != 0 || safe }
 
@@ -270,6 +273,7 @@ public struct ObjectiveConfig: Codable, Sendable, Equatable {
         case safe, safeThreshold = "safe_threshold", safeEntropyFloor = "safe_entropy_floor", safeKp = "safe_kp"
         case safeKi = "safe_ki", safeKd = "safe_kd", safePenaltyScale = "safe_penalty_scale"
         case ratioNorm = "ratio_norm", calibrationAdvantage = "calibration_advantage", calibrationMargin = "calibration_margin"
+        case oblrBaseline = "oblr_baseline"
     }
 
     /// A configuration with the defaults above (PPO clip 0.2, GRPO advantages, token-mean).

@@ -52,7 +52,8 @@ extension ObjectiveConfig {
             return .optional(.float)
         case .stalenessCap, .lengthNorm, .mdpoAnnealSteps, .epoPhaseSteps: return .optional(.int)
         case .d3sScheduleSteps: return .int
-        case .etrGroupScale, .dynamicSampling, .alpLearnable, .safe, .dcpoTwoSided, .ratioNorm, .calibrationAdvantage:
+        case .etrGroupScale, .dynamicSampling, .alpLearnable, .safe, .dcpoTwoSided, .ratioNorm, .calibrationAdvantage,
+             .oblrBaseline:
             return .bool
         }
     }

@@ -6,7 +6,7 @@ extension ObjectiveConfig {
     public static let presetNames = [
         "grpo", "dr-grpo", "dapo", "gspo", "rloo", "ppo", "decoupled-ppo", "tis", "r2vpo", "r2vpo-decoupled",
         "alp", "gbpo", "mhpo", "etr", "bnpo", "mdpo", "capo", "d3s", "epo", "empg", "safe", "dcpo",
-        "grpo-guard", "calibration-po",
+        "grpo-guard", "calibration-po", "oblr-po",
     ]
 
     /// The named method's defaults.
@@ -72,6 +72,8 @@ extension ObjectiveConfig {
             c.ratioNorm = true
         case "calibration-po":  // CalibrationPO.swift [R]: logistic-AUC advantages, pairs ordered by > 0.5 nats masked
             c.calibrationAdvantage = true; c.calibrationMargin = 0.5; c.aggregation = .seqMeanTokenMean
+        case "oblr-po":  // OBLRPO.swift [R]: z-scored advantages around Σw R/Σw, w = Σ_t (1 − p_t)²
+            c.oblrBaseline = true
         default:
             throw ObjectiveError.unknownObjective(name, valid: presetNames)
         }

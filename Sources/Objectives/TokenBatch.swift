@@ -81,6 +81,7 @@ public struct TokenBatch: Sendable {
         try need(config.entropyCoef == 0 || entropy != nil, "entropy (entropy_coef = \(config.entropyCoef))")
         try need(!config.needsEntropy || entropy != nil, "entropy (epo_smoothing, empg_k, dcpo_alpha or safe)")
         try need(!config.calibrationAdvantage || (rewards != nil && groupIDs != nil), "rewards and group_ids (calibration_advantage)")
+        try need(!config.oblrBaseline || (rewards != nil && groupIDs != nil), "rewards and group_ids (oblr_baseline)")
         try need(config.previousKL != .input || previousKL != nil, "previous_kl (previous_kl = input)")
         try need(config.stalenessCap == nil || (versions != nil && learnerVersion != nil), "policy_versions and learner_version (staleness_cap)")
         try need(!config.dynamicSampling || (rewards != nil && groupIDs != nil), "rewards and group_ids (dynamic_sampling)")
