@@ -1,14 +1,8 @@
 // Named presets: one per paper's method, with the defaults ALGORITHMS.md gives (section
-// cited per preset). `ObjectiveConfig.preset(name)`; overrides via `parse(name:overrides:)`.
+// cited per preset); the registry of names, papers and references is PresetTable.swift.
+// `ObjectiveConfig.preset(name)`; overrides via `parse(name:overrides:)`.
 
 extension ObjectiveConfig {
-    /// Names accepted by `preset(_:)`.
-    public static let presetNames = [
-        "grpo", "dr-grpo", "dapo", "gspo", "rloo", "ppo", "decoupled-ppo", "tis", "r2vpo", "r2vpo-decoupled",
-        "alp", "gbpo", "mhpo", "etr", "bnpo", "mdpo", "capo", "d3s", "epo", "empg", "safe", "dcpo",
-        "grpo-guard", "calibration-po", "oblr-po",
-    ]
-
     /// The named method's defaults.
     public static func preset(_ name: String) throws -> ObjectiveConfig {
         var c = ObjectiveConfig()

@@ -7,6 +7,7 @@ import ArgumentParser
 import Foundation
 import Pretrained
 import Learner
+import Objectives
 import Policy
 import Tasks
 import Tensor
@@ -24,7 +25,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("init"), help: "Start from this checkpoint instead of a fresh warm start.") var initFrom: String?
     @Option(help: "Target held-out greedy accuracy.") var target: Double = 0.95
     @Option(help: "Give up after this many updates.") var steps: Int = 1500
-    @Option(help: "Objective preset.") var objective: String = "grpo"
+    @Option(help: "Objective preset (\(ObjectiveConfig.presetNames.joined(separator: ", ")); `tributary objectives`).") var objective: String = "grpo"
     @Option(help: "Seed.") var seed: UInt64 = 0
     @Flag(help: "Synchronous mode (for comparison).") var sync = false
 

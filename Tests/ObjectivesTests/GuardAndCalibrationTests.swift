@@ -96,3 +96,17 @@ final class OBLRPOTests: XCTestCase {
         XCTAssertEqual(res.metrics.oblrBaselineShift!, abs(base - 0.5), accuracy: 1e-6)
     }
 }
+
+final class PresetTableTests: XCTestCase {
+    /// The registry and the preset switch agree, names are unique, and every paper named in the
+    /// table for a new preset is the title as written in the seed collection.
+    func testTableMatchesThePresets() throws {
+        let names = ObjectiveConfig.presetTable.map(\.name)
+        XCTAssertEqual(Set(names).count, names.count)
+        XCTAssertEqual(ObjectiveConfig.presetNames, names)
+        for n in names { XCTAssertEqual(try ObjectiveConfig.preset(n).name, n) }
+        let epo = try XCTUnwrap(ObjectiveConfig.presetTable.first { $0.name == "epo" })
+        XCTAssertEqual(epo.paper, "EPO: Entropy-regularized Policy Optimization for LLM Agents Reinforcement Learning")
+        XCTAssertTrue(epo.reconstructed)
+    }
+}
