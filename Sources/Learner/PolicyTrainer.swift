@@ -161,14 +161,17 @@ public final class PolicyTrainer {
             passes = Self.chunks(0..<tail.lowerBound, rowsPerPass(length: T, forBackward: false)).map { ($0, false) }
             passes.append((tail, true))
         }
-        var lp: [Float] = [], entropy: [Float] = []
+        var lp: [Float] = [], entropy: [Float] = [], curvature: [Float] = []
+        model.tracksCurvature = o.capoThreshold != nil   // CAPO's exact curvature input
         for p in passes {
             let b = sub(p.rows)
             lp += try model.forward(tokens: b.tokens, batch: b.count, length: T, perturbStep: perturb, forBackward: p.keep)
             entropy += model.entropies()     // exact, cheap for small vocabularies (metrics, D³S)
+            curvature += model.curvatures()
         }
         cachedRows = passes.last!.rows
         tb.entropy = entropy
+        tb.curvature = curvature.isEmpty ? nil : curvature
         return try objectiveLoss(o, state: objectiveState, batch: tb, logProbs: lp)
     }
 

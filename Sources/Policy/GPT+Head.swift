@@ -29,13 +29,16 @@ extension GPT {
         let logits = headScratch(rows: R), w = params.base + layout.head
         var lse = [Float](repeating: 0, count: N), ent = [Float](repeating: 0, count: N)
         var lp = [Float](repeating: 0, count: N), am = [Int32](repeating: -1, count: N)
+        var cv = [Float](repeating: 0, count: tracksCurvature ? N : 0)
+        let curvature = tracksCurvature
+        cv.withUnsafeMutableBufferPointer { cvB in
         am.withUnsafeMutableBufferPointer { amB in
         lse.withUnsafeMutableBufferPointer { lseB in
         ent.withUnsafeMutableBufferPointer { entB in
         lp.withUnsafeMutableBufferPointer { lpB in
         tokens.withUnsafeBufferPointer { tokB in
             let lseP = lseB.baseAddress!, entP = entB.baseAddress!, lpP = lpB.baseAddress!, tok = tokB.baseAddress!
-            let amP = amB.baseAddress!
+            let amP = amB.baseAddress!, cvP = cvB.baseAddress
             var r0 = 0
             while r0 < N {
                 let n = min(R, N - r0)
@@ -50,6 +53,7 @@ extension GPT {
                             entP[r + 1] = h
                             amP[r + 1] = Int32(best)
                             lpP[r + 1] = row[Int(tok[r + 1])] - l
+                            if curvature, let cvP { cvP[r + 1] = logitsRowCurvature(row, lse: l, token: Int(tok[r + 1]), V: V) }
                         }
                     }
                 }
@@ -60,7 +64,8 @@ extension GPT {
         }
         }
         }
-        headLSE = lse; headEntropy = ent; headLogProbs = lp; headArgmax = am
+        }
+        headLSE = lse; headEntropy = ent; headLogProbs = lp; headArgmax = am; headCurvature = cv
     }
 
     /// dx [B·T, C] (overwritten) = ∂/∂x of Σ g_t·log p_t + e_t·H_t, and the head weight's gradient
@@ -142,6 +147,11 @@ extension GPT {
     /// Exact entropy (nats) of the distribution predicting each position of the cached forward:
     /// [B·T], position 0 = 0.
     public func entropies() -> [Float] { headEntropy }
+
+    /// Exact Gauss–Newton curvature `(e_y − p)ᵀ(diag p − p pᵀ)(e_y − p)` of the log-prob of each
+    /// position's token under the distribution predicting it ([B·T], position 0 = 0), for CAPO's
+    /// token mask; empty unless `tracksCurvature` was on for the cached forward.
+    public func curvatures() -> [Float] { headCurvature }
 
     /// The most likely token at each position of the cached forward (arg-max of the logits that
     /// predict it; the first on ties): [B·T], position 0 of each sequence = −1. Free: computed by

@@ -50,4 +50,43 @@ final class EntropyPresetUpdateTests: XCTestCase {
             XCTAssertEqual(back, state, preset)
         }
     }
+
+    /// With CAPO the trainer hands the kernel the policy's exact curvature, not the approximation:
+    /// at every threshold its mask is the exact-curvature one, and at some threshold that differs
+    /// from the two-outcome proxy's.
+    func testCAPOGetsTheExactCurvature() throws {
+        let cfg = ModelConfig(vocabSize: 12, nPositions: 16, nEmbd: 16, nLayer: 2, nHead: 2)
+        let model = try GPT(config: cfg, seed: 5)
+        // Peaked distributions, so token curvatures differ and the mask has something to select.
+        var wrng = Xoshiro256(seed: 12)
+        for t in model.layout.tensors where !t.name.contains("ln_") {
+            try model.setParameter(t.name, (0..<t.count).map { _ in 0.6 * wrng.nextGaussian() })
+        }
+        var rng = Xoshiro256(seed: 4)
+        let (N, S) = (4, 8)
+        let tokens = (0..<(N * S)).map { _ in Int32(rng.next() % 12) }
+        let lp0 = try model.forward(tokens: tokens, batch: N, length: S)
+        var mask = [Float](repeating: 0, count: N * S)
+        for i in 0..<N { for t in 3..<S { mask[i * S + t] = 1 } }
+        let batch = TrainingBatch(count: N, length: S, tokens: tokens, lossMask: mask, behaviourLogProbs: (0..<(N * S)).map { mask[$0] * lp0[$0] },
+                                  rewards: [1, 0, 1, 0], advantages: [1, -1, 1, -1], groupIDs: [0, 0, 1, 1],
+                                  versions: [0, 0, 0, 0], correct: [true, false, true, false])
+        var differs = false
+        for threshold: Float in [0.6, 0.8, 1.0, 1.2, 1.5, 2] {
+            var objective = try ObjectiveConfig.preset("capo")
+            objective.capoThreshold = threshold
+            let trainer = try PolicyTrainer(model: model, settings: UpdateSettings(optimizer: AdamWConfig(learningRate: 0), objective: objective))
+            let res = try trainer.lossAndGradient(batch, learnerVersion: 0)
+            var tb = batch.tokenBatch(learnerVersion: 0)
+            let lp = try model.forward(tokens: tokens, batch: N, length: S)
+            tb.entropy = model.entropies(); tb.curvature = model.curvatures()
+            XCTAssertEqual(tb.curvature?.count, N * S, "the trainer turned curvature tracking on")
+            let exact = try objectiveLoss(objective, state: trainer.objectiveState, batch: tb, logProbs: lp)
+            XCTAssertEqual(res.effectiveMask, exact.effectiveMask, "threshold \(threshold)")
+            tb.curvature = nil
+            let approx = try objectiveLoss(objective, state: trainer.objectiveState, batch: tb, logProbs: lp)
+            if approx.effectiveMask != exact.effectiveMask { differs = true }
+        }
+        XCTAssertTrue(differs, "the proxy and the exact curvature select differently at some threshold")
+    }
 }

@@ -39,6 +39,16 @@ func logitsRowStats(_ x: UnsafePointer<Float>, V: Int) -> (lse: Float, entropy: 
     return (m + ls, ls - sx / s, best)
 }
 
+/// The Gauss–Newton curvature of log p[token] for one row: c = dᵀ(diag p − p pᵀ)d with d = e_y − p,
+/// = p_y(1 − p_y)² + Σ_{v≠y} p_v³ − (p_y − Σ p_v²)², accumulated in Double.
+func logitsRowCurvature(_ x: UnsafePointer<Float>, lse: Float, token: Int, V: Int) -> Float {
+    var s2 = 0.0, s3 = 0.0
+    for j in 0..<V { let p = Double(Vec.exp(x[j] - lse)); s2 += p * p; s3 += p * p * p }
+    let py = Double(Vec.exp(x[token] - lse))
+    let c = py * (1 - py) * (1 - py) + (s3 - py * py * py) - (py - s2) * (py - s2)
+    return Float(max(0, c))
+}
+
 /// In place: x[V] (a logits row) becomes g·(onehot(token) − softmax(x)), using softmax = e^(x − lse);
 /// with an entropy coefficient e ≠ 0 (dLoss/dH of the row, H its entropy) it also adds
 /// e·dH/dx = −e·p ∘ (log p + H), so the row becomes g·onehot − p ∘ (g + e·(x − lse + H)).
