@@ -212,8 +212,9 @@ public final class PolicyTrainer {
     }
 
     /// Backward through the rows that carry a gradient. The backward pass is linear in
-    /// `dLogProbs` and `dEntropy` (dLoss/dH per position, entropy terms), so a row whose entries are all zero (every sample of a zero-variance group
-    /// under GRPO-style advantages, when no advantage-free term touches it) adds exactly nothing
+    /// `dLogProbs` and `dEntropy` (dLoss/dH per position, the entropy terms), so a row whose
+    /// entries are all zero in both (every sample of a zero-variance group under GRPO-style
+    /// advantages, when no advantage-free term touches it) adds exactly nothing
     /// to any parameter gradient. When the minibatch was one pass and at most two thirds of its
     /// rows are live, they are run forward again on their own (each row's forward is independent
     /// of the other rows) and the backward covers only them: (1 + 3f)/3 of the full forward +
