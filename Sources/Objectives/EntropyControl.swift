@@ -9,8 +9,12 @@ import Foundation
 
 extension ObjectiveConfig {
     /// Whether the objective reads per-position entropies (`TokenBatch.entropy`).
-    public var needsEntropy: Bool {
-        entropyCoef != 0 || epoSmoothing != nil || empgK != nil || dcpoAlpha != nil || safe || d3sTokenKeep != nil
+    public var needsEntropy: Bool { !entropyReaders.isEmpty }
+
+    /// The settings that read per-position entropies (for error messages).
+    var entropyReaders: [String] {
+        [("entropy_coef", entropyCoef != 0), ("epo_smoothing", epoSmoothing != nil), ("empg_k", empgK != nil),
+         ("dcpo_alpha", dcpoAlpha != nil), ("safe", safe), ("d3s_token_keep", d3sTokenKeep != nil)].filter(\.1).map(\.0)
     }
 
     func validateEntropyControl() throws {

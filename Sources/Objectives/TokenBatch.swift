@@ -79,7 +79,7 @@ public struct TokenBatch: Sendable {
         try need(!config.safe || referenceLogProbs != nil, "reference_logprobs (safe: its controller sets the KL coefficient)")
         try need(!config.safe || rewards != nil, "rewards (safe: its PID loop follows the reward velocity)")
         try need(config.entropyCoef == 0 || entropy != nil, "entropy (entropy_coef = \(config.entropyCoef))")
-        try need(!config.needsEntropy || entropy != nil, "entropy (epo_smoothing, empg_k, dcpo_alpha or safe)")
+        try need(!config.needsEntropy || entropy != nil, "entropy (\(config.entropyReaders.joined(separator: ", ")))")
         try need(!config.calibrationAdvantage || (rewards != nil && groupIDs != nil), "rewards and group_ids (calibration_advantage)")
         try need(!config.oblrBaseline || (rewards != nil && groupIDs != nil), "rewards and group_ids (oblr_baseline)")
         try need(config.previousKL != .input || previousKL != nil, "previous_kl (previous_kl = input)")
