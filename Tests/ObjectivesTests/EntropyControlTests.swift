@@ -194,4 +194,25 @@ final class EntropyControlTests: XCTestCase {
             XCTAssertGreaterThan(checked, 10)
         }
     }
+
+    // MARK: panel
+
+    /// Each new preset's metrics appear in the flat JSON panel and round-trip.
+    func testNewPresetsPanelKeys() throws {
+        let expected: [(String, [String])] = [
+            ("epo", ["entropy_aggregated", "epo_bonus_coef", "epo_smoothing_coef"]), ("empg", ["empg_scale_min", "empg_scale_max"]),
+            ("safe", ["safe_kl_coef", "safe_threshold", "safe_kl_short", "safe_entropy_gate", "safe_phase", "reward_mean"]),
+            ("dcpo", ["entropy_aggregated", "dcpo_coef", "dcpo_target_entropy"]), ("grpo-guard", ["ratio_norm_shift"]),
+            ("calibration-po", ["calibration_auc", "calibration_masked_pair_fraction"]), ("oblr-po", ["oblr_baseline_shift"]),
+        ]
+        for (preset, keys) in expected {
+            let cfg = try ObjectiveConfig.preset(preset)
+            let (batch, lp) = randomBatch(seed: 29)
+            let res = try objectiveLoss(cfg, state: ObjectiveState(config: cfg), batch: batch, logProbs: lp)
+            let data = try JSONEncoder().encode(res.metrics)
+            let obj = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+            for k in keys { XCTAssertNotNil(obj[k], "\(preset): \(k)") }
+            XCTAssertEqual(try JSONDecoder().decode(ObjectiveMetrics.self, from: data), res.metrics, preset)
+        }
+    }
 }
