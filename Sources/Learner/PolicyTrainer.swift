@@ -169,6 +169,7 @@ public final class PolicyTrainer {
             entropy += model.entropies()     // exact, cheap for small vocabularies (metrics, D³S)
             curvature += model.curvatures()
         }
+        model.tracksCurvature = false
         cachedRows = passes.last!.rows
         tb.entropy = entropy
         tb.curvature = curvature.isEmpty ? nil : curvature
