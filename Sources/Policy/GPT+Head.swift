@@ -72,14 +72,19 @@ extension GPT {
     /// accumulated: dW += dlogitsᵀ · x, with dlogits = g·(onehot − p) − e·p ∘ (log p + H) recomputed
     /// per chunk (`e` nil: no entropy term).
     func headBackward(_ dx: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, dLogProbs g: UnsafePointer<Float>,
-                      dEntropy e: UnsafePointer<Float>?, B: Int, T: Int) {
+                      dEntropy e: UnsafePointer<Float>?, previousKL kt: PreviousKLTerm? = nil, B: Int, T: Int) {
         let N = B * T, C = config.nEmbd, V = config.vocabSize, R = min(N, headChunkRows)
         let logits = headScratch(rows: R), xs = logits + R * V, dxs = xs + R * C
         let w = params.base + layout.head, dw = grads.base + layout.head
         dx.update(repeating: 0, count: N * C)
-        // Rows with a gradient: row r carries g[r + 1] (and e[r + 1]) for the next position of its sequence.
+        // The previous policy's logits rows for the KL term (PreviousKL.swift), chunk by chunk.
+        let prevScratch = FloatBuffer(count: kt == nil ? 0 : R * V + R * (kt?.channels ?? 0))
+        // Rows with a gradient: row r carries g[r + 1] (and e[r + 1], d_KL[r + 1]) for the next position.
         var live: [Int] = []
-        for r in 0..<N where (r + 1) % T != 0 && (g[r + 1] != 0 || (e.map { $0[r + 1] != 0 } ?? false)) { live.append(r) }
+        for r in 0..<N where (r + 1) % T != 0
+            && (g[r + 1] != 0 || (e.map { $0[r + 1] != 0 } ?? false) || (kt.map { $0.d[r + 1] != 0 } ?? false)) {
+            live.append(r)
+        }
         live.withUnsafeBufferPointer { liveB in
         headEntropy.withUnsafeBufferPointer { entB in
         tokens.withUnsafeBufferPointer { tokB in
@@ -91,11 +96,24 @@ extension GPT {
                 for i in 0..<n { (xs + i * C).update(from: x + rowsP[i0 + i] * C, count: C) }
                 Blas.sgemm(transA: false, transB: true, m: n, n: V, k: C, a: xs, lda: C, b: w, ldb: C,
                            beta: 0, c: logits, ldc: V)
+                if let kt {
+                    let Cp = kt.channels, pu = prevScratch.base, pxs = pu + R * V
+                    for i in 0..<n { (pxs + i * Cp).update(from: kt.x + rowsP[i0 + i] * Cp, count: Cp) }
+                    Blas.sgemm(transA: false, transB: true, m: n, n: V, k: Cp, a: pxs, lda: Cp, b: kt.w, ldb: Cp,
+                               beta: 0, c: pu, ldc: V)
+                }
+                let pu = kt == nil ? nil : UnsafePointer(prevScratch.base)
                 Parallel.forChunks(n, grain: 4) { rows in
                     for i in rows {
                         let r = rowsP[i0 + i]
-                        logitsRowBackward(logits + i * V, lse: lse[r], g: g[r + 1], token: Int(tok[r + 1]), V: V,
-                                          entropyCoef: e?[r + 1] ?? 0, entropy: ent[r + 1])
+                        if let kt, let pu, kt.d[r + 1] != 0 {
+                            logitsRowBackwardKL(logits + i * V, lse: lse[r], g: g[r + 1], token: Int(tok[r + 1]), V: V,
+                                                entropyCoef: e?[r + 1] ?? 0, entropy: ent[r + 1], previous: pu + i * V,
+                                                klCoef: kt.d[r + 1])
+                        } else {
+                            logitsRowBackward(logits + i * V, lse: lse[r], g: g[r + 1], token: Int(tok[r + 1]), V: V,
+                                              entropyCoef: e?[r + 1] ?? 0, entropy: ent[r + 1])
+                        }
                     }
                 }
                 // dxs = dlogits · W [n, C]; dW += dlogitsᵀ · xs [V, C].
@@ -112,17 +130,22 @@ extension GPT {
         }
     }
 
-    /// `headBackward` from arrays ([B·T] each; `dEntropy` nil or all-zero: no entropy term).
+    /// `headBackward` from arrays ([B·T] each; `dEntropy` nil: no entropy term; `dPreviousKL` with
+    /// `previous` (its cached final-norm output, head weight and width): the KL term).
     func headBackward(_ dx: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, dLogProbs: [Float],
-                      dEntropy: [Float]?, B: Int, T: Int) {
+                      dEntropy: [Float]?, dPreviousKL: [Float]? = nil,
+                      previous: (x: UnsafePointer<Float>, w: UnsafePointer<Float>, channels: Int)? = nil, B: Int, T: Int) {
         dLogProbs.withUnsafeBufferPointer { g in
-            if let dEntropy {
-                dEntropy.withUnsafeBufferPointer { e in
-                    headBackward(dx, x, dLogProbs: g.baseAddress!, dEntropy: e.baseAddress!, B: B, T: T)
-                }
-            } else {
-                headBackward(dx, x, dLogProbs: g.baseAddress!, dEntropy: nil, B: B, T: T)
+        (dEntropy ?? []).withUnsafeBufferPointer { e in
+        (dPreviousKL ?? []).withUnsafeBufferPointer { d in
+            var kt: PreviousKLTerm? = nil
+            if let p = previous, let dp = d.baseAddress, dPreviousKL != nil {
+                kt = PreviousKLTerm(d: dp, x: p.x, w: p.w, channels: p.channels)
             }
+            headBackward(dx, x, dLogProbs: g.baseAddress!, dEntropy: dEntropy == nil ? nil : e.baseAddress,
+                         previousKL: kt, B: B, T: T)
+        }
+        }
         }
     }
 
