@@ -3,8 +3,10 @@
 // position, the argmax given the correct prefix is the correct token (induction over
 // positions) — the same shortcut as peers/reverse_grpo.py, checked against real greedy
 // decoding in the tests. Sampled accuracy draws one temperature-1 completion per prompt
-// (the expected GRPO reward).
+// (the expected GRPO reward); the same samples give the calibration of the policy's confidence
+// (sequence probability) against correctness: AUC and expected calibration error.
 
+import Objectives
 import Policy
 import Tasks
 import Tensor
@@ -16,10 +18,16 @@ public struct EvalResult: Codable, Sendable, Equatable {
     /// One τ = 1 sample per prompt; nil when not measured.
     public var sampledAccuracy: Double?
     public var sampledReward: Double?
+    /// Calibration of the sampled completions' sequence probability against correctness (AUC,
+    /// expected calibration error, 10 bins); nil when not measured or (AUC) without both outcomes.
+    public var sampledAUC: Double?
+    public var sampledECE: Double?
 
-    public init(prompts: Int, greedyAccuracy: Double, sampledAccuracy: Double? = nil, sampledReward: Double? = nil) {
+    public init(prompts: Int, greedyAccuracy: Double, sampledAccuracy: Double? = nil, sampledReward: Double? = nil,
+                sampledAUC: Double? = nil, sampledECE: Double? = nil) {
         self.prompts = prompts; self.greedyAccuracy = greedyAccuracy
         self.sampledAccuracy = sampledAccuracy; self.sampledReward = sampledReward
+        self.sampledAUC = sampledAUC; self.sampledECE = sampledECE
     }
 }
 
@@ -60,17 +68,34 @@ public enum Evaluator {
     /// One sampled completion per prompt at temperature 1: (exact-match accuracy, mean reward).
     public static func sampledAccuracy(model: GPT, task: any VerifiableTask, prompts: [Prompt],
                                        rng: inout Xoshiro256) throws -> (accuracy: Double, reward: Double) {
-        guard !prompts.isEmpty else { return (0, 0) }
+        let s = try sampled(model: model, task: task, prompts: prompts, rng: &rng)
+        return (s.accuracy, s.reward)
+    }
+
+    /// What one sampled completion per prompt (temperature 1) shows.
+    public struct Sampled: Sendable {
+        public var accuracy: Double
+        public var reward: Double
+        /// Confidence = the completion's sequence probability exp(Σ log π), against correctness.
+        public var calibration: CalibrationMetrics
+    }
+
+    /// One sampled completion per prompt at temperature 1: accuracy, mean reward and calibration.
+    public static func sampled(model: GPT, task: any VerifiableTask, prompts: [Prompt], rng: inout Xoshiro256) throws -> Sampled {
+        guard !prompts.isEmpty else { return Sampled(accuracy: 0, reward: 0, calibration: CalibrationMetrics(confidence: [], correct: [])) }
         let sampler = Sampler(model: model)
         let opts = SamplingOptions(maxNewTokens: task.maxCompletionTokens, endToken: Int32(task.tokenizer.end))
         let outs = try sampler.generate(prompts: prompts.map { $0.tokens.map(Int32.init) }, options: opts, rng: &rng)
-        var correct = 0, reward = 0.0
+        var correct: [Bool] = [], reward = 0.0
         for (p, c) in zip(prompts, outs) {
             let v = task.verify(prompt: p, completion: c.tokens.map(Int.init))
-            if v.correct { correct += 1 }
+            correct.append(v.correct)
             reward += Double(v.reward)
         }
-        return (Double(correct) / Double(prompts.count), reward / Double(prompts.count))
+        let n = Double(prompts.count)
+        return Sampled(accuracy: Double(correct.filter { $0 }.count) / n, reward: reward / n,
+                       calibration: CalibrationMetrics(confidence: outs.map { sequenceConfidence(logProbs: $0.logProbs) },
+                                                       correct: correct))
     }
 
     /// Greedy accuracy by real step-by-step greedy decoding (slower; used to check the shortcut).

@@ -47,7 +47,7 @@ extension PolicyTrainer {
         }
         let res = try lossAndGradient(mb, learnerVersion: learnerVersion)
         guard res.loss.isFinite else { throw ObjectiveError.invalidSetting("non-finite loss \(res.loss)") }
-        try backwardLiveRows(mb, res.dLogProbs)
+        try backwardLiveRows(mb, res.dLogProbs, dEntropy: res.dEntropy)
         return res
     }
 
@@ -63,7 +63,7 @@ extension PolicyTrainer {
         var tb = mb.tokenBatch(learnerVersion: Int64(learnerVersion))
         let o = settings.objective
         let N = mb.count, T = mb.length
-        if o.klCoef != 0 { tb.referenceLogProbs = try referenceLogProbs(mb) }
+        if o.needsReferenceLogProbs { tb.referenceLogProbs = try referenceLogProbs(mb) }
         let perturb: UInt64? = model.alp.enabled ? UInt64(optimizer.step) : nil
         func span(_ r: Int) -> Range<Int> { (r * T)..<((r + 1) * T) }
         var passes: [(rows: [Int], train: Bool)]
@@ -81,6 +81,7 @@ extension PolicyTrainer {
         var logProbs = tb.behaviourLogProbs          // placeholders until a row's pass has run
         var entropy = [Float](repeating: 0, count: N * T)
         var used = [Float](repeating: 0, count: N * T)  // the log-prob gradient each row went backward with
+        var usedEntropy: [Float]? = nil                 // and its entropy gradient, when the objective has one
         for p in passes {
             let b = p.rows.count == N ? mb : mb.rows(p.rows)
             let lp = try model.forward(tokens: b.tokens, batch: b.count, length: T, perturbStep: perturb, forBackward: p.train)
@@ -91,20 +92,27 @@ extension PolicyTrainer {
             }
             guard p.train else { continue }
             tb.entropy = entropy
-            let d = try objectiveLoss(o, state: objectiveState, batch: tb, logProbs: logProbs).dLogProbs
-            var slice = [Float]()
+            let pass = try objectiveLoss(o, state: objectiveState, batch: tb, logProbs: logProbs)
+            var slice = [Float](), sliceEntropy: [Float]? = pass.dEntropy.map { _ in [] }
             slice.reserveCapacity(p.rows.count * T)
             for r in p.rows {
-                slice += d[span(r)]
-                used.replaceSubrange(span(r), with: d[span(r)])
+                slice += pass.dLogProbs[span(r)]
+                used.replaceSubrange(span(r), with: pass.dLogProbs[span(r)])
+                if let e = pass.dEntropy {
+                    sliceEntropy! += e[span(r)]
+                    if usedEntropy == nil { usedEntropy = [Float](repeating: 0, count: N * T) }
+                    usedEntropy!.replaceSubrange(span(r), with: e[span(r)])
+                }
             }
-            // (dEntropy / dPreviousKL: the trainer refuses both terms today; once the policy's
-            // backward takes them, their row slices go here too and the final check covers them.)
-            if slice.contains(where: { $0 != 0 }) { try model.backward(dLogProbs: slice) }
+            if slice.contains(where: { $0 != 0 }) || sliceEntropy?.contains(where: { $0 != 0 }) == true {
+                try model.backward(dLogProbs: slice, dEntropy: sliceEntropy)
+            }
         }
         tb.entropy = entropy
         let res = try objectiveLoss(o, state: objectiveState, batch: tb, logProbs: logProbs)
         guard res.loss.isFinite else { throw ObjectiveError.invalidSetting("non-finite loss \(res.loss)") }
-        return res.dLogProbs == used ? res : nil
+        // Rows that never went backward (inert) must have no entropy gradient either.
+        let entropyMatches = res.dEntropy.map { e in e == (usedEntropy ?? [Float](repeating: 0, count: N * T)) } ?? (usedEntropy == nil)
+        return res.dLogProbs == used && entropyMatches ? res : nil
     }
 }

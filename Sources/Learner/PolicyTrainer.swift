@@ -83,9 +83,6 @@ public final class PolicyTrainer {
             self.optimizer = AdamW(layout: model.layout, config: settings.optimizer)
         }
         try settings.objective.validate()
-        if settings.objective.entropyCoef != 0 {
-            throw ObjectiveError.invalidSetting("entropy_coef: the entropy bonus needs dH/dlogits from the policy, which it does not provide yet; use entropy_coef=0")
-        }
         // ALP (ALGORITHMS.md §3): learnable per-block noise in the update forward pass only.
         // A model restored with its ALP state keeps it; otherwise start every σ_l at σ₀.
         if let s0 = settings.objective.alpSigma0, s0 > 0, !model.alp.enabled {
@@ -147,7 +144,7 @@ public final class PolicyTrainer {
         let o = settings.objective
         let T = mb.length, k = rowsPerPass(length: T), all = 0..<mb.count
         func sub(_ r: Range<Int>) -> TrainingBatch { r == all ? mb : mb.rows(Array(r)) }
-        if o.klCoef != 0 { tb.referenceLogProbs = try referenceLogProbs(mb) }
+        if o.needsReferenceLogProbs { tb.referenceLogProbs = try referenceLogProbs(mb) }
         // With ALP the numerator is the perturbed policy; the noise is keyed by the optimizer
         // step, so a replay from the same checkpoint draws the same noise.
         let perturb: UInt64? = model.alp.enabled ? UInt64(optimizer.step) : nil
@@ -161,14 +158,18 @@ public final class PolicyTrainer {
             passes = Self.chunks(0..<tail.lowerBound, rowsPerPass(length: T, forBackward: false)).map { ($0, false) }
             passes.append((tail, true))
         }
-        var lp: [Float] = [], entropy: [Float] = []
+        var lp: [Float] = [], entropy: [Float] = [], curvature: [Float] = []
+        model.tracksCurvature = o.capoThreshold != nil   // CAPO's exact curvature input
         for p in passes {
             let b = sub(p.rows)
             lp += try model.forward(tokens: b.tokens, batch: b.count, length: T, perturbStep: perturb, forBackward: p.keep)
             entropy += model.entropies()     // exact, cheap for small vocabularies (metrics, D³S)
+            curvature += model.curvatures()
         }
+        model.tracksCurvature = false
         cachedRows = passes.last!.rows
         tb.entropy = entropy
+        tb.curvature = curvature.isEmpty ? nil : curvature
         return try objectiveLoss(o, state: objectiveState, batch: tb, logProbs: lp)
     }
 
@@ -224,8 +225,9 @@ public final class PolicyTrainer {
     }
 
     /// Backward through the rows that carry a gradient. The backward pass is linear in
-    /// `dLogProbs`, so a row whose entries are all zero (every sample of a zero-variance group
-    /// under GRPO-style advantages, when no advantage-free term touches it) adds exactly nothing
+    /// `dLogProbs` and `dEntropy` (dLoss/dH per position, the entropy terms), so a row whose
+    /// entries are all zero in both (every sample of a zero-variance group under GRPO-style
+    /// advantages, when no advantage-free term touches it) adds exactly nothing
     /// to any parameter gradient. When the minibatch was one pass and at most two thirds of its
     /// rows are live, they are run forward again on their own (each row's forward is independent
     /// of the other rows) and the backward covers only them: (1 + 3f)/3 of the full forward +
@@ -234,15 +236,22 @@ public final class PolicyTrainer {
     /// its noise per position in a pass, so with ALP every row goes backward, in the loss's passes.
     /// Returns how many rows the backward pass covered.
     @discardableResult
-    func backwardLiveRows(_ mb: TrainingBatch, _ d: [Float]) throws -> Int {
+    func backwardLiveRows(_ mb: TrainingBatch, _ d: [Float], dEntropy e: [Float]? = nil) throws -> Int {
         let T = mb.length
-        let live = (0..<mb.count).filter { r in d[(r * T)..<((r + 1) * T)].contains { $0 != 0 } }
+        let live = (0..<mb.count).filter { r in
+            d[(r * T)..<((r + 1) * T)].contains { $0 != 0 } || (e?[(r * T)..<((r + 1) * T)].contains { $0 != 0 } ?? false)
+        }
         if live.isEmpty { return 0 }                    // gradients stay zero (zeroGradients)
-        func slice(_ rows: [Int]) -> [Float] {
+        func slice(_ rows: [Int], _ a: [Float]) -> [Float] {
             var out = [Float]()
             out.reserveCapacity(rows.count * T)
-            for r in rows { out += d[(r * T)..<((r + 1) * T)] }
+            for r in rows { out += a[(r * T)..<((r + 1) * T)] }
             return out
+        }
+        // One backward over `rows` (nil: the whole minibatch as it is) with both per-position gradients.
+        func backward(_ rows: [Int]?) throws {
+            guard let rows else { return try model.backward(dLogProbs: d, dEntropy: e) }
+            try model.backward(dLogProbs: slice(rows, d), dEntropy: e.map { slice(rows, $0) })
         }
         let cached = cachedRows ?? 0..<0
         let run = model.alp.enabled ? Array(0..<mb.count) : live
@@ -250,11 +259,11 @@ public final class PolicyTrainer {
         var rest = run
         if cached.count == mb.count {
             if model.alp.enabled || live.count * 3 > mb.count * 2 {
-                try model.backward(dLogProbs: d)
+                try backward(nil)
                 return mb.count
             }
         } else if run.contains(where: cached.contains) {
-            try model.backward(dLogProbs: slice(Array(cached)))
+            try backward(Array(cached))
             covered = cached.count
             rest = run.filter { !cached.contains($0) }
         }
@@ -264,7 +273,7 @@ public final class PolicyTrainer {
             let ids = Array(rest[c])
             let b = mb.rows(ids)
             _ = try model.forward(tokens: b.tokens, batch: b.count, length: T, perturbStep: perturb)
-            try model.backward(dLogProbs: slice(ids))
+            try backward(ids)
             covered += ids.count
         }
         return covered

@@ -5,11 +5,15 @@
 //   3. ratio level (token | sequence-sum | sequence-mean, GSPO.swift)
 //   4. token-level selection: D³S token level, CAPO
 //   5. staleness weights w = sg(ρ_b) (StalenessWeights.swift), aggregation weights (§1.4)
-//   6. bounding rule per token (PPOClip / ETR / MHPO / GBPO / R²VPO), R²VPO variance penalty
-//   7. regularisers: k3 to reference, MDPO KL to π_k, entropy bonus (Regularisers, MDPO)
+//   6. bounding rule per token (PPOClip / ETR / MHPO / GBPO / R²VPO), R²VPO variance penalty,
+//      with EMPG's entropy-modulated token advantages when on (EMPG.swift)
+//   7. regularisers: k3 to reference (SAFE-controlled coefficient), MDPO KL to π_k, entropy
+//      terms (Regularisers, MDPO, SAFE, EntropyControl: bonus, EPO smoothing, DCPO)
 // Stop-gradient quantities (π_prox by interpolation, ALP's sg(Λ), weights, masks) are computed
-// from `detachedLogProbs` (default: the same values as `logProbs`); passing a fixed copy lets a
-// finite-difference test see exactly the gradient the kernel returns.
+// from `detachedLogProbs` (default: the same values as `logProbs`), and entropy-driven decisions
+// (D³S token selection, EMPG's modulation, DCPO's weight) from `detachedEntropy` (default
+// `batch.entropy`); passing fixed copies lets a finite-difference test see exactly the gradient
+// the kernel returns.
 
 import Foundation
 
@@ -32,11 +36,16 @@ public struct ObjectiveResult: Sendable {
 
 /// Computes the objective of `config` at the current `logProbs` `[N·S]` with cross-step `state`.
 public func objectiveLoss(_ config: ObjectiveConfig, state: ObjectiveState, batch: TokenBatch,
-                          logProbs: [Float], detachedLogProbs: [Float]? = nil) throws -> ObjectiveResult {
+                          logProbs: [Float], detachedLogProbs: [Float]? = nil,
+                          detachedEntropy: [Float]? = nil) throws -> ObjectiveResult {
     try config.validate()
     try batch.validate(for: config)
     let (N, S) = (batch.count, batch.length), n = N * S
     let det = detachedLogProbs ?? logProbs
+    if let e = detachedEntropy, e.count != n {
+        throw ObjectiveError.shapeMismatch("detached_entropy: expected \(n) values, got \(e.count)")
+    }
+    let entDet = detachedEntropy ?? batch.entropy
     for (name, a) in [("logprobs", logProbs), ("detached_logprobs", det)] {
         guard a.count == n else { throw ObjectiveError.shapeMismatch("\(name): expected \(n) values, got \(a.count)") }
         for k in 0..<n where batch.mask[k] != 0 && !a[k].isFinite {
@@ -96,8 +105,11 @@ public func objectiveLoss(_ config: ObjectiveConfig, state: ObjectiveState, batc
     var flows = [Bool](repeating: false, count: n)
     var seqCoef = [Double](repeating: 0, count: N)  // dΛ_i/dlog π_t for the `sequence` gradient
     if config.ratioLevel == .token {
+        // GRPO-Guard: centre the log-ratios on their detached batch mean (GRPOGuard.swift).
+        let b = config.ratioNorm ? guardRatioShift(detachedLogRatios: uDet, keep: keep) : 0
+        if config.ratioNorm { m.ratioNormShift = b }
         for k in 0..<n where keep[k] != 0 {
-            logX[k] = clamp(uLive[k]); logXDet[k] = clamp(uDet[k]); flows[k] = abs(uLive[k]) < C
+            logX[k] = clamp(uLive[k] - b); logXDet[k] = clamp(uDet[k] - b); flows[k] = abs(uLive[k] - b) < C
         }
     } else {
         let mean = config.ratioLevel == .sequenceMean
@@ -113,7 +125,7 @@ public func objectiveLoss(_ config: ObjectiveConfig, state: ObjectiveState, batc
 
     // 4. Token-level selection (sequence-level weights keep using the pre-selection mask, like Λ_i).
     let sequenceMask = keep
-    if let q0 = config.d3sTokenKeep, let h = batch.entropy {
+    if let q0 = config.d3sTokenKeep, let h = entDet {
         let q = d3sKeepRatio(start: q0, step: state.step, steps: config.d3sScheduleSteps)
         let sel = d3sSelectTokens(keep: keep, advantages: batch.advantages, entropy: h, length: S, keepRatio: q)
         for k in 0..<n where !sel[k] { keep[k] = 0 }
@@ -137,12 +149,33 @@ public func objectiveLoss(_ config: ObjectiveConfig, state: ObjectiveState, batc
         ? etrWindows(config, batch: batch)
         : Array(repeating: (1 - Double(config.clipLow), 1 + Double(config.clipHigh)), count: N)
     let dual = config.dualClip.map(Double.init)
+    // Sequence advantages: the batch's, calibration-aware (CalibrationPO.swift) or around OBLR-PO's
+    // gradient-weighted baseline (OBLRPO.swift).
+    var seqAdv = batch.advantages
+    if config.calibrationAdvantage, let r = batch.rewards, let ids = batch.groupIDs {
+        let conf = sequenceConfidence(detachedLogProbs: det, mask: sequenceMask, count: N, length: S)
+        let cal = calibrationAdvantages(rewards: r, groupIDs: ids, confidence: conf, margin: config.calibrationMargin.map(Double.init))
+        seqAdv = cal.advantages.map { Float($0) }
+        m.calibrationAUC = cal.auc; m.calibrationMaskedPairFraction = cal.maskedPairFraction
+    }
+    if config.oblrBaseline, let r = batch.rewards, let ids = batch.groupIDs {
+        let w = oblrWeights(detachedLogProbs: det, mask: sequenceMask, count: N, length: S)
+        let o = oblrAdvantages(rewards: r, groupIDs: ids, weights: w, epsStd: Double(config.epsStd))
+        seqAdv = o.advantages.map { Float($0) }
+        m.oblrBaselineShift = o.baselineShift
+    }
+    var tokenAdv: [Double]? = nil
+    if let k = config.empgK, let h = entDet {
+        let e = empgAdvantages(advantages: seqAdv, entropy: h, kept: (0..<n).filter { keep[$0] != 0 }, length: S,
+                               k: Double(k), futureK: Double(config.empgFutureK), zeta: Double(config.empgZeta))
+        tokenAdv = e.advantages; m.empgScaleMin = e.scaleMin; m.empgScaleMax = e.scaleMax
+    }
     var gLog = [Double](repeating: 0, count: n)  // ∂loss/∂log x per position
     var kept: [Int] = []
     var flagLow = 0, flagHigh = 0, flagDual = 0
     for k in 0..<n where keep[k] != 0 {
         kept.append(k)
-        let i = k / S, a = Double(batch.advantages[i]), x = exp(logX[k])
+        let i = k / S, a = tokenAdv?[k] ?? Double(seqAdv[i]), x = exp(logX[k])
         let term: TokenTerm
         switch config.bound {
         case .none, .variance: term = plainTerm(x: x, a: a)
@@ -172,7 +205,7 @@ public func objectiveLoss(_ config: ObjectiveConfig, state: ObjectiveState, batc
         var braked = 0
         for (j, k) in kept.enumerated() {
             gLog[k] += lambda * 2 * (xs[j] - centre) * xs[j] / M  // §2.4
-            let a = Double(batch.advantages[k / S])
+            let a = Double(seqAdv[k / S])
             if a != 0, (a - 2 * lambda * (xs[j] - centre)) * a < 0 { braked += 1 }
         }
         m.brakedFraction = M > 0 ? Double(braked) / M : 0
@@ -190,13 +223,15 @@ public func objectiveLoss(_ config: ObjectiveConfig, state: ObjectiveState, batc
     }
 
     // 7. Regularisers.
+    if config.safe { fillSAFEMetrics(&m, state: state.safe, batch: batch) }
     if let ref = batch.referenceLogProbs {
         var mean = 0.0
+        let beta = Double(config.klCoef) + (config.safe ? state.safe?.coefficient ?? 0 : 0)
         for k in kept {
             let t = referenceK3(logProb: Double(logProbs[k]), referenceLogProb: Double(ref[k]))
             mean += t.value
-            m.klReferenceTerm += Double(config.klCoef) * Double(agg[k]) * t.value
-            dlp[k] += Double(config.klCoef) * Double(agg[k]) * t.dLog
+            m.klReferenceTerm += beta * Double(agg[k]) * t.value
+            dlp[k] += beta * Double(agg[k]) * t.dLog
         }
         m.klReference = M > 0 ? mean / M : 0
     }
@@ -224,15 +259,7 @@ public func objectiveLoss(_ config: ObjectiveConfig, state: ObjectiveState, batc
     }
     var dEnt: [Float]? = nil
     if let h = batch.entropy {
-        var mean = 0.0
-        var d = [Float](repeating: 0, count: n)
-        for k in kept {
-            mean += Double(h[k])
-            m.entropyTerm -= Double(config.entropyCoef) * Double(agg[k]) * Double(h[k])
-            d[k] = Float(-Double(config.entropyCoef) * Double(agg[k]))
-        }
-        m.entropy = M > 0 ? mean / M : 0
-        if config.entropyCoef != 0 { dEnt = d }
+        dEnt = entropyTerms(config, state: state, entropy: h, detached: entDet ?? h, kept: kept, agg: agg, metrics: &m)
     }
 
     m.loss = m.policyLoss + m.variancePenalty + m.klReferenceTerm + m.entropyTerm + m.previousKLTerm

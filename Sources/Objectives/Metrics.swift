@@ -71,6 +71,32 @@ public struct ObjectiveMetrics: Sendable, Equatable {
     public var betaBeta: Double? = nil
     public var mdpoCoefficient: Double? = nil
     public var etrEpsilonMean: Double? = nil
+    /// Entropy control (EntropyControl.swift): the batch entropy H_B under the aggregation weights;
+    /// EPO's history H̄, coefficients c_k and λ_k and smoothing penalty; EMPG's range of g; DCPO's
+    /// weight τ − 1 and target H*; SAFE's coefficient β, threshold τ, smoothed KL, entropy gate,
+    /// phase (0 warm-up, 1 climbing, 2 plateau, 3 converged) and the batch's mean reward.
+    public var entropyAggregated: Double? = nil
+    public var epoEntropyHistory: Double? = nil
+    public var epoBonusCoef: Double? = nil
+    public var epoSmoothingCoef: Double? = nil
+    public var epoSmoothingPenalty: Double? = nil
+    public var empgScaleMin: Double? = nil
+    public var empgScaleMax: Double? = nil
+    public var dcpoCoef: Double? = nil
+    public var dcpoTargetEntropy: Double? = nil
+    public var safeKLCoef: Double? = nil
+    public var safeThreshold: Double? = nil
+    public var safeKLShort: Double? = nil
+    public var safeEntropyGate: Double? = nil
+    public var safePhase: Double? = nil
+    public var rewardMean: Double? = nil
+    /// GRPO-Guard's log-ratio shift b; calibration-aware PO's within-group AUC of confidence vs
+    /// reward and the fraction of pairs its noise mask dropped.
+    public var ratioNormShift: Double? = nil
+    public var calibrationAUC: Double? = nil
+    public var calibrationMaskedPairFraction: Double? = nil
+    /// OBLR-PO: mean |b_g − mean_g R| over groups with reward variance.
+    public var oblrBaselineShift: Double? = nil
     /// Sequences per staleness bucket and mean effective weight e = w·x of their tokens
     /// (0 for cap-masked tokens), when versions are given.
     public var stalenessCounts: [Int]? = nil
@@ -101,7 +127,16 @@ public struct ObjectiveMetrics: Sendable, Equatable {
          ("d3s_sample_keep", \.d3sSampleKeep), ("d3s_token_keep", \.d3sTokenKeep),
          ("capo_rejected_fraction", \.capoRejectedFraction), ("lambda", \.lambda), ("dual_variance", \.dualVariance),
          ("beta_alpha", \.betaAlpha), ("beta_beta", \.betaBeta), ("mdpo_coefficient", \.mdpoCoefficient),
-         ("etr_epsilon_mean", \.etrEpsilonMean)]
+         ("etr_epsilon_mean", \.etrEpsilonMean), ("entropy_aggregated", \.entropyAggregated),
+         ("epo_entropy_history", \.epoEntropyHistory), ("epo_bonus_coef", \.epoBonusCoef),
+         ("epo_smoothing_coef", \.epoSmoothingCoef), ("epo_smoothing_penalty", \.epoSmoothingPenalty),
+         ("empg_scale_min", \.empgScaleMin), ("empg_scale_max", \.empgScaleMax), ("dcpo_coef", \.dcpoCoef),
+         ("dcpo_target_entropy", \.dcpoTargetEntropy), ("safe_kl_coef", \.safeKLCoef),
+         ("safe_threshold", \.safeThreshold), ("safe_kl_short", \.safeKLShort),
+         ("safe_entropy_gate", \.safeEntropyGate), ("safe_phase", \.safePhase), ("reward_mean", \.rewardMean),
+         ("ratio_norm_shift", \.ratioNormShift), ("calibration_auc", \.calibrationAUC),
+         ("calibration_masked_pair_fraction", \.calibrationMaskedPairFraction),
+         ("oblr_baseline_shift", \.oblrBaselineShift)]
     }
 
     /// Bucket label for staleness bucket `b` ("0" … "7", "8plus").

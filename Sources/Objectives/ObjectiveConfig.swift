@@ -204,6 +204,52 @@ public struct ObjectiveConfig: Codable, Sendable, Equatable {
     public var alpPerturbLR: Float? = nil
     public var alpLearnable: Bool = true
 
+    // Entropy control (EPO.swift, EMPG.swift, DCPO.swift, SAFE.swift; docs/algorithms.md).
+    /// EPO: weight λ_s of the entropy smoothing penalty; nil = off.
+    public var epoSmoothing: Float? = nil
+    /// EPO: half-width κ of the band [(1 − κ)H̄, (1 + κ)H̄] around the historical entropy H̄.
+    public var epoBand: Float = 0.2
+    /// EPO: EMA decay of the historical entropy H̄.
+    public var epoHistory: Float = 0.9
+    /// EPO: phase length K of the adaptive weighting α_k = min(1, k/K); nil = no phases.
+    public var epoPhaseSteps: Int? = nil
+    /// EMPG: confidence sharpness k of the self-calibrating scale g = e^(−k·Ĥ)/mean; nil = off.
+    public var empgK: Float? = nil
+    /// EMPG: sharpness k′ of the future-clarity bonus e^(−k′·Ĥ_next).
+    public var empgFutureK: Float = 1
+    /// EMPG: weight ζ of the future-clarity bonus.
+    public var empgZeta: Float = 0.05
+    /// DCPO: gain α of the distribution-level entropy control; nil = off.
+    public var dcpoAlpha: Float? = nil
+    /// DCPO: target entropy H* in nats; nil = `dcpo_target_ratio` × the first step's entropy.
+    public var dcpoTargetEntropy: Float? = nil
+    public var dcpoTargetRatio: Float = 0.5
+    /// DCPO: also push the entropy down when it is above the target (default: only resist collapse below it).
+    public var dcpoTwoSided: Bool = false
+    /// SAFE: entropy-gated KL to the reference with a PID-controlled threshold (needs reference log-probs).
+    public var safe: Bool = false
+    /// SAFE: base KL threshold τ₀, entropy floor, PID gains and penalty scale (authors' defaults).
+    public var safeThreshold: Float = 0.3
+    public var safeEntropyFloor: Float = 2
+    public var safeKp: Float = 0.3
+    public var safeKi: Float = 0.01
+    public var safeKd: Float = 0.05
+    public var safePenaltyScale: Float = 0.1
+
+    // GRPO-Guard and Calibration-Aware PO (GRPOGuard.swift, CalibrationPO.swift).
+    /// GRPO-Guard: divide token ratios by the minibatch's detached geometric-mean ratio before the bound.
+    public var ratioNorm: Bool = false
+    /// Calibration-aware advantages from a logistic AUC surrogate over each group's confidences.
+    public var calibrationAdvantage: Bool = false
+    /// Noise mask of the calibration advantages: drop pairs already ordered by more than this; nil = none.
+    public var calibrationMargin: Float? = nil
+
+    /// OBLR-PO: GRPO advantages around the gradient-weighted (variance-optimal) group baseline.
+    public var oblrBaseline: Bool = false
+
+    /// Whether the trainer must supply reference log-probs (`kl_coef > 0` or SAFE's controlled KL).
+    public var needsReferenceLogProbs: Bool { klCoef != 0 || safe }
+
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, advantage, epsStd = "eps_std", reference, ratioLevel = "ratio_level"
         case sequenceGradient = "sequence_gradient", logRatioClamp = "log_ratio_clamp", bound
@@ -220,6 +266,14 @@ public struct ObjectiveConfig: Codable, Sendable, Equatable {
         case dynamicSampling = "dynamic_sampling", d3sSampleKeep = "d3s_sample_keep", d3sTokenKeep = "d3s_token_keep"
         case d3sScheduleSteps = "d3s_schedule_steps", capoThreshold = "capo_threshold"
         case alpSigma0 = "alp_sigma0", alpPerturbLR = "alp_perturb_lr", alpLearnable = "alp_learnable"
+        case epoSmoothing = "epo_smoothing", epoBand = "epo_band", epoHistory = "epo_history"
+        case epoPhaseSteps = "epo_phase_steps", empgK = "empg_k", empgFutureK = "empg_future_k", empgZeta = "empg_zeta"
+        case dcpoAlpha = "dcpo_alpha", dcpoTargetEntropy = "dcpo_target_entropy", dcpoTargetRatio = "dcpo_target_ratio"
+        case dcpoTwoSided = "dcpo_two_sided"
+        case safe, safeThreshold = "safe_threshold", safeEntropyFloor = "safe_entropy_floor", safeKp = "safe_kp"
+        case safeKi = "safe_ki", safeKd = "safe_kd", safePenaltyScale = "safe_penalty_scale"
+        case ratioNorm = "ratio_norm", calibrationAdvantage = "calibration_advantage", calibrationMargin = "calibration_margin"
+        case oblrBaseline = "oblr_baseline"
     }
 
     /// A configuration with the defaults above (PPO clip 0.2, GRPO advantages, token-mean).
@@ -246,7 +300,10 @@ public struct ObjectiveConfig: Codable, Sendable, Equatable {
             ("lambda0", lambda0), ("delta", delta), ("eta_lambda", etaLambda), ("lambda_min", lambdaMin),
             ("lambda_max", lambdaMax), ("tis_cap", tisCap), ("mis_low", misLow), ("mis_high", misHigh),
             ("rho_bar", rhoBar), ("kl_coef", klCoef), ("entropy_coef", entropyCoef), ("mdpo_step", mdpoStep),
-            ("mdpo_min_fraction", mdpoMinFraction),
+            ("mdpo_min_fraction", mdpoMinFraction), ("epo_band", epoBand), ("epo_history", epoHistory),
+            ("empg_future_k", empgFutureK), ("empg_zeta", empgZeta), ("dcpo_target_ratio", dcpoTargetRatio),
+            ("safe_threshold", safeThreshold), ("safe_entropy_floor", safeEntropyFloor), ("safe_kp", safeKp),
+            ("safe_ki", safeKi), ("safe_kd", safeKd), ("safe_penalty_scale", safePenaltyScale),
         ]
         for (k, v) in floats { try need(v.isFinite, "\(k) \(v) must be finite") }
         try need(epsStd >= 0, "eps_std \(epsStd) must be ≥ 0")
@@ -279,5 +336,6 @@ public struct ObjectiveConfig: Codable, Sendable, Equatable {
         if let c = capoThreshold { try need(c.isFinite && c > 0, "capo_threshold \(c) must be > 0") }
         if let s = alpSigma0 { try need(s.isFinite && s >= 0, "alp_sigma0 \(s) must be ≥ 0") }
         if let s = alpPerturbLR { try need(s.isFinite && s >= 0, "alp_perturb_lr \(s) must be ≥ 0") }
+        try validateEntropyControl()
     }
 }

@@ -43,13 +43,18 @@ extension ObjectiveConfig {
         case .previousKL: return names(PreviousKL.self)
         case .epsStd, .logRatioClamp, .clipLow, .clipHigh, .etrAlpha, .mhpoKappa, .mhpoEtaUp, .mhpoEtaDown,
              .mhpoShapeUp, .mhpoShapeDown, .lambda0, .delta, .etaLambda, .lambdaMin, .lambdaMax, .tisCap,
-             .misLow, .misHigh, .rhoBar, .klCoef, .entropyCoef, .mdpoStep, .mdpoMinFraction:
+             .misLow, .misHigh, .rhoBar, .klCoef, .entropyCoef, .mdpoStep, .mdpoMinFraction, .epoBand, .epoHistory,
+             .empgFutureK, .empgZeta, .dcpoTargetRatio, .safeThreshold, .safeEntropyFloor, .safeKp, .safeKi, .safeKd,
+             .safePenaltyScale:
             return .float
-        case .dualClip, .varianceEMA, .d3sSampleKeep, .d3sTokenKeep, .capoThreshold, .alpSigma0, .alpPerturbLR:
+        case .dualClip, .varianceEMA, .d3sSampleKeep, .d3sTokenKeep, .capoThreshold, .alpSigma0, .alpPerturbLR,
+             .epoSmoothing, .empgK, .dcpoAlpha, .dcpoTargetEntropy, .calibrationMargin:
             return .optional(.float)
-        case .stalenessCap, .lengthNorm, .mdpoAnnealSteps: return .optional(.int)
+        case .stalenessCap, .lengthNorm, .mdpoAnnealSteps, .epoPhaseSteps: return .optional(.int)
         case .d3sScheduleSteps: return .int
-        case .etrGroupScale, .dynamicSampling, .alpLearnable: return .bool
+        case .etrGroupScale, .dynamicSampling, .alpLearnable, .safe, .dcpoTwoSided, .ratioNorm, .calibrationAdvantage,
+             .oblrBaseline:
+            return .bool
         }
     }
 

@@ -1,6 +1,7 @@
 // Objective state that lasts across optimiser steps and is saved in checkpoints
-// (trainer_state.json, MODEL.md): the step counter (D³S schedule position, MDPO's t_k),
-// R²VPO's multiplier λ and the EMA of the ratio variance (§2.3). ALP's per-layer
+// (trainer_state.json, MODEL.md): the step counter (D³S schedule position, MDPO's t_k, EPO's
+// phase), R²VPO's multiplier λ and the EMA of the ratio variance (§2.3), EPO's entropy history,
+// DCPO's initial entropy and SAFE's controller. ALP's per-layer
 // log-scales are parameters of the policy and are saved with it.
 
 /// Cross-step state of the objective.
@@ -11,6 +12,12 @@ public struct ObjectiveState: Codable, Sendable, Equatable {
     public var lambda: Double
     /// EMA of the ratio variance fed to the dual step (nil until the first step, or when off).
     public var varianceEMA: Double?
+    /// EPO's historical batch entropy H̄ (nil until the first step, or when off).
+    public var entropyHistory: Double? = nil
+    /// DCPO's first-step batch entropy (the base of its relative target).
+    public var initialEntropy: Double? = nil
+    /// SAFE's controller (nil until the first step, or when off).
+    public var safe: SAFEState? = nil
 
     /// Initial state for `config` (λ = λ₀).
     public init(config: ObjectiveConfig) {
@@ -28,6 +35,18 @@ public struct ObjectiveState: Codable, Sendable, Equatable {
                 varianceEMA = ema; used = ema
             }
             lambda = r2vpoDualStep(lambda: lambda, variance: used, config: config)
+        }
+        let m = result.metrics
+        if m.tokens > 0, let hB = m.entropyAggregated {
+            if config.epoSmoothing != nil {
+                entropyHistory = epoHistoryUpdate(entropyHistory, batchEntropy: hB, decay: Double(config.epoHistory))
+            }
+            if config.dcpoAlpha != nil, initialEntropy == nil { initialEntropy = hB }
+        }
+        if config.safe, m.tokens > 0 {
+            var s = safe ?? SAFEState()
+            s.update(kl: m.klReference ?? 0, entropy: m.entropy ?? 0, reward: m.rewardMean ?? 0, config: config)
+            safe = s
         }
         step += 1
     }

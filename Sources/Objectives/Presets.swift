@@ -1,13 +1,8 @@
 // Named presets: one per paper's method, with the defaults ALGORITHMS.md gives (section
-// cited per preset). `ObjectiveConfig.preset(name)`; overrides via `parse(name:overrides:)`.
+// cited per preset); the registry of names, papers and references is PresetTable.swift.
+// `ObjectiveConfig.preset(name)`; overrides via `parse(name:overrides:)`.
 
 extension ObjectiveConfig {
-    /// Names accepted by `preset(_:)`.
-    public static let presetNames = [
-        "grpo", "dr-grpo", "dapo", "gspo", "rloo", "ppo", "decoupled-ppo", "tis", "r2vpo", "r2vpo-decoupled",
-        "alp", "gbpo", "mhpo", "etr", "bnpo", "mdpo", "capo", "d3s",
-    ]
-
     /// The named method's defaults.
     public static func preset(_ name: String) throws -> ObjectiveConfig {
         var c = ObjectiveConfig()
@@ -57,6 +52,22 @@ extension ObjectiveConfig {
             c.capoThreshold = 4
         case "d3s":  // §5.5 [R]: sample- and token-level down-sampling with a relaxing schedule
             c.d3sSampleKeep = 0.5; c.d3sTokenKeep = 0.5; c.d3sScheduleSteps = 200
+        case "epo":  // EPO.swift [R]: entropy bonus 0.01 fading over 200 steps while the smoothing
+            // penalty (λ_s = 1, band ±20 % of the EMA-0.9 history) grows in
+            c.entropyCoef = 0.01; c.epoSmoothing = 1; c.epoBand = 0.2; c.epoHistory = 0.9; c.epoPhaseSteps = 200
+        case "empg":  // EMPG.swift [R]: token advantages g(H)·Â + ζ·(future clarity), k = k′ = 1, ζ = 0.05
+            c.empgK = 1; c.empgFutureK = 1; c.empgZeta = 0.05
+        case "safe":  // SAFE.swift: the authors' controller (τ₀ 0.3, entropy floor 2, PID 0.3/0.01/0.05,
+            // scale 0.1) on the k3 KL coefficient [R for its gradient form], entropy bonus 0.01 as in their code
+            c.safe = true; c.entropyCoef = 0.01
+        case "dcpo":  // DCPO.swift [R]: entropy held near half its starting value, gain α = 0.05
+            c.dcpoAlpha = 0.05; c.dcpoTargetRatio = 0.5
+        case "grpo-guard":  // GRPOGuard.swift [R]: clip 0.2 around the batch-centred token ratio
+            c.ratioNorm = true
+        case "calibration-po":  // CalibrationPO.swift [R]: logistic-AUC advantages, pairs ordered by > 0.5 nats masked
+            c.calibrationAdvantage = true; c.calibrationMargin = 0.5; c.aggregation = .seqMeanTokenMean
+        case "oblr-po":  // OBLRPO.swift [R]: z-scored advantages around Σw R/Σw, w = Σ_t (1 − p_t)²
+            c.oblrBaseline = true
         default:
             throw ObjectiveError.unknownObjective(name, valid: presetNames)
         }

@@ -27,6 +27,13 @@ extension ObjectiveConfig {
         if bound == .variance { return "bound = variance: R²VPO's penalty uses the batch mean of the ratios" }
         if capoThreshold != nil { return "capo_threshold: CAPO masks tokens against the batch mean of a ratio-based score" }
         if d3sTokenKeep != nil { return "d3s_token_keep: D³S keeps the batch's top tokens by |Â|·H, H from the forward pass" }
+        // (SAFE's coefficient comes from its controller's state, set after the previous step: separable.)
+        if epoSmoothing != nil { return "epo_smoothing: EPO's smoothing penalty uses the batch's mean entropy" }
+        if empgK != nil { return "empg_k: EMPG normalises entropies over the batch" }
+        if dcpoAlpha != nil { return "dcpo_alpha: DCPO sets its temperature from the batch's entropy" }
+        if ratioNorm { return "ratio_norm: GRPO-Guard divides by the batch's geometric-mean ratio" }
+        if calibrationAdvantage { return "calibration_advantage: advantages from the group's sequence log-likelihoods" }
+        if oblrBaseline { return "oblr_baseline: the baseline weighs the group's samples by their probabilities" }
         return nil
     }
 
@@ -39,7 +46,7 @@ extension ObjectiveConfig {
     /// penalty) and a bounding rule whose term vanishes with Â (clip, ETR, none, bounded ratio).
     /// Such sequences need their log-probs only for the loss value and the metrics.
     public var zeroAdvantageRowsAreInert: Bool {
-        guard klCoef == 0, entropyCoef == 0, previousKL == .off else { return false }
+        guard klCoef == 0, entropyCoef == 0, previousKL == .off, !safe, isRowSeparable else { return false }
         switch bound {
         case .none, .clip, .etr, .boundedRatio: return true
         case .mhpo, .variance: return false

@@ -76,7 +76,12 @@ public struct TokenBatch: Sendable {
             try need(versions != nil && learnerVersion != nil, "policy_versions and learner_version (reference = decoupled-interp)")
         }
         try need(config.klCoef == 0 || referenceLogProbs != nil, "reference_logprobs (kl_coef = \(config.klCoef); set kl_coef=0 to disable)")
+        try need(!config.safe || referenceLogProbs != nil, "reference_logprobs (safe: its controller sets the KL coefficient)")
+        try need(!config.safe || rewards != nil, "rewards (safe: its PID loop follows the reward velocity)")
         try need(config.entropyCoef == 0 || entropy != nil, "entropy (entropy_coef = \(config.entropyCoef))")
+        try need(!config.needsEntropy || entropy != nil, "entropy (\(config.entropyReaders.joined(separator: ", ")))")
+        try need(!config.calibrationAdvantage || (rewards != nil && groupIDs != nil), "rewards and group_ids (calibration_advantage)")
+        try need(!config.oblrBaseline || (rewards != nil && groupIDs != nil), "rewards and group_ids (oblr_baseline)")
         try need(config.previousKL != .input || previousKL != nil, "previous_kl (previous_kl = input)")
         try need(config.stalenessCap == nil || (versions != nil && learnerVersion != nil), "policy_versions and learner_version (staleness_cap)")
         try need(!config.dynamicSampling || (rewards != nil && groupIDs != nil), "rewards and group_ids (dynamic_sampling)")

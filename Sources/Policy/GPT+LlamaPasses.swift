@@ -1,5 +1,5 @@
 // The Llama-family causal forward pass over B sequences of T tokens (caching the lean activations
-// of LlamaActivationLayout) and the hand-written backward from per-position dLoss/dlog p:
+// of LlamaActivationLayout) and the hand-written backward from per-position dLoss/dlog p and dLoss/dH:
 //   x = embed[token]
 //   per block: a = RMSNorm(x; ln1);  q|k|v = a·Wqkvᵀ (+ b);  q, k ← RoPE(q, k; position)
 //              x = x + GQA(q, k, v)·Woᵀ
@@ -50,14 +50,16 @@ extension GPT {
         headForward(a + al.lnf, B: B, T: T)
     }
 
-    /// Backward for the Llama family; ACCUMULATES into `grads` (see `backward(dLogProbs:)`).
-    func llamaBackward(_ dLogProbs: [Float], B: Int, T: Int) {
+    /// Backward for the Llama family; ACCUMULATES into `grads` (see `backward(dLogProbs:dEntropy:dPreviousKL:previous:)`).
+    func llamaBackward(_ dLogProbs: [Float], _ dEntropy: [Float]?, dPreviousKL: [Float]?,
+                       previous: (x: UnsafePointer<Float>, w: UnsafePointer<Float>, channels: Int)?, B: Int, T: Int) {
         guard let al = llamaActs else { return }
         let cfg = config, N = B * T, C = cfg.nEmbd, H = cfg.nHead, KV = cfg.nKVHead, hs = cfg.headSize
         let F = cfg.intermediateSize, D = C + 2 * cfg.kvDim, eps = cfg.layerNormEpsilon
         let a = acts.base, p = params.base, g = grads.base, pl = layout.llama!
         let dres = a + al.dres
-        dLogProbs.withUnsafeBufferPointer { dl in headBackward(a + al.dln, a + al.lnf, dLogProbs: dl.baseAddress!, B: B, T: T) }
+        headBackward(a + al.dln, a + al.lnf, dLogProbs: dLogProbs, dEntropy: dEntropy, dPreviousKL: dPreviousKL,
+                     previous: previous, B: B, T: T)
         dres.update(repeating: 0, count: N * C)
         let last = cfg.nLayer > 0 ? a + al.blocks[cfg.nLayer - 1].res3 : a + al.encoded
         rmsnormBackward(dres, g + pl.normw, a + al.dln, last, p + pl.normw, a + al.rstdf, N: N, C: C)

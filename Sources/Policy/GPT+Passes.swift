@@ -1,5 +1,5 @@
 // The GPT-2 causal forward pass over B sequences of T tokens (caching activations) and the
-// backward pass from per-position dLoss/dlog p (design/MODEL.md "Forward pass"); `forward` and
+// backward pass from per-position dLoss/dlog p and dLoss/dH (design/MODEL.md "Forward pass"); `forward` and
 // `backward` dispatch to the Llama passes (GPT+LlamaPasses.swift) for that family.
 // Legend: B batch, T time, C channels, V vocab, H heads, L layers, F MLP width; N = B·T rows.
 
@@ -71,22 +71,50 @@ extension GPT {
     }
 
     /// Backward pass from `dLogProbs` ([B·T], dLoss/d log p per position; position 0 and unused
-    /// positions 0). ACCUMULATES into `grads`: call `zeroGradients()` first for a fresh gradient.
-    /// Uses dlogits = g·(onehot − softmax); the tied `wte` receives both the head and embedding terms.
-    /// Cross-entropy is `dLogProbs = −mask / count`.
-    public func backward(dLogProbs: [Float]) throws {
+    /// positions 0) and, optionally, `dEntropy` ([B·T], dLoss/dH per position, H the exact entropy
+    /// of `entropies()`; nil = no entropy term) and `dPreviousKL` ([B·T], dLoss/dKL per position for
+    /// KL(π_θ ‖ π_prev) of `previousKL(to: previous)`; `previous` must still hold its forward on the
+    /// same tokens). ACCUMULATES into `grads`: call `zeroGradients()` first for a fresh gradient.
+    /// Uses dlogits = g·(onehot − p) − e·p ∘ (log p + H) + k·p ∘ (log p − log q − KL); the tied
+    /// `wte` receives both the head and embedding terms. Cross-entropy is `dLogProbs = −mask / count`.
+    public func backward(dLogProbs: [Float], dEntropy: [Float]? = nil, dPreviousKL: [Float]? = nil,
+                         previous: GPT? = nil) throws {
         guard let (B, T) = cachedShape else { throw PolicyError.badInput("backward called before forward") }
         guard cachedForBackward else { throw PolicyError.badInput("backward after a forward with forBackward: false") }
         let N = B * T
         guard dLogProbs.count == N else {
             throw PolicyError.badInput("dLogProbs has \(dLogProbs.count) entries, expected B·T = \(N)")
         }
-        if config.family == .llama { llamaBackward(dLogProbs, B: B, T: T); return }
+        if let e = dEntropy {
+            guard e.count == N else { throw PolicyError.badInput("dEntropy has \(e.count) entries, expected B·T = \(N)") }
+            if let bad = e.firstIndex(where: { !$0.isFinite }) {
+                throw PolicyError.badInput("dEntropy[\(bad)] is not finite (\(e[bad]))")
+            }
+        }
+        let dEntropy = dEntropy?.contains { $0 != 0 } == true ? dEntropy : nil
+        var prev: (x: UnsafePointer<Float>, w: UnsafePointer<Float>, channels: Int)? = nil
+        var dPreviousKL = dPreviousKL?.contains { $0 != 0 } == true ? dPreviousKL : nil
+        if let k = dPreviousKL {
+            guard k.count == N else { throw PolicyError.badInput("dPreviousKL has \(k.count) entries, expected B·T = \(N)") }
+            if let bad = k.firstIndex(where: { !$0.isFinite }) {
+                throw PolicyError.badInput("dPreviousKL[\(bad)] is not finite (\(k[bad]))")
+            }
+            guard let previous else { throw PolicyError.badInput("dPreviousKL needs the previous policy (previous: nil)") }
+            let (px, pw) = try checkPrevious(previous)
+            prev = (px, pw, previous.config.nEmbd)
+        } else {
+            dPreviousKL = nil
+        }
+        if config.family == .llama {
+            llamaBackward(dLogProbs, dEntropy, dPreviousKL: dPreviousKL, previous: prev, B: B, T: T)
+            return
+        }
         guard let al = actLayout else { throw PolicyError.badInput("backward called before forward") }
         let cfg = config, C = cfg.nEmbd, H = cfg.nHead, F = cfg.intermediateSize
         let a = acts.base, p = params.base, g = grads.base, pl = layout.gpt2!
         // Head (chunked): dlnf and the head weight's gradient (wte when tied).
-        dLogProbs.withUnsafeBufferPointer { dl in headBackward(a + al.dln, a + al.lnf, dLogProbs: dl.baseAddress!, B: B, T: T) }
+        headBackward(a + al.dln, a + al.lnf, dLogProbs: dLogProbs, dEntropy: dEntropy, dPreviousKL: dPreviousKL,
+                     previous: prev, B: B, T: T)
         let dres = a + al.dres
         dres.update(repeating: 0, count: N * C)
         let lastResidual = cfg.nLayer > 0 ? a + al.blocks[cfg.nLayer - 1].res3 : a + al.encoded

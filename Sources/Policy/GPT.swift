@@ -45,6 +45,10 @@ public final class GPT {
     var tokens: [Int32] = []
     /// Per-row LM-head results of the cached forward ([B·T]; row r predicts position r+1).
     var headLSE: [Float] = [], headEntropy: [Float] = [], headLogProbs: [Float] = [], headArgmax: [Int32] = []
+    var headCurvature: [Float] = []
+    /// When true, every forward also computes each position's exact Gauss–Newton curvature of the
+    /// sampled token's log-prob (`curvatures()`, CAPO); one more pass over each logits row.
+    public var tracksCurvature = false
     /// Logits rows of one head chunk plus gathered rows (GPT+Head.swift).
     var headScratch = FloatBuffer(count: 0)
     /// RoPE tables cos/sin [positions, headSize/2] (Llama), grown on demand.
@@ -92,7 +96,7 @@ public final class GPT {
     public func releaseActivations() {
         acts = FloatBuffer(count: 0); headScratch = FloatBuffer(count: 0)
         actLayout = nil; llamaActs = nil; cachedShape = nil; alpApplied = 0..<0
-        headLSE = []; headEntropy = []; headLogProbs = []; headArgmax = []
+        headLSE = []; headEntropy = []; headLogProbs = []; headArgmax = []; headCurvature = []
     }
 
     /// Floats currently held by the activation cache (see `ModelConfig.activationBytesPerToken`).

@@ -1,4 +1,5 @@
-// `tributary eval`: greedy and sampled accuracy of a checkpoint on held-out prompts.
+// `tributary eval`: greedy and sampled accuracy of a checkpoint on held-out prompts, and the
+// calibration (AUC, ECE) of the sampled completions' probability against correctness.
 
 import ArgumentParser
 import Foundation
@@ -32,15 +33,18 @@ struct Eval: ParsableCommand {
         let prompts = t.evaluationSet(seed: 0xE7A1, size: samples)
         let greedy = try Evaluator.greedyAccuracy(model: peek.model, task: t, prompts: prompts)
         var rng = Xoshiro256(seed: seed)
-        let sampled = try Evaluator.sampledAccuracy(model: peek.model, task: t, prompts: prompts, rng: &rng)
+        let sampled = try Evaluator.sampled(model: peek.model, task: t, prompts: prompts, rng: &rng)
         let result = EvalResult(prompts: prompts.count, greedyAccuracy: greedy, sampledAccuracy: sampled.accuracy,
-                                sampledReward: sampled.reward)
+                                sampledReward: sampled.reward, sampledAUC: sampled.calibration.auc,
+                                sampledECE: sampled.calibration.ece)
         if json {
             try JSONLines(url: nil).write(result)
         } else {
             print("checkpoint \(dir.path) on \(t.spec.canonical), \(prompts.count) held-out prompts")
             print("  greedy accuracy        \(percent(greedy))")
             print("  sampled accuracy (τ=1) \(percent(sampled.accuracy))  mean reward \(String(format: "%.3f", sampled.reward))")
+            let auc = sampled.calibration.auc.map { String(format: "%.3f", $0) } ?? "n/a (needs right and wrong answers)"
+            print("  calibration of the sampled completions' probability: AUC \(auc), ECE \(String(format: "%.3f", sampled.calibration.ece))")
         }
     }
 }

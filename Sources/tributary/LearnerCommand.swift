@@ -6,6 +6,7 @@
 import ArgumentParser
 import Foundation
 import Learner
+import Objectives
 import Logging
 import TLS
 import Transport
@@ -21,7 +22,7 @@ struct LearnerCommand: AsyncParsableCommand {
     @Option(help: "Task spec.") var task: String?
     @Option(name: .customLong("init"), help: "Checkpoint to start from when the state directory is empty.") var initFrom: String?
     @Option(help: "Stop after this many updates (0 = until the target).") var steps: Int?
-    @Option(help: "Objective preset.") var objective: String?
+    @Option(help: "Objective preset (\(ObjectiveConfig.presetNames.joined(separator: ", ")); `tributary objectives`).") var objective: String?
     @Option(help: "Write every training batch here (batch-NNNNNN.safetensors, for replay and audits).") var dumpBatches: String?
     @Flag(help: "Synchronous mode: workers sample only with the newest version.") var sync = false
     @Option(help: "Report (and stop) after this many batches in a row without reward signal (0 = never).") var noSignalBatches: Int?

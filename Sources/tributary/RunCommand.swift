@@ -7,6 +7,7 @@ import ArgumentParser
 import Foundation
 import Pretrained
 import Learner
+import Objectives
 import Policy
 import Tasks
 import Tensor
@@ -25,7 +26,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("init"), help: "Start from this checkpoint or pretrained model instead of a fresh warm start.") var initFrom: String?
     @Option(help: "Target held-out greedy accuracy (default: 0.95).") var target: Double?
     @Option(help: "Give up after this many updates (default: the configuration's steps, else 1500).") var steps: Int?
-    @Option(help: "Objective preset (default: grpo).") var objective: String?
+    @Option(help: "Objective preset (default: grpo; \(ObjectiveConfig.presetNames.joined(separator: ", ")); `tributary objectives`).") var objective: String?
     @Option(help: "Seed (default: 0).") var seed: UInt64?
     @Flag(help: "Synchronous mode (for comparison).") var sync = false
     @Option(help: "Stop when this many batches in a row carry no reward signal (0 = never).")

@@ -25,7 +25,7 @@ struct Train: ParsableCommand {
     @Option(help: "Maximum number of steps (batches).")
     var steps: Int = 600
 
-    @Option(help: "Objective preset (grpo, dr-grpo, dapo, gspo, rloo, ppo, decoupled-ppo, tis, r2vpo, alp, gbpo, mhpo, etr, bnpo, mdpo, capo, d3s; docs/algorithms.md).")
+    @Option(help: "Objective preset (\(ObjectiveConfig.presetNames.joined(separator: ", ")); `tributary objectives`, docs/algorithms.md).")
     var objective: String = "grpo"
 
     @Option(help: "Override objective hyper-parameters, e.g. delta=0.05,eta_lambda=0.1 (docs/algorithms.md).")

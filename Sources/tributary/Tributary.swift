@@ -7,6 +7,6 @@ struct Tributary: AsyncParsableCommand {
         commandName: "tributary",
         abstract: "Distributed reinforcement learning: a learner daemon, rollout workers and a status endpoint.",
         version: "0.1.0",
-        subcommands: [LearnerCommand.self, Import.self, Generate.self, WorkerCommand.self, StatusCommand.self, RunCommand.self, Pretrain.self, Train.self, Eval.self, Replay.self, ExperimentCommand.self, Bench.self, LoadgenCommand.self]
+        subcommands: [LearnerCommand.self, Import.self, Generate.self, WorkerCommand.self, StatusCommand.self, RunCommand.self, Pretrain.self, Train.self, Eval.self, Replay.self, ExperimentCommand.self, Bench.self, LoadgenCommand.self, ObjectivesCommand.self]
     )
 }

@@ -1,7 +1,7 @@
 // The update's backward pass over live rows only (`PolicyTrainer.backwardLiveRows`): rows
 // whose log-prob gradient is all zero (zero-variance groups) are left out of the backward,
 // and the parameter gradients equal those of the full backward, for GRPO (rows left out)
-// and for objectives whose advantage-free terms keep every row live.
+// and for objectives whose advantage-free terms (KL, entropy) keep every row live.
 
 import XCTest
 import Objectives
@@ -38,12 +38,12 @@ final class LiveRowsBackwardTests: XCTestCase {
         let b = try batch(model)
         model.zeroGradients()
         let res = try trainer.lossAndGradient(b, learnerVersion: 0)
-        try model.backward(dLogProbs: res.dLogProbs)
+        try model.backward(dLogProbs: res.dLogProbs, dEntropy: res.dEntropy)
         let full = Array(model.grads.buffer)
         model.zeroGradients()
         let again = try trainer.lossAndGradient(b, learnerVersion: 0)
         XCTAssertEqual(again.dLogProbs, res.dLogProbs)
-        let rows = try trainer.backwardLiveRows(b, again.dLogProbs)
+        let rows = try trainer.backwardLiveRows(b, again.dLogProbs, dEntropy: again.dEntropy)
         return (full, Array(model.grads.buffer), rows)
     }
 
@@ -68,11 +68,20 @@ final class LiveRowsBackwardTests: XCTestCase {
         assertClose(full, live, "grpo + kl")
     }
 
+    func testAnEntropyTermKeepsEveryRowLive() throws {
+        // The entropy bonus reaches every masked position through dLoss/dH, not through dLoss/dlog p.
+        let (full, live, rows) = try gradients("grpo", overrides: ["entropy_coef": "0.1"])
+        XCTAssertEqual(rows, 12)
+        assertClose(full, live, "grpo + entropy")
+        let (withoutBonus, _, _) = try gradients("grpo")
+        XCTAssertGreaterThan(zip(full, withoutBonus).map { abs($0 - $1) }.max() ?? 0, 1e-4, "the bonus changes the gradient")
+    }
+
     /// A minibatch larger than the activation budget runs in passes of a few rows each; the loss,
     /// its log-prob gradient and every parameter gradient equal those of one pass.
     func testPassesUnderAnActivationBudgetGiveTheSameGradient() throws {
         let cfg = ModelConfig(vocabSize: 12, nPositions: 16, nEmbd: 16, nLayer: 2, nHead: 2)
-        for overrides in [[:], ["kl_coef": "0.1"]] {
+        for overrides in [[:], ["kl_coef": "0.1"], ["entropy_coef": "0.1"]] {
             var result: [(loss: Double, d: [Float], grads: [Float])] = []
             for budget in [nil, 3 * cfg.activationBytesPerToken(length: 10) * 10] as [Int?] {
                 let model = try GPT(config: cfg, seed: 5)

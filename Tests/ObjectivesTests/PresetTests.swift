@@ -28,6 +28,10 @@ final class PresetTests: XCTestCase {
         c.entropyCoef = 0.02; c.previousKL = .input; c.mdpoStep = 0.5; c.mdpoAnnealSteps = 300; c.mdpoMinFraction = 0.1
         c.dynamicSampling = true; c.d3sSampleKeep = 0.6; c.d3sTokenKeep = 0.4; c.d3sScheduleSteps = 50
         c.capoThreshold = 3; c.alpSigma0 = 0.01; c.alpPerturbLR = 5e-4; c.alpLearnable = false
+        c.epoSmoothing = 0.5; c.epoBand = 0.1; c.epoHistory = 0.8; c.epoPhaseSteps = 100; c.empgK = 2
+        c.empgFutureK = 0.5; c.empgZeta = 0.1; c.dcpoAlpha = 0.2; c.dcpoTargetEntropy = 1.5; c.dcpoTargetRatio = 0.7
+        c.dcpoTwoSided = true; c.safe = true; c.safeThreshold = 0.2; c.safeEntropyFloor = 1; c.safeKp = 0.2; c.safeKi = 0.02; c.safeKd = 0.1
+        c.safePenaltyScale = 0.3; c.ratioNorm = true; c.calibrationAdvantage = true; c.calibrationMargin = 0.2
         let data = try JSONEncoder().encode(c)
         let dict = try JSONSerialization.jsonObject(with: data) as! [String: Any]
         // Every coding key is present, so no field is silently dropped.
@@ -35,6 +39,17 @@ final class PresetTests: XCTestCase {
         let back = try JSONDecoder().decode(ObjectiveConfig.self, from: data)
         XCTAssertEqual(back, c)
         XCTAssertNotEqual(back, ObjectiveConfig())
+    }
+
+    /// A configuration recorded before later settings existed (batch metadata, checkpoints) still
+    /// loads, with the missing settings at their defaults; a present key of the wrong type is an error.
+    func testOlderConfigurationsWithMissingKeysDecodeToDefaults() throws {
+        let old = #"{"name":"grpo","clip_low":0.1,"kl_coef":0.04,"dual_clip":3}"#
+        let c = try JSONDecoder().decode(ObjectiveConfig.self, from: Data(old.utf8))
+        var want = ObjectiveConfig(); want.name = "grpo"; want.clipLow = 0.1; want.klCoef = 0.04; want.dualClip = 3
+        XCTAssertEqual(c, want)
+        XCTAssertNil(c.epoSmoothing); XCTAssertEqual(c.epoBand, 0.2); XCTAssertFalse(c.safe)
+        XCTAssertThrowsError(try JSONDecoder().decode(ObjectiveConfig.self, from: Data(#"{"clip_low":"wide"}"#.utf8)))
     }
 
     func testParseOverridesAndAliases() throws {

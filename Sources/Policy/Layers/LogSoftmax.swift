@@ -1,5 +1,5 @@
 // The output distribution of one logits row (design/MODEL.md): log-sum-exp with the max
-// subtracted, the entropy, and the gradient of g·log p[token] w.r.t. the row. The LM head
+// subtracted, the entropy, and the gradient of g·log p[token] + e·H w.r.t. the row. The LM head
 // (GPT+Head.swift) applies these to chunks of rows so no [B·T, V] tensor exists.
 // Position t of a sequence is predicted by logits row t−1; position 0 has no prediction.
 // Legend: V vocab.
@@ -39,8 +39,34 @@ func logitsRowStats(_ x: UnsafePointer<Float>, V: Int) -> (lse: Float, entropy: 
     return (m + ls, ls - sx / s, best)
 }
 
-/// In place: x[V] (a logits row) becomes g·(onehot(token) − softmax(x)), using softmax = e^(x − lse).
-func logitsRowBackward(_ x: UnsafeMutablePointer<Float>, lse: Float, g: Float, token: Int, V: Int) {
+/// The Gauss–Newton curvature of log p[token] for one row: c = dᵀ(diag p − p pᵀ)d with d = e_y − p,
+/// = p_y(1 − p_y)² + Σ_{v≠y} p_v³ − (p_y − Σ p_v²)², accumulated in Double.
+func logitsRowCurvature(_ x: UnsafePointer<Float>, lse: Float, token: Int, V: Int) -> Float {
+    var s2 = 0.0, s3 = 0.0
+    for j in 0..<V { let p = Double(Vec.exp(x[j] - lse)); s2 += p * p; s3 += p * p * p }
+    let py = Double(Vec.exp(x[token] - lse))
+    let c = py * (1 - py) * (1 - py) + (s3 - py * py * py) - (py - s2) * (py - s2)
+    return Float(max(0, c))
+}
+
+/// In place: x[V] (a logits row) becomes g·(onehot(token) − softmax(x)), using softmax = e^(x − lse);
+/// with an entropy coefficient e ≠ 0 (dLoss/dH of the row, H its entropy) it also adds
+/// e·dH/dx = −e·p ∘ (log p + H), so the row becomes g·onehot − p ∘ (g + e·(x − lse + H)).
+func logitsRowBackward(_ x: UnsafeMutablePointer<Float>, lse: Float, g: Float, token: Int, V: Int,
+                       entropyCoef e: Float = 0, entropy h: Float = 0) {
+    if e != 0 {
+        let lv = SIMD8<Float>(repeating: lse), gv = SIMD8<Float>(repeating: g), ev = SIMD8<Float>(repeating: e)
+        let hv = SIMD8<Float>(repeating: h)
+        var j = 0
+        while j + 8 <= V {
+            let lp = ld(x + j) - lv
+            st(-Vec.exp(lp) * (gv + ev * (lp + hv)), x + j)
+            j += 8
+        }
+        while j < V { let lp = x[j] - lse; x[j] = -Vec.exp(lp) * (g + e * (lp + h)); j += 1 }
+        x[token] += g
+        return
+    }
     let lv = SIMD8<Float>(repeating: lse), gv = SIMD8<Float>(repeating: -g)
     var j = 0
     while j + 8 <= V { st(gv * Vec.exp(ld(x + j) - lv), x + j); j += 8 }

@@ -1,0 +1,61 @@
+// Calibration-Aware Policy Optimization – "Calibration-Aware Policy Optimization for Reasoning
+// LLMs" (papers.txt; its authors call it CAPO, the preset is `calibration-po` because `capo` is
+// the curvature-aware method). The abstract [P]: GRPO's "uncertainty-agnostic advantage
+// estimation" degrades relative calibration (AUC); the method "adopts a logistic AUC surrogate
+// loss … enabling uncertainty-aware advantage estimation" with "a noise masking mechanism".
+// Our form [R] (docs/algorithms.md "calibration-po"), per group, with the confidence of completion
+// i its mean token log-likelihood c_i = mean_t sg(log π(y_t)) over its loss tokens:
+//   surrogate  L = −Σ_{(i,j): R_i > R_j} log σ(c_i − c_j)            (logistic AUC)
+//   A_i = (2/n_i)·[Σ_{j: R_j < R_i} σ(c_j − c_i) − Σ_{j: R_j > R_i} σ(c_i − c_j)]
+// i.e. −∂L/∂c_i over the n_i samples of i's opposite pairs, scaled so that equal confidences and
+// binary rewards give ±1 like GRPO. A correct answer held with less confidence than the wrong
+// ones gets up to +2, an overconfident wrong one down to −2, a correct answer that is already the
+// most confident little. Noise masking: a pair already ordered by more than the margin m
+// (c_i − c_j > m, `calibration_margin`) is dropped, so the logistic tail does not keep pushing the
+// likelihood of answers that are ranked correctly — the overconfidence the paper sets out to fix.
+// The batch AUC (fraction of within-group pairs whose confidence order agrees with the reward
+// order, ties ½) is logged as `calibration_auc`.
+
+import Foundation
+
+/// Calibration-aware per-sequence advantages, the batch AUC and the fraction of masked pairs.
+/// `confidence` is per sequence (nil = no loss token: advantage 0, not paired).
+public func calibrationAdvantages(rewards: [Float], groupIDs: [Int32], confidence: [Double?], margin: Double?)
+    -> (advantages: [Double], auc: Double?, maskedPairFraction: Double) {
+    var adv = [Double](repeating: 0, count: rewards.count)
+    var pairs = 0, masked = 0, agree = 0.0
+    func sigma(_ x: Double) -> Double { 1 / (1 + exp(-x)) }
+    for members in groupMembers(groupIDs) {
+        let live = members.filter { confidence[$0] != nil }
+        for i in live {
+            let ci = confidence[i]!
+            var sum = 0.0, n = 0
+            for j in live where rewards[j] != rewards[i] {
+                let cj = confidence[j]!
+                n += 1
+                let (hi, lo) = rewards[i] > rewards[j] ? (ci, cj) : (cj, ci)
+                if let m = margin, hi - lo > m { continue }
+                sum += rewards[i] > rewards[j] ? sigma(cj - ci) : -sigma(ci - cj)
+            }
+            if n > 0 { adv[i] = 2 * sum / Double(n) }
+        }
+        for a in live.indices { for b in live.indices where b > a {
+            let (i, j) = (live[a], live[b])
+            guard rewards[i] != rewards[j] else { continue }
+            pairs += 1
+            let (hi, lo) = rewards[i] > rewards[j] ? (confidence[i]!, confidence[j]!) : (confidence[j]!, confidence[i]!)
+            agree += hi > lo ? 1 : (hi == lo ? 0.5 : 0)
+            if let m = margin, hi - lo > m { masked += 1 }
+        } }
+    }
+    return (adv, pairs > 0 ? agree / Double(pairs) : nil, pairs > 0 ? Double(masked) / Double(pairs) : 0)
+}
+
+/// Mean detached log-likelihood of each sequence's loss tokens (nil for a sequence without any).
+func sequenceConfidence(detachedLogProbs det: [Float], mask: [Float], count N: Int, length S: Int) -> [Double?] {
+    (0..<N).map { i in
+        var s = 0.0, n = 0
+        for t in 0..<S where mask[i * S + t] != 0 { s += Double(det[i * S + t]); n += 1 }
+        return n > 0 ? s / Double(n) : nil
+    }
+}
