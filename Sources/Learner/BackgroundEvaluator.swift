@@ -1,8 +1,12 @@
 // BackgroundEvaluator: the learner's held-out evaluation on a thread of its own, so the
 // training thread never waits for it. At an evaluation step the training thread copies the
 // weights (a memcpy) and goes on training; this thread loads the copy into its own model, runs
-// greedy accuracy on the fixed held-out prompts, and leaves the result for the training thread
-// to collect a step or two later. Only the newest pending copy is evaluated (an older one
+// greedy accuracy on the fixed held-out prompts and, when asked, sampled accuracy at the
+// rollouts' temperature (what the policy-gradient reward sees), and leaves the result for the
+// training thread to collect a step or two later. Greedy accuracy is teacher-forced exact match
+// (`Evaluator.greedyAccuracy`) for tasks judged by exact match, and real greedy decoding judged by
+// the task's verifier for tasks with a composite reward, whose `correct` rule need not be exact
+// match. Only the newest pending copy is evaluated (an older one
 // waiting when a newer arrives is dropped: its result would be superseded at once).
 
 import Foundation
@@ -14,13 +18,34 @@ final class BackgroundEvaluator: @unchecked Sendable {
     /// The accuracy of the weights after `step`.
     struct Result: Sendable, Equatable {
         let step: Int
+        /// Held-out greedy accuracy.
         let accuracy: Double
+        /// Fraction of sampled completions judged correct, and their mean reward (nil when not measured).
+        var sampledAccuracy: Double? = nil
+        var sampledReward: Double? = nil
+    }
+
+    /// The sampled half of an evaluation: completions per held-out prompt and how they are drawn.
+    struct Sampling: Sendable {
+        var perPrompt: Int
+        var temperature: Float
+        var topK: Int?
+        var seed: UInt64
+
+        /// `total` sampled completions spread evenly over `prompts` prompts (at least one each);
+        /// nil when `total` is 0 (no sampled evaluation).
+        init?(total: Int, prompts: Int, temperature: Float, topK: Int?, seed: UInt64) {
+            guard total > 0, prompts > 0 else { return nil }
+            perPrompt = (total + prompts - 1) / prompts
+            self.temperature = temperature; self.topK = topK; self.seed = seed
+        }
     }
 
     /// The evaluation copy of the policy (only the evaluation thread touches it while running).
     let model: GPT
     private let task: any VerifiableTask
     private let prompts: [Prompt]
+    private let sampling: Sampling?
     private let thread = JobThread(name: "trib-eval", stackSize: 16 << 20)
     private let lock = NSLock()
     /// The newest weights not evaluated yet; while set, a job to evaluate them is queued.
@@ -28,10 +53,11 @@ final class BackgroundEvaluator: @unchecked Sendable {
     private var results: [Result] = []
     private var failure: (any Error)?
 
-    init(config: ModelConfig, task: any VerifiableTask, prompts: [Prompt]) throws {
+    init(config: ModelConfig, task: any VerifiableTask, prompts: [Prompt], sampling: Sampling? = nil) throws {
         model = try GPT(config: config)
         self.task = task
         self.prompts = prompts
+        self.sampling = sampling
     }
 
     /// Queues the weights of `source` as they are now (after `step`); returns at once.
@@ -71,7 +97,19 @@ final class BackgroundEvaluator: @unchecked Sendable {
         }) else { return }
         do {
             _ = job.weights.withUnsafeBufferPointer { model.params.buffer.update(fromContentsOf: $0) }
-            let result = Result(step: job.step, accuracy: try Evaluator.greedyAccuracy(model: model, task: task, prompts: prompts))
+            let greedy = task.rewards == nil
+                ? try Evaluator.greedyAccuracy(model: model, task: task, prompts: prompts)
+                : try Evaluator.decodedGreedyAccuracy(model: model, task: task, prompts: prompts)
+            var result = Result(step: job.step, accuracy: greedy)
+            if let s = sampling {
+                // Seeded by the step: the same weights evaluated again draw the same completions.
+                var rng = Xoshiro256(seed: SplitMix64.mix(s.seed, 0xE7A15, UInt64(job.step)))
+                let repeated = prompts.flatMap { Array(repeating: $0, count: s.perPrompt) }
+                let (acc, reward) = try Evaluator.sampledAccuracy(model: model, task: task, prompts: repeated,
+                                                                 temperature: s.temperature, topK: s.topK, rng: &rng)
+                result.sampledAccuracy = acc
+                result.sampledReward = reward
+            }
             lock.withLock { results.append(result) }
         } catch {
             lock.withLock { if failure == nil { failure = error } }

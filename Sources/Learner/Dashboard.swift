@@ -118,11 +118,13 @@ enum DashboardPage {
     function draw(status) {
       $("version").textContent = status.version; $("step").textContent = status.step;
       $("task").textContent = status.task; $("objective").textContent = status.objective;
-      $("eval").textContent = status.evalGreedyAccuracy == null ? "–" : (100 * status.evalGreedyAccuracy).toFixed(1) + " %";
+      $("eval").textContent = (status.evalGreedyAccuracy == null ? "–" : (100 * status.evalGreedyAccuracy).toFixed(1) + " %")
+        + (status.evalSampledAccuracy == null ? "" : ` greedy, ${(100 * status.evalSampledAccuracy).toFixed(1)} % sampled`);
       $("buffered").textContent = `${status.bufferedGroups}/${status.bufferCapacity}`;
       $("uptime").textContent = Math.round(status.uptimeSeconds) + " s";
       $("state").textContent = status.finished ? "training finished" : (status.sync ? "sync mode" : "async");
       lineChart($("c-acc"), $("l-acc"), [series("held-out greedy accuracy", "evalGreedyAccuracy", "groupsTrained"),
+        series("held-out sampled accuracy", "evalSampledAccuracy", "groupsTrained"),
         series("batch accuracy", "accuracy", "groupsTrained"), series("batch reward", "reward", "groupsTrained")]);
       lineChart($("c-ratio"), $("l-ratio"), [series("q99", "ratioQ99"), series("q99.9", "ratioQ999"), series("max", "ratioMax")]);
       lineChart($("c-kl"), $("l-kl"), [series("KL k3 (behaviour)", "klBehaviour"), series("entropy (nats)", "entropy")]);

@@ -65,10 +65,13 @@ public enum Evaluator {
         return Double(correct) / Double(prompts.count)
     }
 
-    /// One sampled completion per prompt at temperature 1: (exact-match accuracy, mean reward).
+    /// One sampled completion per prompt at `temperature` (1 unless given), judged by the task's
+    /// verifier (a composite reward's `correct` rule when the task has one): (fraction correct,
+    /// mean reward). Repeat a prompt in `prompts` for several samples of it.
     public static func sampledAccuracy(model: GPT, task: any VerifiableTask, prompts: [Prompt],
+                                       temperature: Float = 1, topK: Int? = nil,
                                        rng: inout Xoshiro256) throws -> (accuracy: Double, reward: Double) {
-        let s = try sampled(model: model, task: task, prompts: prompts, rng: &rng)
+        let s = try sampled(model: model, task: task, prompts: prompts, temperature: temperature, topK: topK, rng: &rng)
         return (s.accuracy, s.reward)
     }
 
@@ -80,11 +83,14 @@ public enum Evaluator {
         public var calibration: CalibrationMetrics
     }
 
-    /// One sampled completion per prompt at temperature 1: accuracy, mean reward and calibration.
-    public static func sampled(model: GPT, task: any VerifiableTask, prompts: [Prompt], rng: inout Xoshiro256) throws -> Sampled {
+    /// One sampled completion per prompt at `temperature` (1 unless given): accuracy, mean reward
+    /// and calibration.
+    public static func sampled(model: GPT, task: any VerifiableTask, prompts: [Prompt], temperature: Float = 1,
+                               topK: Int? = nil, rng: inout Xoshiro256) throws -> Sampled {
         guard !prompts.isEmpty else { return Sampled(accuracy: 0, reward: 0, calibration: CalibrationMetrics(confidence: [], correct: [])) }
         let sampler = Sampler(model: model)
-        let opts = SamplingOptions(maxNewTokens: task.maxCompletionTokens, endToken: Int32(task.tokenizer.end))
+        let opts = SamplingOptions(temperature: temperature, topK: topK, maxNewTokens: task.maxCompletionTokens,
+                                   endToken: Int32(task.tokenizer.end))
         let outs = try sampler.generate(prompts: prompts.map { $0.tokens.map(Int32.init) }, options: opts, rng: &rng)
         var correct: [Bool] = [], reward = 0.0
         for (p, c) in zip(prompts, outs) {

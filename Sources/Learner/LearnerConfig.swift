@@ -47,6 +47,9 @@ public struct LearnerConfig: Codable, Sendable, Equatable {
     /// SIGTERM instead of exiting (Kubernetes restarts a container that exits, even with 0).
     public var exitWhenDone: Bool = true
     public var evalEvery: Int = 10
+    /// Sampled completions per held-out evaluation, spread evenly over the held-out prompts (at
+    /// least one each), drawn at the rollouts' temperature and judged by the task; 0 = greedy only.
+    public var evalSampled: Int = 128
     public var threads: Int = 1
     /// When learning cannot work (LearningHealth.swift): batches in a row without reward signal
     /// before a warning (0 = never), a collapse threshold, and whether each stops training.
@@ -128,6 +131,7 @@ public struct LearnerConfig: Codable, Sendable, Equatable {
             case "training.target": target = try num()
             case "training.exit_when_done": exitWhenDone = try bool()
             case "training.eval_every": evalEvery = try int()
+            case "training.eval_sampled": evalSampled = try int()
             case "training.threads": threads = try int()
             case "training.no_signal_batches": noSignalBatches = try int()
             case "training.stop_on_no_signal": stopOnNoSignal = try bool()
@@ -185,6 +189,7 @@ public struct LearnerConfig: Codable, Sendable, Equatable {
         try need(groupsPerStep >= 1, "training.groups_per_step must be ≥ 1")
         try need(bufferCapacity >= groupsPerStep, "training.buffer_capacity must be ≥ training.groups_per_step")
         try need(stalenessCap >= 0, "training.staleness_cap must be ≥ 0")
+        try need(evalSampled >= 0, "training.eval_sampled must be ≥ 0 (0 = greedy evaluation only)")
         try need(epochs >= 1 && minibatches >= 1, "training.epochs and training.minibatches must be ≥ 1")
         try need(checkpointEvery >= 1, "state.checkpoint_every must be ≥ 1")
         do { try health.validate() } catch { throw RunError("configuration: training.\(error)") }
@@ -231,6 +236,7 @@ public struct LearnerConfig: Codable, Sendable, Equatable {
         target = \(target)
         exit_when_done = \(exitWhenDone)
         eval_every = \(evalEvery)
+        eval_sampled = \(evalSampled)
         threads = \(threads)
         no_signal_batches = \(noSignalBatches)
         stop_on_no_signal = \(stopOnNoSignal)

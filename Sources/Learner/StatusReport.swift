@@ -67,6 +67,10 @@ public struct StatusReport: Codable, Sendable {
     /// in effect and the one that stopped training (LearningHealth.swift, docs/operations.md).
     public var learningHealth: HealthReport?
     public var stoppedBy: HealthProblem?
+    /// Held-out accuracy and mean reward of completions sampled as the rollouts are (the last
+    /// evaluation; nil when `training.eval_sampled` is 0). Optional: older reports decode.
+    public var evalSampledAccuracy: Double? = nil
+    public var evalSampledReward: Double? = nil
 }
 
 /// Builds status reports and serves the status routes of one learner.
@@ -98,7 +102,8 @@ public final class StatusService: Sendable {
             accuracy: t.accuracy, meanStaleness: t.meanStaleness,
             workers: i.workers.values.sorted { $0.id < $1.id }, metrics: t.metrics, finished: t.finished,
             rewardComponents: node.ingest.rewards.figures(),
-            lastStepUpdated: t.updated, learningHealth: t.health, stoppedBy: t.stoppedBy)
+            lastStepUpdated: t.updated, learningHealth: t.health, stoppedBy: t.stoppedBy,
+            evalSampledAccuracy: t.evalSampledAccuracy, evalSampledReward: t.evalSampledReward)
     }
 
     /// Prometheus exposition of the same figures (names `tributary_*`).
@@ -140,6 +145,9 @@ public final class StatusService: Sendable {
         g("tributary_step_seconds", "Duration of the last update", r.stepSeconds)
         g("tributary_publish_seconds", "Duration of the last publish (encode, digest, announce)", r.publishSeconds)
         g("tributary_eval_greedy_accuracy", "Held-out greedy accuracy at the last evaluation", r.evalGreedyAccuracy ?? 0)
+        if let s = r.evalSampledAccuracy {
+            g("tributary_eval_sampled_accuracy", "Held-out accuracy of completions sampled at the rollout temperature, last evaluation", s)
+        }
         g("tributary_batch_reward", "Mean reward of the last batch", r.reward)
         g("tributary_mean_staleness", "Mean staleness of the last batch", r.meanStaleness)
         g("tributary_registered_workers", "Registered workers", Double(r.workers.count))

@@ -25,6 +25,10 @@ public struct TrainingStatus: Codable, Sendable {
     public var lastCheckpoint: String?
     public var lastCheckpointStep: Int?
     public var evalGreedyAccuracy: Double?
+    /// Held-out accuracy of completions sampled as the rollouts are (temperature, top-k), and
+    /// their mean reward, at the last evaluation (`training.eval_sampled`; nil when off).
+    public var evalSampledAccuracy: Double?
+    public var evalSampledReward: Double?
     public var reward = 0.0
     public var accuracy = 0.0
     public var meanStaleness = 0.0
@@ -58,6 +62,8 @@ public struct HistoryPoint: Codable, Sendable {
     public var evalGreedyAccuracy: Double?
     /// …and the step whose weights it measured (a step or two earlier).
     public var evalStep: Int?
+    /// Held-out sampled accuracy from the same evaluation.
+    public var evalSampledAccuracy: Double? = nil
     public var meanStaleness: Double
     public var ratioQ99: Double?
     public var ratioQ999: Double?
@@ -178,7 +184,11 @@ public final class TrainingLoop: @unchecked Sendable {
         // Held-out evaluation runs beside training on a copy of the weights; its results arrive
         // a step or two later (BackgroundEvaluator.swift).
         let evaluator = config.evalEvery > 0
-            ? try BackgroundEvaluator(config: trainer.model.config, task: task, prompts: evalSet) : nil
+            ? try BackgroundEvaluator(config: trainer.model.config, task: task, prompts: evalSet,
+                                      sampling: .init(total: config.evalSampled, prompts: evalSet.count,
+                                                      temperature: config.temperature,
+                                                      topK: config.topK > 0 ? config.topK : nil, seed: config.seed))
+            : nil
         defer { evaluator?.close() }
         var evaluatedAtOptimizerStep: Int? = nil
         var reachedTarget = false
@@ -261,7 +271,11 @@ public final class TrainingLoop: @unchecked Sendable {
                 _status.updateSeconds = throughput.seconds
                 _status.health = health.report
                 _status.stoppedBy = health.stopProblem
-                if let last = evals.last { _status.evalGreedyAccuracy = last.accuracy }
+                if let last = evals.last {
+                    _status.evalGreedyAccuracy = last.accuracy
+                    _status.evalSampledAccuracy = last.sampledAccuracy
+                    _status.evalSampledReward = last.sampledReward
+                }
                 _status.reward = samples.reduce(0) { $0 + Double($1.reward) } / Double(max(1, samples.count))
                 _status.accuracy = Double(samples.filter(\.correct).count) / Double(max(1, samples.count))
                 _status.meanStaleness = Double(groups.reduce(0) { $0 + (trainedAt - $1.version) }) / Double(max(1, groups.count))
@@ -277,6 +291,7 @@ public final class TrainingLoop: @unchecked Sendable {
                                              publishSeconds: publishSeconds))
                 _status.rewardComponents = ingest.rewards.takeWindow()
                 _history[_history.count - 1].rewardComponents = _status.rewardComponents
+                _history[_history.count - 1].evalSampledAccuracy = evals.last?.sampledAccuracy
                 if _history.count > Self.historyLimit { _history.removeFirst(_history.count - Self.historyLimit) }
                 return _status
             }
@@ -295,8 +310,11 @@ public final class TrainingLoop: @unchecked Sendable {
             state.evalGreedyAccuracy = last.accuracy
             statusLock.withLock {
                 _status.evalGreedyAccuracy = last.accuracy
+                _status.evalSampledAccuracy = last.sampledAccuracy
+                _status.evalSampledReward = last.sampledReward
                 if !_history.isEmpty {
                     _history[_history.count - 1].evalGreedyAccuracy = last.accuracy
+                    _history[_history.count - 1].evalSampledAccuracy = last.sampledAccuracy
                     _history[_history.count - 1].evalStep = last.step
                 }
             }

@@ -78,7 +78,7 @@ struct RunCommand: AsyncParsableCommand {
         daemon.node.training.onStep = { s in
             try? metrics.write(s)
             history.add(s, seconds: Date().timeIntervalSince(t0))
-            bar.update(s.step, [("held-out", percent(s.evalGreedyAccuracy)), ("reward", String(format: "%.2f", s.reward)),
+            bar.update(s.step, [("held-out", percent(s.evalGreedyAccuracy) + (s.evalSampledAccuracy.map { " (sampled \(percent($0)))" } ?? "")), ("reward", String(format: "%.2f", s.reward)),
                                 ("version", "\(s.version)"), ("staleness", String(format: "%.1f", s.meanStaleness)),
                                 ("groups/s", String(format: "%.1f", history.groupsPerSecond))])
         }

@@ -8,9 +8,11 @@ enum RunReport {
     static func write(history: [(seconds: Double, status: TrainingStatus)], final: TrainingStatus, config: LearnerConfig,
                       workers: Int, to dir: URL) throws -> URL {
         let evals = history.compactMap { h in h.status.evalGreedyAccuracy.map { (Double(h.status.step), $0) } }
+        let sampled = history.compactMap { h in h.status.evalSampledAccuracy.map { (x: Double(h.status.step), y: $0) } }
         let charts = [
-            SVGChart(title: "held-out greedy accuracy", xLabel: "step", yLabel: "accuracy",
-                     series: [.init(name: "greedy", points: evals.map { (x: $0.0, y: $0.1) })], yRange: 0...1),
+            SVGChart(title: "held-out accuracy", xLabel: "step", yLabel: "accuracy",
+                     series: [.init(name: "greedy", points: evals.map { (x: $0.0, y: $0.1) })]
+                        + (sampled.isEmpty ? [] : [.init(name: "sampled", points: sampled)]), yRange: 0...1),
             SVGChart(title: "batch reward and accuracy", xLabel: "step", yLabel: "",
                      series: [.init(name: "reward", points: history.map { (x: Double($0.status.step), y: $0.status.reward) }),
                               .init(name: "accuracy", points: history.map { (x: Double($0.status.step), y: $0.status.accuracy) })]),
@@ -33,7 +35,7 @@ enum RunReport {
         <h1>Tributary run</h1>
         <p>Task <b>\(config.task)</b>, preset <b>\(config.preset)</b>, objective <b>\(config.objective)</b>\(config.sync ? " (sync)" : ""),
         \(workers) workers on loopback over HTTP/2. \(final.step) updates in \(String(format: "%.0f", elapsed)) s;
-        final held-out greedy accuracy <b>\(final.evalGreedyAccuracy.map { String(format: "%.1f%%", 100 * $0) } ?? "—")</b>.
+        final held-out greedy accuracy <b>\(final.evalGreedyAccuracy.map { String(format: "%.1f%%", 100 * $0) } ?? "—")</b>\(final.evalSampledAccuracy.map { String(format: ", sampled <b>%.1f%%</b>", 100 * $0) } ?? "").
         \(noUpdate) of \(history.count) steps had no update (no reward signal in the batch).</p>
         \(problemHTML)
         <div class="charts">

@@ -32,4 +32,34 @@ final class BackgroundEvaluatorTests: XCTestCase {
         XCTAssertEqual(second, [BackgroundEvaluator.Result(step: 20, accuracy: expectedB)])
         XCTAssertEqual(try evaluator.collect(), [], "results are handed out once")
     }
+
+    /// The sampled half: `total` completions spread over the prompts (at least one each), drawn at
+    /// the configured temperature with a generator seeded by the step, equal to the synchronous
+    /// evaluator on the same repeated prompts and seed.
+    func testSampledAccuracyMatchesTheSynchronousEvaluatorWithTheStepsSeed() throws {
+        XCTAssertEqual(BackgroundEvaluator.Sampling(total: 128, prompts: 18, temperature: 1, topK: nil, seed: 0)?.perPrompt, 8)
+        XCTAssertEqual(BackgroundEvaluator.Sampling(total: 128, prompts: 500, temperature: 1, topK: nil, seed: 0)?.perPrompt, 1)
+        XCTAssertNil(BackgroundEvaluator.Sampling(total: 0, prompts: 18, temperature: 1, topK: nil, seed: 0))
+        let task = try TaskSpec(parsing: "copy:digits=2,partial=true").makeTask()
+        let prompts = task.evaluationSet(seed: 1, size: 20)
+        let cfg = ModelConfig(vocabSize: task.tokenizer.vocabulary.count, nPositions: 16, nEmbd: 16, nLayer: 1, nHead: 2)
+        let model = try GPT(config: cfg, seed: 5)
+        // Larger weights: peaked logits, so that the temperature changes what is drawn.
+        for i in model.params.buffer.indices { model.params.buffer[i] *= 6 }
+        let sampling = BackgroundEvaluator.Sampling(total: 60, prompts: prompts.count, temperature: 0.7, topK: nil, seed: 9)!
+        let evaluator = try BackgroundEvaluator(config: cfg, task: task, prompts: prompts, sampling: sampling)
+        defer { evaluator.close() }
+        evaluator.submit(step: 30, weights: model)
+        let got = try XCTUnwrap(evaluator.finish().first)
+        var rng = Xoshiro256(seed: SplitMix64.mix(9, 0xE7A15, 30))
+        let repeated = prompts.flatMap { Array(repeating: $0, count: sampling.perPrompt) }
+        let want = try Evaluator.sampledAccuracy(model: model, task: task, prompts: repeated, temperature: 0.7, rng: &rng)
+        XCTAssertEqual(got.sampledAccuracy, want.accuracy)
+        XCTAssertEqual(got.sampledReward, want.reward)
+        XCTAssertEqual(got.accuracy, try Evaluator.greedyAccuracy(model: model, task: task, prompts: prompts))
+        // Another temperature draws other completions (their mean reward differs).
+        var rng2 = Xoshiro256(seed: SplitMix64.mix(9, 0xE7A15, 30))
+        let hot = try Evaluator.sampledAccuracy(model: model, task: task, prompts: repeated, temperature: 3, rng: &rng2)
+        XCTAssertNotEqual(hot.reward, want.reward)
+    }
 }
