@@ -43,6 +43,9 @@ public struct LearnerConfig: Codable, Sendable, Equatable {
     public var sync: Bool = false
     public var steps: Int = 0
     public var target: Double = 0.95
+    /// Which held-out figure `target` applies to: "greedy" accuracy or "sampled" accuracy (at
+    /// the rollout temperature; needs `eval_sampled` > 0).
+    public var targetMetric: String = "greedy"
     /// false: when training ends (target or step budget) keep serving the status routes until
     /// SIGTERM instead of exiting (Kubernetes restarts a container that exits, even with 0).
     public var exitWhenDone: Bool = true
@@ -129,6 +132,7 @@ public struct LearnerConfig: Codable, Sendable, Equatable {
             case "training.sync": sync = try bool()
             case "training.steps": steps = try int()
             case "training.target": target = try num()
+            case "training.target_metric": targetMetric = try str()
             case "training.exit_when_done": exitWhenDone = try bool()
             case "training.eval_every": evalEvery = try int()
             case "training.eval_sampled": evalSampled = try int()
@@ -190,6 +194,8 @@ public struct LearnerConfig: Codable, Sendable, Equatable {
         try need(bufferCapacity >= groupsPerStep, "training.buffer_capacity must be ≥ training.groups_per_step")
         try need(stalenessCap >= 0, "training.staleness_cap must be ≥ 0")
         try need(evalSampled >= 0, "training.eval_sampled must be ≥ 0 (0 = greedy evaluation only)")
+        try need(["greedy", "sampled"].contains(targetMetric), "training.target_metric must be \"greedy\" or \"sampled\"")
+        try need(targetMetric == "greedy" || evalSampled > 0, "training.target_metric = \"sampled\" needs training.eval_sampled > 0")
         try need(epochs >= 1 && minibatches >= 1, "training.epochs and training.minibatches must be ≥ 1")
         try need(checkpointEvery >= 1, "state.checkpoint_every must be ≥ 1")
         do { try health.validate() } catch { throw RunError("configuration: training.\(error)") }
@@ -234,6 +240,7 @@ public struct LearnerConfig: Codable, Sendable, Equatable {
         sync = \(sync)
         steps = \(steps)
         target = \(target)
+        target_metric = "\(targetMetric)"
         exit_when_done = \(exitWhenDone)
         eval_every = \(evalEvery)
         eval_sampled = \(evalSampled)

@@ -299,7 +299,8 @@ public final class TrainingLoop: @unchecked Sendable {
             onStep?(snapshot)
             for p in problems.compactMap({ $0 }) { warn(p) }
             if health.shouldStop { break }
-            if let e = evals.last?.accuracy, e >= config.target, config.target <= 1 { reachedTarget = true; break }
+            if let last = evals.last, let e = config.targetMetric == "sampled" ? last.sampledAccuracy : last.accuracy,
+               e >= config.target, config.target <= 1 { reachedTarget = true; break }
         }
         try publisher.drain()
         publisher.close()

@@ -24,7 +24,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Rollout workers.") var workers: Int = 2
     @Option(help: "Report directory.") var out: String = "runs/run"
     @Option(name: .customLong("init"), help: "Start from this checkpoint or pretrained model instead of a fresh warm start.") var initFrom: String?
-    @Option(help: "Target held-out greedy accuracy (default: 0.95).") var target: Double?
+    @Option(help: "Target held-out accuracy (default: 0.95; greedy unless training.target_metric = \"sampled\").") var target: Double?
     @Option(help: "Give up after this many updates (default: the configuration's steps, else 1500).") var steps: Int?
     @Option(help: "Objective preset (default: grpo; \(ObjectiveConfig.presetNames.joined(separator: ", ")); `tributary objectives`).") var objective: String?
     @Option(help: "Seed (default: 0).") var seed: UInt64?
@@ -125,10 +125,11 @@ struct RunCommand: AsyncParsableCommand {
                          Date().timeIntervalSince(t0), p.message, percent(final.evalGreedyAccuracy), report.path))
             Foundation.exit(4)
         }
-        let reached = (final.evalGreedyAccuracy ?? 0) >= cfg.target
-        print(String(format: "run: %@ after %d steps, %.0f s: held-out greedy %@; report %@",
+        let reached = ((cfg.targetMetric == "sampled" ? final.evalSampledAccuracy : final.evalGreedyAccuracy) ?? 0) >= cfg.target
+        print(String(format: "run: %@ after %d steps, %.0f s: held-out greedy %@%@; report %@",
                      reached ? "target reached" : "stopped", final.step, Date().timeIntervalSince(t0),
-                     percent(final.evalGreedyAccuracy), report.path))
+                     percent(final.evalGreedyAccuracy), final.evalSampledAccuracy.map { ", sampled " + percent($0) } ?? "",
+                     report.path))
         // Exit now rather than waiting for idle event-loop threads of the closed connections.
         Foundation.exit(reached ? 0 : 3)
     }

@@ -50,6 +50,15 @@ final class LearnerConfigTests: XCTestCase {
         XCTAssertThrowsError(try c.load(file: URL(fileURLWithPath: "/nonexistent/learner.toml"))) {
             XCTAssertTrue("\($0)".contains("/nonexistent/learner.toml"), "\($0)")
         }
+        XCTAssertThrowsError(try c.apply(["training.target_metric": .string("median")], source: "x.toml")) {
+            XCTAssertTrue("\($0)".contains("target_metric must be \"greedy\" or \"sampled\""), "\($0)")
+        }
+        XCTAssertThrowsError(try c.apply(["training.target_metric": .string("sampled"), "training.eval_sampled": .integer(0)], source: "x.toml")) {
+            XCTAssertTrue("\($0)".contains("needs training.eval_sampled > 0"), "\($0)")
+        }
+        XCTAssertThrowsError(try c.apply(["training.eval_sampled": .integer(-1)], source: "x.toml")) {
+            XCTAssertTrue("\($0)".contains("eval_sampled must be ≥ 0"), "\($0)")
+        }
     }
 }
 
