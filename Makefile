@@ -15,7 +15,7 @@ RELEASE    := $(SWIFT) build -c release
 BIN        := .build/release/tributary
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps smollm2-path build release run test test-conformance test-deploy test-netns bench bench-peer-deps interop-hf fuzz fuzz-smoke lint clean
+.PHONY: deps smollm2-path build release run run-real test test-conformance test-deploy test-netns bench bench-peer-deps interop-hf fuzz fuzz-smoke lint clean
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD := $(SWIFT) build -c release --product WireFuzz --scratch-path .build-fuzz \
 	--toolset Tests/fuzz/lld-toolset.json \
@@ -48,6 +48,18 @@ RUN_DIR ?= runs/default
 ## HTTP/2) train the default task to 95 % with a progress bar; report in $(RUN_DIR)/report.html
 run: release
 	$(BIN) run --out $(RUN_DIR)
+
+## run-real: RL on SmolLM2-135M-Instruct (docs/real-model.md): `tributary run` with a learner and 2
+## workers on loopback HTTP/2 (examples/arith-chat.toml) until 60 % of held-out samples are correct
+## or REAL_STEPS updates, then examples/real/after-rl.sh (forgetting check; transformers load check
+## when the peer venv exists). Not part of CI: it takes the better part of an hour on 2 cores.
+REAL_DIR ?= runs/real
+REAL_STEPS ?= 300
+REAL_SEED ?= 0
+run-real: release
+	$(BIN) run --config examples/arith-chat.toml --init "$(TRIBUTARY_SMOLLM2_GGUF)" --out $(REAL_DIR) \
+	  --steps $(REAL_STEPS) --seed $(REAL_SEED) || [ $$? -eq 3 ]
+	examples/real/after-rl.sh $(BIN) "$(TRIBUTARY_SMOLLM2_GGUF)" $(REAL_DIR)/checkpoint $(REAL_DIR) $(PEER_PY)
 
 ## test: every unit, integration and end-to-end test
 test: deps
