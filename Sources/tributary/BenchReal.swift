@@ -36,6 +36,7 @@ struct RealModelBench {
         let learner = legs.contains("learner") ? try learnerTokensPerSecond(m, vocab: V) : 0
         let peakRSS = Self.peakRSSBytes()
         let sampler = legs.contains("sampler") ? try samplerTokensPerSecond(m, vocab: V) : 0
+        let decodeGemm = legs.contains("sampler") ? DecodeGemmBench.run(m, rows: samplerSeqs) : []
         let tokenizer = legs.contains("tokenizer") ? tokenizerMBPerSecond(loaded.tokenizer, text: text) : 0
         var row: [String: AnyJSON] = [
             "bench": "real-model", "model": .s(model.lastPathComponent), "threads": .d(Double(threads)),
@@ -56,6 +57,31 @@ struct RealModelBench {
             row["peer"] = .s("not measured (make bench-peer-deps installs torch + transformers)")
         }
         try out.write(row)
+        try writeDecodeGemm(decodeGemm, out)
+    }
+
+    /// One line per product shape of a decode step (few-rows kernel against OpenBLAS, interleaved
+    /// on the model's weights) and one for the whole step (every shape × its matrices).
+    func writeDecodeGemm(_ results: [DecodeGemmBench.Result], _ out: JSONLines) throws {
+        guard !results.isEmpty else { return }
+        for r in results {
+            let line: [String: AnyJSON] = [
+                "bench": "decode-gemm", "shape": .s(r.shape), "rows": .d(Double(r.rows)), "k": .d(Double(r.k)),
+                "n": .d(Double(r.n)), "threads": .d(Double(threads)), "kernel_gb_per_s": .d(r.kernelGBPerSecond),
+                "openblas_gb_per_s": .d(r.openblasGBPerSecond), "kernel_vs_openblas": .d(r.speedup),
+            ]
+            try out.write(line)
+        }
+        let kernel = results.reduce(0) { $0 + $1.kernelSeconds * Double($1.matrices) }
+        let blas = results.reduce(0) { $0 + $1.openblasSeconds * Double($1.matrices) }
+        let bytes = results.reduce(0) { $0 + 4 * Double($1.k * $1.n * $1.matrices) }
+        let step: [String: AnyJSON] = [
+            "bench": "decode-gemm", "shape": "step", "rows": .d(Double(results[0].rows)), "threads": .d(Double(threads)),
+            "weight_mb": .d(bytes / 1e6), "kernel_ms": .d(kernel * 1e3), "openblas_ms": .d(blas * 1e3),
+            "kernel_gb_per_s": .d(bytes / kernel / 1e9), "openblas_gb_per_s": .d(bytes / blas / 1e9),
+            "kernel_vs_openblas": .d(blas / kernel),
+        ]
+        try out.write(step)
     }
 
     /// One GRPO update (1 epoch × 1 minibatch, one AdamW step) over `learnerSeqs` random sequences
