@@ -5,8 +5,10 @@
 // blocks of up to MR, keeping MR × NR vector accumulators in registers: every weight vector loaded
 // is used by all MR rows, and the block (NR · k floats) is still in L1/L2 for the next row
 // block, so W is read from memory once per call. While a block is computed, the same offsets of
-// the next block are prefetched (one cache line per weight row per step), which keeps the memory
-// stream ahead of the FMAs. The k remainder is a masked load (zeros beyond k), and each
+// the block after next are prefetched into L2 (one cache line per weight row per step), which
+// keeps the memory stream ahead of the FMAs (into L2, not L1: the rows of A pass through L1 for
+// every block and would evict prefetched lines before use; measured ~8 % faster than into L1
+// one block ahead). The k remainder is a masked load (zeros beyond k), and each
 // accumulator is summed horizontally at the end, so an element's rounding does not depend on
 // which block, row block or thread computed it.
 
@@ -20,6 +22,9 @@
 #endif
 
 #define FRG_AI static inline __attribute__((always_inline))
+
+/// How many blocks of weight rows ahead the prefetch runs.
+enum { FRG_PREFETCH_BLOCKS = 2 };
 
 /// Writes one finished element: alpha · s + beta · c, never reading c when beta == 0.
 FRG_AI void frg_store(float *c, float s, float alpha, float beta) {
@@ -63,12 +68,12 @@ FRG_AI FRG512 void frg_block512(int mr, int nr, int prefetch, ptrdiff_t k, float
     __m512 acc[MR512][NR512];
     for (int i = 0; i < mr; i++)
         for (int j = 0; j < nr; j++) acc[i][j] = _mm512_setzero_ps();
-    const ptrdiff_t ahead = nr * ldw;
+    const ptrdiff_t ahead = FRG_PREFETCH_BLOCKS * nr * ldw;
     ptrdiff_t kk = 0;
     for (; kk + 16 <= k; kk += 16) {
         __m512 wv[NR512];
         for (int j = 0; j < nr; j++) {
-            if (prefetch) _mm_prefetch((const char *)(w + j * ldw + kk + ahead), _MM_HINT_T0);
+            if (prefetch) _mm_prefetch((const char *)(w + j * ldw + kk + ahead), _MM_HINT_T1);
             wv[j] = _mm512_loadu_ps(w + j * ldw + kk);
         }
         for (int i = 0; i < mr; i++) {
@@ -133,12 +138,12 @@ FRG_AI FRG256 void frg_block256(int mr, int nr, int prefetch, ptrdiff_t k, float
     __m256 acc[MR256][NR256];
     for (int i = 0; i < mr; i++)
         for (int j = 0; j < nr; j++) acc[i][j] = _mm256_setzero_ps();
-    const ptrdiff_t ahead = nr * ldw;
+    const ptrdiff_t ahead = FRG_PREFETCH_BLOCKS * nr * ldw;
     ptrdiff_t kk = 0;
     for (; kk + 8 <= k; kk += 8) {
         __m256 wv[NR256];
         for (int j = 0; j < nr; j++) {
-            if (prefetch && (kk & 15) == 0) _mm_prefetch((const char *)(w + j * ldw + kk + ahead), _MM_HINT_T0);
+            if (prefetch && (kk & 15) == 0) _mm_prefetch((const char *)(w + j * ldw + kk + ahead), _MM_HINT_T1);
             wv[j] = _mm256_loadu_ps(w + j * ldw + kk);
         }
         for (int i = 0; i < mr; i++) {

@@ -17,7 +17,7 @@ struct RealModelBench {
     var learnerSeqs = 64, seqLen = 96, learnerSteps = 1
     var samplerSeqs = 16, promptLen = 32, newTokens = 64
     var peerPython: String?
-    /// Which legs to run (`learner`, `sampler`, `tokenizer`); the peer runs only with all three.
+    /// Which legs to run (`learner`, `sampler`, `tokenizer`); the peer runs the same legs.
     var legs: Set<String> = ["learner", "sampler", "tokenizer"]
     var peerScript = "bench/peers/real_model_peer.py"
 
@@ -36,6 +36,8 @@ struct RealModelBench {
         let learner = legs.contains("learner") ? try learnerTokensPerSecond(m, vocab: V) : 0
         let peakRSS = Self.peakRSSBytes()
         let sampler = legs.contains("sampler") ? try samplerTokensPerSecond(m, vocab: V) : 0
+        // The same sampler leg with every product on OpenBLAS (no few-rows kernel), for the kernel's share.
+        let samplerOpenBLAS = legs.contains("sampler") ? try withFewRows(0) { try samplerTokensPerSecond(m, vocab: V) } : 0
         let decodeGemm = legs.contains("sampler") ? DecodeGemmBench.run(m, rows: samplerSeqs) : []
         let tokenizer = legs.contains("tokenizer") ? tokenizerMBPerSecond(loaded.tokenizer, text: text) : 0
         var row: [String: AnyJSON] = [
@@ -44,12 +46,13 @@ struct RealModelBench {
             "update_sequences": .d(Double(learnerSeqs)), "update_length": .d(Double(seqLen)),
             "learner_tokens_per_s": .d(learner), "update_peak_rss_gib": .d(Double(peakRSS) / Double(1 << 30)),
             "sampler_sequences": .d(Double(samplerSeqs)), "sampler_new_tokens": .d(Double(newTokens)),
-            "sampler_tokens_per_s": .d(sampler), "tokenizer_mb_per_s": .d(tokenizer),
+            "sampler_tokens_per_s": .d(sampler), "sampler_openblas_only_tokens_per_s": .d(samplerOpenBLAS),
+            "tokenizer_mb_per_s": .d(tokenizer),
         ]
-        if legs.count == 3, let peer = try runPeer(corpus: corpus) {
+        if !legs.isEmpty, let peer = try runPeer(corpus: corpus) {
             row["peer"] = .s(peer["peer"] as? String ?? "torch")
             for (k, ours) in [("learner_tokens_per_s", learner), ("sampler_tokens_per_s", sampler), ("tokenizer_mb_per_s", tokenizer)] {
-                guard let theirs = (peer[k] as? NSNumber)?.doubleValue else { continue }
+                guard ours > 0, let theirs = (peer[k] as? NSNumber)?.doubleValue else { continue }
                 row["peer_" + k] = .d(theirs)
                 row[k.replacingOccurrences(of: "_tokens_per_s", with: "").replacingOccurrences(of: "_mb_per_s", with: "") + "_vs_peer"] = .d(ours / theirs)
             }
@@ -173,11 +176,21 @@ struct RealModelBench {
         return (Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) * 1024
     }
 
+    /// `body` with `Blas.fewRowsMaxRows` set to `limit`, restored afterwards.
+    func withFewRows<T>(_ limit: Int, _ body: () throws -> T) rethrows -> T {
+        let saved = Blas.fewRowsMaxRows
+        Blas.fewRowsMaxRows = limit
+        defer { Blas.fewRowsMaxRows = saved }
+        return try body()
+    }
+
+    /// The peer on the same legs (its sampler always runs; learner and tokenizer when chosen).
     func runPeer(corpus: URL) throws -> [String: Any]? {
         guard let py = peerPython else { return nil }
         return try PeerProcess.run(python: py, script: peerScript, [
             "--model", model.path, "--threads", "\(threads)", "--learner-seqs", "\(learnerSeqs)", "--seq-len", "\(seqLen)",
-            "--learner-steps", "\(learnerSteps)", "--sampler-seqs", "\(samplerSeqs)", "--prompt-len", "\(promptLen)",
-            "--new-tokens", "\(newTokens)", "--text", corpus.path])
+            "--learner-steps", "\(legs.contains("learner") ? learnerSteps : 0)", "--sampler-seqs", "\(samplerSeqs)",
+            "--prompt-len", "\(promptLen)", "--new-tokens", "\(newTokens)"]
+            + (legs.contains("tokenizer") ? ["--text", corpus.path] : []))
     }
 }
