@@ -5,13 +5,13 @@
 // blocks of up to MR, keeping MR × NR vector accumulators in registers: every weight vector loaded
 // is used by all MR rows. With AVX-512 the row blocks (up to 4, 32 rows) take turns on chunks of
 // 128 k, so a chunk of the weight block is still in L1 for the next row block and W is read from
-// memory once per call (with AVX2 each row block runs the whole k and re-reads the block from L2). While a block is computed, the same offsets of
-// the block after next are prefetched into L2 (one cache line per weight row per step), which
-// keeps the memory stream ahead of the FMAs (into L2, not L1: the rows of A pass through L1 for
-// every block and would evict prefetched lines before use; measured ~8 % faster than into L1
-// one block ahead). The k remainder is a masked load (zeros beyond k), and each
-// accumulator is summed horizontally at the end, so an element's rounding does not depend on
-// which block, row block or thread computed it.
+// memory once per call (with AVX2 each row block runs the whole k and re-reads the block from
+// L2). While a block is computed, the same offsets of the block after next are prefetched into
+// L2 (one cache line per weight row per step), which keeps the memory stream ahead of the FMAs
+// (into L2, not L1: the rows of A pass through L1 for every block and would evict prefetched
+// lines before use; measured ~8 % faster than into L1 one block ahead). The k remainder is a
+// masked load (zeros beyond k), and each accumulator is summed horizontally at the end, so an
+// element's rounding does not depend on which block, row block, chunk or thread computed it.
 
 #include "few_rows_gemm.h"
 
@@ -64,6 +64,7 @@ enum { MR512 = 8, NR512 = 3 };
 /// k per turn of the row blocks in `frg_panel512` when k is short (≤ FRG_KC_MAX_K); longer rows
 /// run whole (measured: 128 is 1.2–1.5× faster than whole rows at k = 576, slightly slower at 1536).
 enum { FRG_KC = 128, FRG_KC_MAX_K = 1024 };
+
 /// Part [k0, k1) of one block: rows [0, mr) of A against weight rows [0, nr) of W, accumulating
 /// into `acc` (mr × NR512 vectors, zero when `first`). `prefetch`: also prefetch ahead.
 FRG_AI FRG512 void frg_chunk512(int mr, int nr, int prefetch, int first, ptrdiff_t k0, ptrdiff_t k1,
