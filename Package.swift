@@ -54,7 +54,9 @@ let package = Package(
         .executableTarget(name: "WireFuzz", dependencies: ["Wire"]),
 
         // math / model
-        .target(name: "Tensor", dependencies: ["COpenBLAS"], swiftSettings: kernelSettings),
+        // Few-rows F32 GEMM against Linear-layout weights (decode steps): AVX-512 / AVX2 / C, chosen at run time.
+        .target(name: "CFewRowsGemm", cSettings: [.unsafeFlags(["-O2"])]),
+        .target(name: "Tensor", dependencies: ["COpenBLAS", "CFewRowsGemm"], swiftSettings: kernelSettings),
         // Model files from elsewhere: GGUF v3 and Hugging Face directories (safetensors, shards).
         .target(name: "ModelFiles", dependencies: ["Tensor"]),
         // Text ↔ token ids: byte-level BPE (tokenizer.json, GGUF metadata) and its pre-tokenizers.

@@ -1,5 +1,7 @@
 // BLAS entry points used by the model: row-major single-precision GEMM through OpenBLAS's CBLAS
-// interface, and the GEMM threading policy. Everything else in the model is plain Swift loops.
+// interface (or, for products with few rows against a transposed weight — decode steps — the
+// few-rows kernel of FewRowsGemm.swift), and the GEMM threading policy. Everything else in the
+// model is plain Swift loops.
 
 import COpenBLAS
 
@@ -29,6 +31,13 @@ public enum Blas {
     nonisolated(unsafe) public static var multiThreadFlops = 8_000_000
     /// See the type's documentation.
     nonisolated(unsafe) public static var threadMode = ThreadMode.split
+    /// Products `A · Bᵀ` (B stored `[N,K]`: Linear weights, the LM head) with at most this many rows
+    /// run on `FewRowsGemm` instead of OpenBLAS: the sampler's decode steps (one row per sequence).
+    /// Prefill and the learner have more rows and keep OpenBLAS. 0 sends everything to OpenBLAS.
+    nonisolated(unsafe) public static var fewRowsMaxRows = 32
+    /// Few-rows products whose B has at least this many floats split B's rows (C's columns) over the
+    /// threads, so that each core streams its own part of the weights.
+    nonisolated(unsafe) public static var fewRowsSplitFloats = 1 << 16
 
     /// Sets the maximum number of threads for GEMMs and `Parallel` (process-wide).
     public static func setThreads(_ n: Int) {
@@ -54,6 +63,8 @@ public enum Blas {
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         if m == 0 || n == 0 { return }
+        if !transA && transB && m <= fewRowsMaxRows && k > 0
+            && fewRows(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) { return }
         if Parallel.isInsideRegion {  // already one of several threads: stay on this one
             raw(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
             return
@@ -85,6 +96,27 @@ public enum Blas {
                 c + lo * ldc, ldc)
         }
     }
+
+    /// A few-rows product on `FewRowsGemm`, split by columns over the threads when B is large;
+    /// false (nothing written) when the dimensions are invalid, which OpenBLAS then reports.
+    private static func fewRows(_ m: Int, _ n: Int, _ k: Int, _ alpha: Float, _ a: UnsafePointer<Float>, _ lda: Int,
+                                _ b: UnsafePointer<Float>, _ ldb: Int, _ beta: Float,
+                                _ c: UnsafeMutablePointer<Float>, _ ldc: Int) -> Bool {
+        let parallel = maximum > 1 && n * k >= fewRowsSplitFloats && n >= 2 * columnBlock && !Parallel.isInsideRegion
+        if !parallel { return FewRowsGemm.raw(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, w: b, ldw: ldb, beta: beta, c: c, ldc: ldc) }
+        guard (try? FewRowsGemm.validate(m: m, n: n, k: k, lda: lda, ldw: ldb, ldc: ldc)) != nil else { return false }
+        // Each element is computed the same way whichever block holds it: the split does not change results.
+        let blocks = (n + columnBlock - 1) / columnBlock
+        Parallel.forChunks(blocks) { r in
+            let lo = r.lowerBound * columnBlock, hi = min(n, r.upperBound * columnBlock)
+            _ = FewRowsGemm.raw(m: m, n: hi - lo, k: k, alpha: alpha, a: a, lda: lda, w: b + lo * ldb, ldw: ldb,
+                                beta: beta, c: c + lo, ldc: ldc)
+        }
+        return true
+    }
+
+    /// Columns per unit of the few-rows split (a multiple of the kernel's 3 weight rows per block).
+    private static let columnBlock = 48
 
     @inline(__always)
     private static func raw(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,

@@ -17,7 +17,7 @@ struct RealModelBench {
     var learnerSeqs = 64, seqLen = 96, learnerSteps = 1
     var samplerSeqs = 16, promptLen = 32, newTokens = 64
     var peerPython: String?
-    /// Which legs to run (`learner`, `sampler`, `tokenizer`); the peer runs only with all three.
+    /// Which legs to run (`learner`, `sampler`, `tokenizer`); the peer runs the same legs.
     var legs: Set<String> = ["learner", "sampler", "tokenizer"]
     /// How the learner leg arranges its passes (`PolicyTrainer.passStrategy`).
     var learnerPasses = PassStrategy.automatic
@@ -37,7 +37,9 @@ struct RealModelBench {
         // Learner first, so the process's peak RSS (VmHWM) is the update's (loading peaks lower).
         let learner = legs.contains("learner") ? try learnerTokensPerSecond(m, vocab: V) : 0
         let peakRSS = Self.peakRSSBytes()
-        let sampler = legs.contains("sampler") ? try samplerTokensPerSecond(m, vocab: V) : 0
+        // Also the same sampler leg with every product on OpenBLAS (no few-rows kernel), interleaved.
+        let (sampler, samplerOpenBLAS) = legs.contains("sampler") ? try samplerTokensPerSecond(m, vocab: V) : (0, 0)
+        let decodeGemm = legs.contains("sampler") ? DecodeGemmBench.run(m, rows: samplerSeqs) : []
         let tokenizer = legs.contains("tokenizer") ? tokenizerMBPerSecond(loaded.tokenizer, text: text) : 0
         var row: [String: AnyJSON] = [
             "bench": "real-model", "model": .s(model.lastPathComponent), "threads": .d(Double(threads)),
@@ -46,12 +48,13 @@ struct RealModelBench {
             "learner_passes": .s(learnerPasses.rawValue),
             "learner_tokens_per_s": .d(learner), "update_peak_rss_gib": .d(Double(peakRSS) / Double(1 << 30)),
             "sampler_sequences": .d(Double(samplerSeqs)), "sampler_new_tokens": .d(Double(newTokens)),
-            "sampler_tokens_per_s": .d(sampler), "tokenizer_mb_per_s": .d(tokenizer),
+            "sampler_tokens_per_s": .d(sampler), "sampler_openblas_only_tokens_per_s": .d(samplerOpenBLAS),
+            "tokenizer_mb_per_s": .d(tokenizer),
         ]
-        if legs.count == 3, let peer = try runPeer(corpus: corpus) {
+        if !legs.isEmpty, let peer = try runPeer(corpus: corpus) {
             row["peer"] = .s(peer["peer"] as? String ?? "torch")
             for (k, ours) in [("learner_tokens_per_s", learner), ("sampler_tokens_per_s", sampler), ("tokenizer_mb_per_s", tokenizer)] {
-                guard let theirs = (peer[k] as? NSNumber)?.doubleValue else { continue }
+                guard ours > 0, let theirs = (peer[k] as? NSNumber)?.doubleValue else { continue }
                 row["peer_" + k] = .d(theirs)
                 row[k.replacingOccurrences(of: "_tokens_per_s", with: "").replacingOccurrences(of: "_mb_per_s", with: "") + "_vs_peer"] = .d(ours / theirs)
             }
@@ -59,6 +62,31 @@ struct RealModelBench {
             row["peer"] = .s("not measured (make bench-peer-deps installs torch + transformers)")
         }
         try out.write(row)
+        try writeDecodeGemm(decodeGemm, out)
+    }
+
+    /// One line per product shape of a decode step (few-rows kernel against OpenBLAS, interleaved
+    /// on the model's weights) and one for the whole step (every shape × its matrices).
+    func writeDecodeGemm(_ results: [DecodeGemmBench.Result], _ out: JSONLines) throws {
+        guard !results.isEmpty else { return }
+        for r in results {
+            let line: [String: AnyJSON] = [
+                "bench": "decode-gemm", "shape": .s(r.shape), "rows": .d(Double(r.rows)), "k": .d(Double(r.k)),
+                "n": .d(Double(r.n)), "threads": .d(Double(threads)), "kernel_gb_per_s": .d(r.kernelGBPerSecond),
+                "openblas_gb_per_s": .d(r.openblasGBPerSecond), "kernel_vs_openblas": .d(r.speedup),
+            ]
+            try out.write(line)
+        }
+        let kernel = results.reduce(0) { $0 + $1.kernelSeconds * Double($1.matrices) }
+        let blas = results.reduce(0) { $0 + $1.openblasSeconds * Double($1.matrices) }
+        let bytes = results.reduce(0) { $0 + 4 * Double($1.k * $1.n * $1.matrices) }
+        let step: [String: AnyJSON] = [
+            "bench": "decode-gemm", "shape": "step", "rows": .d(Double(results[0].rows)), "threads": .d(Double(threads)),
+            "weight_mb": .d(bytes / 1e6), "kernel_ms": .d(kernel * 1e3), "openblas_ms": .d(blas * 1e3),
+            "kernel_gb_per_s": .d(bytes / kernel / 1e9), "openblas_gb_per_s": .d(bytes / blas / 1e9),
+            "kernel_vs_openblas": .d(blas / kernel),
+        ]
+        try out.write(step)
     }
 
     /// One GRPO update (1 epoch × 1 minibatch, one AdamW step) over `learnerSeqs` random sequences
@@ -96,20 +124,24 @@ struct RealModelBench {
     }
 
     /// KV-cached sampling at τ = 1 of `samplerSeqs` distinct random prompts, `newTokens` each (no end
-    /// token, so every sequence runs to the limit); behaviour log-probs recorded. Best of 2 after a warm-up.
-    func samplerTokensPerSecond(_ m: GPT, vocab V: Int) throws -> Double {
+    /// token, so every sequence runs to the limit); behaviour log-probs recorded. Returns the best
+    /// of 2 after a warm-up, and the same with the few-rows kernel off (`Blas.fewRowsMaxRows` = 0:
+    /// every product on OpenBLAS), the two alternating so that load from other processes hits both.
+    func samplerTokensPerSecond(_ m: GPT, vocab V: Int) throws -> (Double, openBLASOnly: Double) {
         var rng = Xoshiro256(seed: 4)
         let prompts = (0..<samplerSeqs).map { _ in (0..<promptLen).map { _ in Int32(rng.next() % UInt64(V)) } }
         let sampler = Sampler(model: m)
         let options = SamplingOptions(maxNewTokens: newTokens)
         _ = try sampler.generate(prompts: prompts, options: options, rng: &rng)
-        var best = Double.infinity
+        var best = [Double.infinity, Double.infinity]
         for _ in 0..<2 {
-            let t = Date()
-            _ = try sampler.generate(prompts: prompts, options: options, rng: &rng)
-            best = min(best, Date().timeIntervalSince(t))
+            for (i, limit) in [Blas.fewRowsMaxRows, 0].enumerated() {
+                let t = Date()
+                _ = try withFewRows(limit) { try sampler.generate(prompts: prompts, options: options, rng: &rng) }
+                best[i] = min(best[i], Date().timeIntervalSince(t))
+            }
         }
-        return Double(samplerSeqs * newTokens) / best
+        return (Double(samplerSeqs * newTokens) / best[0], Double(samplerSeqs * newTokens) / best[1])
     }
 
     /// Encoding speed of the model's tokenizer on `text`, line by line (best of 3).
@@ -151,11 +183,21 @@ struct RealModelBench {
         return (Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) * 1024
     }
 
+    /// `body` with `Blas.fewRowsMaxRows` set to `limit`, restored afterwards.
+    func withFewRows<T>(_ limit: Int, _ body: () throws -> T) rethrows -> T {
+        let saved = Blas.fewRowsMaxRows
+        Blas.fewRowsMaxRows = limit
+        defer { Blas.fewRowsMaxRows = saved }
+        return try body()
+    }
+
+    /// The peer on the same legs (its sampler always runs; learner and tokenizer when chosen).
     func runPeer(corpus: URL) throws -> [String: Any]? {
         guard let py = peerPython else { return nil }
         return try PeerProcess.run(python: py, script: peerScript, [
             "--model", model.path, "--threads", "\(threads)", "--learner-seqs", "\(learnerSeqs)", "--seq-len", "\(seqLen)",
-            "--learner-steps", "\(learnerSteps)", "--sampler-seqs", "\(samplerSeqs)", "--prompt-len", "\(promptLen)",
-            "--new-tokens", "\(newTokens)", "--text", corpus.path])
+            "--learner-steps", "\(legs.contains("learner") ? learnerSteps : 0)", "--sampler-seqs", "\(samplerSeqs)",
+            "--prompt-len", "\(promptLen)", "--new-tokens", "\(newTokens)"]
+            + (legs.contains("tokenizer") ? ["--text", corpus.path] : []))
     }
 }
