@@ -28,7 +28,7 @@ struct Bench: AsyncParsableCommand {
     @Flag(help: "Transport suite without the h2load legs (quicker; no ratios against nghttpd).") var noH2load = false
     @Option(help: "Pretrained model for the real suite (GGUF or Hugging Face directory; default: the bundled SmolLM2).")
     var model: String?
-    @Option(help: "Timed updates in the real suite (each is tens of seconds at 135M parameters).") var realSteps: Int = 1
+    @Option(help: "Timed updates in the real suite, after one warm-up update on each side (each is tens of seconds at 135M parameters; one alone is noisy on the PyTorch side).") var realSteps: Int = 3
     @Option(help: "Legs of the real suite: learner, sampler, tokenizer (the peer runs the same legs).")
     var realLegs: [String] = ["learner", "sampler", "tokenizer"]
     @Option(help: "How the real suite's learner arranges its passes: automatic, per-pass or log-probs-first (to compare them; docs/benchmarks.md).")

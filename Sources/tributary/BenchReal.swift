@@ -14,7 +14,7 @@ import Tensor
 struct RealModelBench {
     var model: URL
     var threads: Int
-    var learnerSeqs = 64, seqLen = 96, learnerSteps = 1
+    var learnerSeqs = 64, seqLen = 96, learnerSteps = 3
     var samplerSeqs = 16, promptLen = 32, newTokens = 64
     var peerPython: String?
     /// Which legs to run (`learner`, `sampler`, `tokenizer`); the peer runs the same legs.
