@@ -97,7 +97,9 @@ final class LiveRowsBackwardTests: XCTestCase {
                 result.append((res.loss, res.dLogProbs, Array(model.grads.buffer)))
             }
             XCTAssertEqual(result[0].loss, result[1].loss, accuracy: 1e-6 * max(1, abs(result[0].loss)))
-            XCTAssertEqual(result[0].d, result[1].d)
+            // Passes of a few rows go through the few-rows GEMM, one pass of 12 through OpenBLAS:
+            // the same products summed in another order, so equal to F32 rounding, not bit for bit.
+            assertClose(result[0].d, result[1].d, "log-prob gradient, passes of 3 rows \(overrides)")
             assertClose(result[0].grads, result[1].grads, "passes of 3 rows \(overrides)")
         }
     }
