@@ -18,7 +18,10 @@ final class WorkerLifecycleTests: XCTestCase {
         // Nobody listens yet: the worker must keep retrying (not exit) through several backoffs.
         sleep(4)
         XCTAssertTrue(worker.isRunning, "the worker gave up while the learner was unreachable")
-        let env = ["TRIBUTARY_TRAINING_EVAL_EVERY": "0", "TRIBUTARY_TRAINING_TARGET": "2", "TRIBUTARY_TRAINING_GROUPS_PER_STEP": "4"]
+        // A 5 % warm start gives many batches without reward signal; this test is about the worker's
+        // life, so the learner must not stop for that (LearningHealth) before the worker has left.
+        let env = ["TRIBUTARY_TRAINING_EVAL_EVERY": "0", "TRIBUTARY_TRAINING_TARGET": "2", "TRIBUTARY_TRAINING_GROUPS_PER_STEP": "4",
+                   "TRIBUTARY_TRAINING_NO_SIGNAL_BATCHES": "0"]
         let learner = try Processes.spawn(["learner", "--state-dir", dir.appendingPathComponent("state").path, "--init", pre,
                                            "--listen", "127.0.0.1:\(port)", "--worker-token", "tk", "--task", "reverse:digits=4"], env: env)
         defer { if learner.isRunning { learner.terminate(); learner.waitUntilExit() } }
