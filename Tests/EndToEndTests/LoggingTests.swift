@@ -36,8 +36,10 @@ final class LoggingTests: XCTestCase {
         let learner = try spawnLogging(["learner", "--state-dir", dir.appendingPathComponent("state").path, "--init", pre,
                                         "--listen", "127.0.0.1:\(port)", "--worker-token", "tk", "--task", "reverse:digits=4",
                                         "--log-format", "json"],
+                                       // A 5 % warm start: on an idle machine 50 batches without signal pass
+                                       // in a second or two, and the learner must not stop for that here.
                                        env: ["TRIBUTARY_TRAINING_EVAL_EVERY": "0", "TRIBUTARY_TRAINING_TARGET": "2",
-                                             "TRIBUTARY_TRAINING_GROUPS_PER_STEP": "4"],
+                                             "TRIBUTARY_TRAINING_GROUPS_PER_STEP": "4", "TRIBUTARY_TRAINING_NO_SIGNAL_BATCHES": "0"],
                                        stderr: try FileHandle(forWritingTo: learnerLog))
         defer { if learner.isRunning { learner.terminate(); learner.waitUntilExit() } }
         let worker = try spawnLogging(["worker", "--learner", "http://127.0.0.1:\(port)", "--token", "tk", "--name", "logged",
