@@ -1,7 +1,7 @@
 // swift-tools-version: 6.0
 // Tributary: a distributed reinforcement-learning service.
 // Layering (lower never imports higher): C shims → Wire/H2/TLS → Transport;
-// Tensor → Policy → Tasks/Objectives → Learner/Worker → tributary (see docs/architecture.md);
+// Tensor → Policy → Tasks/Objectives → Learner/Worker → tributary (see docs/design/ARCHITECTURE.md);
 // Rewards (reward functions, external reward programs) sits below Tasks.
 import PackageDescription
 

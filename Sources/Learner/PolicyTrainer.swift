@@ -18,7 +18,7 @@ public struct UpdateSettings: Codable, Sendable, Equatable {
     public var gradClip: Float
     /// Skip the optimizer step for a minibatch whose advantages are all zero: it carries no
     /// reward signal, and AdamW's normalised step would still move the weights by about the
-    /// learning rate along noise (peers/README.md pitfall). This also skips the advantage-free
+    /// learning rate along noise (ALGORITHMS.md §6). This also skips the advantage-free
     /// terms (R²VPO's variance brake, KL terms) on such minibatches: measured, stepping on them
     /// destroyed the warm start (docs/experiments.md). Disable with `--no-skip-zero-advantage`.
     public var skipZeroAdvantage: Bool

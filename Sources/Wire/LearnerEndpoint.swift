@@ -1,4 +1,4 @@
-// The learner's RPCs as a Swift protocol (proto/PROTOCOL.md §RPCs), so the worker's logic is
+// The learner's RPCs as a Swift protocol (proto/PROTOCOL.md §3), so the worker's logic is
 // written once and runs against an in-process learner (tests, `tributary run`) or a remote
 // one over HTTP/2 (the transport binding). No I/O here.
 

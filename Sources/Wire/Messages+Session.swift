@@ -1,4 +1,4 @@
-// Session messages (proto/PROTOCOL.md §6.1, §6.6, §6.9): Register → Welcome, Goodbye,
+// Session messages (proto/PROTOCOL.md §6.1, §6.2, §6.6): Register → Welcome, Goodbye,
 // and the in-band StatusEnvelope. Field ids are part of the protocol: never reuse one.
 
 /// Worker → learner, first call of a session (`/Register`).

@@ -1,7 +1,7 @@
 // `tributary bench real`: the learner, the sampler and the tokenizer on a real pretrained model
 // (SmolLM2-135M-Instruct from its GGUF by default), side by side with PyTorch + transformers on
 // the same model, shapes and threads in the same run (bench/peers/real_model_peer.py), and the
-// peak RSS of the update. docs/benchmarks.md "Real models" explains the fields.
+// peak RSS of the update. docs/benchmarks.md "Real model" explains the fields.
 
 import Foundation
 import ModelFiles

@@ -13,7 +13,7 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Task spec, e.g. reverse, reverse:digits=6, add:digits=3, jsonl:path=FILE (docs/tasks.md).")
     var task: String = TaskSpec.default.canonical
 
-    @Option(help: "Model preset: tiny, small or base (docs/model.md).")
+    @Option(help: "Model preset: tiny, small or base (docs/models.md).")
     var preset: String = "tiny"
 
     @Option(help: "Random seed (initialisation, prompts, sampling).")
