@@ -5,7 +5,7 @@
 // log-probs μ, at sequence level with the straight-through gradient (GSPO.swift), bounded by
 // dual-clip PPO with an asymmetric window (PPOClip.swift). Preset `alp`: sequence-sum,
 // ε_low 0.2, ε_high 0.28, dual clip c = 3 (the multi-turn script's c; the 1.5B math script
-// uses 10), token-mean, GRPO advantages, KL off; σ₀ = 1e-3, perturbation LR 1e-2 (Presets.swift; §3.4).
+// uses 10), token-mean, GRPO advantages, KL off; σ₀ = 0.02, perturbation LR 1e-2 (§3.4).
 
 /// The perturbation settings the policy reads from the configuration (nil when ALP is off).
 public struct ALPPerturbation: Codable, Sendable, Equatable {
