@@ -8,8 +8,8 @@
 //     `§A–B` and lists `§A, §B`), `section N`, and a quoted heading directly after the name.
 // A name resolves as the repository path itself, else under docs/design/, docs/ or proto/; a
 // section resolves when a heading of that file starts with its number (`## 4. …`, `### 4.6 …`,
-// optionally written `§4.6`); a quoted heading when a heading contains the text. Pure file
-// reads, no process launch.
+// optionally written `§4.6`); a quoted heading when a heading contains the text. And the other
+// way: the files docs/design/ cites in code format exist. Pure file reads, no process launch.
 
 import Foundation
 import XCTest
@@ -91,6 +91,48 @@ final class CitationTests: XCTestCase {
         print("CitationTests: \(citations) citations and \(sections) sections in \(files.count) files, \(unresolved.count) unresolved")
         XCTAssertGreaterThan(citations, 100, "the scan found too few citations; is the pattern broken?")
         XCTAssertTrue(unresolved.isEmpty, "unresolved citations:\n" + unresolved.map(\.description).joined(separator: "\n"))
+    }
+
+    /// The other direction: the design documents cite real files. A code-formatted repository path
+    /// (`Sources/…`, `Tests/…`, `docs/…`, `proto/…`, …) must exist; a bare Swift or Python file name
+    /// must be the name of some file under Sources/ or Tests/ (modules move files; names stay).
+    func testDesignDocumentsCiteExistingFiles() throws {
+        let fm = FileManager.default
+        var names: Set<String> = ["Package.swift"]
+        for top in ["Sources", "Tests"] {
+            guard let walk = fm.enumerator(atPath: Self.root.appendingPathComponent(top).path) else { continue }
+            for case let rel as String in walk { names.insert((rel as NSString).lastPathComponent) }
+        }
+        let code = try NSRegularExpression(pattern: #"`([\w./+-]+)`"#)
+        let repoPath = try NSRegularExpression(pattern: #"^(Sources|Tests|docs|proto|deploy|bench|examples)/"#)
+        let fileName = try NSRegularExpression(pattern: #"^[\w+-]+\.(swift|py)$"#)
+        let design = Self.root.appendingPathComponent("docs/design")
+        let docs = try fm.contentsOfDirectory(atPath: design.path).filter { $0.hasSuffix(".md") }.sorted()
+        XCTAssertGreaterThanOrEqual(docs.count, 4, "docs/design/ should hold the design documents")
+        var missing: [String] = [], checked = 0
+        for doc in docs {
+            let text = try String(contentsOf: design.appendingPathComponent(doc), encoding: .utf8)
+            for (index, line) in text.components(separatedBy: "\n").enumerated() {
+                let ns = line as NSString
+                for m in code.matches(in: line, range: NSRange(location: 0, length: ns.length)) {
+                    let token = ns.substring(with: m.range(at: 1))
+                    let whole = NSRange(location: 0, length: (token as NSString).length)
+                    if repoPath.firstMatch(in: token, range: whole) != nil {
+                        checked += 1
+                        let path = token.hasSuffix("/") ? String(token.dropLast()) : token
+                        if !fm.fileExists(atPath: Self.root.appendingPathComponent(path).path) {
+                            missing.append("docs/design/\(doc):\(index + 1): \(token) does not exist")
+                        }
+                    } else if fileName.firstMatch(in: token, range: whole) != nil {
+                        checked += 1
+                        if !names.contains(token) { missing.append("docs/design/\(doc):\(index + 1): no file named \(token)") }
+                    }
+                }
+            }
+        }
+        for m in missing { print("unresolved file reference: \(m)") }
+        XCTAssertGreaterThan(checked, 50, "the design documents should cite the sources they describe")
+        XCTAssertTrue(missing.isEmpty, "design documents cite missing files:\n" + missing.joined(separator: "\n"))
     }
 
     /// The pattern's precision: what counts as a citation and what does not.
