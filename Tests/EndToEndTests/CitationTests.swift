@@ -9,7 +9,8 @@
 // A name resolves as the repository path itself, else under docs/design/, docs/ or proto/; a
 // section resolves when a heading of that file starts with its number (`## 4. …`, `### 4.6 …`,
 // optionally written `§4.6`); a quoted heading when a heading contains the text. And the other
-// way: the files docs/design/ cites in code format exist. Pure file reads, no process launch.
+// way: the files docs/design/ cites in code format exist, and ARCHITECTURE.md names every target
+// of Package.swift. Pure file reads, no process launch.
 
 import Foundation
 import XCTest
@@ -133,6 +134,20 @@ final class CitationTests: XCTestCase {
         for m in missing { print("unresolved file reference: \(m)") }
         XCTAssertGreaterThan(checked, 50, "the design documents should cite the sources they describe")
         XCTAssertTrue(missing.isEmpty, "design documents cite missing files:\n" + missing.joined(separator: "\n"))
+    }
+
+    /// The module map keeps up with the package: every non-test target of Package.swift is named
+    /// (in code format) in docs/design/ARCHITECTURE.md.
+    func testArchitectureNamesEveryTarget() throws {
+        let manifest = try String(contentsOf: Self.root.appendingPathComponent("Package.swift"), encoding: .utf8)
+        let target = try NSRegularExpression(pattern: #"\.(?:target|executableTarget|systemLibrary)\(name: "(\w+)""#)
+        let ns = manifest as NSString
+        let targets = target.matches(in: manifest, range: NSRange(location: 0, length: ns.length))
+            .map { ns.substring(with: $0.range(at: 1)) }
+        XCTAssertGreaterThan(targets.count, 10, "found too few targets in Package.swift")
+        let architecture = try String(contentsOf: Self.root.appendingPathComponent("docs/design/ARCHITECTURE.md"), encoding: .utf8)
+        let absent = targets.filter { !architecture.contains("`\($0)`") }
+        XCTAssertEqual(absent, [], "docs/design/ARCHITECTURE.md §3 does not name these targets of Package.swift")
     }
 
     /// The pattern's precision: what counts as a citation and what does not.
