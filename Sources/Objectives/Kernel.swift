@@ -30,7 +30,7 @@ public struct ObjectiveResult: Sendable {
     public var dEntropy: [Float]?
     /// dLoss/dKL per position for MDPO's `previous_kl = input` (the policy applies dKL/dlogits).
     public var dPreviousKL: [Float]?
-    /// The mask after staleness cap and selections (1 = token counted).
+    /// The mask after the staleness mask and the selections (1 = token counted).
     public var effectiveMask: [Float]
     public var metrics: ObjectiveMetrics
 

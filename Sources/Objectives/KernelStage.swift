@@ -3,7 +3,7 @@
 // of one kernel call (`KernelPass`), and once after each optimiser step on the cross-step state.
 // Every hook does nothing by default, so a paper's stage implements only the points where its
 // method acts. The points, in pipeline order (ALGORITHMS.md §6; docs/algorithms.md "The pieces"):
-//   selectSequences     1. drop whole sequences        (staleness cap, DAPO, D³S sample level)
+//   selectSequences     1. drop whole sequences        (staleness mask, DAPO, D³S sample level)
 //   centreRatios        3. shift token log-ratios      (GRPO-Guard)
 //   selectTokens        4. drop tokens                 (D³S token level, CAPO)
 //   replaceAdvantages   6. the advantages the bound uses (Calibration-PO, OBLR-PO, EMPG)

@@ -1,7 +1,8 @@
 // The loss kernel's switches and hyper-parameters (ALGORITHMS.md §6), named as in the
 // design doc. Codable with snake_case keys that are also the `--objective-set` keys
-// (ObjectiveParsing.swift); named presets live in Presets.swift. The config is recorded
-// in batch metadata and checkpoints, so every field round-trips through JSON.
+// (ObjectiveParsing.swift); named presets are rows of PresetTable.swift, each defined in its
+// paper's file. The config is recorded in batch metadata and checkpoints, so every field
+// round-trips through JSON.
 
 /// Errors for objective names, settings and inputs.
 public enum ObjectiveError: Error, Equatable, CustomStringConvertible {
@@ -61,7 +62,7 @@ public enum SequenceGradient: String, Codable, Sendable, CaseIterable {
 public enum BoundingRule: String, Codable, Sendable, CaseIterable {
     /// Plain importance-weighted surrogate `−r·Â` (MDPO; REINFORCE when r = 1).
     case none
-    /// PPO clip / clip-higher, with optional dual clip (§4.1, §4.2, §4.6; GSPO at sequence level §4.7).
+    /// PPO clip / clip-higher (GRPO.swift), with optional dual clip (PPO.swift) (§4.1, §4.2, §4.6; GSPO at sequence level §4.7).
     case clip
     /// ETR per-sample elastic clip widths (§5.3, reconstruction).
     case etr

@@ -6,6 +6,8 @@
 // `tributary objectives` and the table in docs/algorithms.md (`presetMarkdown`, checked by
 // PresetTableTests) are generated from it.
 
+import Foundation
+
 /// One row of the preset table.
 public struct PresetInfo: Codable, Sendable, Equatable {
     /// The `--objective` name.
@@ -86,6 +88,20 @@ extension ObjectiveConfig {
     }
 
     /// The marker comments around the generated table in docs/algorithms.md.
-    public static let presetMarkdownBegin = "<!-- presets:begin (generated: tributary objectives --markdown) -->"
+    public static let presetMarkdownBegin = "<!-- presets:begin (generated: tributary objectives --update-docs docs/algorithms.md) -->"
     public static let presetMarkdownEnd = "<!-- presets:end -->"
+
+    /// The generated table in `text` (between the markers, trimmed); nil when a marker is missing.
+    public static func presetMarkdown(in text: String) -> String? {
+        guard let begin = text.range(of: presetMarkdownBegin),
+              let end = text.range(of: presetMarkdownEnd, range: begin.upperBound..<text.endIndex) else { return nil }
+        return text[begin.upperBound..<end.lowerBound].trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// `text` with the lines between the markers replaced by `presetMarkdown`; nil when a marker is missing.
+    public static func replacingPresetMarkdown(in text: String) -> String? {
+        guard let begin = text.range(of: presetMarkdownBegin),
+              let end = text.range(of: presetMarkdownEnd, range: begin.upperBound..<text.endIndex) else { return nil }
+        return String(text[..<begin.upperBound]) + "\n" + presetMarkdown + "\n" + String(text[end.lowerBound...])
+    }
 }
