@@ -74,4 +74,34 @@ final class ParsingTests: XCTestCase {
         // Every preset is something the trainer can run.
         for name in ObjectiveConfig.presetNames { XCTAssertNoThrow(try ObjectiveConfig.preset(name).checkTrainerSupport(), name) }
     }
+
+    /// Every key `ObjectiveConfig` encodes is read back by its tolerant decoder and settable by
+    /// `parse` (a new setting whose `read` line is missing in ObjectiveConfig+Decoding.swift fails here).
+    func testEverySettingIsDecodedAndParsed() throws {
+        let base = try XCTUnwrap(JSONSerialization.jsonObject(with: JSONEncoder().encode(ObjectiveConfig())) as? [String: Any])
+        for key in ObjectiveConfig.CodingKeys.allCases {
+            let value: Any, text: String
+            switch ObjectiveConfig.kind(key) {
+            case .bool: let b = !(base[key.rawValue] as? Bool ?? false); value = b; text = "\(b)"
+            case .string: value = "x"; text = "x"
+            case let .choice(valid):
+                let other = valid.first { $0 != base[key.rawValue] as? String } ?? ""
+                value = other; text = other
+            case .float, .int, .optional:
+                let n = (base[key.rawValue] as? NSNumber)?.intValue ?? 0
+                value = n + 1; text = "\(n + 1)"
+            }
+            let one = try JSONSerialization.data(withJSONObject: [key.rawValue: value])
+            let decoded = try JSONDecoder().decode(ObjectiveConfig.self, from: one)
+            XCTAssertTrue(decoded != ObjectiveConfig(), "\(key.rawValue) is not read by init(from:)")
+            if key != .name {
+                do {
+                    let parsed = try ObjectiveConfig.parse(name: "grpo", overrides: [key.rawValue: text])
+                    XCTAssertTrue(parsed != (try ObjectiveConfig.preset("grpo")), "\(key.rawValue)=\(text) did not change the preset")
+                } catch ObjectiveError.invalidSetting, ObjectiveError.trainerUnsupported {
+                    // Recognised and range-checked (e.g. clip_low=1 is out of range): parsed.
+                }
+            }
+        }
+    }
 }
