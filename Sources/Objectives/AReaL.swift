@@ -7,6 +7,27 @@
 // with v_prox defaulting to the learner's version v and v_θ to v + 1 (the version this step
 // produces), so fresh data (v_b = v) gets α = 0, π_prox = μ. The weight sg(π_prox/μ) is the
 // staleness weight (`weight = is | tis | mis | vtrace`, StalenessWeights.swift).
+// The preset: clip 0.2 around the interpolated π_prox, weight sg(π_prox/μ) (`is`), and sequences
+// more than 4 versions stale masked (`mask_staleness_above = 4`).
+
+extension PresetInfo {
+    static let decoupledPPO = PresetInfo(name: "decoupled-ppo", paper: "AReaL decoupled PPO baseline",
+                                         reference: "§4.10, AReaL.swift", reconstructed: false) { c in
+        c.reference = .decoupledInterp; c.weight = .is; c.maskStalenessAbove = 4
+    }
+}
+
+/// 2. log π_prox per position for the ratio reference: μ (`behaviour`), the supplied log-probs
+/// (`decoupled`) or the version interpolation from the detached log-probs (`decoupled-interp`).
+func proximalLogProbs(_ reference: RatioReference, batch: TokenBatch, detachedLogProbs det: [Float]) throws -> [Float] {
+    switch reference {
+    case .behaviour: return batch.behaviourLogProbs
+    case .decoupled:
+        guard let prox = batch.proximalLogProbs else { throw ObjectiveError.missingInput("proximal_logprobs (reference = decoupled)") }
+        return prox
+    case .decoupledInterp: return try interpolatedProximalLogProbs(batch: batch, logProbs: det)
+    }
+}
 
 /// Interpolation weights α_i per sequence (§4.10); versions must satisfy v_b ≤ v_prox ≤ v_θ.
 public func proximalInterpolationWeights(versions: [Int64], proximal: Int64, theta: Int64) throws -> [Double] {

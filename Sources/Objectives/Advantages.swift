@@ -1,5 +1,7 @@
-// Group-relative advantage estimators (ALGORITHMS.md §1.3, §4.4, §4.5, §5.1; BNPO §5.4 in
-// BNPO.swift). Every sample of a group shares one scalar advantage, computed once per group.
+// Group-relative advantage estimators (ALGORITHMS.md §1.3, §4.4, §4.5, §5.1, §5.4): the choice
+// `advantage`, the batch statistics, and the dispatch to each estimator's formula in its paper's
+// file (GRPO.swift, DrGRPO.swift, RLOO.swift, GBPO.swift, BNPO.swift). Every sample of a group
+// shares one scalar advantage, computed once per group.
 
 import Foundation
 
@@ -73,25 +75,16 @@ extension AdvantageEstimator {
         var out = [Float](repeating: 0, count: rewards.count)
         for idx in members {
             let r = idx.map { Double(rewards[$0]) }
-            let n = Double(r.count)
-            let mean = r.reduce(0, +) / n
+            let mean = r.reduce(0, +) / Double(r.count)
+            let values: [Double]
             switch self {
-            case .grpo:
-                let std = (r.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / n).squareRoot()
-                for (k, i) in idx.enumerated() { out[i] = Float((r[k] - mean) / (std + Double(epsStd))) }
-            case .drGRPO:
-                for (k, i) in idx.enumerated() { out[i] = Float(r[k] - mean) }
-            case .rloo:
-                // (G/(G−1))(R_i − mean); a group of one has no baseline and no signal.
-                let scale = r.count > 1 ? n / (n - 1) : 0
-                for (k, i) in idx.enumerated() { out[i] = Float(scale * (r[k] - mean)) }
-            case .gbpo:
-                let s = r.sorted()
-                let median = s.count % 2 == 1 ? s[s.count / 2] : 0.5 * (s[s.count / 2 - 1] + s[s.count / 2])
-                for (k, i) in idx.enumerated() { out[i] = Float(r[k] - median) }
-            case .bnpo:
-                break  // handled above (needs the whole batch)
+            case .grpo: values = grpoAdvantages(r, mean: mean, epsStd: epsStd)    // GRPO.swift
+            case .drGRPO: values = drGRPOAdvantages(r, mean: mean)                // DrGRPO.swift
+            case .rloo: values = rlooAdvantages(r, mean: mean)                    // RLOO.swift
+            case .gbpo: values = medianBaselineAdvantages(r)                      // GBPO.swift
+            case .bnpo: values = r.map { _ in 0 }  // handled above (needs the whole batch)
             }
+            for (k, i) in idx.enumerated() { out[i] = Float(values[k]) }
         }
         return (out, stats)
     }

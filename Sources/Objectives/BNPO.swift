@@ -4,8 +4,16 @@
 //     Â_i = (R_i − p_g) / Beta_pdf(p_g; α, β),    1/pdf clamped to ≤ 1e6.
 // With no spread in {p_g} the moment fit is undefined; α = β = 1 (pdf ≡ 1) is used,
 // which reduces to REINFORCE with the group-mean baseline.
+// The preset: Beta-normalised advantages with GRPO's ratio and clip 0.2 (GRPO.swift).
 
 import Foundation
+
+extension PresetInfo {
+    static let bnpo = PresetInfo(name: "bnpo", paper: "BNPO: Beta Normalization Policy Optimization",
+                                 reference: "§5.4, BNPO.swift", reconstructed: false) { c in
+        c.advantage = .bnpo
+    }
+}
 
 /// `Beta_pdf(p; α, β)` computed in log space.
 func betaPDF(_ p: Double, alpha: Double, beta: Double) -> Double {

@@ -8,8 +8,29 @@
 //   it, from a two-outcome proxy with p = π(y_t): c_t ≈ 4 p (1 − p)³.
 //   Tokens whose score exceeds `capo_threshold` × the batch mean score are masked.
 // Scores use detached values, so the mask is a constant of the step.
+// The preset: GRPO's clip (GRPO.swift) with the curvature-aware mask at 4 × the batch mean.
 
 import Foundation
+
+extension PresetInfo {
+    static let capo = PresetInfo(name: "capo", paper: "Stabilizing Policy Gradients for Sample-Efficient Reinforcement Learning in LLM Reasoning",
+                                 reference: "§5.7, CAPO.swift", reconstructed: true) { c in
+        c.capoThreshold = 4
+    }
+}
+
+/// 4. CAPO's token mask, from the detached bounded ratio of the tokens still kept.
+struct CAPOMask: KernelStage {
+    func selectTokens(_ p: inout KernelPass) {
+        guard let th = p.config.capoThreshold else { return }
+        let before = p.keep.reduce(0, +)
+        let (sel, rejected) = capoKeep(keep: p.keep, advantages: p.batch.advantages, logX: p.logXDet,
+                                       detachedLogProbs: p.det, curvature: p.batch.curvature, length: p.S,
+                                       threshold: Double(th))
+        for k in 0..<p.n where !sel[k] { p.keep[k] = 0 }
+        p.m.capoRejectedFraction = before > 0 ? Double(rejected) / Double(before) : 0
+    }
+}
 
 /// Per-token keep flags (true = keep) and the rejected count.
 func capoKeep(keep: [Float], advantages: [Float], logX: [Double], detachedLogProbs: [Float],

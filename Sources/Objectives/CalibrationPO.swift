@@ -15,8 +15,27 @@
 // likelihood of answers that are ranked correctly — the overconfidence the paper sets out to fix.
 // The batch AUC (fraction of within-group pairs whose confidence order agrees with the reward
 // order, ties ½) is logged as `calibration_auc`.
+// The preset: these advantages with margin 0.5 nats, GRPO's clip, seq-mean-token-mean.
 
 import Foundation
+
+extension PresetInfo {
+    static let calibrationPO = PresetInfo(name: "calibration-po", paper: "Calibration-Aware Policy Optimization for Reasoning LLMs",
+                                          reference: "docs/algorithms.md calibration-po, CalibrationPO.swift", reconstructed: true) { c in
+        c.calibrationAdvantage = true; c.calibrationMargin = 0.5; c.aggregation = .seqMeanTokenMean
+    }
+}
+
+/// 6. The calibration-aware advantages replace the batch's (needs rewards and group ids).
+struct CalibrationAdvantages: KernelStage {
+    func replaceAdvantages(_ p: inout KernelPass) {
+        guard let r = p.batch.rewards, let ids = p.batch.groupIDs else { return }
+        let conf = sequenceConfidence(detachedLogProbs: p.det, mask: p.sequenceMask, count: p.N, length: p.S)
+        let cal = calibrationAdvantages(rewards: r, groupIDs: ids, confidence: conf, margin: p.config.calibrationMargin.map(Double.init))
+        p.seqAdv = cal.advantages.map { Float($0) }
+        p.m.calibrationAUC = cal.auc; p.m.calibrationMaskedPairFraction = cal.maskedPairFraction
+    }
+}
 
 /// Calibration-aware per-sequence advantages, the batch AUC and the fraction of masked pairs.
 /// `confidence` is per sequence (nil = no loss token: advantage 0, not paired).

@@ -5,8 +5,36 @@
 //   for some j, so we scan j = 0…k.
 // * Token level: over the batch keep the ceil(q_t·M) tokens with the largest |Â_i|·H_{i,t}.
 // * Schedule: q(step) = q₀ + (1 − q₀)·min(1, step/steps) – aggressive first, relaxing to 1.
+// The preset: both levels from q₀ = 0.5, relaxing over 200 steps. The token level reads the
+// detached entropy, so it needs per-position entropies.
 
 import Foundation
+
+extension PresetInfo {
+    static let d3s = PresetInfo(name: "d3s", paper: "Learning More with Less: A Dynamic Dual-Level Down-Sampling Framework for Efficient Policy Optimization",
+                                reference: "§5.5, D3S.swift", reconstructed: true) { c in
+        c.d3sSampleKeep = 0.5; c.d3sTokenKeep = 0.5; c.d3sScheduleSteps = 200
+    }
+}
+
+/// D³S in the kernel: 1. sample level (needs group ids), 4. token level (needs the entropy).
+struct D3SDownSampling: KernelStage {
+    func selectSequences(_ p: inout KernelPass) throws {
+        guard let q0 = p.config.d3sSampleKeep, let ids = p.batch.groupIDs else { return }
+        let q = d3sKeepRatio(start: q0, step: p.state.step, steps: p.config.d3sScheduleSteps)
+        let keep = d3sSelectSamples(advantages: p.batch.advantages, groupIDs: ids, keepRatio: q)
+        for i in 0..<p.N where !keep[i] { p.seqKeep[i] = false }
+        p.m.d3sSampleKeep = q
+    }
+
+    func selectTokens(_ p: inout KernelPass) {
+        guard let q0 = p.config.d3sTokenKeep, let h = p.detachedEntropy else { return }
+        let q = d3sKeepRatio(start: q0, step: p.state.step, steps: p.config.d3sScheduleSteps)
+        let sel = d3sSelectTokens(keep: p.keep, advantages: p.batch.advantages, entropy: h, length: p.S, keepRatio: q)
+        for k in 0..<p.n where !sel[k] { p.keep[k] = 0 }
+        p.m.d3sTokenKeep = q
+    }
+}
 
 /// Keep ratio at `step` for start ratio `q0` (§5.5 [R]).
 public func d3sKeepRatio(start q0: Float, step: Int, steps: Int) -> Double {

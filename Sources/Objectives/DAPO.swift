@@ -4,6 +4,31 @@
 // * a batch-level filter on rollout groups / training batches (the learner refills);
 // * the kernel switch `dynamic_sampling`, which removes such sequences from the mask so
 //   they do not dilute token-mean denominators.
+// The preset (§4.6): clip-higher ε_low 0.2 / ε_high 0.28 (GRPO.swift's clip), dynamic sampling,
+// token-mean, no KL.
+
+extension PresetInfo {
+    static let dapo = PresetInfo(name: "dapo", paper: "DAPO baseline", reference: "§4.6, DAPO.swift", reconstructed: false) { c in
+        c.clipHigh = 0.28; c.dynamicSampling = true
+    }
+}
+
+/// 1. The kernel switch `dynamic_sampling`: sequences of zero-variance groups leave the mask.
+struct DynamicSampling: KernelStage {
+    func selectSequences(_ p: inout KernelPass) throws {
+        guard let rewards = p.batch.rewards, let ids = p.batch.groupIDs else { return }
+        let keep = dynamicSamplingKeep(rewards: rewards, groupIDs: ids)
+        for i in 0..<p.N where !keep[i] { p.seqKeep[i] = false }
+        p.m.dynamicSamplingDroppedFraction = p.m.zeroVarianceGroupFraction
+    }
+}
+
+/// The fraction of groups whose rewards are all equal (a panel metric for every objective).
+func zeroVarianceGroupFraction(rewards: [Float], groupIDs: [Int32]) -> Double {
+    let groups = groupMembers(groupIDs)
+    let zero = groups.filter { !hasRewardVariance($0.map { rewards[$0] }) }.count
+    return groups.isEmpty ? 0 : Double(zero) / Double(groups.count)
+}
 
 /// True when the rewards of the group are not all equal.
 func hasRewardVariance(_ rewards: [Float]) -> Bool {

@@ -15,8 +15,33 @@
 // entropy collapse), above it — two-sided only — towards a sharper one; at the target the term
 // vanishes. One-sided is our default: GRPO lowers entropy by itself, and the two-sided rule with
 // a target below the starting entropy would speed that up at the start.
+// The preset: entropy held near half its starting value, gain α = 0.05, one-sided.
 
 import Foundation
+
+extension PresetInfo {
+    static let dcpo = PresetInfo(name: "dcpo", paper: "Distribution-Centric Policy Optimization Dominates Exploration-Exploitation Trade-off",
+                                 reference: "docs/algorithms.md dcpo, DCPO.swift", reconstructed: true) { c in
+        c.dcpoAlpha = 0.05; c.dcpoTargetRatio = 0.5
+    }
+}
+
+/// DCPO in the kernel: 7. the bonus of weight τ − 1 from the detached batch entropy; after the
+/// first step with tokens, the initial entropy (base of the relative target).
+struct DCPOControl: KernelStage {
+    func regularise(_ p: inout KernelPass) {
+        guard let alpha = p.config.dcpoAlpha, let h = p.batch.entropy, let hB = p.batchEntropy() else { return }
+        let target = dcpoTarget(p.config, initialEntropy: p.state.initialEntropy ?? hB.detached)
+        let coef = dcpoCoefficient(alpha: Double(alpha), batchEntropy: hB.detached, target: target, twoSided: p.config.dcpoTwoSided)
+        p.m.dcpoCoef = coef; p.m.dcpoTargetEntropy = target
+        p.entropyBonus(coef, entropy: h)
+    }
+
+    func afterStep(_ state: inout ObjectiveState, result: ObjectiveResult, config: ObjectiveConfig) {
+        guard result.metrics.tokens > 0, let hB = result.metrics.entropyAggregated, state.initialEntropy == nil else { return }
+        state.initialEntropy = hB
+    }
+}
 
 /// DCPO's target entropy: the absolute setting, else `ratio` × the first step's batch entropy.
 public func dcpoTarget(_ config: ObjectiveConfig, initialEntropy h0: Double) -> Double {

@@ -12,8 +12,26 @@
 //                                                      leading to clearer futures over others,
 //                                                      without raising every sampled token
 // A_t replaces the sequence advantage Â_i in the bounding rule of every kept token.
+// The preset: k = k′ = 1, ζ = 0.05, with GRPO's clip (GRPO.swift).
 
 import Foundation
+
+extension PresetInfo {
+    static let empg = PresetInfo(name: "empg", paper: "Harnessing Uncertainty: Entropy-Modulated Policy Gradients for Long-Horizon LLM Agents",
+                                 reference: "docs/algorithms.md empg, EMPG.swift", reconstructed: true) { c in
+        c.empgK = 1; c.empgFutureK = 1; c.empgZeta = 0.05
+    }
+}
+
+/// 6. Per-token advantages A_t from the (possibly replaced) sequence advantages and the detached entropy.
+struct EMPGModulation: KernelStage {
+    func replaceAdvantages(_ p: inout KernelPass) {
+        guard let k = p.config.empgK, let h = p.detachedEntropy else { return }
+        let e = empgAdvantages(advantages: p.seqAdv, entropy: h, kept: (0..<p.n).filter { p.keep[$0] != 0 }, length: p.S,
+                               k: Double(k), futureK: Double(p.config.empgFutureK), zeta: Double(p.config.empgZeta))
+        p.tokenAdv = e.advantages; p.m.empgScaleMin = e.scaleMin; p.m.empgScaleMax = e.scaleMax
+    }
+}
 
 /// Per-position modulated advantages A_t (0 outside `kept`) and the range of g over kept tokens.
 public func empgAdvantages(advantages: [Float], entropy: [Float], kept: [Int], length S: Int,

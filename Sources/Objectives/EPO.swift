@@ -11,9 +11,42 @@
 //   d = max(0, |H_B − H̄| − κ·H̄)            distance outside the band [(1 − κ)H̄, (1 + κ)H̄]
 //   loss += −c_k·agg(H) + λ_k·d²
 //   dLoss/dH_t = −c_k·w_t + 2λ_k·d·sign(H_B − H̄)·w_t / Σw
-// The entropy gradient itself is the policy's (dH/dlogits = −p ∘ (log p + H)).
+// The entropy gradient itself is the policy's (dH/dlogits = −p ∘ (log p + H)). The bonus c_k is
+// EntropyControl.swift's (it reads `epoCoefficients`); the penalty and the history are here.
+// The preset: bonus 0.01 fading over 200 steps while the smoothing penalty (λ_s = 1, band ±20 %
+// of the EMA-0.9 history) grows in.
 
 import Foundation
+
+extension PresetInfo {
+    static let epo = PresetInfo(name: "epo", paper: "EPO: Entropy-regularized Policy Optimization for LLM Agents Reinforcement Learning",
+                                reference: "docs/algorithms.md epo, EPO.swift", reconstructed: true) { c in
+        c.entropyCoef = 0.01; c.epoSmoothing = 1; c.epoBand = 0.2; c.epoHistory = 0.9; c.epoPhaseSteps = 200
+    }
+}
+
+/// EPO in the kernel: 7. the smoothing penalty λ_k·d² once a history exists; after the step, H̄.
+struct EPOSmoothing: KernelStage {
+    func regularise(_ p: inout KernelPass) {
+        guard let hB = p.batchEntropy() else { return }
+        let (cK, lambdaK) = epoCoefficients(p.config, step: p.state.step)
+        p.m.epoBonusCoef = cK; p.m.epoSmoothingCoef = lambdaK
+        guard let hBar = p.state.entropyHistory else { return }
+        p.m.epoEntropyHistory = hBar
+        let pen = epoSmoothingPenalty(batchEntropy: hB.live, history: hBar, band: Double(p.config.epoBand), weight: lambdaK)
+        p.m.epoSmoothingPenalty = pen.value
+        p.m.entropyTerm += pen.value
+        if pen.dBatchEntropy != 0 {
+            for k in p.kept { p.dH[k] += pen.dBatchEntropy * Double(p.agg[k]) / hB.weightSum }
+            p.dHActive = true
+        }
+    }
+
+    func afterStep(_ state: inout ObjectiveState, result: ObjectiveResult, config: ObjectiveConfig) {
+        guard result.metrics.tokens > 0, let hB = result.metrics.entropyAggregated else { return }
+        state.entropyHistory = epoHistoryUpdate(state.entropyHistory, batchEntropy: hB, decay: Double(config.epoHistory))
+    }
+}
 
 /// EPO's phase weight α_k = min(1, step/K); 1 (both terms at full weight, no phases) when K is nil.
 public func epoPhase(step: Int, phaseSteps K: Int?) -> Double {

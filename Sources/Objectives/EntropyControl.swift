@@ -1,9 +1,12 @@
-// The kernel's entropy terms (ALGORITHMS.md §6 item 7) and their settings' checks: the entropy
-// bonus −c·agg(H) (with EPO's phase weighting of c), EPO's smoothing penalty and DCPO's
-// distribution-level control (EPO.swift, DCPO.swift). Each returns dLoss/dH_t; the policy
-// applies dH_t/dlogits = −p ∘ (log p + H) in its backward pass (GPT.backward(dLogProbs:dEntropy:)).
-// EMPG (EMPG.swift) uses the entropy only as a detached modulator of the advantages, and SAFE
-// (SAFE.swift) only as the gate of its KL coefficient.
+// The kernel's entropy terms (ALGORITHMS.md §1.5, §6 item 7) and their settings' checks. The
+// entropy bonus: loss −= c·agg(H) (c = `entropy_coef`, with EPO's phase weighting when EPO sets
+// phases). H_t depends on the whole distribution at position t, not on log π(y_t) alone, so its
+// gradient cannot be expressed through dLoss/dlogπ: the kernel returns dLoss/dH_t = −c·w_t per
+// position (`ObjectiveResult.dEntropy`), and the policy applies dH_t/dlogits = −p ∘ (log p + H) in
+// its backward pass (GPT.backward(dLogProbs:dEntropy:)). EPO's smoothing penalty (EPO.swift) and
+// DCPO's control (DCPO.swift) add to the same dLoss/dH from their own stages, using the batch
+// entropy below. EMPG (EMPG.swift) uses the entropy only as a detached modulator of the
+// advantages, and SAFE (SAFE.swift) only as the gate of its KL coefficient.
 
 import Foundation
 
@@ -39,49 +42,36 @@ extension ObjectiveConfig {
     }
 }
 
-/// The entropy terms over the kept tokens: adds their values to `m.entropyTerm`, fills the
-/// entropy metrics, and returns dLoss/dH per position (nil when no term is active). `h` is the
-/// live entropy (the loss is a function of it), `hd` the detached copy for control decisions.
-func entropyTerms(_ c: ObjectiveConfig, state: ObjectiveState, entropy h: [Float], detached hd: [Float],
-                  kept: [Int], agg: [Float], metrics m: inout ObjectiveMetrics) -> [Float]? {
-    let M = Double(kept.count)
-    m.entropy = M > 0 ? kept.reduce(0) { $0 + Double(h[$1]) } / M : 0
-    var d = [Double](repeating: 0, count: h.count)
-    var active = false
-    func bonus(_ coef: Double) {
+/// 7. The entropy bonus (and the `entropy` metric) whenever the batch carries entropies.
+struct EntropyBonus: KernelStage {
+    func regularise(_ p: inout KernelPass) {
+        guard let h = p.batch.entropy else { return }
+        p.m.entropy = p.M > 0 ? p.kept.reduce(0) { $0 + Double(h[$1]) } / p.M : 0
+        p.entropyBonus(epoCoefficients(p.config, step: p.state.step).bonus, entropy: h)
+    }
+}
+
+extension KernelPass {
+    /// Adds the bonus −coef·agg(H) over the kept tokens to the loss and dLoss/dH (nothing at 0).
+    mutating func entropyBonus(_ coef: Double, entropy h: [Float]) {
         guard coef != 0 else { return }
         for k in kept {
             m.entropyTerm -= coef * Double(agg[k]) * Double(h[k])
-            d[k] -= coef * Double(agg[k])
+            dH[k] -= coef * Double(agg[k])
         }
-        active = true
+        dHActive = true
     }
-    let (cK, lambdaK) = epoCoefficients(c, step: state.step)
-    bonus(cK)
-    let wSum = kept.reduce(0) { $0 + Double(agg[$1]) }
-    if (c.epoSmoothing != nil || c.dcpoAlpha != nil) && wSum > 0 {
+
+    /// The batch entropy H_B = Σ w_k H_k / Σ w_k under the aggregation weights, live and detached,
+    /// and Σ w (nil when the batch has no entropies or Σ w = 0); sets the `entropy_aggregated` metric.
+    mutating func batchEntropy() -> (live: Double, detached: Double, weightSum: Double)? {
+        guard let h = batch.entropy else { return nil }
+        let hd = detachedEntropy ?? h
+        let wSum = kept.reduce(0) { $0 + Double(agg[$1]) }
+        guard wSum > 0 else { return nil }
         let hB = kept.reduce(0) { $0 + Double(agg[$1]) * Double(h[$1]) } / wSum
         let hBDet = kept.reduce(0) { $0 + Double(agg[$1]) * Double(hd[$1]) } / wSum
         m.entropyAggregated = hBDet
-        if c.epoSmoothing != nil {
-            m.epoBonusCoef = cK; m.epoSmoothingCoef = lambdaK
-            if let hBar = state.entropyHistory {
-                m.epoEntropyHistory = hBar
-                let p = epoSmoothingPenalty(batchEntropy: hB, history: hBar, band: Double(c.epoBand), weight: lambdaK)
-                m.epoSmoothingPenalty = p.value
-                m.entropyTerm += p.value
-                if p.dBatchEntropy != 0 {
-                    for k in kept { d[k] += p.dBatchEntropy * Double(agg[k]) / wSum }
-                    active = true
-                }
-            }
-        }
-        if let alpha = c.dcpoAlpha {
-            let target = dcpoTarget(c, initialEntropy: state.initialEntropy ?? hBDet)
-            let coef = dcpoCoefficient(alpha: Double(alpha), batchEntropy: hBDet, target: target, twoSided: c.dcpoTwoSided)
-            m.dcpoCoef = coef; m.dcpoTargetEntropy = target
-            bonus(coef)
-        }
+        return (hB, hBDet, wSum)
     }
-    return active ? d.map { Float($0) } : nil
 }

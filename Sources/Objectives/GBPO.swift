@@ -4,8 +4,23 @@
 // `gbpo`), target ρ* = 1+ε_high if Ã > 0, 1−ε_low if Ã < 0, and
 //     ℓ = |Ã| · (log x − log ρ*)²,        dℓ/dlog x = 2 |Ã| (log x − log ρ*).
 // Tokens with Ã = 0 contribute nothing. Flags: `high`/`low` = ratio past its target.
+// The median baseline: Ã_i = R_i − median_g R. The preset: median advantages, target 1 ± 0.2.
 
 import Foundation
+
+extension PresetInfo {
+    static let gbpo = PresetInfo(name: "gbpo", paper: "Bounded Ratio Reinforcement Learning", reference: "§5.1, GBPO.swift",
+                                 reconstructed: true) { c in
+        c.advantage = .gbpo; c.bound = .boundedRatio
+    }
+}
+
+/// GBPO's median-baseline advantages of one group's rewards `r`.
+func medianBaselineAdvantages(_ r: [Double]) -> [Double] {
+    let s = r.sorted()
+    let median = s.count % 2 == 1 ? s[s.count / 2] : 0.5 * (s[s.count / 2 - 1] + s[s.count / 2])
+    return r.map { $0 - median }
+}
 
 /// Advantage-weighted squared log-distance to the bounded target ratio.
 func boundedRatioTerm(logX: Double, a: Double, low: Double, high: Double) -> TokenTerm {

@@ -11,8 +11,25 @@
 // log r_t is unchanged (b is detached). The paper's reweighting rescales each denoising step by its
 // noise level; a language model's tokens share one sampling temperature, so there is no noise
 // schedule to equalise and it is left out.
+// The preset: GRPO (GRPO.swift: clip 0.2, token-mean) around the batch-centred token ratio.
 
 import Foundation
+
+extension PresetInfo {
+    static let grpoGuard = PresetInfo(name: "grpo-guard", paper: "GRPO-Guard: Mitigating Implicit Over-Optimization in Flow Matching via Regulated Clipping",
+                                      reference: "docs/algorithms.md grpo-guard, GRPOGuard.swift", reconstructed: true) { c in
+        c.ratioNorm = true
+    }
+}
+
+/// 3. The shift b of the token log-ratios (`ratio_norm`; needs `ratio_level = token`).
+struct GRPOGuardCentring: KernelStage {
+    func centreRatios(_ p: inout KernelPass) {
+        let b = guardRatioShift(detachedLogRatios: p.uDet, keep: p.keep)
+        p.ratioShift = b
+        p.m.ratioNormShift = b
+    }
+}
 
 /// GRPO-Guard's shift b = mean of the detached log-ratios over the kept positions (0 when none).
 public func guardRatioShift(detachedLogRatios u: [Double], keep: [Float]) -> Double {

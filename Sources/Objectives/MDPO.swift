@@ -1,5 +1,7 @@
 // MDPO – Mirror Descent Policy Optimization (ALGORITHMS.md §5.17): unclipped importance
-// surrogate minus (1/t_k) KL(π_θ ‖ π_k), π_k = the policy at the start of the iteration.
+// surrogate minus (1/t_k) KL(π_θ ‖ π_k), π_k = the policy at the start of the iteration:
+//     ℓ_t = −x·Â (bound `none`; also R²VPO's primal term),  dℓ/dlog x = −x·Â
+//     loss += (1/t_k)·agg(KL_t)
 // In the kernel π_k is π_prox (reference decoupled*) or μ (reference behaviour).
 //
 // Two forms of the KL, switch `previous_kl`:
@@ -10,10 +12,25 @@
 //   not π_θ, so §1.5's k3 (which needs samples from the first argument) does not apply
 //   directly. With r = π_θ/π_k, KL(π_θ‖π_k) = E_{π_k}[r log r]; we use the non-negative
 //   control-variate form φ(r) = r log r − r + 1 (E_{π_k}[r − 1] = 0), dφ/dlog r = r log r.
+// The trainer supplies neither π_k's full distribution nor the exact KL yet, so `parse` rejects
+// `previous_kl=input` (ObjectiveParsing.swift, `trainerUnsupported`); the kernel form is tested.
 // Step size: t_k = t₀ · max(1 − k/K, min_fraction) with K = mdpo_anneal_steps (paper's on-policy
 // schedule t_k = 1 − k/K [K]); constant t₀ when K is unset.
 
 import Foundation
+
+extension PresetInfo {
+    /// §5.17: unclipped IS surrogate + (1/t_k) KL(π_θ‖π_k), sampled form, t₀ = 1.
+    static let mdpo = PresetInfo(name: "mdpo", paper: "Mirror Descent Policy Optimization", reference: "§5.17, MDPO.swift",
+                                 reconstructed: false) { c in
+        c.bound = .none; c.previousKL = .sampled; c.mdpoStep = 1
+    }
+}
+
+/// Plain importance-weighted surrogate `ℓ = −x·Â` (bound `none`; R²VPO's primal term §2.3).
+func plainTerm(x: Double, a: Double) -> TokenTerm {
+    TokenTerm(loss: -x * a, dLogRatio: -x * a)
+}
 
 /// `1/t_k` at optimiser step `step`.
 func mdpoCoefficient(_ config: ObjectiveConfig, step: Int) -> Double {
@@ -28,4 +45,30 @@ func mdpoCoefficient(_ config: ObjectiveConfig, step: Int) -> Double {
 func previousKLSampled(logR: Double) -> (value: Double, dLog: Double) {
     let r = exp(logR)
     return (r * logR - r + 1, r * logR)
+}
+
+/// 7. The (1/t_k)·KL(π_θ‖π_k) term over the kept tokens, sampled (gradient through log u where it
+/// passes the clamp) or supplied per position (gradient returned as `dPreviousKL`).
+struct MDPOPreviousKL: KernelStage {
+    func regularise(_ p: inout KernelPass) {
+        let coef = mdpoCoefficient(p.config, step: p.state.step)
+        p.m.mdpoCoefficient = coef
+        var mean = 0.0
+        if p.config.previousKL == .sampled {
+            for k in p.kept {
+                let t = previousKLSampled(logR: p.clamp(p.uLive[k]))
+                mean += t.value
+                p.m.previousKLTerm += coef * Double(p.agg[k]) * t.value
+                if abs(p.uLive[k]) < p.C { p.dlp[k] += coef * Double(p.agg[k]) * t.dLog }
+            }
+        } else if let kl = p.batch.previousKL {
+            var d = [Float](repeating: 0, count: p.n)
+            for k in p.kept {
+                mean += Double(kl[k]); p.m.previousKLTerm += coef * Double(p.agg[k]) * Double(kl[k])
+                d[k] = Float(coef * Double(p.agg[k]))
+            }
+            p.dPreviousKL = d
+        }
+        p.m.previousKL = p.M > 0 ? mean / p.M : 0
+    }
 }

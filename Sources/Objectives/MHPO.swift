@@ -5,8 +5,16 @@
 //     ψ(x) = 1 + κ tanh(log x / κ)                      (in place of x in the surrogate)
 //     ℓ = −Â ψ(x) + H₊(max(0, log x)) + H₋(max(0, −log x)),   H(u) = (u/η)^k
 // dℓ/dlog x = −Â (1 − tanh²(log x/κ)) + H₊'(u₊) − H₋'(u₋),  H'(u) = (k/η)(u/η)^(k−1).
+// The preset: modulator κ = 0.2, Weibull hazards η = 0.5, k = 2 on both sides.
 
 import Foundation
+
+extension PresetInfo {
+    static let mhpo = PresetInfo(name: "mhpo", paper: "MHPO: Modulated Hazard-aware Policy Optimization for Stable Reinforcement Learning",
+                                 reference: "§5.2, MHPO.swift", reconstructed: true) { c in
+        c.bound = .mhpo
+    }
+}
 
 /// MHPO term; the flag marks which hazard is active (`high` = upward shift, `low` = downward).
 func mhpoTerm(logX: Double, a: Double, config: ObjectiveConfig) -> TokenTerm {

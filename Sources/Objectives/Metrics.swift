@@ -12,7 +12,7 @@ public struct ObjectiveMetrics: Sendable, Equatable {
     /// Effective (kept) tokens and sequences with at least one kept token.
     public var tokens = 0
     public var sequences = 0
-    /// Fraction of loss-mask tokens removed by the cap / selections.
+    /// Fraction of loss-mask tokens removed by the staleness mask / selections.
     public var maskedFraction = 0.0
     /// Loss and its parts: policy term, R²VPO penalty λ·V, β·KL_ref, −coef·H, (1/t)·KL_prev.
     public var loss = 0.0
@@ -58,6 +58,7 @@ public struct ObjectiveMetrics: Sendable, Equatable {
     public var entropy: Double? = nil
     public var previousKL: Double? = nil
     public var stalenessMean: Double? = nil
+    /// Fraction of active sequences `mask_staleness_above` removed (key kept: `staleness_capped_fraction`).
     public var stalenessCappedFraction: Double? = nil
     public var zeroVarianceGroupFraction: Double? = nil
     public var dynamicSamplingDroppedFraction: Double? = nil
@@ -98,7 +99,7 @@ public struct ObjectiveMetrics: Sendable, Equatable {
     /// OBLR-PO: mean |b_g − mean_g R| over groups with reward variance.
     public var oblrBaselineShift: Double? = nil
     /// Sequences per staleness bucket and mean effective weight e = w·x of their tokens
-    /// (0 for cap-masked tokens), when versions are given.
+    /// (0 for tokens the staleness mask removed), when versions are given.
     public var stalenessCounts: [Int]? = nil
     public var stalenessWeights: [Double]? = nil
 

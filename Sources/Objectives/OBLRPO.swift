@@ -12,8 +12,27 @@
 //   A_i = (R_i − b_g) / (std_g + ε_std)       (GRPO's scale, population std)
 // Confident completions (small w) barely move the baseline; the uncertain ones, whose gradients
 // dominate the estimator's variance, set it.
+// The preset: these advantages with GRPO's ratio, clip 0.2 and token-mean (GRPO.swift).
 
 import Foundation
+
+extension PresetInfo {
+    static let oblrPO = PresetInfo(name: "oblr-po", paper: "OBLR-PO: A Theoretical Framework for Stable Reinforcement Learning",
+                                   reference: "docs/algorithms.md oblr-po, OBLRPO.swift", reconstructed: true) { c in
+        c.oblrBaseline = true
+    }
+}
+
+/// 6. The gradient-weighted-baseline advantages replace the batch's (needs rewards and group ids).
+struct OBLRBaseline: KernelStage {
+    func replaceAdvantages(_ p: inout KernelPass) {
+        guard let r = p.batch.rewards, let ids = p.batch.groupIDs else { return }
+        let w = oblrWeights(detachedLogProbs: p.det, mask: p.sequenceMask, count: p.N, length: p.S)
+        let o = oblrAdvantages(rewards: r, groupIDs: ids, weights: w, epsStd: Double(p.config.epsStd))
+        p.seqAdv = o.advantages.map { Float($0) }
+        p.m.oblrBaselineShift = o.baselineShift
+    }
+}
 
 /// Per-sequence advantages with the gradient-weighted baseline, and the mean |b_g − mean_g R| over
 /// groups with reward variance (how far the baseline moved from GRPO's).

@@ -1,6 +1,7 @@
 // Tolerant decoding of ObjectiveConfig: a key missing from the JSON keeps its default, so
 // configurations recorded before a setting existed (batch metadata, checkpoints, experiment
-// files) still load. Unknown keys are ignored as before; a present key of the wrong type is an error.
+// files) still load, and `staleness_cap` (the old name of `mask_staleness_above`) is read. Unknown
+// keys are ignored as before; a present key of the wrong type is an error.
 
 extension ObjectiveConfig {
     public init(from decoder: Decoder) throws {
@@ -23,7 +24,7 @@ extension ObjectiveConfig {
         try read(\.lambdaMin, .lambdaMin); try read(\.lambdaMax, .lambdaMax); try read(\.variance, .variance)
         try read(\.dualRule, .dualRule); try read(\.varianceEMA, .varianceEMA); try read(\.weight, .weight)
         try read(\.weightLevel, .weightLevel); try read(\.tisCap, .tisCap); try read(\.misLow, .misLow)
-        try read(\.misHigh, .misHigh); try read(\.rhoBar, .rhoBar); try read(\.stalenessCap, .stalenessCap)
+        try read(\.misHigh, .misHigh); try read(\.rhoBar, .rhoBar); try read(\.maskStalenessAbove, .maskStalenessAbove)
         try read(\.aggregation, .aggregation); try read(\.lengthNorm, .lengthNorm); try read(\.klCoef, .klCoef)
         try read(\.entropyCoef, .entropyCoef); try read(\.previousKL, .previousKL); try read(\.mdpoStep, .mdpoStep)
         try read(\.mdpoAnnealSteps, .mdpoAnnealSteps); try read(\.mdpoMinFraction, .mdpoMinFraction)
@@ -41,6 +42,16 @@ extension ObjectiveConfig {
         try read(\.safePenaltyScale, .safePenaltyScale); try read(\.ratioNorm, .ratioNorm)
         try read(\.calibrationAdvantage, .calibrationAdvantage); try read(\.calibrationMargin, .calibrationMargin)
         try read(\.oblrBaseline, .oblrBaseline)
+        // Configurations recorded before the rename carry `staleness_cap` (same meaning).
+        let legacy = try decoder.container(keyedBy: LegacyKeys.self)
+        if !c.contains(.maskStalenessAbove), let v = try legacy.decodeIfPresent(Int.self, forKey: .stalenessCap) {
+            o.maskStalenessAbove = v
+        }
         self = o
+    }
+
+    /// Keys of earlier versions that decoding still reads.
+    enum LegacyKeys: String, CodingKey {
+        case stalenessCap = "staleness_cap"
     }
 }

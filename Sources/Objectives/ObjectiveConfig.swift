@@ -1,7 +1,8 @@
 // The loss kernel's switches and hyper-parameters (ALGORITHMS.md §6), named as in the
 // design doc. Codable with snake_case keys that are also the `--objective-set` keys
-// (ObjectiveParsing.swift); named presets live in Presets.swift. The config is recorded
-// in batch metadata and checkpoints, so every field round-trips through JSON.
+// (ObjectiveParsing.swift); named presets are rows of PresetTable.swift, each defined in its
+// paper's file. The config is recorded in batch metadata and checkpoints, so every field
+// round-trips through JSON.
 
 /// Errors for objective names, settings and inputs.
 public enum ObjectiveError: Error, Equatable, CustomStringConvertible {
@@ -12,6 +13,9 @@ public enum ObjectiveError: Error, Equatable, CustomStringConvertible {
     case nonFinite(what: String, index: Int, value: Float)
     case invalidSetting(String)
     case missingInput(String)
+    /// A setting the kernel computes but the trainer cannot supply or apply yet (rejected when
+    /// the objective is parsed, so a run does not fail at its first update).
+    case trainerUnsupported(key: String, value: String, reason: String)
 
     public var description: String {
         switch self {
@@ -22,6 +26,7 @@ public enum ObjectiveError: Error, Equatable, CustomStringConvertible {
         case let .nonFinite(w, i, v): return "objective input \(w)[\(i)] is not finite (\(v))"
         case let .invalidSetting(s): return "invalid objective setting: \(s)"
         case let .missingInput(s): return "objective input missing: \(s)"
+        case let .trainerUnsupported(k, v, why): return "objective setting \(k)=\(v) is not supported by the trainer: \(why)"
         }
     }
 }
@@ -57,7 +62,7 @@ public enum SequenceGradient: String, Codable, Sendable, CaseIterable {
 public enum BoundingRule: String, Codable, Sendable, CaseIterable {
     /// Plain importance-weighted surrogate `−r·Â` (MDPO; REINFORCE when r = 1).
     case none
-    /// PPO clip / clip-higher, with optional dual clip (§4.1, §4.2, §4.6; GSPO at sequence level §4.7).
+    /// PPO clip / clip-higher (GRPO.swift), with optional dual clip (PPO.swift) (§4.1, §4.2, §4.6; GSPO at sequence level §4.7).
     case clip
     /// ETR per-sample elastic clip widths (§5.3, reconstruction).
     case etr
@@ -167,8 +172,14 @@ public struct ObjectiveConfig: Codable, Sendable, Equatable {
     public var misLow: Float = 0.5
     public var misHigh: Float = 2
     public var rhoBar: Float = 1
-    /// Sequences with staleness `s = v − v_b > cap` leave the mask; nil = no cap.
-    public var stalenessCap: Int? = nil
+    /// Sequences with staleness `s = v − v_b` above this leave the mask (`mask_staleness_above`,
+    /// formerly `staleness_cap`); nil = none are masked. Not the learner's admission limit.
+    public var maskStalenessAbove: Int? = nil
+    /// The old name of `maskStalenessAbove` (forwards to it).
+    public var stalenessCap: Int? {
+        get { maskStalenessAbove }
+        set { maskStalenessAbove = newValue }
+    }
 
     // Aggregation (§1.4)
     public var aggregation: Aggregation = .tokenMean
@@ -260,7 +271,7 @@ public struct ObjectiveConfig: Codable, Sendable, Equatable {
         case lambda0, delta, etaLambda = "eta_lambda", lambdaMin = "lambda_min", lambdaMax = "lambda_max"
         case variance, dualRule = "dual_rule", varianceEMA = "variance_ema"
         case weight, weightLevel = "weight_level", tisCap = "tis_cap", misLow = "mis_low", misHigh = "mis_high"
-        case rhoBar = "rho_bar", stalenessCap = "staleness_cap", aggregation, lengthNorm = "length_norm"
+        case rhoBar = "rho_bar", maskStalenessAbove = "mask_staleness_above", aggregation, lengthNorm = "length_norm"
         case klCoef = "kl_coef", entropyCoef = "entropy_coef", previousKL = "previous_kl"
         case mdpoStep = "mdpo_step", mdpoAnnealSteps = "mdpo_anneal_steps", mdpoMinFraction = "mdpo_min_fraction"
         case dynamicSampling = "dynamic_sampling", d3sSampleKeep = "d3s_sample_keep", d3sTokenKeep = "d3s_token_keep"
@@ -323,7 +334,7 @@ public struct ObjectiveConfig: Codable, Sendable, Equatable {
         try need(tisCap > 0, "tis_cap \(tisCap) must be > 0")
         try need(misLow >= 0 && misLow < misHigh, "need 0 ≤ mis_low < mis_high (got \(misLow), \(misHigh))")
         try need(rhoBar > 0, "rho_bar \(rhoBar) must be > 0")
-        if let c = stalenessCap { try need(c >= 0, "staleness_cap \(c) must be ≥ 0") }
+        if let c = maskStalenessAbove { try need(c >= 0, "mask_staleness_above \(c) must be ≥ 0") }
         if let l = lengthNorm { try need(l > 0, "length_norm \(l) must be > 0") }
         try need(klCoef >= 0, "kl_coef \(klCoef) must be ≥ 0")
         try need(mdpoStep > 0, "mdpo_step \(mdpoStep) must be > 0")

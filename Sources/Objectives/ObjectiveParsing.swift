@@ -1,6 +1,7 @@
 // Command-line style configuration: `--objective r2vpo --objective-set delta=0.05,eta=0.1`.
 // Keys are the JSON keys of ObjectiveConfig (snake_case) plus a few aliases; values are
-// checked against the key's type, and the result is validated. Errors name the key.
+// checked against the key's type, and the result is validated and checked against what the trainer
+// supports. Errors name the key. Old key names are accepted and reported (`ObjectiveDeprecation`).
 
 import Foundation
 
@@ -50,7 +51,7 @@ extension ObjectiveConfig {
         case .dualClip, .varianceEMA, .d3sSampleKeep, .d3sTokenKeep, .capoThreshold, .alpSigma0, .alpPerturbLR,
              .epoSmoothing, .empgK, .dcpoAlpha, .dcpoTargetEntropy, .calibrationMargin:
             return .optional(.float)
-        case .stalenessCap, .lengthNorm, .mdpoAnnealSteps, .epoPhaseSteps: return .optional(.int)
+        case .maskStalenessAbove, .lengthNorm, .mdpoAnnealSteps, .epoPhaseSteps: return .optional(.int)
         case .d3sScheduleSteps: return .int
         case .etrGroupScale, .dynamicSampling, .alpLearnable, .safe, .dcpoTwoSided, .ratioNorm, .calibrationAdvantage,
              .oblrBaseline:
@@ -61,28 +62,45 @@ extension ObjectiveConfig {
     /// Short aliases accepted by `parse` (alias → one or more keys).
     public static let aliases: [String: [String]] = [
         "eta": ["eta_lambda"], "lambda": ["lambda0"], "eps": ["clip_low", "clip_high"],
-        "epsilon": ["clip_low", "clip_high"], "c": ["dual_clip"], "beta": ["kl_coef"], "cap": ["staleness_cap"],
+        "epsilon": ["clip_low", "clip_high"], "c": ["dual_clip"], "beta": ["kl_coef"],
     ]
 
-    /// All keys `parse` accepts (JSON keys and aliases).
+    /// Old setting names `parse` still accepts (old → current key); each use is reported as an
+    /// `ObjectiveDeprecation`. `staleness_cap` (alias `cap`) was renamed after what it does, so it
+    /// is not confused with the learner's admission limit.
+    public static let deprecatedKeys: [String: String] = [
+        "staleness_cap": "mask_staleness_above", "cap": "mask_staleness_above",
+    ]
+
+    /// All keys `parse` accepts without a deprecation (JSON keys and aliases).
     public static var settingKeys: [String] { CodingKeys.allCases.map(\.rawValue) + aliases.keys.sorted() }
 
-    /// Preset `name` with `overrides` applied (keys as in JSON, or aliases), then validated.
+    /// Preset `name` with `overrides` applied (keys as in JSON, or aliases), then validated and
+    /// checked against what the trainer supports (`checkTrainerSupport`). Deprecated keys are
+    /// accepted silently here; `parseReportingDeprecations` returns them.
     public static func parse(name: String, overrides: [String: String]) throws -> ObjectiveConfig {
+        try parseReportingDeprecations(name: name, overrides: overrides).config
+    }
+
+    /// `parse`, also returning a warning for every deprecated key used (for the CLI to print).
+    public static func parseReportingDeprecations(name: String, overrides: [String: String]) throws -> ParsedObjective {
         let base = try preset(name)
-        guard !overrides.isEmpty else { return base }
+        let deprecations = overrides.keys.sorted().compactMap { k in
+            deprecatedKeys[k].map { ObjectiveDeprecation(key: k, replacement: $0) }
+        }
+        guard !overrides.isEmpty else { return ParsedObjective(config: base, deprecations: []) }
         let encoded = try JSONEncoder().encode(base)
         guard var dict = try JSONSerialization.jsonObject(with: encoded) as? [String: Any] else {
             throw ObjectiveError.invalidSetting("could not encode preset \(name)")
         }
-        // Aliases first, so an explicit key (e.g. clip_high next to eps) wins.
+        // Aliases and deprecated names first, so an explicit key (e.g. clip_high next to eps) wins.
+        func expands(_ k: String) -> [String]? { aliases[k] ?? deprecatedKeys[k].map { [$0] } }
         let ordered = overrides.sorted { a, b in
-            let (aa, ba) = (aliases[a.key] != nil, aliases[b.key] != nil)
+            let (aa, ba) = (expands(a.key) != nil, expands(b.key) != nil)
             return aa != ba ? aa : a.key < b.key
         }
         for (rawKey, value) in ordered {
-            let keys = aliases[rawKey] ?? [rawKey]
-            for key in keys {
+            for key in expands(rawKey) ?? [rawKey] {
                 guard let ck = CodingKeys(rawValue: key) else {
                     throw ObjectiveError.unknownKey(rawKey, valid: settingKeys)
                 }
@@ -95,7 +113,33 @@ extension ObjectiveConfig {
             throw ObjectiveError.invalidSetting("overrides \(overrides) could not be applied: \(error)")
         }
         try out.validate()
-        return out
+        try out.checkTrainerSupport()
+        return ParsedObjective(config: out, deprecations: deprecations)
+    }
+
+    /// Parses an objective spec `name` or `name:key=value,…` (the form experiment files use).
+    public static func parseSpec(_ spec: String) throws -> ParsedObjective {
+        let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
+        let overrides = parts.count > 1 ? try parseOverrides(parts[1]) : [:]
+        return try parseReportingDeprecations(name: parts.first ?? "", overrides: overrides)
+    }
+
+    /// Parses an `[objective]` table of a configuration file: `preset` names the preset (default
+    /// `grpo`), every other key is a setting as in `parse` (values as their text: `0.05`, `true`, `none`).
+    public static func parseTable(_ table: [String: String]) throws -> ParsedObjective {
+        var overrides = table
+        let name = overrides.removeValue(forKey: "preset") ?? "grpo"
+        return try parseReportingDeprecations(name: name, overrides: overrides)
+    }
+
+    /// Settings the kernel computes but the trainer (Learner's PolicyTrainer) cannot honour yet,
+    /// with the reason; `parse` rejects them so a run fails before it starts, not at its first update.
+    public func checkTrainerSupport() throws {
+        if previousKL == .input {
+            throw ObjectiveError.trainerUnsupported(
+                key: "previous_kl", value: "input",
+                reason: "the trainer does not compute the exact per-position KL to π_k yet; use previous_kl=sampled")
+        }
     }
 
     /// Parses `"delta=0.05,eta=0.1"` into a dictionary (empty string → empty dictionary).
@@ -135,4 +179,20 @@ extension ObjectiveConfig {
             do { return try parseValue(v, kind: inner, key: key) } catch { throw bad }
         }
     }
+}
+
+/// A deprecated setting name met while parsing, and the name to use instead.
+public struct ObjectiveDeprecation: Sendable, Equatable, CustomStringConvertible {
+    /// The key as written (e.g. `staleness_cap`).
+    public var key: String
+    /// The current key (e.g. `mask_staleness_above`).
+    public var replacement: String
+
+    public var description: String { "objective setting '\(key)' is deprecated; use '\(replacement)'" }
+}
+
+/// A parsed objective: the validated configuration and the deprecation warnings its spelling earned.
+public struct ParsedObjective: Sendable, Equatable {
+    public var config: ObjectiveConfig
+    public var deprecations: [ObjectiveDeprecation]
 }

@@ -24,30 +24,12 @@ public struct ObjectiveState: Codable, Sendable, Equatable {
         step = 0; lambda = Double(config.lambda0); varianceEMA = nil
     }
 
-    /// Advances after one optimiser step with that step's kernel result: the R²VPO dual step
-    /// on the detached variance (smoothed when `variance_ema` is set; skipped when the
-    /// minibatch had no tokens), then `step += 1`.
+    /// Advances after one optimiser step with that step's kernel result: every stage of `config`
+    /// updates its share (R²VPO's dual step on the detached, optionally smoothed variance, EPO's
+    /// history, DCPO's initial entropy, SAFE's controller; each skipped when the minibatch had no
+    /// tokens), then `step += 1`.
     public mutating func update(afterStep result: ObjectiveResult, config: ObjectiveConfig) {
-        if config.bound == .variance, let v = result.metrics.dualVariance, result.metrics.tokens > 0 {
-            var used = v
-            if let beta = config.varianceEMA {
-                let ema = varianceEMA.map { Double(beta) * $0 + (1 - Double(beta)) * v } ?? v
-                varianceEMA = ema; used = ema
-            }
-            lambda = r2vpoDualStep(lambda: lambda, variance: used, config: config)
-        }
-        let m = result.metrics
-        if m.tokens > 0, let hB = m.entropyAggregated {
-            if config.epoSmoothing != nil {
-                entropyHistory = epoHistoryUpdate(entropyHistory, batchEntropy: hB, decay: Double(config.epoHistory))
-            }
-            if config.dcpoAlpha != nil, initialEntropy == nil { initialEntropy = hB }
-        }
-        if config.safe, m.tokens > 0 {
-            var s = safe ?? SAFEState()
-            s.update(kl: m.klReference ?? 0, entropy: m.entropy ?? 0, reward: m.rewardMean ?? 0, config: config)
-            safe = s
-        }
+        for stage in config.kernelStages { stage.afterStep(&self, result: result, config: config) }
         step += 1
     }
 }

@@ -1,7 +1,12 @@
-// The preset registry: every named objective with the paper it implements (title as in the seed
+// The preset table: every named objective with the paper it implements (title as in the seed
 // collection, shared/seeds/papers.txt, or the baseline it is), where its formula is written down,
-// and whether the update rule is our reconstruction [R]. `presetNames`, the CLI's help text and
-// `tributary objectives` are generated from this one table.
+// whether the update rule is our reconstruction [R], and its builder. Each row is defined in its
+// paper's file next to the kernel stage it switches on (`PresetInfo.grpo` in GRPO.swift, …); this
+// table lists them in order. `preset(_:)`, `presetNames`, the CLI's help text (`presetHelp`),
+// `tributary objectives` and the table in docs/algorithms.md (`presetMarkdown`, checked by
+// PresetTableTests) are generated from it.
+
+import Foundation
 
 /// One row of the preset table.
 public struct PresetInfo: Codable, Sendable, Equatable {
@@ -13,52 +18,90 @@ public struct PresetInfo: Codable, Sendable, Equatable {
     public var reference: String
     /// True when the update rule is our reconstruction (docs/algorithms.md gives the reasoning).
     public var reconstructed: Bool
+    /// Sets the method's switches on the default configuration (nothing for a decoded row).
+    public let build: @Sendable (inout ObjectiveConfig) -> Void
+
+    public init(name: String, paper: String, reference: String, reconstructed: Bool,
+                build: @escaping @Sendable (inout ObjectiveConfig) -> Void) {
+        self.name = name; self.paper = paper; self.reference = reference; self.reconstructed = reconstructed
+        self.build = build
+    }
+
+    enum CodingKeys: String, CodingKey { case name, paper, reference, reconstructed }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(name: try c.decode(String.self, forKey: .name), paper: try c.decode(String.self, forKey: .paper),
+                  reference: try c.decode(String.self, forKey: .reference),
+                  reconstructed: try c.decode(Bool.self, forKey: .reconstructed)) { _ in }
+    }
+
+    /// Rows are equal when their table entries are (builders are not compared).
+    public static func == (a: PresetInfo, b: PresetInfo) -> Bool {
+        a.name == b.name && a.paper == b.paper && a.reference == b.reference && a.reconstructed == b.reconstructed
+    }
 }
 
 extension ObjectiveConfig {
     /// Every preset, in the order `tributary objectives` lists them.
     public static let presetTable: [PresetInfo] = [
-        PresetInfo(name: "grpo", paper: "GRPO (DeepSeekMath) baseline", reference: "§4.3, PPOClip.swift", reconstructed: false),
-        PresetInfo(name: "dr-grpo", paper: "Dr. GRPO baseline", reference: "§4.4, Advantages.swift", reconstructed: false),
-        PresetInfo(name: "dapo", paper: "DAPO baseline", reference: "§4.6, DAPO.swift", reconstructed: false),
-        PresetInfo(name: "gspo", paper: "GSPO baseline", reference: "§4.7, GSPO.swift", reconstructed: false),
-        PresetInfo(name: "rloo", paper: "RLOO baseline", reference: "§4.5, Advantages.swift", reconstructed: false),
-        PresetInfo(name: "ppo", paper: "PPO (clip, dual clip) baseline", reference: "§4.1–4.2, PPOClip.swift", reconstructed: false),
-        PresetInfo(name: "decoupled-ppo", paper: "AReaL decoupled PPO baseline", reference: "§4.10, AReaL.swift", reconstructed: false),
-        PresetInfo(name: "tis", paper: "Truncated importance sampling baseline", reference: "§4.8, StalenessWeights.swift", reconstructed: false),
-        PresetInfo(name: "r2vpo", paper: "Ratio-Variance Regularized Policy Optimization for Efficient LLM Fine-tuning",
-                   reference: "§2.3–2.5, R2VPO.swift", reconstructed: true),
-        PresetInfo(name: "r2vpo-decoupled", paper: "Ratio-Variance Regularized Policy Optimization for Efficient LLM Fine-tuning",
-                   reference: "§2.6, R2VPO.swift", reconstructed: true),
-        PresetInfo(name: "alp", paper: "Adaptive Layerwise Perturbation: Unifying Off-Policy Corrections for LLM RL",
-                   reference: "§3.3–3.4, ALP.swift", reconstructed: false),
-        PresetInfo(name: "gbpo", paper: "Bounded Ratio Reinforcement Learning", reference: "§5.1, GBPO.swift", reconstructed: true),
-        PresetInfo(name: "mhpo", paper: "MHPO: Modulated Hazard-aware Policy Optimization for Stable Reinforcement Learning",
-                   reference: "§5.2, MHPO.swift", reconstructed: true),
-        PresetInfo(name: "etr", paper: "ETR: Outcome-Guided Elastic Trust Regions for Policy Optimization",
-                   reference: "§5.3, ETR.swift", reconstructed: true),
-        PresetInfo(name: "bnpo", paper: "BNPO: Beta Normalization Policy Optimization", reference: "§5.4, BNPO.swift", reconstructed: false),
-        PresetInfo(name: "mdpo", paper: "Mirror Descent Policy Optimization", reference: "§5.17, MDPO.swift", reconstructed: false),
-        PresetInfo(name: "capo", paper: "Stabilizing Policy Gradients for Sample-Efficient Reinforcement Learning in LLM Reasoning",
-                   reference: "§5.7, CAPO.swift", reconstructed: true),
-        PresetInfo(name: "d3s", paper: "Learning More with Less: A Dynamic Dual-Level Down-Sampling Framework for Efficient Policy Optimization",
-                   reference: "§5.5, D3S.swift", reconstructed: true),
-        PresetInfo(name: "epo", paper: "EPO: Entropy-regularized Policy Optimization for LLM Agents Reinforcement Learning",
-                   reference: "docs/algorithms.md epo, EPO.swift", reconstructed: true),
-        PresetInfo(name: "empg", paper: "Harnessing Uncertainty: Entropy-Modulated Policy Gradients for Long-Horizon LLM Agents",
-                   reference: "docs/algorithms.md empg, EMPG.swift", reconstructed: true),
-        PresetInfo(name: "safe", paper: "SAFE: Stable Alignment Finetuning with Entropy-Aware Predictive Control for RLHF",
-                   reference: "docs/algorithms.md safe, SAFE.swift", reconstructed: true),
-        PresetInfo(name: "dcpo", paper: "Distribution-Centric Policy Optimization Dominates Exploration-Exploitation Trade-off",
-                   reference: "docs/algorithms.md dcpo, DCPO.swift", reconstructed: true),
-        PresetInfo(name: "grpo-guard", paper: "GRPO-Guard: Mitigating Implicit Over-Optimization in Flow Matching via Regulated Clipping",
-                   reference: "docs/algorithms.md grpo-guard, GRPOGuard.swift", reconstructed: true),
-        PresetInfo(name: "calibration-po", paper: "Calibration-Aware Policy Optimization for Reasoning LLMs",
-                   reference: "docs/algorithms.md calibration-po, CalibrationPO.swift", reconstructed: true),
-        PresetInfo(name: "oblr-po", paper: "OBLR-PO: A Theoretical Framework for Stable Reinforcement Learning",
-                   reference: "docs/algorithms.md oblr-po, OBLRPO.swift", reconstructed: true),
+        .grpo, .drGRPO, .dapo, .gspo, .rloo, .ppo, .decoupledPPO, .tis, .r2vpo, .r2vpoDecoupled, .alp, .gbpo,
+        .mhpo, .etr, .bnpo, .mdpo, .capo, .d3s, .epo, .empg, .safe, .dcpo, .grpoGuard, .calibrationPO, .oblrPO,
     ]
 
     /// Names accepted by `preset(_:)`, from `presetTable`.
     public static let presetNames: [String] = presetTable.map(\.name)
+
+    /// The named method's defaults: the default configuration with the row's builder applied.
+    public static func preset(_ name: String) throws -> ObjectiveConfig {
+        guard let row = presetTable.first(where: { $0.name == name }) else {
+            throw ObjectiveError.unknownObjective(name, valid: presetNames)
+        }
+        var c = ObjectiveConfig()
+        c.name = name
+        row.build(&c)
+        return c
+    }
+
+    /// The `--objective` help text: every preset name, and where to read more.
+    public static var presetHelp: String {
+        "Objective preset (\(presetNames.joined(separator: ", ")); `tributary objectives`, docs/algorithms.md)."
+    }
+
+    /// The plain-text table `tributary objectives` prints.
+    public static var presetListing: String {
+        let w = presetTable.map(\.name.count).max() ?? 0
+        var lines = presetTable.map { row in
+            "\(row.name.padding(toLength: w, withPad: " ", startingAt: 0))  \(row.reconstructed ? "[R]" : "   ")  \(row.paper)  (\(row.reference))"
+        }
+        lines.append("[R] = update rule reconstructed from the abstract; reasoning in docs/algorithms.md.")
+        return lines.joined(separator: "\n")
+    }
+
+    /// The markdown table between `presetMarkdownBegin` and `presetMarkdownEnd` in docs/algorithms.md.
+    public static var presetMarkdown: String {
+        var lines = ["| preset | paper | formula | [R] |", "|---|---|---|---|"]
+        for row in presetTable {
+            lines.append("| `\(row.name)` | \(row.paper) | \(row.reference) | \(row.reconstructed ? "[R]" : "") |")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The marker comments around the generated table in docs/algorithms.md.
+    public static let presetMarkdownBegin = "<!-- presets:begin (generated: tributary objectives --update-docs docs/algorithms.md) -->"
+    public static let presetMarkdownEnd = "<!-- presets:end -->"
+
+    /// The generated table in `text` (between the markers, trimmed); nil when a marker is missing.
+    public static func presetMarkdown(in text: String) -> String? {
+        guard let begin = text.range(of: presetMarkdownBegin),
+              let end = text.range(of: presetMarkdownEnd, range: begin.upperBound..<text.endIndex) else { return nil }
+        return text[begin.upperBound..<end.lowerBound].trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// `text` with the lines between the markers replaced by `presetMarkdown`; nil when a marker is missing.
+    public static func replacingPresetMarkdown(in text: String) -> String? {
+        guard let begin = text.range(of: presetMarkdownBegin),
+              let end = text.range(of: presetMarkdownEnd, range: begin.upperBound..<text.endIndex) else { return nil }
+        return String(text[..<begin.upperBound]) + "\n" + presetMarkdown + "\n" + String(text[end.lowerBound...])
+    }
 }

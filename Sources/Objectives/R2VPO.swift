@@ -9,8 +9,53 @@
 //     log:       log λ ← clip(log λ + η (V/δ − 1), log λ_min, log λ_max)
 // x is r = π_θ/μ (single ratio) or u = π_θ/π_prox (decoupled variant §2.6, reference
 // `decoupled`/`decoupled-interp` with weight `vtrace`).
+// Presets: `r2vpo` (§2.5): the penalty with λ₀ = 2.5, δ = 0.02, log-space dual step η = 0.05;
+// `r2vpo-decoupled` (§2.6): Var(u) around the interpolated π_prox, staleness via min(π_prox/μ, ρ̄ = 1).
 
 import Foundation
+
+extension PresetInfo {
+    static let r2vpo = PresetInfo(name: "r2vpo", paper: "Ratio-Variance Regularized Policy Optimization for Efficient LLM Fine-tuning",
+                                  reference: "§2.3–2.5, R2VPO.swift", reconstructed: true) { c in
+        c.bound = .variance
+    }
+    static let r2vpoDecoupled = PresetInfo(name: "r2vpo-decoupled",
+                                           paper: "Ratio-Variance Regularized Policy Optimization for Efficient LLM Fine-tuning",
+                                           reference: "§2.6, R2VPO.swift", reconstructed: true) { c in
+        c.bound = .variance; c.reference = .decoupledInterp; c.weight = .vtrace; c.rhoBar = 1
+    }
+}
+
+/// R²VPO in the kernel (bound `variance`; the per-token term is MDPO.swift's plain surrogate).
+struct R2VPOPenalty: KernelStage {
+    /// 6. λ·V over the kept ratios, its gradient 2λ(x − centre)·x/M per token, and the braked fraction.
+    func penalise(_ p: inout KernelPass) {
+        let lambda = p.state.lambda, M = p.M
+        let centre = p.config.variance == .central ? p.vars.mean : 1
+        let v = p.config.variance == .central ? p.vars.central : p.vars.one
+        p.m.variancePenalty = lambda * v
+        p.m.lambda = lambda; p.m.dualVariance = v
+        var braked = 0
+        for (j, k) in p.kept.enumerated() {
+            p.gLog[k] += lambda * 2 * (p.xs[j] - centre) * p.xs[j] / M  // §2.4
+            let a = Double(p.seqAdv[k / p.S])
+            if a != 0, (a - 2 * lambda * (p.xs[j] - centre)) * a < 0 { braked += 1 }
+        }
+        p.m.brakedFraction = M > 0 ? Double(braked) / M : 0
+    }
+
+    /// The dual step on this step's variance (EMA-smoothed when `variance_ema` is set); skipped
+    /// when the minibatch had no tokens.
+    func afterStep(_ state: inout ObjectiveState, result: ObjectiveResult, config: ObjectiveConfig) {
+        guard let v = result.metrics.dualVariance, result.metrics.tokens > 0 else { return }
+        var used = v
+        if let beta = config.varianceEMA {
+            let ema = state.varianceEMA.map { Double(beta) * $0 + (1 - Double(beta)) * v } ?? v
+            state.varianceEMA = ema; used = ema
+        }
+        state.lambda = r2vpoDualStep(lambda: state.lambda, variance: used, config: config)
+    }
+}
 
 /// Both variance estimators over the given ratios, plus their mean.
 func ratioVariances(_ xs: [Double]) -> (central: Double, one: Double, mean: Double) {

@@ -16,9 +16,40 @@
 // In the notebook the penalty enters the loss as a detached number, which moves no weight.
 // Our form [R]: its derivative at the smoothed KL becomes the coefficient of the k3 KL term,
 //   β_{k+1} = 2·s·max(0, KL_s − τ)·gate,   loss += (kl_coef + β_k)·agg(k3)
-// so the controlled coefficient is what the PID loop sets (ObjectiveState.safe).
+// so the controlled coefficient is what the PID loop sets (ObjectiveState.safe); the k3 term
+// itself is GRPO.swift's.
+// The preset: the authors' controller (τ₀ 0.3, entropy floor 2, PID 0.3/0.01/0.05, scale 0.1) on the
+// k3 KL coefficient [R for its gradient form], entropy bonus 0.01 as in their code.
 
 import Foundation
+
+extension PresetInfo {
+    static let safe = PresetInfo(name: "safe", paper: "SAFE: Stable Alignment Finetuning with Entropy-Aware Predictive Control for RLHF",
+                                 reference: "docs/algorithms.md safe, SAFE.swift", reconstructed: true) { c in
+        c.safe = true; c.entropyCoef = 0.01
+    }
+}
+
+/// SAFE in the kernel: 7. its panel entries (before the k3 term, which reads the coefficient);
+/// after each step with tokens, one controller step.
+struct SAFEController: KernelStage {
+    func regularise(_ p: inout KernelPass) {
+        fillSAFEMetrics(&p.m, state: p.state.safe, batch: p.batch)
+    }
+
+    func afterStep(_ state: inout ObjectiveState, result: ObjectiveResult, config: ObjectiveConfig) {
+        let m = result.metrics
+        guard m.tokens > 0 else { return }
+        var s = state.safe ?? SAFEState()
+        s.update(kl: m.klReference ?? 0, entropy: m.entropy ?? 0, reward: m.rewardMean ?? 0, config: config)
+        state.safe = s
+    }
+}
+
+extension KernelPass {
+    /// SAFE's controlled KL coefficient β_k, added to `kl_coef` (0 when SAFE is off).
+    var safeKLCoefficient: Double { config.safe ? state.safe?.coefficient ?? 0 : 0 }
+}
 
 /// SAFE's controller state (saved in trainer_state.json with the rest of ObjectiveState).
 public struct SAFEState: Codable, Sendable, Equatable {

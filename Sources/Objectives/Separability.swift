@@ -7,7 +7,7 @@
 // the metrics still need every row's log-probs, so they come from one kernel call at the end.
 //
 // Kernel pieces and why they are separable (Kernel.swift's numbering):
-//   1. staleness cap (versions), DAPO dynamic sampling (rewards), D³S sample level (advantages);
+//   1. staleness mask (versions), DAPO dynamic sampling (rewards), D³S sample level (advantages);
 //   2. π_prox: behaviour, supplied, or interpolated per token from that token's own log-prob;
 //   3. token ratios, or sequence ratios summed over the sequence's own tokens;
 //   5. staleness weights from π_prox/μ (per token or per sequence); aggregation weights from the

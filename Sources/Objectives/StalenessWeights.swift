@@ -1,13 +1,15 @@
 // Staleness corrections (ALGORITHMS.md §4.8 TIS/MIS, §4.9 V-trace, §4.10 AReaL, §6 item 2):
-// detached importance weights ρ_b = π_prox/μ and the hard staleness cap.
-//     is:      w = ρ_b                                  (AReaL decoupled PPO)
-//     tis:     w = min(ρ_b, C)                          (§4.8, C = tis_cap, 2 typical)
+// detached importance weights ρ_b = π_prox/μ and the staleness mask.
+//     is:      w = ρ_b                                  (AReaL decoupled PPO, AReaL.swift)
+//     tis:     w = min(ρ_b, C)                          (§4.8, C = tis_cap, 2 typical; TIS.swift)
 //     mis:     w = ρ_b if ρ_b ∈ [C_low, C_high] else 0   (§4.8; masked tokens keep their place
 //                                                         in the aggregation denominator)
 //     vtrace:  w = min(ρ_b, ρ̄)                         (§4.9; same truncation as TIS, its own ρ̄)
 // Level `token` uses each token's ρ_b; `sequence` the product exp(Σ_t log ρ_b); `sequence-mean`
 // the geometric mean. With reference `behaviour`, π_prox = μ and every ρ_b = 1.
-// Staleness cap: sequences with s = v − v_b > cap leave the mask entirely (§6 item 2).
+// Staleness mask (`mask_staleness_above`, formerly `staleness_cap`): sequences with
+// s = v − v_b above it leave the mask entirely (§6 item 2). Not the learner's admission limit,
+// which rejects stale groups before they reach a batch.
 
 import Foundation
 
@@ -19,6 +21,19 @@ func sequenceStaleness(_ batch: TokenBatch) throws -> [Int]? {
             throw ObjectiveError.invalidSetting("policy_versions[\(i)] = \(vb) is newer than the learner's version \(v)")
         }
         return Int(v - vb)
+    }
+}
+
+/// 1. The staleness mask: sequences more than `mask_staleness_above` versions old leave the mask
+/// (needs versions and the learner's version); logs the masked fraction of active sequences.
+struct StalenessMask: KernelStage {
+    func selectSequences(_ p: inout KernelPass) throws {
+        guard let cap = p.config.maskStalenessAbove, let s = p.staleness else { return }
+        let S = p.S, mask = p.batch.mask
+        let active = (0..<p.N).filter { i in (0..<S).contains { mask[i * S + $0] != 0 } }
+        let capped = active.filter { s[$0] > cap }
+        for i in capped { p.seqKeep[i] = false }
+        p.m.stalenessCappedFraction = active.isEmpty ? 0 : Double(capped.count) / Double(active.count)
     }
 }
 
@@ -46,10 +61,10 @@ func stalenessWeights(_ config: ObjectiveConfig, logWeight: [Double], keep: [Flo
         let rho = exp(logW[k])
         switch config.weight {
         case .none, .is: w[k] = rho
-        case .tis, .vtrace:
-            let cap = Double(config.weight == .tis ? config.tisCap : config.rhoBar)
-            if rho > cap { status[k] = .truncated }
-            w[k] = min(rho, cap)
+        case .tis, .vtrace:  // TIS.swift
+            let t = truncatedWeight(rho, cap: Double(config.weight == .tis ? config.tisCap : config.rhoBar))
+            if t.truncated { status[k] = .truncated }
+            w[k] = t.weight
         case .mis:
             if rho < Double(config.misLow) || rho > Double(config.misHigh) { w[k] = 0; status[k] = .masked } else { w[k] = rho }
         }

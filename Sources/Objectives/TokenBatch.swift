@@ -83,7 +83,7 @@ public struct TokenBatch: Sendable {
         try need(!config.calibrationAdvantage || (rewards != nil && groupIDs != nil), "rewards and group_ids (calibration_advantage)")
         try need(!config.oblrBaseline || (rewards != nil && groupIDs != nil), "rewards and group_ids (oblr_baseline)")
         try need(config.previousKL != .input || previousKL != nil, "previous_kl (previous_kl = input)")
-        try need(config.stalenessCap == nil || (versions != nil && learnerVersion != nil), "policy_versions and learner_version (staleness_cap)")
+        try need(config.maskStalenessAbove == nil || (versions != nil && learnerVersion != nil), "policy_versions and learner_version (mask_staleness_above)")
         try need(!config.dynamicSampling || (rewards != nil && groupIDs != nil), "rewards and group_ids (dynamic_sampling)")
         try need(config.d3sSampleKeep == nil || groupIDs != nil, "group_ids (d3s_sample_keep)")
         try need(config.d3sTokenKeep == nil || entropy != nil, "entropy (d3s_token_keep)")

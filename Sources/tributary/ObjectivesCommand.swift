@@ -1,5 +1,7 @@
-// `tributary objectives [--json]`: the preset table (name, paper, where the formula is, whether
-// it is a reconstruction), from the same registry as the `--objective` help text.
+// `tributary objectives [--json | --markdown | --update-docs FILE]`: the preset table (name, paper,
+// where the formula is, whether it is a reconstruction), from the same registry as the `--objective`
+// help text (Objectives/PresetTable.swift). `--update-docs docs/algorithms.md` rewrites the table
+// between the file's preset markers (ObjectivesTests.PresetTableTests fails while they differ).
 
 import ArgumentParser
 import Foundation
@@ -13,19 +15,33 @@ struct ObjectivesCommand: ParsableCommand {
     @Flag(help: "One JSON object per preset (name, paper, reference, reconstructed).")
     var json = false
 
+    @Flag(help: "The markdown table docs/algorithms.md holds between its preset markers.")
+    var markdown = false
+
+    @Option(help: "Rewrite the preset table between the markers of this markdown file (docs/algorithms.md).")
+    var updateDocs: String?
+
     func run() throws {
-        let table = ObjectiveConfig.presetTable
+        if let path = updateDocs {
+            let url = URL(fileURLWithPath: path)
+            let text = try String(contentsOf: url, encoding: .utf8)
+            guard let out = ObjectiveConfig.replacingPresetMarkdown(in: text) else {
+                throw ValidationError("\(path) has no '\(ObjectiveConfig.presetMarkdownBegin)' … '\(ObjectiveConfig.presetMarkdownEnd)' markers")
+            }
+            if out != text { try out.write(to: url, atomically: true, encoding: .utf8) }
+            print(out == text ? "\(path): preset table up to date" : "\(path): preset table rewritten")
+            return
+        }
+        if markdown {
+            print(ObjectiveConfig.presetMarkdown)
+            return
+        }
         if json {
             let enc = JSONEncoder()
             enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            for row in table { print(String(decoding: try enc.encode(row), as: UTF8.self)) }
+            for row in ObjectiveConfig.presetTable { print(String(decoding: try enc.encode(row), as: UTF8.self)) }
             return
         }
-        let w = table.map(\.name.count).max() ?? 0
-        for row in table {
-            let name = row.name.padding(toLength: w, withPad: " ", startingAt: 0)
-            print("\(name)  \(row.reconstructed ? "[R]" : "   ")  \(row.paper)  (\(row.reference))")
-        }
-        print("[R] = update rule reconstructed from the abstract; reasoning in docs/algorithms.md.")
+        print(ObjectiveConfig.presetListing)
     }
 }

@@ -15,7 +15,7 @@ final class AReaLTests: XCTestCase {
 
     func testInterpolatedEqualsSuppliedProximal() throws {
         let (batch, lp) = randomBatch(seed: 11)
-        var interp = try ObjectiveConfig.preset("decoupled-ppo"); interp.stalenessCap = nil
+        var interp = try ObjectiveConfig.preset("decoupled-ppo"); interp.maskStalenessAbove = nil
         var supplied = interp; supplied.reference = .decoupled
         var b2 = batch
         b2.proximalLogProbs = try interpolatedProximalLogProbs(batch: batch, logProbs: lp)
@@ -30,7 +30,7 @@ final class AReaLTests: XCTestCase {
     }
 
     func testDecoupledWeightAndProximalClip() throws {
-        var cfg = try ObjectiveConfig.preset("decoupled-ppo"); cfg.reference = .decoupled; cfg.stalenessCap = nil
+        var cfg = try ObjectiveConfig.preset("decoupled-ppo"); cfg.reference = .decoupled; cfg.maskStalenessAbove = nil
         // μ = 1, π_prox/μ = 1.5, π_θ/π_prox = 1.1 → loss −1.5·1.1, gradient −1.5·1.1.
         let res = try oneSequence(cfg, ratios: [1.65], a: 1) { $0.proximalLogProbs = [Float(log(1.5))] }
         let w = exp(Double(Float(log(1.5)))), u = exp(Double(Float(log(1.65))) - Double(Float(log(1.5))))

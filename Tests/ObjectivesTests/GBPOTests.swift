@@ -28,4 +28,11 @@ final class GBPOTests: XCTestCase {
         let a = try AdvantageEstimator.gbpo.advantages(rewards: [1, 0, 0], groupIDs: [0, 0, 0])
         XCTAssertEqual(a, [1, 0, 0])   // median 0: the majority outcome gets no push
     }
+
+    func testGBPOMedianBaseline() throws {
+        let a = try AdvantageEstimator.gbpo.advantages(rewards: [1, 0, 0, 0.2], groupIDs: [0, 0, 0, 0])
+        // sorted 0,0,0.2,1 → median 0.1
+        XCTAssertEqual(a[0], 0.9, accuracy: 1e-6)
+        XCTAssertEqual(a[1], -0.1, accuracy: 1e-6)
+    }
 }

@@ -35,4 +35,11 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(try JSONDecoder().decode(ObjectiveMetrics.self, from: data), res.metrics)
         XCTAssertEqual(res.metrics.stalenessCounts?.reduce(0, +), 12)
     }
+
+    func testBehaviourKLEstimates() throws {
+        let res = try oneSequence(ObjectiveConfig(), ratios: [1.5, 0.5], a: 0)
+        let l1 = log(seen(1.5)), l2 = log(seen(0.5))
+        XCTAssertEqual(res.metrics.klBehaviourK1, -(l1 + l2) / 2, accuracy: 1e-12)
+        XCTAssertEqual(res.metrics.klBehaviourK3, ((seen(1.5) - 1 - l1) + (seen(0.5) - 1 - l2)) / 2, accuracy: 1e-12)
+    }
 }

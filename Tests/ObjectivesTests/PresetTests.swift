@@ -24,7 +24,7 @@ final class PresetTests: XCTestCase {
         c.mhpoEtaDown = 0.6; c.mhpoShapeUp = 1.5; c.mhpoShapeDown = 3; c.lambda0 = 1.5; c.delta = 0.05
         c.etaLambda = 0.1; c.lambdaMin = 1e-4; c.lambdaMax = 100; c.variance = .one; c.dualRule = .additive
         c.varianceEMA = 0.9; c.weight = .mis; c.weightLevel = .sequence; c.tisCap = 3; c.misLow = 0.3; c.misHigh = 3
-        c.rhoBar = 1.5; c.stalenessCap = 6; c.aggregation = .seqMeanTokenSumNorm; c.lengthNorm = 64; c.klCoef = 0.01
+        c.rhoBar = 1.5; c.maskStalenessAbove = 6; c.aggregation = .seqMeanTokenSumNorm; c.lengthNorm = 64; c.klCoef = 0.01
         c.entropyCoef = 0.02; c.previousKL = .input; c.mdpoStep = 0.5; c.mdpoAnnealSteps = 300; c.mdpoMinFraction = 0.1
         c.dynamicSampling = true; c.d3sSampleKeep = 0.6; c.d3sTokenKeep = 0.4; c.d3sScheduleSteps = 50
         c.capoThreshold = 3; c.alpSigma0 = 0.01; c.alpPerturbLR = 5e-4; c.alpLearnable = false

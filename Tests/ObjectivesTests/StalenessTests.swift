@@ -1,5 +1,5 @@
-// Staleness corrections (ALGORITHMS.md §4.8–4.10): hard cap, TIS / MIS / V-trace weights at
-// token and sequence level, staleness histogram.
+// Staleness corrections (ALGORITHMS.md §4.8–4.10): the staleness mask (`mask_staleness_above`),
+// TIS / MIS / V-trace weights at token and sequence level, staleness histogram.
 import XCTest
 import Foundation
 @testable import Objectives
@@ -14,7 +14,7 @@ final class StalenessTests: XCTestCase {
     }
 
     func testCapMasksExactlyTheStaleSequences() throws {
-        var cfg = ObjectiveConfig(); cfg.stalenessCap = 2
+        var cfg = ObjectiveConfig(); cfg.maskStalenessAbove = 2
         let lp: [Float] = [0.1, -0.1, 0.05, 0.02]
         let res = try surrogateLoss(cfg, batch: staleBatch(), logProbs: lp)
         XCTAssertEqual(res.effectiveMask, [1, 1, 0, 0])     // s = 0, 1 kept; s = 3, 5 dropped
@@ -25,12 +25,12 @@ final class StalenessTests: XCTestCase {
         let ref = try surrogateLoss(ObjectiveConfig(), batch: fresh, logProbs: [0.1, -0.1])
         XCTAssertEqual(res.loss, ref.loss, accuracy: 1e-12)
         XCTAssertEqual(Array(res.dLogProbs[0..<2]), ref.dLogProbs)
-        cfg.stalenessCap = 5
+        cfg.maskStalenessAbove = 5
         XCTAssertEqual(try surrogateLoss(cfg, batch: staleBatch(), logProbs: lp).effectiveMask, [1, 1, 1, 1])
     }
 
     func testStalenessHistogramAndBucketWeights() throws {
-        var cfg = ObjectiveConfig(); cfg.stalenessCap = 2
+        var cfg = ObjectiveConfig(); cfg.maskStalenessAbove = 2
         let res = try surrogateLoss(cfg, batch: staleBatch(), logProbs: [0, 0, 0, 0])
         XCTAssertEqual(res.metrics.stalenessCounts, [1, 1, 0, 1, 0, 1, 0, 0, 0])
         XCTAssertEqual(res.metrics.stalenessWeights, [1, 1, 0, 0, 0, 0, 0, 0, 0])  // capped buckets weigh 0

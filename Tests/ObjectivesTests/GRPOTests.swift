@@ -1,9 +1,11 @@
-// PPO clip, clip-higher and dual clip (ALGORITHMS.md §4.1, §4.2, §4.6) and the aggregation modes (§1.4).
+// GRPO, the default objective (GRPO.swift): group z-score advantages (§1.3), the PPO clip and
+// clip-higher on the token ratio (§4.1, §4.6), the aggregation modes (§1.4), the k3 KL to the
+// reference (§1.5, §4.3), and the kernel's input checks.
 import XCTest
 import Foundation
 @testable import Objectives
 
-final class PPOClipTests: XCTestCase {
+final class GRPOTests: XCTestCase {
     /// One sequence, one token, advantage `a`, ratio `r` (log μ = 0, log π = log r).
     private func single(_ cfg: ObjectiveConfig, r: Float, a: Float) throws -> ObjectiveResult {
         let batch = TokenBatch(count: 1, length: 1, behaviourLogProbs: [0], mask: [1], advantages: [a])
@@ -46,17 +48,6 @@ final class PPOClipTests: XCTestCase {
         let res2 = try single(dapo, r: 1.3, a: 1)
         XCTAssertEqual(res2.dLogProbs[0], 0)
         XCTAssertEqual(res2.loss, -1.28, accuracy: 1e-5)
-    }
-
-    func testDualClipFloorsHugeRatioWithNegativeAdvantage() throws {
-        let cfg = ObjectiveConfig(dualClip: 3)
-        let res = try single(cfg, r: 10, a: -1)             // PPO term would be 10; floor c·|Â| = 3
-        XCTAssertEqual(res.loss, 3, accuracy: 1e-5)
-        XCTAssertEqual(res.dLogProbs[0], 0)
-        XCTAssertEqual(res.metrics.dualClipFraction, 1)
-        let plain = try single(ObjectiveConfig(), r: 10, a: -1)
-        XCTAssertEqual(plain.loss, 10, accuracy: 1e-4)
-        XCTAssertEqual(plain.dLogProbs[0], 10, accuracy: 1e-4)
     }
 
     func testHugeAndTinyLogRatiosAreClamped() throws {
@@ -139,10 +130,33 @@ final class PPOClipTests: XCTestCase {
             XCTAssertTrue("\(e)".contains("valid: grpo"), "\(e)")
         }
     }
+
+    func testGRPOZScoreUsesPopulationStd() throws {
+        // Group 0: rewards 1,0,0,0 → mean 0.25, population std sqrt(0.1875) = 0.4330127
+        let a = try AdvantageEstimator.grpo.advantages(rewards: [1, 0, 0, 0], groupIDs: [0, 0, 0, 0], epsStd: 0)
+        XCTAssertEqual(a[0], 0.75 / 0.4330127, accuracy: 1e-5)
+        XCTAssertEqual(a[1], -0.25 / 0.4330127, accuracy: 1e-5)
+    }
+
+    func testReferenceK3ValueAndGradient() throws {
+        var cfg = ObjectiveConfig(); cfg.klCoef = 0.5
+        // π = 0.5, π_ref = 0.6: d = log 1.2, k3 = 1.2 − d − 1, dk3/dlogπ = 1 − 1.2. Â = 0: only the KL.
+        var b = TokenBatch(count: 1, length: 1, behaviourLogProbs: [log(0.5)], mask: [1], advantages: [0])
+        b.referenceLogProbs = [log(0.6)]
+        let res = try surrogateLoss(cfg, batch: b, logProbs: [log(0.5)])
+        let d = Double(Float(log(0.6))) - Double(Float(log(0.5)))
+        XCTAssertEqual(res.loss, 0.5 * (exp(d) - d - 1), accuracy: 1e-7)
+        XCTAssertEqual(Double(res.dLogProbs[0]), 0.5 * (1 - exp(d)), accuracy: 1e-7)
+        XCTAssertEqual(res.metrics.klReference!, exp(d) - d - 1, accuracy: 1e-7)
+        // Logged even when the coefficient is 0.
+        cfg.klCoef = 0
+        let logged = try surrogateLoss(cfg, batch: b, logProbs: [log(0.5)])
+        XCTAssertEqual(logged.loss, 0); XCTAssertNotNil(logged.metrics.klReference)
+    }
 }
 
-/// Edge cases of the clip rule: exact boundaries, dual-clip floor edges, window metrics.
-final class PPOClipEdgeTests: XCTestCase {
+/// Edge cases of the clip rule: exact boundaries, window metrics, inputs.
+final class GRPOEdgeTests: XCTestCase {
     func testRatioExactlyOnBoundaryKeepsGradient() throws {
         // clip_low = clip_high = 0 puts both boundaries at exactly r = 1 (log π = log μ = 0).
         let cfg = ObjectiveConfig(clipLow: 0, clipHigh: 0)
@@ -159,21 +173,6 @@ final class PPOClipEdgeTests: XCTestCase {
         let below = try oneSequence(cfg, ratios: [0.999], a: -1)
         XCTAssertEqual(below.dLogProbs[0], 0)
         XCTAssertEqual(below.metrics.clipFractionLow, 1)
-    }
-
-    func testDualClipEdges() throws {
-        let cfg = ObjectiveConfig(dualClip: 3)
-        let under = try oneSequence(cfg, ratios: [2.9], a: -2)   // PPO term 2·2.9 = 5.8 < 6
-        XCTAssertEqual(under.loss, 2 * seen(2.9), accuracy: 1e-6)
-        XCTAssertEqual(Double(under.dLogProbs[0]), 2 * seen(2.9), accuracy: 1e-5)
-        let over = try oneSequence(cfg, ratios: [3.1], a: -2)    // floored at c·|Â| = 6
-        XCTAssertEqual(over.loss, 6, accuracy: 1e-6)
-        XCTAssertEqual(over.dLogProbs[0], 0)
-        XCTAssertEqual(over.metrics.dualClipFraction, 1)
-        // Positive advantages are never dual-clipped.
-        let pos = try oneSequence(cfg, ratios: [10], a: 1)
-        XCTAssertEqual(pos.loss, -1.2, accuracy: 1e-6)
-        XCTAssertEqual(pos.metrics.dualClipFraction, 0)
     }
 
     func testAllEqualRewardsGiveNoSignal() throws {
