@@ -1,7 +1,7 @@
 // TransportBench in miniature: every section produces sane, self-consistent numbers
 // (no speed assertions), and the percentile helper is right.
 
-@testable import Transport
+@testable import Benchmarks
 import XCTest
 
 final class BenchTests: XCTestCase {
