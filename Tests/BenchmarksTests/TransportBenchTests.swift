@@ -4,7 +4,7 @@
 @testable import Benchmarks
 import XCTest
 
-final class BenchTests: XCTestCase {
+final class TransportBenchTests: XCTestCase {
     func testSmallBenchRunProducesEverySection() async throws {
         var o = TransportBench.Options()
         o.unarySeconds = 0.2
