@@ -2,7 +2,8 @@
 // Tributary: a distributed reinforcement-learning service.
 // Layering (lower never imports higher): C shims → Wire/H2/TLS → Transport;
 // Tensor → Policy → Tasks/Objectives → Learner/Worker → tributary (see docs/design/ARCHITECTURE.md);
-// Rewards (reward functions, external reward programs) sits below Tasks.
+// Rewards (reward functions, external reward programs) sits below Tasks. Tooling (Benchmarks,
+// LoadTools) sits beside the libraries, used only by the CLI and tests.
 import PackageDescription
 
 /// The numeric kernels (Tensor, Policy) in release builds: -Ounchecked, and on x86-64 hosts
@@ -87,9 +88,19 @@ let package = Package(
         .target(name: "Worker", dependencies: ["Tensor", "Policy", "Tasks", "Rewards", "Pretrained", "Objectives", "Rollout", "Transport", "Wire", "TLS",
                                                .product(name: "Logging", package: "swift-log")]),
 
+        // tooling, kept out of the libraries (as swift-nio keeps NIOPerformanceTester apart)
+        // Benchmarks: the policy, decode-GEMM and transport measurements behind `tributary bench`.
+        .target(name: "Benchmarks", dependencies: [
+            "Tensor", "Policy", "Transport", "Wire", "TLS",
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ]),
+        // LoadTools: simulated workers and the bad-input scenario behind `tributary loadgen`.
+        .target(name: "LoadTools", dependencies: ["Worker", "Wire"]),
+
         // app
         .executableTarget(name: "tributary", dependencies: [
-            "Policy", "Tasks", "Pretrained", "ModelFiles", "Objectives", "Learner", "Worker", "Tensor", "Transport", "Wire", "H2", "TLS",
+            "Policy", "Tasks", "Pretrained", "ModelFiles", "Objectives", "Learner", "Worker", "Tensor", "Transport", "Wire", "TLS",
+            "Benchmarks", "LoadTools",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -99,7 +110,7 @@ let package = Package(
         .testTarget(name: "WireTests", dependencies: ["Wire"]),
         .testTarget(name: "H2Tests", dependencies: ["H2", "TLS"]),
         .testTarget(name: "TLSTests", dependencies: ["TLS"]),
-        .testTarget(name: "TransportTests", dependencies: ["Transport"]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "Benchmarks"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFiles"], resources: [.copy("Fixtures")]),
@@ -112,6 +123,7 @@ let package = Package(
         .testTarget(name: "RolloutTests", dependencies: ["Rollout"]),
         .testTarget(name: "LearnerTests", dependencies: ["Learner", "Worker", "Transport", "Rewards"]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Tasks", "Rewards"]),
+        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Policy", "Tensor"]),
         .testTarget(name: "EndToEndTests", dependencies: ["tributary", "Pretrained", "Policy", "ModelFiles"]),
     ]
 )

@@ -37,6 +37,8 @@ final class ClientConnection: H2ChannelHandler, @unchecked Sendable {
     let ready: EventLoopPromise<Void>
     let usesTLS: Bool
     var streams = StreamTable<ClientStream>()
+    /// Plain GETs in flight (ClientConnection+GET.swift).
+    var plainGETs: [Int32: PlainGETStream] = [:]
     /// GOAWAY received or connection closed: new calls need a new connection.
     private(set) var goingAway = false { didSet { usableFlag.withLockedValue { $0 = !goingAway } } }
     /// `isUsable` readable from any thread.
@@ -118,6 +120,7 @@ final class ClientConnection: H2ChannelHandler, @unchecked Sendable {
         ready.fail(TransportError.connectFailed(lastError ?? "connection closed"))
         for s in streams.values { end(s, RPCStatus(.unavailable, "connection closed" + (lastError.map { ": \($0)" } ?? ""))) }
         streams.removeAll()
+        failPlainGETs(RPCStatus(.unavailable, "connection closed" + (lastError.map { ": \($0)" } ?? "")))
     }
 
     // MARK: calls
@@ -205,7 +208,7 @@ final class ClientConnection: H2ChannelHandler, @unchecked Sendable {
     // MARK: events
 
     override func handle(events: [H2Event]) {
-        for event in events {
+        for event in events where !handlePlainGET(event) {
             switch event {
             case .headers(let id, let headers, let endStream):
                 guard let s = streams[id] else { continue }

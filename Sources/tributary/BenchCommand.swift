@@ -5,6 +5,7 @@
 // (docs/benchmarks.md explains every field).
 
 import ArgumentParser
+import Benchmarks
 import Foundation
 import Learner
 import ModelFiles
@@ -47,7 +48,7 @@ struct Bench: AsyncParsableCommand {
         }
         if suite == "all" || suite == "policy" { try policy(out) }
         if suite == "all" || suite == "transport" { try await transport(out) }
-        if suite == "all" || suite == "e2e" { try e2e(out) }
+        if suite == "all" || suite == "e2e" { try await e2e(out) }
         if suite == "all" || suite == "real" {
             guard let url = model.map({ URL(fileURLWithPath: $0) }) ?? BundledModels.smolLM2() else {
                 if suite == "real" { throw RunError("bench real: no model (make deps installs SmolLM2; or pass --model)") }

@@ -15,7 +15,7 @@ typealias PinnedRun = (seconds: Double, rollouts: Double, steps: Double, reached
 extension Bench {
     /// Trains to the default target with the learner on `learnerCPU` and two workers on
     /// `workerCPU`; returns wall-clock seconds, rollouts, reached, mean staleness.
-    func pinnedRun(_ me: String, warm: String, dir: URL, sync: Bool, seed: Int, learnerCPU: Int, workerCPU: Int) throws
+    func pinnedRun(_ me: String, warm: String, dir: URL, sync: Bool, seed: Int, learnerCPU: Int, workerCPU: Int) async throws
         -> PinnedRun {
         let port = Int.random(in: 20_000...60_000)
         var env = ProcessInfo.processInfo.environment
@@ -44,21 +44,21 @@ extension Bench {
         let url = try LearnerURL("http://127.0.0.1:\(port)")
         var last: [String: Any] = [:]
         while learner.isRunning {
-            if let (code, body) = try? HTTP2Get.fetch(url, path: "/status", token: nil, caFile: nil), code == 200,
+            if let (code, body) = try? await LearnerGET.fetch(url, path: "/status", token: nil, caFile: nil), code == 200,
                let s = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] {
                 last = s
                 if s["finished"] as? Bool == true { break }
             }
-            usleep(100_000)
+            try? await Task.sleep(nanoseconds: 100_000_000)
         }
         let seconds = Date().timeIntervalSince(t0)
         let reached = (last["evalGreedyAccuracy"] as? Double ?? 0) >= 0.95
         return (seconds, Double(last["groupsTrained"] as? Int ?? 0) * 8, Double(last["step"] as? Int ?? 0), reached,
-                last["meanStaleness"] as? Double ?? 0, StepMix(history: fetchHistory(url)))
+                last["meanStaleness"] as? Double ?? 0, StepMix(history: await fetchHistory(url)))
     }
 
     /// Writes the `e2e_async_vs_sync_dedicated_cores` line.
-    func dedicatedCores(_ me: String, warm: String, dir: URL, _ out: JSONLines) throws {
+    func dedicatedCores(_ me: String, warm: String, dir: URL, _ out: JSONLines) async throws {
         guard ProcessInfo.processInfo.activeProcessorCount >= 2, FileManager.default.isExecutableFile(atPath: "/usr/bin/taskset") else {
             return try out.write(["bench": "e2e_async_vs_sync_dedicated_cores", "skipped": "needs 2 CPUs and taskset"] as [String: AnyJSON])
         }
@@ -67,9 +67,9 @@ extension Bench {
         var a: [PinnedRun] = []
         var s: [PinnedRun] = []
         for seed in 0..<3 {
-            a.append(try pinnedRun(me, warm: warm, dir: dir.appendingPathComponent("pinned-async-\(seed)"), sync: false, seed: seed,
+            a.append(try await pinnedRun(me, warm: warm, dir: dir.appendingPathComponent("pinned-async-\(seed)"), sync: false, seed: seed,
                                    learnerCPU: 0, workerCPU: 1))
-            s.append(try pinnedRun(me, warm: warm, dir: dir.appendingPathComponent("pinned-sync-\(seed)"), sync: true, seed: seed,
+            s.append(try await pinnedRun(me, warm: warm, dir: dir.appendingPathComponent("pinned-sync-\(seed)"), sync: true, seed: seed,
                                    learnerCPU: 0, workerCPU: 1))
         }
         func total(_ r: [PinnedRun], _ k: KeyPath<PinnedRun, Double>) -> Double {

@@ -66,8 +66,8 @@ struct StepMix {
 
 extension Bench {
     /// The learner's `/history` as JSON objects (empty when unreachable).
-    func fetchHistory(_ url: LearnerURL) -> [[String: Any]] {
-        guard let (code, body) = try? HTTP2Get.fetch(url, path: "/history", token: nil, caFile: nil), code == 200,
+    func fetchHistory(_ url: LearnerURL) async -> [[String: Any]] {
+        guard let (code, body) = try? await LearnerGET.fetch(url, path: "/history", token: nil, caFile: nil), code == 200,
               let points = try? JSONSerialization.jsonObject(with: Data(body)) as? [[String: Any]] else { return [] }
         return points
     }

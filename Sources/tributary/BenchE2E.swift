@@ -12,7 +12,7 @@ import Learner
 import Worker
 
 extension Bench {
-    func e2e(_ out: JSONLines) throws {
+    func e2e(_ out: JSONLines) async throws {
         let me = URL(fileURLWithPath: CommandLine.arguments[0]).path
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tributary-bench-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -38,19 +38,19 @@ extension Bench {
             "sync_rollouts": .d(rollouts("sync")),
             "async_speedup": .d(syncRun.seconds / max(asyncRun.seconds, 1e-9)),
         ] as [String: AnyJSON])
-        try dedicatedCores(me, warm: warm, dir: dir, out)
+        try await dedicatedCores(me, warm: warm, dir: dir, out)
 
         // Ingest under simulated workers, publish fraction sampled from /status: once with the
         // default buffer (acceptance paced by training: the learner takes two steps' worth, then
         // submissions wait), once with a buffer that never fills in 10 s (what admission, the
         // write-ahead log and the acks sustain while training runs alongside).
         for (label, capacity) in [("default_buffer", 0), ("unbounded_buffer", 1_000_000)] {
-            try ingest(me, warm: warm, dir: dir.appendingPathComponent("ingest-\(label)"), bufferCapacity: capacity,
-                       label: label, out)
+            try await ingest(me, warm: warm, dir: dir.appendingPathComponent("ingest-\(label)"), bufferCapacity: capacity,
+                             label: label, out)
         }
     }
 
-    private func ingest(_ me: String, warm: String, dir: URL, bufferCapacity: Int, label: String, _ out: JSONLines) throws {
+    private func ingest(_ me: String, warm: String, dir: URL, bufferCapacity: Int, label: String, _ out: JSONLines) async throws {
         let port = Int.random(in: 20_000...60_000)
         let learner = Process()
         learner.executableURL = URL(fileURLWithPath: me)
@@ -66,11 +66,13 @@ extension Bench {
         usleep(1_500_000)
         let url = try LearnerURL("http://127.0.0.1:\(port)")
         let sampler = PublishSampler(url: url)
-        let sampling = Thread { sampler.run() }
-        sampling.start()
-        let load = try runChild(me, ["loadgen", "--learner", "http://127.0.0.1:\(port)", "--token", "bench",
-                                     "--workers", "64", "--seconds", "10"])
+        let sampling = Task.detached { await sampler.run() }
+        // loadgen on a thread of its own: the sampler's task needs the concurrency pool meanwhile.
+        let load = try await onOwnThread {
+            try runChild(me, ["loadgen", "--learner", "http://127.0.0.1:\(port)", "--token", "bench", "--workers", "64", "--seconds", "10"])
+        }
         sampler.stop()
+        await sampling.value
         guard let obj = try? JSONSerialization.jsonObject(with: Data(load.stdout.utf8)) as? [String: Any],
               let l = obj["load"] as? [String: Any] else { throw RunError("loadgen failed: \(load.stdout.prefix(300))") }
         let fraction = sampler.meanFraction
@@ -82,23 +84,31 @@ extension Bench {
             "publish_fraction_of_step": .d(fraction.mean), "publish_samples": .d(Double(fraction.count)),
         ] as [String: AnyJSON])
     }
+}
 
-    /// Runs `me args…` to completion: exit status, stdout, wall-clock seconds.
-    private func runChild(_ me: String, _ args: [String]) throws -> (status: Int32, stdout: String, seconds: Double) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: me)
-        p.arguments = args
-        var env = ProcessInfo.processInfo.environment
-        env["CI"] = "true"
-        p.environment = env
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = FileHandle.nullDevice
-        let t0 = Date()
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self), Date().timeIntervalSince(t0))
+/// Runs `me args…` to completion: exit status, stdout, wall-clock seconds.
+private func runChild(_ me: String, _ args: [String]) throws -> (status: Int32, stdout: String, seconds: Double) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: me)
+    p.arguments = args
+    var env = ProcessInfo.processInfo.environment
+    env["CI"] = "true"
+    p.environment = env
+    let pipe = Pipe()
+    p.standardOutput = pipe
+    p.standardError = FileHandle.nullDevice
+    let t0 = Date()
+    try p.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: data, as: UTF8.self), Date().timeIntervalSince(t0))
+}
+
+/// Runs blocking `work` on a thread of its own and awaits its result, leaving the concurrency
+/// pool free for the tasks that run meanwhile.
+func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { c in
+        Thread { c.resume(with: Result { try work() }) }.start()
     }
 }
 
@@ -113,14 +123,14 @@ final class PublishSampler: @unchecked Sendable {
     var meanFraction: (mean: Double, count: Int) {
         lock.withLock { (bySteps.isEmpty ? 0 : bySteps.values.reduce(0, +) / Double(bySteps.count), bySteps.count) }
     }
-    func run() {
+    func run() async {
         while !lock.withLock({ stopped }) {
-            if let (code, body) = try? HTTP2Get.fetch(url, path: "/status", token: nil, caFile: nil), code == 200,
+            if let (code, body) = try? await LearnerGET.fetch(url, path: "/status", token: nil, caFile: nil), code == 200,
                let s = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
                let step = s["step"] as? Int, let st = s["stepSeconds"] as? Double, let pub = s["publishSeconds"] as? Double, st > 0 {
                 lock.withLock { bySteps[step] = pub / st }
             }
-            usleep(300_000)
+            try? await Task.sleep(nanoseconds: 300_000_000)
         }
     }
 }

@@ -3,6 +3,7 @@
 // the same model, shapes and threads in the same run (bench/peers/real_model_peer.py), and the
 // peak RSS of the update. docs/benchmarks.md "Real model" explains the fields.
 
+import Benchmarks
 import Foundation
 import ModelFiles
 import Objectives

@@ -6,6 +6,7 @@
 
 import ArgumentParser
 import Foundation
+import LoadTools
 import NIOPosix
 import TLS
 import Transport
@@ -39,8 +40,9 @@ struct LoadgenCommand: AsyncParsableCommand {
         enc.outputFormatting = [.sortedKeys]
         switch scenario {
         case "load":
-            let probe = StatusProbe(url: url, caFile: ca)
-            let probing = Task.detached { probe.run() }
+            // The probe's own event loop: the simulated workers' loop is busy with their calls.
+            let probe = StatusProbe(url: url, caFile: ca, group: MultiThreadedEventLoopGroup(numberOfThreads: 1))
+            let probing = Task.detached { await probe.run() }
             let shared = (0..<max(1, min(connections, workers))).map { _ in endpoint(token) }
             var report = await SimulatedWorkers.run(workers: workers, seconds: seconds, promptsPerLease: promptsPerLease) { i in
                 shared[i % shared.count]
@@ -81,20 +83,21 @@ struct Summary: Encodable {
     }
 }
 
-/// GETs `/status` every 0.25 s on a thread of its own; latencies in ms, -1 for a failure.
+/// GETs `/status` every 0.25 s, each on a new connection (connect, TLS, GET: what a fresh
+/// client sees); latencies in ms, -1 for a failure.
 final class StatusProbe: @unchecked Sendable {
-    let url: LearnerURL, caFile: String?
+    let url: LearnerURL, caFile: String?, group: MultiThreadedEventLoopGroup
     private let lock = NSLock()
     private var stopped = false
-    init(url: LearnerURL, caFile: String?) { self.url = url; self.caFile = caFile }
+    init(url: LearnerURL, caFile: String?, group: MultiThreadedEventLoopGroup) { self.url = url; self.caFile = caFile; self.group = group }
     func stop() { lock.withLock { stopped = true } }
-    func run() -> [Double] {
+    func run() async -> [Double] {
         var out: [Double] = []
         while !lock.withLock({ stopped }) {
             let t0 = Date()
-            let ok = (try? HTTP2Get.fetch(url, path: "/status", token: nil, caFile: caFile, timeout: 10))?.0 == 200
+            let ok = (try? await LearnerGET.fetch(url, path: "/status", token: nil, caFile: caFile, timeout: 10, group: group))?.0 == 200
             out.append(ok ? Date().timeIntervalSince(t0) * 1000 : -1)
-            usleep(250_000)
+            try? await Task.sleep(nanoseconds: 250_000_000)
         }
         return out
     }

@@ -85,7 +85,7 @@ struct WorkerCommand: AsyncParsableCommand {
     }
 }
 
-struct StatusCommand: ParsableCommand {
+struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "status", abstract: "Show where training stands.")
 
     @Option(help: "Learner address: http://HOST:PORT or https://HOST:PORT.") var learner: String = "http://127.0.0.1:7070"
@@ -93,8 +93,8 @@ struct StatusCommand: ParsableCommand {
     @Option(help: "CA certificate file (https).") var ca: String?
     @Flag(help: "Print the raw JSON.") var json = false
 
-    func run() throws {
-        let (code, body) = try HTTP2Get.fetch(try LearnerURL(learner), path: "/status", token: token, caFile: ca)
+    func run() async throws {
+        let (code, body) = try await LearnerGET.fetch(try LearnerURL(learner), path: "/status", token: token, caFile: ca)
         guard code == 200 else { throw RunError("\(learner)/status answered HTTP \(code): \(String(decoding: body, as: UTF8.self))") }
         if json { FileHandle.standardOutput.write(Data(body)); return }
         print(try StatusText.render(Data(body)))

@@ -2,6 +2,7 @@
 // prior knowledge and TLS), nghttp -nv frame traces, and h2load with every request
 // succeeding. Tools run through Foundation.Process.
 
+import Benchmarks
 import Foundation
 import TLS
 @testable import Transport

@@ -2,6 +2,7 @@
 // standard set of routes (echo in every shape), clients, certificates made with the
 // openssl CLI, and running outside tools through Foundation.Process.
 
+@testable import Benchmarks
 import Foundation
 import NIOConcurrencyHelpers
 import TLS

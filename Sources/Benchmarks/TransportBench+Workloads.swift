@@ -4,6 +4,7 @@
 import Foundation
 import NIOConcurrencyHelpers
 import TLS
+import Transport
 import Wire
 
 struct BenchServer {

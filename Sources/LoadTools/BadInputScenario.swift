@@ -6,6 +6,7 @@
 
 import Foundation
 import Wire
+import Worker
 
 /// One case: what was sent, what the learner was expected to answer and what it answered.
 public struct ScenarioCase: Codable, Sendable {

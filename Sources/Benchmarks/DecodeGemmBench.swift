@@ -4,6 +4,7 @@
 // layer in turn, so each repetition streams them from memory as a decode step does.
 
 import Foundation
+import Policy
 import Tensor
 
 /// Few-rows kernel against OpenBLAS on a model's decode-step products.

@@ -1,10 +1,10 @@
 // TransportBench in miniature: every section produces sane, self-consistent numbers
 // (no speed assertions), and the percentile helper is right.
 
-@testable import Transport
+@testable import Benchmarks
 import XCTest
 
-final class BenchTests: XCTestCase {
+final class TransportBenchTests: XCTestCase {
     func testSmallBenchRunProducesEverySection() async throws {
         var o = TransportBench.Options()
         o.unarySeconds = 0.2

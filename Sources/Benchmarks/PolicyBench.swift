@@ -4,6 +4,7 @@
 // Codable report (see PolicyBenchReport.swift) that the CLI prints as JSON.
 
 import Foundation
+import Policy
 import Tensor
 
 /// Throughput measurements. Results depend on the build configuration (use release).

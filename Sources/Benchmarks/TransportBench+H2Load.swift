@@ -7,6 +7,7 @@
 // three h2load runs.
 
 import Foundation
+import Transport
 import Wire
 
 extension TransportBench {

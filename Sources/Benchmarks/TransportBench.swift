@@ -7,6 +7,7 @@
 
 import Foundation
 import TLS
+import Transport
 
 /// Everything one bench run measured (JSON-encodable for the CLI).
 public struct TransportBenchReport: Codable, Sendable {

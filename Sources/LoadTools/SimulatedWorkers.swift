@@ -2,11 +2,12 @@
 // benchmark (`tributary loadgen`). Each registers over the real transport, takes leases and
 // submits well-formed groups as fast as it can — random in-vocabulary tokens, finite
 // log-probs, varied rewards — without a model, so the learner's ingest path (admission, WAL
-// fsync, buffer, acks) is what is measured. `badInputs` plays the protocol's rejection cases
-// one by one against a real learner.
+// fsync, buffer, acks) is what is measured. BadInputScenario.swift plays the protocol's
+// rejection cases one by one against a real learner.
 
 import Foundation
 import Wire
+import Worker
 
 /// What a load run saw.
 public struct LoadReport: Codable, Sendable {

@@ -3,7 +3,8 @@
 
 import Foundation
 import XCTest
-@testable import Policy
+@testable import Benchmarks
+import Policy
 import Tensor
 
 final class PolicyBenchTests: XCTestCase {

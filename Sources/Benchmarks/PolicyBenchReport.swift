@@ -4,6 +4,7 @@
 // Codable, so `tributary bench` can print it as JSON.
 
 import Foundation
+import Policy
 import Tensor
 
 /// sgemm throughput at one shape (`m×n×k`; `transA` = the weight-gradient form Aᵀ·B).
