@@ -6,8 +6,8 @@
 // learner's batch dumps name every trained prompt: none appears twice, and none is missing.
 //
 // The kill moments are random and seeded: each test prints
-// `FaultTests.<test>: TRIBUTARY_FAULT_SEED=<seed>` first; run with that environment variable
-// set to draw the same delays again (docs/operations.md, "Fault tests"). The processes' own
+// `FaultTests.<test>: TRIBUTARY_FAULT_SEED=<seed>` before its first kill; run with that
+// environment variable set to draw the same delays again (docs/operations.md, "Fault tests"). The processes' own
 // timing still varies, so a seed replays the schedule of kills, not every interleaving. The
 // waits here are wall-clock on purpose: they wait for real processes (a learner, workers).
 
@@ -20,7 +20,7 @@ final class FaultTests: XCTestCase {
     private func killMoments(_ test: String = #function) -> FaultSchedule {
         let env = ProcessInfo.processInfo.environment["TRIBUTARY_FAULT_SEED"].flatMap { UInt64($0) }
         let seed = env ?? UInt64.random(in: 1...UInt64(Int64.max))
-        print("FaultTests.\(test): TRIBUTARY_FAULT_SEED=\(seed)\(env == nil ? " (fresh; set it to replay)" : " (from the environment)")")
+        print("FaultTests.\(test.replacingOccurrences(of: "()", with: "")): TRIBUTARY_FAULT_SEED=\(seed)\(env == nil ? " (fresh; set it to replay)" : " (from the environment)")")
         return FaultSchedule(seed: seed)
     }
 
