@@ -3,6 +3,7 @@
 // given number of tasks sleep on it (a long poll is held open, a timer is armed).
 
 import Foundation
+import XCTest
 @testable import Learner
 
 final class ManualClock: LearnerClock, @unchecked Sendable {
@@ -11,7 +12,7 @@ final class ManualClock: LearnerClock, @unchecked Sendable {
     private var sleepers: [UInt64: (deadline: Double, cont: CheckedContinuation<Void, any Error>)] = [:]
     private var nextID: UInt64 = 0
     /// Tests waiting until at least `count` tasks sleep.
-    private var watchers: [(count: Int, cont: CheckedContinuation<Void, Never>)] = []
+    private var watchers: [(id: UInt64, count: Int, cont: CheckedContinuation<Void, Never>)] = []
 
     init(start: Double = 1_000_000) { t = start }
 
@@ -48,16 +49,31 @@ final class ManualClock: LearnerClock, @unchecked Sendable {
         }
     }
 
-    /// Returns once at least `count` tasks sleep on this clock.
-    func waitForSleepers(_ count: Int) async {
+    /// Returns once at least `count` tasks sleep on this clock. If that does not happen within
+    /// `limit` seconds of wall time the test fails instead of hanging (a guard that never
+    /// elapses in a passing test: something that should sleep on this clock did not).
+    func waitForSleepers(_ count: Int, limit: Double = 30, file: StaticString = #filePath, line: UInt = #line) async {
+        let id = lock.withLock { () -> UInt64 in nextID += 1; return nextID }
+        let guardTask = Task { [weak self] in
+            try await Task.sleep(nanoseconds: UInt64(limit * 1e9))
+            guard let self, let c = self.lock.withLock({ self.removeWatcher(id) }) else { return }
+            XCTFail("nothing slept on the manual clock (\(count) sleepers expected) within \(limit) s", file: file, line: line)
+            c.resume()
+        }
         await withCheckedContinuation { (cont: CheckedContinuation<Void, Never>) in
             let ready = lock.withLock {
                 if sleepers.count >= count { return true }
-                watchers.append((count, cont))
+                watchers.append((id, count, cont))
                 return false
             }
             if ready { cont.resume() }
         }
+        guardTask.cancel()
+    }
+
+    private func removeWatcher(_ id: UInt64) -> CheckedContinuation<Void, Never>? {
+        guard let i = watchers.firstIndex(where: { $0.id == id }) else { return nil }
+        return watchers.remove(at: i).cont
     }
 
     private func notifyWatchers() {
