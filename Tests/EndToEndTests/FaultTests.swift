@@ -7,9 +7,10 @@
 //
 // The kill moments are random and seeded: each test prints
 // `FaultTests.<test>: TRIBUTARY_FAULT_SEED=<seed>` before its first kill; run with that
-// environment variable set to draw the same delays again (docs/operations.md, "Fault tests"). The processes' own
-// timing still varies, so a seed replays the schedule of kills, not every interleaving. The
-// waits here are wall-clock on purpose: they wait for real processes (a learner, workers).
+// environment variable set to draw the same delays again (docs/operations.md, "Durability
+// and resume"). The processes' own timing still varies, so a seed replays the schedule of
+// kills, not every interleaving. The waits here are wall-clock on purpose: they wait for
+// real processes (a learner, workers).
 
 import Foundation
 import XCTest
