@@ -95,3 +95,42 @@ public func admit(_ group: TrajectoryGroup, lease: Result<Lease, LeaseRejection>
     }
     return nil
 }
+
+/// The admission of one submission round (the groups a Submit call logs with one fsync),
+/// before anything is written: each group either refused or admitted with its encoded record.
+struct AdmissionRound {
+    struct Admitted {
+        var slot: Int
+        var group: TrajectoryGroup
+        /// The worker the lease was issued to (it may have re-registered under a new id since).
+        var owner: UInt64?
+        /// The worker the lease is checked against (nil: the owner is gone, any id may submit it).
+        var checkWorker: UInt64?
+        var record: [UInt8]
+    }
+    var refused: [(slot: Int, rejection: Rejection)] = []
+    var admitted: [Admitted] = []
+
+    /// Screens `round` from `worker` against the lease book (read only) at `learnerVersion`.
+    /// `isRegistered` says whether a lease's owner is still registered; `expectedPrompt` gives
+    /// the tokens of a prompt index. The same lease twice in one round: the second is a duplicate.
+    init(_ round: ArraySlice<TrajectoryGroup>, from worker: UInt64?, leases: LeaseBook, learnerVersion: Int,
+         policy: AdmissionPolicy, isRegistered: (UInt64) -> Bool, expectedPrompt: (Int) -> [Int32]) {
+        var leasesInRound = Set<UInt64>()
+        for (slot, group) in round.enumerated() {
+            // A lease held by a worker registered before a restart may be submitted by its new id.
+            let owner = leases.outstanding[group.leaseId]?.workerID
+            let checkWorker = owner.flatMap { isRegistered($0) ? worker : nil }
+            var lease: Result<Lease, LeaseRejection>
+            do { lease = .success(try leases.check(group.leaseId, worker: checkWorker)) } catch { lease = .failure(error) }
+            if leasesInRound.contains(group.leaseId) { lease = .failure(.alreadyTrained(group.leaseId)) }
+            let expected = (try? lease.get()).map { expectedPrompt($0.promptIndex) } ?? []
+            if let r = admit(group, lease: lease, expectedPrompt: expected, learnerVersion: learnerVersion, policy: policy) {
+                refused.append((slot, r))
+                continue
+            }
+            leasesInRound.insert(group.leaseId)
+            admitted.append(Admitted(slot: slot, group: group, owner: owner, checkWorker: checkWorker, record: group.encoded()))
+        }
+    }
+}

@@ -1,13 +1,35 @@
-// What the status routes read of ingestion: one consistent snapshot of the ingest actor's
-// counts, taken in one actor turn, and the sliding window behind the ingest rates of /status
-// (on the actor's clock, so tests drive it with a manual one).
+// What the status routes read of ingestion: the counters, one consistent snapshot of the
+// ingest actor's counts taken in one actor turn, and the sliding window behind the ingest
+// rates of /status (on the learner's clock, so tests drive it with a manual one).
 
 import Foundation
+
+/// Counters for /status and /metrics.
+public struct IngestCounters: Codable, Sendable {
+    public var accepted = 0
+    public var rejected: [String: Int] = [:]
+    public var leasesIssued = 0
+    public var leasesExpired = 0
+    public var stalenessHistogram: [Int: Int] = [:]
+    public var bytesReceived = 0
+    /// fsyncs of the write-ahead log for accepted groups (one per submitted batch, not per group).
+    public var walSyncs = 0
+    /// Requests refused with NOT_FOUND because their worker id was never registered, said
+    /// goodbye, went idle, belongs to another token, or predates a restart.
+    public var unknownWorkerRequests = 0
+
+    /// One group accepted: `bytes` of record, `staleness` versions behind the learner.
+    mutating func accepted(bytes: Int, staleness: Int) {
+        accepted += 1
+        bytesReceived += bytes
+        stalenessHistogram[staleness, default: 0] += 1
+    }
+}
 
 extension IngestState {
     /// Ingestion's counts, read in one actor turn so that they add up (see `groupsTaken`).
     func snapshot() -> IngestSnapshot {
-        let (gps, bps) = rate.perSecond(at: now())
+        let (gps, bps) = rate.perSecond(at: clock.now())
         return IngestSnapshot(counters: counters, buffered: buffer.count, groupsTaken: groupsTaken,
                        leasesCompleted: leases.trainedCount, outstandingLeases: leases.outstanding.count,
                        promptCursor: leases.promptCursor, promptsAwaitingReissue: leases.reissueQueue.count,

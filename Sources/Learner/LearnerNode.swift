@@ -25,8 +25,10 @@ public final class LearnerNode: Sendable {
         self.store = store; self.modelConfig = modelConfig; self.restoredGroups = restoredGroups
     }
 
-    /// Opens (or creates) the state directory and restores everything durable.
-    public static func open(_ config: LearnerConfig) async throws -> LearnerNode {
+    /// Opens (or creates) the state directory and restores everything durable. `clock` times
+    /// every deadline and timer of ingestion (leases, long polls, idle workers, rates); tests
+    /// pass a manual one.
+    public static func open(_ config: LearnerConfig, clock: any LearnerClock = SystemClock()) async throws -> LearnerNode {
         try config.validate()
         let spec = try config.taskSpec()
         let store = LearnerStateStore(root: URL(fileURLWithPath: config.stateDir))
@@ -81,7 +83,7 @@ public final class LearnerNode: Sendable {
         let (ingest, restored) = try await IngestState.restore(config: config, task: task, vocabSize: model.config.vocabSize,
                                                                durable: durable, version: state.version,
                                                                walDirectory: store.walDirectory,
-                                                               hadCheckpoint: store.latestCheckpoint() != nil)
+                                                               hadCheckpoint: store.latestCheckpoint() != nil, clock: clock)
         let mc = model.config
         let training = TrainingLoop(ingest: ingest, store: store, config: config, task: task, trainer: trainer,
                                     state: state, durable: durable)

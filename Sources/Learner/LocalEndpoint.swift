@@ -61,17 +61,17 @@ public struct LocalEndpoint: LearnerEndpoint {
 
     /// Grants work units. When there is none (the buffer is full, or in sync mode the batch is
     /// being trained) the request is held open — a long poll — until work may exist or
-    /// `leaseLongPollSeconds` pass, so a worker starts sampling as soon as it can rather than
-    /// after a fixed back-off. An empty grant says to ask again almost at once.
+    /// `leaseLongPollSeconds` pass on the learner's clock, so a worker starts sampling as soon
+    /// as it can rather than after a fixed back-off. An empty grant says to ask again almost at once.
     public func lease(_ request: LeaseRequest) async throws -> LeaseGrant {
         guard request.maxPrompts >= 1 else { throw RPCStatus(.invalidArgument, "LeaseRequest.maxPrompts must be ≥ 1, got 0") }
         try await checkWorker(request.workerId)
         let ingest = node.ingest
         let worker = request.workerId, max = Int(request.maxPrompts), version = Int(request.currentVersion)
         var units = await ingest.lease(worker: worker, max: max, workerVersion: version)
-        let end = Date().addingTimeInterval(Self.leaseLongPollSeconds)
+        let end = ingest.clock.now() + Self.leaseLongPollSeconds
         while units.isEmpty, !Task.isCancelled, await ingest.worthWaitingForWork(workerVersion: version) {
-            let left = end.timeIntervalSinceNow
+            let left = end - ingest.clock.now()
             guard left > 0 else { break }
             await ingest.waitForWork(timeout: left)
             units = await ingest.lease(worker: worker, max: max, workerVersion: version)

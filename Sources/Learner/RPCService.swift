@@ -51,8 +51,9 @@ public enum LearnerRPC {
                     for await a in stream { latest.set(a); try await out.send(a.encoded()) }
                 }
                 group.addTask {
+                    let clock = node.ingest.clock
                     while true {
-                        try await Task.sleep(nanoseconds: UInt64(watchHeartbeat * 1e9))
+                        try await clock.sleep(until: clock.now() + watchHeartbeat)
                         if let a = latest.get() { try await out.send(a.encoded()) }
                     }
                 }

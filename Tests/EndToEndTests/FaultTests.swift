@@ -4,11 +4,27 @@
 // leases completed ≥ acknowledgements seen, and trained + in training + buffered = leases
 // completed. The
 // learner's batch dumps name every trained prompt: none appears twice, and none is missing.
+//
+// The kill moments are random and seeded: each test prints
+// `FaultTests.<test>: TRIBUTARY_FAULT_SEED=<seed>` before its first kill; run with that
+// environment variable set to draw the same delays again (docs/operations.md, "Durability
+// and resume"). The processes' own timing still varies, so a seed replays the schedule of
+// kills, not every interleaving. The waits here are wall-clock on purpose: they wait for
+// real processes (a learner, workers).
 
 import Foundation
 import XCTest
 
 final class FaultTests: XCTestCase {
+    /// The random kill moments of one test: seeded from TRIBUTARY_FAULT_SEED, or a fresh seed,
+    /// printed either way so a failure can be replayed.
+    private func killMoments(_ test: String = #function) -> FaultSchedule {
+        let env = ProcessInfo.processInfo.environment["TRIBUTARY_FAULT_SEED"].flatMap { UInt64($0) }
+        let seed = env ?? UInt64.random(in: 1...UInt64(Int64.max))
+        print("FaultTests.\(test.replacingOccurrences(of: "()", with: "")): TRIBUTARY_FAULT_SEED=\(seed)\(env == nil ? " (fresh; set it to replay)" : " (from the environment)")")
+        return FaultSchedule(seed: seed)
+    }
+
     private func freePort() -> Int { Processes.freePort() }
     private func spawn(_ args: [String], env: [String: String] = [:], stdout: FileHandle? = nil) throws -> Process {
         try Processes.spawn(args, env: env, stdout: stdout)
@@ -45,6 +61,7 @@ final class FaultTests: XCTestCase {
         let workerOut = Pipe()
         let worker = try spawn(["worker", "--learner", "http://127.0.0.1:\(port)", "--token", "t0ken", "--name", "w"],
                                stdout: workerOut.fileHandleForWriting)
+        var moments = killMoments()
         var lastVersion = 0, lastStep = 0
         for kill in 0..<3 {
             let s = try waitFor(port, "training to advance before kill \(kill)") { s in
@@ -53,8 +70,9 @@ final class FaultTests: XCTestCase {
             let v = s["version"] as! Int
             XCTAssertGreaterThan(v, lastVersion, "versions must increase across restarts")
             lastVersion = v; lastStep = s["step"] as! Int
-            // SIGKILL at a random moment of the next ~0.3 s (possibly mid-checkpoint or mid-append).
-            usleep(UInt32.random(in: 0...300_000))
+            // SIGKILL at a random (seeded) moment of the next ~0.3 s (possibly mid-checkpoint or
+            // mid-append): a wall-clock wait, since the learner is a real process.
+            usleep(moments.microseconds(in: 0...300_000))
             Foundation.kill(learner.processIdentifier, SIGKILL)
             learner.waitUntilExit()
             learner = try spawn(learnerArgs, env: env)
@@ -106,13 +124,15 @@ final class FaultTests: XCTestCase {
         // Freeze the victim (SIGSTOP) and look: once it is frozen nothing it holds can be
         // submitted, so outstanding leases seen now are certainly its and must expire. If it
         // happened to hold none at that instant, let it run a moment and look again.
+        // The waits are wall-clock (real processes), bounded (50 tries); the run's seed draws them.
+        var moments = killMoments()
         var frozenHolding = false
         for _ in 0..<50 {
             Foundation.kill(victim.processIdentifier, SIGSTOP)
-            usleep(300_000)
+            usleep(300_000)   // let the learner answer what the victim had in flight
             if let s = status(port), ((s["outstandingLeases"] as? Int) ?? 0) > 0 { frozenHolding = true; break }
             Foundation.kill(victim.processIdentifier, SIGCONT)
-            usleep(UInt32.random(in: 50_000...250_000))
+            usleep(moments.microseconds(in: 50_000...250_000))
         }
         XCTAssertTrue(frozenHolding, "the victim never held a lease while frozen")
         Foundation.kill(victim.processIdentifier, SIGKILL)
@@ -137,5 +157,24 @@ final class FaultTests: XCTestCase {
         XCTAssertEqual(prompts.count, trained)
         XCTAssertEqual(Set(prompts).count, prompts.count, "a prompt was trained twice")
         XCTAssertTrue(prompts.allSatisfy { $0 >= 0 && $0 < (quiet["promptCursor"] as! Int) })
+    }
+}
+
+/// Random delays from a seed (SplitMix64), so a fault run's kill moments can be drawn again.
+struct FaultSchedule {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+
+    private mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A delay in `range` microseconds.
+    mutating func microseconds(in range: ClosedRange<UInt32>) -> UInt32 {
+        range.lowerBound + UInt32(next() % UInt64(range.upperBound - range.lowerBound + 1))
     }
 }

@@ -1,4 +1,5 @@
-// Admission: each kind of bad group is refused with its specific reason and message.
+// Admission: each kind of bad group is refused with its specific reason and message, and a
+// submission round (`AdmissionRound`, a plain value) screens its groups against the lease book.
 import XCTest
 import Wire
 @testable import Learner
@@ -64,5 +65,29 @@ final class AdmissionTests: XCTestCase {
         let ok = Sample(tokens: [1, 12], logProbs: [-1, -1], reward: 0, correct: false, finishReason: .end)
         let r = admit(group(samples: [ok, bad]), lease: .success(lease), expectedPrompt: prompt, learnerVersion: 10, policy: policy)
         XCTAssertEqual(r?.message, "sample 1 token 1 is 99; vocabulary size is 16")
+    }
+
+    /// A round of three groups from worker 1: its own lease, the same lease again (a duplicate
+    /// within the round), and a lease of worker 2, who is still registered (wrong worker). A
+    /// lease whose owner is gone may be submitted by any id (it re-registered after a restart).
+    func testRoundScreensLeasesAndDuplicates() {
+        var book = LeaseBook()   // three leases of prompts 0, 1, 2
+        let mine = book.issue(to: 1, count: 1, version: 8, now: 0, duration: 10)[0]
+        let theirs = book.issue(to: 2, count: 1, version: 8, now: 0, duration: 10)[0]
+        let orphan = book.issue(to: 3, count: 1, version: 8, now: 0, duration: 10)[0]
+        func g(_ l: Lease) -> TrajectoryGroup {
+            var x = group()
+            x.leaseId = l.id
+            x.promptIndex = UInt64(l.promptIndex)
+            return x
+        }
+        let round = AdmissionRound([g(mine), g(mine), g(theirs), g(orphan)][...], from: 1, leases: book, learnerVersion: 10,
+                                   policy: policy, isRegistered: { $0 != 3 }, expectedPrompt: { _ in self.prompt })
+        XCTAssertEqual(round.admitted.map(\.slot), [0, 3])
+        XCTAssertEqual(round.admitted.map(\.owner), [1, 3])
+        XCTAssertEqual(round.admitted.map(\.checkWorker), [1, nil], "the orphan's lease is not checked against a worker")
+        XCTAssertEqual(round.admitted[0].record, g(mine).encoded())
+        XCTAssertEqual(round.refused.map(\.slot), [1, 2])
+        XCTAssertEqual(round.refused.map(\.rejection.reason), [.duplicateLease, .wrongWorker])
     }
 }

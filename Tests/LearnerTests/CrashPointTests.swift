@@ -81,14 +81,6 @@ struct SeededRandom: RandomNumberGenerator {
     }
 }
 
-/// Time that moves only when the test says so.
-final class ManualClock: @unchecked Sendable {
-    private let lock = NSLock()
-    private var t: Double = 1_000_000
-    func now() -> Double { lock.withLock { t } }
-    func advance(_ d: Double) { lock.withLock { t += d } }
-}
-
 /// A learner's durable state on disk and its in-memory ingestion and training, with crashes.
 final class CrashHarness {
     let config: LearnerConfig
@@ -138,10 +130,9 @@ final class CrashHarness {
         durable = try data.map { try JSONDecoder().decode(LearnerDurableState.self, from: $0) }
             ?? LearnerDurableState(leases: LeaseBook(), trainedThrough: 0, walNext: 0, nextWorkerID: 1, step: 0)
         try BatchDumps.prepare(dumps, durableStep: durable.step)
-        let clock = self.clock
         (ingest, _) = try await IngestState.restore(config: config, task: task, vocabSize: task.tokenizer.vocabSize,
                                                     durable: durable, version: 0, walDirectory: store.walDirectory,
-                                                    hadCheckpoint: data != nil, now: { clock.now() })
+                                                    hadCheckpoint: data != nil, clock: clock)
         workers = []
     }
 

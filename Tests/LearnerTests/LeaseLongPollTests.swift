@@ -1,7 +1,8 @@
 // Lease long polling: a lease request that finds no work is held open and answered as soon
 // as work exists (a batch taken frees buffer capacity; in sync mode, the next version is
 // published), or answered empty after the poll; in sync mode nothing is leased while the
-// batch is training.
+// batch is training. On a manual clock: the tests wait until the request is held open (it
+// sleeps on the clock) and move time by hand, with no wall-clock sleeps.
 
 import Foundation
 import XCTest
@@ -9,8 +10,10 @@ import Wire
 @testable import Learner
 
 final class LeaseLongPollTests: XCTestCase {
+    private let clock = ManualClock()
+
     private func open(sync: Bool) async throws -> (LearnerNode, LocalEndpoint, UInt64) {
-        let node = try await openTestNode("longpoll") { c in
+        let node = try await openTestNode("longpoll", clock: clock) { c in
             c.groupSize = 4
             c.groupsPerStep = 2
             c.bufferCapacity = 2
@@ -35,13 +38,16 @@ final class LeaseLongPollTests: XCTestCase {
         let v = UInt64(await node.ingest.version)
         try await fill(ep, worker: w, version: v, n: 2)                 // buffer full: no capacity
         let pending = Task { try await ep.lease(LeaseRequest(workerId: w, maxPrompts: 2, currentVersion: v)) }
-        try await Task.sleep(nanoseconds: 200_000_000)
+        await clock.waitForSleepers(1)                                   // the request is held open
+        let waiting = await node.ingest.leaseRequestsWaiting
+        XCTAssertEqual(waiting, 1)
         let batch = await node.ingest.takeBatch(2)
         XCTAssertEqual(batch.count, 2)
-        // Before the batch was taken there was no capacity, so units prove the request waited.
+        // Answered at once, not at the end of the poll: the clock has not moved.
         let grant = try await pending.value
         XCTAssertEqual(grant.units.count, 2)
         XCTAssertNil(grant.retryAfterMs)
+        XCTAssertEqual(clock.sleeping, 0, "the poll's timer must be cancelled once the request is answered")
         await node.ingest.shutdown()
     }
 
@@ -49,11 +55,16 @@ final class LeaseLongPollTests: XCTestCase {
         let (node, ep, w) = try await open(sync: false)
         let v = UInt64(await node.ingest.version)
         try await fill(ep, worker: w, version: v, n: 2)
-        let t0 = Date()
-        let grant = try await ep.lease(LeaseRequest(workerId: w, maxPrompts: 2, currentVersion: v))
+        let pending = Task { try await ep.lease(LeaseRequest(workerId: w, maxPrompts: 2, currentVersion: v)) }
+        await clock.waitForSleepers(1)
+        clock.advance(LocalEndpoint.leaseLongPollSeconds / 2)            // not yet: still held open
+        XCTAssertEqual(clock.sleeping, 1, "the request was answered before the poll ended")
+        let still = await node.ingest.leaseRequestsWaiting
+        XCTAssertEqual(still, 1)
+        clock.advance(LocalEndpoint.leaseLongPollSeconds / 2)            // the poll ends
+        let grant = try await pending.value
         XCTAssertTrue(grant.units.isEmpty)
         XCTAssertEqual(grant.retryAfterMs, 10)
-        XCTAssertGreaterThanOrEqual(Date().timeIntervalSince(t0), LocalEndpoint.leaseLongPollSeconds * 0.9)
         await node.ingest.shutdown()
     }
 
@@ -63,7 +74,7 @@ final class LeaseLongPollTests: XCTestCase {
         try await fill(ep, worker: w, version: UInt64(v0), n: 2)
         _ = await node.ingest.takeBatch(2)                               // the batch is training
         let duringTraining = Task { try await ep.lease(LeaseRequest(workerId: w, maxPrompts: 2, currentVersion: UInt64(v0))) }
-        try await Task.sleep(nanoseconds: 200_000_000)
+        await clock.waitForSleepers(1)                                   // held open while the batch trains
         let bytes = [UInt8](repeating: 7, count: 64)
         await node.ingest.publish(PublishedPolicy(version: v0 + 1, step: 1, bytes: bytes, digest: SHA256.hash(bytes)))
         // Woken by the publication; the worker's version is now old, so it must fetch first.

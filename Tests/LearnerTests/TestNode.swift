@@ -8,9 +8,10 @@ import Wire
 @testable import Learner
 
 extension XCTestCase {
-    /// Opens a learner whose configuration `configure` adjusts; its state directory goes away
-    /// with the test.
-    func openTestNode(_ label: String, _ configure: (inout LearnerConfig) -> Void) async throws -> LearnerNode {
+    /// Opens a learner whose configuration `configure` adjusts, on `clock` (the wall clock
+    /// unless a test passes a manual one); its state directory goes away with the test.
+    func openTestNode(_ label: String, clock: any LearnerClock = SystemClock(),
+                      _ configure: (inout LearnerConfig) -> Void) async throws -> LearnerNode {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("\(label)-\(UUID().uuidString)")
         addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
         var c = LearnerConfig()
@@ -18,7 +19,7 @@ extension XCTestCase {
         c.stateDir = dir.path
         c.evalEvery = 0
         configure(&c)
-        return try await LearnerNode.open(c)
+        return try await LearnerNode.open(c, clock: clock)
     }
 }
 
