@@ -1,8 +1,10 @@
 // swift-tools-version: 6.0
 // Tributary: a distributed reinforcement-learning service.
 // Layering (lower never imports higher): C shims → Wire/H2/TLS → Transport;
-// Tensor → Policy → Tasks/Objectives → Learner/Worker → tributary (see docs/architecture.md);
-// Rewards (reward functions, external reward programs) sits below Tasks.
+// Tensor → Policy → Tasks/Objectives → Rollout → Training → Learner/Worker, Lab → tributary
+// (see docs/architecture.md); Rewards (reward functions, external reward programs) sits below
+// Tasks. Training (the one training step, trainer, evaluation) is below both the learner daemon
+// and Lab (offline experiments, charts); the daemon never imports Lab.
 import PackageDescription
 
 /// The numeric kernels (Tensor, Policy) in release builds: -Ounchecked, and on x86-64 hosts
@@ -78,9 +80,15 @@ let package = Package(
         // Sampling and scoring groups with the policy: shared by the trainer and the worker.
         .target(name: "Rollout", dependencies: ["Tensor", "Policy", "Tasks", "Objectives"]),
 
+        // The one training step both loops run (TrainingStep), the trainer, batch files and dumps,
+        // trainer state, evaluation and pretraining, learning health, the synchronous loop.
+        .target(name: "Training", dependencies: ["Tensor", "Policy", "Tasks", "Objectives", "Rollout", "Pretrained"]),
+        // The offline lab: experiments (simulated asynchrony), their reports, and the SVG charts.
+        .target(name: "Lab", dependencies: ["Training", "Tensor", "Policy", "Tasks", "Objectives"]),
+
         // service
         .target(name: "Learner", dependencies: [
-            "Tensor", "Policy", "Tasks", "Rewards", "Pretrained", "Objectives", "Rollout", "Transport", "Wire", "TLS",
+            "Tensor", "Policy", "Tasks", "Rewards", "Pretrained", "Objectives", "Rollout", "Training", "Transport", "Wire", "TLS",
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -89,7 +97,7 @@ let package = Package(
 
         // app
         .executableTarget(name: "tributary", dependencies: [
-            "Policy", "Tasks", "Pretrained", "ModelFiles", "Objectives", "Learner", "Worker", "Tensor", "Transport", "Wire", "H2", "TLS",
+            "Policy", "Tasks", "Pretrained", "ModelFiles", "Objectives", "Training", "Lab", "Learner", "Worker", "Tensor", "Transport", "Wire", "H2", "TLS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -110,7 +118,9 @@ let package = Package(
         .testTarget(name: "ObjectivesTests", dependencies: ["Objectives", "Tensor"]),
         .testTarget(name: "RewardsTests", dependencies: ["Rewards"], resources: [.copy("Fixtures")]),
         .testTarget(name: "RolloutTests", dependencies: ["Rollout"]),
-        .testTarget(name: "LearnerTests", dependencies: ["Learner", "Worker", "Transport", "Rewards"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Tasks", "Policy", "Objectives", "Tensor"]),
+        .testTarget(name: "LabTests", dependencies: ["Lab"]),
+        .testTarget(name: "LearnerTests", dependencies: ["Learner", "Training", "Worker", "Transport", "Rewards"]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Tasks", "Rewards"]),
         .testTarget(name: "EndToEndTests", dependencies: ["tributary", "Pretrained", "Policy", "ModelFiles"]),
     ]

@@ -10,6 +10,7 @@ import Learner
 import ModelFiles
 import Policy
 import Tensor
+import Training
 import Transport
 
 struct Bench: AsyncParsableCommand {

@@ -10,6 +10,7 @@ import Policy
 import Pretrained
 import Learner
 import Tensor
+import Training
 
 struct RealModelBench {
     var model: URL

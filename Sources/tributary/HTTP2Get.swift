@@ -6,6 +6,7 @@ import Foundation
 import H2
 import Learner
 import TLS
+import Training
 
 /// The endpoint of a learner given as `http://host:port` (h2c) or `https://host:port` (TLS).
 struct LearnerURL {

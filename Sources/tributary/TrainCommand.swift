@@ -8,6 +8,7 @@ import Objectives
 import Policy
 import Tasks
 import Tensor
+import Training
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(

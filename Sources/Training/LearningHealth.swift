@@ -5,6 +5,7 @@
 // only by step results (no clocks), so tests feed it sequences.
 
 import Foundation
+import Objectives
 
 /// When the learner reports that learning cannot work, and whether it then stops.
 public struct HealthSettings: Codable, Sendable, Equatable {
@@ -53,9 +54,14 @@ public struct BatchSignal: Sendable, Equatable {
     public init(groups: [[(reward: Double, correct: Bool)]]) {
         let all = groups.flatMap { $0 }
         self.init(groups: groups.count,
-                  groupsWithSignal: groups.filter { g in g.contains { $0.reward != g.first?.reward } }.count,
+                  groupsWithSignal: groups.filter { g in RewardSignal.hasSignal(rewards: g.map(\.reward)) }.count,
                   samples: all.count, correct: all.filter(\.correct).count,
                   rewardMin: all.map(\.reward).min() ?? 0, rewardMax: all.map(\.reward).max() ?? 0)
+    }
+
+    /// From the groups' samples.
+    public init(_ groups: [RolloutGroup]) {
+        self.init(groups: groups.map { g in g.samples.map { (reward: Double($0.reward), correct: $0.correct) } })
     }
 
     public var hasSignal: Bool { groupsWithSignal > 0 }

@@ -10,6 +10,7 @@ import Objectives
 import Policy
 import Tasks
 import Tensor
+import Training
 
 /// What to run.
 public struct ExperimentSpec: Codable, Sendable {
