@@ -30,6 +30,9 @@ public struct TrainOptions: Codable, Sendable, Equatable {
     public var staleness: Int = 0
     /// Reuse the groups of the previous `replayBatches` steps in every update (stale data reuse).
     public var replayBatches: Int = 0
+    /// Stop once this many rollouts (completions) were sampled; nil = the step budget only.
+    /// Under dynamic sampling a step samples more than `promptsPerStep × groupSize`.
+    public var rolloutBudget: Int? = nil
     /// When to report (and stop) that learning cannot work (LearningHealth.swift).
     public var health = HealthSettings()
     public var update: UpdateSettings
@@ -118,7 +121,7 @@ public final class SyncTraining {
         var replay: [[RolloutGroup]] = []
         var rollouts = state.step * options.promptsPerStep * options.groupSize
         var batchesGivenUp = 0
-        while state.step + batchesGivenUp < options.steps {
+        while state.step + batchesGivenUp < options.steps && rollouts < (options.rolloutBudget ?? .max) {
             if let acc = state.evalGreedyAccuracy, acc >= options.target { break }
             let t0 = Date()
             // The behaviour policy: the current one, or the one `staleness` versions ago.

@@ -106,6 +106,18 @@ final class SyncTrainingTests: XCTestCase {
         XCTAssertEqual(reports.last?.rollouts, 2 * loop.state.promptCursor)
     }
 
+    /// A rollout budget ends the run once that many completions were sampled, refills included.
+    func testARolloutBudgetCountsTheRefills() throws {
+        let loop = try offline("add:partial=true", noSignalBatches: 0, steps: 100, groupSize: 2) { o in
+            o.update.objective.dynamicSampling = true; o.rolloutBudget = 40
+        }
+        let reports = try loop.run { _ in }
+        let last = try XCTUnwrap(reports.last?.rollouts)
+        XCTAssertGreaterThanOrEqual(last, 40)
+        XCTAssertLessThan(reports.dropLast().last?.rollouts ?? 0, 40, "stops at the first step that reaches the budget")
+        XCTAssertEqual(last, 2 * loop.state.promptCursor)
+    }
+
     /// Dynamic sampling with no signal at all gives up after `no_signal_batches` batches' worth
     /// of groups: no step, those batches recorded without signal, and the run stops.
     func testUnderDynamicSamplingTheLoopGivesUpAfterNoSignalBatches() throws {
