@@ -1,8 +1,9 @@
 // Whether learning can work (issue 13 §4): watches every step's reward signal and the held-out
 // accuracy, and says — with the likely cause and the remedy — when N batches in a row carried
 // no reward signal or held-out accuracy collapsed from its best. One value type shared by the
-// daemon's training loop (TrainingLoop.swift) and the offline loop (SyncTraining.swift), driven
-// only by step results (no clocks), so tests feed it sequences.
+// daemon's training loop (Learner's TrainingLoop.swift) and the offline loop (SyncTraining.swift):
+// the batch's signal is recorded by the training step both run (TrainingStep.swift), held-out
+// accuracy by each loop. Driven only by step results (no clocks), so tests feed it sequences.
 
 import Foundation
 import Objectives
