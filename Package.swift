@@ -1,9 +1,11 @@
 // swift-tools-version: 6.0
 // Tributary: a distributed reinforcement-learning service.
 // Layering (lower never imports higher): C shims → Wire/H2/TLS → Transport;
-// Tensor → Policy → Tasks/Objectives → Learner/Worker → tributary (see docs/design/ARCHITECTURE.md);
-// Rewards (reward functions, external reward programs) sits below Tasks. Tooling (Benchmarks,
-// LoadTools) sits beside the libraries, used only by the CLI and tests.
+// Tensor → Policy → Tasks/Objectives → Rollout → Training → Learner/Worker, Lab → tributary
+// (see docs/design/ARCHITECTURE.md); Rewards (reward functions, external reward programs) sits
+// below Tasks. Training (the one training step, trainer, evaluation) is below both the learner
+// daemon and Lab (offline experiments, charts); the daemon never imports Lab. Tooling
+// (Benchmarks, LoadTools) sits beside the libraries, used only by the CLI and tests.
 import PackageDescription
 
 /// The numeric kernels (Tensor, Policy) in release builds: -Ounchecked, and on x86-64 hosts
@@ -79,9 +81,15 @@ let package = Package(
         // Sampling and scoring groups with the policy: shared by the trainer and the worker.
         .target(name: "Rollout", dependencies: ["Tensor", "Policy", "Tasks", "Objectives"]),
 
+        // The one training step both loops run (TrainingStep), the trainer, batch files and dumps,
+        // trainer state, evaluation and pretraining, learning health, the synchronous loop.
+        .target(name: "Training", dependencies: ["Tensor", "Policy", "Tasks", "Objectives", "Rollout", "Pretrained"]),
+        // The offline lab: experiments (simulated asynchrony), their reports, and the SVG charts.
+        .target(name: "Lab", dependencies: ["Training", "Tensor", "Policy", "Tasks", "Objectives"]),
+
         // service
         .target(name: "Learner", dependencies: [
-            "Tensor", "Policy", "Tasks", "Rewards", "Pretrained", "Objectives", "Rollout", "Transport", "Wire", "TLS",
+            "Tensor", "Policy", "Tasks", "Rewards", "Pretrained", "Objectives", "Rollout", "Training", "Transport", "Wire", "TLS",
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -99,7 +107,7 @@ let package = Package(
 
         // app
         .executableTarget(name: "tributary", dependencies: [
-            "Policy", "Tasks", "Pretrained", "ModelFiles", "Objectives", "Learner", "Worker", "Tensor", "Transport", "Wire", "TLS",
+            "Policy", "Tasks", "Pretrained", "ModelFiles", "Objectives", "Training", "Lab", "Learner", "Worker", "Tensor", "Transport", "Wire", "TLS",
             "Benchmarks", "LoadTools",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -121,7 +129,9 @@ let package = Package(
         .testTarget(name: "ObjectivesTests", dependencies: ["Objectives", "Tensor"]),
         .testTarget(name: "RewardsTests", dependencies: ["Rewards"], resources: [.copy("Fixtures")]),
         .testTarget(name: "RolloutTests", dependencies: ["Rollout"]),
-        .testTarget(name: "LearnerTests", dependencies: ["Learner", "Worker", "Transport", "Rewards"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Tasks", "Policy", "Objectives", "Tensor"]),
+        .testTarget(name: "LabTests", dependencies: ["Lab"]),
+        .testTarget(name: "LearnerTests", dependencies: ["Learner", "Training", "Worker", "Transport", "Rewards"]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Tasks", "Rewards"]),
         .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Policy", "Tensor"]),
         .testTarget(name: "EndToEndTests", dependencies: ["tributary", "Pretrained", "Policy", "ModelFiles"]),

@@ -4,6 +4,7 @@
 
 import Foundation
 import Tasks
+import Training
 
 /// Every setting of the learner daemon.
 public struct LearnerConfig: Codable, Sendable, Equatable {

@@ -7,6 +7,7 @@ import Foundation
 import Objectives
 import Policy
 import Tasks
+import Training
 import Wire
 
 public final class LearnerNode: Sendable {

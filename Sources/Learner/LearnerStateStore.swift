@@ -10,6 +10,7 @@
 
 import Foundation
 import Policy
+import Training
 
 /// Learner-only state saved with each checkpoint.
 public struct LearnerDurableState: Codable, Sendable, Equatable {

@@ -6,6 +6,7 @@
 import Foundation
 import Objectives
 import Prometheus
+import Training
 import Transport
 
 /// The `/status` document.

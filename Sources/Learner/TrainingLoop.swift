@@ -1,13 +1,16 @@
 // The learner's training loop on its own thread (BLAS compute never runs on the event loop
-// or the cooperative pool's ingestion path): take a batch of groups from the ingest actor,
-// update the policy, make the new version durable (version floor), publish it, and
-// checkpoint every few steps. The model and optimizer never leave this thread.
+// or the cooperative pool's ingestion path): take a batch of groups from the ingest actor
+// (under the refill rule, Training's BatchFill), run the training step the `train` command
+// runs too (Training's TrainingStep: batch, dump, update, version, figures, health), make the
+// new version durable (version floor), publish it, and checkpoint every few steps. The model
+// and optimizer never leave this thread.
 
 import Foundation
 import Objectives
 import Policy
 import Tasks
 import Tensor
+import Training
 
 /// Figures of the latest training step, for /status.
 public struct TrainingStatus: Codable, Sendable {
@@ -169,37 +172,18 @@ public final class TrainingLoop: @unchecked Sendable {
                 continue
             }
             let t0 = Date()
-            let groups = batchGroups.map(\.group)
-            let batch = try TrainingBatch.assemble(groups, pad: Int32(task.tokenizer.pad),
-                                                   estimator: trainer.settings.objective.advantage,
-                                                   epsStd: trainer.settings.objective.epsStd)
-            let seed = SplitMix64.mix(config.seed, 0x5EED, UInt64(durable.step))
-            if let dumps {
-                try BatchDumps.write(batch, groups: groups, filtered: filtered.map(\.group), to: dumps, step: durable.step,
-                                     learnerVersion: state.version,
-                                     settings: trainer.settings, shuffleSeed: seed, tokenizer: task.tokenizer)
-            }
-            let u0 = Date()
-            var stats = try trainer.update(batch, learnerVersion: state.version, shuffleSeed: seed)
-            let throughput = UpdateThroughput(
-                trainedTokens: UpdateThroughput.trainedTokens(batch, epochs: trainer.settings.epochs, minibatches: trainer.settings.minibatches,
-                                                              shuffleSeed: seed, optimizerSteps: stats.optimizerSteps,
-                                                              skippedMinibatches: stats.skippedMinibatches),
-                seconds: Date().timeIntervalSince(u0))
-            if trainer.settings.objective.dynamicSampling {
-                // The groups left out happened here, not in the kernel (whose batch has none left).
-                stats.metrics?.dynamicSamplingDroppedFraction = Double(filtered.count) / Double(filtered.count + batchGroups.count)
-            }
-            let trainedAt = state.version
-            durable.step += 1
+            let step = try TrainingStep.run(StepGroups(fresh: batchGroups.map(\.group), filtered: filtered.map(\.group)),
+                                            trainer: trainer, step: durable.step, version: state.version, seed: config.seed,
+                                            tokenizer: task.tokenizer, dumpTo: dumps, health: &health)
+            durable.step = step.step
             durable.groupsTrained += batchGroups.count + filtered.count
             durable.trainedThrough = ((batchGroups + filtered).map(\.sequence).max() ?? 0) + 1
             state.step = durable.step
-            // A version names a set of weights. A batch without reward signal (every minibatch
-            // skipped, no optimizer step) leaves them unchanged: no new version, nothing to
-            // publish or download, and the groups sampled meanwhile stay as fresh as they were.
-            let weightsChanged = stats.optimizerSteps > 0
-            if weightsChanged { state.version += 1 }
+            // A version names a set of weights (TrainingStep): a batch without reward signal leaves
+            // them unchanged, so there is nothing to publish or download, and the groups sampled
+            // meanwhile stay as fresh as they were.
+            state.version = step.version
+            let weightsChanged = step.updated
             let stepSeconds = Date().timeIntervalSince(t0)
             // The pause: copying the weights out. Digest, durable version floor and the
             // announcement follow on the publisher thread while the next step trains.
@@ -223,8 +207,7 @@ public final class TrainingLoop: @unchecked Sendable {
             }
             let evals = try evaluator?.collect() ?? []
             if let last = evals.last { state.evalGreedyAccuracy = last.accuracy }
-            let samples = groups.flatMap(\.samples)
-            var problems = [health.record(Self.signal(groups + filtered.map(\.group)), step: durable.step)]
+            var problems = [step.problem]
             for e in evals { problems.append(health.record(evalAccuracy: e.accuracy, step: e.step)) }
             let snapshot: TrainingStatus = statusLock.withLock {
                 _status.step = durable.step
@@ -234,9 +217,9 @@ public final class TrainingLoop: @unchecked Sendable {
                 _status.stepSeconds = stepSeconds
                 _status.publishSeconds = publishSeconds
                 _status.updated = weightsChanged
-                _status.tokensPerSecond = throughput.tokensPerSecond
-                _status.trainedTokens = throughput.trainedTokens
-                _status.updateSeconds = throughput.seconds
+                _status.tokensPerSecond = step.throughput.tokensPerSecond
+                _status.trainedTokens = step.throughput.trainedTokens
+                _status.updateSeconds = step.throughput.seconds
                 _status.health = health.report
                 _status.stoppedBy = health.stopProblem
                 if let last = evals.last {
@@ -244,11 +227,11 @@ public final class TrainingLoop: @unchecked Sendable {
                     _status.evalSampledAccuracy = last.sampledAccuracy
                     _status.evalSampledReward = last.sampledReward
                 }
-                _status.reward = samples.reduce(0) { $0 + Double($1.reward) } / Double(max(1, samples.count))
-                _status.accuracy = Double(samples.filter(\.correct).count) / Double(max(1, samples.count))
-                _status.meanStaleness = Double(groups.reduce(0) { $0 + (trainedAt - $1.version) }) / Double(max(1, groups.count))
-                _status.metrics = stats.metrics
-                let m = stats.metrics
+                _status.reward = step.reward
+                _status.accuracy = step.accuracy
+                _status.meanStaleness = step.meanStaleness
+                _status.metrics = step.update.metrics
+                let m = step.update.metrics
                 _history.append(HistoryPoint(step: _status.step, version: _status.version, time: Date().timeIntervalSince1970,
                                              groupsTrained: _status.groupsTrained, reward: _status.reward, accuracy: _status.accuracy,
                                              evalGreedyAccuracy: evals.last?.accuracy, evalStep: evals.last?.step,
@@ -291,11 +274,6 @@ public final class TrainingLoop: @unchecked Sendable {
         try checkpoint()
     }
 
-    /// What a batch's groups said about the reward signal.
-    static func signal(_ groups: [RolloutGroup]) -> BatchSignal {
-        BatchSignal(groups: groups.map { g in g.samples.map { (reward: Double($0.reward), correct: $0.correct) } })
-    }
-
     /// Reports `p` (log line or `onProblem`).
     private func warn(_ p: HealthProblem) {
         if let onProblem { onProblem(p) } else {
@@ -308,11 +286,7 @@ public final class TrainingLoop: @unchecked Sendable {
     private func noSignalRounds(_ filtered: [BufferedGroup], batchSize: Int) {
         durable.groupsTrained += filtered.count
         durable.trainedThrough = max(durable.trainedThrough, (filtered.map(\.sequence).max() ?? 0) + 1)
-        var problem: HealthProblem?
-        for start in stride(from: 0, to: filtered.count, by: max(1, batchSize)) {
-            let chunk = filtered[start..<min(filtered.count, start + max(1, batchSize))]
-            problem = health.record(Self.signal(chunk.map(\.group)), step: durable.step) ?? problem
-        }
+        let problem = TrainingStep.recordNoSignalRound(filtered.map(\.group), batchSize: batchSize, step: durable.step, health: &health)
         statusLock.withLock {
             _status.groupsTrained = durable.groupsTrained
             _status.health = health.report
@@ -321,26 +295,33 @@ public final class TrainingLoop: @unchecked Sendable {
         if let problem { warn(problem) }
     }
 
-    /// The groups of the next step, oldest first, or nil when shutting down. With dynamic
-    /// sampling (ALGORITHMS.md §4.6) a group whose samples all scored alike carries no signal:
-    /// it is taken and counts as trained (`filtered`), and more groups are taken until the batch
-    /// holds `count` groups with signal — or, when `no_signal_batches` × `count` groups in a row
-    /// had none, an empty batch with them (batches without signal, for LearningHealth).
+    /// The groups of the next step, oldest first, or nil when shutting down: taken from the ingest
+    /// actor under the refill rule (BatchFill.swift). With dynamic sampling (ALGORITHMS.md §4.6) a
+    /// group whose samples all scored alike carries no signal: it is taken and counts as trained
+    /// (`filtered`), and more groups are taken until the batch holds `count` groups with signal —
+    /// or, when `no_signal_batches` × `count` groups in a row had none, an empty batch with them
+    /// (batches without signal, for LearningHealth). The actor takes the groups under the rule's
+    /// `giveUpAfter` and `hasSignal`; the rule then gives the verdict on what it took.
     private func nextBatch(_ count: Int) -> (batch: [BufferedGroup], filtered: [BufferedGroup])? {
         let ingest = self.ingest
-        guard trainer.settings.objective.dynamicSampling else {
-            let taken = Blocking.wait { await ingest.takeBatch(count) }
-            return taken.count == count ? (taken, []) : nil
-        }
-        let giveUp = config.noSignalBatches * count
-        let (batch, filtered) = Blocking.wait {
-            await ingest.takeBatch(count, giveUpAfter: giveUp) { g in
-                let first = g.samples.first?.reward
-                return g.samples.contains { $0.reward != first }
+        var fill = BatchFill<BufferedGroup>(count: count, dynamicSampling: trainer.settings.objective.dynamicSampling,
+                                            noSignalBatches: config.noSignalBatches)
+        if fill.filtering {
+            let giveUp = fill.giveUpAfter
+            let (batch, filtered) = Blocking.wait {
+                await ingest.takeBatch(count, giveUpAfter: giveUp) { RewardSignal.hasSignal($0) }
             }
+            for g in (batch + filtered).sorted(by: { $0.sequence < $1.sequence }) {
+                fill.offer(g, hasSignal: RewardSignal.hasSignal(g.group))
+            }
+        } else {
+            for g in Blocking.wait({ await ingest.takeBatch(count) }) { fill.offer(g, hasSignal: true) }
         }
-        if giveUp > 0 && batch.isEmpty && filtered.count >= giveUp { return ([], filtered) }
-        return batch.count == count ? (batch, filtered) : nil
+        switch fill.state {
+        case .full: return (fill.batch, fill.filtered)
+        case .gaveUp: return ([], fill.filtered)
+        case .needMore: return nil   // shutting down
+        }
     }
 
     /// Writes a checkpoint with the learner's state and drops log segments it covers.
@@ -374,5 +355,14 @@ public final class TrainingLoop: @unchecked Sendable {
             _status.lastCheckpoint = dir.path
             _status.lastCheckpointStep = durable.step
         }
+    }
+}
+
+extension TrainerState {
+    /// The learner daemon's own state in a checkpoint's trainer state (kept there as JSON under
+    /// "learner": Training does not know the daemon's types). Nil when absent or unreadable.
+    public var learner: LearnerDurableState? {
+        get { learnerState.flatMap { try? $0.decode(LearnerDurableState.self) } }
+        set { learnerState = newValue.flatMap { try? JSONValue(encoding: $0) } }
     }
 }

@@ -11,6 +11,7 @@ import Learner
 import ModelFiles
 import Policy
 import Tensor
+import Training
 import Transport
 
 struct Bench: AsyncParsableCommand {

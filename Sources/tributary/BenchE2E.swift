@@ -9,6 +9,7 @@
 
 import Foundation
 import Learner
+import Training
 import Worker
 
 extension Bench {

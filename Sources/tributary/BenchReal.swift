@@ -11,6 +11,7 @@ import Policy
 import Pretrained
 import Learner
 import Tensor
+import Training
 
 struct RealModelBench {
     var model: URL

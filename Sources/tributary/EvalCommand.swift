@@ -7,6 +7,7 @@ import Learner
 import Policy
 import Tasks
 import Tensor
+import Training
 
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Held-out greedy and sampled accuracy of a checkpoint.")

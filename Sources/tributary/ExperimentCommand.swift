@@ -3,9 +3,11 @@
 
 import ArgumentParser
 import Foundation
+import Lab
 import Learner
 import Tasks
 import Tensor
+import Training
 
 struct ExperimentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -9,6 +9,7 @@ import Learner
 import Objectives
 import Logging
 import TLS
+import Training
 import Transport
 
 struct LearnerCommand: AsyncParsableCommand {

@@ -8,6 +8,7 @@ import Learner
 import Policy
 import Tasks
 import Tensor
+import Training
 
 struct Pretrain: ParsableCommand {
     static let configuration = CommandConfiguration(

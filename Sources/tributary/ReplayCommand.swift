@@ -11,6 +11,7 @@ import Objectives
 import Policy
 import Tasks
 import Tensor
+import Training
 
 struct Replay: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Re-apply the update of a dumped batch to a checkpoint.")

@@ -5,6 +5,7 @@
 
 import ArgumentParser
 import Foundation
+import Lab
 import Pretrained
 import Learner
 import Objectives

@@ -2,6 +2,7 @@
 // SVG charts of held-out accuracy, reward, staleness and throughput, and the configuration.
 
 import Foundation
+import Lab
 import Learner
 
 enum RunReport {

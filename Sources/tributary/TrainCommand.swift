@@ -8,6 +8,7 @@ import Objectives
 import Policy
 import Tasks
 import Tensor
+import Training
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -126,7 +127,7 @@ struct Train: ParsableCommand {
         bar.finish()
         try loop.save(to: RunDirectory.checkpoint(runDir))
         let final = loop.state.evalGreedyAccuracy ?? lastEval
-        let rollouts = loop.state.step * promptsPerStep * groupSize
+        let rollouts = reports.last?.rollouts ?? 0   // sampled, dynamic sampling's refills included
         if let p = loop.health.stopProblem {
             // Learning cannot work (LearningHealth.swift): say why, and exit 4 instead of spinning.
             print(String(format: "train: stopped after %d steps, %.1f s: %@; held-out greedy %.1f%% → %.1f%%",

@@ -5,6 +5,7 @@ import ArgumentParser
 import Foundation
 import Pretrained
 import TLS
+import Training
 import Transport
 import Learner
 import Logging

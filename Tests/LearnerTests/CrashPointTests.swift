@@ -11,6 +11,7 @@
 // prompt issued so far in exactly one place.
 
 import Foundation
+import Training
 import XCTest
 import Tasks
 import Wire

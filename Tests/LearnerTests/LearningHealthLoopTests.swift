@@ -1,14 +1,15 @@
-// Both training loops stop when learning cannot work, from the same LearningHealth: the
-// daemon's loop (injected groups through a LocalEndpoint) after N batches in a row without
-// reward signal — also with dynamic sampling, which used to wait forever for a group with
-// signal — and not on a run with signal; the offline loop (SyncTraining) on `add` from an
-// untrained model, where no sample can be correct, and not with partial credit. Throughput
-// counts only tokens that went through an update.
+// Both training loops stop when learning cannot work, from the same LearningHealth (recorded by
+// Training's TrainingStep): here the daemon's loop (injected groups through a LocalEndpoint)
+// after N batches in a row without reward signal — also with dynamic sampling, which used to
+// wait forever for a group with signal — and not on a run with signal. Throughput counts only
+// tokens that went through an update. The offline loop's side is in TrainingTests
+// (SyncTrainingTests.swift).
 
 import Foundation
 import XCTest
 import Policy
 import Tasks
+import Training
 import Wire
 @testable import Learner
 
@@ -117,39 +118,5 @@ final class LearningHealthLoopTests: XCTestCase {
         XCTAssertEqual(s.groupsTrained, 4, "the filtered groups count as trained")
         await node.ingest.shutdown()
         node.training.join()
-    }
-
-    private func offline(_ spec: String, noSignalBatches: Int) throws -> (SyncTraining, [StepReport]) {
-        let task = try TaskSpec(parsing: spec).makeTask()
-        let cfg = ModelConfig(vocabSize: task.tokenizer.vocabulary.count, nPositions: 32, nEmbd: 16, nLayer: 1, nHead: 2)
-        var opts = TrainOptions.defaults(preset: "tiny")
-        opts.steps = 8; opts.promptsPerStep = 4; opts.groupSize = 4; opts.evalEvery = 100; opts.evalSize = 16
-        opts.health.noSignalBatches = noSignalBatches
-        let trainer = try PolicyTrainer(model: try GPT(config: cfg, seed: 1), settings: opts.update)
-        let loop = SyncTraining(task: task, trainer: trainer, options: opts,
-                                state: TrainerState(phase: "train", task: task.spec, preset: "tiny", seed: 1))
-        let reports = try loop.run { _ in }
-        return (loop, reports)
-    }
-
-    func testTheOfflineLoopStopsWhenNoSampleCanBeCorrect() throws {
-        // An untrained model on `add` never samples a whole correct sum: no group has signal.
-        let (loop, reports) = try offline("add", noSignalBatches: 3)
-        XCTAssertEqual(reports.count, 3, "stops at the third batch without signal, not at the step budget")
-        let p = try XCTUnwrap(loop.health.stopProblem)
-        XCTAssertEqual(p.kind, .noSignal)
-        XCTAssertTrue(p.message.contains("never solves the task"), p.message)
-        XCTAssertEqual(reports.last?.problem, p)
-        XCTAssertEqual(reports.map(\.batchesWithoutSignal), [1, 2, 3])
-        XCTAssertTrue(reports.allSatisfy { !$0.updated && $0.tokensPerSecond == nil && $0.trainedTokens == 0 })
-    }
-
-    func testTheOfflineLoopKeepsTrainingWithPartialCredit() throws {
-        // Partial credit rewards each right digit: groups differ, every batch has signal.
-        let (loop, reports) = try offline("add:partial=true", noSignalBatches: 3)
-        XCTAssertEqual(reports.count, 8, "runs to the step budget")
-        XCTAssertNil(loop.health.stopProblem)
-        XCTAssertTrue(reports.allSatisfy { $0.problem == nil })
-        XCTAssertTrue(reports.contains { $0.updated && ($0.tokensPerSecond ?? 0) > 0 && $0.trainedTokens > 0 })
     }
 }

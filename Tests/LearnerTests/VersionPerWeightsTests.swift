@@ -6,6 +6,7 @@
 // groups that carry signal, counting the others as trained.
 
 import Foundation
+import Training
 import XCTest
 import Wire
 @testable import Learner

@@ -1,10 +1,12 @@
 // Whether learning can work (issue 13 §4): watches every step's reward signal and the held-out
 // accuracy, and says — with the likely cause and the remedy — when N batches in a row carried
 // no reward signal or held-out accuracy collapsed from its best. One value type shared by the
-// daemon's training loop (TrainingLoop.swift) and the offline loop (SyncTraining.swift), driven
-// only by step results (no clocks), so tests feed it sequences.
+// daemon's training loop (Learner's TrainingLoop.swift) and the offline loop (SyncTraining.swift):
+// the batch's signal is recorded by the training step both run (TrainingStep.swift), held-out
+// accuracy by each loop. Driven only by step results (no clocks), so tests feed it sequences.
 
 import Foundation
+import Objectives
 
 /// When the learner reports that learning cannot work, and whether it then stops.
 public struct HealthSettings: Codable, Sendable, Equatable {
@@ -53,9 +55,14 @@ public struct BatchSignal: Sendable, Equatable {
     public init(groups: [[(reward: Double, correct: Bool)]]) {
         let all = groups.flatMap { $0 }
         self.init(groups: groups.count,
-                  groupsWithSignal: groups.filter { g in g.contains { $0.reward != g.first?.reward } }.count,
+                  groupsWithSignal: groups.filter { g in RewardSignal.hasSignal(rewards: g.map(\.reward)) }.count,
                   samples: all.count, correct: all.filter(\.correct).count,
                   rewardMin: all.map(\.reward).min() ?? 0, rewardMax: all.map(\.reward).max() ?? 0)
+    }
+
+    /// From the groups' samples.
+    public init(_ groups: [RolloutGroup]) {
+        self.init(groups: groups.map { g in g.samples.map { (reward: Double($0.reward), correct: $0.correct) } })
     }
 
     public var hasSignal: Bool { groupsWithSignal > 0 }

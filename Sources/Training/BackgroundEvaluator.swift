@@ -14,27 +14,28 @@ import Policy
 import Tasks
 import Tensor
 
-final class BackgroundEvaluator: @unchecked Sendable {
+/// Held-out evaluation of copies of the weights on a thread of its own (file comment).
+public final class BackgroundEvaluator: @unchecked Sendable {
     /// The accuracy of the weights after `step`.
-    struct Result: Sendable, Equatable {
-        let step: Int
+    public struct Result: Sendable, Equatable {
+        public let step: Int
         /// Held-out greedy accuracy.
-        let accuracy: Double
+        public let accuracy: Double
         /// Fraction of sampled completions judged correct, and their mean reward (nil when not measured).
-        var sampledAccuracy: Double? = nil
-        var sampledReward: Double? = nil
+        public var sampledAccuracy: Double? = nil
+        public var sampledReward: Double? = nil
     }
 
     /// The sampled half of an evaluation: completions per held-out prompt and how they are drawn.
-    struct Sampling: Sendable {
-        var perPrompt: Int
-        var temperature: Float
-        var topK: Int?
-        var seed: UInt64
+    public struct Sampling: Sendable {
+        public var perPrompt: Int
+        public var temperature: Float
+        public var topK: Int?
+        public var seed: UInt64
 
         /// `total` sampled completions spread evenly over `prompts` prompts (at least one each);
         /// nil when `total` is 0 (no sampled evaluation).
-        init?(total: Int, prompts: Int, temperature: Float, topK: Int?, seed: UInt64) {
+        public init?(total: Int, prompts: Int, temperature: Float, topK: Int?, seed: UInt64) {
             guard total > 0, prompts > 0 else { return nil }
             perPrompt = (total + prompts - 1) / prompts
             self.temperature = temperature; self.topK = topK; self.seed = seed
@@ -42,7 +43,7 @@ final class BackgroundEvaluator: @unchecked Sendable {
     }
 
     /// The evaluation copy of the policy (only the evaluation thread touches it while running).
-    let model: GPT
+    public let model: GPT
     private let task: any VerifiableTask
     private let prompts: [Prompt]
     private let sampling: Sampling?
@@ -53,7 +54,8 @@ final class BackgroundEvaluator: @unchecked Sendable {
     private var results: [Result] = []
     private var failure: (any Error)?
 
-    init(config: ModelConfig, task: any VerifiableTask, prompts: [Prompt], sampling: Sampling? = nil) throws {
+    /// An evaluator of `prompts` under `task` for models shaped like `config`.
+    public init(config: ModelConfig, task: any VerifiableTask, prompts: [Prompt], sampling: Sampling? = nil) throws {
         model = try GPT(config: config)
         self.task = task
         self.prompts = prompts
@@ -61,7 +63,7 @@ final class BackgroundEvaluator: @unchecked Sendable {
     }
 
     /// Queues the weights of `source` as they are now (after `step`); returns at once.
-    func submit(step: Int, weights source: GPT) {
+    public func submit(step: Int, weights source: GPT) {
         let copy = Array(source.params.buffer)
         let jobQueued = lock.withLock {
             defer { pending = (step, copy) }
@@ -71,7 +73,7 @@ final class BackgroundEvaluator: @unchecked Sendable {
     }
 
     /// Results finished since the last call, oldest first; throws an evaluation failure.
-    func collect() throws -> [Result] {
+    public func collect() throws -> [Result] {
         try lock.withLock {
             if let failure { throw failure }
             defer { results = [] }
@@ -80,13 +82,13 @@ final class BackgroundEvaluator: @unchecked Sendable {
     }
 
     /// Waits until the pending evaluation (if any) is done, then returns what `collect` would.
-    func finish() throws -> [Result] {
+    public func finish() throws -> [Result] {
         thread.waitUntilIdle()
         return try collect()
     }
 
     /// Ends the thread (after `finish`).
-    func close() { thread.close() }
+    public func close() { thread.close() }
 
     deinit { thread.close() }   // the thread keeps only its JobThread alive, not this object
 

@@ -9,7 +9,7 @@ import XCTest
 import Objectives
 import Policy
 import Tensor
-@testable import Learner
+@testable import Training
 
 final class ObjectiveThroughModelTests: XCTestCase {
     private func check(_ preset: String, overrides: [String: String] = [:], tensors: [String],

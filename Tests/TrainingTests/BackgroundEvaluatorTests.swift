@@ -6,7 +6,7 @@ import XCTest
 import Policy
 import Tasks
 import Tensor
-@testable import Learner
+@testable import Training
 
 final class BackgroundEvaluatorTests: XCTestCase {
     func testResultsMatchTheSynchronousEvaluatorOnTheSubmittedWeights() throws {

@@ -9,7 +9,7 @@ import Objectives
 import Policy
 import Tasks
 import Tensor
-@testable import Learner
+@testable import Training
 
 final class CalibrationEvalTests: XCTestCase {
     func testSampledCalibrationUsesTheCompletionsProbability() throws {

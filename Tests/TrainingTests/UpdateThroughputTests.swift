@@ -3,7 +3,7 @@
 
 import XCTest
 import Objectives
-@testable import Learner
+@testable import Training
 
 final class UpdateThroughputTests: XCTestCase {
     /// Four rows of length 4 with 1, 2, 3 and 4 completion tokens; `advantages` per row.

@@ -2,7 +2,7 @@
 // quantity that is never negative, exact tick labels; and the SVG charts use them.
 
 import XCTest
-@testable import Learner
+@testable import Lab
 
 final class ChartAxisTests: XCTestCase {
     func testNiceStepIsOneTwoTwoAndAHalfOrFiveTimesAPowerOfTen() {

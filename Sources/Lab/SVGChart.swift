@@ -1,6 +1,12 @@
 // Small, dependency-free SVG line charts for experiment reports, run reports and the
 // dashboard: several named series, axes with round ticks (ChartAxis.swift), optional log-scale
 // y, a legend.
+//
+// Module Lab: the offline experiment harness (Experiment.swift, ExperimentReport.swift) and these
+// charts. The charts need no module of their own: their users are the experiment reports and
+// `tributary run`'s report (RunReport.swift); the learner's dashboard (Learner/Dashboard.swift)
+// draws its charts in the browser and only shares ChartAxis's rule, so the daemon never imports
+// Lab.
 
 import Foundation
 

@@ -1,7 +1,8 @@
 // Synchronous GRPO in one process (issue 2 §4): each step samples G completions for P
-// training prompts with the current policy, scores them, builds the batch (group
-// advantages), optionally dumps it, applies the update, and evaluates every few steps.
-// Stops at the target held-out greedy accuracy or the step budget.
+// training prompts with the current policy (under dynamic sampling, until P groups have
+// signal: BatchFill.swift), scores them, and hands them to the training step the learner
+// daemon runs too (TrainingStep.swift: batch, dump, update, version, figures, health); it
+// evaluates every few steps. Stops at the target held-out greedy accuracy or the step budget.
 
 import Foundation
 import Objectives
@@ -29,6 +30,9 @@ public struct TrainOptions: Codable, Sendable, Equatable {
     public var staleness: Int = 0
     /// Reuse the groups of the previous `replayBatches` steps in every update (stale data reuse).
     public var replayBatches: Int = 0
+    /// Stop once this many rollouts (completions) were sampled; nil = the step budget only.
+    /// Under dynamic sampling a step samples more than `promptsPerStep × groupSize`.
+    public var rolloutBudget: Int? = nil
     /// When to report (and stop) that learning cannot work (LearningHealth.swift).
     public var health = HealthSettings()
     public var update: UpdateSettings
@@ -52,11 +56,12 @@ public struct TrainOptions: Codable, Sendable, Equatable {
 public struct StepReport: Codable, Sendable {
     public var step: Int
     public var version: Int
+    /// Rollouts (completions) sampled so far, those dynamic sampling left out included.
     public var rollouts: Int
     public var reward: Double
     public var accuracy: Double
     public var zeroVarianceGroups: Double
-    /// Mean `version − behaviour version` over the trained sequences.
+    /// Mean staleness of the trained groups (`TrainingStep.meanStaleness`: per group).
     public var meanStaleness: Double
     public var evalGreedyAccuracy: Double?
     public var update: UpdateStats
@@ -97,10 +102,14 @@ public final class SyncTraining {
     }
 
     /// The shuffle seed of the update at `step` (recorded in batch files for replay).
-    public func shuffleSeed(step: Int) -> UInt64 { SplitMix64.mix(state.seed, 0x5EED, UInt64(step)) }
+    public func shuffleSeed(step: Int) -> UInt64 { TrainingStep.shuffleSeed(seed: state.seed, step: step) }
 
     /// Runs until the target, the step budget or a problem that stops training (`health`);
-    /// `onStep` sees every step's report.
+    /// `onStep` sees every step's report. Each step's groups are sampled under the refill rule
+    /// (`BatchFill`: with dynamic sampling, prompts are sampled until `promptsPerStep` groups
+    /// have signal) and trained by `TrainingStep.run`, the daemon's step. A round in which
+    /// dynamic sampling gave up is no step (no update), but the batches without signal it stands
+    /// for count against the step budget: an offline run ends even when no signal ever comes.
     public func run(onStep: (StepReport) throws -> Void) throws -> [StepReport] {
         var reports: [StepReport] = []
         var rng = state.samplerRNG ?? Xoshiro256(seed: SplitMix64.mix(state.seed, 0x5A3B1E))
@@ -110,67 +119,60 @@ public final class SyncTraining {
         if let a = state.evalGreedyAccuracy { _ = health.record(evalAccuracy: a, step: state.step) }
         let history = try PolicyHistory(like: trainer.model, depth: options.staleness + 1)
         var replay: [[RolloutGroup]] = []
-        while state.step < options.steps {
+        var rollouts = state.step * options.promptsPerStep * options.groupSize
+        var batchesGivenUp = 0
+        while state.step + batchesGivenUp < options.steps && rollouts < (options.rolloutBudget ?? .max) {
             if let acc = state.evalGreedyAccuracy, acc >= options.target { break }
             let t0 = Date()
-            let prompts = (0..<options.promptsPerStep).map { task.prompt(seed: state.seed, index: state.promptCursor + $0, split: .train) }
-            state.promptCursor += prompts.count
-            let groups: [RolloutGroup]
+            // The behaviour policy: the current one, or the one `staleness` versions ago.
+            var behaviour = (model: trainer.model, version: state.version)
             if options.staleness > 0 {
                 history.record(trainer.model, version: state.version)
                 let (old, v) = history.model(atOrAfter: state.version - options.staleness)!
-                groups = try sampler.sample(prompts, model: old, version: v, rng: &rng)
-            } else {
-                groups = try sampler.sample(prompts, model: trainer.model, version: state.version, rng: &rng)
+                behaviour = (old, v)
             }
-            let trained = replay.flatMap { $0 } + groups
+            var fill = BatchFill<RolloutGroup>(count: options.promptsPerStep, dynamicSampling: options.update.objective.dynamicSampling,
+                                               noSignalBatches: options.health.noSignalBatches)
+            while fill.state == .needMore {
+                let prompts = (0..<fill.wanted).map { task.prompt(seed: state.seed, index: state.promptCursor + $0, split: .train) }
+                state.promptCursor += prompts.count
+                let groups = try sampler.sample(prompts, model: behaviour.model, version: behaviour.version, rng: &rng)
+                rollouts += groups.reduce(0) { $0 + $1.samples.count }
+                for g in groups { fill.offer(g) }
+            }
+            state.samplerRNG = rng
+            if fill.state == .gaveUp {
+                _ = TrainingStep.recordNoSignalRound(fill.filtered, batchSize: options.promptsPerStep, step: state.step, health: &health)
+                batchesGivenUp += max(1, fill.filtered.count / max(1, options.promptsPerStep))
+                if health.shouldStop { break }
+                continue
+            }
+            let replayed = replay.flatMap { $0 }
             if options.replayBatches > 0 {
-                replay.append(groups)
+                replay.append(fill.batch)
                 if replay.count > options.replayBatches { replay.removeFirst() }
             }
-            let batch = try TrainingBatch.assemble(trained, pad: Int32(task.tokenizer.pad),
-                                                   estimator: options.update.objective.advantage,
-                                                   epsStd: options.update.objective.epsStd)
             if let run = runDirectory, options.checkpointEvery > 0, state.step % options.checkpointEvery == 0 {
-                state.samplerRNG = rng
                 try save(to: RunDirectory.periodic(run, step: state.step))
             }
-            let seed = shuffleSeed(step: state.step)
-            if let dir = dumpBatches {
-                try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-                try BatchDumps.write(batch, groups: trained, to: dir, step: state.step, learnerVersion: state.version,
-                                     settings: options.update, shuffleSeed: seed, tokenizer: task.tokenizer)
-            }
-            let u0 = Date()
-            let stats = try trainer.update(batch, learnerVersion: state.version, shuffleSeed: seed)
-            let throughput = UpdateThroughput(
-                trainedTokens: UpdateThroughput.trainedTokens(batch, epochs: options.update.epochs, minibatches: options.update.minibatches,
-                                                              shuffleSeed: seed, optimizerSteps: stats.optimizerSteps,
-                                                              skippedMinibatches: stats.skippedMinibatches),
-                seconds: Date().timeIntervalSince(u0))
-            state.step += 1
-            state.version += 1
-            state.samplerRNG = rng
+            let out = try TrainingStep.run(StepGroups(fresh: fill.batch, replayed: replayed, filtered: fill.filtered),
+                                           trainer: trainer, step: state.step, version: state.version, seed: state.seed,
+                                           tokenizer: task.tokenizer, dumpTo: dumpBatches, health: &health)
+            state.step = out.step
+            state.version = out.version
             var evalAcc: Double? = nil
             if state.step % max(1, options.evalEvery) == 0 || state.step == options.steps {
                 evalAcc = try evaluate()
                 state.evalGreedyAccuracy = evalAcc
             }
-            let fresh = groups.flatMap(\.samples)
-            var problem = health.record(BatchSignal(groups: trained.map { g in g.samples.map { (reward: Double($0.reward), correct: $0.correct) } }),
-                                        step: state.step)
+            var problem = out.problem
             if let evalAcc, let p = health.record(evalAccuracy: evalAcc, step: state.step), problem?.stops != true { problem = p }
-            let zeroVar = Double(groups.filter { g in g.samples.allSatisfy { $0.reward == g.samples[0].reward } }.count) / Double(groups.count)
-            let report = StepReport(step: state.step, version: state.version,
-                                    rollouts: state.step * options.promptsPerStep * options.groupSize,
-                                    reward: fresh.reduce(0) { $0 + Double($1.reward) } / Double(max(1, fresh.count)),
-                                    accuracy: Double(fresh.filter(\.correct).count) / Double(max(1, fresh.count)),
-                                    zeroVarianceGroups: zeroVar,
-                                    meanStaleness: Double(batch.versions.reduce(0) { $0 + Int64(state.version - 1) - $1 }) / Double(max(1, batch.count)),
-                                    evalGreedyAccuracy: evalAcc, update: stats,
-                                    seconds: Date().timeIntervalSince(t0), updated: stats.optimizerSteps > 0,
-                                    trainedTokens: throughput.trainedTokens, updateSeconds: throughput.seconds,
-                                    tokensPerSecond: throughput.tokensPerSecond,
+            let report = StepReport(step: out.step, version: out.version, rollouts: rollouts, reward: out.reward, accuracy: out.accuracy,
+                                    zeroVarianceGroups: out.zeroVarianceGroups, meanStaleness: out.meanStaleness,
+                                    evalGreedyAccuracy: evalAcc, update: out.update,
+                                    seconds: Date().timeIntervalSince(t0), updated: out.updated,
+                                    trainedTokens: out.throughput.trainedTokens, updateSeconds: out.throughput.seconds,
+                                    tokensPerSecond: out.throughput.tokensPerSecond,
                                     batchesWithoutSignal: health.batchesWithoutSignal, problem: problem)
             reports.append(report)
             try onStep(report)

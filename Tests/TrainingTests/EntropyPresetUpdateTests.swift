@@ -8,7 +8,7 @@ import XCTest
 import Objectives
 import Policy
 import Tensor
-@testable import Learner
+@testable import Training
 
 final class EntropyPresetUpdateTests: XCTestCase {
     func testNewPresetsUpdateAndAdvanceTheirState() throws {

@@ -7,7 +7,7 @@ import XCTest
 import Objectives
 import Policy
 import Tensor
-@testable import Learner
+@testable import Training
 
 final class LiveRowsBackwardTests: XCTestCase {
     /// 12 rows in 6 groups of 2; only groups 0 and 1 have different rewards.

@@ -18,7 +18,7 @@ public struct TrainerState: Codable, Sendable, Equatable {
     public var seed: UInt64
     /// Optimizer updates (batches) applied in this phase.
     public var step: Int
-    /// Policy version: increases by one per update.
+    /// Policy version: increases by one per update that changed the weights (TrainingStep.swift).
     public var version: Int
     /// Next training prompt index.
     public var promptCursor: Int
@@ -29,8 +29,14 @@ public struct TrainerState: Codable, Sendable, Equatable {
     public var samplerRNG: Xoshiro256?
     /// The objective's cross-step state (R²VPO's λ, EMAs), restored on resume and replay.
     public var objectiveState: ObjectiveState?
-    /// The learner daemon's own state (leases, log coverage), in its checkpoints.
-    public var learner: LearnerDurableState?
+    /// The learner daemon's own state (leases, log coverage), in its checkpoints, as JSON: its
+    /// type lives above Training (Learner's `TrainerState.learner` reads and writes it typed).
+    public var learnerState: JSONValue?
+
+    private enum CodingKeys: String, CodingKey {
+        case phase, task, preset, seed, step, version, promptCursor, evalGreedyAccuracy, update, samplerRNG, objectiveState
+        case learnerState = "learner"
+    }
 
     public init(phase: String, task: TaskSpec, preset: String, seed: UInt64, step: Int = 0, version: Int = 0,
                 promptCursor: Int = 0, evalGreedyAccuracy: Double? = nil, update: UpdateSettings? = nil,

@@ -12,12 +12,14 @@ import Foundation
 import Objectives
 import Tasks
 
-enum BatchDumps {
-    static func fileName(step: Int) -> String { String(format: "batch-%06d.safetensors", step) }
+/// Where and how training batches are dumped (file comment).
+public enum BatchDumps {
+    /// The file of the batch of the update that starts at `step`.
+    public static func fileName(step: Int) -> String { String(format: "batch-%06d.safetensors", step) }
 
     /// Creates `dir` and removes files of steps at or after `durableStep`, the restored
     /// checkpoint's step (their updates were lost with the process; their groups are trained again).
-    static func prepare(_ dir: URL, durableStep: Int) throws {
+    public static func prepare(_ dir: URL, durableStep: Int) throws {
         let fm = FileManager.default
         try fm.createDirectory(at: dir, withIntermediateDirectories: true)
         for name in try fm.contentsOfDirectory(atPath: dir.path) where name.hasPrefix("batch-") && name.hasSuffix(".safetensors") {
@@ -32,7 +34,7 @@ enum BatchDumps {
     /// epochs, minibatches, zero-advantage skipping, gradient clip, step), `prompt_indices`, a
     /// JSON array in group order, and `filtered_prompt_indices`: the groups dynamic sampling
     /// took for this step but left out of the batch (no signal; they count as trained).
-    static func write(_ batch: TrainingBatch, groups: [RolloutGroup], filtered: [RolloutGroup] = [], to dir: URL, step: Int,
+    public static func write(_ batch: TrainingBatch, groups: [RolloutGroup], filtered: [RolloutGroup] = [], to dir: URL, step: Int,
                       learnerVersion: Int, settings: UpdateSettings, shuffleSeed: UInt64, tokenizer: any TaskTokenizer) throws {
         let extra = ["shuffle_seed": String(shuffleSeed), "epochs": String(settings.epochs),
                      "minibatches": String(settings.minibatches), "skip_zero_advantage": String(settings.skipZeroAdvantage),

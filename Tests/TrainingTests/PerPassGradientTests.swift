@@ -9,7 +9,7 @@ import XCTest
 import Objectives
 import Policy
 import Tensor
-@testable import Learner
+@testable import Training
 
 final class PerPassGradientTests: XCTestCase {
     private let cfg = ModelConfig(vocabSize: 12, nPositions: 16, nEmbd: 16, nLayer: 2, nHead: 2)

@@ -10,6 +10,7 @@ import Objectives
 import Policy
 import Tasks
 import Tensor
+import Training
 
 /// What to run.
 public struct ExperimentSpec: Codable, Sendable {
@@ -106,6 +107,7 @@ public enum Experiment {
         let ck = try Checkpoint.load(from: warm)
         var opts = TrainOptions.defaults(preset: spec.preset)
         opts.steps = max(1, spec.budgetRollouts / (spec.promptsPerStep * spec.groupSize))
+        opts.rolloutBudget = spec.budgetRollouts   // binds under dynamic sampling, which samples more per step
         opts.promptsPerStep = spec.promptsPerStep; opts.groupSize = spec.groupSize
         opts.evalEvery = spec.evalEvery; opts.evalSize = spec.evalSize; opts.target = spec.target
         opts.seed = seed; opts.staleness = staleness; opts.replayBatches = spec.replayBatches

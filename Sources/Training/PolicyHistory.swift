@@ -1,6 +1,8 @@
 // Parameter snapshots of recent policy versions, so a batch can be sampled from the policy
 // of `s` versions ago: the deterministic simulated asynchrony of `tributary experiment`
-// (issue 3 §4) and the learner's view of "the policy that generated this group".
+// (issue 3 §4) and the learner's view of "the policy that generated this group". It lives in
+// Training rather than Lab because SyncTraining's `staleness` option samples with it, and Lab
+// sits above Training.
 
 import Policy
 
@@ -16,7 +18,10 @@ public final class PolicyHistory {
     }
 
     /// Records `model`'s current parameters as `version` (dropping the oldest beyond `depth`).
+    /// A version names one set of weights: recording the newest version again replaces it
+    /// rather than taking a second place in the ring.
     public func record(_ model: GPT, version: Int) {
+        if snapshots.last?.version == version { snapshots.removeLast() }
         snapshots.append((version, Array(model.params.buffer)))
         if snapshots.count > depth { snapshots.removeFirst(snapshots.count - depth) }
     }

@@ -1,0 +1,153 @@
+// The one training step both loops run: the `train` command's (SyncTraining.swift) and the
+// learner daemon's (Learner's TrainingLoop.swift). Given the step's groups it assembles the
+// batch, dumps it when asked, applies the update, measures its throughput, decides the new
+// version, computes the step's figures and records the batch's signal in LearningHealth, and
+// returns one `StepOutcome`. The loops keep only what is theirs: where groups come from
+// (sampling, the ingest actor), evaluation, checkpoints and publication.
+//
+// The rules, each in one place here:
+// * Version: a version names a set of weights. It goes up by one exactly when the update
+//   changed them (at least one optimizer step); a batch without signal (every minibatch
+//   skipped) keeps the version, so nothing new is published and the groups sampled meanwhile
+//   stay as fresh as they were.
+// * Staleness of a group: the learner's version when the batch is trained minus the group's
+//   behaviour version (`RolloutGroup.version`). A step's figure is the mean over its trained
+//   groups, per group: the version belongs to the group (all its samples share it; admission
+//   caps it per group), so a group counts once whatever its size. With equal group sizes it
+//   equals the per-sample mean.
+// * Refill under dynamic sampling: BatchFill.swift.
+
+import Foundation
+import Objectives
+import Policy
+import Tasks
+import Tensor
+
+/// The groups of one training step.
+public struct StepGroups: Sendable {
+    /// Groups taken for this step that go into the batch (under dynamic sampling: those with signal).
+    public var fresh: [RolloutGroup]
+    /// Groups of earlier steps trained again (stale data reuse, `TrainOptions.replayBatches`):
+    /// in the batch before `fresh`, but not in the step's reward and accuracy.
+    public var replayed: [RolloutGroup]
+    /// Groups dynamic sampling took for this step and left out (no signal): not in the batch,
+    /// but trained as far as accounting goes, and in the batch's signal for LearningHealth.
+    public var filtered: [RolloutGroup]
+
+    public init(fresh: [RolloutGroup], replayed: [RolloutGroup] = [], filtered: [RolloutGroup] = []) {
+        self.fresh = fresh; self.replayed = replayed; self.filtered = filtered
+    }
+
+    /// The groups of the batch, in batch order.
+    public var trained: [RolloutGroup] { replayed + fresh }
+}
+
+/// What one training step did.
+public struct StepOutcome: Sendable {
+    /// The step's number: steps done, this one included.
+    public var step: Int
+    /// The learner's version when the batch was trained (the weights before the update).
+    public var trainedAt: Int
+    /// The version after the step: `trainedAt + 1` when the weights changed, else `trainedAt`.
+    public var version: Int
+    /// The shuffle seed of the update (recorded in the batch file for replay).
+    public var shuffleSeed: UInt64
+    /// What the update did (its objective metrics include dynamic sampling's dropped fraction).
+    public var update: UpdateStats
+    public var throughput: UpdateThroughput
+    /// Groups in the batch, and groups dynamic sampling left out.
+    public var trainedGroups: Int
+    public var filteredGroups: Int
+    /// Mean reward and fraction correct over the fresh groups' samples.
+    public var reward: Double
+    public var accuracy: Double
+    /// Fraction of the groups taken for this step (fresh and filtered) without reward signal.
+    public var zeroVarianceGroups: Double
+    /// Mean staleness of the trained groups (file comment).
+    public var meanStaleness: Double
+    /// What the batch (trained and filtered groups) said about the reward signal.
+    public var signal: BatchSignal
+    /// A problem LearningHealth reported at this batch, if any.
+    public var problem: HealthProblem?
+    /// Seconds from assembly to the end of the update.
+    public var seconds: Double
+
+    /// Whether the weights changed (an optimizer step happened).
+    public var updated: Bool { version != trainedAt }
+}
+
+/// The training step and its rules.
+public enum TrainingStep {
+    /// Runs one step on `groups` with `trainer` (file comment). `step` is the number of steps
+    /// done before it, `version` the learner's version, `seed` the run's seed (the update's
+    /// shuffle seed derives from it and the step); with `dumpTo` the batch file is written there
+    /// before the update. The batch's signal is recorded in `health`.
+    public static func run(_ groups: StepGroups, trainer: PolicyTrainer, step: Int, version: Int, seed: UInt64,
+                           tokenizer: any TaskTokenizer, dumpTo dumps: URL?, health: inout LearningHealth) throws -> StepOutcome {
+        let t0 = Date()
+        let settings = trainer.settings
+        let trained = groups.trained
+        let batch = try TrainingBatch.assemble(trained, pad: Int32(tokenizer.pad), estimator: settings.objective.advantage,
+                                               epsStd: settings.objective.epsStd)
+        let shuffle = shuffleSeed(seed: seed, step: step)
+        if let dumps {
+            try FileManager.default.createDirectory(at: dumps, withIntermediateDirectories: true)
+            try BatchDumps.write(batch, groups: trained, filtered: groups.filtered, to: dumps, step: step, learnerVersion: version,
+                                 settings: settings, shuffleSeed: shuffle, tokenizer: tokenizer)
+        }
+        let u0 = Date()
+        var stats = try trainer.update(batch, learnerVersion: version, shuffleSeed: shuffle)
+        let throughput = UpdateThroughput(
+            trainedTokens: UpdateThroughput.trainedTokens(batch, epochs: settings.epochs, minibatches: settings.minibatches,
+                                                          shuffleSeed: shuffle, optimizerSteps: stats.optimizerSteps,
+                                                          skippedMinibatches: stats.skippedMinibatches),
+            seconds: Date().timeIntervalSince(u0))
+        let taken = groups.fresh.count + groups.filtered.count
+        if settings.objective.dynamicSampling {
+            // The groups left out were left out here, not in the kernel (whose batch has none left).
+            stats.metrics?.dynamicSamplingDroppedFraction = Double(groups.filtered.count) / Double(max(1, taken))
+        }
+        let done = step + 1
+        let signal = BatchSignal(trained + groups.filtered)
+        let problem = health.record(signal, step: done)
+        let fresh = groups.fresh.flatMap(\.samples)
+        let withoutSignal = groups.fresh.filter { !RewardSignal.hasSignal($0) }.count + groups.filtered.count
+        return StepOutcome(step: done, trainedAt: version, version: newVersion(after: version, update: stats),
+                           shuffleSeed: shuffle, update: stats, throughput: throughput,
+                           trainedGroups: trained.count, filteredGroups: groups.filtered.count,
+                           reward: fresh.reduce(0) { $0 + Double($1.reward) } / Double(max(1, fresh.count)),
+                           accuracy: Double(fresh.filter(\.correct).count) / Double(max(1, fresh.count)),
+                           zeroVarianceGroups: Double(withoutSignal) / Double(max(1, taken)),
+                           meanStaleness: meanStaleness(trained, learnerVersion: version),
+                           signal: signal, problem: problem, seconds: Date().timeIntervalSince(t0))
+    }
+
+    /// The version after an update at `version`: one more exactly when it changed the weights.
+    public static func newVersion(after version: Int, update: UpdateStats) -> Int {
+        update.optimizerSteps > 0 ? version + 1 : version
+    }
+
+    /// How many versions behind the learner a group is when trained at `learnerVersion`.
+    public static func staleness(of group: RolloutGroup, learnerVersion: Int) -> Int { learnerVersion - group.version }
+
+    /// The mean staleness of `groups` trained at `learnerVersion`, per group (0 without groups).
+    public static func meanStaleness(_ groups: [RolloutGroup], learnerVersion: Int) -> Double {
+        Double(groups.reduce(0) { $0 + staleness(of: $1, learnerVersion: learnerVersion) }) / Double(max(1, groups.count))
+    }
+
+    /// The shuffle seed of the update at `step` of a run seeded with `seed`.
+    public static func shuffleSeed(seed: UInt64, step: Int) -> UInt64 { SplitMix64.mix(seed, 0x5EED, UInt64(step)) }
+
+    /// Dynamic sampling gave up (`BatchFill.State.gaveUp`): the `filtered` groups had no signal.
+    /// No batch, no update and no step; every `batchSize` of them is recorded in `health` as one
+    /// batch without signal, at `step` (the steps done). Returns the last problem reported.
+    public static func recordNoSignalRound(_ filtered: [RolloutGroup], batchSize: Int, step: Int,
+                                           health: inout LearningHealth) -> HealthProblem? {
+        var problem: HealthProblem?
+        let size = max(1, batchSize)
+        for start in stride(from: 0, to: filtered.count, by: size) {
+            problem = health.record(BatchSignal(Array(filtered[start..<min(filtered.count, start + size)])), step: step) ?? problem
+        }
+        return problem
+    }
+}
