@@ -4,6 +4,7 @@
 
 import Foundation
 import Learner
+import Training
 import NIOPosix
 import TLS
 import Transport
