@@ -45,7 +45,7 @@ let package = Package(
         // net
         .target(name: "Wire", swiftSettings: netSettings),
         .target(name: "H2", dependencies: ["CNGHTTP2"], swiftSettings: netSettings),
-        .target(name: "TLS", dependencies: ["COpenSSL"]),
+        .target(name: "TLS", dependencies: ["COpenSSL", "Wire"]),
         .target(name: "Transport", dependencies: [
             "Wire", "H2", "TLS",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -72,14 +72,14 @@ let package = Package(
         .target(name: "Tasks", dependencies: ["Tensor", "Rewards"]),
         // Pretrained models as policies: GGUF / Hugging Face → GPT + ModelTokenizer, and back.
         .target(name: "Pretrained", dependencies: ["ModelFiles", "Tokenizers", "ChatTemplates", "Policy", "Tasks", "Tensor"]),
-        .target(name: "Objectives", dependencies: ["Tensor"]),
+        .target(name: "Objectives", dependencies: ["Tensor", "Policy", "Rollout"]),
         // Rewards as users write them: rows with metadata, composable reward functions, and
         // hardened external rewards (process pool with rlimits, HTTP). The C shim sets the
         // limits between fork and exec.
         .target(name: "CRewardSpawn"),
         .target(name: "Rewards", dependencies: ["CRewardSpawn"]),
         // Sampling and scoring groups with the policy: shared by the trainer and the worker.
-        .target(name: "Rollout", dependencies: ["Tensor", "Policy", "Tasks", "Objectives"]),
+        .target(name: "Rollout", dependencies: ["Tensor", "Policy", "Tasks", "Wire"]),
 
         // The one training step both loops run (TrainingStep), the trainer, batch files and dumps,
         // trainer state, evaluation and pretraining, learning health, the synchronous loop.
@@ -93,7 +93,7 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "Worker", dependencies: ["Tensor", "Policy", "Tasks", "Rewards", "Pretrained", "Objectives", "Rollout", "Transport", "Wire", "TLS",
+        .target(name: "Worker", dependencies: ["Tensor", "Policy", "Tasks", "Rewards", "Pretrained", "Rollout", "Transport", "Wire",
                                                .product(name: "Logging", package: "swift-log")]),
 
         // tooling, kept out of the libraries (as swift-nio keeps NIOPerformanceTester apart)
@@ -117,7 +117,7 @@ let package = Package(
         // tests: one target per module plus end-to-end
         .testTarget(name: "WireTests", dependencies: ["Wire"]),
         .testTarget(name: "H2Tests", dependencies: ["H2", "TLS"]),
-        .testTarget(name: "TLSTests", dependencies: ["TLS"]),
+        .testTarget(name: "TLSTests", dependencies: ["TLS", "Wire"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Benchmarks"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles"], resources: [.copy("Fixtures")]),
@@ -126,13 +126,13 @@ let package = Package(
         .testTarget(name: "PolicyTests", dependencies: ["Policy"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TasksTests", dependencies: ["Tasks", "Rewards"]),
         .testTarget(name: "PretrainedTests", dependencies: ["Pretrained", "ModelFiles", "Rewards"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ObjectivesTests", dependencies: ["Objectives", "Tensor"]),
+        .testTarget(name: "ObjectivesTests", dependencies: ["Objectives", "Rollout", "Policy", "Tensor"]),
         .testTarget(name: "RewardsTests", dependencies: ["Rewards"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "RolloutTests", dependencies: ["Rollout"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Tasks", "Policy", "Objectives", "Tensor"]),
+        .testTarget(name: "RolloutTests", dependencies: ["Rollout", "Objectives", "Policy", "Tasks", "Tensor", "Wire"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Rollout", "Tasks", "Policy", "Objectives", "Tensor"]),
         .testTarget(name: "LabTests", dependencies: ["Lab"]),
-        .testTarget(name: "LearnerTests", dependencies: ["Learner", "Training", "Worker", "Transport", "Rewards"]),
-        .testTarget(name: "WorkerTests", dependencies: ["Worker", "Tasks", "Rewards"]),
+        .testTarget(name: "LearnerTests", dependencies: ["Learner", "Training", "Rollout", "Worker", "Transport", "Rewards"]),
+        .testTarget(name: "WorkerTests", dependencies: ["Worker", "Rollout", "Tasks", "Rewards", "Wire"]),
         .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Policy", "Tensor"]),
         .testTarget(name: "EndToEndTests", dependencies: ["tributary", "Pretrained", "Policy", "ModelFiles"]),
     ]

@@ -10,6 +10,8 @@
 // and σ₀ = 1e-3, not the authors' 0.02: their σ assumes a hidden-state RMS ≈ 1; our residual stream
 // is a few hundredths, where 0.02 is as large as the signal and ALP did not learn (docs/experiments.md).
 
+import Policy
+
 extension PresetInfo {
     static let alp = PresetInfo(name: "alp", paper: "Adaptive Layerwise Perturbation: Unifying Off-Policy Corrections for LLM RL",
                                 reference: "§3.3–3.4, ALP.swift", reconstructed: false) { c in
@@ -24,20 +26,12 @@ func straightThroughLogRatio(detachedLambda: Double, live: Double, detached: Dou
     detachedLambda + live - detached
 }
 
-/// The perturbation settings the policy reads from the configuration (nil when ALP is off).
-public struct ALPPerturbation: Codable, Sendable, Equatable {
-    /// Initial per-layer noise scale σ₀ (s_l = log σ₀).
-    public var sigma0: Float
-    /// Learning rate of the log-scales s_l (`perturb_lr`).
-    public var learningRate: Float
-    /// false: σ fixed at σ₀ (the non-adaptive ablation).
-    public var learnable: Bool
-}
-
 extension ObjectiveConfig {
-    /// ALP perturbation settings when `alp_sigma0` is set.
+    /// The policy's perturbation (Sources/Policy/ALP.swift) when `alp_sigma0` > 0: every block,
+    /// σ_l starting at σ₀, log-scales trained at `alp_perturb_lr` (1e-2 when unset) unless
+    /// `alp_learnable = false`; the noise seed is fixed so a run replays.
     public var alpPerturbation: ALPPerturbation? {
-        guard let s = alpSigma0 else { return nil }
-        return ALPPerturbation(sigma0: s, learningRate: alpPerturbLR ?? 0, learnable: alpLearnable)
+        guard let s = alpSigma0, s > 0 else { return nil }
+        return ALPPerturbation(enabled: true, sigma0: s, learnable: alpLearnable, perturbLR: alpPerturbLR ?? 1e-2, seed: 0xA1F)
     }
 }

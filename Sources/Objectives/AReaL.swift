@@ -10,6 +10,8 @@
 // The preset: clip 0.2 around the interpolated π_prox, weight sg(π_prox/μ) (`is`), and sequences
 // more than 4 versions stale masked (`mask_staleness_above = 4`).
 
+import Rollout
+
 extension PresetInfo {
     static let decoupledPPO = PresetInfo(name: "decoupled-ppo", paper: "AReaL decoupled PPO baseline",
                                          reference: "§4.10, AReaL.swift", reconstructed: false) { c in
@@ -30,12 +32,12 @@ func proximalLogProbs(_ reference: RatioReference, batch: TokenBatch, detachedLo
 }
 
 /// Interpolation weights α_i per sequence (§4.10); versions must satisfy v_b ≤ v_prox ≤ v_θ.
-public func proximalInterpolationWeights(versions: [Int64], proximal: Int64, theta: Int64) throws -> [Double] {
+public func proximalInterpolationWeights(versions: [PolicyVersion], proximal: PolicyVersion, theta: PolicyVersion) throws -> [Double] {
     try versions.enumerated().map { i, vb in
         guard vb <= proximal, proximal <= theta else {
             throw ObjectiveError.invalidSetting("decoupled-interp: need v_b ≤ v_prox ≤ v_θ, got v_b[\(i)] = \(vb), v_prox = \(proximal), v_θ = \(theta)")
         }
-        return theta == vb ? 1 : Double(proximal - vb) / Double(theta - vb)
+        return theta == vb ? 1 : Double(vb.staleness(at: proximal)) / Double(vb.staleness(at: theta))
     }
 }
 
@@ -45,7 +47,7 @@ public func interpolatedProximalLogProbs(batch: TokenBatch, logProbs: [Float]) t
         throw ObjectiveError.missingInput("policy_versions and learner_version (decoupled-interp)")
     }
     let alpha = try proximalInterpolationWeights(versions: versions, proximal: batch.proximalVersion ?? v,
-                                                 theta: batch.thetaVersion ?? v + 1)
+                                                 theta: batch.thetaVersion ?? v.next)
     var out = batch.behaviourLogProbs
     for i in 0..<batch.count {
         for t in 0..<batch.length {

@@ -3,6 +3,7 @@
 // file (GRPO.swift, DrGRPO.swift, RLOO.swift, GBPO.swift, BNPO.swift). Every sample of a group
 // shares one scalar advantage, computed once per group.
 
+import Rollout
 import Foundation
 
 /// How a group's rewards become per-sample advantages.
@@ -17,21 +18,6 @@ public enum AdvantageEstimator: String, Codable, Sendable, CaseIterable {
     case gbpo
     /// BNPO Beta normalisation `(R − p_g) / Beta_pdf(p_g; α, β)` with batch-level α, β (§5.4).
     case bnpo
-}
-
-/// Batch statistics of an advantage computation (logged in the §6 panel).
-public struct AdvantageStats: Codable, Sendable, Equatable {
-    /// Number of groups and the fraction whose rewards are all equal (no signal, §1.3).
-    public var groups: Int
-    public var zeroVarianceGroupFraction: Double
-    /// BNPO's fitted Beta parameters (nil for other estimators).
-    public var betaAlpha: Double?
-    public var betaBeta: Double?
-
-    public init(groups: Int, zeroVarianceGroupFraction: Double, betaAlpha: Double? = nil, betaBeta: Double? = nil) {
-        self.groups = groups; self.zeroVarianceGroupFraction = zeroVarianceGroupFraction
-        self.betaAlpha = betaAlpha; self.betaBeta = betaBeta
-    }
 }
 
 /// Errors raised for advantage inputs that cannot be used.

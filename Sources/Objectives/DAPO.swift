@@ -7,6 +7,8 @@
 // The preset (§4.6): clip-higher ε_low 0.2 / ε_high 0.28 (GRPO.swift's clip), dynamic sampling,
 // token-mean, no KL.
 
+import Rollout
+
 extension PresetInfo {
     static let dapo = PresetInfo(name: "dapo", paper: "DAPO baseline", reference: "§4.6, DAPO.swift", reconstructed: false) { c in
         c.clipHigh = 0.28; c.dynamicSampling = true
@@ -26,26 +28,20 @@ struct DynamicSampling: KernelStage {
 /// The fraction of groups whose rewards are all equal (a panel metric for every objective).
 func zeroVarianceGroupFraction(rewards: [Float], groupIDs: [Int32]) -> Double {
     let groups = groupMembers(groupIDs)
-    let zero = groups.filter { !hasRewardVariance($0.map { rewards[$0] }) }.count
+    let zero = groups.filter { !rewardsHaveSignal($0.map { rewards[$0] }) }.count
     return groups.isEmpty ? 0 : Double(zero) / Double(groups.count)
-}
-
-/// True when the rewards of the group are not all equal.
-func hasRewardVariance(_ rewards: [Float]) -> Bool {
-    guard let first = rewards.first else { return false }
-    return rewards.contains { $0 != first }
 }
 
 /// DAPO's filter over rollout groups: the informative groups and the dropped fraction.
 public func dynamicSamplingFilter(_ groups: [RolloutGroup]) -> (kept: [RolloutGroup], droppedFraction: Double) {
-    let kept = groups.filter { hasRewardVariance($0.samples.map(\.reward)) }
+    let kept = groups.filter(\.hasSignal)
     return (kept, groups.isEmpty ? 0 : Double(groups.count - kept.count) / Double(groups.count))
 }
 
 /// Per-sequence keep flags: false for sequences of zero-variance groups.
 func dynamicSamplingKeep(rewards: [Float], groupIDs: [Int32]) -> [Bool] {
     var keep = [Bool](repeating: true, count: rewards.count)
-    for idx in groupMembers(groupIDs) where !hasRewardVariance(idx.map { rewards[$0] }) {
+    for idx in groupMembers(groupIDs) where !rewardsHaveSignal(idx.map { rewards[$0] }) {
         for i in idx { keep[i] = false }
     }
     return keep

@@ -12,15 +12,17 @@
 // which rejects stale groups before they reach a batch.
 
 import Foundation
+import Rollout
 
 /// Staleness `s_i = v − v_b,i` per sequence, nil when versions are not given.
 func sequenceStaleness(_ batch: TokenBatch) throws -> [Int]? {
     guard let versions = batch.versions, let v = batch.learnerVersion else { return nil }
     return try versions.enumerated().map { i, vb in
-        guard vb <= v else {
+        let s = vb.staleness(at: v)
+        guard s >= 0 else {
             throw ObjectiveError.invalidSetting("policy_versions[\(i)] = \(vb) is newer than the learner's version \(v)")
         }
-        return Int(v - vb)
+        return s
     }
 }
 

@@ -3,6 +3,8 @@
 // pieces (decoupled ratio, KL, entropy, staleness, selection); `validate(for:)` checks
 // shapes, finiteness and that every input the configuration needs is present.
 
+import Rollout
+
 /// One minibatch's inputs.
 public struct TokenBatch: Sendable {
     public let count: Int
@@ -18,12 +20,12 @@ public struct TokenBatch: Sendable {
     public var rewards: [Float]?
     public var groupIDs: [Int32]?
     /// Behaviour policy version `v_b` per sequence `[N]`.
-    public var versions: [Int64]?
+    public var versions: [PolicyVersion]?
     /// The learner's version `v` (staleness `s = v − v_b`).
-    public var learnerVersion: Int64?
+    public var learnerVersion: PolicyVersion?
     /// AReaL interpolation versions: proximal (default `v`) and current θ (default `v + 1`) (§4.10).
-    public var proximalVersion: Int64?
-    public var thetaVersion: Int64?
+    public var proximalVersion: PolicyVersion?
+    public var thetaVersion: PolicyVersion?
     /// log π_prox per position (reference `decoupled`).
     public var proximalLogProbs: [Float]?
     /// log π_ref per position (k3 KL, `kl_coef > 0`).

@@ -49,12 +49,17 @@ public struct SamplingOptions: Sendable, Equatable, Codable {
     }
 }
 
-/// Why a completion stopped.
-public enum FinishReason: String, Sendable, Codable, Equatable {
-    case endToken = "end"
+/// Why a completion stopped — the one type for it: the sampler sets it, a rollout sample keeps
+/// it, and the wire carries it (its codes are mapped in Sources/Rollout/WireMapping.swift).
+public enum FinishReason: String, Sendable, Codable, Equatable, CaseIterable {
+    /// An end token was sampled (and is the last completion token).
+    case end
     /// The caller's stop rule ended it (a stop string).
     case stop
+    /// The completion limit was reached first.
     case length
+    /// Sampling failed for this completion (a worker still ships it; reward as the task says).
+    case error
 }
 
 /// One generated continuation.
@@ -175,7 +180,7 @@ public final class Sampler {
                 out[i].tokens.append(tok)
                 out[i].logProbs.append(lp)
                 if options.isEnd(tok) {
-                    out[i].finishReason = .endToken; done[i] = true
+                    out[i].finishReason = .end; done[i] = true
                 } else if let stop, stop(i, out[i].tokens) {
                     out[i].finishReason = .stop; done[i] = true
                 } else if out[i].tokens.count >= limits[i] {

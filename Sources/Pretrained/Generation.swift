@@ -39,7 +39,7 @@ public final class Generation {
         }
         let c = try sampler.generate(prompts: [prompt.map { Int32($0) }], options: options, rng: &rng, stop: rule)[0]
         var ids = c.tokens.map(TokenID.init)
-        if c.finishReason == .endToken, let last = c.tokens.last, options.isEnd(last) { ids.removeLast() }
+        if c.finishReason == .end, let last = c.tokens.last, options.isEnd(last) { ids.removeLast() }
         var text = tokenizer.decode(ids)
         if let cut = stops.compactMap({ text.range(of: $0)?.lowerBound }).min() { text = String(text[..<cut]) }
         return GeneratedText(tokens: c.tokens.map(TokenID.init), logProbs: c.logProbs, text: text,

@@ -37,7 +37,7 @@ public struct ComponentScore: Sendable, Hashable {
 }
 
 /// A sample's reward: the weighted total, each component, and `correct`.
-public struct ScoredSample: Sendable, Hashable {
+public struct CompositeScore: Sendable, Hashable {
     /// `Σ weight · value` over the components (failed components count 0). Always finite.
     public var total: Double
     public var correct: Bool
@@ -143,7 +143,7 @@ public struct CompositeReward: Sendable {
 
     /// Scores one sample with the local components. External components are reported as
     /// failed (`verifier_error`): use `score(batch:)` when the composite has any.
-    public func score(_ input: RewardInput) -> ScoredSample {
+    public func score(_ input: RewardInput) -> CompositeScore {
         let scores = components.map { c -> ComponentScore in
             switch c.source {
             case let .local(f): return Self.local(f, c, input)
@@ -157,7 +157,7 @@ public struct CompositeReward: Sendable {
 
     /// Scores a batch: local components per sample, each external component once for the
     /// whole batch (concurrently). One result per input, in order.
-    public func score(batch inputs: [RewardInput]) async -> [ScoredSample] {
+    public func score(batch inputs: [RewardInput]) async -> [CompositeScore] {
         var columns: [[ComponentScore]] = []
         await withTaskGroup(of: (Int, [ComponentScore]).self) { group in
             for (ci, c) in components.enumerated() {
@@ -198,9 +198,9 @@ public struct CompositeReward: Sendable {
         }
     }
 
-    private func combine(_ scores: [ComponentScore]) -> ScoredSample {
+    private func combine(_ scores: [ComponentScore]) -> CompositeScore {
         var total = scores.reduce(0.0) { $0 + $1.weight * $1.value }
         if !total.isFinite { total = 0 }  // finite values × finite weights can still overflow
-        return ScoredSample(total: total, correct: correct.evaluate(total, scores), components: scores)
+        return CompositeScore(total: total, correct: correct.evaluate(total, scores), components: scores)
     }
 }

@@ -15,7 +15,7 @@ public struct RewardSummary: Sendable, Hashable, Codable {
 
     public init() {}
 
-    public mutating func add(_ s: ScoredSample) {
+    public mutating func add(_ s: CompositeScore) {
         samples += 1
         if s.correct { correct += 1 }
         totalSum += s.total

@@ -2,7 +2,6 @@
 // KV-cached generation for all prompts × G), each scored by the task's verifier. This is
 // the rollout half of GRPO, shared by the single-process trainer and the rollout worker.
 
-import Objectives
 import Policy
 import Tasks
 import Tensor
@@ -23,7 +22,7 @@ public struct GroupSampler {
 
     /// Samples `groupSize` completions for each prompt with `model` (policy version
     /// `version`) and scores them. Deterministic given `rng`.
-    public func sample(_ prompts: [Prompt], model: GPT, version: Int, rng: inout Xoshiro256) throws -> [RolloutGroup] {
+    public func sample(_ prompts: [Prompt], model: GPT, version: PolicyVersion, rng: inout Xoshiro256) throws -> [RolloutGroup] {
         let sampler = Sampler(model: model)
         let opts = SamplingOptions(temperature: temperature, topK: topK, maxNewTokens: task.maxCompletionTokens,
                                    endToken: Int32(task.tokenizer.end))
@@ -41,7 +40,7 @@ public struct GroupSampler {
             for c in completions[(i * groupSize)..<((i + 1) * groupSize)] {
                 let verdict = scores ? task.verify(prompt: p, completion: c.tokens.map { Int($0) }) : Verdict(reward: 0, correct: false)
                 samples.append(ScoredSample(tokens: c.tokens, logProbs: c.logProbs, reward: verdict.reward,
-                                            correct: verdict.correct, finish: c.finishReason == .length ? .length : .end))
+                                            correct: verdict.correct, finish: c.finishReason))
             }
             groups.append(RolloutGroup(promptIndex: p.index, prompt: p.tokens.map { Int32($0) }, version: version, samples: samples))
         }

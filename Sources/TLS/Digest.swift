@@ -1,13 +1,17 @@
 // SHA-256 through OpenSSL (EVP), for the policy blobs the learner publishes and the workers
 // verify every version: several times faster than the portable Swift implementation in
-// `Wire` (which stays as the dependency-free reference the protocol tests use).
+// `Wire` (which stays as the dependency-free reference the protocol tests use). Both conform
+// to `Wire.SHA256Digest`.
 
 import COpenSSL
+import Wire
 
-/// Message digests computed by OpenSSL.
-public enum Digest {
+/// SHA-256 computed by OpenSSL.
+public struct OpenSSLSHA256: SHA256Digest {
+    public init() {}
+
     /// SHA-256 of `bytes` (32 bytes).
-    public static func sha256(_ bytes: [UInt8]) -> [UInt8] {
+    public func sha256(_ bytes: [UInt8]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 0
         let ok = bytes.withUnsafeBytes { src in

@@ -90,7 +90,7 @@ extension CompositeReward {
     /// one with external components runs them on the cooperative pool and blocks this thread
     /// until they answer — call it only from threads of one's own (a sampler or evaluation
     /// thread), never from a cooperative one.
-    public func scoreWaiting(_ input: RewardInput) -> Rewards.ScoredSample {
+    public func scoreWaiting(_ input: RewardInput) -> Rewards.CompositeScore {
         if isLocal { return score(input) }
         let sem = DispatchSemaphore(value: 0)
         let box = ResultBox()
@@ -105,5 +105,5 @@ extension CompositeReward {
 
 /// Carries a result from a detached task to the thread waiting on its semaphore.
 private final class ResultBox: @unchecked Sendable {
-    var value: Rewards.ScoredSample?
+    var value: Rewards.CompositeScore?
 }

@@ -50,7 +50,7 @@ public enum ConnectionAction: Sendable, Equatable {
     /// for ``ConnectionTimeouts/writeStall`` (its queued bytes are dropped).
     case resetStalledStream(Int32)
     /// Close the socket now; the reason is counted (nil: a normal end).
-    case close(Rejection?)
+    case close(TransportRejection?)
 }
 
 /// Lifecycle and timers of one connection.
@@ -69,7 +69,7 @@ public struct ConnectionManager: Sendable {
     private var drainStarted: Double?
     private var finalGoAwaySent = false
     private var drainDeadline = Double.infinity
-    private var drainReason: Rejection?
+    private var drainReason: TransportRejection?
     /// True once a close action was returned (or ``closed()`` was called).
     public private(set) var isClosed = false
 
@@ -127,7 +127,7 @@ public struct ConnectionManager: Sendable {
     }
 
     /// Starts a graceful drain (server shutdown, or max age): notice, GOAWAY, close when streams end or at `now + grace`.
-    public mutating func beginDrain(now: Double, grace: Double, reason: Rejection?) -> [ConnectionAction] {
+    public mutating func beginDrain(now: Double, grace: Double, reason: TransportRejection?) -> [ConnectionAction] {
         guard drainStarted == nil, !isClosed else { return [] }
         drainStarted = now
         drainDeadline = now + grace

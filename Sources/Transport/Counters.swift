@@ -6,7 +6,7 @@ import NIOConcurrencyHelpers
 import Wire
 
 /// Why the server turned something away (a stream, a connection or a request).
-public enum Rejection: String, Sendable, CaseIterable, Hashable {
+public enum TransportRejection: String, Sendable, CaseIterable, Hashable {
     case unsupportedMediaType = "unsupported_media_type"   // HTTP 415
     case methodNotAllowed = "method_not_allowed"           // HTTP 405
     case notFound = "not_found"                            // HTTP 404
@@ -60,7 +60,7 @@ public struct TransportCounters: Sendable, Equatable {
     /// Requests on plain GET routes.
     public var httpRequests = 0
     /// Everything turned away, by reason.
-    public var rejected: [Rejection: Int] = [:]
+    public var rejected: [TransportRejection: Int] = [:]
     /// RST_STREAM frames received from peers (cancellations, Rapid Reset).
     public var resetsReceived = 0
     /// Response body bytes queued in the HTTP/2 sessions of all open connections (a gauge, updated
@@ -72,7 +72,7 @@ public struct TransportCounters: Sendable, Equatable {
     public init() {}
 
     /// How many times `reason` happened.
-    public func count(_ reason: Rejection) -> Int { rejected[reason, default: 0] }
+    public func count(_ reason: TransportRejection) -> Int { rejected[reason, default: 0] }
 
     /// Prometheus text lines (`tributary_transport_*`), for the application's /metrics.
     public func prometheus(prefix: String = "tributary_transport") -> String {
@@ -84,7 +84,7 @@ public struct TransportCounters: Sendable, Equatable {
             out += "\(prefix)_rpcs_finished_total{code=\"\(code)\"} \(n)\n"
         }
         out += "\(prefix)_http_requests_total \(httpRequests)\n"
-        for reason in Rejection.allCases {
+        for reason in TransportRejection.allCases {
             out += "\(prefix)_rejected_total{reason=\"\(reason.rawValue)\"} \(count(reason))\n"
         }
         out += "\(prefix)_resets_received_total \(resetsReceived)\n"
@@ -98,6 +98,6 @@ public struct TransportCounters: Sendable, Equatable {
 final class CounterBox: Sendable {
     private let box = NIOLockedValueBox(TransportCounters())
     var snapshot: TransportCounters { box.withLockedValue { $0 } }
-    func reject(_ r: Rejection) { box.withLockedValue { $0.rejected[r, default: 0] += 1 } }
+    func reject(_ r: TransportRejection) { box.withLockedValue { $0.rejected[r, default: 0] += 1 } }
     func update(_ f: (inout TransportCounters) -> Void) { box.withLockedValue { f(&$0) } }
 }

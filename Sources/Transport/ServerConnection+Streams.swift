@@ -75,7 +75,7 @@ extension ServerConnection {
     }
 
     private func framingFailed(_ s: ServerStream, _ error: FramingError) {
-        let (status, reason): (RPCStatus, Rejection) = if case .oversize = error {
+        let (status, reason): (RPCStatus, TransportRejection) = if case .oversize = error {
             (RPCStatus(.resourceExhausted, error.description), .messageTooLarge)
         } else {
             (RPCStatus(.invalidArgument, error.description), .badFraming)
@@ -94,7 +94,7 @@ extension ServerConnection {
     }
 
     /// Ends an RPC because of its request: the handler's messages fail, the status goes out now.
-    func fail(_ s: ServerStream, _ status: RPCStatus, _ reason: Rejection) {
+    func fail(_ s: ServerStream, _ status: RPCStatus, _ reason: TransportRejection) {
         counters.reject(reason)
         pendingStarts[s.id] = nil
         abandon(s, status)
@@ -106,7 +106,7 @@ extension ServerConnection {
     }
 
     /// Refuses an RPC before any message is read (trailers-only response).
-    func reject(_ s: ServerStream, _ status: RPCStatus, _ reason: Rejection) {
+    func reject(_ s: ServerStream, _ status: RPCStatus, _ reason: TransportRejection) {
         counters.reject(reason)
         counters.update { $0.countFinished(status.code) }
         s.discarding = true
@@ -195,7 +195,7 @@ extension ServerConnection {
         scheduleFlush()
     }
 
-    func respondHTTP(_ s: ServerStream, _ status: Int, _ text: String, _ reason: Rejection, extra: [H2Header] = []) {
+    func respondHTTP(_ s: ServerStream, _ status: Int, _ text: String, _ reason: TransportRejection, extra: [H2Header] = []) {
         counters.reject(reason)
         var response = HTTPResponse(status: status, text: text)
         response.headers = extra.map { ($0.name, $0.value) }

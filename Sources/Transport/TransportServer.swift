@@ -183,7 +183,7 @@ public final class TransportServer: Sendable {
     func admit(_ channel: Channel) -> (@Sendable () -> Void)? {
         let ip = channel.remoteAddress?.ipAddress ?? "?"
         let c = configuration
-        let admitted: Rejection? = state.withLockedValue { s in
+        let admitted: TransportRejection? = state.withLockedValue { s in
             if s.stopped { return .shuttingDown }
             if s.open >= c.maxConnections { return .connectionCap }
             if s.perPeer[ip, default: 0] >= c.maxConnectionsPerPeer { return .peerConnectionCap }

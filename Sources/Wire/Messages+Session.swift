@@ -35,8 +35,10 @@ public struct RegisterRequest: WireMessage {
     }
 }
 
-/// GPT-2 style model shape (nested in `Welcome`; names as in MODEL.md / config.json).
-public struct ModelConfig: WireFields {
+/// The GPT-2 style model shape nested in `Welcome` (proto/PROTOCOL.md §6.2's `ModelConfig`; names as
+/// in config.json). The model itself is `Policy.ModelConfig`; Sources/Rollout/WireMapping.swift maps
+/// between the two.
+public struct ModelShape: WireFields {
     public var vocabSize: UInt32
     public var nPositions: UInt32
     public var nEmbd: UInt32
@@ -79,7 +81,7 @@ public struct Welcome: WireMessage {
     public var protocolVersion: UInt16
     /// Task specification string understood by the Tasks module (e.g. "reverse:digits=4").
     public var taskSpec: String
-    public var model: ModelConfig
+    public var model: ModelShape
     /// Completions sampled per prompt (G).
     public var groupSize: UInt32
     public var temperature: Float
@@ -103,7 +105,7 @@ public struct Welcome: WireMessage {
     /// schema 2); when present it is authoritative and agrees with `model`.
     public var modelConfigJSON: [UInt8]?
 
-    public init(workerId: UInt64, protocolVersion: UInt16 = WireProtocol.version, taskSpec: String, model: ModelConfig,
+    public init(workerId: UInt64, protocolVersion: UInt16 = WireProtocol.version, taskSpec: String, model: ModelShape,
                 groupSize: UInt32, temperature: Float, topK: UInt32, maxCompletionTokens: UInt32,
                 maxMessageBytes: UInt32, maxGroupsPerSubmit: UInt32, leaseDurationMs: UInt32, policyVersion: UInt64,
                 promptSeed: UInt64? = nil, modelConfigJSON: [UInt8]? = nil) {

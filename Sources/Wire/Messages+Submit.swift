@@ -5,8 +5,9 @@
 // adds each sample's reward components: their labels once per group, then a value and a
 // failure code per (sample, component), sample-major.
 
-/// Why a completion stopped.
-public enum FinishReason: UInt8, Sendable, CaseIterable {
+/// Why a completion stopped, as the protocol codes it (the in-process type is `Policy.FinishReason`;
+/// Sources/Rollout/WireMapping.swift maps between them).
+public enum FinishCode: UInt8, Sendable, CaseIterable {
     /// The model emitted the end token (or a task stop sequence).
     case end = 1
     /// The completion hit `maxCompletionTokens`.
@@ -22,14 +23,14 @@ public struct Sample: Sendable, Equatable {
     public var logProbs: [Float]
     public var reward: Float
     public var correct: Bool
-    public var finishReason: FinishReason
+    public var finishReason: FinishCode
     /// The value of each reward component (in the group's `rewardComponents` order); empty
     /// when the task has no composite reward.
     public var components: [Float]
     /// Per component: 0 when it scored, else the failure code (`RewardFailureCode`).
     public var componentFailures: [UInt8]
 
-    public init(tokens: [Int32], logProbs: [Float], reward: Float, correct: Bool, finishReason: FinishReason,
+    public init(tokens: [Int32], logProbs: [Float], reward: Float, correct: Bool, finishReason: FinishCode,
                 components: [Float] = [], componentFailures: [UInt8] = []) {
         precondition(tokens.count == logProbs.count, "one log-prob per token")
         self.tokens = tokens
@@ -77,7 +78,7 @@ public struct TrajectoryGroup: WireMessage {
     public private(set) var logProbs: [Float]
     public private(set) var rewards: [Float]
     public private(set) var correct: [Bool]
-    public private(set) var finishReasons: [FinishReason]
+    public private(set) var finishReasons: [FinishCode]
     /// Labels of the task's reward components (C of them; empty: no composite reward).
     public private(set) var rewardComponents: [String]
     /// G·C values, sample-major: sample i's component c at `i·C + c`. Empty when C = 0.
@@ -187,10 +188,10 @@ public struct TrajectoryGroup: WireMessage {
             flags.append(b == 1)
         }
         correct = flags
-        var reasons: [FinishReason] = []
+        var reasons: [FinishCode] = []
         reasons.reserveCapacity(g)
         for b in finishBytes {
-            guard let f = FinishReason(rawValue: b) else { throw r.invalid("finishReasons", "unknown finish reason \(b)") }
+            guard let f = FinishCode(rawValue: b) else { throw r.invalid("finishReasons", "unknown finish reason \(b)") }
             reasons.append(f)
         }
         finishReasons = reasons

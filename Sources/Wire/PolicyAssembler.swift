@@ -27,14 +27,14 @@ public enum PolicyTransferError: Error, Equatable, Sendable, CustomStringConvert
 public struct PolicyAssembler: Sendable {
     public let announcement: PolicyAnnouncement
     public private(set) var blob: [UInt8] = []
-    private let digest: @Sendable ([UInt8]) -> [UInt8]
+    private let digest: any SHA256Digest
     private var done = false
 
     /// `startOffset` > 0 resumes a transfer; pass the bytes already held as `prefix`.
     /// `digest` computes SHA-256 over the whole blob once the last chunk is in (default: the
     /// portable `SHA256`; the worker passes OpenSSL's).
     public init(announcement: PolicyAnnouncement, prefix: [UInt8] = [],
-                digest: @escaping @Sendable ([UInt8]) -> [UInt8] = { SHA256.hash($0) }) {
+                digest: any SHA256Digest = PortableSHA256()) {
         self.announcement = announcement
         self.digest = digest
         blob.reserveCapacity(Int(clamping: min(announcement.sizeBytes, UInt64(Int32.max))))
@@ -53,7 +53,7 @@ public struct PolicyAssembler: Sendable {
         blob.append(contentsOf: chunk.data)
         guard chunk.isLast else { return nil }
         done = true
-        let computed = digest(blob)
+        let computed = digest.sha256(blob)
         for expected in [chunk.digest ?? [], announcement.digest] where expected != computed {
             throw .digestMismatch(expected: expected, computed: computed)
         }

@@ -4,7 +4,7 @@
 // failure travel to the learner in the TrajectoryGroup (PROTOCOL.md §6.5.2). Failures are
 // counted per component and kind; the group is always submitted.
 
-import Objectives
+import Rollout
 import Rewards
 import Tasks
 import Wire
@@ -76,12 +76,8 @@ public enum GroupScoring {
     /// The wire group of a scored group (`rewardComponents` = the composite's labels).
     public static func wire(_ g: ComponentScoredGroup, unit: WorkUnit, workerId: UInt64, labels: [String]) -> TrajectoryGroup {
         TrajectoryGroup(leaseId: unit.leaseId, promptIndex: unit.promptIndex, promptTokens: unit.promptTokens,
-                        policyVersion: UInt64(g.rollout.version), workerId: workerId,
-                        samples: g.rollout.samples.enumerated().map { i, s in
-                            Sample(tokens: s.tokens, logProbs: s.logProbs, reward: s.reward, correct: s.correct,
-                                   finishReason: s.finish == .end ? .end : .length,
-                                   components: g.components.isEmpty ? [] : g.components[i],
-                                   componentFailures: g.failureCodes.isEmpty ? [] : g.failureCodes[i])
-                        }, rewardComponents: labels)
+                        policyVersion: g.rollout.version.wire, workerId: workerId,
+                        samples: g.rollout.wireSamples(components: g.components, failureCodes: g.failureCodes),
+                        rewardComponents: labels)
     }
 }

@@ -5,8 +5,8 @@
 // the download in flight instead of sleeping.
 
 import Policy
-import TLS
 import Tensor
+import Transport
 import Wire
 
 extension RolloutWorker {
@@ -76,7 +76,7 @@ extension RolloutWorker {
 
     /// Downloads version `a` chunk by chunk and checks its digest; returns the safetensors bytes.
     private static func download(_ a: PolicyAnnouncement, from endpoint: any LearnerEndpoint) async throws -> [UInt8] {
-        var assembler = PolicyAssembler(announcement: a, digest: Digest.sha256)
+        var assembler = PolicyAssembler(announcement: a, digest: Digests.sha256)
         var blob: [UInt8]? = nil
         for try await chunk in try await endpoint.fetchPolicy(FetchPolicyRequest(version: a.version)) {
             if let b = try assembler.add(chunk) { blob = b }

@@ -7,13 +7,12 @@
 
 import Foundation
 import Logging
-import Objectives
+import Rollout
 import Policy
 import Pretrained
 import Rewards
 import Rollout
 import Tasks
-import TLS
 import Tensor
 import Wire
 
@@ -167,7 +166,7 @@ public actor RolloutWorker {
                     }
                     prompts.append(p)
                 }
-                let v = Int(version), leased = prompts
+                let v = PolicyVersion(wire: version), leased = prompts
                 let groups = try await sampling.run { model, sampler, rng in try sampler.sample(leased, model: model, version: v, rng: &rng) }
                 var scored = groups.map { ComponentScoredGroup(rollout: $0, components: [], failureCodes: []) }
                 if let rewards {
@@ -199,8 +198,7 @@ public actor RolloutWorker {
     /// with `model`, is FAILED_PRECONDITION.
     public static func modelConfig(from welcome: Welcome) throws -> Policy.ModelConfig {
         let m = welcome.model
-        let shape = Policy.ModelConfig(vocabSize: Int(m.vocabSize), nPositions: Int(m.nPositions),
-                                       nEmbd: Int(m.nEmbd), nLayer: Int(m.nLayer), nHead: Int(m.nHead))
+        let shape = Policy.ModelConfig(wire: m)
         guard let json = welcome.modelConfigJSON else { return shape }
         let c: Policy.ModelConfig
         do {

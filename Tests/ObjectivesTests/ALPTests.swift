@@ -1,6 +1,7 @@
 // ALP loss (ALGORITHMS.md §3.3): sequence-sum ratio with the straight-through gradient and
 // dual-clip PPO with an asymmetric window; perturbation settings recorded for the policy.
 import XCTest
+import Policy
 import Foundation
 @testable import Objectives
 
@@ -32,7 +33,7 @@ final class ALPTests: XCTestCase {
         let cfg = try ObjectiveConfig.preset("alp")
         XCTAssertEqual(cfg.ratioLevel, .sequenceSum)
         XCTAssertEqual(cfg.sequenceGradient, .straightThrough)
-        XCTAssertEqual(cfg.alpPerturbation, ALPPerturbation(sigma0: 1e-3, learningRate: 1e-2, learnable: true))
+        XCTAssertEqual(cfg.alpPerturbation, ALPPerturbation(enabled: true, sigma0: 1e-3, learnable: true, perturbLR: 1e-2, seed: 0xA1F))
         XCTAssertNil(ObjectiveConfig().alpPerturbation)
         let fixed = try ObjectiveConfig.parse(name: "alp", overrides: ["alp_learnable": "false", "alp_sigma0": "0.05"])
         XCTAssertEqual(fixed.alpPerturbation?.learnable, false)

@@ -1,4 +1,5 @@
 // BNPO Beta-normalised advantages (ALGORITHMS.md §5.4).
+import Rollout
 import XCTest
 import Foundation
 @testable import Objectives

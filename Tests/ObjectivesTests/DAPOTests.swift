@@ -1,9 +1,10 @@
 // DAPO dynamic sampling (ALGORITHMS.md §4.6): zero-variance groups are dropped.
+import Rollout
 import XCTest
 @testable import Objectives
 
 final class DAPOTests: XCTestCase {
-    private func group(_ rewards: [Float], version: Int = 0) -> RolloutGroup {
+    private func group(_ rewards: [Float], version: PolicyVersion = 0) -> RolloutGroup {
         RolloutGroup(promptIndex: 0, prompt: [1], version: version, samples: rewards.map {
             ScoredSample(tokens: [2], logProbs: [-0.5], reward: $0, correct: $0 > 0, finish: .end)
         })

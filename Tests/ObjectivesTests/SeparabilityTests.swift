@@ -3,6 +3,7 @@
 // row's log-prob gradient bit-for-bit unchanged; for the ones it calls coupled, some row's gradient
 // does change; and where it calls zero-advantage rows inert, their gradient is exactly zero.
 
+import Rollout
 import XCTest
 import Objectives
 import Tensor
@@ -20,7 +21,7 @@ final class SeparabilityTests: XCTestCase {
                            advantages: [1.1, -0.4, -0.7, 0, 0, 0, 0.9, 0.3, -1.2, -1, 0.5, 0.5])
         b.rewards = [1, 0, 0, 1, 1, 1, 1, 1, 0, 0, 1, 1]
         b.groupIDs = (0..<N).map { Int32($0 / 3) }
-        b.versions = (0..<N).map { Int64($0 % 4) }
+        b.versions = (0..<N).map { PolicyVersion(UInt64($0 % 4)) }
         b.learnerVersion = 3
         b.referenceLogProbs = mask.map { $0 * (-0.2 - 2 * rng.nextUniform()) }
         b.entropy = mask.map { $0 * 2 * rng.nextUniform() }

@@ -1,6 +1,7 @@
 // Shared helpers for the objective tests: a seeded generator, one-token batches, a random
 // batch with every optional input, and a finite-difference check of dLoss/dlogπ that holds
 // the stop-gradient values fixed and skips kinks (left and right slopes disagree).
+import Rollout
 import XCTest
 import Foundation
 @testable import Objectives
@@ -46,7 +47,7 @@ func randomBatch(seed: UInt64, groups: Int = 3, g: Int = 4, length: Int = 6, zer
     let adv = try! AdvantageEstimator.grpo.advantages(rewards: rewards, groupIDs: ids)
     var b = TokenBatch(count: n, length: length, behaviourLogProbs: beh, mask: mask, advantages: adv)
     b.rewards = rewards; b.groupIDs = ids
-    b.versions = (0..<n).map { i in Int64(10 - (i / g) % 4) }
+    b.versions = (0..<n).map { i in PolicyVersion(UInt64(10 - (i / g) % 4)) }
     b.learnerVersion = 10
     let lp = zip(beh, mask).map { $0 + $1 * Float.random(in: -spread...spread, using: &rng) }
     b.proximalLogProbs = zip(beh, mask).map { $0 + $1 * Float.random(in: -0.1...0.1, using: &rng) }

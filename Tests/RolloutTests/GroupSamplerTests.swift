@@ -2,6 +2,7 @@
 // behaviour log-probs a worker ships equal what the learner recomputes (ALGORITHMS.md §1.1).
 import XCTest
 import Objectives
+
 import Policy
 import Tasks
 import Tensor

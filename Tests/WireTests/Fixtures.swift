@@ -33,7 +33,7 @@ enum Fixtures {
     static let configJSON = #"{"activation_function":"gelu_new","layer_norm_epsilon":1e-05,"model_type":"gpt2","n_embd":64,"n_head":4,"n_layer":2,"n_positions":128,"tie_word_embeddings":true,"vocab_size":14}"#
     static let welcome = Welcome(
         workerId: 42, protocolVersion: 1, taskSpec: "reverse:digits=4",
-        model: ModelConfig(vocabSize: 14, nPositions: 128, nEmbd: 64, nLayer: 2, nHead: 4),
+        model: ModelShape(vocabSize: 14, nPositions: 128, nEmbd: 64, nLayer: 2, nHead: 4),
         groupSize: 8, temperature: 1.0, topK: 0, maxCompletionTokens: 5, maxMessageBytes: 1_048_576,
         maxGroupsPerSubmit: 64, leaseDurationMs: 30_000, policyVersion: 7, promptSeed: 7,
         modelConfigJSON: Array(configJSON.utf8))

@@ -4,7 +4,7 @@
 // group is still scored; and `--verifier` as an external component.
 
 import Foundation
-import Objectives
+import Rollout
 import Rewards
 import Tasks
 import Wire
@@ -41,7 +41,7 @@ final class GroupScoringTests: XCTestCase {
     private func group(_ task: JSONLTask, _ p: Prompt, _ texts: [String]) throws -> RolloutGroup {
         RolloutGroup(promptIndex: p.index, prompt: p.tokens.map(Int32.init), version: 3, samples: try texts.map { t in
             let toks = try task.tokenizer.encode(t).map(Int32.init) + [Int32(task.tokenizer.end)]
-            return Objectives.ScoredSample(tokens: toks, logProbs: toks.map { _ in -0.5 }, reward: 0, correct: false, finish: .end)
+            return ScoredSample(tokens: toks, logProbs: toks.map { _ in -0.5 }, reward: 0, correct: false, finish: .end)
         })
     }
 
@@ -98,7 +98,7 @@ final class GroupScoringTests: XCTestCase {
         let right = p.answerTokens.map(Int32.init) + [Int32(task.tokenizer.end)]
         let wrong = Array(right.reversed().dropFirst()) + [Int32(task.tokenizer.end)]
         let g = RolloutGroup(promptIndex: 0, prompt: p.tokens.map(Int32.init), version: 0, samples: [right, wrong].map {
-            Objectives.ScoredSample(tokens: $0, logProbs: $0.map { _ in -1 }, reward: 0, correct: false, finish: .end)
+            ScoredSample(tokens: $0, logProbs: $0.map { _ in -1 }, reward: 0, correct: false, finish: .end)
         })
         let (scored, failures) = await GroupScoring.score([g], prompts: [p], task: task, rewards: rewards)
         XCTAssertEqual(failures.total, 0)

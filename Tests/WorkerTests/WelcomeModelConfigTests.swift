@@ -10,7 +10,7 @@ import Wire
 
 final class WelcomeModelConfigTests: XCTestCase {
     private func welcome(_ json: [UInt8]?) -> Welcome {
-        Welcome(workerId: 1, taskSpec: "reverse:digits=4", model: Wire.ModelConfig(vocabSize: 14, nPositions: 64, nEmbd: 64, nLayer: 2, nHead: 4),
+        Welcome(workerId: 1, taskSpec: "reverse:digits=4", model: ModelShape(vocabSize: 14, nPositions: 64, nEmbd: 64, nLayer: 2, nHead: 4),
                 groupSize: 4, temperature: 1, topK: 0, maxCompletionTokens: 6, maxMessageBytes: 1 << 20, maxGroupsPerSubmit: 64,
                 leaseDurationMs: 30_000, policyVersion: 0, promptSeed: 0, modelConfigJSON: json)
     }

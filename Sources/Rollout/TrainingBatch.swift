@@ -1,0 +1,61 @@
+// How the learner lays groups out as one padded training batch (MODEL.md §3 "Batch files"):
+// the tensors of a batch file. Assembling one (advantages) is the objective's job
+// (Sources/Objectives/BatchAssembly.swift).
+
+/// N sequences padded to S positions: prompt + completion, with the loss mask, behaviour
+/// log-probs (at the position of the token they score), rewards, advantages, group ids
+/// and versions. Exactly the tensors of a MODEL.md batch file.
+public struct TrainingBatch: Sendable, Equatable {
+    public var count: Int
+    public var length: Int
+    public var tokens: [Int32]
+    public var lossMask: [Float]
+    public var behaviourLogProbs: [Float]
+    public var rewards: [Float]
+    public var advantages: [Float]
+    public var groupIDs: [Int32]
+    public var versions: [PolicyVersion]
+    /// 1 for a correct sample (kept for metrics; not part of the batch file).
+    public var correct: [Bool]
+    /// Statistics of the advantage computation (zero-variance groups, BNPO α/β).
+    public var advantageStats: AdvantageStats? = nil
+
+    public init(count: Int, length: Int, tokens: [Int32], lossMask: [Float], behaviourLogProbs: [Float],
+                rewards: [Float], advantages: [Float], groupIDs: [Int32], versions: [PolicyVersion], correct: [Bool]) {
+        self.count = count; self.length = length; self.tokens = tokens; self.lossMask = lossMask
+        self.behaviourLogProbs = behaviourLogProbs; self.rewards = rewards; self.advantages = advantages
+        self.groupIDs = groupIDs; self.versions = versions; self.correct = correct
+    }
+
+    /// The rows `rows` as their own batch (same padded length), for minibatching.
+    public func rows(_ rows: [Int]) -> TrainingBatch {
+        var out = TrainingBatch(count: rows.count, length: length, tokens: [], lossMask: [], behaviourLogProbs: [],
+                                rewards: [], advantages: [], groupIDs: [], versions: [], correct: [])
+        out.tokens.reserveCapacity(rows.count * length)
+        for r in rows {
+            let span = (r * length)..<((r + 1) * length)
+            out.tokens += tokens[span]; out.lossMask += lossMask[span]; out.behaviourLogProbs += behaviourLogProbs[span]
+            out.rewards.append(rewards[r]); out.advantages.append(advantages[r]); out.groupIDs.append(groupIDs[r])
+            out.versions.append(versions[r]); out.correct.append(correct[r])
+        }
+        out.advantageStats = advantageStats
+        return out
+    }
+
+}
+
+/// Statistics of a batch's advantage computation (zero-variance groups, BNPO's α/β), computed
+/// by the objective's estimator and carried with the batch into the metrics.
+public struct AdvantageStats: Codable, Sendable, Equatable {
+    /// Number of groups and the fraction whose rewards are all equal (no signal, §1.3).
+    public var groups: Int
+    public var zeroVarianceGroupFraction: Double
+    /// BNPO's fitted Beta parameters (nil for other estimators).
+    public var betaAlpha: Double?
+    public var betaBeta: Double?
+
+    public init(groups: Int, zeroVarianceGroupFraction: Double, betaAlpha: Double? = nil, betaBeta: Double? = nil) {
+        self.groups = groups; self.zeroVarianceGroupFraction = zeroVarianceGroupFraction
+        self.betaAlpha = betaAlpha; self.betaBeta = betaBeta
+    }
+}
