@@ -85,7 +85,7 @@ let package = Package(
         // trainer state, evaluation and pretraining, learning health, the synchronous loop.
         .target(name: "Training", dependencies: ["Tensor", "Policy", "Tasks", "Objectives", "Rollout", "Pretrained"]),
         // The offline lab: experiments (simulated asynchrony), their reports, and the SVG charts.
-        .target(name: "Lab", dependencies: ["Training", "Tensor", "Policy", "Tasks", "Objectives"]),
+        .target(name: "Lab", dependencies: ["Training", "Tensor", "Policy", "Tasks", "Objectives", "Rollout"]),
 
         // service
         .target(name: "Learner", dependencies: [
@@ -107,7 +107,7 @@ let package = Package(
 
         // app
         .executableTarget(name: "tributary", dependencies: [
-            "Policy", "Tasks", "Pretrained", "ModelFiles", "Objectives", "Training", "Lab", "Learner", "Worker", "Tensor", "Transport", "Wire", "TLS",
+            "Policy", "Tasks", "Pretrained", "ModelFiles", "Objectives", "Rollout", "Training", "Lab", "Learner", "Worker", "Tensor", "Transport", "Wire", "TLS",
             "Benchmarks", "LoadTools",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOPosix", package: "swift-nio"),

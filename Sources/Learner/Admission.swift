@@ -3,6 +3,7 @@
 // and staleness. A rejected group gets a typed reason (proto/PROTOCOL.md "Rejection
 // reasons") and a message naming what is wrong; nothing about it is kept.
 
+import Rollout
 import Wire
 
 /// A refusal: the wire reason code plus a human-readable message.
@@ -46,7 +47,7 @@ extension LeaseRejection {
 ///   - expectedPrompt: the prompt tokens the learner generated for the lease's prompt index.
 ///   - learnerVersion: the learner's current policy version.
 public func admit(_ group: TrajectoryGroup, lease: Result<Lease, LeaseRejection>, expectedPrompt: [Int32],
-                  learnerVersion: Int, policy: AdmissionPolicy) -> Rejection? {
+                  learnerVersion: PolicyVersion, policy: AdmissionPolicy) -> Rejection? {
     let l: Lease
     switch lease {
     case let .failure(e): return e.rejection
@@ -55,10 +56,10 @@ public func admit(_ group: TrajectoryGroup, lease: Result<Lease, LeaseRejection>
     if Int(clamping: group.promptIndex) != l.promptIndex || group.promptTokens != expectedPrompt {
         return Rejection(.promptMismatch, "lease \(l.id) is for prompt \(l.promptIndex); the group carries prompt \(group.promptIndex) with \(group.promptTokens.count) tokens")
     }
-    if group.policyVersion > UInt64(max(0, learnerVersion)) {
+    let staleness = PolicyVersion(wire: group.policyVersion).staleness(at: learnerVersion)
+    if staleness < 0 {
         return Rejection(.versionFromFuture, "group claims policy version \(group.policyVersion) but the learner is at \(learnerVersion)")
     }
-    let staleness = learnerVersion - Int(group.policyVersion)
     if staleness > policy.stalenessCap {
         return Rejection(.staleBeyondCap, "group is \(staleness) versions old; the cap is \(policy.stalenessCap)")
     }
@@ -114,7 +115,7 @@ struct AdmissionRound {
     /// Screens `round` from `worker` against the lease book (read only) at `learnerVersion`.
     /// `isRegistered` says whether a lease's owner is still registered; `expectedPrompt` gives
     /// the tokens of a prompt index. The same lease twice in one round: the second is a duplicate.
-    init(_ round: ArraySlice<TrajectoryGroup>, from worker: UInt64?, leases: LeaseBook, learnerVersion: Int,
+    init(_ round: ArraySlice<TrajectoryGroup>, from worker: UInt64?, leases: LeaseBook, learnerVersion: PolicyVersion,
          policy: AdmissionPolicy, isRegistered: (UInt64) -> Bool, expectedPrompt: (Int) -> [Int32]) {
         var leasesInRound = Set<UInt64>()
         for (slot, group) in round.enumerated() {

@@ -5,6 +5,7 @@
 // its callers and asks again when something changed.
 
 import Objectives
+import Rollout
 
 /// A group accepted for training, with its write-ahead-log sequence number.
 public struct BufferedGroup: Sendable {
@@ -61,7 +62,7 @@ struct GroupBuffer: Sendable {
 
     /// How many of `requested` prompts may be leased now, with `outstanding` leases out, to a
     /// worker holding `workerVersion` while the learner is at `version`.
-    func leasable(_ requested: Int, outstanding: Int, workerVersion: Int?, version: Int) -> Int {
+    func leasable(_ requested: Int, outstanding: Int, workerVersion: PolicyVersion?, version: PolicyVersion) -> Int {
         guard sync else { return max(0, min(requested, capacity - groups.count - outstanding)) }
         if batchInTraining { return 0 }
         if let v = workerVersion, v != version { return 0 }
@@ -71,7 +72,7 @@ struct GroupBuffer: Sendable {
     /// Whether a lease request that got nothing should wait for work rather than answer at
     /// once: in sync mode not for a worker whose policy is not the current one (it must fetch
     /// the new version first; its announcement is on the way).
-    func worthWaiting(workerVersion: Int?, version: Int) -> Bool {
+    func worthWaiting(workerVersion: PolicyVersion?, version: PolicyVersion) -> Bool {
         if sync, let v = workerVersion, v != version, !batchInTraining { return false }
         return true
     }

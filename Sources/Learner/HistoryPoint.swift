@@ -1,10 +1,12 @@
 // One step of the learner's history as `GET /history` and the dashboard's charts show it;
 // TrainingLoop appends one per step.
 
+import Rollout
+
 /// One step of the learner's history (the dashboard's charts; `GET /history`).
 public struct HistoryPoint: Codable, Sendable {
     public var step: Int
-    public var version: Int
+    public var version: PolicyVersion
     /// Seconds since the Unix epoch when the step ended.
     public var time: Double
     public var groupsTrained: Int

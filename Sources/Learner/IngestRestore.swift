@@ -6,6 +6,7 @@
 
 import Foundation
 import Objectives
+import Rollout
 import Tasks
 import Wire
 
@@ -19,7 +20,7 @@ extension IngestState {
     /// (`sequence ≥ durable.walNext`) also completes its lease in the book
     /// (`LeaseBook.restoreLogged`), which retires any earlier lease of the same prompt.
     static func restore(config: LearnerConfig, task: any VerifiableTask, vocabSize: Int, durable: LearnerDurableState,
-                        version: Int, walDirectory: URL, hadCheckpoint: Bool,
+                        version: PolicyVersion, walDirectory: URL, hadCheckpoint: Bool,
                         clock: any LearnerClock = SystemClock()) async throws -> (IngestState, Int) {
         let wal = try WriteAheadLog(directory: walDirectory)
         let records = try wal.replay(from: durable.trainedThrough)

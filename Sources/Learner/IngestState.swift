@@ -9,6 +9,7 @@
 
 import Foundation
 import Objectives
+import Rollout
 import Tasks
 import Wire
 
@@ -32,7 +33,7 @@ public actor IngestState {
     public nonisolated let rewards = RewardComponentBook()
 
     public init(config: LearnerConfig, task: any VerifiableTask, vocabSize: Int, wal: WriteAheadLog, leases: LeaseBook,
-                version: Int, nextWorkerID: UInt64 = 1, groupsTaken: Int = 0, clock: any LearnerClock = SystemClock()) {
+                version: PolicyVersion, nextWorkerID: UInt64 = 1, groupsTaken: Int = 0, clock: any LearnerClock = SystemClock()) {
         self.config = config
         self.task = task
         self.wal = wal
@@ -47,7 +48,7 @@ public actor IngestState {
     }
 
     /// The current policy version.
-    public var version: Int { board.version }
+    public var version: PolicyVersion { board.version }
     /// The accepted groups waiting for training, oldest first.
     public var buffer: [BufferedGroup] { groupBuffer.groups }
     /// Groups handed to training since the state directory was created (restored from the
@@ -60,7 +61,7 @@ public actor IngestState {
     // MARK: leases
 
     /// Issues up to `max` work units. In sync mode only enough for the current version's batch.
-    public func lease(worker: UInt64, max requested: Int, workerVersion: Int?) -> [WorkUnit] {
+    public func lease(worker: UInt64, max requested: Int, workerVersion: PolicyVersion?) -> [WorkUnit] {
         let now = clock.now()
         expireLeases(now: now)
         registry.touch(worker, version: workerVersion, now: now)
@@ -75,7 +76,7 @@ public actor IngestState {
             let p = task.prompt(seed: config.seed, index: l.promptIndex, split: .train)
             return WorkUnit(leaseId: l.id, promptIndex: UInt64(l.promptIndex), promptTokens: p.tokens.map(Int32.init),
                             groupSize: UInt32(config.groupSize), temperature: config.temperature, topK: UInt32(config.topK),
-                            maxCompletionTokens: UInt32(task.maxCompletionTokens), policyVersion: UInt64(version),
+                            maxCompletionTokens: UInt32(task.maxCompletionTokens), policyVersion: version.wire,
                             deadlineUnixMs: UInt64(l.deadline * 1000))
         }
     }
@@ -83,7 +84,7 @@ public actor IngestState {
     /// Whether a lease request that got nothing should wait for work rather than answer at
     /// once: not when shutting down, nor in sync mode for a worker whose policy is not the
     /// current one (it must fetch the new version first; its announcement is on the way).
-    public func worthWaitingForWork(workerVersion: Int?) -> Bool {
+    public func worthWaitingForWork(workerVersion: PolicyVersion?) -> Bool {
         !shuttingDown && groupBuffer.worthWaiting(workerVersion: workerVersion, version: version)
     }
 
@@ -147,11 +148,11 @@ public actor IngestState {
     /// then their leases, counters and buffer entries.
     private func admitAndLog(_ round: ArraySlice<TrajectoryGroup>, from worker: UInt64?) -> [SubmitAck] {
         let now = clock.now()
-        if let w = worker, let last = round.last { registry.touch(w, version: Int(last.policyVersion), now: now) }
+        if let w = worker, let last = round.last { registry.touch(w, version: PolicyVersion(wire: last.policyVersion), now: now) }
         func reject(_ group: TrajectoryGroup, _ r: Rejection) -> SubmitAck {
             counters.rejected[r.reason.name, default: 0] += 1
             return SubmitAck(leaseId: group.leaseId, outcome: .rejected(r.reason, message: r.message),
-                             learnerVersion: UInt64(version), bufferedCount: UInt32(groupBuffer.count))
+                             learnerVersion: version.wire, bufferedCount: UInt32(groupBuffer.count))
         }
         if shuttingDown {
             return round.map { reject($0, Rejection(.shuttingDown, "the learner is shutting down; the lease will be re-issued")) }
@@ -175,11 +176,11 @@ public actor IngestState {
                 _ = try? leases.complete(a.group.leaseId, worker: a.checkWorker)
                 if let o = a.owner { registry.leasesHeld(o, -1) }
                 if let w = worker { registry.submitted(w) }
-                counters.accepted(bytes: a.record.count, staleness: version - Int(a.group.policyVersion))
+                counters.accepted(bytes: a.record.count, staleness: PolicyVersion(wire: a.group.policyVersion).staleness(at: version))
                 rewards.record(a.group)
                 rate.add(groups: 1, bytes: a.record.count, at: now)
                 groupBuffer.append(BufferedGroup(sequence: seq, group: RolloutGroup(a.group)))
-                acks[a.slot] = SubmitAck(leaseId: a.group.leaseId, outcome: .accepted, learnerVersion: UInt64(version),
+                acks[a.slot] = SubmitAck(leaseId: a.group.leaseId, outcome: .accepted, learnerVersion: version.wire,
                                          bufferedCount: UInt32(groupBuffer.count))
             }
             waiters.wakeBatch(buffered: groupBuffer.count, shuttingDown: shuttingDown)
@@ -254,7 +255,7 @@ public actor IngestState {
     /// The announcement of the current policy, if one is published (the Watch heartbeat repeats it).
     public var currentAnnouncement: PolicyAnnouncement? { board.currentAnnouncement }
 
-    public func policy(version v: Int) -> PublishedPolicy? { board.store.version(v) }
+    public func policy(version v: PolicyVersion) -> PublishedPolicy? { board.store.version(v) }
 
     /// Stops taking work: waiting submitters and the trainer are released, watchers finish.
     public func shutdown() {
@@ -277,6 +278,6 @@ extension RolloutGroup {
                                         reward: g.rewards[i], correct: g.correct[i],
                                         finish: g.finishReasons[i] == .end ? .end : .length))
         }
-        self.init(promptIndex: Int(g.promptIndex), prompt: g.promptTokens, version: Int(g.policyVersion), samples: samples)
+        self.init(promptIndex: Int(g.promptIndex), prompt: g.promptTokens, version: PolicyVersion(g.policyVersion), samples: samples)
     }
 }

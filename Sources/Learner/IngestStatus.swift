@@ -3,6 +3,7 @@
 // rates of /status (on the learner's clock, so tests drive it with a manual one).
 
 import Foundation
+import Rollout
 
 /// Counters for /status and /metrics.
 public struct IngestCounters: Codable, Sendable {
@@ -47,7 +48,7 @@ struct IngestSnapshot: Sendable {
     var promptCursor: Int
     var promptsAwaitingReissue: Int
     var workers: [UInt64: WorkerInfo]
-    var version: Int
+    var version: PolicyVersion
     /// Accepted groups and bytes per second over the last `IngestRate.window` seconds.
     var groupsPerSecond: Double
     var bytesPerSecond: Double

@@ -72,7 +72,7 @@ public final class LearnerNode: Sendable {
         // The floor also records steps that published nothing (no optimizer step), so the step
         // counter moves forward past them even when the version stays.
         let floor = store.versionFloor()
-        if floor.version > state.version { state.version = floor.version + 1 }
+        if floor.version > state.version { state.version = floor.version.next }
         durable.step = max(durable.step, floor.step)
         var opts = TrainOptions.defaults(preset: state.preset)
         if config.learningRate > 0 { opts.update.optimizer.learningRate = config.learningRate }
@@ -99,13 +99,12 @@ public final class LearnerNode: Sendable {
     /// The Welcome a registering worker receives.
     public func welcome(workerID: UInt64) async -> Welcome {
         let v = await ingest.version
-        let m = Wire.ModelConfig(vocabSize: UInt32(modelConfig.vocabSize), nPositions: UInt32(modelConfig.nPositions),
-                                 nEmbd: UInt32(modelConfig.nEmbd), nLayer: UInt32(modelConfig.nLayer), nHead: UInt32(modelConfig.nHead))
+        let m = modelConfig.wireShape
         return Welcome(workerId: workerID, taskSpec: task.spec.canonical, model: m, groupSize: UInt32(config.groupSize),
                        temperature: config.temperature, topK: UInt32(config.topK),
                        maxCompletionTokens: UInt32(task.maxCompletionTokens),
                        maxMessageBytes: UInt32(RPCMethod.submit.maxRequestBytes),   // the limit `/Submit` enforces
-                       maxGroupsPerSubmit: 64, leaseDurationMs: UInt32(config.leaseSeconds * 1000), policyVersion: UInt64(v),
+                       maxGroupsPerSubmit: 64, leaseDurationMs: UInt32(config.leaseSeconds * 1000), policyVersion: v.wire,
                        promptSeed: config.seed, modelConfigJSON: modelConfigJSON)
     }
 }

@@ -10,6 +10,7 @@
 
 import Foundation
 import Policy
+import Rollout
 import Training
 
 /// Learner-only state saved with each checkpoint.
@@ -47,8 +48,8 @@ public struct LearnerStateStore: Sendable {
     /// checkpoint never replaces a directory, so LATEST always names one that exists; steps
     /// without an optimizer step keep the version, hence the step in the name. The names sort
     /// in the order they were written.
-    public func newCheckpointDirectory(version: Int, step: Int) -> URL {
-        let base = String(format: "v-%08d-s-%08d", version, step)
+    public func newCheckpointDirectory(version: PolicyVersion, step: Int) -> URL {
+        let base = String(format: "v-%08llu-s-%08d", version.rawValue, step)
         var dir = checkpoints.appendingPathComponent(base)
         var n = 1
         while FileManager.default.fileExists(atPath: dir.path) {
@@ -77,17 +78,18 @@ public struct LearnerStateStore: Sendable {
     }
 
     /// (version, step) of the highest version ever published.
-    public func versionFloor() -> (version: Int, step: Int) {
-        guard let s = try? String(contentsOf: floorFile, encoding: .utf8) else { return (0, 0) }
-        let parts = s.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { Int($0) }
-        return parts.count == 2 ? (parts[0], parts[1]) : (0, 0)
+    public func versionFloor() -> (version: PolicyVersion, step: Int) {
+        guard let s = try? String(contentsOf: floorFile, encoding: .utf8) else { return (.initial, 0) }
+        let parts = s.split(whereSeparator: { $0 == " " || $0 == "\n" })
+        guard parts.count == 2, let v = UInt64(parts[0]), let step = Int(parts[1]) else { return (.initial, 0) }
+        return (PolicyVersion(v), step)
     }
 
     /// Raises the floor to at least (`version`, `step`), each part separately, and makes it
     /// durable; it never goes down. The training thread records every step here before /status
     /// shows it, and the publisher every version before announcing it: whichever comes second
     /// for the same figures finds nothing to write.
-    public func setVersionFloor(version: Int, step: Int) throws {
+    public func setVersionFloor(version: PolicyVersion, step: Int) throws {
         try Self.floorLock.withLock {
             let old = versionFloor()
             let exists = FileManager.default.fileExists(atPath: floorFile.path)

@@ -4,13 +4,15 @@
 // (duplicates, retries, late arrivals). A value type: checkpointed as JSON, and rebuilt after
 // a crash by replaying `complete` for every group in the write-ahead log.
 
+import Rollout
+
 /// One work unit: a prompt to sample a group for.
 public struct Lease: Codable, Sendable, Equatable {
     public var id: UInt64
     public var promptIndex: Int
     public var workerID: UInt64
     /// Policy version current when the lease was issued.
-    public var version: Int
+    public var version: PolicyVersion
     /// Deadline in seconds since 1970.
     public var deadline: Double
     /// 0 for the first issue of this prompt, 1 for the first re-issue, …
@@ -60,7 +62,7 @@ public struct LeaseBook: Codable, Sendable, Equatable {
     public init(historyLimit: Int = 1 << 20) { self.historyLimit = historyLimit }
 
     /// Issues up to `count` leases to `worker`: re-issued prompts first, then fresh ones.
-    public mutating func issue(to worker: UInt64, count: Int, version: Int, now: Double, duration: Double) -> [Lease] {
+    public mutating func issue(to worker: UInt64, count: Int, version: PolicyVersion, now: Double, duration: Double) -> [Lease] {
         var out: [Lease] = []
         for _ in 0..<max(0, count) {
             let prompt: Int

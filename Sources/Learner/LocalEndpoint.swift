@@ -3,6 +3,7 @@
 // tests and by the RPC server binding.
 
 import Foundation
+import Rollout
 import Wire
 
 public struct LocalEndpoint: LearnerEndpoint {
@@ -43,7 +44,7 @@ public struct LocalEndpoint: LearnerEndpoint {
     }
 
     public func fetchPolicy(_ request: FetchPolicyRequest) async throws -> AsyncThrowingStream<PolicyChunk, any Error> {
-        guard let p = await node.ingest.policy(version: Int(request.version)) else {
+        guard let p = await node.ingest.policy(version: PolicyVersion(wire: request.version)) else {
             throw RPCStatus(.notFound, "policy version \(request.version) is no longer kept; watch for the current one")
         }
         guard request.offset <= UInt64(p.bytes.count) else {
@@ -67,7 +68,7 @@ public struct LocalEndpoint: LearnerEndpoint {
         guard request.maxPrompts >= 1 else { throw RPCStatus(.invalidArgument, "LeaseRequest.maxPrompts must be ≥ 1, got 0") }
         try await checkWorker(request.workerId)
         let ingest = node.ingest
-        let worker = request.workerId, max = Int(request.maxPrompts), version = Int(request.currentVersion)
+        let worker = request.workerId, max = Int(request.maxPrompts), version = PolicyVersion(wire: request.currentVersion)
         var units = await ingest.lease(worker: worker, max: max, workerVersion: version)
         let end = ingest.clock.now() + Self.leaseLongPollSeconds
         while units.isEmpty, !Task.isCancelled, await ingest.worthWaitingForWork(workerVersion: version) {

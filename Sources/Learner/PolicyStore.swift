@@ -5,30 +5,31 @@
 
 import Foundation
 import Policy
-import TLS
+import Rollout
+import Transport
 import Wire
 
 /// One encoded policy version.
 public struct PublishedPolicy: Sendable {
-    public let version: Int
+    public let version: PolicyVersion
     public let step: Int
     public let bytes: [UInt8]
     public let digest: [UInt8]
 
     /// The announcement workers receive on their watch stream.
     public var announcement: PolicyAnnouncement {
-        PolicyAnnouncement(version: UInt64(version), digest: digest, sizeBytes: UInt64(bytes.count), step: UInt64(step))
+        PolicyAnnouncement(version: version.wire, digest: digest, sizeBytes: UInt64(bytes.count), step: UInt64(step))
     }
 
     /// The chunk messages of a fetch starting at `offset` (resumable downloads).
     public func chunks(from offset: Int = 0) -> [PolicyChunk] {
-        PolicyAssembler.chunks(version: UInt64(version), blob: bytes, digest: digest, from: offset)
+        PolicyAssembler.chunks(version: version.wire, blob: bytes, digest: digest, from: offset)
     }
 
     /// Encodes `model`'s weights (the HF-named safetensors of `model.safetensors`).
-    public static func encode(_ model: GPT, version: Int, step: Int) -> PublishedPolicy {
-        let bytes = model.parametersFile(metadata: ["tributary_version": String(version)]).serialized()
-        return PublishedPolicy(version: version, step: step, bytes: bytes, digest: Digest.sha256(bytes))
+    public static func encode(_ model: GPT, version: PolicyVersion, step: Int) -> PublishedPolicy {
+        let bytes = model.parametersFile(metadata: ["tributary_version": version.description]).serialized()
+        return PublishedPolicy(version: version, step: step, bytes: bytes, digest: Digests.sha256.sha256(bytes))
     }
 }
 
@@ -46,5 +47,5 @@ public struct PolicyStore: Sendable {
         if versions.count > keep { versions.removeFirst(versions.count - keep) }
     }
 
-    public func version(_ v: Int) -> PublishedPolicy? { versions.last { $0.version == v } }
+    public func version(_ v: PolicyVersion) -> PublishedPolicy? { versions.last { $0.version == v } }
 }

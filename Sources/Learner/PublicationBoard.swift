@@ -3,15 +3,16 @@
 // type owned by the ingest actor; `Publisher` feeds it through `IngestState.publish`.
 
 import Foundation
+import Rollout
 import Wire
 
 /// The current version, the fetchable versions and their watchers.
 struct PublicationBoard: Sendable {
-    private(set) var version: Int
+    private(set) var version: PolicyVersion
     private(set) var store = PolicyStore()
     private var watchers: [UUID: AsyncStream<PolicyAnnouncement>.Continuation] = [:]
 
-    init(version: Int) { self.version = version }
+    init(version: PolicyVersion) { self.version = version }
 
     /// The announcement of the current policy, if one is published.
     var currentAnnouncement: PolicyAnnouncement? { store.latest?.announcement }

@@ -6,8 +6,9 @@
 // watcher. `drain()` waits for everything queued (before checkpoints at shutdown and exit).
 
 import Foundation
+import Rollout
 import Tensor
-import TLS
+import Transport
 import Wire
 
 final class Publisher: @unchecked Sendable {
@@ -23,12 +24,12 @@ final class Publisher: @unchecked Sendable {
     }
 
     /// Queues a version (its encoded weights); throws an earlier publish failure, if any.
-    func enqueue(version: Int, step: Int, bytes: [UInt8]) throws {
+    func enqueue(version: PolicyVersion, step: Int, bytes: [UInt8]) throws {
         if let failure = lock.withLock({ failure }) { throw failure }
         thread.submit { [self] in
             do {
                 try store.setVersionFloor(version: version, step: step)
-                let policy = PublishedPolicy(version: version, step: step, bytes: bytes, digest: Digest.sha256(bytes))
+                let policy = PublishedPolicy(version: version, step: step, bytes: bytes, digest: Digests.sha256.sha256(bytes))
                 let ingest = self.ingest
                 Blocking.wait { await ingest.publish(policy) }
             } catch {

@@ -6,12 +6,13 @@
 import Foundation
 import Objectives
 import Prometheus
+import Rollout
 import Training
 import Transport
 
 /// The `/status` document.
 public struct StatusReport: Codable, Sendable {
-    public var version: Int
+    public var version: PolicyVersion
     public var step: Int
     /// Steps since this learner started that changed nothing (no reward signal in the batch).
     public var stepsWithoutSignal: Int
@@ -118,7 +119,7 @@ public final class StatusService: Sendable {
                                          unitName: String(base[base.index(after: cut)...]), helpText: help)
             registry.makeGauge(descriptor: d, labels: labels).set(v)
         }
-        g("tributary_policy_version", "Current published policy version", Double(r.version))
+        g("tributary_policy_version", "Current published policy version", Double(r.version.rawValue))
         g("tributary_training_step", "Batches trained", Double(r.step))
         g("tributary_training_no_signal_steps", "Batches since start without reward signal (no optimizer step, no new version)",
           Double(r.stepsWithoutSignal))

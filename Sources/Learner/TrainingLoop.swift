@@ -8,6 +8,7 @@
 import Foundation
 import Objectives
 import Policy
+import Rollout
 import Tasks
 import Tensor
 import Training
@@ -15,7 +16,7 @@ import Training
 /// Figures of the latest training step, for /status.
 public struct TrainingStatus: Codable, Sendable {
     public var step = 0
-    public var version = 0
+    public var version = PolicyVersion.initial
     /// Whether the latest step had an optimizer step (a batch without reward signal has none).
     public var updated = false
     /// Tokens of the latest step that went through an optimizer step, over the seconds its
@@ -189,7 +190,7 @@ public final class TrainingLoop: @unchecked Sendable {
             // announcement follow on the publisher thread while the next step trains.
             let t1 = Date()
             if weightsChanged {
-                let bytes = trainer.model.parametersFile(metadata: ["tributary_version": String(state.version)]).serialized()
+                let bytes = trainer.model.parametersFile(metadata: ["tributary_version": state.version.description]).serialized()
                 try publisher.enqueue(version: state.version, step: durable.step, bytes: bytes)
             } else {
                 Blocking.wait { await ingest.versionKept() }   // sync mode: leases for the same version again

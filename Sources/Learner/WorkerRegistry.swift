@@ -3,6 +3,7 @@
 // (last request, leases held, groups submitted, version in use). A value type that never reads
 // a clock: the ingest actor owns one and passes the time in.
 
+import Rollout
 import Wire
 
 /// Per-worker bookkeeping for the status endpoint.
@@ -13,7 +14,7 @@ public struct WorkerInfo: Codable, Sendable {
     public var lastSeen: Double
     public var leasesHeld: Int
     public var groupsSubmitted: Int
-    public var versionInUse: Int?
+    public var versionInUse: PolicyVersion?
 }
 
 /// Worker ids, the token each is bound to, and what /status shows of each.
@@ -55,7 +56,7 @@ struct WorkerRegistry: Sendable {
     }
 
     /// A request from `id` at `now`, naming the policy version it uses (if it says).
-    mutating func touch(_ id: UInt64, version: Int?, now: Double) {
+    mutating func touch(_ id: UInt64, version: PolicyVersion?, now: Double) {
         workers[id]?.lastSeen = now
         if let version { workers[id]?.versionInUse = version }
     }

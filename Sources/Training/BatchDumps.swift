@@ -10,6 +10,7 @@
 
 import Foundation
 import Objectives
+import Rollout
 import Tasks
 
 /// Where and how training batches are dumped (file comment).
@@ -35,7 +36,7 @@ public enum BatchDumps {
     /// JSON array in group order, and `filtered_prompt_indices`: the groups dynamic sampling
     /// took for this step but left out of the batch (no signal; they count as trained).
     public static func write(_ batch: TrainingBatch, groups: [RolloutGroup], filtered: [RolloutGroup] = [], to dir: URL, step: Int,
-                      learnerVersion: Int, settings: UpdateSettings, shuffleSeed: UInt64, tokenizer: any TaskTokenizer) throws {
+                      learnerVersion: PolicyVersion, settings: UpdateSettings, shuffleSeed: UInt64, tokenizer: any TaskTokenizer) throws {
         let extra = ["shuffle_seed": String(shuffleSeed), "epochs": String(settings.epochs),
                      "minibatches": String(settings.minibatches), "skip_zero_advantage": String(settings.skipZeroAdvantage),
                      "grad_clip": String(settings.gradClip), "step": String(step),

@@ -4,6 +4,7 @@
 // hyper-parameters (JSON) and the tokenizer's pad/end ids.
 
 import Foundation
+import Rollout
 import Tensor
 import Objectives
 
@@ -11,7 +12,7 @@ import Objectives
 public struct BatchFile: Sendable, Equatable {
     public var batch: TrainingBatch
     /// Learner policy version when the batch was trained.
-    public var learnerVersion: Int
+    public var learnerVersion: PolicyVersion
     /// Objective (name and hyper-parameters) that was applied.
     public var objective: ObjectiveConfig
     public var padID: Int32
@@ -19,7 +20,7 @@ public struct BatchFile: Sendable, Equatable {
     /// Extra string metadata (training hyper-parameters such as epochs and minibatches).
     public var extra: [String: String]
 
-    public init(batch: TrainingBatch, learnerVersion: Int, objective: ObjectiveConfig, padID: Int32, endID: Int32,
+    public init(batch: TrainingBatch, learnerVersion: PolicyVersion, objective: ObjectiveConfig, padID: Int32, endID: Int32,
                 extra: [String: String] = [:]) {
         self.batch = batch; self.learnerVersion = learnerVersion; self.objective = objective
         self.padID = padID; self.endID = endID; self.extra = extra
@@ -32,7 +33,7 @@ public struct BatchFile: Sendable, Equatable {
         let json = try JSONEncoder.sorted.encode(objective)
         var meta = extra
         meta["format"] = "tributary-batch-v1"
-        meta["learner_version"] = String(learnerVersion)
+        meta["learner_version"] = learnerVersion.description
         meta["objective"] = objective.name
         meta["objective_config"] = String(decoding: json, as: UTF8.self)
         meta["pad_id"] = String(padID)
@@ -44,7 +45,7 @@ public struct BatchFile: Sendable, Equatable {
             "rewards": TensorData(floats: b.rewards, shape: [b.count]),
             "advantages": TensorData(floats: b.advantages, shape: [b.count]),
             "group_ids": TensorData(int32s: b.groupIDs, shape: [b.count]),
-            "policy_versions": TensorData(int64s: b.versions, shape: [b.count]),
+            "policy_versions": TensorData(int64s: b.versions.map { Int64(bitPattern: $0.rawValue) }, shape: [b.count]),
             "correct": TensorData(int32s: b.correct.map { $0 ? 1 : 0 }, shape: [b.count]),
         ], metadata: meta, label: url.path)
         try file.write(to: url)
@@ -62,9 +63,9 @@ public struct BatchFile: Sendable, Equatable {
             guard let v = f.metadata[key] else { throw ObjectiveError.invalidSetting("\(url.path): metadata '\(key)' missing") }
             return v
         }
-        guard let version = Int(try meta("learner_version")), let pad = Int32(try meta("pad_id")),
+        guard let version = UInt64(try meta("learner_version")).map({ PolicyVersion($0) }), let pad = Int32(try meta("pad_id")),
               let end = Int32(try meta("end_id")) else {
-            throw ObjectiveError.invalidSetting("\(url.path): metadata learner_version/pad_id/end_id must be integers")
+            throw ObjectiveError.invalidSetting("\(url.path): metadata learner_version/pad_id/end_id must be integers (learner_version ≥ 0)")
         }
         let objective: ObjectiveConfig
         do { objective = try JSONDecoder().decode(ObjectiveConfig.self, from: Data(try meta("objective_config").utf8)) } catch let e as ObjectiveError {
@@ -78,7 +79,10 @@ public struct BatchFile: Sendable, Equatable {
             lossMask: try f.floats("loss_mask", shape: [n, s]),
             behaviourLogProbs: try f.floats("behaviour_logprobs", shape: [n, s]),
             rewards: try f.floats("rewards", shape: [n]), advantages: try f.floats("advantages", shape: [n]),
-            groupIDs: try f.int32s("group_ids"), versions: try f.int64s("policy_versions"),
+            groupIDs: try f.int32s("group_ids"), versions: try f.int64s("policy_versions").map { v in
+                guard v >= 0 else { throw ObjectiveError.invalidSetting("\(url.path): policy_versions holds \(v); versions are ≥ 0") }
+                return PolicyVersion(UInt64(v))
+            },
             correct: correct.count == n ? correct : [Bool](repeating: false, count: n))
         guard batch.groupIDs.count == n, batch.versions.count == n else {
             throw ObjectiveError.shapeMismatch("\(url.path): group_ids/policy_versions must have \(n) entries")

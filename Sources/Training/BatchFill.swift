@@ -12,6 +12,7 @@
 // samples prompts and offers their groups until the verdict is no longer `.needMore`.
 
 import Objectives
+import Rollout
 
 /// Accepts a step's groups one at a time and says whether the batch is full, needs more, or
 /// the loop gives up for lack of signal.

@@ -7,6 +7,7 @@
 
 import Foundation
 import Objectives
+import Rollout
 
 /// When the learner reports that learning cannot work, and whether it then stops.
 public struct HealthSettings: Codable, Sendable, Equatable {

@@ -5,11 +5,12 @@
 // sits above Training.
 
 import Policy
+import Rollout
 
 /// A ring of the last `depth` versions' parameters plus a scratch model to sample with.
 public final class PolicyHistory {
     public let depth: Int
-    private var snapshots: [(version: Int, params: [Float])] = []
+    private var snapshots: [(version: PolicyVersion, params: [Float])] = []
     private let scratch: GPT
 
     public init(like model: GPT, depth: Int) throws {
@@ -20,18 +21,18 @@ public final class PolicyHistory {
     /// Records `model`'s current parameters as `version` (dropping the oldest beyond `depth`).
     /// A version names one set of weights: recording the newest version again replaces it
     /// rather than taking a second place in the ring.
-    public func record(_ model: GPT, version: Int) {
+    public func record(_ model: GPT, version: PolicyVersion) {
         if snapshots.last?.version == version { snapshots.removeLast() }
         snapshots.append((version, Array(model.params.buffer)))
         if snapshots.count > depth { snapshots.removeFirst(snapshots.count - depth) }
     }
 
     /// Versions currently held, oldest first.
-    public var versions: [Int] { snapshots.map(\.version) }
+    public var versions: [PolicyVersion] { snapshots.map(\.version) }
 
     /// The model at `version`, or at the oldest version held if `version` is older.
     /// Returns the version actually loaded. The returned model is shared scratch space.
-    public func model(atOrAfter version: Int) -> (GPT, Int)? {
+    public func model(atOrAfter version: PolicyVersion) -> (GPT, PolicyVersion)? {
         guard let snap = snapshots.first(where: { $0.version >= version }) ?? snapshots.last else { return nil }
         snap.params.withUnsafeBufferPointer { src in
             scratch.params.base.update(from: src.baseAddress!, count: src.count)

@@ -17,6 +17,7 @@
 
 import Objectives
 import Policy
+import Rollout
 
 /// How `PolicyTrainer` arranges a minibatch's forward and backward passes.
 public enum PassStrategy: String, Sendable, CaseIterable {
@@ -33,7 +34,7 @@ extension PolicyTrainer {
     /// Zeroes the gradients, then computes the objective's result for `mb` at the current weights
     /// and accumulates its parameter gradient into `model.grads`, with the arrangement of passes
     /// `passStrategy` chooses for the objective.
-    func minibatchGradient(_ mb: TrainingBatch, learnerVersion: Int) throws -> ObjectiveResult {
+    func minibatchGradient(_ mb: TrainingBatch, learnerVersion: PolicyVersion) throws -> ObjectiveResult {
         model.zeroGradients()
         let perPass = switch passStrategy {
         case .automatic: settings.objective.isRowSeparable
@@ -59,8 +60,8 @@ extension PolicyTrainer {
     /// zero: the backward is linear in it). With ALP, whose noise depends on a row's place in its
     /// pass, every row is in the same training passes as log-probs first uses (`rowsPerPass` rows in
     /// order), so both draw the same noise.
-    func perPassLossAndGradient(_ mb: TrainingBatch, learnerVersion: Int) throws -> ObjectiveResult? {
-        var tb = mb.tokenBatch(learnerVersion: Int64(learnerVersion))
+    func perPassLossAndGradient(_ mb: TrainingBatch, learnerVersion: PolicyVersion) throws -> ObjectiveResult? {
+        var tb = mb.tokenBatch(learnerVersion: learnerVersion)
         let o = settings.objective
         let N = mb.count, T = mb.length
         if o.needsReferenceLogProbs { tb.referenceLogProbs = try referenceLogProbs(mb) }

@@ -7,6 +7,7 @@
 
 import Objectives
 import Policy
+import Rollout
 import Tensor
 
 /// Hyper-parameters of one update (recorded in batch metadata and checkpoints).
@@ -139,8 +140,8 @@ public final class PolicyTrainer {
     /// training pass over those, whose activations the backward then uses without running them
     /// again. With ALP, whose noise depends on a row's place in its pass, every pass is a training
     /// pass of `rowsPerPass` rows, and the backward repeats them exactly.
-    func lossAndGradient(_ mb: TrainingBatch, learnerVersion: Int) throws -> ObjectiveResult {
-        var tb = mb.tokenBatch(learnerVersion: Int64(learnerVersion))
+    func lossAndGradient(_ mb: TrainingBatch, learnerVersion: PolicyVersion) throws -> ObjectiveResult {
+        var tb = mb.tokenBatch(learnerVersion: learnerVersion)
         let o = settings.objective
         let T = mb.length, k = rowsPerPass(length: T), all = 0..<mb.count
         func sub(_ r: Range<Int>) -> TrainingBatch { r == all ? mb : mb.rows(Array(r)) }
@@ -193,7 +194,7 @@ public final class PolicyTrainer {
 
     /// Applies the update for `batch`, trained at policy version `learnerVersion`.
     @discardableResult
-    public func update(_ batch: TrainingBatch, learnerVersion: Int, shuffleSeed: UInt64) throws -> UpdateStats {
+    public func update(_ batch: TrainingBatch, learnerVersion: PolicyVersion, shuffleSeed: UInt64) throws -> UpdateStats {
         var st = UpdateStats()
         let plan = Self.schedule(count: batch.count, epochs: settings.epochs, minibatches: settings.minibatches,
                                  shuffleSeed: shuffleSeed)
@@ -281,7 +282,7 @@ public final class PolicyTrainer {
 
     /// The objective's gradient for the whole batch at the current weights (no update): the
     /// MODEL.md gradient file's content. Leaves the gradients in `model.grads`.
-    public func gradient(of batch: TrainingBatch, learnerVersion: Int) throws -> ObjectiveResult {
+    public func gradient(of batch: TrainingBatch, learnerVersion: PolicyVersion) throws -> ObjectiveResult {
         try minibatchGradient(batch, learnerVersion: learnerVersion)
     }
 }

@@ -55,7 +55,7 @@ public struct TrainOptions: Codable, Sendable, Equatable {
 /// One step's figures (also the metrics JSON line).
 public struct StepReport: Codable, Sendable {
     public var step: Int
-    public var version: Int
+    public var version: PolicyVersion
     /// Rollouts (completions) sampled so far, those dynamic sampling left out included.
     public var rollouts: Int
     public var reward: Double
@@ -128,7 +128,7 @@ public final class SyncTraining {
             var behaviour = (model: trainer.model, version: state.version)
             if options.staleness > 0 {
                 history.record(trainer.model, version: state.version)
-                let (old, v) = history.model(atOrAfter: state.version - options.staleness)!
+                let (old, v) = history.model(atOrAfter: state.version.back(options.staleness))!
                 behaviour = (old, v)
             }
             var fill = BatchFill<RolloutGroup>(count: options.promptsPerStep, dynamicSampling: options.update.objective.dynamicSampling,

@@ -6,6 +6,7 @@ import Foundation
 import Objectives
 import Policy
 import Pretrained
+import Rollout
 import Tasks
 import Tensor
 
@@ -19,7 +20,7 @@ public struct TrainerState: Codable, Sendable, Equatable {
     /// Optimizer updates (batches) applied in this phase.
     public var step: Int
     /// Policy version: increases by one per update that changed the weights (TrainingStep.swift).
-    public var version: Int
+    public var version: PolicyVersion
     /// Next training prompt index.
     public var promptCursor: Int
     public var evalGreedyAccuracy: Double?
@@ -38,7 +39,7 @@ public struct TrainerState: Codable, Sendable, Equatable {
         case learnerState = "learner"
     }
 
-    public init(phase: String, task: TaskSpec, preset: String, seed: UInt64, step: Int = 0, version: Int = 0,
+    public init(phase: String, task: TaskSpec, preset: String, seed: UInt64, step: Int = 0, version: PolicyVersion = .initial,
                 promptCursor: Int = 0, evalGreedyAccuracy: Double? = nil, update: UpdateSettings? = nil,
                 samplerRNG: Xoshiro256? = nil) {
         self.phase = phase; self.task = task; self.preset = preset; self.seed = seed; self.step = step

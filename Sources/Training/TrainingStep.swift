@@ -20,6 +20,7 @@
 import Foundation
 import Objectives
 import Policy
+import Rollout
 import Tasks
 import Tensor
 
@@ -47,9 +48,9 @@ public struct StepOutcome: Sendable {
     /// The step's number: steps done, this one included.
     public var step: Int
     /// The learner's version when the batch was trained (the weights before the update).
-    public var trainedAt: Int
+    public var trainedAt: PolicyVersion
     /// The version after the step: `trainedAt + 1` when the weights changed, else `trainedAt`.
-    public var version: Int
+    public var version: PolicyVersion
     /// The shuffle seed of the update (recorded in the batch file for replay).
     public var shuffleSeed: UInt64
     /// What the update did (its objective metrics include dynamic sampling's dropped fraction).
@@ -82,7 +83,7 @@ public enum TrainingStep {
     /// done before it, `version` the learner's version, `seed` the run's seed (the update's
     /// shuffle seed derives from it and the step); with `dumpTo` the batch file is written there
     /// before the update. The batch's signal is recorded in `health`.
-    public static func run(_ groups: StepGroups, trainer: PolicyTrainer, step: Int, version: Int, seed: UInt64,
+    public static func run(_ groups: StepGroups, trainer: PolicyTrainer, step: Int, version: PolicyVersion, seed: UInt64,
                            tokenizer: any TaskTokenizer, dumpTo dumps: URL?, health: inout LearningHealth) throws -> StepOutcome {
         let t0 = Date()
         let settings = trainer.settings
@@ -123,15 +124,15 @@ public enum TrainingStep {
     }
 
     /// The version after an update at `version`: one more exactly when it changed the weights.
-    public static func newVersion(after version: Int, update: UpdateStats) -> Int {
-        update.optimizerSteps > 0 ? version + 1 : version
+    public static func newVersion(after version: PolicyVersion, update: UpdateStats) -> PolicyVersion {
+        update.optimizerSteps > 0 ? version.next : version
     }
 
     /// How many versions behind the learner a group is when trained at `learnerVersion`.
-    public static func staleness(of group: RolloutGroup, learnerVersion: Int) -> Int { learnerVersion - group.version }
+    public static func staleness(of group: RolloutGroup, learnerVersion: PolicyVersion) -> Int { group.version.staleness(at: learnerVersion) }
 
     /// The mean staleness of `groups` trained at `learnerVersion`, per group (0 without groups).
-    public static func meanStaleness(_ groups: [RolloutGroup], learnerVersion: Int) -> Double {
+    public static func meanStaleness(_ groups: [RolloutGroup], learnerVersion: PolicyVersion) -> Double {
         Double(groups.reduce(0) { $0 + staleness(of: $1, learnerVersion: learnerVersion) }) / Double(max(1, groups.count))
     }
 

@@ -5,6 +5,7 @@
 
 import Foundation
 import Objectives
+import Rollout
 
 /// The training throughput of one update.
 public struct UpdateThroughput: Codable, Sendable, Equatable {

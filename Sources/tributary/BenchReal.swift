@@ -10,6 +10,7 @@ import Objectives
 import Policy
 import Pretrained
 import Learner
+import Rollout
 import Tensor
 import Training
 

@@ -120,7 +120,7 @@ final class LearnerDaemon: Sendable {
         log("learner: \(node.task.spec.canonical), objective \(cfg.objective), version \(await node.ingest.version), restored \(node.restoredGroups) logged groups; listening \(ports)")
         node.training.onStep = { s in
             log(String(format: "learner: step %d version %d reward %.3f held-out %@ staleness %.2f step %.3fs publish %.3fs",
-                       s.step, s.version, s.reward, s.evalGreedyAccuracy.map { String(format: "%.1f%%", 100 * $0) } ?? "—",
+                       s.step, Int(s.version.rawValue), s.reward, s.evalGreedyAccuracy.map { String(format: "%.1f%%", 100 * $0) } ?? "—",
                        s.meanStaleness, s.stepSeconds, s.publishSeconds))
         }
         node.training.onProblem = { p in log("learner: warning: \(p.message)\(p.stops ? " Training stops." : "")") }

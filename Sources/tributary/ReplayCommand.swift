@@ -69,7 +69,7 @@ struct Replay: ParsableCommand {
         let stats = try trainer.update(file.batch, learnerVersion: file.learnerVersion, shuffleSeed: seed)
         var st = state ?? TrainerState(phase: "train", task: TaskSpec.default, preset: "tiny", seed: 0)
         st.step += 1
-        st.version = file.learnerVersion + 1
+        st.version = file.learnerVersion.next
         st.update = settings
         st.objectiveState = trainer.objectiveState
         let outDir = RunDirectory.checkpoint(URL(fileURLWithPath: out))

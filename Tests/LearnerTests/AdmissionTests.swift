@@ -1,5 +1,6 @@
 // Admission: each kind of bad group is refused with its specific reason and message, and a
 // submission round (`AdmissionRound`, a plain value) screens its groups against the lease book.
+import Rollout
 import XCTest
 import Wire
 @testable import Learner
@@ -17,7 +18,7 @@ final class AdmissionTests: XCTestCase {
         return TrajectoryGroup(leaseId: 5, promptIndex: promptIndex, promptTokens: prompt, policyVersion: version, workerId: 1, samples: s)
     }
 
-    private func reason(_ g: TrajectoryGroup, learner: Int = 10, lease l: Result<Lease, LeaseRejection>? = nil) -> RejectionReason? {
+    private func reason(_ g: TrajectoryGroup, learner: PolicyVersion = 10, lease l: Result<Lease, LeaseRejection>? = nil) -> RejectionReason? {
         admit(g, lease: l ?? .success(lease), expectedPrompt: prompt, learnerVersion: learner, policy: policy)?.reason
     }
 

@@ -4,6 +4,7 @@
 // rules as the `train` command's loop (TrainingTests: TrainingStepTests, SyncTrainingTests).
 
 import Foundation
+import Rollout
 import XCTest
 import Objectives
 import Training
@@ -28,7 +29,7 @@ final class DaemonStepTests: XCTestCase {
     private func lease(_ ep: LocalEndpoint, _ node: LearnerNode, _ w: UInt64) async throws -> LeaseGrant {
         var grant = LeaseGrant(units: [], retryAfterMs: nil)
         for _ in 0..<400 where grant.units.count < 2 {
-            grant = try await ep.lease(LeaseRequest(workerId: w, maxPrompts: 2, currentVersion: UInt64(await node.ingest.version)))
+            grant = try await ep.lease(LeaseRequest(workerId: w, maxPrompts: 2, currentVersion: await node.ingest.version.wire))
             if grant.units.count < 2 { try await Task.sleep(nanoseconds: 10_000_000) }
         }
         XCTAssertEqual(grant.units.count, 2)
@@ -57,7 +58,7 @@ final class DaemonStepTests: XCTestCase {
         try await waitUntil("step 2") { node.training.status.step == 2 }
         let s = node.training.status
         let rollouts = sent.map { g in
-            RolloutGroup(promptIndex: Int(g.promptIndex), prompt: g.promptTokens, version: Int(g.policyVersion), samples: [])
+            RolloutGroup(promptIndex: Int(g.promptIndex), prompt: g.promptTokens, version: PolicyVersion(wire: g.policyVersion), samples: [])
         }
         XCTAssertEqual(s.meanStaleness, TrainingStep.meanStaleness(rollouts, learnerVersion: 1))
         XCTAssertEqual(s.meanStaleness, 0.5)

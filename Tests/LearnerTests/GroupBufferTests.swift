@@ -3,6 +3,7 @@
 // looks at and gives up after a run without signal, and the lease allowance follows capacity
 // (async) or one batch per version (sync).
 
+import Rollout
 import XCTest
 import Objectives
 @testable import Learner

@@ -29,7 +29,7 @@ final class GroupCommitTests: XCTestCase {
         let node = try await open()
         let ep = LocalEndpoint(node: node)
         let w = try await ep.register(RegisterRequest(workerName: "g", softwareVersion: "t")).workerId
-        let v = UInt64(await node.ingest.version)
+        let v = await node.ingest.version.wire
         var gs = groups(try await ep.lease(LeaseRequest(workerId: w, maxPrompts: 5, currentVersion: v)), worker: w, version: v)
         XCTAssertEqual(gs.count, 5)
         let duplicate = gs[1]
@@ -63,7 +63,7 @@ final class GroupCommitTests: XCTestCase {
         let client = TransportClient(configuration: .init(host: "127.0.0.1", port: try XCTUnwrap(server.cleartextPort)))
         let ep = RemoteEndpoint(client: client, token: "w")
         let w = try await ep.register(RegisterRequest(workerName: "g", softwareVersion: "t")).workerId
-        let v = UInt64(await node.ingest.version)
+        let v = await node.ingest.version.wire
         let gs = groups(try await ep.lease(LeaseRequest(workerId: w, maxPrompts: 3, currentVersion: v)), worker: w, version: v)
         // All at once on one stream: three groups, then bytes that are not a group.
         let call = try await client.call(path: RPCMethod.submit.path, metadata: ["authorization": "Bearer w"])

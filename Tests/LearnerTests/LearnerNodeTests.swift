@@ -40,7 +40,7 @@ final class LearnerNodeTests: XCTestCase {
 
         let status = node.training.status
         XCTAssertEqual(status.step, 3)
-        XCTAssertEqual(status.version + status.stepsWithoutSignal, 3, "a new version for each step that changed the weights")
+        XCTAssertEqual(Int(status.version.rawValue) + status.stepsWithoutSignal, 3, "a new version for each step that changed the weights")
         let counters = await node.ingest.counters
         var accepted = 0
         for w in workers { accepted += await w.stats.groupsAccepted }

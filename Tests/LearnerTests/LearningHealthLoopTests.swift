@@ -40,7 +40,7 @@ final class LearningHealthLoopTests: XCTestCase {
     private func submitBatch(_ node: LearnerNode, _ ep: LocalEndpoint, _ w: UInt64, rewards: [Float]) async throws {
         var grant = LeaseGrant(units: [], retryAfterMs: nil)
         for _ in 0..<400 where grant.units.isEmpty {
-            grant = try await ep.lease(LeaseRequest(workerId: w, maxPrompts: 2, currentVersion: UInt64(await node.ingest.version)))
+            grant = try await ep.lease(LeaseRequest(workerId: w, maxPrompts: 2, currentVersion: await node.ingest.version.wire))
             if grant.units.isEmpty { try await Task.sleep(nanoseconds: 10_000_000) }
         }
         XCTAssertEqual(grant.units.count, 2)

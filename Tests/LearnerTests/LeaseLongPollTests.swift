@@ -35,7 +35,7 @@ final class LeaseLongPollTests: XCTestCase {
 
     func testAWaitingLeaseIsAnsweredWhenABatchFreesCapacity() async throws {
         let (node, ep, w) = try await open(sync: false)
-        let v = UInt64(await node.ingest.version)
+        let v = await node.ingest.version.wire
         try await fill(ep, worker: w, version: v, n: 2)                 // buffer full: no capacity
         let pending = Task { try await ep.lease(LeaseRequest(workerId: w, maxPrompts: 2, currentVersion: v)) }
         await clock.waitForSleepers(1)                                   // the request is held open
@@ -53,7 +53,7 @@ final class LeaseLongPollTests: XCTestCase {
 
     func testALeaseWithNoWorkIsAnsweredEmptyAfterThePoll() async throws {
         let (node, ep, w) = try await open(sync: false)
-        let v = UInt64(await node.ingest.version)
+        let v = await node.ingest.version.wire
         try await fill(ep, worker: w, version: v, n: 2)
         let pending = Task { try await ep.lease(LeaseRequest(workerId: w, maxPrompts: 2, currentVersion: v)) }
         await clock.waitForSleepers(1)
@@ -71,18 +71,18 @@ final class LeaseLongPollTests: XCTestCase {
     func testSyncModeLeasesNothingWhileTheBatchTrainsThenOnlyTheNewVersion() async throws {
         let (node, ep, w) = try await open(sync: true)
         let v0 = await node.ingest.version
-        try await fill(ep, worker: w, version: UInt64(v0), n: 2)
+        try await fill(ep, worker: w, version: v0.wire, n: 2)
         _ = await node.ingest.takeBatch(2)                               // the batch is training
-        let duringTraining = Task { try await ep.lease(LeaseRequest(workerId: w, maxPrompts: 2, currentVersion: UInt64(v0))) }
+        let duringTraining = Task { try await ep.lease(LeaseRequest(workerId: w, maxPrompts: 2, currentVersion: v0.wire)) }
         await clock.waitForSleepers(1)                                   // held open while the batch trains
         let bytes = [UInt8](repeating: 7, count: 64)
-        await node.ingest.publish(PublishedPolicy(version: v0 + 1, step: 1, bytes: bytes, digest: SHA256.hash(bytes)))
+        await node.ingest.publish(PublishedPolicy(version: v0.next, step: 1, bytes: bytes, digest: SHA256.hash(bytes)))
         // Woken by the publication; the worker's version is now old, so it must fetch first.
         let stale = try await duringTraining.value
         XCTAssertTrue(stale.units.isEmpty, "sync mode leased \(stale.units.count) prompts for the version being replaced")
-        let fresh = try await ep.lease(LeaseRequest(workerId: w, maxPrompts: 2, currentVersion: UInt64(v0 + 1)))
+        let fresh = try await ep.lease(LeaseRequest(workerId: w, maxPrompts: 2, currentVersion: v0.next.wire))
         XCTAssertEqual(fresh.units.count, 2)
-        XCTAssertEqual(fresh.units.map(\.policyVersion), [UInt64(v0 + 1), UInt64(v0 + 1)])
+        XCTAssertEqual(fresh.units.map(\.policyVersion), [v0.next.wire, v0.next.wire])
         await node.ingest.shutdown()
     }
 }

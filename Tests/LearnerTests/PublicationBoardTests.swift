@@ -2,6 +2,7 @@
 // version unless it holds it already, every watcher hears each new version, the store keeps
 // the last few, and finishing ends every stream.
 
+import Rollout
 import XCTest
 import Wire
 @testable import Learner
@@ -9,7 +10,7 @@ import Wire
 final class PublicationBoardTests: XCTestCase {
     private func policy(_ v: Int) -> PublishedPolicy {
         let bytes = [UInt8](repeating: UInt8(v), count: 8)
-        return PublishedPolicy(version: v, step: v, bytes: bytes, digest: SHA256.hash(bytes))
+        return PublishedPolicy(version: PolicyVersion(UInt64(v)), step: v, bytes: bytes, digest: SHA256.hash(bytes))
     }
 
     func testWatchersHearCurrentAndNewVersions() async {

@@ -20,7 +20,7 @@ final class SnapshotConsistencyTests: XCTestCase {
         }
         let ep = LocalEndpoint(node: node)
         let ingest = node.ingest
-        let v = UInt64(await ingest.version)
+        let v = await ingest.version.wire
         let start = await ingest.checkpointView()
 
         // Four submitters, one group per call so that readings can fall between any two.

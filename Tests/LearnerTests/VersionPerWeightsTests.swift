@@ -6,6 +6,7 @@
 // groups that carry signal, counting the others as trained.
 
 import Foundation
+import Rollout
 import Training
 import XCTest
 import Wire
@@ -40,7 +41,7 @@ final class VersionPerWeightsTests: XCTestCase {
     }
 
     private func waitForVersion(_ node: LearnerNode, _ version: Int) async throws {
-        for _ in 0..<600 where await node.ingest.version < version { try await Task.sleep(nanoseconds: 50_000_000) }
+        for _ in 0..<600 where await node.ingest.version < PolicyVersion(UInt64(version)) { try await Task.sleep(nanoseconds: 50_000_000) }
     }
 
     func testOnlyStepsThatChangeTheWeightsPublishAVersion() async throws {

@@ -120,7 +120,7 @@ final class LlamaSamplerTests: XCTestCase {
                                                  options: SamplingOptions(maxNewTokens: 12, endToken: 299, endTokens: [stop], greedy: true),
                                                  rng: &rng)[0]
         XCTAssertEqual(out.tokens, Array(free.tokens[...firstStop]))
-        XCTAssertEqual(out.finishReason, .endToken)
+        XCTAssertEqual(out.finishReason, .end)
     }
 
     func testSamplingOptionsDecodeOlderJSON() throws {

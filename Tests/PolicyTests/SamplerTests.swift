@@ -129,7 +129,7 @@ final class SamplerTests: XCTestCase {
                                                  options: SamplingOptions(maxNewTokens: 15, endToken: 4), rng: &rng)
         var sawEnd = false
         for c in out {
-            if c.finishReason == .endToken {
+            if c.finishReason == .end {
                 sawEnd = true
                 XCTAssertEqual(c.tokens.last, 4)
                 XCTAssertEqual(c.tokens.filter { $0 == 4 }.count, 1)

@@ -4,6 +4,7 @@
 // state survives a JSON round trip (it is saved in trainer_state.json).
 
 import Foundation
+import Rollout
 import XCTest
 import Objectives
 import Policy
@@ -33,7 +34,7 @@ final class EntropyPresetUpdateTests: XCTestCase {
                                       versions: Array(repeating: 0, count: N), correct: rewards.map { $0 > 0 })
             let before = Array(model.params.buffer)
             for step in 0..<2 {
-                let st = try trainer.update(batch, learnerVersion: step, shuffleSeed: UInt64(step))
+                let st = try trainer.update(batch, learnerVersion: PolicyVersion(UInt64(step)), shuffleSeed: UInt64(step))
                 XCTAssertGreaterThan(st.optimizerSteps, 0, preset)
                 XCTAssertTrue(st.meanLoss.isFinite, preset)
             }

@@ -3,6 +3,7 @@
 // and the parameter gradients equal those of the full backward, for GRPO (rows left out)
 // and for objectives whose advantage-free terms (KL, entropy) keep every row live.
 
+import Rollout
 import XCTest
 import Objectives
 import Policy

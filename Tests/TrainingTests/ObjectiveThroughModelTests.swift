@@ -5,6 +5,7 @@
 // exactly the gradient the kernel promises; ALP's noise is fixed by its (seed, step) key.
 
 import Foundation
+import Rollout
 import XCTest
 import Objectives
 import Policy

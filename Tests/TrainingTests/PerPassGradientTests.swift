@@ -5,6 +5,7 @@
 // Coupled objectives (R²VPO, CAPO, D³S) stay log-probs first, and a forced per-pass run of one
 // is caught by the final check and redone.
 
+import Rollout
 import XCTest
 import Objectives
 import Policy
@@ -29,7 +30,7 @@ final class PerPassGradientTests: XCTestCase {
         let advantages: [Float] = [1, -1, -1, 1, 0, 0, 0, 0, 0, 0, 0.7, -0.7, -1.2, 1.2]
         return TrainingBatch(count: N, length: S, tokens: tokens, lossMask: mask, behaviourLogProbs: beh,
                              rewards: rewards, advantages: advantages, groupIDs: (0..<N).map { Int32($0 / 2) },
-                             versions: (0..<N).map { Int64($0 % 7) }, correct: rewards.map { $0 > 0 })
+                             versions: (0..<N).map { PolicyVersion(UInt64($0 % 7)) }, correct: rewards.map { $0 > 0 })
     }
 
     private struct Run {

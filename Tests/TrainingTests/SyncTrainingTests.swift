@@ -6,6 +6,7 @@
 // groups without. Throughput counts only tokens that went through an update.
 
 import Foundation
+import Rollout
 import XCTest
 import Objectives
 import Policy
@@ -65,10 +66,10 @@ final class SyncTrainingTests: XCTestCase {
         var expected = 0
         for r in reports {
             if r.updated { expected += 1 }
-            XCTAssertEqual(r.version, expected, "step \(r.step): one version per update")
+            XCTAssertEqual(r.version.rawValue, UInt64(expected), "step \(r.step): one version per update")
         }
-        XCTAssertEqual(moving.state.version, reports.filter(\.updated).count)
-        XCTAssertGreaterThan(moving.state.version, 0)
+        XCTAssertEqual(moving.state.version.rawValue, UInt64(reports.filter(\.updated).count))
+        XCTAssertGreaterThan(moving.state.version, .initial)
     }
 
     /// Dynamic sampling: every trained batch holds `promptsPerStep` groups with signal; the

@@ -5,6 +5,7 @@
 // integers through TrainerState.
 
 import Foundation
+import Rollout
 import XCTest
 import Objectives
 import Policy
@@ -16,7 +17,7 @@ final class TrainingStepTests: XCTestCase {
     private let task = try! TaskSpec(parsing: "add").makeTask()
 
     /// A group for training prompt `index`, sampled at `version`, with one sample per reward.
-    private func group(_ index: Int, version: Int, rewards: [Float]) -> RolloutGroup {
+    private func group(_ index: Int, version: PolicyVersion, rewards: [Float]) -> RolloutGroup {
         let p = task.prompt(seed: 7, index: index, split: .train)
         return RolloutGroup(promptIndex: index, prompt: p.tokens.map(Int32.init), version: version, samples: rewards.map { r in
             ScoredSample(tokens: [3, 4, Int32(task.tokenizer.end)], logProbs: [-0.7, -0.7, -0.7], reward: r, correct: r > 0, finish: .end)

@@ -1,6 +1,7 @@
 // Honest throughput: only loss-masked tokens of minibatches that had an optimizer step count,
 // over the update's seconds; a step without an update has no throughput at all.
 
+import Rollout
 import XCTest
 import Objectives
 @testable import Training
