@@ -33,8 +33,6 @@ struct LearnerCommand: AsyncParsableCommand {
     @Flag(help: "Print the effective configuration and exit.") var printConfig = false
     @OptionGroup var logging: LogOptions
 
-    func effectiveConfig() throws -> LearnerConfig { try effectiveConfigAndDeprecations().config }
-
     /// The configuration in effect and the deprecated keys it was given with (warned about at
     /// start-up).
     func effectiveConfigAndDeprecations() throws -> (config: LearnerConfig, deprecations: [ConfigDeprecation]) {
