@@ -159,6 +159,20 @@ final class TOMLTests: XCTestCase {
         XCTAssertEqual(t["e"], .table([TOMLKeyValue("k", .string("x}y")), TOMLKeyValue("later", .integer(1))]))
     }
 
+    /// Key order survives strings and comments that hold TOML's own delimiters.
+    func testKeyOrderSurvivesDelimitersInStrings() throws {
+        let t = try parseTOML(#"""
+        r = [ # a comment with { braces, = and ]
+          { z = "a\"}{", "y.x" = 'b]#', m = """c
+        }""", a = [1, { q = 2, p = 3 }] },
+        ]
+        """#)
+        XCTAssertEqual(t["r"], .array([.table([
+            TOMLKeyValue("z", .string("a\"}{")), TOMLKeyValue("y.x", .string("b]#")), TOMLKeyValue("m", .string("c\n}")),
+            TOMLKeyValue("a", .array([.integer(1), .table([TOMLKeyValue("q", .integer(2)), TOMLKeyValue("p", .integer(3))])])),
+        ])]))
+    }
+
     /// No setting takes a date: one is refused with the line of its key.
     func testDatesAreRefusedWithTheirLine() {
         XCTAssertThrowsError(try parseTOML("[task]\nname = \"x\"\nstarted = 1979-05-27 07:32:00Z\n")) { e in
