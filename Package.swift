@@ -35,6 +35,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        // The configuration file (full TOML grammar, errors with line and column).
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        // Start-up and graceful shutdown (SIGTERM/SIGINT) of the daemons.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // C system libraries (apt packages; pkg-config finds the flags).
@@ -92,6 +96,7 @@ let package = Package(
             "Tensor", "Policy", "Tasks", "Rewards", "Pretrained", "Objectives", "Rollout", "Training", "Transport", "Wire", "TLS",
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
         .target(name: "Worker", dependencies: ["Tensor", "Policy", "Tasks", "Rewards", "Pretrained", "Rollout", "Transport", "Wire",
                                                .product(name: "Logging", package: "swift-log")]),
@@ -112,6 +117,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
         // tests: one target per module plus end-to-end

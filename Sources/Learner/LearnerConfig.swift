@@ -1,6 +1,6 @@
 // The learner daemon's configuration: defaults, a TOML file, environment variables
-// (TRIBUTARY_<SECTION>_<KEY>) and command-line flags, in increasing precedence.
-// docs/configuration.md documents every key.
+// (TRIBUTARY_<SECTION>_<KEY>) and command-line flags, in increasing precedence. Renamed keys
+// are still read and reported (ConfigDeprecation.swift). docs/configuration.md documents every key.
 
 import Foundation
 import Tasks
@@ -34,8 +34,15 @@ public struct LearnerConfig: Codable, Sendable, Equatable {
     public var minibatches: Int = 2
     /// 0 = the preset's default.
     public var learningRate: Float = 0
-    /// Largest accepted `learner version − group version`.
-    public var stalenessCap: Int = 8
+    // [admission]
+    /// `admission.max_staleness`: the largest accepted `learner version − group version`; older
+    /// groups are rejected (`stale_beyond_cap`). Formerly `training.staleness_cap`.
+    public var maxStaleness: Int = 8
+    /// The old name of ``maxStaleness``.
+    public var stalenessCap: Int {
+        get { maxStaleness }
+        set { maxStaleness = newValue }
+    }
     /// Accepted groups plus leases in flight before the learner stops issuing leases and
     /// submissions wait (back-pressure). Two steps' worth keeps workers busy while bounding how
     /// far generation runs ahead of training (staleness).
@@ -88,12 +95,21 @@ public struct LearnerConfig: Codable, Sendable, Equatable {
     }
 
     /// Applies a flat map of `section.key` → value (from TOML, environment or flags). On error
-    /// nothing is changed.
-    public mutating func apply(_ values: [String: TOMLValue], source: String) throws {
+    /// nothing is changed. Returns the deprecated keys it read (``renamedKeys``), which still
+    /// take effect under their new names.
+    @discardableResult
+    public mutating func apply(_ values: [String: TOMLValue], source: String) throws -> [ConfigDeprecation] {
+        try apply(values, source: source, spelled: { $0 })
+    }
+
+    private mutating func apply(_ values: [String: TOMLValue], source: String,
+                                spelled: (String) -> String) throws -> [ConfigDeprecation] {
+        let (current, deprecations) = try Self.renamingDeprecatedKeys(values, source: source, spelled: spelled)
         var next = self
-        try next.assign(values, source: source)
+        try next.assign(current, source: source)
         try next.validate()
         self = next
+        return deprecations
     }
 
     private mutating func assign(_ values: [String: TOMLValue], source: String) throws {
@@ -128,7 +144,7 @@ public struct LearnerConfig: Codable, Sendable, Equatable {
             case "training.epochs": epochs = try int()
             case "training.minibatches": minibatches = try int()
             case "training.learning_rate": learningRate = Float(try num())
-            case "training.staleness_cap": stalenessCap = try int()
+            case "admission.max_staleness": maxStaleness = try int()
             case "training.buffer_capacity": bufferCapacity = try int()
             case "training.sync": sync = try bool()
             case "training.steps": steps = try int()
@@ -159,21 +175,26 @@ public struct LearnerConfig: Codable, Sendable, Equatable {
     }
 
     /// The TOML sections (and `TRIBUTARY_<SECTION>_…` prefixes) the learner reads.
-    public static let sections: Set<String> = ["task", "rollout", "training", "state", "listen", "auth"]
+    public static let sections: Set<String> = ["task", "rollout", "training", "admission", "state", "listen", "auth"]
 
-    /// Reads a TOML file.
-    public mutating func load(file: URL) throws {
+    /// Reads a TOML file; returns the deprecated keys it used.
+    @discardableResult
+    public mutating func load(file: URL) throws -> [ConfigDeprecation] {
         let text: String
         do { text = try String(contentsOf: file, encoding: .utf8) } catch {
             throw RunError("\(file.path): cannot read the configuration file: \(error.localizedDescription)")
         }
-        do { try apply(try parseTOML(text), source: file.path) } catch let e as TOMLError {
+        let values: [String: TOMLValue]
+        do { values = try parseTOML(text) } catch let e as TOMLError {
             throw RunError("\(file.path): \(e)")
         }
+        return try apply(values, source: file.path)
     }
 
-    /// Applies `TRIBUTARY_SECTION_KEY=value` variables (values parsed as TOML scalars).
-    public mutating func load(environment: [String: String]) throws {
+    /// Applies `TRIBUTARY_SECTION_KEY=value` variables (values parsed as TOML scalars); returns
+    /// the deprecated variables it used.
+    @discardableResult
+    public mutating func load(environment: [String: String]) throws -> [ConfigDeprecation] {
         var values: [String: TOMLValue] = [:]
         for (name, raw) in environment where name.hasPrefix("TRIBUTARY_") {
             let parts = name.dropFirst("TRIBUTARY_".count).lowercased().split(separator: "_", maxSplits: 1)
@@ -182,7 +203,9 @@ public struct LearnerConfig: Codable, Sendable, Equatable {
             let parsed = (try? parseTOML("v = \(raw)"))?["v"] ?? .string(raw)
             values[key] = parsed
         }
-        try apply(values, source: "environment")
+        return try apply(values, source: "environment") { key in
+            "TRIBUTARY_" + key.uppercased().replacingOccurrences(of: ".", with: "_")
+        }
     }
 
     /// Checks ranges and that the task spec parses.
@@ -193,7 +216,7 @@ public struct LearnerConfig: Codable, Sendable, Equatable {
         try need(leaseSeconds > 0, "rollout.lease_seconds must be > 0")
         try need(groupsPerStep >= 1, "training.groups_per_step must be ≥ 1")
         try need(bufferCapacity >= groupsPerStep, "training.buffer_capacity must be ≥ training.groups_per_step")
-        try need(stalenessCap >= 0, "training.staleness_cap must be ≥ 0")
+        try need(maxStaleness >= 0, "admission.max_staleness must be ≥ 0")
         try need(evalSampled >= 0, "training.eval_sampled must be ≥ 0 (0 = greedy evaluation only)")
         try need(["greedy", "sampled"].contains(targetMetric), "training.target_metric must be \"greedy\" or \"sampled\"")
         try need(targetMetric == "greedy" || evalSampled > 0, "training.target_metric = \"sampled\" needs training.eval_sampled > 0")
@@ -236,7 +259,6 @@ public struct LearnerConfig: Codable, Sendable, Equatable {
         epochs = \(epochs)
         minibatches = \(minibatches)
         learning_rate = \(learningRate)
-        staleness_cap = \(stalenessCap)
         buffer_capacity = \(bufferCapacity)
         sync = \(sync)
         steps = \(steps)
@@ -250,6 +272,9 @@ public struct LearnerConfig: Codable, Sendable, Equatable {
         stop_on_no_signal = \(stopOnNoSignal)
         collapse_drop = \(collapseDrop)
         stop_on_collapse = \(stopOnCollapse)
+
+        [admission]
+        max_staleness = \(maxStaleness)
 
         [state]
         dir = \(q(stateDir))

@@ -1,5 +1,6 @@
-// The learner's `[task] rewards = [{name="numeric", weight=0.5}, …]`: TOML inline tables to
-// the JSON reward list a task spec carries (`rewards=[…]`, docs/rewards.md), and back for
+// The learner's `[task] rewards = [{name="numeric", weight=0.5}, …]` (or the same list as
+// `[[task.rewards]]` tables): TOML tables, keys in the order written, to the JSON reward list a
+// task spec carries (`rewards=[…]`, docs/rewards.md), and back as inline tables for
 // `--print-config`.
 
 import Foundation

@@ -1,13 +1,15 @@
 // `tributary learner`: the learner daemon. Configuration from a TOML file, overridden by
 // TRIBUTARY_* environment variables and flags (docs/configuration.md). Serves the worker RPCs
 // and the status routes on h2c and/or TLS, trains on a thread of its own, checkpoints, and
-// on SIGTERM stops taking work, checkpoints and closes connections gracefully.
+// on SIGTERM/SIGINT stops taking work, checkpoints and closes connections gracefully (a
+// ServiceGroup of the listener and training services, Lifecycle.swift).
 
 import ArgumentParser
 import Foundation
 import Learner
 import Objectives
 import Logging
+import ServiceLifecycle
 import TLS
 import Training
 import Transport
@@ -32,10 +34,13 @@ struct LearnerCommand: AsyncParsableCommand {
     @Flag(help: "Print the effective configuration and exit.") var printConfig = false
     @OptionGroup var logging: LogOptions
 
-    func effectiveConfig() throws -> LearnerConfig {
+    /// The configuration in effect and the deprecated keys it was given with (warned about at
+    /// start-up).
+    func effectiveConfigAndDeprecations() throws -> (config: LearnerConfig, deprecations: [ConfigDeprecation]) {
         var c = LearnerConfig()
-        if let config { try c.load(file: URL(fileURLWithPath: config)) }
-        try c.load(environment: ProcessInfo.processInfo.environment)
+        var deprecations: [ConfigDeprecation] = []
+        if let config { deprecations += try c.load(file: URL(fileURLWithPath: config)) }
+        deprecations += try c.load(environment: ProcessInfo.processInfo.environment)
         var flags: [String: TOMLValue] = [:]
         if let stateDir { flags["state.dir"] = .string(stateDir) }
         if let listen { flags["listen.rpc"] = .string(listen) }
@@ -50,27 +55,27 @@ struct LearnerCommand: AsyncParsableCommand {
         if let noSignalBatches { flags["training.no_signal_batches"] = .integer(noSignalBatches) }
         if let collapseDrop { flags["training.collapse_drop"] = .float(collapseDrop) }
         if !workerToken.isEmpty { flags["auth.worker_tokens"] = .array((c.workerTokens + workerToken).map { .string($0) }) }
-        try c.apply(flags, source: "command line")
-        return c
+        deprecations += try c.apply(flags, source: "command line")
+        return (c, deprecations)
     }
 
     func run() async throws {
-        let cfg = try effectiveConfig()
-        if printConfig { print(cfg.toml, terminator: ""); return }
+        let (cfg, deprecations) = try effectiveConfigAndDeprecations()
+        if printConfig {
+            for d in deprecations { FileHandle.standardError.write(Data("learner: warning: \(d)\n".utf8)) }
+            print(cfg.toml, terminator: "")
+            return
+        }
         try logging.bootstrap()
         let logger = Logger(label: "tributary.learner")
+        for d in deprecations { logger.warning("learner: warning: \(d)") }
         let log: @Sendable (String) -> Void = { logger.info("\($0)") }
         let daemon = try await LearnerDaemon.start(cfg, log: log)
-        let signal = ShutdownSignal()
-        await daemon.runUntilDone(or: signal)
-        if !cfg.exitWhenDone && daemon.node.training.status.finished {
-            // Training is over and no more work is taken; the status routes stay up (readyz
-            // answers 503) for dashboards and probes until the operator stops the learner.
-            log("learner: training finished; serving status until SIGTERM (training.exit_when_done = false)")
-            signal.rearm()
-            await signal.wait()
-        }
-        await daemon.stop()
+        // Until training ends (and, with exit_when_done = false, a signal) or SIGTERM/SIGINT;
+        // then training stops and checkpoints first, the listeners drain and close second.
+        try await ServiceGroup.daemon([ListenerService(daemon: daemon, grace: 5),
+                                       TrainingService(daemon: daemon, exitWhenDone: cfg.exitWhenDone, log: log)],
+                                      logger: logger).run()
         if let p = daemon.node.training.status.stoppedBy {
             // Learning cannot work: a non-zero exit, so a supervisor shows the failure.
             logger.error("learner: training stopped at step \(p.step): \(p.message)")
@@ -126,18 +131,6 @@ final class LearnerDaemon: Sendable {
         node.training.onProblem = { p in log("learner: warning: \(p.message)\(p.stops ? " Training stops." : "")") }
         node.training.start()
         return LearnerDaemon(node: node, server: server, status: status)
-    }
-
-    /// Returns when training ended (step budget or target) or `signal` fired; either way
-    /// ingestion is stopped afterwards, which also ends the training loop.
-    func runUntilDone(or signal: ShutdownSignal) async {
-        await withTaskGroup(of: Void.self) { g in
-            g.addTask { await signal.wait() }
-            g.addTask { await self.waitForTraining() }
-            await g.next()
-            signal.fire()                         // release the signal waiter if training ended first
-            await node.ingest.shutdown()          // release the training waiter if the signal came first
-        }
     }
 
     /// Returns when training ended (step budget or target).

@@ -6,10 +6,12 @@
 import ArgumentParser
 import Foundation
 import Lab
+import Logging
 import Pretrained
 import Learner
 import Objectives
 import Policy
+import ServiceLifecycle
 import Tasks
 import Tensor
 import Transport
@@ -42,7 +44,11 @@ struct RunCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
         // The configuration file first, then the flags given on the command line.
         var cfg = LearnerConfig()
-        if let config { try cfg.load(file: URL(fileURLWithPath: config)) } else { cfg.evalEvery = 10; cfg.checkpointEvery = 25 }
+        if let config {
+            for d in try cfg.load(file: URL(fileURLWithPath: config)) { FileHandle.standardError.write(Data("run: warning: \(d)\n".utf8)) }
+        } else {
+            cfg.evalEvery = 10; cfg.checkpointEvery = 25
+        }
         if let task { cfg.task = task }
         if let preset { cfg.preset = preset }
         if let seed { cfg.seed = seed }
@@ -94,21 +100,19 @@ struct RunCommand: AsyncParsableCommand {
             o.tokenizer = modelTokenizer
             return RolloutWorker(endpoint: RemoteEndpoint(client: c, token: token), options: o)
         }
-        let loops = ws.map { w in Task { await w.run() } }
-        await daemon.runUntilDone(or: ShutdownSignal())
+        // Until the target, the step budget, a learning-health stop or SIGTERM/SIGINT; then the
+        // workers stop (bounded: a loop still inside a call after 3 s is cancelled), then
+        // training (refuse work, checkpoint), then the listener (GOAWAY).
+        let debug = ProcessInfo.processInfo.environment["TRIBUTARY_DEBUG"] != nil
+        @Sendable func phase(_ s: String) { if debug { FileHandle.standardError.write(Data("run: \(s) at \(Date().timeIntervalSince(t0))\n".utf8)) } }
+        var quiet = Logger(label: "tributary.run")
+        quiet.logLevel = .warning
+        try await ServiceGroup.daemon([
+            ListenerService(daemon: daemon, grace: 1),
+            TrainingService(daemon: daemon, exitWhenDone: true, log: { _ in }),
+            WorkerPoolService(workers: ws, bound: 3, beforeWaiting: { await daemon.node.ingest.shutdown(); phase("ingest shut down") }),
+        ], logger: quiet).run()
         bar.finish()
-        // Stop the workers (bounded: a loop still inside a call after 3 s is cancelled), then
-        // the learner (refuse work, checkpoint, GOAWAY).
-        func phase(_ s: String) { if ProcessInfo.processInfo.environment["TRIBUTARY_DEBUG"] != nil { FileHandle.standardError.write(Data("run: \(s) at \(Date().timeIntervalSince(t0))\n".utf8)) } }
-        phase("stopping workers")
-        for w in ws { await w.stop() }
-        await daemon.node.ingest.shutdown()
-        phase("ingest shut down")
-        let deadline = Task { try? await Task.sleep(nanoseconds: 3_000_000_000); for l in loops { l.cancel() } }
-        for l in loops { _ = await l.value }
-        deadline.cancel()
-        phase("workers stopped")
-        await daemon.stop(grace: 1)
         phase("learner stopped")
         for c in clients { await c.close() }
         phase("clients closed")

@@ -1,5 +1,6 @@
 // `tributary worker`: a stateless rollout worker (or several sampler loops in one process).
-// Reconnects by itself; on SIGTERM it stops taking leases, says goodbye and exits.
+// Reconnects by itself; on SIGTERM/SIGINT it stops taking leases, says goodbye and exits (a
+// ServiceGroup of the workers and their progress log, Lifecycle.swift).
 
 import ArgumentParser
 import Foundation
@@ -9,6 +10,7 @@ import Training
 import Transport
 import Learner
 import Logging
+import ServiceLifecycle
 import Worker
 
 struct WorkerCommand: AsyncParsableCommand {
@@ -52,27 +54,10 @@ struct WorkerCommand: AsyncParsableCommand {
             o.tokenizer = modelTokenizer
             return RolloutWorker(endpoint: endpoint, options: o)
         }
-        let signal = ShutdownSignal()
-        let loops = workers.map { w in Task { await w.run() } }
-        let stats = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(nanoseconds: 10_000_000_000)
-                for w in workers {
-                    let s = await w.stats
-                    logger.info("worker progress", metadata: [
-                        "worker": "\(w.options.name)", "version": "\(s.currentVersion.map(String.init) ?? "none")",
-                        "groups-accepted": "\(s.groupsAccepted)", "groups-submitted": "\(s.groupsSubmitted)",
-                        "reconnects": "\(s.reconnects)", "reward-failures": "\(s.verifierFailures)", "last-error": "\(s.lastError ?? "")"])
-                }
-            }
-        }
-        await signal.wait()
-        for w in workers { await w.stop() }
-        // Bounded exit: give the current lease 10 s, then leave anyway.
-        let deadline = Task { try? await Task.sleep(nanoseconds: 10_000_000_000); for l in loops { l.cancel() } }
-        for l in loops { _ = await l.value }
-        deadline.cancel()
-        stats.cancel()
+        // Until SIGTERM/SIGINT; then the workers stop taking leases and get 10 s for the current
+        // one (bounded exit), then the progress log stops.
+        try await ServiceGroup.daemon([WorkerProgressService(workers: workers, logger: logger),
+                                       WorkerPoolService(workers: workers, bound: 10)], logger: logger).run()
         for w in workers {
             let s = await w.stats
             let failures = s.rewardFailures.counts.sorted { $0.key < $1.key }.flatMap { c, kinds in
