@@ -20,11 +20,11 @@ public struct AdmissionPolicy: Sendable, Equatable {
     public var vocabSize: Int
     public var maxCompletionTokens: Int
     /// Largest accepted `learner version − group version`.
-    public var stalenessCap: Int
+    public var maxStaleness: Int
 
-    public init(groupSize: Int, vocabSize: Int, maxCompletionTokens: Int, stalenessCap: Int) {
+    public init(groupSize: Int, vocabSize: Int, maxCompletionTokens: Int, maxStaleness: Int) {
         self.groupSize = groupSize; self.vocabSize = vocabSize
-        self.maxCompletionTokens = maxCompletionTokens; self.stalenessCap = stalenessCap
+        self.maxCompletionTokens = maxCompletionTokens; self.maxStaleness = maxStaleness
     }
 }
 
@@ -60,8 +60,8 @@ public func admit(_ group: TrajectoryGroup, lease: Result<Lease, LeaseRejection>
     if staleness < 0 {
         return Rejection(.versionFromFuture, "group claims policy version \(group.policyVersion) but the learner is at \(learnerVersion)")
     }
-    if staleness > policy.stalenessCap {
-        return Rejection(.staleBeyondCap, "group is \(staleness) versions old; the cap is \(policy.stalenessCap)")
+    if staleness > policy.maxStaleness {
+        return Rejection(.staleBeyondCap, "group is \(staleness) versions old; admission.max_staleness is \(policy.maxStaleness)")
     }
     if group.sampleCount != policy.groupSize {
         return Rejection(.wrongGroupSize, "group has \(group.sampleCount) samples; the group size is \(policy.groupSize)")

@@ -1,24 +1,10 @@
 // Configuration keys that were renamed: the old name is still read (same meaning) and reported
 // as deprecated, so a file, an environment or a script written for an older release keeps
-// working while its operator is told the new name. docs/configuration.md lists them.
+// working while its operator is told the new name (`ConfigDeprecation`, Objectives/ObjectiveParsing.swift).
+// docs/configuration.md lists them.
 
-/// A setting given under its old, deprecated name.
-public struct ConfigDeprecation: Equatable, Sendable, CustomStringConvertible {
-    /// Where it was given: a file path, "environment" or "command line".
-    public var source: String
-    /// The old name as written there (`training.staleness_cap`, or the variable name).
-    public var old: String
-    /// The key to write instead (`admission.max_staleness`).
-    public var replacement: String
-
-    public init(source: String, old: String, replacement: String) {
-        self.source = source; self.old = old; self.replacement = replacement
-    }
-
-    public var description: String {
-        "\(source): '\(old)' is deprecated and will be removed; write '\(replacement)' instead (same meaning)"
-    }
-}
+import Objectives
+import Training
 
 extension LearnerConfig {
     /// Old key → the key that replaced it.

@@ -44,7 +44,7 @@ public actor IngestState {
                                   taken: groupsTaken)
         board = PublicationBoard(version: version)
         admission = AdmissionPolicy(groupSize: config.groupSize, vocabSize: vocabSize,
-                                    maxCompletionTokens: task.maxCompletionTokens, stalenessCap: config.stalenessCap)
+                                    maxCompletionTokens: task.maxCompletionTokens, maxStaleness: config.maxStaleness)
     }
 
     /// The current policy version.

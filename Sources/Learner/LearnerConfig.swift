@@ -3,6 +3,7 @@
 // are still read and reported (ConfigDeprecation.swift). docs/configuration.md documents every key.
 
 import Foundation
+import Objectives
 import Tasks
 import Training
 
@@ -38,11 +39,6 @@ public struct LearnerConfig: Codable, Sendable, Equatable {
     /// `admission.max_staleness`: the largest accepted `learner version − group version`; older
     /// groups are rejected (`stale_beyond_cap`). Formerly `training.staleness_cap`.
     public var maxStaleness: Int = 8
-    /// The old name of ``maxStaleness``.
-    public var stalenessCap: Int {
-        get { maxStaleness }
-        set { maxStaleness = newValue }
-    }
     /// Accepted groups plus leases in flight before the learner stops issuing leases and
     /// submissions wait (back-pressure). Two steps' worth keeps workers busy while bounding how
     /// far generation runs ahead of training (staleness).

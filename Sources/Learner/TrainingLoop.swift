@@ -310,10 +310,10 @@ public final class TrainingLoop: @unchecked Sendable {
         if fill.filtering {
             let giveUp = fill.giveUpAfter
             let (batch, filtered) = Blocking.wait {
-                await ingest.takeBatch(count, giveUpAfter: giveUp) { RewardSignal.hasSignal($0) }
+                await ingest.takeBatch(count, giveUpAfter: giveUp) { $0.hasSignal }
             }
             for g in (batch + filtered).sorted(by: { $0.sequence < $1.sequence }) {
-                fill.offer(g, hasSignal: RewardSignal.hasSignal(g.group))
+                fill.offer(g, hasSignal: g.group.hasSignal)
             }
         } else {
             for g in Blocking.wait({ await ingest.takeBatch(count) }) { fill.offer(g, hasSignal: true) }

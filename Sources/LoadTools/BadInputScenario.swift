@@ -19,9 +19,9 @@ public struct ScenarioCase: Codable, Sendable {
 public enum BadInputScenario {
     /// Runs the cases in order. `wrongToken` is an endpoint with a bad bearer token;
     /// `leaseSeconds` is the learner's lease duration (the late case waits it out);
-    /// `stalenessCap` the learner's cap (the stale case first trains past it).
+    /// `maxStaleness` the learner's cap (the stale case first trains past it).
     public static func run(endpoint: RemoteEndpoint, wrongToken: RemoteEndpoint, leaseSeconds: Double,
-                           stalenessCap: Int) async throws -> [ScenarioCase] {
+                           maxStaleness: Int) async throws -> [ScenarioCase] {
         var cases: [ScenarioCase] = []
         var rng = SystemRandomNumberGenerator()
         let w = try await endpoint.register(RegisterRequest(workerName: "bad-inputs", softwareVersion: "loadgen"))
@@ -68,7 +68,7 @@ public enum BadInputScenario {
 
         // Train past the staleness cap with good groups, then claim version 0.
         var version: UInt64 = 0
-        for _ in 0..<2000 where version <= UInt64(stalenessCap) {
+        for _ in 0..<2000 where version <= UInt64(maxStaleness) {
             version = try await verdict(good(try await unit())).1
         }
         let u3 = try await unit()

@@ -175,11 +175,6 @@ public struct ObjectiveConfig: Codable, Sendable, Equatable {
     /// Sequences with staleness `s = v − v_b` above this leave the mask (`mask_staleness_above`,
     /// formerly `staleness_cap`); nil = none are masked. Not the learner's admission limit.
     public var maskStalenessAbove: Int? = nil
-    /// The old name of `maskStalenessAbove` (forwards to it).
-    public var stalenessCap: Int? {
-        get { maskStalenessAbove }
-        set { maskStalenessAbove = newValue }
-    }
 
     // Aggregation (§1.4)
     public var aggregation: Aggregation = .tokenMean

@@ -1,7 +1,7 @@
 // Command-line style configuration: `--objective r2vpo --objective-set delta=0.05,eta=0.1`.
 // Keys are the JSON keys of ObjectiveConfig (snake_case) plus a few aliases; values are
 // checked against the key's type, and the result is validated and checked against what the trainer
-// supports. Errors name the key. Old key names are accepted and reported (`ObjectiveDeprecation`).
+// supports. Errors name the key. Old key names are accepted and reported (`ConfigDeprecation`).
 
 import Foundation
 
@@ -66,7 +66,7 @@ extension ObjectiveConfig {
     ]
 
     /// Old setting names `parse` still accepts (old → current key); each use is reported as an
-    /// `ObjectiveDeprecation`. `staleness_cap` (alias `cap`) was renamed after what it does, so it
+    /// `ConfigDeprecation`. `staleness_cap` (alias `cap`) was renamed after what it does, so it
     /// is not confused with the learner's admission limit.
     public static let deprecatedKeys: [String: String] = [
         "staleness_cap": "mask_staleness_above", "cap": "mask_staleness_above",
@@ -86,7 +86,7 @@ extension ObjectiveConfig {
     public static func parseReportingDeprecations(name: String, overrides: [String: String]) throws -> ParsedObjective {
         let base = try preset(name)
         let deprecations = overrides.keys.sorted().compactMap { k in
-            deprecatedKeys[k].map { ObjectiveDeprecation(key: k, replacement: $0) }
+            deprecatedKeys[k].map { ConfigDeprecation(source: "objective settings", old: k, replacement: $0) }
         }
         guard !overrides.isEmpty else { return ParsedObjective(config: base, deprecations: []) }
         let encoded = try JSONEncoder().encode(base)
@@ -181,18 +181,28 @@ extension ObjectiveConfig {
     }
 }
 
-/// A deprecated setting name met while parsing, and the name to use instead.
-public struct ObjectiveDeprecation: Sendable, Equatable, CustomStringConvertible {
-    /// The key as written (e.g. `staleness_cap`).
-    public var key: String
-    /// The current key (e.g. `mask_staleness_above`).
+/// A setting given under its old, deprecated name: a learner configuration key, an environment
+/// variable or an objective setting (`source` says which). The one type for every rename.
+public struct ConfigDeprecation: Equatable, Sendable, CustomStringConvertible {
+    /// Where it was given: a file path, "environment" or "command line".
+    public var source: String
+    /// The old name as written there (`training.staleness_cap`, or the variable name).
+    public var old: String
+    /// The key to write instead (`admission.max_staleness`).
     public var replacement: String
 
-    public var description: String { "objective setting '\(key)' is deprecated; use '\(replacement)'" }
+    public init(source: String, old: String, replacement: String) {
+        self.source = source; self.old = old; self.replacement = replacement
+    }
+
+    public var description: String {
+        "\(source): '\(old)' is deprecated and will be removed; write '\(replacement)' instead (same meaning)"
+    }
 }
+
 
 /// A parsed objective: the validated configuration and the deprecation warnings its spelling earned.
 public struct ParsedObjective: Sendable, Equatable {
     public var config: ObjectiveConfig
-    public var deprecations: [ObjectiveDeprecation]
+    public var deprecations: [ConfigDeprecation]
 }

@@ -74,23 +74,9 @@ public struct BatchFill<Group> {
 }
 
 extension BatchFill where Group == RolloutGroup {
-    /// Offers `group`, judged by `RewardSignal.hasSignal(_:)`.
+    /// Offers `group`, judged by `RolloutGroup.hasSignal` (the one definition, Rollout/RolloutGroup.swift).
     @discardableResult
-    public mutating func offer(_ group: RolloutGroup) -> State { offer(group, hasSignal: RewardSignal.hasSignal(group)) }
-}
-
-/// Whether groups carry reward signal: the one test both loops, the refill rule and
-/// LearningHealth use.
-public enum RewardSignal {
-    /// The group's samples did not all get the same reward: the only groups with a non-zero
-    /// group-relative advantage.
-    public static func hasSignal(_ group: RolloutGroup) -> Bool { hasSignal(rewards: group.samples.map(\.reward)) }
-
-    /// Rewards that are not all equal.
-    public static func hasSignal<C: Collection>(rewards: C) -> Bool where C.Element: Equatable {
-        guard let first = rewards.first else { return false }
-        return rewards.contains { $0 != first }
-    }
+    public mutating func offer(_ group: RolloutGroup) -> State { offer(group, hasSignal: group.hasSignal) }
 }
 
 extension BatchFill: Sendable where Group: Sendable {}

@@ -56,7 +56,7 @@ public struct BatchSignal: Sendable, Equatable {
     public init(groups: [[(reward: Double, correct: Bool)]]) {
         let all = groups.flatMap { $0 }
         self.init(groups: groups.count,
-                  groupsWithSignal: groups.filter { g in RewardSignal.hasSignal(rewards: g.map(\.reward)) }.count,
+                  groupsWithSignal: groups.filter { g in rewardsHaveSignal(g.map(\.reward)) }.count,
                   samples: all.count, correct: all.filter(\.correct).count,
                   rewardMin: all.map(\.reward).min() ?? 0, rewardMax: all.map(\.reward).max() ?? 0)
     }

@@ -84,16 +84,12 @@ public final class PolicyTrainer {
             self.optimizer = AdamW(layout: model.layout, config: settings.optimizer)
         }
         try settings.objective.validate()
+        // A configuration that did not come through `parse` (a batch file, a checkpoint, code)
+        // gets the same refusal of knobs this trainer cannot honour.
+        try settings.objective.checkTrainerSupport()
         // ALP (ALGORITHMS.md §3): learnable per-block noise in the update forward pass only.
         // A model restored with its ALP state keeps it; otherwise start every σ_l at σ₀.
-        if let s0 = settings.objective.alpSigma0, s0 > 0, !model.alp.enabled {
-            try model.configureALP(ALPPerturbation(enabled: true, sigma0: s0, learnable: settings.objective.alpLearnable,
-                                                   perturbLR: settings.objective.alpPerturbLR ?? 1e-2,
-                                                   seed: 0xA1F))
-        }
-        if settings.objective.previousKL == .input {
-            throw ObjectiveError.invalidSetting("previous_kl=input: the policy does not compute the exact per-position KL to π_k yet; use previous_kl=sampled")
-        }
+        if let alp = settings.objective.alpPerturbation, !model.alp.enabled { try model.configureALP(alp) }
     }
 
     /// Sets the frozen reference policy used by the k3 KL term (defaults to the weights at the first update).

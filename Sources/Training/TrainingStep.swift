@@ -112,7 +112,7 @@ public enum TrainingStep {
         let signal = BatchSignal(trained + groups.filtered)
         let problem = health.record(signal, step: done)
         let fresh = groups.fresh.flatMap(\.samples)
-        let withoutSignal = groups.fresh.filter { !RewardSignal.hasSignal($0) }.count + groups.filtered.count
+        let withoutSignal = groups.fresh.filter { !$0.hasSignal }.count + groups.filtered.count
         return StepOutcome(step: done, trainedAt: version, version: newVersion(after: version, update: stats),
                            shuffleSeed: shuffle, update: stats, throughput: throughput,
                            trainedGroups: trained.count, filteredGroups: groups.filtered.count,

@@ -56,6 +56,8 @@ struct LearnerCommand: AsyncParsableCommand {
         if let collapseDrop { flags["training.collapse_drop"] = .float(collapseDrop) }
         if !workerToken.isEmpty { flags["auth.worker_tokens"] = .array((c.workerTokens + workerToken).map { .string($0) }) }
         deprecations += try c.apply(flags, source: "command line")
+        deprecations += try ObjectiveConfig.parseReportingDeprecations(
+            name: c.objective, overrides: ObjectiveConfig.parseOverrides(c.objectiveSet)).deprecations
         return (c, deprecations)
     }
 

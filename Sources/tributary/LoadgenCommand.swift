@@ -26,7 +26,7 @@ struct LoadgenCommand: AsyncParsableCommand {
     @Option(help: "Seconds to run (load).") var seconds: Double = 15
     @Option(help: "Prompts per lease (load).") var promptsPerLease: Int = 4
     @Option(help: "The learner's lease duration in seconds (bad-inputs).") var leaseSeconds: Double = 30
-    @Option(help: "The learner's staleness cap (bad-inputs).") var stalenessCap: Int = 8
+    @Option(help: "The learner's admission.max_staleness (bad-inputs).") var maxStaleness: Int = 8
 
     func run() async throws {
         let url = try LearnerURL(learner)
@@ -55,7 +55,7 @@ struct LoadgenCommand: AsyncParsableCommand {
             print(String(decoding: try enc.encode(out), as: UTF8.self))
         case "bad-inputs":
             let cases = try await BadInputScenario.run(endpoint: endpoint(token), wrongToken: endpoint(token + "-wrong"),
-                                                       leaseSeconds: leaseSeconds, stalenessCap: stalenessCap)
+                                                       leaseSeconds: leaseSeconds, maxStaleness: maxStaleness)
             print(String(decoding: try enc.encode(cases), as: UTF8.self))
         default:
             throw ValidationError("--scenario must be load or bad-inputs")

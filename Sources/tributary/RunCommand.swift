@@ -55,6 +55,9 @@ struct RunCommand: AsyncParsableCommand {
         if let target { cfg.target = target }
         if let objective { cfg.objective = objective }
         if sync { cfg.sync = true }
+        for d in try ObjectiveConfig.parseReportingDeprecations(name: cfg.objective, overrides: ObjectiveConfig.parseOverrides(cfg.objectiveSet)).deprecations {
+            FileHandle.standardError.write(Data("run: warning: \(d)\n".utf8))
+        }
         cfg.steps = steps ?? (cfg.steps > 0 ? cfg.steps : 1500)
         let (preset, seed, steps) = (cfg.preset, cfg.seed, cfg.steps)
         var initPath = initFrom ?? cfg.initCheckpoint

@@ -93,7 +93,9 @@ struct Train: ParsableCommand {
         opts.update.skipZeroAdvantage = !noSkipZeroAdvantage
         opts.health = HealthSettings(noSignalBatches: noSignalBatches, collapseDrop: collapseDrop, stopOnCollapse: stopOnCollapse)
         try opts.health.validate()
-        opts.update.objective = try ObjectiveConfig.parse(name: objective, overrides: ObjectiveConfig.parseOverrides(objectiveSet ?? ""))
+        let parsed = try ObjectiveConfig.parseReportingDeprecations(name: objective, overrides: ObjectiveConfig.parseOverrides(objectiveSet ?? ""))
+        for d in parsed.deprecations { FileHandle.standardError.write(Data("train: warning: \(d)\n".utf8)) }
+        opts.update.objective = parsed.config
         if let lr { opts.update.optimizer.learningRate = lr }
         let trainer = try PolicyTrainer(model: ck.model, settings: opts.update)
         let state = TrainerState(phase: "train", task: t.spec, preset: preset, seed: seed, update: opts.update)

@@ -68,7 +68,7 @@ final class LoadAndBadInputTests: XCTestCase {
         defer { if learner.isRunning { learner.terminate(); learner.waitUntilExit() } }
         _ = try Processes.waitFor(port, "the learner") { _ in true }
         let r = try Binary.run(["loadgen", "--learner", "http://127.0.0.1:\(port)", "--token", "tk", "--scenario", "bad-inputs",
-                                "--lease-seconds", "1.5", "--staleness-cap", "1"])
+                                "--lease-seconds", "1.5", "--max-staleness", "1"])
         XCTAssertEqual(r.status, 0, r.stderr)
         let cases = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]], r.stdout)
         XCTAssertEqual(cases.count, 11)

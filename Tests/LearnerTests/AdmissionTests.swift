@@ -6,7 +6,7 @@ import Wire
 @testable import Learner
 
 final class AdmissionTests: XCTestCase {
-    let policy = AdmissionPolicy(groupSize: 2, vocabSize: 16, maxCompletionTokens: 7, stalenessCap: 4)
+    let policy = AdmissionPolicy(groupSize: 2, vocabSize: 16, maxCompletionTokens: 7, maxStaleness: 4)
     let prompt: [Int32] = [10, 1, 2, 3, 11]
     let lease = Lease(id: 5, promptIndex: 3, workerID: 1, version: 8, deadline: 100, attempt: 0)
 

@@ -1,4 +1,5 @@
 // Learner configuration: defaults < TOML file < environment, every error names its source.
+import Objectives
 import XCTest
 import Foundation
 @testable import Learner
@@ -45,7 +46,6 @@ final class LearnerConfigTests: XCTestCase {
         var c = LearnerConfig()
         let fromFile = try c.load(file: url)
         XCTAssertEqual(c.maxStaleness, 3)
-        XCTAssertEqual(c.stalenessCap, 3, "the old property name forwards")
         XCTAssertEqual(fromFile, [ConfigDeprecation(source: url.path, old: "training.staleness_cap", replacement: "admission.max_staleness")])
         XCTAssertEqual(fromFile.first?.description,
                        "\(url.path): 'training.staleness_cap' is deprecated and will be removed; write 'admission.max_staleness' instead (same meaning)")

@@ -13,20 +13,17 @@ final class ParsingTests: XCTestCase {
         for old in ["staleness_cap", "cap"] {
             let p = try ObjectiveConfig.parseReportingDeprecations(name: "grpo", overrides: [old: "3"])
             XCTAssertEqual(p.config, new.config, old)
-            XCTAssertEqual(p.deprecations, [ObjectiveDeprecation(key: old, replacement: "mask_staleness_above")])
-            XCTAssertEqual("\(p.deprecations[0])", "objective setting '\(old)' is deprecated; use 'mask_staleness_above'")
+            XCTAssertEqual(p.deprecations, [ConfigDeprecation(source: "objective settings", old: old, replacement: "mask_staleness_above")])
+            XCTAssertEqual("\(p.deprecations[0])", "objective settings: '\(old)' is deprecated and will be removed; write 'mask_staleness_above' instead (same meaning)")
         }
         // The current key wins over the old one; both spellings are still checked.
         let both = try ObjectiveConfig.parseReportingDeprecations(name: "grpo",
                                                                   overrides: ["staleness_cap": "9", "mask_staleness_above": "2"])
         XCTAssertEqual(both.config.maskStalenessAbove, 2)
-        XCTAssertEqual(both.deprecations.map(\.key), ["staleness_cap"])
+        XCTAssertEqual(both.deprecations.map(\.old), ["staleness_cap"])
         XCTAssertThrowsError(try ObjectiveConfig.parse(name: "grpo", overrides: ["staleness_cap": "-1"])) { e in
             XCTAssertTrue("\(e)".contains("mask_staleness_above -1 must be ≥ 0"), "\(e)")
         }
-        // The old Swift name forwards.
-        var c = ObjectiveConfig(); c.stalenessCap = 4
-        XCTAssertEqual(c.maskStalenessAbove, 4); XCTAssertEqual(c.stalenessCap, 4)
     }
 
     func testOldRecordedKeyStillDecodes() throws {
@@ -44,7 +41,7 @@ final class ParsingTests: XCTestCase {
     func testSpecAndTableForms() throws {
         let spec = try ObjectiveConfig.parseSpec("r2vpo:delta=0.05,cap=2")
         XCTAssertEqual(spec.config.bound, .variance); XCTAssertEqual(spec.config.delta, 0.05)
-        XCTAssertEqual(spec.config.maskStalenessAbove, 2); XCTAssertEqual(spec.deprecations.map(\.key), ["cap"])
+        XCTAssertEqual(spec.config.maskStalenessAbove, 2); XCTAssertEqual(spec.deprecations.map(\.old), ["cap"])
         XCTAssertEqual(try ObjectiveConfig.parseSpec("dapo").config, try ObjectiveConfig.preset("dapo"))
         let table = try ObjectiveConfig.parseTable(["preset": "ppo", "clip_high": "0.3", "staleness_cap": "5"])
         XCTAssertEqual(table.config.name, "ppo"); XCTAssertEqual(table.config.dualClip, 3)

@@ -60,7 +60,7 @@ final class PresetTests: XCTestCase {
         XCTAssertEqual(c.bound, .variance)
         let e = try ObjectiveConfig.parse(name: "ppo", overrides: ["eps": "0.1", "c": "none", "staleness_cap": "3"])
         XCTAssertEqual(e.clipLow, 0.1); XCTAssertEqual(e.clipHigh, 0.1); XCTAssertNil(e.dualClip)
-        XCTAssertEqual(e.stalenessCap, 3)
+        XCTAssertEqual(e.maskStalenessAbove, 3)
         XCTAssertEqual(try ObjectiveConfig.parseOverrides(""), [:])
         let both = try ObjectiveConfig.parse(name: "ppo", overrides: ["eps": "0.1", "clip_high": "0.3"])
         XCTAssertEqual(both.clipLow, 0.1); XCTAssertEqual(both.clipHigh, 0.3, "explicit key beats the alias")

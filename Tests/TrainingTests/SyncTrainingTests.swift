@@ -94,7 +94,7 @@ final class SyncTrainingTests: XCTestCase {
             XCTAssertEqual(file.batch.count, 8)
             for g in 0..<4 {
                 let rewards = file.batch.rewards[(2 * g)..<(2 * g + 2)]
-                XCTAssertTrue(RewardSignal.hasSignal(rewards: rewards), "step \(r.step): a group without signal was trained")
+                XCTAssertTrue(rewardsHaveSignal(rewards), "step \(r.step): a group without signal was trained")
             }
             XCTAssertEqual(r.zeroVarianceGroups, Double(left.count) / Double(4 + left.count), accuracy: 1e-12)
             XCTAssertEqual(try XCTUnwrap(r.update.metrics?.dynamicSamplingDroppedFraction), r.zeroVarianceGroups, accuracy: 1e-12)

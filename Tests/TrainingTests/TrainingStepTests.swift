@@ -105,9 +105,9 @@ final class TrainingStepTests: XCTestCase {
         XCTAssertEqual(plain.offer(2, hasSignal: false), .full, "without dynamic sampling every group is trained")
         XCTAssertEqual(plain.filtered, [])
 
-        XCTAssertTrue(RewardSignal.hasSignal(group(0, version: 0, rewards: [0, 0.5])))
-        XCTAssertFalse(RewardSignal.hasSignal(group(0, version: 0, rewards: [1, 1])))
-        XCTAssertFalse(RewardSignal.hasSignal(rewards: [Float]()))
+        XCTAssertTrue(group(0, version: 0, rewards: [0, 0.5]).hasSignal)
+        XCTAssertFalse(group(0, version: 0, rewards: [1, 1]).hasSignal)
+        XCTAssertFalse(rewardsHaveSignal([Float]()))
     }
 
     func testNoSignalRoundsAreRecordedPerBatch() {
