@@ -8,31 +8,31 @@ import Policy
 import Tensor
 
 /// Few-rows kernel against OpenBLAS on a model's decode-step products.
-public enum DecodeGemmBench {
+package enum DecodeGemmBench {
     /// One product shape of a decode step: `rows × k` activations times `count` weight matrices
     /// `[n, k]` (one per layer; one for the LM head).
-    public struct Shape: Sendable {
-        public let name: String
-        public let k: Int, n: Int
+    package struct Shape: Sendable {
+        package let name: String
+        package let k: Int, n: Int
         /// Offsets of the weight matrices in the model's parameter arena.
-        public let offsets: [Int]
+        package let offsets: [Int]
     }
 
     /// Timing of one shape: seconds per product (best repetition) and weight bandwidth.
-    public struct Result: Sendable {
-        public let shape: String
-        public let k: Int, n: Int, rows: Int, matrices: Int
-        public let kernelSeconds: Double, openblasSeconds: Double
+    package struct Result: Sendable {
+        package let shape: String
+        package let k: Int, n: Int, rows: Int, matrices: Int
+        package let kernelSeconds: Double, openblasSeconds: Double
         /// Weight bytes streamed per second.
-        public var kernelGBPerSecond: Double { Double(4 * k * n) / kernelSeconds / 1e9 }
-        public var openblasGBPerSecond: Double { Double(4 * k * n) / openblasSeconds / 1e9 }
-        public var speedup: Double { openblasSeconds / kernelSeconds }
+        package var kernelGBPerSecond: Double { Double(4 * k * n) / kernelSeconds / 1e9 }
+        package var openblasGBPerSecond: Double { Double(4 * k * n) / openblasSeconds / 1e9 }
+        package var speedup: Double { openblasSeconds / kernelSeconds }
     }
 
     /// The A·Wᵀ products of a decode step: for a Llama model the fused q|k|v, o, fused gate|up and
     /// down projections of every block and the LM head; for GPT-2 (whose blocks store W as
     /// [in, out], an OpenBLAS product) the LM head only.
-    public static func shapes(_ model: GPT) -> [Shape] {
+    package static func shapes(_ model: GPT) -> [Shape] {
         let cfg = model.config, C = cfg.nEmbd, head = Shape(name: "lm_head", k: C, n: cfg.vocabSize, offsets: [model.layout.head])
         guard let ll = model.layout.llama else { return [head] }
         let F = cfg.intermediateSize, D = C + 2 * cfg.kvDim
@@ -47,7 +47,7 @@ public enum DecodeGemmBench {
 
     /// Times every shape with `rows` rows of A on the current `Blas` threads: `repeats` rounds of
     /// (all matrices on the kernel, all matrices on OpenBLAS), best round of each kept.
-    public static func run(_ model: GPT, rows: Int = 16, repeats: Int = 5) -> [Result] {
+    package static func run(_ model: GPT, rows: Int = 16, repeats: Int = 5) -> [Result] {
         let savedMax = Blas.fewRowsMaxRows
         defer { Blas.fewRowsMaxRows = savedMax }
         let p = model.params.base

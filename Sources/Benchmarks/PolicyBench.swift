@@ -8,7 +8,7 @@ import Policy
 import Tensor
 
 /// Throughput measurements. Results depend on the build configuration (use release).
-public enum PolicyBench {
+package enum PolicyBench {
     static func seconds(_ body: () throws -> Void) rethrows -> Double {
         let t0 = DispatchTime.now().uptimeNanoseconds
         try body()
@@ -17,7 +17,7 @@ public enum PolicyBench {
 
     /// GFLOP/s of an [m×k]·[k×n] sgemm, best of `repeats`.
     /// With `transA`, times `[k×m]ᵀ·[k×n]` (the weight-gradient form of the backward pass).
-    public static func sgemmGFLOPS(m: Int = 3072, n: Int = 512, k: Int = 128, transA: Bool = false,
+    package static func sgemmGFLOPS(m: Int = 3072, n: Int = 512, k: Int = 128, transA: Bool = false,
                                    repeats: Int = 10) -> Double {
         let a = FloatBuffer(count: m * k), b = FloatBuffer(count: k * n), c = FloatBuffer(count: m * n)
         for i in 0..<a.count { a.base[i] = Float(i % 7) * 0.1 }
@@ -35,16 +35,16 @@ public enum PolicyBench {
     }
 
     /// Result of a learner benchmark.
-    public struct LearnerResult: Sendable {
-        public let tokensPerSecond: Double
-        public let secondsPerUpdate: Double
+    package struct LearnerResult: Sendable {
+        package let tokensPerSecond: Double
+        package let secondsPerUpdate: Double
         /// Achieved GFLOP/s counting 6·params·tokens (+ attention) per update.
-        public let gflops: Double
+        package let gflops: Double
     }
 
     /// Learner updates (forward, backward, AdamW) on `batch` sequences of `length` tokens; best of `repeats`.
     /// With `alp`, the update forward adds ALP noise (ALP.swift) and trains the log-scales too.
-    public static func learner(preset: String = "small", vocabSize: Int = 64, batch: Int = 128, length: Int = 24,
+    package static func learner(preset: String = "small", vocabSize: Int = 64, batch: Int = 128, length: Int = 24,
                                repeats: Int = 5, alp: ALPPerturbation? = nil) throws -> LearnerResult {
         let cfg = try ModelConfig.preset(preset, vocabSize: vocabSize)
         let model = try GPT(config: cfg, seed: 1)
@@ -74,7 +74,7 @@ public enum PolicyBench {
 
     /// Sampled tokens per second: `groups × samples` sequences, random prompts of `promptLength`,
     /// `completionLength` new tokens each (no end token). Best of `repeats`.
-    public static func samplerTokensPerSecond(preset: String = "small", vocabSize: Int = 64, groups: Int = 16,
+    package static func samplerTokensPerSecond(preset: String = "small", vocabSize: Int = 64, groups: Int = 16,
                                               samples: Int = 8, promptLength: Int = 12, completionLength: Int = 12,
                                               repeats: Int = 3) throws -> Double {
         let cfg = try ModelConfig.preset(preset, vocabSize: vocabSize)

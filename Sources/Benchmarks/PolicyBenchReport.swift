@@ -8,50 +8,50 @@ import Policy
 import Tensor
 
 /// sgemm throughput at one shape (`m×n×k`; `transA` = the weight-gradient form Aᵀ·B).
-public struct SgemmShapeResult: Codable, Sendable, Equatable {
-    public var m: Int, n: Int, k: Int
-    public var transA: Bool
-    public var gflops: Double
+package struct SgemmShapeResult: Codable, Sendable, Equatable {
+    package var m: Int, n: Int, k: Int
+    package var transA: Bool
+    package var gflops: Double
 }
 
 /// One learner update (forward, backward, clip, AdamW) on `batch × length` tokens.
-public struct LearnerBenchResult: Codable, Sendable, Equatable {
-    public var batch: Int, length: Int
-    public var tokensPerSecond: Double
-    public var secondsPerUpdate: Double
+package struct LearnerBenchResult: Codable, Sendable, Equatable {
+    package var batch: Int, length: Int
+    package var tokensPerSecond: Double
+    package var secondsPerUpdate: Double
     /// Achieved GFLOP/s counting 6·(matmul parameters)·tokens plus attention.
-    public var gflops: Double
+    package var gflops: Double
     /// `gflops` / the preset's sgemm peak.
-    public var fractionOfPeak: Double
+    package var fractionOfPeak: Double
 }
 
 /// Batched sampling of `groups × samples` sequences, `promptLength` + `completionLength` tokens.
-public struct SamplerBenchResult: Codable, Sendable, Equatable {
-    public var groups: Int, samples: Int, promptLength: Int, completionLength: Int
+package struct SamplerBenchResult: Codable, Sendable, Equatable {
+    package var groups: Int, samples: Int, promptLength: Int, completionLength: Int
     /// Completion tokens per second.
-    public var tokensPerSecond: Double
+    package var tokensPerSecond: Double
 }
 
 /// All measurements for one preset.
-public struct PresetBenchResult: Codable, Sendable, Equatable {
-    public var preset: String
-    public var vocabSize: Int
-    public var parameters: Int
+package struct PresetBenchResult: Codable, Sendable, Equatable {
+    package var preset: String
+    package var vocabSize: Int
+    package var parameters: Int
     /// Per-shape sgemm throughput (the learner update's shapes at N = batch·length rows).
-    public var sgemm: [SgemmShapeResult]
+    package var sgemm: [SgemmShapeResult]
     /// Best of `sgemm`, the reference for `learner.fractionOfPeak`.
-    public var sgemmPeakGflops: Double
-    public var learner: LearnerBenchResult
-    public var sampler: SamplerBenchResult
+    package var sgemmPeakGflops: Double
+    package var learner: LearnerBenchResult
+    package var sampler: SamplerBenchResult
 }
 
 /// `PolicyBench.run`'s result.
-public struct PolicyBenchReport: Codable, Sendable, Equatable {
-    public var threads: Int
-    public var presets: [PresetBenchResult]
+package struct PolicyBenchReport: Codable, Sendable, Equatable {
+    package var threads: Int
+    package var presets: [PresetBenchResult]
 
     /// Pretty-printed JSON with sorted keys.
-    public func json() throws -> String {
+    package func json() throws -> String {
         let e = JSONEncoder()
         e.outputFormatting = [.prettyPrinted, .sortedKeys]
         return String(decoding: try e.encode(self), as: UTF8.self)
@@ -62,7 +62,7 @@ extension PolicyBench {
     /// Measures every preset in `presets` at `threads` BLAS/`Parallel` threads (restored afterwards):
     /// sgemm at the update's shapes, learner updates on `batch × length`, and sampling of
     /// `groups × samples` with `promptLength` + `completionLength` tokens. Best of `repeats` each.
-    public static func run(presets: [String] = ModelConfig.presetNames, threads: Int = 2, vocabSize: Int = 64,
+    package static func run(presets: [String] = ModelConfig.presetNames, threads: Int = 2, vocabSize: Int = 64,
                            batch: Int = 128, length: Int = 24, groups: Int = 16, samples: Int = 8,
                            promptLength: Int = 12, completionLength: Int = 12, repeats: Int = 5) throws -> PolicyBenchReport {
         guard threads >= 1 else { throw PolicyError.badInput("bench threads must be ≥ 1, got \(threads)") }

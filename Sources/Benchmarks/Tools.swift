@@ -32,14 +32,14 @@ enum Tool {
 }
 
 /// The summary of one h2load run.
-public struct H2LoadSummary: Sendable, Equatable {
-    public var total: Int
-    public var succeeded: Int
-    public var failed: Int
-    public var requestsPerSecond: Double
+package struct H2LoadSummary: Sendable, Equatable {
+    package var total: Int
+    package var succeeded: Int
+    package var failed: Int
+    package var requestsPerSecond: Double
 
     /// Parses `finished in …, N req/s, …` and `requests: N total, … N succeeded, N failed, …`; nil if absent.
-    public init?(_ output: String) {
+    package init?(_ output: String) {
         var total: Int?, succeeded: Int?, failed = 0, rps: Double?
         for line in output.split(separator: "\n") {
             let words = line.split(whereSeparator: { $0 == " " || $0 == "," })

@@ -10,68 +10,68 @@ import TLS
 import Transport
 
 /// Everything one bench run measured (JSON-encodable for the CLI).
-public struct TransportBenchReport: Codable, Sendable {
-    public struct Unary: Codable, Sendable {
-        public var transport: String
-        public var concurrency: Int
-        public var calls: Int
-        public var callsPerSecond: Double
-        public var p50Microseconds: Double
-        public var p99Microseconds: Double
+package struct TransportBenchReport: Codable, Sendable {
+    package struct Unary: Codable, Sendable {
+        package var transport: String
+        package var concurrency: Int
+        package var calls: Int
+        package var callsPerSecond: Double
+        package var p50Microseconds: Double
+        package var p99Microseconds: Double
     }
-    public struct Streaming: Codable, Sendable {
-        public var transport: String
+    package struct Streaming: Codable, Sendable {
+        package var transport: String
         /// "upload" (client → server) or "download".
-        public var direction: String
-        public var messageBytes: Int
-        public var totalBytes: Int
-        public var megabytesPerSecond: Double
+        package var direction: String
+        package var messageBytes: Int
+        package var totalBytes: Int
+        package var megabytesPerSecond: Double
     }
-    public struct GETLoad: Codable, Sendable {
+    package struct GETLoad: Codable, Sendable {
         /// "tributary" or "nghttpd".
-        public var server: String
+        package var server: String
         /// "get_1k", "unary_rpc" (async handler on the concurrency pool), "unary_rpc_on_loop"
         /// (async handler, a task on the event loop) or "unary_rpc_immediate" (an immediate unary
         /// route: the handler called in place on the loop).
-        public var workload: String
+        package var workload: String
         /// Our event-loop threads, or nghttpd's `-n` workers.
-        public var threads: Int
-        public var requests: Int
-        public var succeeded: Int
-        public var requestsPerSecond: Double
+        package var threads: Int
+        package var requests: Int
+        package var succeeded: Int
+        package var requestsPerSecond: Double
     }
-    public var unary: [Unary] = []
-    public var streaming: [Streaming] = []
+    package var unary: [Unary] = []
+    package var streaming: [Streaming] = []
     /// The same h2load runs (`-c 10 -m 10`) against our server and nghttpd, per workload and
     /// thread count (TransportBench+H2Load.swift).
-    public var getLoad: [GETLoad] = []
+    package var getLoad: [GETLoad] = []
     /// Ratios to the nghttpd ceiling, e.g. `get_rps_vs_nghttpd`.
-    public var ratios: [String: Double] = [:]
+    package var ratios: [String: Double] = [:]
     /// Parts that could not run (missing tools…), with the reason.
-    public var skipped: [String] = []
+    package var skipped: [String] = []
 }
 
 /// The transport benchmark.
-public enum TransportBench {
+package enum TransportBench {
     /// Knobs; defaults finish in well under a minute on 2 cores.
-    public struct Options: Sendable {
+    package struct Options: Sendable {
         /// Seconds per unary concurrency level.
-        public var unarySeconds: Double = 2
-        public var concurrencies: [Int] = [1, 16, 64]
+        package var unarySeconds: Double = 2
+        package var concurrencies: [Int] = [1, 16, 64]
         /// Bytes per streaming measurement (each size × direction × transport).
-        public var streamBytes: Int = 256 << 20
-        public var messageSizes: [Int] = [64 << 10, 1 << 20]
-        public var includeTLS = true
+        package var streamBytes: Int = 256 << 20
+        package var messageSizes: [Int] = [64 << 10, 1 << 20]
+        package var includeTLS = true
         /// Run h2load against our server and nghttpd (TransportBench+H2Load.swift).
-        public var includeH2Load = true
-        public var h2loadRequests = 100_000
+        package var includeH2Load = true
+        package var h2loadRequests = 100_000
         /// Called with a line before each measurement (e.g. print to stderr); nil: silent.
-        public var progress: (@Sendable (String) -> Void)?
-        public init() {}
+        package var progress: (@Sendable (String) -> Void)?
+        package init() {}
     }
 
     /// Runs every measurement; never throws for a missing outside tool (it is listed in `skipped`).
-    public static func run(_ options: Options = Options()) async throws -> TransportBenchReport {
+    package static func run(_ options: Options = Options()) async throws -> TransportBenchReport {
         var report = TransportBenchReport()
         let log = options.progress ?? { _ in }
         let pki = options.includeTLS ? try? BenchPKI.make() : nil
@@ -91,7 +91,7 @@ public enum TransportBench {
     /// Runs only the bench server (routes `/bench.v1/Echo`, `…/EchoOnLoop`, `…/EchoImmediate`, `/bench.v1/Upload`,
     /// `/bench.v1/Download`, `GET /bench/1k`) on an ephemeral h2c port for `seconds`, so outside
     /// tools (h2load, perf) can drive and profile it; `ready` gets the port.
-    public static func serve(seconds: Double, threads: Int = 1, ready: @Sendable (Int) -> Void) async throws {
+    package static func serve(seconds: Double, threads: Int = 1, ready: @Sendable (Int) -> Void) async throws {
         let bench = try await BenchServer.start(pki: nil, threads: threads)
         ready(bench.server.cleartextPort!)
         try? await Task.sleep(nanoseconds: UInt64(seconds * 1e9))

@@ -16,17 +16,17 @@ import Foundation
 
 /// One message of a conversation: a role ("system", "user", "assistant", "tool", ...), its text
 /// and any further keys the template may read (e.g. "tool_calls"), in order after role and content.
-public struct ChatMessage: Sendable, Equatable {
-    public var role: String
-    public var content: String
-    public var extra: JinjaObject
+package struct ChatMessage: Sendable, Equatable {
+    package var role: String
+    package var content: String
+    package var extra: JinjaObject
 
-    public init(role: String, content: String, extra: JinjaObject = JinjaObject()) {
+    package init(role: String, content: String, extra: JinjaObject = JinjaObject()) {
         self.role = role; self.content = content; self.extra = extra
     }
 
     /// The message as the dict a template sees: {"role", "content", extra keys...}.
-    public var jinjaValue: JinjaValue {
+    package var jinjaValue: JinjaValue {
         var o = JinjaObject([("role", .string(role)), ("content", .string(content))])
         for (k, v) in extra.pairs { o[k] = v }
         return .object(o)
@@ -35,13 +35,13 @@ public struct ChatMessage: Sendable, Equatable {
 
 /// A parsed chat template. Parsing rejects anything outside the supported Jinja subset with a
 /// `ChatTemplateError` naming the construct and its line; rendering is then deterministic.
-public struct ChatTemplate: Sendable {
+package struct ChatTemplate: Sendable {
     /// The template text as given.
-    public let source: String
+    package let source: String
     private let nodes: [Node]
 
     /// Parses `source`. Throws `ChatTemplateError.syntax` or `.unsupported`.
-    public init(_ source: String) throws {
+    package init(_ source: String) throws {
         self.source = source
         let segments = try Lexer(source).tokenize()
         var parser = Parser(segments)
@@ -54,7 +54,7 @@ public struct ChatTemplate: Sendable {
     /// variables (which override the others). `now` is what `strftime_now` formats, in `timeZone`.
     /// Throws `ChatTemplateError.raised` when the template calls raise_exception, `.render` on a
     /// type error or use of an undefined value.
-    public func render(messages: [ChatMessage], addGenerationPrompt: Bool, bosToken: String, eosToken: String,
+    package func render(messages: [ChatMessage], addGenerationPrompt: Bool, bosToken: String, eosToken: String,
                        extra: [String: JinjaValue] = [:], now: Date = Date(),
                        timeZone: TimeZone = .current) throws -> String {
         try render(messages: messages.map(\.jinjaValue), addGenerationPrompt: addGenerationPrompt,
@@ -62,7 +62,7 @@ public struct ChatTemplate: Sendable {
     }
 
     /// Renders messages given as arbitrary values (normally objects with "role" and "content").
-    public func render(messages: [JinjaValue], addGenerationPrompt: Bool, bosToken: String, eosToken: String,
+    package func render(messages: [JinjaValue], addGenerationPrompt: Bool, bosToken: String, eosToken: String,
                        extra: [String: JinjaValue] = [:], now: Date = Date(),
                        timeZone: TimeZone = .current) throws -> String {
         var context: [String: JinjaValue] = [
@@ -75,7 +75,7 @@ public struct ChatTemplate: Sendable {
     }
 
     /// Renders with exactly the variables in `context` (nothing added).
-    public func render(context: [String: JinjaValue], now: Date = Date(), timeZone: TimeZone = .current) throws -> String {
+    package func render(context: [String: JinjaValue], now: Date = Date(), timeZone: TimeZone = .current) throws -> String {
         var evaluator = Evaluator(globals: context.mapValues(Value.init), now: now, timeZone: timeZone)
         _ = try evaluator.run(nodes)
         return evaluator.output

@@ -3,15 +3,15 @@
 // calls from the template and type errors while rendering. Each carries the template position.
 
 /// A position in the template source (1-based line and column, counted in characters).
-public struct SourcePosition: Sendable, Equatable, CustomStringConvertible {
-    public var line: Int
-    public var column: Int
-    public init(line: Int, column: Int) { self.line = line; self.column = column }
-    public var description: String { "line \(line), column \(column)" }
+package struct SourcePosition: Sendable, Equatable, CustomStringConvertible {
+    package var line: Int
+    package var column: Int
+    package init(line: Int, column: Int) { self.line = line; self.column = column }
+    package var description: String { "line \(line), column \(column)" }
 }
 
 /// What went wrong with a chat template, and where.
-public enum ChatTemplateError: Error, Equatable, CustomStringConvertible {
+package enum ChatTemplateError: Error, Equatable, CustomStringConvertible {
     /// The template text is not valid Jinja (bad token, unclosed tag or block, bad expression).
     case syntax(String, SourcePosition)
     /// The template uses a Jinja feature this engine does not implement (tag, filter, test,
@@ -22,7 +22,7 @@ public enum ChatTemplateError: Error, Equatable, CustomStringConvertible {
     /// A value had the wrong type or was undefined where Jinja2 would raise while rendering.
     case render(String, SourcePosition)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .syntax(let m, let p): return "chat template syntax error at \(p): \(m)"
         case .unsupported(let c, let p): return "chat template uses unsupported \(c) at \(p)"
@@ -32,7 +32,7 @@ public enum ChatTemplateError: Error, Equatable, CustomStringConvertible {
     }
 
     /// The position the error refers to.
-    public var position: SourcePosition {
+    package var position: SourcePosition {
         switch self {
         case .syntax(_, let p), .unsupported(_, let p), .raised(_, let p), .render(_, let p): return p
         }

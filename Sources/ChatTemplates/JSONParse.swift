@@ -5,16 +5,16 @@
 import Foundation
 
 /// Why JSON text could not be read.
-public struct JinjaJSONError: Error, Equatable, CustomStringConvertible {
+package struct JinjaJSONError: Error, Equatable, CustomStringConvertible {
     /// Offset in Unicode scalars where reading failed.
-    public var offset: Int
-    public var message: String
-    public var description: String { "invalid JSON at offset \(offset): \(message)" }
+    package var offset: Int
+    package var message: String
+    package var description: String { "invalid JSON at offset \(offset): \(message)" }
 }
 
 extension JinjaValue {
     /// Parses JSON text (RFC 8259) into a value; object keys keep their order.
-    public init(json text: String) throws {
+    package init(json text: String) throws {
         var p = JSONReader(Array(text.unicodeScalars))
         p.skipSpace()
         self = try p.value(depth: 0)

@@ -5,7 +5,7 @@
 import Foundation
 
 /// Data a template sees: JSON-like values with Python's types (int and float are distinct).
-public enum JinjaValue: Sendable, Equatable {
+package enum JinjaValue: Sendable, Equatable {
     case none
     case bool(Bool)
     case int(Int)
@@ -16,15 +16,15 @@ public enum JinjaValue: Sendable, Equatable {
 }
 
 /// A dictionary with string keys that keeps insertion order (as Python's dict does).
-public struct JinjaObject: Sendable, Equatable {
-    public private(set) var keys: [String] = []
+package struct JinjaObject: Sendable, Equatable {
+    package private(set) var keys: [String] = []
     private var storage: [String: JinjaValue] = [:]
 
-    public init() {}
+    package init() {}
     /// Pairs in order; a repeated key keeps its first position and its last value.
-    public init(_ pairs: [(String, JinjaValue)]) { for (k, v) in pairs { self[k] = v } }
+    package init(_ pairs: [(String, JinjaValue)]) { for (k, v) in pairs { self[k] = v } }
 
-    public subscript(key: String) -> JinjaValue? {
+    package subscript(key: String) -> JinjaValue? {
         get { storage[key] }
         set {
             if let newValue {
@@ -35,19 +35,19 @@ public struct JinjaObject: Sendable, Equatable {
         }
     }
     /// Key-value pairs in insertion order.
-    public var pairs: [(String, JinjaValue)] { keys.map { ($0, storage[$0] ?? .none) } }
-    public var count: Int { keys.count }
+    package var pairs: [(String, JinjaValue)] { keys.map { ($0, storage[$0] ?? .none) } }
+    package var count: Int { keys.count }
 }
 
 extension JinjaValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,
     ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral {
-    public init(stringLiteral value: String) { self = .string(value) }
-    public init(integerLiteral value: Int) { self = .int(value) }
-    public init(floatLiteral value: Double) { self = .double(value) }
-    public init(booleanLiteral value: Bool) { self = .bool(value) }
-    public init(arrayLiteral elements: JinjaValue...) { self = .array(elements) }
-    public init(dictionaryLiteral elements: (String, JinjaValue)...) { self = .object(JinjaObject(elements)) }
-    public init(nilLiteral: ()) { self = .none }
+    package init(stringLiteral value: String) { self = .string(value) }
+    package init(integerLiteral value: Int) { self = .int(value) }
+    package init(floatLiteral value: Double) { self = .double(value) }
+    package init(booleanLiteral value: Bool) { self = .bool(value) }
+    package init(arrayLiteral elements: JinjaValue...) { self = .array(elements) }
+    package init(dictionaryLiteral elements: (String, JinjaValue)...) { self = .object(JinjaObject(elements)) }
+    package init(nilLiteral: ()) { self = .none }
 }
 
 /// A `namespace()` object: mutable attributes shared by reference (`{% set ns.x = ... %}`).

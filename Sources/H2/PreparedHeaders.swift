@@ -8,15 +8,15 @@ import CNGHTTP2
 import Synchronization
 
 /// A header list nghttp2 can send without copying it (see the file comment).
-public final class PreparedHeaders: @unchecked Sendable {
-    public let headers: [H2Header]
+package final class PreparedHeaders: @unchecked Sendable {
+    package let headers: [H2Header]
     let nv: UnsafeMutablePointer<nghttp2_nv>
     let count: Int
 
     private static let interned = Mutex<[String: PreparedHeaders]>([:])
 
     /// The one instance for `headers` (created on first use, kept for the process's life).
-    public static func interned(_ headers: [H2Header]) -> PreparedHeaders {
+    package static func interned(_ headers: [H2Header]) -> PreparedHeaders {
         let key = headers.map { $0.name + "\u{0}" + $0.value }.joined(separator: "\u{1}")
         return interned.withLock { table in
             if let p = table[key] { return p }

@@ -6,14 +6,14 @@
 import Foundation
 
 /// A linear axis: bounds, tick step and tick values.
-public struct ChartAxis: Sendable, Equatable {
-    public var lower: Double
-    public var upper: Double
-    public var step: Double
-    public var ticks: [Double]
+package struct ChartAxis: Sendable, Equatable {
+    package var lower: Double
+    package var upper: Double
+    package var step: Double
+    package var ticks: [Double]
 
     /// The round step nearest above `raw`: 1, 2, 2.5 or 5 × 10^k (`raw` > 0).
-    public static func niceStep(_ raw: Double) -> Double {
+    package static func niceStep(_ raw: Double) -> Double {
         guard raw.isFinite, raw > 0 else { return 1 }
         let e = floor(log10(raw)), p = pow(10, e)
         let f = raw / p
@@ -24,7 +24,7 @@ public struct ChartAxis: Sendable, Equatable {
     /// An axis covering `lo…hi` with about `intervals` intervals between round ticks. With
     /// `nonNegative` (every value ≥ 0) the axis never goes below 0, and it starts at 0 when
     /// the data's lowest value is below half the highest, or always with `fromZero`.
-    public static func fitting(_ lo: Double, _ hi: Double, intervals: Int = 5, nonNegative: Bool,
+    package static func fitting(_ lo: Double, _ hi: Double, intervals: Int = 5, nonNegative: Bool,
                                fromZero: Bool = false) -> ChartAxis {
         var lo = lo.isFinite ? lo : 0, hi = hi.isFinite ? hi : 1
         if hi < lo { swap(&lo, &hi) }
@@ -43,7 +43,7 @@ public struct ChartAxis: Sendable, Equatable {
     }
 
     /// An axis with fixed bounds (`lower…upper`) and round ticks inside them.
-    public static func fixed(_ lower: Double, _ upper: Double, intervals: Int = 5) -> ChartAxis {
+    package static func fixed(_ lower: Double, _ upper: Double, intervals: Int = 5) -> ChartAxis {
         let (lo, hi) = upper > lower ? (lower, upper) : (lower, lower + 1)
         let step = niceStep((hi - lo) / Double(max(1, intervals)))
         let first = (lo / step - 1e-9).rounded(.up), last = (hi / step + 1e-9).rounded(.down)
@@ -69,7 +69,7 @@ public struct ChartAxis: Sendable, Equatable {
     }
 
     /// A tick's label: as many decimals as the step needs, thousands as `k` from 10 000 on.
-    public func label(_ v: Double) -> String {
+    package func label(_ v: Double) -> String {
         if abs(v) >= 10_000 && step >= 1000 {
             return String(format: "%.\(Self.decimals(step / 1000))fk", v / 1000)
         }

@@ -13,58 +13,58 @@ import Tensor
 import Training
 
 /// What to run.
-public struct ExperimentSpec: Codable, Sendable {
-    public var task: TaskSpec
-    public var preset: String
+package struct ExperimentSpec: Codable, Sendable {
+    package var task: TaskSpec
+    package var preset: String
     /// Objective presets, each optionally with overrides: `r2vpo:delta=0.05,eta_lambda=0.1`.
-    public var objectives: [String]
-    public var staleness: [Int]
-    public var seeds: [UInt64]
+    package var objectives: [String]
+    package var staleness: [Int]
+    package var seeds: [UInt64]
     /// Rollouts (prompts × G) each run may consume.
-    public var budgetRollouts: Int
-    public var target: Double = 0.95
-    public var warmStartAccuracy: Double = 0.3
-    public var replayBatches: Int = 0
-    public var epochs: Int = 2
-    public var minibatches: Int = 2
-    public var learningRate: Float?
-    public var promptsPerStep: Int = 16
-    public var groupSize: Int = 8
-    public var evalEvery: Int = 10
-    public var evalSize: Int = 500
+    package var budgetRollouts: Int
+    package var target: Double = 0.95
+    package var warmStartAccuracy: Double = 0.3
+    package var replayBatches: Int = 0
+    package var epochs: Int = 2
+    package var minibatches: Int = 2
+    package var learningRate: Float?
+    package var promptsPerStep: Int = 16
+    package var groupSize: Int = 8
+    package var evalEvery: Int = 10
+    package var evalSize: Int = 500
 
-    public init(task: TaskSpec, preset: String, objectives: [String], staleness: [Int], seeds: [UInt64], budgetRollouts: Int) {
+    package init(task: TaskSpec, preset: String, objectives: [String], staleness: [Int], seeds: [UInt64], budgetRollouts: Int) {
         self.task = task; self.preset = preset; self.objectives = objectives; self.staleness = staleness
         self.seeds = seeds; self.budgetRollouts = budgetRollouts
     }
 }
 
 /// One run's outcome (a row of results.csv).
-public struct ExperimentRun: Codable, Sendable {
-    public var objective: String
-    public var staleness: Int
-    public var seed: UInt64
-    public var rolloutsToTarget: Int?
-    public var finalAccuracy: Double
-    public var startAccuracy: Double
-    public var ratioQ999Max: Double
+package struct ExperimentRun: Codable, Sendable {
+    package var objective: String
+    package var staleness: Int
+    package var seed: UInt64
+    package var rolloutsToTarget: Int?
+    package var finalAccuracy: Double
+    package var startAccuracy: Double
+    package var ratioQ999Max: Double
     /// Median over steps of the per-step ratio q99.9 (robust to one early outlier).
-    public var ratioQ999Median: Double
-    public var ratioMax: Double
-    public var klSpikes: Int
-    public var entropyEnd: Double
-    public var lambdaEnd: Double?
-    public var steps: Int
-    public var seconds: Double
+    package var ratioQ999Median: Double
+    package var ratioMax: Double
+    package var klSpikes: Int
+    package var entropyEnd: Double
+    package var lambdaEnd: Double?
+    package var steps: Int
+    package var seconds: Double
     /// (rollouts, held-out greedy accuracy) at every evaluation.
-    public var curve: [[Double]]
+    package var curve: [[Double]]
     /// (step, ratio q99.9, ratio max, k3 KL to behaviour, λ or 0) per step.
-    public var tail: [[Double]]
+    package var tail: [[Double]]
 }
 
-public enum Experiment {
+package enum Experiment {
     /// Splits `name:key=value,…` into the preset name and its overrides.
-    public static func parseObjective(_ text: String) throws -> ObjectiveConfig {
+    package static func parseObjective(_ text: String) throws -> ObjectiveConfig {
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
         let overrides = parts.count > 1 ? try ObjectiveConfig.parseOverrides(parts[1]) : [:]
         var c = try ObjectiveConfig.parse(name: parts[0], overrides: overrides)
@@ -74,7 +74,7 @@ public enum Experiment {
 
     /// A KL spike: a step whose k3 KL to the behaviour policy exceeds both 0.05 and five times
     /// the median of the previous 20 steps.
-    public static func countKLSpikes(_ kl: [Double]) -> Int {
+    package static func countKLSpikes(_ kl: [Double]) -> Int {
         var spikes = 0
         for i in kl.indices where i >= 5 {
             let window = kl[max(0, i - 20)..<i].sorted()
@@ -85,7 +85,7 @@ public enum Experiment {
     }
 
     /// Pretrains the warm start for `seed` (or reuses one already in `dir`).
-    public static func warmStart(_ spec: ExperimentSpec, task: any VerifiableTask, seed: UInt64, dir: URL) throws -> URL {
+    package static func warmStart(_ spec: ExperimentSpec, task: any VerifiableTask, seed: UInt64, dir: URL) throws -> URL {
         let ckpt = RunDirectory.checkpoint(dir)
         if FileManager.default.fileExists(atPath: ckpt.appendingPathComponent(Checkpoint.modelFile).path) { return ckpt }
         let cfg = try ModelConfig.preset(spec.preset, vocabSize: task.tokenizer.vocabSize)
@@ -102,7 +102,7 @@ public enum Experiment {
     }
 
     /// Runs one (objective, staleness, seed) from the warm start.
-    public static func runOne(_ spec: ExperimentSpec, task: any VerifiableTask, objective: String, staleness: Int,
+    package static func runOne(_ spec: ExperimentSpec, task: any VerifiableTask, objective: String, staleness: Int,
                               seed: UInt64, warm: URL, onStep: (StepReport) -> Void = { _ in }) throws -> ExperimentRun {
         let ck = try Checkpoint.load(from: warm)
         var opts = TrainOptions.defaults(preset: spec.preset)

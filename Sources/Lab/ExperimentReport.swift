@@ -4,8 +4,8 @@
 
 import Foundation
 
-public enum ExperimentReport {
-    public static func write(_ runs: [ExperimentRun], spec: ExperimentSpec, to dir: URL) throws {
+package enum ExperimentReport {
+    package static func write(_ runs: [ExperimentRun], spec: ExperimentSpec, to dir: URL) throws {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -35,7 +35,7 @@ public enum ExperimentReport {
     }
 
     /// Markdown table per (objective, staleness) over seeds.
-    public static func summary(_ runs: [ExperimentRun], spec: ExperimentSpec) -> String {
+    package static func summary(_ runs: [ExperimentRun], spec: ExperimentSpec) -> String {
         var s = "| objective | staleness | reached target | median rollouts to target | mean final acc | median step q99.9 | max ratio q99.9 | max ratio | KL spikes | mean end entropy |\n|---|---|---|---|---|---|---|---|---|---|\n"
         for o in spec.objectives {
             for st in spec.staleness {

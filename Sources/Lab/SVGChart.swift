@@ -11,24 +11,24 @@
 import Foundation
 
 /// A line chart rendered to a standalone SVG string.
-public struct SVGChart: Sendable {
-    public struct Series: Sendable {
-        public var name: String
-        public var points: [(x: Double, y: Double)]
-        public init(name: String, points: [(x: Double, y: Double)]) { self.name = name; self.points = points }
+package struct SVGChart: Sendable {
+    package struct Series: Sendable {
+        package var name: String
+        package var points: [(x: Double, y: Double)]
+        package init(name: String, points: [(x: Double, y: Double)]) { self.name = name; self.points = points }
     }
 
-    public var title: String
-    public var xLabel: String
-    public var yLabel: String
-    public var series: [Series]
-    public var logY = false
-    public var width = 640.0
-    public var height = 360.0
+    package var title: String
+    package var xLabel: String
+    package var yLabel: String
+    package var series: [Series]
+    package var logY = false
+    package var width = 640.0
+    package var height = 360.0
     /// Fixed y range; nil = from the data.
-    public var yRange: ClosedRange<Double>?
+    package var yRange: ClosedRange<Double>?
 
-    public init(title: String, xLabel: String, yLabel: String, series: [Series], logY: Bool = false,
+    package init(title: String, xLabel: String, yLabel: String, series: [Series], logY: Bool = false,
                 yRange: ClosedRange<Double>? = nil) {
         self.title = title; self.xLabel = xLabel; self.yLabel = yLabel; self.series = series
         self.logY = logY; self.yRange = yRange
@@ -40,7 +40,7 @@ public struct SVGChart: Sendable {
     private func ty(_ y: Double) -> Double { logY ? log10(max(y, 1e-12)) : y }
 
     /// The SVG document.
-    public func render() -> String {
+    package func render() -> String {
         let left = 64.0, right = 150.0, top = 36.0, bottom = 48.0
         let pw = width - left - right, ph = height - top - bottom
         let pts = series.flatMap(\.points).filter { $0.x.isFinite && $0.y.isFinite && (!logY || $0.y > 0) }

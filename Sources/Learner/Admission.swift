@@ -7,22 +7,22 @@ import Rollout
 import Wire
 
 /// A refusal: the wire reason code plus a human-readable message.
-public struct Rejection: Error, Equatable, Sendable, CustomStringConvertible {
-    public var reason: RejectionReason
-    public var message: String
-    public init(_ reason: RejectionReason, _ message: String) { self.reason = reason; self.message = message }
-    public var description: String { "\(reason.name): \(message)" }
+package struct Rejection: Error, Equatable, Sendable, CustomStringConvertible {
+    package var reason: RejectionReason
+    package var message: String
+    package init(_ reason: RejectionReason, _ message: String) { self.reason = reason; self.message = message }
+    package var description: String { "\(reason.name): \(message)" }
 }
 
 /// What admission needs to know about the run.
-public struct AdmissionPolicy: Sendable, Equatable {
-    public var groupSize: Int
-    public var vocabSize: Int
-    public var maxCompletionTokens: Int
+package struct AdmissionPolicy: Sendable, Equatable {
+    package var groupSize: Int
+    package var vocabSize: Int
+    package var maxCompletionTokens: Int
     /// Largest accepted `learner version − group version`.
-    public var maxStaleness: Int
+    package var maxStaleness: Int
 
-    public init(groupSize: Int, vocabSize: Int, maxCompletionTokens: Int, maxStaleness: Int) {
+    package init(groupSize: Int, vocabSize: Int, maxCompletionTokens: Int, maxStaleness: Int) {
         self.groupSize = groupSize; self.vocabSize = vocabSize
         self.maxCompletionTokens = maxCompletionTokens; self.maxStaleness = maxStaleness
     }
@@ -30,7 +30,7 @@ public struct AdmissionPolicy: Sendable, Equatable {
 
 extension LeaseRejection {
     /// The wire rejection for a lease problem.
-    public var rejection: Rejection {
+    package var rejection: Rejection {
         switch self {
         case .alreadyTrained: return Rejection(.duplicateLease, description)
         case .expired: return Rejection(.leaseReissued, description)
@@ -46,7 +46,7 @@ extension LeaseRejection {
 ///   - lease: the lease from `LeaseBook.check`, or the lease problem.
 ///   - expectedPrompt: the prompt tokens the learner generated for the lease's prompt index.
 ///   - learnerVersion: the learner's current policy version.
-public func admit(_ group: TrajectoryGroup, lease: Result<Lease, LeaseRejection>, expectedPrompt: [Int32],
+package func admit(_ group: TrajectoryGroup, lease: Result<Lease, LeaseRejection>, expectedPrompt: [Int32],
                   learnerVersion: PolicyVersion, policy: AdmissionPolicy) -> Rejection? {
     let l: Lease
     switch lease {

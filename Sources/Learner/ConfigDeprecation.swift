@@ -8,7 +8,7 @@ import Training
 
 extension LearnerConfig {
     /// Old key → the key that replaced it.
-    public static let renamedKeys: [String: String] = [
+    package static let renamedKeys: [String: String] = [
         // Rejecting groups older than this at admission; the objective's own cap, which masks
         // tokens in the loss, is `objective.mask_staleness_above` (docs/algorithms.md).
         "training.staleness_cap": "admission.max_staleness",

@@ -8,9 +8,9 @@ import Objectives
 import Rollout
 
 /// A group accepted for training, with its write-ahead-log sequence number.
-public struct BufferedGroup: Sendable {
-    public var sequence: UInt64
-    public var group: RolloutGroup
+package struct BufferedGroup: Sendable {
+    package var sequence: UInt64
+    package var group: RolloutGroup
 }
 
 /// A batch being gathered under dynamic sampling (ALGORITHMS.md §4.6): groups with signal go

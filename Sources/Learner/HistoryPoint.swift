@@ -4,33 +4,33 @@
 import Rollout
 
 /// One step of the learner's history (the dashboard's charts; `GET /history`).
-public struct HistoryPoint: Codable, Sendable {
-    public var step: Int
-    public var version: PolicyVersion
+package struct HistoryPoint: Codable, Sendable {
+    package var step: Int
+    package var version: PolicyVersion
     /// Seconds since the Unix epoch when the step ended.
-    public var time: Double
-    public var groupsTrained: Int
-    public var reward: Double
-    public var accuracy: Double
+    package var time: Double
+    package var groupsTrained: Int
+    package var reward: Double
+    package var accuracy: Double
     /// Held-out greedy accuracy that arrived at this step (evaluation runs beside training)…
-    public var evalGreedyAccuracy: Double?
+    package var evalGreedyAccuracy: Double?
     /// …and the step whose weights it measured (a step or two earlier).
-    public var evalStep: Int?
+    package var evalStep: Int?
     /// Held-out sampled accuracy from the same evaluation.
-    public var evalSampledAccuracy: Double? = nil
-    public var meanStaleness: Double
-    public var ratioQ99: Double?
-    public var ratioQ999: Double?
-    public var ratioMax: Double?
-    public var klBehaviour: Double?
-    public var entropy: Double?
+    package var evalSampledAccuracy: Double? = nil
+    package var meanStaleness: Double
+    package var ratioQ99: Double?
+    package var ratioQ999: Double?
+    package var ratioMax: Double?
+    package var klBehaviour: Double?
+    package var entropy: Double?
     /// R²VPO's λ when the objective has one.
-    public var lambda: Double?
+    package var lambda: Double?
     /// Whether the step had an optimizer step; without one it has no throughput (nil).
-    public var updated: Bool
-    public var tokensPerSecond: Double?
-    public var stepSeconds: Double
-    public var publishSeconds: Double
+    package var updated: Bool
+    package var tokensPerSecond: Double?
+    package var stepSeconds: Double
+    package var publishSeconds: Double
     /// Per reward component: its mean over the groups accepted since the previous step.
-    public var rewardComponents: [String: Double]? = nil
+    package var rewardComponents: [String: Double]? = nil
 }

@@ -53,7 +53,7 @@ extension IngestState {
         try wal.discard(before: trainedThrough)
     }
 
-    public var nextWALSequence: UInt64 { wal.nextSequence }
+    package var nextWALSequence: UInt64 { wal.nextSequence }
 
     /// What a checkpoint records of ingestion, read in one actor turn. Read piecemeal (one
     /// `await` each), a submission could land between the lease book and the log position:

@@ -13,26 +13,26 @@ import Rollout
 import Tasks
 import Wire
 
-public actor IngestState {
-    public let config: LearnerConfig
-    public let task: any VerifiableTask
+package actor IngestState {
+    package let config: LearnerConfig
+    package let task: any VerifiableTask
     let admission: AdmissionPolicy
     let wal: WriteAheadLog
-    public internal(set) var leases: LeaseBook
+    package internal(set) var leases: LeaseBook
     var registry: WorkerRegistry
     var groupBuffer: GroupBuffer
     var board: PublicationBoard
-    public internal(set) var counters = IngestCounters()
+    package internal(set) var counters = IngestCounters()
     /// Accepted groups and bytes of the last seconds, for the ingest rates of /status.
     var rate = IngestRate()
     var waiters = IngestWaiters()
     private(set) var shuttingDown = false
     /// Every deadline and timer of ingestion reads this clock.
-    public nonisolated let clock: any LearnerClock
+    package nonisolated let clock: any LearnerClock
     /// Reward components of the accepted groups (RewardComponents.swift).
-    public nonisolated let rewards = RewardComponentBook()
+    package nonisolated let rewards = RewardComponentBook()
 
-    public init(config: LearnerConfig, task: any VerifiableTask, vocabSize: Int, wal: WriteAheadLog, leases: LeaseBook,
+    package init(config: LearnerConfig, task: any VerifiableTask, vocabSize: Int, wal: WriteAheadLog, leases: LeaseBook,
                 version: PolicyVersion, nextWorkerID: UInt64 = 1, groupsTaken: Int = 0, clock: any LearnerClock = SystemClock()) {
         self.config = config
         self.task = task
@@ -48,20 +48,20 @@ public actor IngestState {
     }
 
     /// The current policy version.
-    public var version: PolicyVersion { board.version }
+    package var version: PolicyVersion { board.version }
     /// The accepted groups waiting for training, oldest first.
-    public var buffer: [BufferedGroup] { groupBuffer.groups }
+    package var buffer: [BufferedGroup] { groupBuffer.groups }
     /// Groups handed to training since the state directory was created (restored from the
     /// checkpoint's `groupsTrained`). At every moment `groupsTaken + buffer.count ==
     /// leases.trainedCount`: each completed lease's group is either buffered or taken.
-    public var groupsTaken: Int { groupBuffer.taken }
+    package var groupsTaken: Int { groupBuffer.taken }
     /// The published versions workers may fetch.
-    public var store: PolicyStore { board.store }
+    package var store: PolicyStore { board.store }
 
     // MARK: leases
 
     /// Issues up to `max` work units. In sync mode only enough for the current version's batch.
-    public func lease(worker: UInt64, max requested: Int, workerVersion: PolicyVersion?) -> [WorkUnit] {
+    package func lease(worker: UInt64, max requested: Int, workerVersion: PolicyVersion?) -> [WorkUnit] {
         let now = clock.now()
         expireLeases(now: now)
         registry.touch(worker, version: workerVersion, now: now)
@@ -84,14 +84,14 @@ public actor IngestState {
     /// Whether a lease request that got nothing should wait for work rather than answer at
     /// once: not when shutting down, nor in sync mode for a worker whose policy is not the
     /// current one (it must fetch the new version first; its announcement is on the way).
-    public func worthWaitingForWork(workerVersion: PolicyVersion?) -> Bool {
+    package func worthWaitingForWork(workerVersion: PolicyVersion?) -> Bool {
         !shuttingDown && groupBuffer.worthWaiting(workerVersion: workerVersion, version: version)
     }
 
     /// Suspends a lease request that got nothing until work may exist — a batch was taken
     /// (capacity freed), a version was published, leases were released, or shutdown — or
     /// until `timeout` seconds pass on the learner's clock. The caller then asks again.
-    public func waitForWork(timeout: Double) async {
+    package func waitForWork(timeout: Double) async {
         guard !shuttingDown, timeout > 0 else { return }
         let id = waiters.nextWorkID()
         let deadline = clock.now() + timeout
@@ -119,14 +119,14 @@ public actor IngestState {
 
     /// Validates, logs durably and buffers one group; the ack means "on disk". Waits while the
     /// buffer is full (back-pressure reaches the worker through HTTP/2 flow control).
-    public func submit(_ group: TrajectoryGroup, from worker: UInt64?) async -> SubmitAck {
+    package func submit(_ group: TrajectoryGroup, from worker: UInt64?) async -> SubmitAck {
         await submit([group], from: worker)[0]
     }
 
     /// Validates, logs durably and buffers `groups`, one ack per group in order. The groups
     /// that fit the buffer are admitted together and logged with one fsync (group commit):
     /// every ack still means "on disk". Waits while the buffer is full.
-    public func submit(_ groups: [TrajectoryGroup], from worker: UInt64?) async -> [SubmitAck] {
+    package func submit(_ groups: [TrajectoryGroup], from worker: UInt64?) async -> [SubmitAck] {
         var acks: [SubmitAck] = []
         acks.reserveCapacity(groups.count)
         var next = 0
@@ -191,7 +191,7 @@ public actor IngestState {
     // MARK: training side
 
     /// Waits until `count` groups are buffered and removes them (oldest first).
-    public func takeBatch(_ count: Int) async -> [BufferedGroup] {
+    package func takeBatch(_ count: Int) async -> [BufferedGroup] {
         while groupBuffer.count < count && !shuttingDown {
             await withCheckedContinuation { waiters.setBatch(count: count, $0) }
         }
@@ -205,7 +205,7 @@ public actor IngestState {
     /// `filtered`. Waits for groups as they arrive. In sync mode leasing for the current version
     /// continues until the batch is complete, in this same actor turn. `giveUpAfter` (> 0)
     /// groups in a row without signal come back with an empty batch (LearningHealth).
-    public func takeBatch(_ count: Int, giveUpAfter: Int = 0, hasSignal: @Sendable (RolloutGroup) -> Bool)
+    package func takeBatch(_ count: Int, giveUpAfter: Int = 0, hasSignal: @Sendable (RolloutGroup) -> Bool)
         async -> (batch: [BufferedGroup], filtered: [BufferedGroup]) {
         var selection = SignalSelection(want: count, giveUpAfter: giveUpAfter)
         while !selection.isDone && !shuttingDown {
@@ -227,7 +227,7 @@ public actor IngestState {
     // MARK: publication
 
     /// Makes `policy` the current version and announces it to every watcher.
-    public func publish(_ policy: PublishedPolicy) {
+    package func publish(_ policy: PublishedPolicy) {
         board.publish(policy)
         groupBuffer.batchSettled()
         waiters.wakeAllWork()
@@ -235,14 +235,14 @@ public actor IngestState {
 
     /// A step ended without changing the weights (no optimizer step), so the version stays: in
     /// sync mode the next batch is leased for it at once.
-    public func versionKept() {
+    package func versionKept() {
         groupBuffer.batchSettled()
         waiters.wakeAllWork()
     }
 
     /// A stream of announcements: the current version at once unless it is `lastKnownVersion` (the
     /// version the watcher already holds; PROTOCOL.md §3 Watch), then every newly published one.
-    public func watch(lastKnownVersion: UInt64? = nil) -> AsyncStream<PolicyAnnouncement> {
+    package func watch(lastKnownVersion: UInt64? = nil) -> AsyncStream<PolicyAnnouncement> {
         let id = UUID()
         let (stream, cont) = AsyncStream<PolicyAnnouncement>.makeStream(bufferingPolicy: .bufferingNewest(1))
         board.watch(id, cont, lastKnownVersion: lastKnownVersion)
@@ -253,12 +253,12 @@ public actor IngestState {
     private func unwatch(_ id: UUID) { board.unwatch(id) }
 
     /// The announcement of the current policy, if one is published (the Watch heartbeat repeats it).
-    public var currentAnnouncement: PolicyAnnouncement? { board.currentAnnouncement }
+    package var currentAnnouncement: PolicyAnnouncement? { board.currentAnnouncement }
 
-    public func policy(version v: PolicyVersion) -> PublishedPolicy? { board.store.version(v) }
+    package func policy(version v: PolicyVersion) -> PublishedPolicy? { board.store.version(v) }
 
     /// Stops taking work: waiting submitters and the trainer are released, watchers finish.
-    public func shutdown() {
+    package func shutdown() {
         shuttingDown = true
         waiters.wakeSpace()
         waiters.wakeBatch(buffered: groupBuffer.count, shuttingDown: true)
@@ -269,7 +269,7 @@ public actor IngestState {
 
 extension RolloutGroup {
     /// The training view of a wire group.
-    public init(_ g: TrajectoryGroup) {
+    package init(_ g: TrajectoryGroup) {
         let offsets = g.sampleOffsets
         var samples: [ScoredSample] = []
         for i in 0..<g.sampleCount {

@@ -6,18 +6,18 @@ import Foundation
 import Rollout
 
 /// Counters for /status and /metrics.
-public struct IngestCounters: Codable, Sendable {
-    public var accepted = 0
-    public var rejected: [String: Int] = [:]
-    public var leasesIssued = 0
-    public var leasesExpired = 0
-    public var stalenessHistogram: [Int: Int] = [:]
-    public var bytesReceived = 0
+package struct IngestCounters: Codable, Sendable {
+    package var accepted = 0
+    package var rejected: [String: Int] = [:]
+    package var leasesIssued = 0
+    package var leasesExpired = 0
+    package var stalenessHistogram: [Int: Int] = [:]
+    package var bytesReceived = 0
     /// fsyncs of the write-ahead log for accepted groups (one per submitted batch, not per group).
-    public var walSyncs = 0
+    package var walSyncs = 0
     /// Requests refused with NOT_FOUND because their worker id was never registered, said
     /// goodbye, went idle, belongs to another token, or predates a restart.
-    public var unknownWorkerRequests = 0
+    package var unknownWorkerRequests = 0
 
     /// One group accepted: `bytes` of record, `staleness` versions behind the learner.
     mutating func accepted(bytes: Int, staleness: Int) {

@@ -8,7 +8,7 @@
 import Foundation
 
 /// A source of time for the learner: seconds since 1970, and waiting until one of them.
-public protocol LearnerClock: Sendable {
+package protocol LearnerClock: Sendable {
     /// The current time, seconds since 1970 (lease deadlines go on the wire as Unix ms).
     func now() -> Double
     /// Returns once `now() >= deadline`; throws `CancellationError` if the task is cancelled first.
@@ -16,12 +16,12 @@ public protocol LearnerClock: Sendable {
 }
 
 /// The wall clock (`Date`) and `Task.sleep`: the clock of a running learner.
-public struct SystemClock: LearnerClock {
-    public init() {}
+package struct SystemClock: LearnerClock {
+    package init() {}
 
-    public func now() -> Double { Date().timeIntervalSince1970 }
+    package func now() -> Double { Date().timeIntervalSince1970 }
 
-    public func sleep(until deadline: Double) async throws {
+    package func sleep(until deadline: Double) async throws {
         let left = deadline - now()
         if left > 0 { try await Task.sleep(nanoseconds: UInt64(left * 1e9)) }
         try Task.checkCancellation()

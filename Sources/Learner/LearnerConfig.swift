@@ -8,84 +8,84 @@ import Tasks
 import Training
 
 /// Every setting of the learner daemon.
-public struct LearnerConfig: Codable, Sendable, Equatable {
+package struct LearnerConfig: Codable, Sendable, Equatable {
     // [task]
-    public var task: String = "reverse"
-    public var preset: String = "tiny"
-    public var seed: UInt64 = 0
+    package var task: String = "reverse"
+    package var preset: String = "tiny"
+    package var seed: UInt64 = 0
     /// Checkpoint (or run directory) to start from when the state directory is empty.
-    public var initCheckpoint: String? = nil
+    package var initCheckpoint: String? = nil
     /// `[task] rewards = [{name=…}, …]` as a compact JSON list: the task's composite reward
     /// (docs/rewards.md), added to the spec as its `rewards` option. Nil: none.
-    public var rewards: String? = nil
+    package var rewards: String? = nil
     /// `[task] correct = "…"`: the `correct` rule (all | LABEL | LABEL>=X | total>=X).
-    public var correct: String? = nil
+    package var correct: String? = nil
     // [rollout]
-    public var groupSize: Int = 8
-    public var temperature: Float = 1
-    public var topK: Int = 0
-    public var leaseSeconds: Double = 30
-    public var maxPromptsPerLease: Int = 16
+    package var groupSize: Int = 8
+    package var temperature: Float = 1
+    package var topK: Int = 0
+    package var leaseSeconds: Double = 30
+    package var maxPromptsPerLease: Int = 16
     // [training]
-    public var objective: String = "grpo"
-    public var objectiveSet: String = ""
+    package var objective: String = "grpo"
+    package var objectiveSet: String = ""
     /// Groups per update (P).
-    public var groupsPerStep: Int = 16
-    public var epochs: Int = 2
-    public var minibatches: Int = 2
+    package var groupsPerStep: Int = 16
+    package var epochs: Int = 2
+    package var minibatches: Int = 2
     /// 0 = the preset's default.
-    public var learningRate: Float = 0
+    package var learningRate: Float = 0
     // [admission]
     /// `admission.max_staleness`: the largest accepted `learner version − group version`; older
     /// groups are rejected (`stale_beyond_cap`). Formerly `training.staleness_cap`.
-    public var maxStaleness: Int = 8
+    package var maxStaleness: Int = 8
     /// Accepted groups plus leases in flight before the learner stops issuing leases and
     /// submissions wait (back-pressure). Two steps' worth keeps workers busy while bounding how
     /// far generation runs ahead of training (staleness).
-    public var bufferCapacity: Int = 32
+    package var bufferCapacity: Int = 32
     /// `--sync`: workers generate only with the newest version; the learner waits for them.
-    public var sync: Bool = false
-    public var steps: Int = 0
-    public var target: Double = 0.95
+    package var sync: Bool = false
+    package var steps: Int = 0
+    package var target: Double = 0.95
     /// Which held-out figure `target` applies to: "greedy" accuracy or "sampled" accuracy (at
     /// the rollout temperature; needs `eval_sampled` > 0).
-    public var targetMetric: String = "greedy"
+    package var targetMetric: String = "greedy"
     /// false: when training ends (target or step budget) keep serving the status routes until
     /// SIGTERM instead of exiting (Kubernetes restarts a container that exits, even with 0).
-    public var exitWhenDone: Bool = true
-    public var evalEvery: Int = 10
+    package var exitWhenDone: Bool = true
+    package var evalEvery: Int = 10
     /// Sampled completions per held-out evaluation, spread evenly over the held-out prompts (at
     /// least one each), drawn at the rollouts' temperature and judged by the task; 0 = greedy only.
-    public var evalSampled: Int = 128
-    public var threads: Int = 1
+    package var evalSampled: Int = 128
+    package var threads: Int = 1
     /// When learning cannot work (LearningHealth.swift): batches in a row without reward signal
     /// before a warning (0 = never), a collapse threshold, and whether each stops training.
-    public var noSignalBatches: Int = HealthSettings().noSignalBatches
-    public var stopOnNoSignal: Bool = HealthSettings().stopOnNoSignal
-    public var collapseDrop: Double = HealthSettings().collapseDrop
-    public var stopOnCollapse: Bool = HealthSettings().stopOnCollapse
+    package var noSignalBatches: Int = HealthSettings().noSignalBatches
+    package var stopOnNoSignal: Bool = HealthSettings().stopOnNoSignal
+    package var collapseDrop: Double = HealthSettings().collapseDrop
+    package var stopOnCollapse: Bool = HealthSettings().stopOnCollapse
     // [state]
-    public var stateDir: String = "tributary-state"
-    public var checkpointEvery: Int = 10
+    package var stateDir: String = "tributary-state"
+    package var checkpointEvery: Int = 10
     /// Directory for a copy of every training batch in the batch-file format (MODEL.md), with
     /// the groups' prompt indices in the metadata (for `tributary replay` and audits); "" = none.
-    public var dumpBatches: String = ""
+    package var dumpBatches: String = ""
     // [listen]
-    public var rpcAddress: String = "127.0.0.1:7070"
-    public var tlsAddress: String = ""
+    package var rpcAddress: String = "127.0.0.1:7070"
+    package var tlsAddress: String = ""
     /// HTTP/1.1 listener for the GET routes only (probes, Prometheus, browsers); "" = none.
-    public var statusAddress: String = ""
-    public var tlsCertificate: String = ""
-    public var tlsKey: String = ""
-    public var tlsClientCA: String = ""
+    package var statusAddress: String = ""
+    package var tlsCertificate: String = ""
+    package var tlsKey: String = ""
+    package var tlsClientCA: String = ""
     // [auth]
-    public var workerTokens: [String] = []
-    public var adminTokens: [String] = []
+    package var workerTokens: [String] = []
+    package var adminTokens: [String] = []
 
-    public init() {}
+    package init() {}
 
     /// The learning-health settings of `[training]`.
-    public var health: HealthSettings {
+    package var health: HealthSettings {
         HealthSettings(noSignalBatches: noSignalBatches, stopOnNoSignal: stopOnNoSignal,
                        collapseDrop: collapseDrop, stopOnCollapse: stopOnCollapse)
     }
@@ -94,7 +94,7 @@ public struct LearnerConfig: Codable, Sendable, Equatable {
     /// nothing is changed. Returns the deprecated keys it read (``renamedKeys``), which still
     /// take effect under their new names.
     @discardableResult
-    public mutating func apply(_ values: [String: TOMLValue], source: String) throws -> [ConfigDeprecation] {
+    package mutating func apply(_ values: [String: TOMLValue], source: String) throws -> [ConfigDeprecation] {
         try apply(values, source: source, spelled: { $0 })
     }
 
@@ -171,11 +171,11 @@ public struct LearnerConfig: Codable, Sendable, Equatable {
     }
 
     /// The TOML sections (and `TRIBUTARY_<SECTION>_…` prefixes) the learner reads.
-    public static let sections: Set<String> = ["task", "rollout", "training", "admission", "state", "listen", "auth"]
+    package static let sections: Set<String> = ["task", "rollout", "training", "admission", "state", "listen", "auth"]
 
     /// Reads a TOML file; returns the deprecated keys it used.
     @discardableResult
-    public mutating func load(file: URL) throws -> [ConfigDeprecation] {
+    package mutating func load(file: URL) throws -> [ConfigDeprecation] {
         let text: String
         do { text = try String(contentsOf: file, encoding: .utf8) } catch {
             throw RunError("\(file.path): cannot read the configuration file: \(error.localizedDescription)")
@@ -190,7 +190,7 @@ public struct LearnerConfig: Codable, Sendable, Equatable {
     /// Applies `TRIBUTARY_SECTION_KEY=value` variables (values parsed as TOML scalars); returns
     /// the deprecated variables it used.
     @discardableResult
-    public mutating func load(environment: [String: String]) throws -> [ConfigDeprecation] {
+    package mutating func load(environment: [String: String]) throws -> [ConfigDeprecation] {
         var values: [String: TOMLValue] = [:]
         for (name, raw) in environment where name.hasPrefix("TRIBUTARY_") {
             let parts = name.dropFirst("TRIBUTARY_".count).lowercased().split(separator: "_", maxSplits: 1)
@@ -205,7 +205,7 @@ public struct LearnerConfig: Codable, Sendable, Equatable {
     }
 
     /// Checks ranges and that the task spec parses.
-    public func validate() throws {
+    package func validate() throws {
         func need(_ ok: Bool, _ msg: String) throws { if !ok { throw RunError("configuration: \(msg)") } }
         try need(groupSize >= 2, "rollout.group_size must be ≥ 2 (group advantages need a group)")
         try need(temperature > 0, "rollout.temperature must be > 0")
@@ -225,12 +225,12 @@ public struct LearnerConfig: Codable, Sendable, Equatable {
     }
 
     /// The task spec in effect: `task.name` with `task.rewards` and `task.correct` added.
-    public func taskSpec() throws -> TaskSpec {
+    package func taskSpec() throws -> TaskSpec {
         try TaskSpec(parsing: task).with(rewards: rewards, correct: correct)
     }
 
     /// The effective configuration as TOML (for `--print-config`).
-    public var toml: String {
+    package var toml: String {
         func q(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
         return """
         [task]

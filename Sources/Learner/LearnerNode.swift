@@ -10,15 +10,15 @@ import Tasks
 import Training
 import Wire
 
-public final class LearnerNode: Sendable {
-    public let config: LearnerConfig
-    public let task: any VerifiableTask
-    public let ingest: IngestState
-    public let training: TrainingLoop
-    public let store: LearnerStateStore
-    public let modelConfig: Policy.ModelConfig
+package final class LearnerNode: Sendable {
+    package let config: LearnerConfig
+    package let task: any VerifiableTask
+    package let ingest: IngestState
+    package let training: TrainingLoop
+    package let store: LearnerStateStore
+    package let modelConfig: Policy.ModelConfig
     /// Groups restored from the write-ahead log at start-up.
-    public let restoredGroups: Int
+    package let restoredGroups: Int
 
     private init(config: LearnerConfig, task: any VerifiableTask, ingest: IngestState, training: TrainingLoop,
                  store: LearnerStateStore, modelConfig: Policy.ModelConfig, restoredGroups: Int) {
@@ -29,7 +29,7 @@ public final class LearnerNode: Sendable {
     /// Opens (or creates) the state directory and restores everything durable. `clock` times
     /// every deadline and timer of ingestion (leases, long polls, idle workers, rates); tests
     /// pass a manual one.
-    public static func open(_ config: LearnerConfig, clock: any LearnerClock = SystemClock()) async throws -> LearnerNode {
+    package static func open(_ config: LearnerConfig, clock: any LearnerClock = SystemClock()) async throws -> LearnerNode {
         try config.validate()
         let spec = try config.taskSpec()
         let store = LearnerStateStore(root: URL(fileURLWithPath: config.stateDir))
@@ -94,10 +94,10 @@ public final class LearnerNode: Sendable {
     }
 
     /// The model's `config.json` as `Welcome.modelConfigJSON` carries it (nil only if it cannot be encoded).
-    public var modelConfigJSON: [UInt8]? { (try? modelConfig.configJSON()).map { [UInt8]($0) } }
+    package var modelConfigJSON: [UInt8]? { (try? modelConfig.configJSON()).map { [UInt8]($0) } }
 
     /// The Welcome a registering worker receives.
-    public func welcome(workerID: UInt64) async -> Welcome {
+    package func welcome(workerID: UInt64) async -> Welcome {
         let v = await ingest.version
         let m = modelConfig.wireShape
         return Welcome(workerId: workerID, taskSpec: task.spec.canonical, model: m, groupSize: UInt32(config.groupSize),

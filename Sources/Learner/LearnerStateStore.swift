@@ -14,32 +14,32 @@ import Rollout
 import Training
 
 /// Learner-only state saved with each checkpoint.
-public struct LearnerDurableState: Codable, Sendable, Equatable {
-    public var leases: LeaseBook
+package struct LearnerDurableState: Codable, Sendable, Equatable {
+    package var leases: LeaseBook
     /// Every logged group with sequence < `trainedThrough` is in the checkpoint's weights.
-    public var trainedThrough: UInt64
+    package var trainedThrough: UInt64
     /// The log's next sequence when the checkpoint was taken: groups at or after it were
     /// acknowledged later, so their leases must be completed again on replay.
-    public var walNext: UInt64
-    public var nextWorkerID: UInt64
-    public var step: Int
+    package var walNext: UInt64
+    package var nextWorkerID: UInt64
+    package var step: Int
     /// Groups trained into the checkpoint's weights (exactly-once accounting: trained +
     /// buffered = leases completed).
-    public var groupsTrained: Int = 0
+    package var groupsTrained: Int = 0
 
-    public init(leases: LeaseBook, trainedThrough: UInt64, walNext: UInt64, nextWorkerID: UInt64, step: Int, groupsTrained: Int = 0) {
+    package init(leases: LeaseBook, trainedThrough: UInt64, walNext: UInt64, nextWorkerID: UInt64, step: Int, groupsTrained: Int = 0) {
         self.leases = leases; self.trainedThrough = trainedThrough; self.walNext = walNext
         self.nextWorkerID = nextWorkerID; self.step = step; self.groupsTrained = groupsTrained
     }
 }
 
 /// Paths and atomic small-file writes of the state directory.
-public struct LearnerStateStore: Sendable {
-    public let root: URL
-    public init(root: URL) { self.root = root }
+package struct LearnerStateStore: Sendable {
+    package let root: URL
+    package init(root: URL) { self.root = root }
 
-    public var checkpoints: URL { root.appendingPathComponent("checkpoints") }
-    public var walDirectory: URL { root.appendingPathComponent("wal") }
+    package var checkpoints: URL { root.appendingPathComponent("checkpoints") }
+    package var walDirectory: URL { root.appendingPathComponent("wal") }
     var latestFile: URL { root.appendingPathComponent("LATEST") }
     var floorFile: URL { root.appendingPathComponent("version-floor") }
 
@@ -48,7 +48,7 @@ public struct LearnerStateStore: Sendable {
     /// checkpoint never replaces a directory, so LATEST always names one that exists; steps
     /// without an optimizer step keep the version, hence the step in the name. The names sort
     /// in the order they were written.
-    public func newCheckpointDirectory(version: PolicyVersion, step: Int) -> URL {
+    package func newCheckpointDirectory(version: PolicyVersion, step: Int) -> URL {
         let base = String(format: "v-%08llu-s-%08d", version.rawValue, step)
         var dir = checkpoints.appendingPathComponent(base)
         var n = 1
@@ -60,7 +60,7 @@ public struct LearnerStateStore: Sendable {
     }
 
     /// The newest complete checkpoint, if any.
-    public func latestCheckpoint() -> URL? {
+    package func latestCheckpoint() -> URL? {
         guard let name = try? String(contentsOf: latestFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
               !name.isEmpty else { return nil }
         let dir = checkpoints.appendingPathComponent(name)
@@ -68,7 +68,7 @@ public struct LearnerStateStore: Sendable {
     }
 
     /// Points LATEST at `dir` and removes older checkpoints beyond `keep`.
-    public func markLatest(_ dir: URL, keep: Int = 2) throws {
+    package func markLatest(_ dir: URL, keep: Int = 2) throws {
         try writeAtomically(Data(dir.lastPathComponent.utf8), to: latestFile)
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: checkpoints.path)) ?? [])
             .filter { $0.hasPrefix("v-") }.sorted()
@@ -78,7 +78,7 @@ public struct LearnerStateStore: Sendable {
     }
 
     /// (version, step) of the highest version ever published.
-    public func versionFloor() -> (version: PolicyVersion, step: Int) {
+    package func versionFloor() -> (version: PolicyVersion, step: Int) {
         guard let s = try? String(contentsOf: floorFile, encoding: .utf8) else { return (.initial, 0) }
         let parts = s.split(whereSeparator: { $0 == " " || $0 == "\n" })
         guard parts.count == 2, let v = UInt64(parts[0]), let step = Int(parts[1]) else { return (.initial, 0) }
@@ -89,7 +89,7 @@ public struct LearnerStateStore: Sendable {
     /// durable; it never goes down. The training thread records every step here before /status
     /// shows it, and the publisher every version before announcing it: whichever comes second
     /// for the same figures finds nothing to write.
-    public func setVersionFloor(version: PolicyVersion, step: Int) throws {
+    package func setVersionFloor(version: PolicyVersion, step: Int) throws {
         try Self.floorLock.withLock {
             let old = versionFloor()
             let exists = FileManager.default.fileExists(atPath: floorFile.path)

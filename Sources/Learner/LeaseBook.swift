@@ -7,20 +7,20 @@
 import Rollout
 
 /// One work unit: a prompt to sample a group for.
-public struct Lease: Codable, Sendable, Equatable {
-    public var id: UInt64
-    public var promptIndex: Int
-    public var workerID: UInt64
+package struct Lease: Codable, Sendable, Equatable {
+    package var id: UInt64
+    package var promptIndex: Int
+    package var workerID: UInt64
     /// Policy version current when the lease was issued.
-    public var version: PolicyVersion
+    package var version: PolicyVersion
     /// Deadline in seconds since 1970.
-    public var deadline: Double
+    package var deadline: Double
     /// 0 for the first issue of this prompt, 1 for the first re-issue, …
-    public var attempt: Int
+    package var attempt: Int
 }
 
 /// Why a submission for a lease is refused.
-public enum LeaseRejection: Error, Equatable, Sendable, CustomStringConvertible {
+package enum LeaseRejection: Error, Equatable, Sendable, CustomStringConvertible {
     /// The lease was trained already (a duplicate or retry of an accepted submission).
     case alreadyTrained(UInt64)
     /// The lease passed its deadline and its prompt was re-issued; this is a late arrival.
@@ -30,7 +30,7 @@ public enum LeaseRejection: Error, Equatable, Sendable, CustomStringConvertible 
     /// The lease belongs to another worker.
     case wrongWorker(UInt64, owner: UInt64)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .alreadyTrained(id): return "lease \(id) was already trained (duplicate submission)"
         case let .expired(id): return "lease \(id) passed its deadline and its prompt was re-issued (late submission)"
@@ -41,28 +41,28 @@ public enum LeaseRejection: Error, Equatable, Sendable, CustomStringConvertible 
 }
 
 /// Leases, prompt cursor and the retired-lease history.
-public struct LeaseBook: Codable, Sendable, Equatable {
-    public private(set) var nextLeaseID: UInt64 = 1
+package struct LeaseBook: Codable, Sendable, Equatable {
+    package private(set) var nextLeaseID: UInt64 = 1
     /// Next fresh prompt index of the training stream.
-    public private(set) var promptCursor: Int = 0
-    public private(set) var outstanding: [UInt64: Lease] = [:]
+    package private(set) var promptCursor: Int = 0
+    package private(set) var outstanding: [UInt64: Lease] = [:]
     /// Prompts whose lease expired, waiting to be re-issued (oldest first), with their attempt count.
-    public private(set) var reissueQueue: [Int] = []
+    package private(set) var reissueQueue: [Int] = []
     private var attempts: [Int: Int] = [:]
     /// Recently retired leases and why, to give a precise reason to late or repeated submissions.
     private var retired: [UInt64: Bool] = [:]   // true = trained, false = expired
     /// How many retired lease ids to remember.
-    public var historyLimit: Int
-    public private(set) var trainedCount: Int = 0
-    public private(set) var expiredCount: Int = 0
+    package var historyLimit: Int
+    package private(set) var trainedCount: Int = 0
+    package private(set) var expiredCount: Int = 0
     /// Prompts ahead of the cursor whose groups are already logged (leases issued after the
     /// restored checkpoint): the cursor skips them so they are never issued twice.
     private var skipPrompts: Set<Int> = []
 
-    public init(historyLimit: Int = 1 << 20) { self.historyLimit = historyLimit }
+    package init(historyLimit: Int = 1 << 20) { self.historyLimit = historyLimit }
 
     /// Issues up to `count` leases to `worker`: re-issued prompts first, then fresh ones.
-    public mutating func issue(to worker: UInt64, count: Int, version: PolicyVersion, now: Double, duration: Double) -> [Lease] {
+    package mutating func issue(to worker: UInt64, count: Int, version: PolicyVersion, now: Double, duration: Double) -> [Lease] {
         var out: [Lease] = []
         for _ in 0..<max(0, count) {
             let prompt: Int
@@ -85,7 +85,7 @@ public struct LeaseBook: Codable, Sendable, Equatable {
     /// Retires every outstanding lease whose deadline is before `now` and queues its prompt
     /// for re-issue. Returns the expired leases.
     @discardableResult
-    public mutating func expire(now: Double) -> [Lease] {
+    package mutating func expire(now: Double) -> [Lease] {
         let gone = outstanding.values.filter { $0.deadline < now }.sorted { $0.id < $1.id }
         gone.forEach { retire($0) }
         return gone
@@ -100,7 +100,7 @@ public struct LeaseBook: Codable, Sendable, Equatable {
     /// prompt that is still outstanding in the restored book had expired (or was released) before
     /// the crash: it is retired here as it was then — not queued for re-issue, since its prompt
     /// is trained — so the book ends as it stood at the crash for every logged event.
-    public mutating func restoreLogged(leaseID: UInt64, promptIndex: Int) {
+    package mutating func restoreLogged(leaseID: UInt64, promptIndex: Int) {
         if outstanding[leaseID] != nil { _ = try? complete(leaseID, worker: nil); return }
         if retired[leaseID] == true { return }
         for earlier in outstanding.values where earlier.promptIndex == promptIndex {
@@ -120,19 +120,19 @@ public struct LeaseBook: Codable, Sendable, Equatable {
     }
 
     /// The prompt of every outstanding lease (audits and tests).
-    public var outstandingPrompts: [Int] { outstanding.values.map(\.promptIndex).sorted() }
+    package var outstandingPrompts: [Int] { outstanding.values.map(\.promptIndex).sorted() }
 
     /// After a restart, leases issued before the crash but never logged may still be in
     /// workers' hands: new lease ids start in a fresh 2³² block so they can never collide
     /// (the old ones are `unknown_lease`, and their prompts are issued again).
-    public mutating func startNewEpoch() {
+    package mutating func startNewEpoch() {
         nextLeaseID = ((nextLeaseID >> 32) + 1) << 32
     }
 
     /// Retires every outstanding lease of `worker` now (it said goodbye) so its prompts are
     /// re-issued without waiting for the deadlines. Returns the released leases.
     @discardableResult
-    public mutating func release(worker: UInt64) -> [Lease] {
+    package mutating func release(worker: UInt64) -> [Lease] {
         let mine = outstanding.values.filter { $0.workerID == worker }.sorted { $0.id < $1.id }
         mine.forEach { retire($0) }
         return mine
@@ -148,7 +148,7 @@ public struct LeaseBook: Codable, Sendable, Equatable {
     }
 
     /// Checks that a submission for `id` by `worker` would be accepted, without changing state.
-    public func check(_ id: UInt64, worker: UInt64?) throws(LeaseRejection) -> Lease {
+    package func check(_ id: UInt64, worker: UInt64?) throws(LeaseRejection) -> Lease {
         if let l = outstanding[id] {
             if let worker, l.workerID != worker { throw .wrongWorker(id, owner: l.workerID) }
             return l
@@ -159,7 +159,7 @@ public struct LeaseBook: Codable, Sendable, Equatable {
 
     /// Marks lease `id` trained (its group was accepted). Throws the precise rejection otherwise.
     @discardableResult
-    public mutating func complete(_ id: UInt64, worker: UInt64?) throws(LeaseRejection) -> Lease {
+    package mutating func complete(_ id: UInt64, worker: UInt64?) throws(LeaseRejection) -> Lease {
         let l = try check(id, worker: worker)
         outstanding[id] = nil
         attempts[l.promptIndex] = nil

@@ -6,24 +6,24 @@ import Foundation
 import Rollout
 import Wire
 
-public struct LocalEndpoint: LearnerEndpoint {
-    public let node: LearnerNode
+package struct LocalEndpoint: LearnerEndpoint {
+    package let node: LearnerNode
     /// Peer address recorded for registered workers.
-    public let address: String
+    package let address: String
     /// The caller's bearer token (nil in process): a worker id is bound to the token that
     /// registered it, and calls naming it with another token get NOT_FOUND.
-    public let token: String?
+    package let token: String?
 
-    public init(node: LearnerNode, address: String = "in-process", token: String? = nil) {
+    package init(node: LearnerNode, address: String = "in-process", token: String? = nil) {
         self.node = node; self.address = address; self.token = token
     }
 
     /// Throws NOT_FOUND unless `id` is a live worker registered with this endpoint's token.
-    public func checkWorker(_ id: UInt64) async throws {
+    package func checkWorker(_ id: UInt64) async throws {
         if let status = await node.ingest.checkWorker(id, token: token) { throw status }
     }
 
-    public func register(_ request: RegisterRequest) async throws -> Welcome {
+    package func register(_ request: RegisterRequest) async throws -> Welcome {
         guard request.protocolVersion == WireProtocol.version else {
             throw RPCStatus(.failedPrecondition, "protocol version \(request.protocolVersion) is not supported; this learner speaks \(WireProtocol.version)")
         }
@@ -31,7 +31,7 @@ public struct LocalEndpoint: LearnerEndpoint {
         return await node.welcome(workerID: id)
     }
 
-    public func watch(_ request: WatchRequest) async throws -> AsyncThrowingStream<PolicyAnnouncement, any Error> {
+    package func watch(_ request: WatchRequest) async throws -> AsyncThrowingStream<PolicyAnnouncement, any Error> {
         try await checkWorker(request.workerId)
         let stream = await node.ingest.watch(lastKnownVersion: request.lastKnownVersion)
         return AsyncThrowingStream { cont in
@@ -43,7 +43,7 @@ public struct LocalEndpoint: LearnerEndpoint {
         }
     }
 
-    public func fetchPolicy(_ request: FetchPolicyRequest) async throws -> AsyncThrowingStream<PolicyChunk, any Error> {
+    package func fetchPolicy(_ request: FetchPolicyRequest) async throws -> AsyncThrowingStream<PolicyChunk, any Error> {
         guard let p = await node.ingest.policy(version: PolicyVersion(wire: request.version)) else {
             throw RPCStatus(.notFound, "policy version \(request.version) is no longer kept; watch for the current one")
         }
@@ -58,13 +58,13 @@ public struct LocalEndpoint: LearnerEndpoint {
     }
 
     /// How long a lease request that finds no work is held open before it is answered empty.
-    public static let leaseLongPollSeconds = 1.0
+    package static let leaseLongPollSeconds = 1.0
 
     /// Grants work units. When there is none (the buffer is full, or in sync mode the batch is
     /// being trained) the request is held open — a long poll — until work may exist or
     /// `leaseLongPollSeconds` pass on the learner's clock, so a worker starts sampling as soon
     /// as it can rather than after a fixed back-off. An empty grant says to ask again almost at once.
-    public func lease(_ request: LeaseRequest) async throws -> LeaseGrant {
+    package func lease(_ request: LeaseRequest) async throws -> LeaseGrant {
         guard request.maxPrompts >= 1 else { throw RPCStatus(.invalidArgument, "LeaseRequest.maxPrompts must be ≥ 1, got 0") }
         try await checkWorker(request.workerId)
         let ingest = node.ingest
@@ -82,7 +82,7 @@ public struct LocalEndpoint: LearnerEndpoint {
 
     /// One ack per group in order; a group naming an unknown worker id ends the call with
     /// NOT_FOUND (the groups before it were processed, as on the wire).
-    public func submit(_ groups: [TrajectoryGroup]) async throws -> [SubmitAck] {
+    package func submit(_ groups: [TrajectoryGroup]) async throws -> [SubmitAck] {
         var acks: [SubmitAck] = []
         for g in groups {
             try await checkWorker(g.workerId)
@@ -92,7 +92,7 @@ public struct LocalEndpoint: LearnerEndpoint {
     }
 
     /// `/Goodbye`: the worker's leases are re-issued now and its id is retired.
-    public func goodbye(_ request: Goodbye) async throws {
+    package func goodbye(_ request: Goodbye) async throws {
         try await checkWorker(request.workerId)
         await node.ingest.goodbye(worker: request.workerId)
     }

@@ -10,42 +10,42 @@ import Transport
 import Wire
 
 /// One encoded policy version.
-public struct PublishedPolicy: Sendable {
-    public let version: PolicyVersion
-    public let step: Int
-    public let bytes: [UInt8]
-    public let digest: [UInt8]
+package struct PublishedPolicy: Sendable {
+    package let version: PolicyVersion
+    package let step: Int
+    package let bytes: [UInt8]
+    package let digest: [UInt8]
 
     /// The announcement workers receive on their watch stream.
-    public var announcement: PolicyAnnouncement {
+    package var announcement: PolicyAnnouncement {
         PolicyAnnouncement(version: version.wire, digest: digest, sizeBytes: UInt64(bytes.count), step: UInt64(step))
     }
 
     /// The chunk messages of a fetch starting at `offset` (resumable downloads).
-    public func chunks(from offset: Int = 0) -> [PolicyChunk] {
+    package func chunks(from offset: Int = 0) -> [PolicyChunk] {
         PolicyAssembler.chunks(version: version.wire, blob: bytes, digest: digest, from: offset)
     }
 
     /// Encodes `model`'s weights (the HF-named safetensors of `model.safetensors`).
-    public static func encode(_ model: GPT, version: PolicyVersion, step: Int) -> PublishedPolicy {
+    package static func encode(_ model: GPT, version: PolicyVersion, step: Int) -> PublishedPolicy {
         let bytes = model.parametersFile(metadata: ["tributary_version": version.description]).serialized()
         return PublishedPolicy(version: version, step: step, bytes: bytes, digest: Digests.sha256.sha256(bytes))
     }
 }
 
 /// The last `keep` published versions (a worker that asks for an older one gets `notFound`).
-public struct PolicyStore: Sendable {
-    public let keep: Int
-    public private(set) var versions: [PublishedPolicy] = []
+package struct PolicyStore: Sendable {
+    package let keep: Int
+    package private(set) var versions: [PublishedPolicy] = []
 
-    public init(keep: Int = 4) { self.keep = max(1, keep) }
+    package init(keep: Int = 4) { self.keep = max(1, keep) }
 
-    public var latest: PublishedPolicy? { versions.last }
+    package var latest: PublishedPolicy? { versions.last }
 
-    public mutating func publish(_ p: PublishedPolicy) {
+    package mutating func publish(_ p: PublishedPolicy) {
         versions.append(p)
         if versions.count > keep { versions.removeFirst(versions.count - keep) }
     }
 
-    public func version(_ v: PolicyVersion) -> PublishedPolicy? { versions.last { $0.version == v } }
+    package func version(_ v: PolicyVersion) -> PublishedPolicy? { versions.last { $0.version == v } }
 }

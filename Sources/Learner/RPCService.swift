@@ -7,9 +7,9 @@ import Logging
 import Transport
 import Wire
 
-public enum LearnerRPC {
+package enum LearnerRPC {
     /// Interval at which an idle watch stream re-sends the current announcement (keep-alive).
-    public static let watchHeartbeat: Double = 15
+    package static let watchHeartbeat: Double = 15
     /// Most groups of one Submit stream logged with one fsync (those already received).
     static let submitBatchLimit = 64
 
@@ -27,7 +27,7 @@ public enum LearnerRPC {
     }
 
     /// Registers the six worker RPCs of `node` on `server` (worker tokens).
-    public static func register(on server: TransportServer, node: LearnerNode) throws {
+    package static func register(on server: TransportServer, node: LearnerNode) throws {
         try server.register(path: RPCMethod.register.path, maxMessageBytes: RPCMethod.register.maxRequestBytes,
                             requestMessages: .one, responseMessages: .one) { req, out in
             let r = try decode(RegisterRequest.self, try await req.message())

@@ -8,23 +8,23 @@ import Prometheus
 import Wire
 
 /// One component's figures in `/status`.
-public struct RewardComponentFigures: Codable, Sendable, Equatable {
-    public var component: String
+package struct RewardComponentFigures: Codable, Sendable, Equatable {
+    package var component: String
     /// Mean value over every sample accepted since the learner started.
-    public var mean: Double
+    package var mean: Double
     /// Mean value over the samples accepted between the last two training steps (nil before the first).
-    public var recentMean: Double?
+    package var recentMean: Double?
     /// Share of samples at which the component failed (it then counts 0).
-    public var failureRate: Double
+    package var failureRate: Double
     /// Samples that carried this component.
-    public var samples: Int
+    package var samples: Int
     /// Failures by kind (`timeout`, `crashed`, `row_error`, …).
-    public var failures: [String: Int]
+    package var failures: [String: Int]
 }
 
 /// Running sums over accepted groups' reward components (thread-safe; fed by ingestion,
 /// read by status and the training loop).
-public final class RewardComponentBook: @unchecked Sendable {
+package final class RewardComponentBook: @unchecked Sendable {
     private struct Sums {
         var sum = 0.0, count = 0, failed = 0
         var windowSum = 0.0, windowCount = 0
@@ -35,10 +35,10 @@ public final class RewardComponentBook: @unchecked Sendable {
     private var order: [String] = []
     private var sums: [String: Sums] = [:]
 
-    public init() {}
+    package init() {}
 
     /// Adds an accepted group's component values and failures.
-    public func record(_ group: TrajectoryGroup) {
+    package func record(_ group: TrajectoryGroup) {
         let labels = group.rewardComponents, c = labels.count
         guard c > 0 else { return }
         lock.withLock {
@@ -60,7 +60,7 @@ public final class RewardComponentBook: @unchecked Sendable {
     /// Each component's mean over the samples accepted since the last call (components with
     /// none are left out); the training loop calls it once per step. Nil when no group has
     /// carried components yet.
-    public func takeWindow() -> [String: Double]? {
+    package func takeWindow() -> [String: Double]? {
         lock.withLock {
             guard !order.isEmpty else { return nil }
             var out: [String: Double] = [:]
@@ -75,7 +75,7 @@ public final class RewardComponentBook: @unchecked Sendable {
     }
 
     /// Every component seen, in the order first seen.
-    public func figures() -> [RewardComponentFigures] {
+    package func figures() -> [RewardComponentFigures] {
         lock.withLock {
             order.map { label in
                 let s = sums[label]!

@@ -11,79 +11,79 @@ import Training
 import Transport
 
 /// The `/status` document.
-public struct StatusReport: Codable, Sendable {
-    public var version: PolicyVersion
-    public var step: Int
+package struct StatusReport: Codable, Sendable {
+    package var version: PolicyVersion
+    package var step: Int
     /// Steps since this learner started that changed nothing (no reward signal in the batch).
-    public var stepsWithoutSignal: Int
-    public var uptimeSeconds: Double
-    public var task: String
-    public var objective: String
-    public var sync: Bool
-    public var bufferedGroups: Int
-    public var bufferCapacity: Int
-    public var outstandingLeases: Int
-    public var acceptedGroups: Int
+    package var stepsWithoutSignal: Int
+    package var uptimeSeconds: Double
+    package var task: String
+    package var objective: String
+    package var sync: Bool
+    package var bufferedGroups: Int
+    package var bufferCapacity: Int
+    package var outstandingLeases: Int
+    package var acceptedGroups: Int
     /// Write-ahead-log fsyncs for accepted groups: groups that arrive together share one.
-    public var walSyncs: Int
+    package var walSyncs: Int
     /// Leases completed since the state directory was created (durable; equals
     /// `groupsTrained + groupsInTraining + bufferedGroups` in every report: every
     /// acknowledged group is trained exactly once).
-    public var leasesCompleted: Int
-    public var groupsTrained: Int
+    package var leasesCompleted: Int
+    package var groupsTrained: Int
     /// Groups taken from the buffer whose update has not been counted in `groupsTrained` yet.
-    public var groupsInTraining: Int
+    package var groupsInTraining: Int
     /// Leases that passed their deadline (or whose worker said goodbye) and were re-issued.
-    public var leasesReissued: Int
+    package var leasesReissued: Int
     /// Next fresh prompt index: every prompt below it has been issued once, and (without a
     /// restart in between) is in exactly one place — trained, buffered, outstanding, or waiting
     /// to be re-issued.
-    public var promptCursor: Int
+    package var promptCursor: Int
     /// Prompts whose lease expired (or was released) and that wait to be issued again.
-    public var promptsAwaitingReissue: Int
-    public var rejectedGroups: [String: Int]
+    package var promptsAwaitingReissue: Int
+    package var rejectedGroups: [String: Int]
     /// Requests refused with NOT_FOUND for an unknown, retired or foreign worker id.
-    public var unknownWorkerRequests: Int
-    public var stalenessHistogram: [String: Int]
+    package var unknownWorkerRequests: Int
+    package var stalenessHistogram: [String: Int]
     /// Accepted groups and their bytes per second over the last 10 s (a sliding window).
-    public var ingestGroupsPerSecond: Double
-    public var ingestBytesPerSecond: Double
-    public var trainingTokensPerSecond: Double
-    public var stepSeconds: Double
-    public var publishSeconds: Double
-    public var lastCheckpoint: String?
-    public var lastCheckpointStep: Int?
-    public var evalGreedyAccuracy: Double?
-    public var reward: Double
-    public var accuracy: Double
-    public var meanStaleness: Double
-    public var workers: [WorkerInfo]
-    public var metrics: ObjectiveMetrics?
-    public var finished: Bool
+    package var ingestGroupsPerSecond: Double
+    package var ingestBytesPerSecond: Double
+    package var trainingTokensPerSecond: Double
+    package var stepSeconds: Double
+    package var publishSeconds: Double
+    package var lastCheckpoint: String?
+    package var lastCheckpointStep: Int?
+    package var evalGreedyAccuracy: Double?
+    package var reward: Double
+    package var accuracy: Double
+    package var meanStaleness: Double
+    package var workers: [WorkerInfo]
+    package var metrics: ObjectiveMetrics?
+    package var finished: Bool
     /// Per reward component (tasks with a composite reward): means and failures (RewardComponents.swift).
     /// Optional so that `tributary status` reads reports of learners without it.
-    public var rewardComponents: [RewardComponentFigures]? = nil
+    package var rewardComponents: [RewardComponentFigures]? = nil
     /// Whether the last step had an optimizer step (`trainingTokensPerSecond` is 0 when not).
-    public var lastStepUpdated: Bool?
+    package var lastStepUpdated: Bool?
     /// Whether learning can work: the no-signal streak, the best held-out accuracy, the problem
     /// in effect and the one that stopped training (LearningHealth.swift, docs/operations.md).
-    public var learningHealth: HealthReport?
-    public var stoppedBy: HealthProblem?
+    package var learningHealth: HealthReport?
+    package var stoppedBy: HealthProblem?
     /// Held-out accuracy and mean reward of completions sampled as the rollouts are (the last
     /// evaluation; nil when `training.eval_sampled` is 0). Optional: older reports decode.
-    public var evalSampledAccuracy: Double? = nil
-    public var evalSampledReward: Double? = nil
+    package var evalSampledAccuracy: Double? = nil
+    package var evalSampledReward: Double? = nil
 }
 
 /// Builds status reports and serves the status routes of one learner.
-public final class StatusService: Sendable {
+package final class StatusService: Sendable {
     let node: LearnerNode
     let started = Date()
     let registry = PrometheusCollectorRegistry()
 
-    public init(node: LearnerNode) { self.node = node }
+    package init(node: LearnerNode) { self.node = node }
 
-    public func report() async -> StatusReport {
+    package func report() async -> StatusReport {
         // Training first, then ingestion in one actor turn: groups trained by the time of the
         // second reading are still counted in `groupsInTraining`, so the counts add up.
         let t = node.training.status
@@ -109,7 +109,7 @@ public final class StatusService: Sendable {
     }
 
     /// Prometheus exposition of the same figures (names `tributary_*`).
-    public func metricsText() async -> String {
+    package func metricsText() async -> String {
         let r = await report()
         // Names are `tributary_<metric>_<unit>`: the last underscore-separated word is the unit.
         func g(_ name: String, _ help: String, _ v: Double, _ labels: [(String, String)] = []) {
@@ -173,7 +173,7 @@ public final class StatusService: Sendable {
     /// Registers `/healthz`, `/readyz`, `/status`, `/metrics` and the dashboard (`/`, `/history`,
     /// `/config`; Dashboard.swift) on `server`. Every route but the two health probes needs an
     /// admin token when admin tokens are configured, on every listener (h2c, TLS, HTTP/1.1).
-    public func register(on server: TransportServer) throws {
+    package func register(on server: TransportServer) throws {
         try registerDashboard(on: server)
         try server.registerGET(path: "/healthz") { _ in HTTPResponse(text: "ok\n") }
         try server.registerGET(path: "/readyz") { [node] _ in

@@ -8,32 +8,32 @@
 import TOMLKit
 
 /// A TOML value.
-public enum TOMLValue: Equatable, Sendable {
+package enum TOMLValue: Equatable, Sendable {
     case string(String), integer(Int), float(Double), bool(Bool), array([TOMLValue])
     /// An inline table (or a table of an array of tables), its keys in the order written.
     case table([TOMLKeyValue])
 }
 
 /// One `key = value` of an inline table.
-public struct TOMLKeyValue: Equatable, Sendable {
-    public var key: String
-    public var value: TOMLValue
-    public init(_ key: String, _ value: TOMLValue) { self.key = key; self.value = value }
+package struct TOMLKeyValue: Equatable, Sendable {
+    package var key: String
+    package var value: TOMLValue
+    package init(_ key: String, _ value: TOMLValue) { self.key = key; self.value = value }
 }
 
 /// A parse error with its 1-based line (and column, 0 when unknown).
-public struct TOMLError: Error, Equatable, CustomStringConvertible, Sendable {
-    public var line: Int
-    public var column: Int
-    public var message: String
-    public init(line: Int, column: Int = 0, message: String) { self.line = line; self.column = column; self.message = message }
-    public var description: String { column > 0 ? "line \(line), column \(column): \(message)" : "line \(line): \(message)" }
+package struct TOMLError: Error, Equatable, CustomStringConvertible, Sendable {
+    package var line: Int
+    package var column: Int
+    package var message: String
+    package init(line: Int, column: Int = 0, message: String) { self.line = line; self.column = column; self.message = message }
+    package var description: String { column > 0 ? "line \(line), column \(column): \(message)" : "line \(line): \(message)" }
 }
 
 /// Parses TOML text into a flat map of dotted keys (`table.key`, `table.sub.key`) to values:
 /// tables written with headers or dotted keys are flattened; inline tables, arrays and arrays
 /// of tables are values.
-public func parseTOML(_ text: String) throws -> [String: TOMLValue] {
+package func parseTOML(_ text: String) throws -> [String: TOMLValue] {
     let root: TOMLTable
     do { root = try TOMLTable(string: text) } catch let e as TOMLParseError {
         // toml++'s words, with the hint the hand-written reader gave for a bare word.

@@ -14,43 +14,43 @@ import Tensor
 import Training
 
 /// Figures of the latest training step, for /status.
-public struct TrainingStatus: Codable, Sendable {
-    public var step = 0
-    public var version = PolicyVersion.initial
+package struct TrainingStatus: Codable, Sendable {
+    package var step = 0
+    package var version = PolicyVersion.initial
     /// Whether the latest step had an optimizer step (a batch without reward signal has none).
-    public var updated = false
+    package var updated = false
     /// Tokens of the latest step that went through an optimizer step, over the seconds its
     /// update took (UpdateThroughput.swift); nil when the step had no update.
-    public var tokensPerSecond: Double?
-    public var trainedTokens = 0
-    public var updateSeconds = 0.0
-    public var stepSeconds = 0.0
-    public var publishSeconds = 0.0
-    public var lastCheckpoint: String?
-    public var lastCheckpointStep: Int?
-    public var evalGreedyAccuracy: Double?
+    package var tokensPerSecond: Double?
+    package var trainedTokens = 0
+    package var updateSeconds = 0.0
+    package var stepSeconds = 0.0
+    package var publishSeconds = 0.0
+    package var lastCheckpoint: String?
+    package var lastCheckpointStep: Int?
+    package var evalGreedyAccuracy: Double?
     /// Held-out accuracy of completions sampled as the rollouts are (temperature, top-k), and
     /// their mean reward, at the last evaluation (`training.eval_sampled`; nil when off).
-    public var evalSampledAccuracy: Double?
-    public var evalSampledReward: Double?
-    public var reward = 0.0
-    public var accuracy = 0.0
-    public var meanStaleness = 0.0
-    public var metrics: ObjectiveMetrics?
-    public var finished = false
+    package var evalSampledAccuracy: Double?
+    package var evalSampledReward: Double?
+    package var reward = 0.0
+    package var accuracy = 0.0
+    package var meanStaleness = 0.0
+    package var metrics: ObjectiveMetrics?
+    package var finished = false
     /// Groups trained since the state directory was created (durable with the checkpoints).
-    public var groupsTrained = 0
+    package var groupsTrained = 0
     /// Steps since this learner started whose batch carried no reward signal: no optimizer
     /// step, so no new version (the weights did not change).
-    public var stepsWithoutSignal = 0
+    package var stepsWithoutSignal = 0
     /// Mean of each reward component over the groups accepted since the previous step (tasks
     /// with a composite reward; RewardComponents.swift).
-    public var rewardComponents: [String: Double]?
+    package var rewardComponents: [String: Double]?
     /// Whether learning can work (LearningHealth.swift): the no-signal streak, the best held-out
     /// accuracy and the problem in effect, if any.
-    public var health = LearningHealth().report
+    package var health = LearningHealth().report
     /// The problem that stopped training (no signal, collapse), if one did.
-    public var stoppedBy: HealthProblem?
+    package var stoppedBy: HealthProblem?
 }
 
 /// Runs `body` on a fresh thread and lets async callers wait for async work from it.
@@ -68,7 +68,7 @@ enum Blocking {
 }
 
 /// Owns the trainer on a dedicated thread.
-public final class TrainingLoop: @unchecked Sendable {
+package final class TrainingLoop: @unchecked Sendable {
     let ingest: IngestState
     let store: LearnerStateStore
     let config: LearnerConfig
@@ -85,19 +85,19 @@ public final class TrainingLoop: @unchecked Sendable {
     private let done = NSCondition()
     private var ended = false
     /// Called on the training thread after every step (metrics log, progress).
-    public var onStep: (@Sendable (TrainingStatus) -> Void)?
+    package var onStep: (@Sendable (TrainingStatus) -> Void)?
     /// Called on the training thread when learning cannot work (no signal, collapse); nil
     /// writes `learner: warning: …` to standard error.
-    public var onProblem: (@Sendable (HealthProblem) -> Void)?
+    package var onProblem: (@Sendable (HealthProblem) -> Void)?
     private var health: LearningHealth
 
-    public var status: TrainingStatus { statusLock.withLock { _status } }
+    package var status: TrainingStatus { statusLock.withLock { _status } }
     private var _history: [HistoryPoint] = []
     /// At most this many recent steps are kept for `history`.
-    public static let historyLimit = 2000
+    package static let historyLimit = 2000
 
     /// Steps after `since` (all kept ones by default), oldest first.
-    public func history(since: Int = -1) -> [HistoryPoint] {
+    package func history(since: Int = -1) -> [HistoryPoint] {
         statusLock.withLock { _history.filter { $0.step > since } }
     }
 
@@ -126,7 +126,7 @@ public final class TrainingLoop: @unchecked Sendable {
         await ingest.publish(p)
     }
 
-    public func start() {
+    package func start() {
         let t = Thread { [self] in
             Thread.current.name = "trib-training"   // from inside and ≤ 15 bytes, or Linux drops it
             Blas.setThreads(config.threads)
@@ -143,7 +143,7 @@ public final class TrainingLoop: @unchecked Sendable {
 
     /// Waits for the training thread to end (after `IngestState.shutdown`). Any number of
     /// callers may wait; it returns at once when training already ended.
-    public func join() {
+    package func join() {
         done.lock()
         while !ended { done.wait() }
         done.unlock()
@@ -362,7 +362,7 @@ public final class TrainingLoop: @unchecked Sendable {
 extension TrainerState {
     /// The learner daemon's own state in a checkpoint's trainer state (kept there as JSON under
     /// "learner": Training does not know the daemon's types). Nil when absent or unreadable.
-    public var learner: LearnerDurableState? {
+    package var learner: LearnerDurableState? {
         get { learnerState.flatMap { try? $0.decode(LearnerDurableState.self) } }
         set { learnerState = newValue.flatMap { try? JSONValue(encoding: $0) } }
     }

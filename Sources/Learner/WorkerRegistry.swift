@@ -7,14 +7,14 @@ import Rollout
 import Wire
 
 /// Per-worker bookkeeping for the status endpoint.
-public struct WorkerInfo: Codable, Sendable {
-    public var id: UInt64
-    public var name: String
-    public var address: String
-    public var lastSeen: Double
-    public var leasesHeld: Int
-    public var groupsSubmitted: Int
-    public var versionInUse: PolicyVersion?
+package struct WorkerInfo: Codable, Sendable {
+    package var id: UInt64
+    package var name: String
+    package var address: String
+    package var lastSeen: Double
+    package var leasesHeld: Int
+    package var groupsSubmitted: Int
+    package var versionInUse: PolicyVersion?
 }
 
 /// Worker ids, the token each is bound to, and what /status shows of each.

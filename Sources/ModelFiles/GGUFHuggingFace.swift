@@ -8,13 +8,13 @@
 // qwen2 files are written without the permutation, so their tensors are only renamed.
 
 /// Model families whose GGUF files map to Hugging Face checkpoints here.
-public enum GGUFArchitecture: String, Sendable, CaseIterable {
+package enum GGUFArchitecture: String, Sendable, CaseIterable {
     case llama, qwen2
 
     /// Whether llama.cpp's converter permuted Q/K rows for this family.
-    public var permutesQueryKey: Bool { self == .llama }
+    package var permutesQueryKey: Bool { self == .llama }
     /// The Hugging Face class name (config.json "architectures").
-    public var huggingFaceClass: String {
+    package var huggingFaceClass: String {
         switch self {
         case .llama: "LlamaForCausalLM"
         case .qwen2: "Qwen2ForCausalLM"
@@ -24,7 +24,7 @@ public enum GGUFArchitecture: String, Sendable, CaseIterable {
 
 extension GGUFFile {
     /// The file's architecture, if the Hugging Face mapping knows it (else `unsupportedArchitecture`).
-    public func huggingFaceArchitecture() throws -> GGUFArchitecture {
+    package func huggingFaceArchitecture() throws -> GGUFArchitecture {
         let name = try architecture()
         guard let a = GGUFArchitecture(rawValue: name) else { throw GGUFError(file: path, .unsupportedArchitecture(name)) }
         return a
@@ -32,7 +32,7 @@ extension GGUFFile {
 
     /// The Hugging Face name of GGUF tensor `name` in a llama-family model, or nil for tensors
     /// transformers does not load (e.g. `rope_freqs.weight`) or does not know.
-    public static func huggingFaceName(of name: String) -> String? {
+    package static func huggingFaceName(of name: String) -> String? {
         switch name {
         case "token_embd.weight": return "model.embed_tokens.weight"
         case "output_norm.weight": return "model.norm.weight"
@@ -59,26 +59,26 @@ extension GGUFFile {
     }
 
     /// Hugging Face name → GGUF tensor name for every tensor that maps (others are left out).
-    public func huggingFaceTensorNames() -> [String: String] {
+    package func huggingFaceTensorNames() -> [String: String] {
         var out: [String: String] = [:]
         for t in tensors { if let hf = Self.huggingFaceName(of: t.name) { out[hf] = t.name } }
         return out
     }
 
     /// GGUF tensors with no Hugging Face name (transformers skips them, e.g. `rope_freqs.weight`).
-    public func tensorsWithoutHuggingFaceName() -> [String] {
+    package func tensorsWithoutHuggingFaceName() -> [String] {
         tensors.map(\.name).filter { Self.huggingFaceName(of: $0) == nil }
     }
 
     /// The tensor transformers holds as `hfName` after loading this file: dequantised, shape in
     /// PyTorch order, Q/K rows un-permuted for llama.
-    public func huggingFaceTensor(_ hfName: String) throws -> FloatTensor {
+    package func huggingFaceTensor(_ hfName: String) throws -> FloatTensor {
         guard let ggufName = huggingFaceTensorNames()[hfName] else { throw GGUFError(file: path, .missingTensor(hfName)) }
         return try huggingFaceTensor(ggufName: ggufName, architecture: huggingFaceArchitecture())
     }
 
     /// Every mapped tensor by Hugging Face name (see `huggingFaceTensor`).
-    public func huggingFaceTensors() throws -> [String: FloatTensor] {
+    package func huggingFaceTensors() throws -> [String: FloatTensor] {
         let arch = try huggingFaceArchitecture()
         var out: [String: FloatTensor] = [:]
         for (hf, gguf) in huggingFaceTensorNames() { out[hf] = try huggingFaceTensor(ggufName: gguf, architecture: arch) }

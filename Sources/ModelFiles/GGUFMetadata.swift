@@ -3,37 +3,37 @@
 
 extension GGUFFile {
     /// An integer value of any width at `key`; nil when absent, `badValue` when not an integer.
-    public func int(_ key: String) throws -> Int? {
+    package func int(_ key: String) throws -> Int? {
         guard let v = metadata[key] else { return nil }
         guard let i = v.int else { throw GGUFError(file: path, .badValue(key: key, detail: "expected an integer, found \(v.type)")) }
         return i
     }
     /// A float (or integer) value at `key` as Double; nil when absent.
-    public func double(_ key: String) throws -> Double? {
+    package func double(_ key: String) throws -> Double? {
         guard let v = metadata[key] else { return nil }
         guard let d = v.double else { throw GGUFError(file: path, .badValue(key: key, detail: "expected a number, found \(v.type)")) }
         return d
     }
     /// A string value at `key`; nil when absent.
-    public func string(_ key: String) throws -> String? {
+    package func string(_ key: String) throws -> String? {
         guard let v = metadata[key] else { return nil }
         guard let s = v.string else { throw GGUFError(file: path, .badValue(key: key, detail: "expected a string, found \(v.type)")) }
         return s
     }
     /// A bool value at `key`; nil when absent.
-    public func bool(_ key: String) throws -> Bool? {
+    package func bool(_ key: String) throws -> Bool? {
         guard let v = metadata[key] else { return nil }
         guard let b = v.bool else { throw GGUFError(file: path, .badValue(key: key, detail: "expected a bool, found \(v.type)")) }
         return b
     }
     /// An array value at `key`; nil when absent.
-    public func array(_ key: String) throws -> GGUFArray? {
+    package func array(_ key: String) throws -> GGUFArray? {
         guard let v = metadata[key] else { return nil }
         guard let a = v.array else { throw GGUFError(file: path, .badValue(key: key, detail: "expected an array, found \(v.type)")) }
         return a
     }
     /// A string array at `key`; nil when absent.
-    public func strings(_ key: String) throws -> [String]? {
+    package func strings(_ key: String) throws -> [String]? {
         guard let a = try array(key) else { return nil }
         guard let s = a.strings else {
             throw GGUFError(file: path, .badValue(key: key, detail: "expected an array of strings, found one of \(a.elementType)"))
@@ -42,26 +42,26 @@ extension GGUFFile {
     }
 
     /// `int(key)`, or `missingKey` when absent.
-    public func requiredInt(_ key: String) throws -> Int {
+    package func requiredInt(_ key: String) throws -> Int {
         guard let i = try int(key) else { throw GGUFError(file: path, .missingKey(key)) }
         return i
     }
     /// `double(key)`, or `missingKey` when absent.
-    public func requiredDouble(_ key: String) throws -> Double {
+    package func requiredDouble(_ key: String) throws -> Double {
         guard let d = try double(key) else { throw GGUFError(file: path, .missingKey(key)) }
         return d
     }
     /// `string(key)`, or `missingKey` when absent.
-    public func requiredString(_ key: String) throws -> String {
+    package func requiredString(_ key: String) throws -> String {
         guard let s = try string(key) else { throw GGUFError(file: path, .missingKey(key)) }
         return s
     }
 
     /// `general.architecture` (e.g. "llama", "qwen2").
-    public func architecture() throws -> String { try requiredString("general.architecture") }
+    package func architecture() throws -> String { try requiredString("general.architecture") }
 
     /// The tokenizer described by the metadata.
-    public func tokenizerMetadata() throws -> GGUFTokenizerMetadata {
+    package func tokenizerMetadata() throws -> GGUFTokenizerMetadata {
         let p = "tokenizer.ggml."
         var t = GGUFTokenizerMetadata()
         t.model = try string(p + "model")
@@ -92,33 +92,33 @@ extension GGUFFile {
 }
 
 /// The tokenizer as GGUF metadata describes it (`tokenizer.ggml.*`), values as stored.
-public struct GGUFTokenizerMetadata: Sendable, Equatable {
+package struct GGUFTokenizerMetadata: Sendable, Equatable {
     /// `tokenizer.ggml.model`: "gpt2" (byte-level BPE), "llama" (SentencePiece), …
-    public var model: String?
+    package var model: String?
     /// `tokenizer.ggml.pre`: the pre-tokenizer name ("smollm", "llama-bpe", "qwen2", …).
-    public var pre: String?
+    package var pre: String?
     /// `tokenizer.ggml.tokens`: token strings by id.
-    public var tokens: [String] = []
+    package var tokens: [String] = []
     /// `tokenizer.ggml.merges`: BPE merges, "left right", highest priority first.
-    public var merges: [String] = []
+    package var merges: [String] = []
     /// `tokenizer.ggml.token_type` by id (1 normal, 2 unknown, 3 control, 4 user-defined, 5 unused, 6 byte).
-    public var tokenTypes: [Int]?
+    package var tokenTypes: [Int]?
     /// `tokenizer.ggml.scores` by id (SentencePiece models).
-    public var scores: [Float]?
+    package var scores: [Float]?
     /// `tokenizer.ggml.bos_token_id`.
-    public var bosTokenId: Int?
+    package var bosTokenId: Int?
     /// `tokenizer.ggml.eos_token_id`.
-    public var eosTokenId: Int?
+    package var eosTokenId: Int?
     /// `tokenizer.ggml.unknown_token_id`.
-    public var unknownTokenId: Int?
+    package var unknownTokenId: Int?
     /// `tokenizer.ggml.padding_token_id`.
-    public var paddingTokenId: Int?
+    package var paddingTokenId: Int?
     /// `tokenizer.ggml.add_bos_token`.
-    public var addBosToken: Bool?
+    package var addBosToken: Bool?
     /// `tokenizer.ggml.add_eos_token`.
-    public var addEosToken: Bool?
+    package var addEosToken: Bool?
     /// `tokenizer.chat_template` (Jinja).
-    public var chatTemplate: String?
+    package var chatTemplate: String?
 
-    public init() {}
+    package init() {}
 }

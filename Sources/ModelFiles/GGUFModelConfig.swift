@@ -3,39 +3,39 @@
 // so that one mapper can read both a GGUF file and a Hugging Face directory.
 
 /// Model hyper-parameters from GGUF metadata, named as in Hugging Face's LlamaConfig.
-public struct GGUFModelConfig: Sendable, Equatable {
+package struct GGUFModelConfig: Sendable, Equatable {
     /// "llama" or "qwen2" (config.json `model_type`).
-    public var modelType: String
+    package var modelType: String
     /// `<arch>.embedding_length`.
-    public var hiddenSize: Int
+    package var hiddenSize: Int
     /// `<arch>.feed_forward_length`.
-    public var intermediateSize: Int
+    package var intermediateSize: Int
     /// `<arch>.block_count`.
-    public var numHiddenLayers: Int
+    package var numHiddenLayers: Int
     /// `<arch>.attention.head_count`.
-    public var numAttentionHeads: Int
+    package var numAttentionHeads: Int
     /// `<arch>.attention.head_count_kv` (defaults to the head count).
-    public var numKeyValueHeads: Int
+    package var numKeyValueHeads: Int
     /// llama: `llama.rope.dimension_count` (as transformers reads it); else
     /// `<arch>.attention.key_length`; else hidden size / heads.
-    public var headDim: Int
+    package var headDim: Int
     /// `<arch>.context_length`.
-    public var maxPositionEmbeddings: Int
+    package var maxPositionEmbeddings: Int
     /// `<arch>.rope.freq_base` (default 10000).
-    public var ropeTheta: Double
+    package var ropeTheta: Double
     /// `<arch>.attention.layer_norm_rms_epsilon` (a float32 in the file, widened exactly).
-    public var rmsNormEps: Double
+    package var rmsNormEps: Double
     /// `<arch>.vocab_size`, else the length of `tokenizer.ggml.tokens`, else token_embd's rows.
-    public var vocabSize: Int
+    package var vocabSize: Int
     /// True when the file has no `output.weight` (the LM head reuses the embeddings).
-    public var tieWordEmbeddings: Bool
+    package var tieWordEmbeddings: Bool
     /// Special token ids from `tokenizer.ggml.*_token_id`.
-    public var bosTokenId: Int?
-    public var eosTokenId: Int?
-    public var padTokenId: Int?
+    package var bosTokenId: Int?
+    package var eosTokenId: Int?
+    package var padTokenId: Int?
 
     /// The same values under config.json's keys (`model_type`, `hidden_size`, `rope_theta`, …).
-    public var json: JSONValue {
+    package var json: JSONValue {
         var o: [String: JSONValue] = [
             "model_type": .string(modelType),
             "architectures": .array([.string(GGUFArchitecture(rawValue: modelType)?.huggingFaceClass ?? modelType)]),
@@ -61,7 +61,7 @@ public struct GGUFModelConfig: Sendable, Equatable {
 
 extension GGUFFile {
     /// The Hugging Face config for this llama-family file (`unsupportedArchitecture` otherwise).
-    public func huggingFaceConfig() throws -> GGUFModelConfig {
+    package func huggingFaceConfig() throws -> GGUFModelConfig {
         let arch = try huggingFaceArchitecture()
         let p = arch.rawValue + "."
         let hidden = try requiredInt(p + "embedding_length")

@@ -3,19 +3,19 @@
 // conversions to plain Swift values.
 
 /// The value type ids GGUF defines for metadata.
-public enum GGUFValueType: UInt32, Sendable, CaseIterable {
+package enum GGUFValueType: UInt32, Sendable, CaseIterable {
     case uint8 = 0, int8 = 1, uint16 = 2, int16 = 3, uint32 = 4, int32 = 5, float32 = 6, bool = 7
     case string = 8, array = 9, uint64 = 10, int64 = 11, float64 = 12
 }
 
 /// One metadata value.
-public enum GGUFValue: Sendable, Equatable {
+package enum GGUFValue: Sendable, Equatable {
     case uint8(UInt8), int8(Int8), uint16(UInt16), int16(Int16), uint32(UInt32), int32(Int32)
     case uint64(UInt64), int64(Int64), float32(Float), float64(Double), bool(Bool), string(String)
     case array(GGUFArray)
 
     /// The GGUF value type of this value.
-    public var type: GGUFValueType {
+    package var type: GGUFValueType {
         switch self {
         case .uint8: .uint8
         case .int8: .int8
@@ -34,7 +34,7 @@ public enum GGUFValue: Sendable, Equatable {
     }
 
     /// Any integer type as Int (nil for non-integers and for a uint64 above Int.max).
-    public var int: Int? {
+    package var int: Int? {
         switch self {
         case .uint8(let v): Int(v)
         case .int8(let v): Int(v)
@@ -49,7 +49,7 @@ public enum GGUFValue: Sendable, Equatable {
     }
 
     /// A float as Double (float32 widened exactly), or an integer converted; nil otherwise.
-    public var double: Double? {
+    package var double: Double? {
         switch self {
         case .float32(let v): Double(v)
         case .float64(let v): v
@@ -58,22 +58,22 @@ public enum GGUFValue: Sendable, Equatable {
     }
 
     /// The value of a bool.
-    public var bool: Bool? { if case .bool(let b) = self { b } else { nil } }
+    package var bool: Bool? { if case .bool(let b) = self { b } else { nil } }
     /// The value of a string.
-    public var string: String? { if case .string(let s) = self { s } else { nil } }
+    package var string: String? { if case .string(let s) = self { s } else { nil } }
     /// The elements of an array.
-    public var array: GGUFArray? { if case .array(let a) = self { a } else { nil } }
+    package var array: GGUFArray? { if case .array(let a) = self { a } else { nil } }
 }
 
 /// A metadata array: all elements share one type.
-public enum GGUFArray: Sendable, Equatable {
+package enum GGUFArray: Sendable, Equatable {
     case uint8([UInt8]), int8([Int8]), uint16([UInt16]), int16([Int16]), uint32([UInt32]), int32([Int32])
     case uint64([UInt64]), int64([Int64]), float32([Float]), float64([Double]), bool([Bool]), string([String])
     /// An array of arrays (each inner array may have its own element type).
     case array([GGUFArray])
 
     /// The element type.
-    public var elementType: GGUFValueType {
+    package var elementType: GGUFValueType {
         switch self {
         case .uint8: .uint8
         case .int8: .int8
@@ -92,7 +92,7 @@ public enum GGUFArray: Sendable, Equatable {
     }
 
     /// Number of elements.
-    public var count: Int {
+    package var count: Int {
         switch self {
         case .uint8(let a): a.count
         case .int8(let a): a.count
@@ -111,10 +111,10 @@ public enum GGUFArray: Sendable, Equatable {
     }
 
     /// The elements of a string array.
-    public var strings: [String]? { if case .string(let a) = self { a } else { nil } }
+    package var strings: [String]? { if case .string(let a) = self { a } else { nil } }
 
     /// The elements of an integer array as Int (nil for other arrays or a uint64 above Int.max).
-    public var ints: [Int]? {
+    package var ints: [Int]? {
         switch self {
         case .uint8(let a): a.map(Int.init)
         case .int8(let a): a.map(Int.init)
@@ -130,7 +130,7 @@ public enum GGUFArray: Sendable, Equatable {
     }
 
     /// The elements of a float or integer array as Double.
-    public var doubles: [Double]? {
+    package var doubles: [Double]? {
         switch self {
         case .float32(let a): a.map(Double.init)
         case .float64(let a): a

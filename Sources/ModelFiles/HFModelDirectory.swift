@@ -7,27 +7,27 @@ import Foundation
 import Tensor
 
 /// The contents of a Hugging Face model directory (weights are read on `loadTensors`).
-public struct HFModelDirectory: Sendable {
+package struct HFModelDirectory: Sendable {
     /// The directory.
-    public let url: URL
+    package let url: URL
     /// config.json.
-    public let config: JSONValue
+    package let config: JSONValue
     /// tokenizer_config.json, if present.
-    public let tokenizerConfig: JSONValue?
+    package let tokenizerConfig: JSONValue?
     /// generation_config.json, if present.
-    public let generationConfig: JSONValue?
+    package let generationConfig: JSONValue?
     /// tokenizer.json's bytes, if present (the Tokenizers module parses them).
-    public let tokenizerJSON: Data?
+    package let tokenizerJSON: Data?
     /// chat_template.jinja's text, if present.
-    public let chatTemplateFile: String?
+    package let chatTemplateFile: String?
     /// For a sharded checkpoint, tensor name → shard file name (from the index); nil for one file.
-    public let weightMap: [String: String]?
+    package let weightMap: [String: String]?
 
     static let singleFile = "model.safetensors"
     static let indexFile = "model.safetensors.index.json"
 
     /// Reads the directory's JSON files and checks the shard index (every shard it names exists).
-    public init(url: URL) throws {
+    package init(url: URL) throws {
         self.url = url
         guard let configData = try Self.readIfPresent(url, "config.json") else {
             throw ModelDirectoryError(path: url.path, .missingFile("config.json"))
@@ -68,14 +68,14 @@ public struct HFModelDirectory: Sendable {
     }
 
     /// The weight files in load order (shards sorted by name, or model.safetensors).
-    public var weightFiles: [String] {
+    package var weightFiles: [String] {
         if let weightMap { return Set(weightMap.values).sorted() }
         return [Self.singleFile]
     }
 
     /// The chat template: chat_template.jinja if present, else tokenizer_config.json's
     /// `chat_template` (a string, or the "default" entry of a list of named templates).
-    public var chatTemplate: String? {
+    package var chatTemplate: String? {
         if let chatTemplateFile { return chatTemplateFile }
         guard let t = tokenizerConfig?["chat_template"] else { return nil }
         if let s = t.string { return s }
@@ -85,17 +85,17 @@ public struct HFModelDirectory: Sendable {
     }
 
     /// tokenizer_config.json's `bos_token` (a string or an AddedToken object's `content`).
-    public var bosToken: String? { Self.tokenText(tokenizerConfig?["bos_token"]) }
+    package var bosToken: String? { Self.tokenText(tokenizerConfig?["bos_token"]) }
     /// tokenizer_config.json's `eos_token`.
-    public var eosToken: String? { Self.tokenText(tokenizerConfig?["eos_token"]) }
+    package var eosToken: String? { Self.tokenText(tokenizerConfig?["eos_token"]) }
     /// tokenizer_config.json's `pad_token`.
-    public var padToken: String? { Self.tokenText(tokenizerConfig?["pad_token"]) }
+    package var padToken: String? { Self.tokenText(tokenizerConfig?["pad_token"]) }
 
     private static func tokenText(_ v: JSONValue?) -> String? { v?.string ?? v?["content"]?.string }
 
     /// Reads every tensor listed (all of model.safetensors, or every tensor of the shard index)
     /// as F32, converting F16 and BF16 exactly.
-    public func loadTensors() throws -> HFTensorSet {
+    package func loadTensors() throws -> HFTensorSet {
         var set = HFTensorSet()
         if weightMap == nil, !FileManager.default.fileExists(atPath: url.appendingPathComponent(Self.singleFile).path) {
             throw ModelDirectoryError(path: url.path, .missingFile("\(Self.singleFile) or \(Self.indexFile)"))
@@ -138,17 +138,17 @@ public struct HFModelDirectory: Sendable {
 }
 
 /// The tensors of a Hugging Face directory, all F32, and what they were stored as.
-public struct HFTensorSet: Sendable {
+package struct HFTensorSet: Sendable {
     /// Tensors by name.
-    public var tensors: [String: FloatTensor] = [:]
+    package var tensors: [String: FloatTensor] = [:]
     /// How many tensors each stored dtype had ("F32", "F16", "BF16").
-    public var sourceDTypes: [String: Int] = [:]
+    package var sourceDTypes: [String: Int] = [:]
 
-    public init() {}
+    package init() {}
 
     /// The conversions that happened, e.g. "BF16→F32: 1 tensor, F16→F32: 123 tensors"
     /// ("none" when every tensor was stored as F32).
-    public var conversionSummary: String {
+    package var conversionSummary: String {
         let parts = sourceDTypes.keys.filter { $0 != "F32" }.sorted().map { d -> String in
             let n = sourceDTypes[d] ?? 0
             return "\(d)→F32: \(n) tensor\(n == 1 ? "" : "s")"

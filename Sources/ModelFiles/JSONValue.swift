@@ -5,7 +5,7 @@
 import Foundation
 
 /// A parsed JSON value.
-public enum JSONValue: Sendable, Equatable, Codable {
+package enum JSONValue: Sendable, Equatable, Codable {
     case null
     case bool(Bool)
     case int(Int)
@@ -15,13 +15,13 @@ public enum JSONValue: Sendable, Equatable, Codable {
     case object([String: JSONValue])
 
     /// Parses a JSON document; `label` names its source in the error.
-    public static func parse(_ data: Data, label: String) throws -> JSONValue {
+    package static func parse(_ data: Data, label: String) throws -> JSONValue {
         do { return try JSONDecoder().decode(JSONValue.self, from: data) } catch {
             throw ModelDirectoryError(path: label, .badJSON(String(describing: error)))
         }
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
         if c.decodeNil() { self = .null } else if let b = try? c.decode(Bool.self) { self = .bool(b) } else if let i = try? c.decode(Int.self) {
             self = .int(i)
@@ -32,7 +32,7 @@ public enum JSONValue: Sendable, Equatable, Codable {
         }
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.singleValueContainer()
         switch self {
         case .null: try c.encodeNil()
@@ -46,20 +46,20 @@ public enum JSONValue: Sendable, Equatable, Codable {
     }
 
     /// Member `key` of an object (nil for a missing key or a non-object).
-    public subscript(key: String) -> JSONValue? {
+    package subscript(key: String) -> JSONValue? {
         if case .object(let o) = self { o[key] } else { nil }
     }
 
     /// The members of an object.
-    public var object: [String: JSONValue]? { if case .object(let o) = self { o } else { nil } }
+    package var object: [String: JSONValue]? { if case .object(let o) = self { o } else { nil } }
     /// The elements of an array.
-    public var array: [JSONValue]? { if case .array(let a) = self { a } else { nil } }
+    package var array: [JSONValue]? { if case .array(let a) = self { a } else { nil } }
     /// A string's value.
-    public var string: String? { if case .string(let s) = self { s } else { nil } }
+    package var string: String? { if case .string(let s) = self { s } else { nil } }
     /// A bool's value.
-    public var bool: Bool? { if case .bool(let b) = self { b } else { nil } }
+    package var bool: Bool? { if case .bool(let b) = self { b } else { nil } }
     /// An integer's value (also a double that is a whole number).
-    public var int: Int? {
+    package var int: Int? {
         switch self {
         case .int(let i): i
         case .double(let d): d == d.rounded() && abs(d) < 9e15 ? Int(d) : nil
@@ -67,7 +67,7 @@ public enum JSONValue: Sendable, Equatable, Codable {
         }
     }
     /// A number's value as Double.
-    public var double: Double? {
+    package var double: Double? {
         switch self {
         case .int(let i): Double(i)
         case .double(let d): d
@@ -75,5 +75,5 @@ public enum JSONValue: Sendable, Equatable, Codable {
         }
     }
     /// True for `null`.
-    public var isNull: Bool { self == .null }
+    package var isNull: Bool { self == .null }
 }

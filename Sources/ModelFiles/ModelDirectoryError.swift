@@ -4,9 +4,9 @@
 import Tensor
 
 /// A Hugging Face model directory could not be read or is inconsistent.
-public struct ModelDirectoryError: Error, Equatable, CustomStringConvertible, Sendable {
+package struct ModelDirectoryError: Error, Equatable, CustomStringConvertible, Sendable {
     /// What went wrong.
-    public enum Kind: Equatable, Sendable {
+    package enum Kind: Equatable, Sendable {
         /// A file the directory needs is absent.
         case missingFile(String)
         /// The file exists but could not be read (OS message).
@@ -28,16 +28,16 @@ public struct ModelDirectoryError: Error, Equatable, CustomStringConvertible, Se
     }
 
     /// Path of the file or directory concerned.
-    public let path: String
+    package let path: String
     /// The specific problem.
-    public let kind: Kind
+    package let kind: Kind
 
-    public init(path: String, _ kind: Kind) {
+    package init(path: String, _ kind: Kind) {
         self.path = path
         self.kind = kind
     }
 
-    public var description: String {
+    package var description: String {
         switch kind {
         case .missingFile(let f): return "model directory \(path) has no \(f)"
         case .unreadable(let m): return "\(path) cannot be read: \(m)"

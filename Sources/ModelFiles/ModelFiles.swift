@@ -2,20 +2,20 @@
 // This file holds the types both readers hand out: a dense Float tensor in PyTorch shape order.
 
 /// Namespace of the ModelFiles module.
-public enum ModelFiles {}
+package enum ModelFiles {}
 
 /// A dense tensor of Float values, row-major, with its shape in PyTorch order (outermost first).
-public struct FloatTensor: Sendable, Equatable {
+package struct FloatTensor: Sendable, Equatable {
     /// Shape, outermost dimension first (a `[out, in]` weight is `[rows, row length]`).
-    public var shape: [Int]
+    package var shape: [Int]
     /// `shape.reduce(1, *)` values, row-major.
-    public var values: [Float]
+    package var values: [Float]
 
-    public init(shape: [Int], values: [Float]) {
+    package init(shape: [Int], values: [Float]) {
         self.shape = shape
         self.values = values
     }
 
     /// Number of elements (product of the shape; 1 for a scalar).
-    public var elementCount: Int { shape.reduce(1, *) }
+    package var elementCount: Int { shape.reduce(1, *) }
 }

@@ -30,7 +30,7 @@ extension ObjectiveConfig {
     /// The policy's perturbation (Sources/Policy/ALP.swift) when `alp_sigma0` > 0: every block,
     /// σ_l starting at σ₀, log-scales trained at `alp_perturb_lr` (1e-2 when unset) unless
     /// `alp_learnable = false`; the noise seed is fixed so a run replays.
-    public var alpPerturbation: ALPPerturbation? {
+    package var alpPerturbation: ALPPerturbation? {
         guard let s = alpSigma0, s > 0 else { return nil }
         return ALPPerturbation(enabled: true, sigma0: s, learnable: alpLearnable, perturbLR: alpPerturbLR ?? 1e-2, seed: 0xA1F)
     }

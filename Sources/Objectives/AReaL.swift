@@ -32,7 +32,7 @@ func proximalLogProbs(_ reference: RatioReference, batch: TokenBatch, detachedLo
 }
 
 /// Interpolation weights α_i per sequence (§4.10); versions must satisfy v_b ≤ v_prox ≤ v_θ.
-public func proximalInterpolationWeights(versions: [PolicyVersion], proximal: PolicyVersion, theta: PolicyVersion) throws -> [Double] {
+package func proximalInterpolationWeights(versions: [PolicyVersion], proximal: PolicyVersion, theta: PolicyVersion) throws -> [Double] {
     try versions.enumerated().map { i, vb in
         guard vb <= proximal, proximal <= theta else {
             throw ObjectiveError.invalidSetting("decoupled-interp: need v_b ≤ v_prox ≤ v_θ, got v_b[\(i)] = \(vb), v_prox = \(proximal), v_θ = \(theta)")
@@ -42,7 +42,7 @@ public func proximalInterpolationWeights(versions: [PolicyVersion], proximal: Po
 }
 
 /// Interpolated log π_prox per position from the (detached) current log-probs (§4.10).
-public func interpolatedProximalLogProbs(batch: TokenBatch, logProbs: [Float]) throws -> [Float] {
+package func interpolatedProximalLogProbs(batch: TokenBatch, logProbs: [Float]) throws -> [Float] {
     guard let versions = batch.versions, let v = batch.learnerVersion else {
         throw ObjectiveError.missingInput("policy_versions and learner_version (decoupled-interp)")
     }

@@ -7,7 +7,7 @@ import Rollout
 import Foundation
 
 /// How a group's rewards become per-sample advantages.
-public enum AdvantageEstimator: String, Codable, Sendable, CaseIterable {
+package enum AdvantageEstimator: String, Codable, Sendable, CaseIterable {
     /// GRPO z-score `(R − mean) / (std + ε_std)` with the population std (§1.3).
     case grpo
     /// Dr. GRPO mean-only `R − mean` (§4.4).
@@ -21,11 +21,11 @@ public enum AdvantageEstimator: String, Codable, Sendable, CaseIterable {
 }
 
 /// Errors raised for advantage inputs that cannot be used.
-public enum AdvantageError: Error, Equatable, CustomStringConvertible {
+package enum AdvantageError: Error, Equatable, CustomStringConvertible {
     case lengthMismatch(rewards: Int, groupIDs: Int)
     case nonFiniteReward(index: Int, value: Float)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .lengthMismatch(r, g): return "advantages: \(r) rewards but \(g) group ids"
         case let .nonFiniteReward(i, v): return "advantages: reward \(i) is not finite (\(v))"
@@ -36,12 +36,12 @@ public enum AdvantageError: Error, Equatable, CustomStringConvertible {
 extension AdvantageEstimator {
     /// Per-sample advantages for `rewards`, grouped by equal `groupIDs`
     /// (groups need not be contiguous). `epsStd` guards the GRPO division.
-    public func advantages(rewards: [Float], groupIDs: [Int32], epsStd: Float = 1e-6) throws -> [Float] {
+    package func advantages(rewards: [Float], groupIDs: [Int32], epsStd: Float = 1e-6) throws -> [Float] {
         try advantagesWithStats(rewards: rewards, groupIDs: groupIDs, epsStd: epsStd).advantages
     }
 
     /// Advantages plus the batch statistics (zero-variance groups, BNPO's α and β).
-    public func advantagesWithStats(rewards: [Float], groupIDs: [Int32],
+    package func advantagesWithStats(rewards: [Float], groupIDs: [Int32],
                                     epsStd: Float = 1e-6) throws -> (advantages: [Float], stats: AdvantageStats) {
         guard rewards.count == groupIDs.count else {
             throw AdvantageError.lengthMismatch(rewards: rewards.count, groupIDs: groupIDs.count)

@@ -3,7 +3,7 @@
 // the gradient of the loss with respect to ℓ_{i,t} is exactly w_{i,t}.
 
 /// How per-token losses are combined into the minibatch loss.
-public enum Aggregation: String, Codable, Sendable, CaseIterable {
+package enum Aggregation: String, Codable, Sendable, CaseIterable {
     /// `Σ m ℓ / Σ m` (DAPO, verl and ALP default).
     case tokenMean = "token-mean"
     /// `(1/N) Σ_i (1/L_i) Σ_t m ℓ` (original GRPO).
@@ -15,7 +15,7 @@ public enum Aggregation: String, Codable, Sendable, CaseIterable {
 
     /// Per-token weights for a `[count, length]` mask; zero where the mask is zero.
     /// `lengthNorm` is the constant `L_norm` of `seqMeanTokenSumNorm` (defaults to `length`).
-    public func weights(mask: [Float], count: Int, length: Int, lengthNorm: Int? = nil) -> [Float] {
+    package func weights(mask: [Float], count: Int, length: Int, lengthNorm: Int? = nil) -> [Float] {
         var w = [Float](repeating: 0, count: count * length)
         switch self {
         case .tokenMean:

@@ -7,7 +7,7 @@ extension TrainingBatch {
     /// Lays out `groups` (group id = position in the array), right-padding with `pad`, and
     /// computes advantages with `estimator` per group. Position `p + t` holds completion token
     /// `t` of a prompt of length `p`; its behaviour log-prob sits at the same position.
-    public static func assemble(_ groups: [RolloutGroup], pad: Int32, estimator: AdvantageEstimator,
+    package static func assemble(_ groups: [RolloutGroup], pad: Int32, estimator: AdvantageEstimator,
                                 epsStd: Float = 1e-6) throws -> TrainingBatch {
         var length = 0
         for g in groups { for s in g.samples { length = max(length, g.prompt.count + s.tokens.count) } }
@@ -44,11 +44,11 @@ extension TrainingBatch {
     }
 
     /// The objective's view of this batch without a learner version (no staleness pieces).
-    public var tokenBatch: TokenBatch { tokenBatch(learnerVersion: nil) }
+    package var tokenBatch: TokenBatch { tokenBatch(learnerVersion: nil) }
 
     /// The objective's view of this batch (rewards, group ids and versions included);
     /// `learnerVersion` enables staleness metrics, the cap and the AReaL interpolation.
-    public func tokenBatch(learnerVersion: PolicyVersion? = nil) -> TokenBatch {
+    package func tokenBatch(learnerVersion: PolicyVersion? = nil) -> TokenBatch {
         var b = TokenBatch(count: count, length: length, behaviourLogProbs: behaviourLogProbs, mask: lossMask,
                            advantages: advantages)
         b.rewards = rewards; b.groupIDs = groupIDs; b.versions = versions; b.learnerVersion = learnerVersion

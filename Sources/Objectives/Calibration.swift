@@ -9,13 +9,13 @@
 import Foundation
 
 /// AUC and expected calibration error of `confidence` (in [0, 1]) against `correct`.
-public struct CalibrationMetrics: Codable, Sendable, Equatable {
-    public var auc: Double?
-    public var ece: Double
-    public var count: Int
+package struct CalibrationMetrics: Codable, Sendable, Equatable {
+    package var auc: Double?
+    package var ece: Double
+    package var count: Int
 
     /// Computes both; confidences are clamped to [0, 1]; `bins` ≥ 1.
-    public init(confidence: [Double], correct: [Bool], bins: Int = 10) {
+    package init(confidence: [Double], correct: [Bool], bins: Int = 10) {
         let n = min(confidence.count, correct.count)
         count = n
         let conf = confidence.prefix(n).map { min(1, max(0, $0)) }
@@ -50,7 +50,7 @@ public struct CalibrationMetrics: Codable, Sendable, Equatable {
 }
 
 /// A completion's confidence from its token log-probs: exp(Σ log p), or exp(mean log p) per token.
-public func sequenceConfidence(logProbs: [Float], perToken: Bool = false) -> Double {
+package func sequenceConfidence(logProbs: [Float], perToken: Bool = false) -> Double {
     guard !logProbs.isEmpty else { return 1 }
     let s = logProbs.reduce(0.0) { $0 + Double($1) }
     return exp(perToken ? s / Double(logProbs.count) : s)

@@ -39,7 +39,7 @@ struct CalibrationAdvantages: KernelStage {
 
 /// Calibration-aware per-sequence advantages, the batch AUC and the fraction of masked pairs.
 /// `confidence` is per sequence (nil = no loss token: advantage 0, not paired).
-public func calibrationAdvantages(rewards: [Float], groupIDs: [Int32], confidence: [Double?], margin: Double?)
+package func calibrationAdvantages(rewards: [Float], groupIDs: [Int32], confidence: [Double?], margin: Double?)
     -> (advantages: [Double], auc: Double?, maskedPairFraction: Double) {
     var adv = [Double](repeating: 0, count: rewards.count)
     var pairs = 0, masked = 0, agree = 0.0

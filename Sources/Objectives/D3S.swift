@@ -37,13 +37,13 @@ struct D3SDownSampling: KernelStage {
 }
 
 /// Keep ratio at `step` for start ratio `q0` (§5.5 [R]).
-public func d3sKeepRatio(start q0: Float, step: Int, steps: Int) -> Double {
+package func d3sKeepRatio(start q0: Float, step: Int, steps: Int) -> Double {
     let f = steps <= 0 ? 1 : min(1, Double(step) / Double(steps))
     return Double(q0) + (1 - Double(q0)) * f
 }
 
 /// Per-sample keep flags: the variance-maximising subset of size ceil(q·G) in every group.
-public func d3sSelectSamples(advantages: [Float], groupIDs: [Int32], keepRatio q: Double) -> [Bool] {
+package func d3sSelectSamples(advantages: [Float], groupIDs: [Int32], keepRatio q: Double) -> [Bool] {
     var keep = [Bool](repeating: false, count: advantages.count)
     for idx in groupMembers(groupIDs) {
         let k = min(idx.count, max(1, Int((q * Double(idx.count)).rounded(.up))))

@@ -33,7 +33,7 @@ func zeroVarianceGroupFraction(rewards: [Float], groupIDs: [Int32]) -> Double {
 }
 
 /// DAPO's filter over rollout groups: the informative groups and the dropped fraction.
-public func dynamicSamplingFilter(_ groups: [RolloutGroup]) -> (kept: [RolloutGroup], droppedFraction: Double) {
+package func dynamicSamplingFilter(_ groups: [RolloutGroup]) -> (kept: [RolloutGroup], droppedFraction: Double) {
     let kept = groups.filter(\.hasSignal)
     return (kept, groups.isEmpty ? 0 : Double(groups.count - kept.count) / Double(groups.count))
 }
@@ -49,7 +49,7 @@ func dynamicSamplingKeep(rewards: [Float], groupIDs: [Int32]) -> [Bool] {
 
 extension TrainingBatch {
     /// The batch without zero-variance groups (DAPO §4.6), and the dropped group fraction.
-    public func droppingZeroVarianceGroups() -> (batch: TrainingBatch, droppedFraction: Double) {
+    package func droppingZeroVarianceGroups() -> (batch: TrainingBatch, droppedFraction: Double) {
         let keep = dynamicSamplingKeep(rewards: rewards, groupIDs: groupIDs)
         let groups = Set(groupIDs).count
         let dropped = Set(zip(groupIDs, keep).filter { !$0.1 }.map(\.0)).count

@@ -44,13 +44,13 @@ struct DCPOControl: KernelStage {
 }
 
 /// DCPO's target entropy: the absolute setting, else `ratio` × the first step's batch entropy.
-public func dcpoTarget(_ config: ObjectiveConfig, initialEntropy h0: Double) -> Double {
+package func dcpoTarget(_ config: ObjectiveConfig, initialEntropy h0: Double) -> Double {
     config.dcpoTargetEntropy.map(Double.init) ?? Double(config.dcpoTargetRatio) * h0
 }
 
 /// DCPO's entropy weight τ − 1 = α·clip((H* − H_B)/H*, lo, 1), lo = −1 two-sided, else 0
 /// (0 when the target is 0).
-public func dcpoCoefficient(alpha: Double, batchEntropy hB: Double, target: Double, twoSided: Bool) -> Double {
+package func dcpoCoefficient(alpha: Double, batchEntropy hB: Double, target: Double, twoSided: Bool) -> Double {
     guard target > 0 else { return 0 }
     return alpha * min(1, max(twoSided ? -1 : 0, (target - hB) / target))
 }

@@ -34,7 +34,7 @@ struct EMPGModulation: KernelStage {
 }
 
 /// Per-position modulated advantages A_t (0 outside `kept`) and the range of g over kept tokens.
-public func empgAdvantages(advantages: [Float], entropy: [Float], kept: [Int], length S: Int,
+package func empgAdvantages(advantages: [Float], entropy: [Float], kept: [Int], length S: Int,
                            k: Double, futureK: Double, zeta: Double) -> (advantages: [Double], scaleMin: Double, scaleMax: Double) {
     var out = [Double](repeating: 0, count: entropy.count)
     guard !kept.isEmpty else { return (out, 0, 0) }

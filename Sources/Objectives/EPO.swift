@@ -49,13 +49,13 @@ struct EPOSmoothing: KernelStage {
 }
 
 /// EPO's phase weight α_k = min(1, step/K); 1 (both terms at full weight, no phases) when K is nil.
-public func epoPhase(step: Int, phaseSteps K: Int?) -> Double {
+package func epoPhase(step: Int, phaseSteps K: Int?) -> Double {
     guard let K, K > 0 else { return 1 }
     return min(1, Double(max(step, 0)) / Double(K))
 }
 
 /// EPO's coefficients at `step`: the entropy bonus c_k and the smoothing weight λ_k.
-public func epoCoefficients(_ config: ObjectiveConfig, step: Int) -> (bonus: Double, smoothing: Double) {
+package func epoCoefficients(_ config: ObjectiveConfig, step: Int) -> (bonus: Double, smoothing: Double) {
     let c = Double(config.entropyCoef), ls = Double(config.epoSmoothing ?? 0)
     guard config.epoPhaseSteps != nil else { return (c, ls) }
     let a = epoPhase(step: step, phaseSteps: config.epoPhaseSteps)
@@ -64,7 +64,7 @@ public func epoCoefficients(_ config: ObjectiveConfig, step: Int) -> (bonus: Dou
 
 /// EPO's smoothing penalty λ·d² for batch entropy `hB` against the history `hBar` with band κ,
 /// and its derivative with respect to H_B.
-public func epoSmoothingPenalty(batchEntropy hB: Double, history hBar: Double, band kappa: Double,
+package func epoSmoothingPenalty(batchEntropy hB: Double, history hBar: Double, band kappa: Double,
                                 weight lambda: Double) -> (value: Double, dBatchEntropy: Double) {
     let dev = hB - hBar
     let d = max(0, abs(dev) - kappa * hBar)
@@ -73,6 +73,6 @@ public func epoSmoothingPenalty(batchEntropy hB: Double, history hBar: Double, b
 }
 
 /// The historical entropy after a step with batch entropy `hB` (EMA with decay β; first step: H_B).
-public func epoHistoryUpdate(_ hBar: Double?, batchEntropy hB: Double, decay beta: Double) -> Double {
+package func epoHistoryUpdate(_ hBar: Double?, batchEntropy hB: Double, decay beta: Double) -> Double {
     hBar.map { beta * $0 + (1 - beta) * hB } ?? hB
 }

@@ -12,7 +12,7 @@ import Foundation
 
 extension ObjectiveConfig {
     /// Whether the objective reads per-position entropies (`TokenBatch.entropy`).
-    public var needsEntropy: Bool { !entropyReaders.isEmpty }
+    package var needsEntropy: Bool { !entropyReaders.isEmpty }
 
     /// The settings that read per-position entropies (for error messages).
     var entropyReaders: [String] {

@@ -32,7 +32,7 @@ struct GRPOGuardCentring: KernelStage {
 }
 
 /// GRPO-Guard's shift b = mean of the detached log-ratios over the kept positions (0 when none).
-public func guardRatioShift(detachedLogRatios u: [Double], keep: [Float]) -> Double {
+package func guardRatioShift(detachedLogRatios u: [Double], keep: [Float]) -> Double {
     var s = 0.0, n = 0
     for k in u.indices where keep[k] != 0 { s += u[k]; n += 1 }
     return n > 0 ? s / Double(n) : 0

@@ -22,24 +22,24 @@
 import Foundation
 
 /// Loss value, gradients for the policy's backward pass, and metrics.
-public struct ObjectiveResult: Sendable {
-    public var loss: Double
+package struct ObjectiveResult: Sendable {
+    package var loss: Double
     /// dLoss/dlog π per position `[N·S]`.
-    public var dLogProbs: [Float]
+    package var dLogProbs: [Float]
     /// dLoss/dH per position when the entropy bonus is on (the policy applies dH/dlogits).
-    public var dEntropy: [Float]?
+    package var dEntropy: [Float]?
     /// dLoss/dKL per position for MDPO's `previous_kl = input` (the policy applies dKL/dlogits).
-    public var dPreviousKL: [Float]?
+    package var dPreviousKL: [Float]?
     /// The mask after the staleness mask and the selections (1 = token counted).
-    public var effectiveMask: [Float]
-    public var metrics: ObjectiveMetrics
+    package var effectiveMask: [Float]
+    package var metrics: ObjectiveMetrics
 
     /// The metrics under their earlier name (`res.stats.tokens`, `.clipFractionLow`, `.klBehaviourK3`, …).
-    public var stats: ObjectiveMetrics { metrics }
+    package var stats: ObjectiveMetrics { metrics }
 }
 
 /// Computes the objective of `config` at the current `logProbs` `[N·S]` with cross-step `state`.
-public func objectiveLoss(_ config: ObjectiveConfig, state: ObjectiveState, batch: TokenBatch,
+package func objectiveLoss(_ config: ObjectiveConfig, state: ObjectiveState, batch: TokenBatch,
                           logProbs: [Float], detachedLogProbs: [Float]? = nil,
                           detachedEntropy: [Float]? = nil) throws -> ObjectiveResult {
     try config.validate()
@@ -177,6 +177,6 @@ extension KernelPass {
 }
 
 /// The convenience form with the initial state for `config` (λ = λ₀, step 0).
-public func surrogateLoss(_ config: ObjectiveConfig, batch: TokenBatch, logProbs: [Float]) throws -> ObjectiveResult {
+package func surrogateLoss(_ config: ObjectiveConfig, batch: TokenBatch, logProbs: [Float]) throws -> ObjectiveResult {
     try objectiveLoss(config, state: ObjectiveState(config: config), batch: batch, logProbs: logProbs)
 }

@@ -5,105 +5,105 @@
 // `…_8plus`.
 
 /// Staleness buckets: 0, 1, …, 7 and ≥ 8.
-public let stalenessBuckets = 9
+package let stalenessBuckets = 9
 
 /// One step's metrics.
-public struct ObjectiveMetrics: Sendable, Equatable {
+package struct ObjectiveMetrics: Sendable, Equatable {
     /// Effective (kept) tokens and sequences with at least one kept token.
-    public var tokens = 0
-    public var sequences = 0
+    package var tokens = 0
+    package var sequences = 0
     /// Fraction of loss-mask tokens removed by the staleness mask / selections.
-    public var maskedFraction = 0.0
+    package var maskedFraction = 0.0
     /// Loss and its parts: policy term, R²VPO penalty λ·V, β·KL_ref, −coef·H, (1/t)·KL_prev.
-    public var loss = 0.0
-    public var policyLoss = 0.0
-    public var variancePenalty = 0.0
-    public var klReferenceTerm = 0.0
-    public var entropyTerm = 0.0
-    public var previousKLTerm = 0.0
+    package var loss = 0.0
+    package var policyLoss = 0.0
+    package var variancePenalty = 0.0
+    package var klReferenceTerm = 0.0
+    package var entropyTerm = 0.0
+    package var previousKLTerm = 0.0
     /// The bounded ratio x (r, u or sequence ratio) over kept tokens.
-    public var ratioMean = 0.0
-    public var ratioMin = 0.0
-    public var ratioMax = 0.0
-    public var ratioQ01 = 0.0
-    public var ratioQ05 = 0.0
-    public var ratioQ50 = 0.0
-    public var ratioQ95 = 0.0
-    public var ratioQ99 = 0.0
-    public var ratioQ999 = 0.0
+    package var ratioMean = 0.0
+    package var ratioMin = 0.0
+    package var ratioMax = 0.0
+    package var ratioQ01 = 0.0
+    package var ratioQ05 = 0.0
+    package var ratioQ50 = 0.0
+    package var ratioQ95 = 0.0
+    package var ratioQ99 = 0.0
+    package var ratioQ999 = 0.0
     /// V_c and V_1 (§2.3).
-    public var ratioVarCentral = 0.0
-    public var ratioVarOne = 0.0
+    package var ratioVarCentral = 0.0
+    package var ratioVarOne = 0.0
     /// Fractions of kept tokens whose gradient a bound removed (low / high side, dual clip);
     /// for MHPO and bounded-ratio: which side's hazard / target pulls back.
-    public var clipFractionLow = 0.0
-    public var clipFractionHigh = 0.0
-    public var dualClipFraction = 0.0
+    package var clipFractionLow = 0.0
+    package var clipFractionHigh = 0.0
+    package var dualClipFraction = 0.0
     /// Fraction of kept tokens with x outside [1 − ε_low, 1 + ε_high] (compare rules with PPO).
-    public var outsideWindowFraction = 0.0
+    package var outsideWindowFraction = 0.0
     /// R²VPO: fraction with effective advantage of the opposite sign (§2.4, "braked").
-    public var brakedFraction = 0.0
+    package var brakedFraction = 0.0
     /// KL(μ ‖ π_θ) estimated from the behaviour samples: k1 = mean(−log r), k3 = mean(r − 1 − log r).
-    public var klBehaviourK1 = 0.0
-    public var klBehaviourK3 = 0.0
+    package var klBehaviourK1 = 0.0
+    package var klBehaviourK3 = 0.0
     /// Staleness weights ρ_b: mean, max, truncated and masked fractions.
-    public var behaviourWeightMean = 0.0
-    public var behaviourWeightMax = 0.0
-    public var weightTruncatedFraction = 0.0
-    public var weightMaskedFraction = 0.0
+    package var behaviourWeightMean = 0.0
+    package var behaviourWeightMax = 0.0
+    package var weightTruncatedFraction = 0.0
+    package var weightMaskedFraction = 0.0
     /// Normalised effective sample size (Σe)²/(M Σe²) of e = w·x over kept tokens.
-    public var effectiveSampleSize = 0.0
+    package var effectiveSampleSize = 0.0
 
-    public var klReference: Double? = nil
-    public var entropy: Double? = nil
-    public var previousKL: Double? = nil
-    public var stalenessMean: Double? = nil
+    package var klReference: Double? = nil
+    package var entropy: Double? = nil
+    package var previousKL: Double? = nil
+    package var stalenessMean: Double? = nil
     /// Fraction of active sequences `mask_staleness_above` removed (key kept: `staleness_capped_fraction`).
-    public var stalenessCappedFraction: Double? = nil
-    public var zeroVarianceGroupFraction: Double? = nil
-    public var dynamicSamplingDroppedFraction: Double? = nil
-    public var d3sSampleKeep: Double? = nil
-    public var d3sTokenKeep: Double? = nil
-    public var capoRejectedFraction: Double? = nil
-    public var lambda: Double? = nil
+    package var stalenessCappedFraction: Double? = nil
+    package var zeroVarianceGroupFraction: Double? = nil
+    package var dynamicSamplingDroppedFraction: Double? = nil
+    package var d3sSampleKeep: Double? = nil
+    package var d3sTokenKeep: Double? = nil
+    package var capoRejectedFraction: Double? = nil
+    package var lambda: Double? = nil
     /// The variance the dual step will use (V_c or V_1 of this minibatch).
-    public var dualVariance: Double? = nil
-    public var betaAlpha: Double? = nil
-    public var betaBeta: Double? = nil
-    public var mdpoCoefficient: Double? = nil
-    public var etrEpsilonMean: Double? = nil
+    package var dualVariance: Double? = nil
+    package var betaAlpha: Double? = nil
+    package var betaBeta: Double? = nil
+    package var mdpoCoefficient: Double? = nil
+    package var etrEpsilonMean: Double? = nil
     /// Entropy control (EntropyControl.swift): the batch entropy H_B under the aggregation weights;
     /// EPO's history H̄, coefficients c_k and λ_k and smoothing penalty; EMPG's range of g; DCPO's
     /// weight τ − 1 and target H*; SAFE's coefficient β, threshold τ, smoothed KL, entropy gate,
     /// phase (0 warm-up, 1 climbing, 2 plateau, 3 converged) and the batch's mean reward.
-    public var entropyAggregated: Double? = nil
-    public var epoEntropyHistory: Double? = nil
-    public var epoBonusCoef: Double? = nil
-    public var epoSmoothingCoef: Double? = nil
-    public var epoSmoothingPenalty: Double? = nil
-    public var empgScaleMin: Double? = nil
-    public var empgScaleMax: Double? = nil
-    public var dcpoCoef: Double? = nil
-    public var dcpoTargetEntropy: Double? = nil
-    public var safeKLCoef: Double? = nil
-    public var safeThreshold: Double? = nil
-    public var safeKLShort: Double? = nil
-    public var safeEntropyGate: Double? = nil
-    public var safePhase: Double? = nil
-    public var rewardMean: Double? = nil
+    package var entropyAggregated: Double? = nil
+    package var epoEntropyHistory: Double? = nil
+    package var epoBonusCoef: Double? = nil
+    package var epoSmoothingCoef: Double? = nil
+    package var epoSmoothingPenalty: Double? = nil
+    package var empgScaleMin: Double? = nil
+    package var empgScaleMax: Double? = nil
+    package var dcpoCoef: Double? = nil
+    package var dcpoTargetEntropy: Double? = nil
+    package var safeKLCoef: Double? = nil
+    package var safeThreshold: Double? = nil
+    package var safeKLShort: Double? = nil
+    package var safeEntropyGate: Double? = nil
+    package var safePhase: Double? = nil
+    package var rewardMean: Double? = nil
     /// GRPO-Guard's log-ratio shift b; calibration-aware PO's within-group AUC of confidence vs
     /// reward and the fraction of pairs its noise mask dropped.
-    public var ratioNormShift: Double? = nil
-    public var calibrationAUC: Double? = nil
-    public var calibrationMaskedPairFraction: Double? = nil
+    package var ratioNormShift: Double? = nil
+    package var calibrationAUC: Double? = nil
+    package var calibrationMaskedPairFraction: Double? = nil
     /// OBLR-PO: mean |b_g − mean_g R| over groups with reward variance.
-    public var oblrBaselineShift: Double? = nil
+    package var oblrBaselineShift: Double? = nil
     /// Sequences per staleness bucket and mean effective weight e = w·x of their tokens
     /// (0 for tokens the staleness mask removed), when versions are given.
-    public var stalenessCounts: [Int]? = nil
-    public var stalenessWeights: [Double]? = nil
+    package var stalenessCounts: [Int]? = nil
+    package var stalenessWeights: [Double]? = nil
 
-    public init() {}
+    package init() {}
 
     static var scalarKeys: [(String, WritableKeyPath<ObjectiveMetrics, Double>)] {
         [("masked_fraction", \.maskedFraction), ("loss", \.loss), ("policy_loss", \.policyLoss),
@@ -141,10 +141,10 @@ public struct ObjectiveMetrics: Sendable, Equatable {
     }
 
     /// Bucket label for staleness bucket `b` ("0" … "7", "8plus").
-    public static func bucketLabel(_ b: Int) -> String { b == stalenessBuckets - 1 ? "\(b)plus" : "\(b)" }
+    package static func bucketLabel(_ b: Int) -> String { b == stalenessBuckets - 1 ? "\(b)plus" : "\(b)" }
 
     /// Bucket of staleness `s`.
-    public static func bucket(ofStaleness s: Int) -> Int { min(max(s, 0), stalenessBuckets - 1) }
+    package static func bucket(ofStaleness s: Int) -> Int { min(max(s, 0), stalenessBuckets - 1) }
 }
 
 extension ObjectiveMetrics: Codable {
@@ -156,7 +156,7 @@ extension ObjectiveMetrics: Codable {
         init?(intValue: Int) { nil }
     }
 
-    public func encode(to encoder: Encoder) throws {
+    package func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: Key.self)
         try c.encode(tokens, forKey: Key("tokens"))
         try c.encode(sequences, forKey: Key("sequences"))
@@ -170,7 +170,7 @@ extension ObjectiveMetrics: Codable {
         }
     }
 
-    public init(from decoder: Decoder) throws {
+    package init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: Key.self)
         self.init()
         tokens = try c.decode(Int.self, forKey: Key("tokens"))

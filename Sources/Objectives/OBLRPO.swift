@@ -36,7 +36,7 @@ struct OBLRBaseline: KernelStage {
 
 /// Per-sequence advantages with the gradient-weighted baseline, and the mean |b_g − mean_g R| over
 /// groups with reward variance (how far the baseline moved from GRPO's).
-public func oblrAdvantages(rewards: [Float], groupIDs: [Int32], weights w: [Double], epsStd: Double)
+package func oblrAdvantages(rewards: [Float], groupIDs: [Int32], weights w: [Double], epsStd: Double)
     -> (advantages: [Double], baselineShift: Double) {
     var adv = [Double](repeating: 0, count: rewards.count)
     var shift = 0.0, groups = 0

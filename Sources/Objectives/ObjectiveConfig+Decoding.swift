@@ -4,7 +4,7 @@
 // keys are ignored as before; a present key of the wrong type is an error.
 
 extension ObjectiveConfig {
-    public init(from decoder: Decoder) throws {
+    package init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         var o = ObjectiveConfig()
         func read<T: Decodable>(_ p: WritableKeyPath<ObjectiveConfig, T>, _ k: CodingKeys) throws {

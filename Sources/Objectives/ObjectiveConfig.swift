@@ -5,7 +5,7 @@
 // round-trips through JSON.
 
 /// Errors for objective names, settings and inputs.
-public enum ObjectiveError: Error, Equatable, CustomStringConvertible {
+package enum ObjectiveError: Error, Equatable, CustomStringConvertible {
     case unknownObjective(String, valid: [String])
     case unknownKey(String, valid: [String])
     case badValue(key: String, value: String, expected: String)
@@ -17,7 +17,7 @@ public enum ObjectiveError: Error, Equatable, CustomStringConvertible {
     /// the objective is parsed, so a run does not fail at its first update).
     case trainerUnsupported(key: String, value: String, reason: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .unknownObjective(n, valid): return "unknown objective '\(n)'; valid: \(valid.joined(separator: ", "))"
         case let .unknownKey(k, valid): return "unknown objective setting '\(k)'; valid keys: \(valid.joined(separator: ", "))"
@@ -32,7 +32,7 @@ public enum ObjectiveError: Error, Equatable, CustomStringConvertible {
 }
 
 /// Which policy the ratio is taken against (§1.2, §4.10).
-public enum RatioReference: String, Codable, Sendable, CaseIterable {
+package enum RatioReference: String, Codable, Sendable, CaseIterable {
     /// Single ratio `π_θ/μ` against the behaviour policy (default; also ALP's "bypass").
     case behaviour
     /// AReaL decoupled: `u = π_θ/π_prox` with `π_prox` log-probs supplied per position.
@@ -42,7 +42,7 @@ public enum RatioReference: String, Codable, Sendable, CaseIterable {
 }
 
 /// Token ratio or one ratio per sequence (§1.2, §3.3, §4.7).
-public enum RatioLevel: String, Codable, Sendable, CaseIterable {
+package enum RatioLevel: String, Codable, Sendable, CaseIterable {
     case token
     /// `exp(Σ_t log r_t)` (ALP sequence mode).
     case sequenceSum = "sequence-sum"
@@ -51,7 +51,7 @@ public enum RatioLevel: String, Codable, Sendable, CaseIterable {
 }
 
 /// How a sequence-level ratio passes its gradient back to the tokens.
-public enum SequenceGradient: String, Codable, Sendable, CaseIterable {
+package enum SequenceGradient: String, Codable, Sendable, CaseIterable {
     /// The true gradient of the sequence ratio: every token of the sequence receives it (GSPO).
     case sequence
     /// ALP: `log ρ_t = sg(Λ) + log π_t − sg(log π_t)`; each token receives only its own term (§3.3).
@@ -59,7 +59,7 @@ public enum SequenceGradient: String, Codable, Sendable, CaseIterable {
 }
 
 /// The rule that bounds how far the ratio may move (§6 item 3).
-public enum BoundingRule: String, Codable, Sendable, CaseIterable {
+package enum BoundingRule: String, Codable, Sendable, CaseIterable {
     /// Plain importance-weighted surrogate `−r·Â` (MDPO; REINFORCE when r = 1).
     case none
     /// PPO clip / clip-higher (GRPO.swift), with optional dual clip (PPO.swift) (§4.1, §4.2, §4.6; GSPO at sequence level §4.7).
@@ -75,7 +75,7 @@ public enum BoundingRule: String, Codable, Sendable, CaseIterable {
 }
 
 /// Detached importance weight for stale data, `ρ_b = π_prox/μ` (§4.8–4.10).
-public enum StalenessWeight: String, Codable, Sendable, CaseIterable {
+package enum StalenessWeight: String, Codable, Sendable, CaseIterable {
     case none
     /// Untruncated `ρ_b` (AReaL decoupled PPO).
     case `is`
@@ -88,14 +88,14 @@ public enum StalenessWeight: String, Codable, Sendable, CaseIterable {
 }
 
 /// Token weights, or one weight per sequence (product or geometric mean of token weights).
-public enum WeightLevel: String, Codable, Sendable, CaseIterable {
+package enum WeightLevel: String, Codable, Sendable, CaseIterable {
     case token
     case sequence
     case sequenceMean = "sequence-mean"
 }
 
 /// R²VPO's batch variance estimator (§2.3).
-public enum VarianceEstimator: String, Codable, Sendable, CaseIterable {
+package enum VarianceEstimator: String, Codable, Sendable, CaseIterable {
     /// `V_c = mean (r − r̄)²`.
     case central
     /// `V_1 = mean (r − 1)²` (χ² form).
@@ -103,7 +103,7 @@ public enum VarianceEstimator: String, Codable, Sendable, CaseIterable {
 }
 
 /// R²VPO's dual step (§2.3).
-public enum DualRule: String, Codable, Sendable, CaseIterable {
+package enum DualRule: String, Codable, Sendable, CaseIterable {
     /// `λ ← max(0, λ + η (V − δ))`, capped at λ_max.
     case additive
     /// `log λ ← clip(log λ + η (V/δ − 1), log λ_min, log λ_max)`.
@@ -111,7 +111,7 @@ public enum DualRule: String, Codable, Sendable, CaseIterable {
 }
 
 /// MDPO's KL(π_θ ‖ π_k) term (§5.17).
-public enum PreviousKL: String, Codable, Sendable, CaseIterable {
+package enum PreviousKL: String, Codable, Sendable, CaseIterable {
     case off
     /// Sampled on the token log-probs: `r log r − r + 1`, `r = π_θ/π_k` (see MDPO.swift).
     case sampled
@@ -120,141 +120,141 @@ public enum PreviousKL: String, Codable, Sendable, CaseIterable {
 }
 
 /// Every switch of the loss kernel with its hyper-parameters.
-public struct ObjectiveConfig: Codable, Sendable, Equatable {
+package struct ObjectiveConfig: Codable, Sendable, Equatable {
     /// Preset name the configuration came from.
-    public var name: String = "custom"
+    package var name: String = "custom"
 
     // Advantages (§1.3, §5.4)
-    public var advantage: AdvantageEstimator = .grpo
-    public var epsStd: Float = 1e-6
+    package var advantage: AdvantageEstimator = .grpo
+    package var epsStd: Float = 1e-6
 
     // Ratio (§1.2)
-    public var reference: RatioReference = .behaviour
-    public var ratioLevel: RatioLevel = .token
-    public var sequenceGradient: SequenceGradient = .sequence
-    public var logRatioClamp: Float = 20
+    package var reference: RatioReference = .behaviour
+    package var ratioLevel: RatioLevel = .token
+    package var sequenceGradient: SequenceGradient = .sequence
+    package var logRatioClamp: Float = 20
 
     // Bounding rule
-    public var bound: BoundingRule = .clip
+    package var bound: BoundingRule = .clip
     /// ε_low: lower window `1 − ε_low`.
-    public var clipLow: Float = 0.2
+    package var clipLow: Float = 0.2
     /// ε_high: upper window `1 + ε_high`.
-    public var clipHigh: Float = 0.2
+    package var clipHigh: Float = 0.2
     /// Dual-clip constant c > 1 for negative advantages (§4.2); nil = off.
-    public var dualClip: Float? = nil
+    package var dualClip: Float? = nil
     /// ETR: `ε_i = ε (1 + α |Â_i|)` (§5.3).
-    public var etrAlpha: Float = 0.5
+    package var etrAlpha: Float = 0.5
     /// ETR: further scale widths by `4 p_g (1 − p_g)` (group success rate; needs rewards).
-    public var etrGroupScale: Bool = true
+    package var etrGroupScale: Bool = true
     /// MHPO modulator half-width κ: `ψ(r) = 1 + κ tanh(log r / κ)`.
-    public var mhpoKappa: Float = 0.2
+    package var mhpoKappa: Float = 0.2
     /// MHPO hazard scales η and shapes k (`H(u) = (u/η)^k`) for the up and down sides.
-    public var mhpoEtaUp: Float = 0.5
-    public var mhpoEtaDown: Float = 0.5
-    public var mhpoShapeUp: Float = 2
-    public var mhpoShapeDown: Float = 2
+    package var mhpoEtaUp: Float = 0.5
+    package var mhpoEtaDown: Float = 0.5
+    package var mhpoShapeUp: Float = 2
+    package var mhpoShapeDown: Float = 2
 
     // R²VPO (§2.3–2.5)
-    public var lambda0: Float = 2.5
-    public var delta: Float = 0.02
-    public var etaLambda: Float = 0.05
-    public var lambdaMin: Float = 1e-3
-    public var lambdaMax: Float = 1e3
-    public var variance: VarianceEstimator = .central
-    public var dualRule: DualRule = .log
+    package var lambda0: Float = 2.5
+    package var delta: Float = 0.02
+    package var etaLambda: Float = 0.05
+    package var lambdaMin: Float = 1e-3
+    package var lambdaMax: Float = 1e3
+    package var variance: VarianceEstimator = .central
+    package var dualRule: DualRule = .log
     /// EMA decay β of V before the dual step (`V̄ ← β V̄ + (1 − β) V`); nil = off.
-    public var varianceEMA: Float? = nil
+    package var varianceEMA: Float? = nil
 
     // Staleness (§4.8–4.10)
-    public var weight: StalenessWeight = .none
-    public var weightLevel: WeightLevel = .token
-    public var tisCap: Float = 2
-    public var misLow: Float = 0.5
-    public var misHigh: Float = 2
-    public var rhoBar: Float = 1
+    package var weight: StalenessWeight = .none
+    package var weightLevel: WeightLevel = .token
+    package var tisCap: Float = 2
+    package var misLow: Float = 0.5
+    package var misHigh: Float = 2
+    package var rhoBar: Float = 1
     /// Sequences with staleness `s = v − v_b` above this leave the mask (`mask_staleness_above`,
     /// formerly `staleness_cap`); nil = none are masked. Not the learner's admission limit.
-    public var maskStalenessAbove: Int? = nil
+    package var maskStalenessAbove: Int? = nil
 
     // Aggregation (§1.4)
-    public var aggregation: Aggregation = .tokenMean
+    package var aggregation: Aggregation = .tokenMean
     /// `L_norm` for seq-mean-token-sum-norm; nil = the batch's padded length.
-    public var lengthNorm: Int? = nil
+    package var lengthNorm: Int? = nil
 
     // Regularisers (§1.5, §3.3, §5.17)
     /// β of the k3 KL to the frozen reference (needs reference log-probs when > 0).
-    public var klCoef: Float = 0
+    package var klCoef: Float = 0
     /// Entropy bonus coefficient (needs per-position entropy when > 0).
-    public var entropyCoef: Float = 0
-    public var previousKL: PreviousKL = .off
+    package var entropyCoef: Float = 0
+    package var previousKL: PreviousKL = .off
     /// MDPO step size t₀; the KL coefficient is `1/t_k`.
-    public var mdpoStep: Float = 1
+    package var mdpoStep: Float = 1
     /// Anneal `t_k = t₀ · max(1 − k/K, mdpo_min_fraction)` over K steps; nil = constant.
-    public var mdpoAnnealSteps: Int? = nil
-    public var mdpoMinFraction: Float = 0.05
+    package var mdpoAnnealSteps: Int? = nil
+    package var mdpoMinFraction: Float = 0.05
 
     // Sample selection (§4.6, §5.5, §5.7)
     /// DAPO: drop groups whose rewards are all equal (needs rewards and group ids).
-    public var dynamicSampling: Bool = false
+    package var dynamicSampling: Bool = false
     /// D³S sample-level keep ratio at step 0; nil = off.
-    public var d3sSampleKeep: Float? = nil
+    package var d3sSampleKeep: Float? = nil
     /// D³S token-level keep ratio at step 0; nil = off (needs entropy).
-    public var d3sTokenKeep: Float? = nil
+    package var d3sTokenKeep: Float? = nil
     /// Steps over which the D³S keep ratios relax linearly to 1.
-    public var d3sScheduleSteps: Int = 200
+    package var d3sScheduleSteps: Int = 200
     /// CAPO: mask tokens whose predicted KL exceeds this multiple of the batch mean; nil = off.
-    public var capoThreshold: Float? = nil
+    package var capoThreshold: Float? = nil
 
     // ALP perturbation settings, used by the policy, recorded here (§3.2, §3.4).
-    public var alpSigma0: Float? = nil
-    public var alpPerturbLR: Float? = nil
-    public var alpLearnable: Bool = true
+    package var alpSigma0: Float? = nil
+    package var alpPerturbLR: Float? = nil
+    package var alpLearnable: Bool = true
 
     // Entropy control (EPO.swift, EMPG.swift, DCPO.swift, SAFE.swift; docs/algorithms.md).
     /// EPO: weight λ_s of the entropy smoothing penalty; nil = off.
-    public var epoSmoothing: Float? = nil
+    package var epoSmoothing: Float? = nil
     /// EPO: half-width κ of the band [(1 − κ)H̄, (1 + κ)H̄] around the historical entropy H̄.
-    public var epoBand: Float = 0.2
+    package var epoBand: Float = 0.2
     /// EPO: EMA decay of the historical entropy H̄.
-    public var epoHistory: Float = 0.9
+    package var epoHistory: Float = 0.9
     /// EPO: phase length K of the adaptive weighting α_k = min(1, k/K); nil = no phases.
-    public var epoPhaseSteps: Int? = nil
+    package var epoPhaseSteps: Int? = nil
     /// EMPG: confidence sharpness k of the self-calibrating scale g = e^(−k·Ĥ)/mean; nil = off.
-    public var empgK: Float? = nil
+    package var empgK: Float? = nil
     /// EMPG: sharpness k′ of the future-clarity bonus e^(−k′·Ĥ_next).
-    public var empgFutureK: Float = 1
+    package var empgFutureK: Float = 1
     /// EMPG: weight ζ of the future-clarity bonus.
-    public var empgZeta: Float = 0.05
+    package var empgZeta: Float = 0.05
     /// DCPO: gain α of the distribution-level entropy control; nil = off.
-    public var dcpoAlpha: Float? = nil
+    package var dcpoAlpha: Float? = nil
     /// DCPO: target entropy H* in nats; nil = `dcpo_target_ratio` × the first step's entropy.
-    public var dcpoTargetEntropy: Float? = nil
-    public var dcpoTargetRatio: Float = 0.5
+    package var dcpoTargetEntropy: Float? = nil
+    package var dcpoTargetRatio: Float = 0.5
     /// DCPO: also push the entropy down when it is above the target (default: only resist collapse below it).
-    public var dcpoTwoSided: Bool = false
+    package var dcpoTwoSided: Bool = false
     /// SAFE: entropy-gated KL to the reference with a PID-controlled threshold (needs reference log-probs).
-    public var safe: Bool = false
+    package var safe: Bool = false
     /// SAFE: base KL threshold τ₀, entropy floor, PID gains and penalty scale (authors' defaults).
-    public var safeThreshold: Float = 0.3
-    public var safeEntropyFloor: Float = 2
-    public var safeKp: Float = 0.3
-    public var safeKi: Float = 0.01
-    public var safeKd: Float = 0.05
-    public var safePenaltyScale: Float = 0.1
+    package var safeThreshold: Float = 0.3
+    package var safeEntropyFloor: Float = 2
+    package var safeKp: Float = 0.3
+    package var safeKi: Float = 0.01
+    package var safeKd: Float = 0.05
+    package var safePenaltyScale: Float = 0.1
 
     // GRPO-Guard and Calibration-Aware PO (GRPOGuard.swift, CalibrationPO.swift).
     /// GRPO-Guard: divide token ratios by the minibatch's detached geometric-mean ratio before the bound.
-    public var ratioNorm: Bool = false
+    package var ratioNorm: Bool = false
     /// Calibration-aware advantages from a logistic AUC surrogate over each group's confidences.
-    public var calibrationAdvantage: Bool = false
+    package var calibrationAdvantage: Bool = false
     /// Noise mask of the calibration advantages: drop pairs already ordered by more than this; nil = none.
-    public var calibrationMargin: Float? = nil
+    package var calibrationMargin: Float? = nil
 
     /// OBLR-PO: GRPO advantages around the gradient-weighted (variance-optimal) group baseline.
-    public var oblrBaseline: Bool = false
+    package var oblrBaseline: Bool = false
 
     /// Whether the trainer must supply reference log-probs (`kl_coef > 0` or SAFE's controlled KL).
-    public var needsReferenceLogProbs: Bool { klCoef != 0 || safe }
+    package var needsReferenceLogProbs: Bool { klCoef != 0 || safe }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, advantage, epsStd = "eps_std", reference, ratioLevel = "ratio_level"
@@ -283,10 +283,10 @@ public struct ObjectiveConfig: Codable, Sendable, Equatable {
     }
 
     /// A configuration with the defaults above (PPO clip 0.2, GRPO advantages, token-mean).
-    public init() {}
+    package init() {}
 
     /// Convenience initialiser for the common clip settings (kept for existing callers).
-    public init(name: String = "custom", advantage: AdvantageEstimator = .grpo, epsStd: Float = 1e-6,
+    package init(name: String = "custom", advantage: AdvantageEstimator = .grpo, epsStd: Float = 1e-6,
                 clipLow: Float = 0.2, clipHigh: Float = 0.2, dualClip: Float? = nil,
                 aggregation: Aggregation = .tokenMean, lengthNorm: Int? = nil, logRatioClamp: Float = 20) {
         self.name = name; self.advantage = advantage; self.epsStd = epsStd
@@ -295,7 +295,7 @@ public struct ObjectiveConfig: Codable, Sendable, Equatable {
     }
 
     /// Checks ranges a loss cannot work with; the message names the setting.
-    public func validate() throws {
+    package func validate() throws {
         func need(_ ok: Bool, _ msg: @autoclosure () -> String) throws {
             if !ok { throw ObjectiveError.invalidSetting(msg()) }
         }

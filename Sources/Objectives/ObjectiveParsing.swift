@@ -60,7 +60,7 @@ extension ObjectiveConfig {
     }
 
     /// Short aliases accepted by `parse` (alias → one or more keys).
-    public static let aliases: [String: [String]] = [
+    package static let aliases: [String: [String]] = [
         "eta": ["eta_lambda"], "lambda": ["lambda0"], "eps": ["clip_low", "clip_high"],
         "epsilon": ["clip_low", "clip_high"], "c": ["dual_clip"], "beta": ["kl_coef"],
     ]
@@ -68,22 +68,22 @@ extension ObjectiveConfig {
     /// Old setting names `parse` still accepts (old → current key); each use is reported as an
     /// `ConfigDeprecation`. `staleness_cap` (alias `cap`) was renamed after what it does, so it
     /// is not confused with the learner's admission limit.
-    public static let deprecatedKeys: [String: String] = [
+    package static let deprecatedKeys: [String: String] = [
         "staleness_cap": "mask_staleness_above", "cap": "mask_staleness_above",
     ]
 
     /// All keys `parse` accepts without a deprecation (JSON keys and aliases).
-    public static var settingKeys: [String] { CodingKeys.allCases.map(\.rawValue) + aliases.keys.sorted() }
+    package static var settingKeys: [String] { CodingKeys.allCases.map(\.rawValue) + aliases.keys.sorted() }
 
     /// Preset `name` with `overrides` applied (keys as in JSON, or aliases), then validated and
     /// checked against what the trainer supports (`checkTrainerSupport`). Deprecated keys are
     /// accepted silently here; `parseReportingDeprecations` returns them.
-    public static func parse(name: String, overrides: [String: String]) throws -> ObjectiveConfig {
+    package static func parse(name: String, overrides: [String: String]) throws -> ObjectiveConfig {
         try parseReportingDeprecations(name: name, overrides: overrides).config
     }
 
     /// `parse`, also returning a warning for every deprecated key used (for the CLI to print).
-    public static func parseReportingDeprecations(name: String, overrides: [String: String]) throws -> ParsedObjective {
+    package static func parseReportingDeprecations(name: String, overrides: [String: String]) throws -> ParsedObjective {
         let base = try preset(name)
         let deprecations = overrides.keys.sorted().compactMap { k in
             deprecatedKeys[k].map { ConfigDeprecation(source: "objective settings", old: k, replacement: $0) }
@@ -118,7 +118,7 @@ extension ObjectiveConfig {
     }
 
     /// Parses an objective spec `name` or `name:key=value,…` (the form experiment files use).
-    public static func parseSpec(_ spec: String) throws -> ParsedObjective {
+    package static func parseSpec(_ spec: String) throws -> ParsedObjective {
         let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
         let overrides = parts.count > 1 ? try parseOverrides(parts[1]) : [:]
         return try parseReportingDeprecations(name: parts.first ?? "", overrides: overrides)
@@ -126,7 +126,7 @@ extension ObjectiveConfig {
 
     /// Parses an `[objective]` table of a configuration file: `preset` names the preset (default
     /// `grpo`), every other key is a setting as in `parse` (values as their text: `0.05`, `true`, `none`).
-    public static func parseTable(_ table: [String: String]) throws -> ParsedObjective {
+    package static func parseTable(_ table: [String: String]) throws -> ParsedObjective {
         var overrides = table
         let name = overrides.removeValue(forKey: "preset") ?? "grpo"
         return try parseReportingDeprecations(name: name, overrides: overrides)
@@ -134,7 +134,7 @@ extension ObjectiveConfig {
 
     /// Settings the kernel computes but the trainer (Learner's PolicyTrainer) cannot honour yet,
     /// with the reason; `parse` rejects them so a run fails before it starts, not at its first update.
-    public func checkTrainerSupport() throws {
+    package func checkTrainerSupport() throws {
         if previousKL == .input {
             throw ObjectiveError.trainerUnsupported(
                 key: "previous_kl", value: "input",
@@ -143,7 +143,7 @@ extension ObjectiveConfig {
     }
 
     /// Parses `"delta=0.05,eta=0.1"` into a dictionary (empty string → empty dictionary).
-    public static func parseOverrides(_ text: String) throws -> [String: String] {
+    package static func parseOverrides(_ text: String) throws -> [String: String] {
         var out: [String: String] = [:]
         for part in text.split(separator: ",") {
             let kv = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
@@ -183,26 +183,26 @@ extension ObjectiveConfig {
 
 /// A setting given under its old, deprecated name: a learner configuration key, an environment
 /// variable or an objective setting (`source` says which). The one type for every rename.
-public struct ConfigDeprecation: Equatable, Sendable, CustomStringConvertible {
+package struct ConfigDeprecation: Equatable, Sendable, CustomStringConvertible {
     /// Where it was given: a file path, "environment" or "command line".
-    public var source: String
+    package var source: String
     /// The old name as written there (`training.staleness_cap`, or the variable name).
-    public var old: String
+    package var old: String
     /// The key to write instead (`admission.max_staleness`).
-    public var replacement: String
+    package var replacement: String
 
-    public init(source: String, old: String, replacement: String) {
+    package init(source: String, old: String, replacement: String) {
         self.source = source; self.old = old; self.replacement = replacement
     }
 
-    public var description: String {
+    package var description: String {
         "\(source): '\(old)' is deprecated and will be removed; write '\(replacement)' instead (same meaning)"
     }
 }
 
 
 /// A parsed objective: the validated configuration and the deprecation warnings its spelling earned.
-public struct ParsedObjective: Sendable, Equatable {
-    public var config: ObjectiveConfig
-    public var deprecations: [ConfigDeprecation]
+package struct ParsedObjective: Sendable, Equatable {
+    package var config: ObjectiveConfig
+    package var deprecations: [ConfigDeprecation]
 }

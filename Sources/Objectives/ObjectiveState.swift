@@ -5,22 +5,22 @@
 // log-scales are parameters of the policy and are saved with it.
 
 /// Cross-step state of the objective.
-public struct ObjectiveState: Codable, Sendable, Equatable {
+package struct ObjectiveState: Codable, Sendable, Equatable {
     /// Optimiser steps taken so far.
-    public var step: Int
+    package var step: Int
     /// R²VPO multiplier λ (used as a detached constant in the loss).
-    public var lambda: Double
+    package var lambda: Double
     /// EMA of the ratio variance fed to the dual step (nil until the first step, or when off).
-    public var varianceEMA: Double?
+    package var varianceEMA: Double?
     /// EPO's historical batch entropy H̄ (nil until the first step, or when off).
-    public var entropyHistory: Double? = nil
+    package var entropyHistory: Double? = nil
     /// DCPO's first-step batch entropy (the base of its relative target).
-    public var initialEntropy: Double? = nil
+    package var initialEntropy: Double? = nil
     /// SAFE's controller (nil until the first step, or when off).
-    public var safe: SAFEState? = nil
+    package var safe: SAFEState? = nil
 
     /// Initial state for `config` (λ = λ₀).
-    public init(config: ObjectiveConfig) {
+    package init(config: ObjectiveConfig) {
         step = 0; lambda = Double(config.lambda0); varianceEMA = nil
     }
 
@@ -28,7 +28,7 @@ public struct ObjectiveState: Codable, Sendable, Equatable {
     /// updates its share (R²VPO's dual step on the detached, optionally smoothed variance, EPO's
     /// history, DCPO's initial entropy, SAFE's controller; each skipped when the minibatch had no
     /// tokens), then `step += 1`.
-    public mutating func update(afterStep result: ObjectiveResult, config: ObjectiveConfig) {
+    package mutating func update(afterStep result: ObjectiveResult, config: ObjectiveConfig) {
         for stage in config.kernelStages { stage.afterStep(&self, result: result, config: config) }
         step += 1
     }

@@ -9,19 +9,19 @@
 import Foundation
 
 /// One row of the preset table.
-public struct PresetInfo: Codable, Sendable, Equatable {
+package struct PresetInfo: Codable, Sendable, Equatable {
     /// The `--objective` name.
-    public var name: String
+    package var name: String
     /// The paper's title as in the seed collection, or the baseline's name.
-    public var paper: String
+    package var paper: String
     /// Where the formula is: the design section (ALGORITHMS.md §) and the source file.
-    public var reference: String
+    package var reference: String
     /// True when the update rule is our reconstruction (docs/algorithms.md gives the reasoning).
-    public var reconstructed: Bool
+    package var reconstructed: Bool
     /// Sets the method's switches on the default configuration (nothing for a decoded row).
-    public let build: @Sendable (inout ObjectiveConfig) -> Void
+    package let build: @Sendable (inout ObjectiveConfig) -> Void
 
-    public init(name: String, paper: String, reference: String, reconstructed: Bool,
+    package init(name: String, paper: String, reference: String, reconstructed: Bool,
                 build: @escaping @Sendable (inout ObjectiveConfig) -> Void) {
         self.name = name; self.paper = paper; self.reference = reference; self.reconstructed = reconstructed
         self.build = build
@@ -29,7 +29,7 @@ public struct PresetInfo: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey { case name, paper, reference, reconstructed }
 
-    public init(from decoder: Decoder) throws {
+    package init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(name: try c.decode(String.self, forKey: .name), paper: try c.decode(String.self, forKey: .paper),
                   reference: try c.decode(String.self, forKey: .reference),
@@ -37,23 +37,23 @@ public struct PresetInfo: Codable, Sendable, Equatable {
     }
 
     /// Rows are equal when their table entries are (builders are not compared).
-    public static func == (a: PresetInfo, b: PresetInfo) -> Bool {
+    package static func == (a: PresetInfo, b: PresetInfo) -> Bool {
         a.name == b.name && a.paper == b.paper && a.reference == b.reference && a.reconstructed == b.reconstructed
     }
 }
 
 extension ObjectiveConfig {
     /// Every preset, in the order `tributary objectives` lists them.
-    public static let presetTable: [PresetInfo] = [
+    package static let presetTable: [PresetInfo] = [
         .grpo, .drGRPO, .dapo, .gspo, .rloo, .ppo, .decoupledPPO, .tis, .r2vpo, .r2vpoDecoupled, .alp, .gbpo,
         .mhpo, .etr, .bnpo, .mdpo, .capo, .d3s, .epo, .empg, .safe, .dcpo, .grpoGuard, .calibrationPO, .oblrPO,
     ]
 
     /// Names accepted by `preset(_:)`, from `presetTable`.
-    public static let presetNames: [String] = presetTable.map(\.name)
+    package static let presetNames: [String] = presetTable.map(\.name)
 
     /// The named method's defaults: the default configuration with the row's builder applied.
-    public static func preset(_ name: String) throws -> ObjectiveConfig {
+    package static func preset(_ name: String) throws -> ObjectiveConfig {
         guard let row = presetTable.first(where: { $0.name == name }) else {
             throw ObjectiveError.unknownObjective(name, valid: presetNames)
         }
@@ -64,12 +64,12 @@ extension ObjectiveConfig {
     }
 
     /// The `--objective` help text: every preset name, and where to read more.
-    public static var presetHelp: String {
+    package static var presetHelp: String {
         "Objective preset (\(presetNames.joined(separator: ", ")); `tributary objectives`, docs/algorithms.md)."
     }
 
     /// The plain-text table `tributary objectives` prints.
-    public static var presetListing: String {
+    package static var presetListing: String {
         let w = presetTable.map(\.name.count).max() ?? 0
         var lines = presetTable.map { row in
             "\(row.name.padding(toLength: w, withPad: " ", startingAt: 0))  \(row.reconstructed ? "[R]" : "   ")  \(row.paper)  (\(row.reference))"
@@ -79,7 +79,7 @@ extension ObjectiveConfig {
     }
 
     /// The markdown table between `presetMarkdownBegin` and `presetMarkdownEnd` in docs/algorithms.md.
-    public static var presetMarkdown: String {
+    package static var presetMarkdown: String {
         var lines = ["| preset | paper | formula | [R] |", "|---|---|---|---|"]
         for row in presetTable {
             lines.append("| `\(row.name)` | \(row.paper) | \(row.reference) | \(row.reconstructed ? "[R]" : "") |")
@@ -88,18 +88,18 @@ extension ObjectiveConfig {
     }
 
     /// The marker comments around the generated table in docs/algorithms.md.
-    public static let presetMarkdownBegin = "<!-- presets:begin (generated: tributary objectives --update-docs docs/algorithms.md) -->"
-    public static let presetMarkdownEnd = "<!-- presets:end -->"
+    package static let presetMarkdownBegin = "<!-- presets:begin (generated: tributary objectives --update-docs docs/algorithms.md) -->"
+    package static let presetMarkdownEnd = "<!-- presets:end -->"
 
     /// The generated table in `text` (between the markers, trimmed); nil when a marker is missing.
-    public static func presetMarkdown(in text: String) -> String? {
+    package static func presetMarkdown(in text: String) -> String? {
         guard let begin = text.range(of: presetMarkdownBegin),
               let end = text.range(of: presetMarkdownEnd, range: begin.upperBound..<text.endIndex) else { return nil }
         return text[begin.upperBound..<end.lowerBound].trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// `text` with the lines between the markers replaced by `presetMarkdown`; nil when a marker is missing.
-    public static func replacingPresetMarkdown(in text: String) -> String? {
+    package static func replacingPresetMarkdown(in text: String) -> String? {
         guard let begin = text.range(of: presetMarkdownBegin),
               let end = text.range(of: presetMarkdownEnd, range: begin.upperBound..<text.endIndex) else { return nil }
         return String(text[..<begin.upperBound]) + "\n" + presetMarkdown + "\n" + String(text[end.lowerBound...])

@@ -52,23 +52,23 @@ extension KernelPass {
 }
 
 /// SAFE's controller state (saved in trainer_state.json with the rest of ObjectiveState).
-public struct SAFEState: Codable, Sendable, Equatable {
+package struct SAFEState: Codable, Sendable, Equatable {
     /// Short-timescale KL (EMA 0.9) and the reward EMA (0.95; nil before the first step).
-    public var klShort = 0.0
-    public var rewardEMA: Double? = nil
+    package var klShort = 0.0
+    package var rewardEMA: Double? = nil
     /// PID integral (clipped to ±1) and the previous error.
-    public var integral = 0.0
-    public var previousError = 0.0
+    package var integral = 0.0
+    package var previousError = 0.0
     /// The last 100 batch rewards (phase detection).
-    public var rewards: [Double] = []
+    package var rewards: [Double] = []
     /// Threshold τ, entropy gate and KL coefficient β set by the last update (β used by the next step).
-    public var threshold = 0.0
-    public var gate = 1.0
-    public var coefficient = 0.0
+    package var threshold = 0.0
+    package var gate = 1.0
+    package var coefficient = 0.0
     /// 0 warm-up, 1 climbing, 2 plateau, 3 converged.
-    public var phase = 0
+    package var phase = 0
 
-    public init() {}
+    package init() {}
 
     /// Phase of the reward history and its threshold multiplier.
     static func phase(_ r: [Double]) -> (phase: Int, multiplier: Double) {
@@ -83,7 +83,7 @@ public struct SAFEState: Codable, Sendable, Equatable {
     }
 
     /// One controller step after an optimiser step with batch KL `kl`, entropy `entropy`, reward `reward`.
-    public mutating func update(kl: Double, entropy: Double, reward: Double, config c: ObjectiveConfig) {
+    package mutating func update(kl: Double, entropy: Double, reward: Double, config c: ObjectiveConfig) {
         klShort = 0.9 * klShort + 0.1 * kl
         rewards.append(reward)
         if rewards.count > 100 { rewards.removeFirst(rewards.count - 100) }

@@ -23,7 +23,7 @@
 extension ObjectiveConfig {
     /// Why a sequence's dLoss/dlog π depends on other sequences' log-probs or entropies, naming the
     /// setting; nil when the configuration is row-separable (see the file comment).
-    public var rowCoupling: String? {
+    package var rowCoupling: String? {
         if bound == .variance { return "bound = variance: R²VPO's penalty uses the batch mean of the ratios" }
         if capoThreshold != nil { return "capo_threshold: CAPO masks tokens against the batch mean of a ratio-based score" }
         if d3sTokenKeep != nil { return "d3s_token_keep: D³S keeps the batch's top tokens by |Â|·H, H from the forward pass" }
@@ -39,13 +39,13 @@ extension ObjectiveConfig {
 
     /// True when each sequence's log-prob gradient can be computed from its own log-probs and the
     /// batch's fixed inputs (`rowCoupling == nil`).
-    public var isRowSeparable: Bool { rowCoupling == nil }
+    package var isRowSeparable: Bool { rowCoupling == nil }
 
     /// True when a sequence whose advantage is exactly 0 gets a zero log-prob gradient whatever its
     /// log-probs: no advantage-free term (k3 KL, MDPO KL, entropy bonus, MHPO's hazards, R²VPO's
     /// penalty) and a bounding rule whose term vanishes with Â (clip, ETR, none, bounded ratio).
     /// Such sequences need their log-probs only for the loss value and the metrics.
-    public var zeroAdvantageRowsAreInert: Bool {
+    package var zeroAdvantageRowsAreInert: Bool {
         guard klCoef == 0, entropyCoef == 0, previousKL == .off, !safe, isRowSeparable else { return false }
         switch bound {
         case .none, .clip, .etr, .boundedRatio: return true

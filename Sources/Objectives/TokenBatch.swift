@@ -6,46 +6,46 @@
 import Rollout
 
 /// One minibatch's inputs.
-public struct TokenBatch: Sendable {
-    public let count: Int
-    public let length: Int
+package struct TokenBatch: Sendable {
+    package let count: Int
+    package let length: Int
     /// log μ per position `[N·S]` (0 where the mask is 0).
-    public var behaviourLogProbs: [Float]
+    package var behaviourLogProbs: [Float]
     /// 1 where the position holds a completion token that counts in the loss.
-    public var mask: [Float]
+    package var mask: [Float]
     /// One advantage per sequence `[N]`.
-    public var advantages: [Float]
+    package var advantages: [Float]
 
     /// Rewards and group ids `[N]` (DAPO dynamic sampling, ETR group scale, D³S, metrics).
-    public var rewards: [Float]?
-    public var groupIDs: [Int32]?
+    package var rewards: [Float]?
+    package var groupIDs: [Int32]?
     /// Behaviour policy version `v_b` per sequence `[N]`.
-    public var versions: [PolicyVersion]?
+    package var versions: [PolicyVersion]?
     /// The learner's version `v` (staleness `s = v − v_b`).
-    public var learnerVersion: PolicyVersion?
+    package var learnerVersion: PolicyVersion?
     /// AReaL interpolation versions: proximal (default `v`) and current θ (default `v + 1`) (§4.10).
-    public var proximalVersion: PolicyVersion?
-    public var thetaVersion: PolicyVersion?
+    package var proximalVersion: PolicyVersion?
+    package var thetaVersion: PolicyVersion?
     /// log π_prox per position (reference `decoupled`).
-    public var proximalLogProbs: [Float]?
+    package var proximalLogProbs: [Float]?
     /// log π_ref per position (k3 KL, `kl_coef > 0`).
-    public var referenceLogProbs: [Float]?
+    package var referenceLogProbs: [Float]?
     /// Entropy H per position (entropy bonus, D³S token selection, metrics).
-    public var entropy: [Float]?
+    package var entropy: [Float]?
     /// Exact KL(π_θ ‖ π_k) per position (MDPO `previous_kl = input`).
-    public var previousKL: [Float]?
+    package var previousKL: [Float]?
     /// Last-layer curvature `(e_y − p)ᵀ(diag p − p pᵀ)(e_y − p)` per position (CAPO; optional).
-    public var curvature: [Float]?
+    package var curvature: [Float]?
     /// Statistics of the advantage computation, copied into the metrics.
-    public var advantageStats: AdvantageStats?
+    package var advantageStats: AdvantageStats?
 
-    public init(count: Int, length: Int, behaviourLogProbs: [Float], mask: [Float], advantages: [Float]) {
+    package init(count: Int, length: Int, behaviourLogProbs: [Float], mask: [Float], advantages: [Float]) {
         self.count = count; self.length = length
         self.behaviourLogProbs = behaviourLogProbs; self.mask = mask; self.advantages = advantages
     }
 
     /// Shapes and finiteness of every given input (no configuration needed).
-    public func validate() throws {
+    package func validate() throws {
         let n = count * length
         guard count >= 0, length >= 0 else { throw ObjectiveError.shapeMismatch("negative count or length") }
         func check(_ a: [Float]?, _ name: String, _ size: Int) throws {
@@ -70,7 +70,7 @@ public struct TokenBatch: Sendable {
     }
 
     /// Also checks that every input `config` needs is present.
-    public func validate(for config: ObjectiveConfig) throws {
+    package func validate(for config: ObjectiveConfig) throws {
         try validate()
         func need(_ ok: Bool, _ what: String) throws { if !ok { throw ObjectiveError.missingInput(what) } }
         try need(config.reference != .decoupled || proximalLogProbs != nil, "proximal_logprobs (reference = decoupled)")

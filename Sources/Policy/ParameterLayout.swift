@@ -4,17 +4,17 @@
 // (names, shapes, offsets) that AdamW, checkpoints and gradient files use.
 
 /// One named tensor inside an arena.
-public struct ParameterTensor: Sendable, Equatable {
+package struct ParameterTensor: Sendable, Equatable {
     /// Hugging Face name, e.g. `transformer.h.0.attn.c_attn.weight` or `model.norm.weight`.
-    public let name: String
+    package let name: String
     /// Shape, row-major (GPT-2 weights `[in, out]`, Llama weights `[out, in]`).
-    public let shape: [Int]
+    package let shape: [Int]
     /// Offset (in floats) inside the arena.
-    public let offset: Int
+    package let offset: Int
     /// Number of floats.
-    public var count: Int { shape.reduce(1, *) }
+    package var count: Int { shape.reduce(1, *) }
     /// True for 1-D tensors (biases and norm weights).
-    public var isVector: Bool { shape.count == 1 }
+    package var isVector: Bool { shape.count == 1 }
 }
 
 /// Appends named tensors to an arena description.
@@ -29,14 +29,14 @@ struct ArenaBuilder {
 }
 
 /// GPT-2 offsets. Per layer the tensors are contiguous, in MODEL.md's order.
-public struct GPT2Layout: Sendable {
+package struct GPT2Layout: Sendable {
     /// Offsets of one block's tensors.
-    public struct Block: Sendable {
-        public let ln1w, ln1b, attnW, attnB, projW, projB, ln2w, ln2b, fcW, fcB, fcProjW, fcProjB: Int
+    package struct Block: Sendable {
+        package let ln1w, ln1b, attnW, attnB, projW, projB, ln2w, ln2b, fcW, fcB, fcProjW, fcProjB: Int
     }
-    public let wte: Int, wpe: Int, blocks: [Block], lnfw: Int, lnfb: Int
+    package let wte: Int, wpe: Int, blocks: [Block], lnfw: Int, lnfb: Int
     /// `lm_head.weight` [V, C] when the head is untied; otherwise `wte`.
-    public let head: Int
+    package let head: Int
 
     init(_ cfg: ModelConfig, _ a: inout ArenaBuilder) {
         let V = cfg.vocabSize, T = cfg.nPositions, C = cfg.nEmbd, F = cfg.intermediateSize
@@ -62,14 +62,14 @@ public struct GPT2Layout: Sendable {
 
 /// Llama offsets (Hugging Face names). q, k, v weights are adjacent, as are their biases, so the
 /// three projections are one GEMM against a [C + 2·kvDim, C] matrix; gate and up likewise ([2F, C]).
-public struct LlamaLayout: Sendable {
+package struct LlamaLayout: Sendable {
     /// Offsets of one block's tensors. `qkvB` is −1 without attention bias.
-    public struct Block: Sendable {
-        public let ln1w, qkvW, qkvB, oW, ln2w, gateUpW, downW: Int
+    package struct Block: Sendable {
+        package let ln1w, qkvW, qkvB, oW, ln2w, gateUpW, downW: Int
     }
-    public let embed: Int, blocks: [Block], normw: Int
+    package let embed: Int, blocks: [Block], normw: Int
     /// `lm_head.weight` [V, C] when the head is untied; otherwise `embed`.
-    public let head: Int
+    package let head: Int
 
     init(_ cfg: ModelConfig, _ a: inout ArenaBuilder) {
         let V = cfg.vocabSize, C = cfg.nEmbd, K = cfg.kvDim, F = cfg.intermediateSize
@@ -101,19 +101,19 @@ public struct LlamaLayout: Sendable {
 }
 
 /// Where each parameter lives, for any family.
-public struct ParameterLayout: Sendable {
-    public let tensors: [ParameterTensor]
+package struct ParameterLayout: Sendable {
+    package let tensors: [ParameterTensor]
     /// Total floats.
-    public let count: Int
+    package let count: Int
     /// Number of blocks (layers).
-    public let nLayer: Int
+    package let nLayer: Int
     /// GPT-2 offsets (nil for other families).
-    public let gpt2: GPT2Layout?
+    package let gpt2: GPT2Layout?
     /// Llama offsets (nil for other families).
-    public let llama: LlamaLayout?
+    package let llama: LlamaLayout?
     private let index: [String: Int]
 
-    public init(_ cfg: ModelConfig) {
+    package init(_ cfg: ModelConfig) {
         var a = ArenaBuilder()
         switch cfg.family {
         case .gpt2: gpt2 = GPT2Layout(cfg, &a); llama = nil
@@ -128,10 +128,10 @@ public struct ParameterLayout: Sendable {
     }
 
     /// The tensor called `name`, if any.
-    public func tensor(named name: String) -> ParameterTensor? { index[name].map { tensors[$0] } }
+    package func tensor(named name: String) -> ParameterTensor? { index[name].map { tensors[$0] } }
 
     /// Offset of the token embedding [V, C].
-    public var embedding: Int { gpt2?.wte ?? llama!.embed }
+    package var embedding: Int { gpt2?.wte ?? llama!.embed }
     /// Offset of the LM head matrix [V, C] (the embedding when tied).
-    public var head: Int { gpt2?.head ?? llama!.head }
+    package var head: Int { gpt2?.head ?? llama!.head }
 }

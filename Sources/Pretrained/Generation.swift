@@ -6,30 +6,30 @@ import Tasks
 import Tensor
 
 /// One completion of a prompt, as tokens and text.
-public struct GeneratedText: Sendable, Equatable {
+package struct GeneratedText: Sendable, Equatable {
     /// Sampled tokens, the end token included when one was sampled.
-    public var tokens: [Int]
+    package var tokens: [Int]
     /// log-prob of each sampled token under the distribution it was drawn from.
-    public var logProbs: [Float]
+    package var logProbs: [Float]
     /// The decoded completion without the end token, cut before the first stop string.
-    public var text: String
+    package var text: String
     /// `end` (end token), `stop` (a stop string) or `length` (the token limit).
-    public var finishReason: String
+    package var finishReason: String
 }
 
 /// A model and its tokenizer, ready to complete prompts. Not Sendable: one thread at a time.
-public final class Generation {
-    public let sampler: Sampler
-    public let tokenizer: ModelTokenizer
+package final class Generation {
+    package let sampler: Sampler
+    package let tokenizer: ModelTokenizer
 
-    public init(model: GPT, tokenizer: ModelTokenizer) {
+    package init(model: GPT, tokenizer: ModelTokenizer) {
         sampler = Sampler(model: model)
         self.tokenizer = tokenizer
     }
 
     /// Completes `prompt` (token ids, e.g. from `encodeChat`). `options.endTokens` should hold the
     /// tokenizer's end token; `stop` strings end the completion as soon as one is decoded.
-    public func complete(_ prompt: [TokenID], options: SamplingOptions, stop: [String] = [],
+    package func complete(_ prompt: [TokenID], options: SamplingOptions, stop: [String] = [],
                          rng: inout Xoshiro256) throws -> GeneratedText {
         let stops = stop.filter { !$0.isEmpty }
         let tok = tokenizer

@@ -9,13 +9,13 @@ import Tasks
 import Tokenizers
 
 /// Why a model's tokenizer cannot serve a task.
-public enum ModelTokenizerError: Error, Equatable, CustomStringConvertible {
+package enum ModelTokenizerError: Error, Equatable, CustomStringConvertible {
     /// The tokenizer names no end-of-sequence token, so a completion could never end.
     case noEndToken
     /// `chat=true` on a model that ships no chat template.
     case noChatTemplate
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .noEndToken: return "the model's tokenizer has no end-of-sequence token (eos_token); completions could never end"
         case .noChatTemplate: return "the model ships no chat template (tokenizer.chat_template); use chat=false"
@@ -24,16 +24,16 @@ public enum ModelTokenizerError: Error, Equatable, CustomStringConvertible {
 }
 
 /// A BPE tokenizer with its chat template and special-token conventions.
-public struct ModelTokenizer: ChatTokenizer {
-    public let bpe: BPETokenizer
+package struct ModelTokenizer: ChatTokenizer {
+    package let bpe: BPETokenizer
     /// The model's chat template, if it ships one.
-    public let template: ChatTemplate?
+    package let template: ChatTemplate?
     /// Whether plain prompts start with BOS (`add_bos_token`).
-    public let addBOS: Bool
-    public let end: TokenID
-    public let pad: TokenID
+    package let addBOS: Bool
+    package let end: TokenID
+    package let pad: TokenID
 
-    public init(bpe: BPETokenizer, chatTemplate: String?, addBOS: Bool) throws {
+    package init(bpe: BPETokenizer, chatTemplate: String?, addBOS: Bool) throws {
         guard let eos = bpe.eos else { throw ModelTokenizerError.noEndToken }
         self.bpe = bpe
         self.template = try chatTemplate.map(ChatTemplate.init)
@@ -42,18 +42,18 @@ public struct ModelTokenizer: ChatTokenizer {
         pad = TokenID(bpe.pad ?? eos)
     }
 
-    public var vocabSize: Int { bpe.vocabSize }
+    package var vocabSize: Int { bpe.vocabSize }
 
-    public var vocabulary: [String: Int] {
+    package var vocabulary: [String: Int] {
         var map: [String: Int] = [:]
         map.reserveCapacity(bpe.vocabSize)
         for id in 0..<bpe.vocabSize { if let s = bpe.tokenString(Int32(id)) { map[s] = id } }
         return map
     }
 
-    public func encode(_ text: String) throws -> [TokenID] { bpe.encode(text).map(TokenID.init) }
+    package func encode(_ text: String) throws -> [TokenID] { bpe.encode(text).map(TokenID.init) }
 
-    public func decode(_ ids: [TokenID]) -> String { bpe.decode(ids.map { Int32(clamping: $0) }) }
+    package func decode(_ ids: [TokenID]) -> String { bpe.decode(ids.map { Int32(clamping: $0) }) }
 
     /// The BOS and EOS strings the template receives as `bos_token` / `eos_token`.
     var bosString: String { bpe.bos.flatMap { bpe.tokenString($0) } ?? "" }
@@ -62,18 +62,18 @@ public struct ModelTokenizer: ChatTokenizer {
     /// The conversation through the chat template (assistant turn opened), as Hugging Face's
     /// `apply_chat_template(add_generation_prompt=True, tokenize=True)`: no BOS is added beyond
     /// what the template writes.
-    public func encodeChat(_ turns: [ChatTurn]) throws -> [TokenID] {
+    package func encodeChat(_ turns: [ChatTurn]) throws -> [TokenID] {
         try encode(renderChat(turns))
     }
 
     /// The rendered chat text (for `generate --chat` and logs).
-    public func renderChat(_ turns: [ChatTurn]) throws -> String {
+    package func renderChat(_ turns: [ChatTurn]) throws -> String {
         guard let template else { throw ModelTokenizerError.noChatTemplate }
         return try template.render(messages: turns.map { ChatMessage(role: $0.role, content: $0.content) },
                                    addGenerationPrompt: true, bosToken: bosString, eosToken: eosString)
     }
 
-    public func encodePrompt(_ text: String) throws -> [TokenID] {
+    package func encodePrompt(_ text: String) throws -> [TokenID] {
         (addBOS ? [TokenID(bpe.bos!)] : []) + (try encode(text))
     }
 }
@@ -81,7 +81,7 @@ public struct ModelTokenizer: ChatTokenizer {
 extension ModelTokenizer {
     /// The tokenizer stored in a GGUF file's metadata (tokens, merges, token types, special ids,
     /// pre-tokenizer, chat template, `add_bos_token`).
-    public init(gguf file: GGUFFile) throws {
+    package init(gguf file: GGUFFile) throws {
         let meta = try file.tokenizerMetadata()
         guard !meta.tokens.isEmpty else { throw PretrainedError.noTokenizer(path: file.path) }
         guard meta.model == nil || meta.model == "gpt2" else {
@@ -96,7 +96,7 @@ extension ModelTokenizer {
 
     /// The tokenizer of what `PretrainedModel.load` accepts — a GGUF file, a Hugging Face directory
     /// or a checkpoint made from one — without loading the weights.
-    public static func load(_ url: URL) throws -> ModelTokenizer {
+    package static func load(_ url: URL) throws -> ModelTokenizer {
         if url.pathExtension.lowercased() == "gguf" { return try ModelTokenizer(gguf: GGUFFile(contentsOf: url)) }
         for dir in [url, url.appendingPathComponent("checkpoint")] {
             if let t = try load(directory: dir) { return t }
@@ -106,13 +106,13 @@ extension ModelTokenizer {
 
     /// `load(url)` for a pretrained model or a checkpoint made from one; nil for a character-task
     /// checkpoint (no tokenizer files).
-    public static func loadIfPretrained(_ url: URL) throws -> ModelTokenizer? {
+    package static func loadIfPretrained(_ url: URL) throws -> ModelTokenizer? {
         do { return try load(url) } catch PretrainedError.noTokenizer { return nil }
     }
 
     /// The tokenizer of a Hugging Face directory or a checkpoint made from a pretrained model
     /// (tokenizer.json with tokenizer_config.json), or nil when the directory has no tokenizer.json.
-    public static func load(directory: URL) throws -> ModelTokenizer? {
+    package static func load(directory: URL) throws -> ModelTokenizer? {
         guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("tokenizer.json").path) else { return nil }
         let dir = try HFModelDirectory(url: directory)
         guard let json = dir.tokenizerJSON else { return nil }
@@ -125,7 +125,7 @@ extension ModelTokenizer {
     /// loads with `AutoTokenizer.from_pretrained` and `generate` / `--init` read it back:
     /// tokenizer.json, tokenizer_config.json (with the chat template and `add_bos_token`) and
     /// generation_config.json (bos/eos/pad ids).
-    public func checkpointFiles() throws -> [String: Data] {
+    package func checkpointFiles() throws -> [String: Data] {
         var config = try JSONSerialization.jsonObject(with: bpe.tokenizerConfigJSON(chatTemplate: template?.source)) as? [String: Any] ?? [:]
         config["add_bos_token"] = addBOS
         var generation: [String: Any] = ["eos_token_id": end, "pad_token_id": pad]

@@ -9,7 +9,7 @@ import Tensor
 import Tokenizers
 
 /// Why a model could not be brought in.
-public enum PretrainedError: Error, Equatable, CustomStringConvertible {
+package enum PretrainedError: Error, Equatable, CustomStringConvertible {
     /// Neither a `.gguf` file nor a directory holding `config.json`.
     case notAModel(path: String)
     /// A tokenizer kind other than byte-level BPE (e.g. SentencePiece `llama`).
@@ -19,7 +19,7 @@ public enum PretrainedError: Error, Equatable, CustomStringConvertible {
     /// The tokenizer's vocabulary is larger than the model's embedding table.
     case vocabularyMismatch(path: String, tokenizer: Int, model: Int)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .notAModel(p): return "\(p): not a model (expected a .gguf file or a Hugging Face directory with config.json)"
         case let .unsupportedTokenizer(p, k): return "\(p): tokenizer kind '\(k)' is not supported (only byte-level BPE, 'gpt2')"
@@ -31,36 +31,36 @@ public enum PretrainedError: Error, Equatable, CustomStringConvertible {
 }
 
 /// What `import` prints: where the model came from and what was converted on the way.
-public struct ImportReport: Codable, Sendable, Equatable {
-    public var source: String
+package struct ImportReport: Codable, Sendable, Equatable {
+    package var source: String
     /// `gguf` or `huggingface`.
-    public var format: String
+    package var format: String
     /// `gpt2` or `llama`, and the config's `model_type` (`llama`, `qwen2`, …).
-    public var family: String
-    public var modelType: String
-    public var parameters: Int
-    public var vocabSize: Int
-    public var layers: Int
-    public var hiddenSize: Int
-    public var heads: Int
-    public var kvHeads: Int
-    public var tiedEmbeddings: Bool
+    package var family: String
+    package var modelType: String
+    package var parameters: Int
+    package var vocabSize: Int
+    package var layers: Int
+    package var hiddenSize: Int
+    package var heads: Int
+    package var kvHeads: Int
+    package var tiedEmbeddings: Bool
     /// Stored type → F32: tensor counts, e.g. `["Q4_1": 210, "Q8_0": 1, "F32": 61]`.
-    public var storedTypes: [String: Int]
-    public var hasChatTemplate: Bool
+    package var storedTypes: [String: Int]
+    package var hasChatTemplate: Bool
 }
 
 /// A model with its tokenizer.
-public struct PretrainedModel {
-    public let model: GPT
-    public let tokenizer: ModelTokenizer
-    public let report: ImportReport
+package struct PretrainedModel {
+    package let model: GPT
+    package let tokenizer: ModelTokenizer
+    package let report: ImportReport
 }
 
 extension PretrainedModel {
     /// True for what `load` accepts: a `.gguf` file, or a directory with `config.json` and
     /// `tokenizer.json` (a Tributary character-task checkpoint has `vocab.json` instead).
-    public static func isPretrained(_ url: URL) -> Bool {
+    package static func isPretrained(_ url: URL) -> Bool {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) else { return false }
         if !isDir.boolValue { return url.pathExtension.lowercased() == "gguf" }
@@ -69,7 +69,7 @@ extension PretrainedModel {
     }
 
     /// Loads a GGUF file or a Hugging Face directory.
-    public static func load(_ url: URL) throws -> PretrainedModel {
+    package static func load(_ url: URL) throws -> PretrainedModel {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) else { throw PretrainedError.notAModel(path: url.path) }
         if isDir.boolValue { return try loadDirectory(url) }
@@ -124,7 +124,7 @@ extension PretrainedModel {
 extension PretrainedModel {
     /// Writes the model as a checkpoint: a Hugging Face directory of its family (F32 weights,
     /// config.json) with the tokenizer files, which `load`, `--init` and `transformers` read.
-    public func save(to dir: URL, trainerState: Data? = nil) throws {
+    package func save(to dir: URL, trainerState: Data? = nil) throws {
         try Checkpoint.save(to: dir, model: model, optimizer: nil, vocab: tokenizer.vocabulary, trainerState: trainerState,
                             extraFiles: try tokenizer.checkpointFiles())
     }

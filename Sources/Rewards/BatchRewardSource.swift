@@ -3,8 +3,8 @@
 // into calls, runs them concurrently and applies the failure policy.
 
 /// The result for one sample: always present, with how it was obtained.
-public struct ExternalOutcome: Sendable, Hashable {
-    public enum Status: Sendable, Hashable {
+package struct ExternalOutcome: Sendable, Hashable {
+    package enum Status: Sendable, Hashable {
         /// Scored on the first attempt.
         case ok
         /// The first attempt failed (this failure); the retry scored it (`retry_once`).
@@ -13,25 +13,25 @@ public struct ExternalOutcome: Sendable, Hashable {
         case failed(RewardFailure)
     }
 
-    public var reward: Double
-    public var correct: Bool
-    public var status: Status
+    package var reward: Double
+    package var correct: Bool
+    package var status: Status
 
-    public init(reward: Double, correct: Bool, status: Status) {
+    package init(reward: Double, correct: Bool, status: Status) {
         self.reward = reward
         self.correct = correct
         self.status = status
     }
 
     /// The failure when the sample could not be scored.
-    public var failure: RewardFailure? {
+    package var failure: RewardFailure? {
         if case let .failed(f) = status { return f }
         return nil
     }
 }
 
 /// A reward computed outside the process on whole batches: `ExternalProcessReward`, `HTTPReward`.
-public protocol BatchRewardSource: Sendable {
+package protocol BatchRewardSource: Sendable {
     /// The component label it was configured under.
     var label: String { get }
     /// One outcome per input, in order. Never throws: failures are outcomes with `.failed`.

@@ -4,20 +4,20 @@
 /// 1 when the completion equals the reference (the row's `answer`, or a metadata `field`),
 /// after optional trimming and case folding; else 0. A non-string reference is compared as
 /// its JSON text (`42`, `[1,2]`).
-public struct ExactReward: RewardFunction {
-    public var trim: Bool
-    public var ignoreCase: Bool
-    public var field: String
-    public var name: String { "exact" }
-    public var range: ClosedRange<Double> { 0...1 }
+package struct ExactReward: RewardFunction {
+    package var trim: Bool
+    package var ignoreCase: Bool
+    package var field: String
+    package var name: String { "exact" }
+    package var range: ClosedRange<Double> { 0...1 }
 
-    public init(trim: Bool = true, ignoreCase: Bool = false, field: String = "answer") {
+    package init(trim: Bool = true, ignoreCase: Bool = false, field: String = "answer") {
         self.trim = trim
         self.ignoreCase = ignoreCase
         self.field = field
     }
 
-    public func score(_ input: RewardInput) throws(RewardError) -> Double {
+    package func score(_ input: RewardInput) throws(RewardError) -> Double {
         guard let target = input.row.field(field) else {
             throw .missingField(reward: name, field: field, row: input.row.line)
         }
@@ -35,15 +35,15 @@ public struct ExactReward: RewardFunction {
 /// tolerance: `|a - b| <= max(absoluteTolerance, relativeTolerance * max(|a|, |b|))`; else 0.
 /// The reference is the `answer` (or a metadata `field`): a JSON number, or a string holding
 /// a number, `#### N` or `\boxed{N}`.
-public struct NumericReward: RewardFunction {
-    public var source: NumberSource
-    public var relativeTolerance: Double
-    public var absoluteTolerance: Double
-    public var field: String
-    public var name: String { "numeric" }
-    public var range: ClosedRange<Double> { 0...1 }
+package struct NumericReward: RewardFunction {
+    package var source: NumberSource
+    package var relativeTolerance: Double
+    package var absoluteTolerance: Double
+    package var field: String
+    package var name: String { "numeric" }
+    package var range: ClosedRange<Double> { 0...1 }
 
-    public init(source: NumberSource = .auto, relativeTolerance: Double = 1e-6, absoluteTolerance: Double = 1e-9,
+    package init(source: NumberSource = .auto, relativeTolerance: Double = 1e-6, absoluteTolerance: Double = 1e-9,
                 field: String = "answer") {
         self.source = source
         self.relativeTolerance = relativeTolerance
@@ -51,7 +51,7 @@ public struct NumericReward: RewardFunction {
         self.field = field
     }
 
-    public func score(_ input: RewardInput) throws(RewardError) -> Double {
+    package func score(_ input: RewardInput) throws(RewardError) -> Double {
         guard let target = input.row.field(field) else {
             throw .missingField(reward: name, field: field, row: input.row.line)
         }
@@ -66,7 +66,7 @@ public struct NumericReward: RewardFunction {
 }
 
 /// Which capture group `regex` compares.
-public enum CaptureGroup: Sendable, Hashable {
+package enum CaptureGroup: Sendable, Hashable {
     case index(Int)
     case named(String)
 }
@@ -74,17 +74,17 @@ public enum CaptureGroup: Sendable, Hashable {
 /// Without `group`: 1 when `pattern` matches somewhere in the completion, else 0.
 /// With `group`: 1 when the pattern matches and that capture (trimmed) equals the reference
 /// (`answer` or a metadata `field`, trimmed; compared as its text form), else 0.
-public struct RegexReward: RewardFunction {
-    public let pattern: String
-    public let group: CaptureGroup?
-    public let field: String
-    public let ignoreCase: Bool
+package struct RegexReward: RewardFunction {
+    package let pattern: String
+    package let group: CaptureGroup?
+    package let field: String
+    package let ignoreCase: Bool
     private let regex: CompiledPattern
-    public var name: String { "regex" }
-    public var range: ClosedRange<Double> { 0...1 }
+    package var name: String { "regex" }
+    package var range: ClosedRange<Double> { 0...1 }
 
     /// Throws `RewardSpecError.badRegex` when `pattern` does not compile or lacks the group.
-    public init(pattern: String, group: CaptureGroup? = nil, field: String = "answer", ignoreCase: Bool = false) throws(RewardSpecError) {
+    package init(pattern: String, group: CaptureGroup? = nil, field: String = "answer", ignoreCase: Bool = false) throws(RewardSpecError) {
         self.pattern = pattern
         self.group = group
         self.field = field
@@ -93,7 +93,7 @@ public struct RegexReward: RewardFunction {
         if let g = group { try regex.check(group: g, reward: "regex") }
     }
 
-    public func score(_ input: RewardInput) throws(RewardError) -> Double {
+    package func score(_ input: RewardInput) throws(RewardError) -> Double {
         guard let g = group else { return regex.firstMatch(in: input.completion) != nil ? 1 : 0 }
         guard let target = input.row.field(field) else {
             throw .missingField(reward: name, field: field, row: input.row.line)
@@ -107,21 +107,21 @@ public struct RegexReward: RewardFunction {
 
 /// 1 when the whole completion (trimmed of surrounding whitespace when `trim`) matches
 /// `pattern`, else 0. Needs nothing from the row.
-public struct FormatReward: RewardFunction {
-    public let pattern: String
-    public let trim: Bool
+package struct FormatReward: RewardFunction {
+    package let pattern: String
+    package let trim: Bool
     private let regex: CompiledPattern
-    public var name: String { "format" }
-    public var range: ClosedRange<Double> { 0...1 }
+    package var name: String { "format" }
+    package var range: ClosedRange<Double> { 0...1 }
 
     /// Throws `RewardSpecError.badRegex` when `pattern` does not compile.
-    public init(pattern: String, trim: Bool = true) throws(RewardSpecError) {
+    package init(pattern: String, trim: Bool = true) throws(RewardSpecError) {
         self.pattern = pattern
         self.trim = trim
         self.regex = try CompiledPattern(pattern, reward: "format", ignoreCase: false)
     }
 
-    public func score(_ input: RewardInput) throws(RewardError) -> Double {
+    package func score(_ input: RewardInput) throws(RewardError) -> Double {
         let text = trim ? input.completion.trimmingCharacters(in: .whitespacesAndNewlines) : input.completion
         return regex.wholeMatch(text) ? 1 : 0
     }
@@ -129,21 +129,21 @@ public struct FormatReward: RewardFunction {
 
 /// A penalty for completions longer than `budget` tokens: 0 up to the budget, then falling
 /// linearly to `-maxPenalty` at `budget + ramp` tokens and staying there.
-public struct LengthReward: RewardFunction {
-    public let budget: Int
-    public let ramp: Int
-    public let maxPenalty: Double
-    public var name: String { "length" }
-    public var range: ClosedRange<Double> { -maxPenalty...0 }
+package struct LengthReward: RewardFunction {
+    package let budget: Int
+    package let ramp: Int
+    package let maxPenalty: Double
+    package var name: String { "length" }
+    package var range: ClosedRange<Double> { -maxPenalty...0 }
 
     /// `budget >= 0`, `ramp >= 1`, `maxPenalty >= 0` (RewardSpec checks them; here they are clamped).
-    public init(budget: Int, ramp: Int? = nil, maxPenalty: Double = 1) {
+    package init(budget: Int, ramp: Int? = nil, maxPenalty: Double = 1) {
         self.budget = max(0, budget)
         self.ramp = max(1, ramp ?? max(1, budget))
         self.maxPenalty = max(0, maxPenalty)
     }
 
-    public func score(_ input: RewardInput) throws(RewardError) -> Double {
+    package func score(_ input: RewardInput) throws(RewardError) -> Double {
         let over = max(0, input.completionTokens - budget)
         return -maxPenalty * min(1, Double(over) / Double(ramp))
     }

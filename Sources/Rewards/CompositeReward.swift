@@ -6,18 +6,18 @@
 import Foundation
 
 /// One component of a composite reward.
-public struct RewardComponent: Sendable {
-    public enum Source: Sendable {
+package struct RewardComponent: Sendable {
+    package enum Source: Sendable {
         case local(any RewardFunction)
         case external(any BatchRewardSource)
     }
 
     /// Unique within the composite; names the component in metrics (`label`) and rules.
-    public var label: String
-    public var weight: Double
-    public var source: Source
+    package var label: String
+    package var weight: Double
+    package var source: Source
 
-    public init(label: String, weight: Double, source: Source) {
+    package init(label: String, weight: Double, source: Source) {
         self.label = label
         self.weight = weight
         self.source = source
@@ -25,30 +25,30 @@ public struct RewardComponent: Sendable {
 }
 
 /// One component's value for one sample.
-public struct ComponentScore: Sendable, Hashable {
-    public var label: String
-    public var weight: Double
+package struct ComponentScore: Sendable, Hashable {
+    package var label: String
+    package var weight: Double
     /// The component's value (0 when it failed).
-    public var value: Double
+    package var value: Double
     /// At its maximum: a local reward with `value >= range.upperBound`; an external reward that said `correct`.
-    public var atMax: Bool
+    package var atMax: Bool
     /// Why it could not be scored, if so.
-    public var failure: RewardFailure?
+    package var failure: RewardFailure?
 }
 
 /// A sample's reward: the weighted total, each component, and `correct`.
-public struct CompositeScore: Sendable, Hashable {
+package struct CompositeScore: Sendable, Hashable {
     /// `Σ weight · value` over the components (failed components count 0). Always finite.
-    public var total: Double
-    public var correct: Bool
-    public var components: [ComponentScore]
+    package var total: Double
+    package var correct: Bool
+    package var components: [ComponentScore]
 
     /// The failures of this sample's components.
-    public var failures: [RewardFailure] { components.compactMap(\.failure) }
+    package var failures: [RewardFailure] { components.compactMap(\.failure) }
 }
 
 /// When a sample counts as correct (for accuracy; it does not change the reward).
-public indirect enum CorrectRule: Sendable, Hashable, CustomStringConvertible {
+package indirect enum CorrectRule: Sendable, Hashable, CustomStringConvertible {
     /// Every component at its maximum (no failures). The default.
     case allAtMax
     /// The named component at its maximum.
@@ -59,7 +59,7 @@ public indirect enum CorrectRule: Sendable, Hashable, CustomStringConvertible {
     case totalAtLeast(Double)
 
     /// Reads `all`, `total>=X`, `LABEL` or `LABEL>=X`.
-    public init(parsing text: String) throws(RewardSpecError) {
+    package init(parsing text: String) throws(RewardSpecError) {
         let t = text.trimmingCharacters(in: .whitespaces)
         if t == "all" { self = .allAtMax; return }
         if let r = t.range(of: ">=") {
@@ -74,7 +74,7 @@ public indirect enum CorrectRule: Sendable, Hashable, CustomStringConvertible {
         self = .atMax(t)
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .allAtMax: return "all"
         case let .atMax(l): return l
@@ -94,12 +94,12 @@ public indirect enum CorrectRule: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// A weighted list of reward components and the `correct` rule.
-public struct CompositeReward: Sendable {
-    public let components: [RewardComponent]
-    public let correct: CorrectRule
+package struct CompositeReward: Sendable {
+    package let components: [RewardComponent]
+    package let correct: CorrectRule
 
     /// Checks that labels are unique and that the rule names an existing component.
-    public init(components: [RewardComponent], correct: CorrectRule = .allAtMax) throws(RewardSpecError) {
+    package init(components: [RewardComponent], correct: CorrectRule = .allAtMax) throws(RewardSpecError) {
         guard !components.isEmpty else { throw .empty }
         var seen = Set<String>()
         for c in components where !seen.insert(c.label).inserted { throw .duplicateLabel(c.label) }
@@ -117,7 +117,7 @@ public struct CompositeReward: Sendable {
 
     /// Builds every component from its spec; `external` and `http` specs start actors
     /// (their processes start on the first call).
-    public init(specs: [RewardSpec], correct: CorrectRule = .allAtMax) throws(RewardSpecError) {
+    package init(specs: [RewardSpec], correct: CorrectRule = .allAtMax) throws(RewardSpecError) {
         var components: [RewardComponent] = []
         for spec in specs {
             let source: RewardComponent.Source
@@ -134,16 +134,16 @@ public struct CompositeReward: Sendable {
     }
 
     /// The component labels in order (metric label values).
-    public var labels: [String] { components.map(\.label) }
+    package var labels: [String] { components.map(\.label) }
 
     /// Whether every component runs in-process (then `score(_:)` is enough).
-    public var isLocal: Bool {
+    package var isLocal: Bool {
         components.allSatisfy { if case .local = $0.source { true } else { false } }
     }
 
     /// Scores one sample with the local components. External components are reported as
     /// failed (`verifier_error`): use `score(batch:)` when the composite has any.
-    public func score(_ input: RewardInput) -> CompositeScore {
+    package func score(_ input: RewardInput) -> CompositeScore {
         let scores = components.map { c -> ComponentScore in
             switch c.source {
             case let .local(f): return Self.local(f, c, input)
@@ -157,7 +157,7 @@ public struct CompositeReward: Sendable {
 
     /// Scores a batch: local components per sample, each external component once for the
     /// whole batch (concurrently). One result per input, in order.
-    public func score(batch inputs: [RewardInput]) async -> [CompositeScore] {
+    package func score(batch inputs: [RewardInput]) async -> [CompositeScore] {
         var columns: [[ComponentScore]] = []
         await withTaskGroup(of: (Int, [ComponentScore]).self) { group in
             for (ci, c) in components.enumerated() {
@@ -180,7 +180,7 @@ public struct CompositeReward: Sendable {
     }
 
     /// Stops external components' processes.
-    public func shutdown() async {
+    package func shutdown() async {
         for c in components { if case let .external(s) = c.source { await s.shutdown() } }
     }
 

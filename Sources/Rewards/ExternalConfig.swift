@@ -5,7 +5,7 @@
 import Foundation
 
 /// How a failed sample is scored.
-public enum FailurePolicy: String, Sendable, Hashable, Codable, CaseIterable {
+package enum FailurePolicy: String, Sendable, Hashable, Codable, CaseIterable {
     /// Reward 0, not correct, status `.failed`.
     case zero
     /// The failed samples are sent once more (after a restart if the program died); if they
@@ -14,17 +14,17 @@ public enum FailurePolicy: String, Sendable, Hashable, Codable, CaseIterable {
 }
 
 /// Resource limits set on a verifier process between fork and exec. nil: inherited.
-public struct ProcessLimits: Sendable, Hashable {
+package struct ProcessLimits: Sendable, Hashable {
     /// RLIMIT_CPU: CPU seconds over the process's lifetime (SIGXCPU, then SIGKILL a second later).
-    public var cpuSeconds: Int?
+    package var cpuSeconds: Int?
     /// RLIMIT_AS: address space in bytes (allocations beyond it fail).
-    public var addressSpaceBytes: Int?
+    package var addressSpaceBytes: Int?
     /// RLIMIT_NOFILE: open file descriptors.
-    public var openFiles: Int?
+    package var openFiles: Int?
     /// prctl(PR_SET_NO_NEW_PRIVS): exec cannot gain privileges (setuid, file capabilities).
-    public var noNewPrivileges: Bool
+    package var noNewPrivileges: Bool
 
-    public init(cpuSeconds: Int? = 600, addressSpaceBytes: Int? = 4 << 30, openFiles: Int? = 256, noNewPrivileges: Bool = true) {
+    package init(cpuSeconds: Int? = 600, addressSpaceBytes: Int? = 4 << 30, openFiles: Int? = 256, noNewPrivileges: Bool = true) {
         self.cpuSeconds = cpuSeconds
         self.addressSpaceBytes = addressSpaceBytes
         self.openFiles = openFiles
@@ -33,17 +33,17 @@ public struct ProcessLimits: Sendable, Hashable {
 }
 
 /// Restart delays: `initial · 2^(n-1)` before the n-th consecutive restart, capped at `maximum`.
-public struct Backoff: Sendable, Hashable {
-    public var initial: Duration
-    public var maximum: Duration
+package struct Backoff: Sendable, Hashable {
+    package var initial: Duration
+    package var maximum: Duration
 
-    public init(initial: Duration = .milliseconds(100), maximum: Duration = .seconds(10)) {
+    package init(initial: Duration = .milliseconds(100), maximum: Duration = .seconds(10)) {
         self.initial = initial
         self.maximum = maximum
     }
 
     /// The delay before a start that follows `failures` consecutive failures (0 → none).
-    public func delay(afterFailures failures: Int) -> Duration {
+    package func delay(afterFailures failures: Int) -> Duration {
         guard failures > 0 else { return .zero }
         let factor = 1 << min(failures - 1, 30)
         return min(maximum, initial * factor)
@@ -51,7 +51,7 @@ public struct Backoff: Sendable, Hashable {
 }
 
 /// Which line format the verifier program speaks.
-public enum ExternalProtocol: String, Sendable, Hashable, Codable, CaseIterable {
+package enum ExternalProtocol: String, Sendable, Hashable, Codable, CaseIterable {
     /// `{"id", "samples": [...]}` → `{"id", "rewards": [...], "correct": [...]}`.
     case batch
     /// Today's one-sample lines `{"id", "prompt", "answer", "completion"}` → `{"id", "reward", "correct"}`.
@@ -59,42 +59,42 @@ public enum ExternalProtocol: String, Sendable, Hashable, Codable, CaseIterable 
 }
 
 /// A pool of verifier processes.
-public struct ExternalProcessConfig: Sendable, Hashable {
+package struct ExternalProcessConfig: Sendable, Hashable {
     /// The program and its arguments; a program without `/` is looked up in PATH.
-    public var command: [String]
+    package var command: [String]
     /// Processes in the pool (calls in flight at once).
-    public var processes: Int = 1
+    package var processes: Int = 1
     /// Samples per request line at most; larger batches are split.
-    public var maxBatch: Int = 64
+    package var maxBatch: Int = 64
     /// Per call (one request line): no answer within it → `timeout`, the process is killed.
-    public var timeout: Duration = .seconds(30)
-    public var limits = ProcessLimits()
-    public var backoff = Backoff()
-    public var policy: FailurePolicy = .zero
-    public var lineProtocol: ExternalProtocol = .batch
+    package var timeout: Duration = .seconds(30)
+    package var limits = ProcessLimits()
+    package var backoff = Backoff()
+    package var policy: FailurePolicy = .zero
+    package var lineProtocol: ExternalProtocol = .batch
     /// Send the program's stderr to /dev/null instead of the worker's stderr.
-    public var discardStderr = false
+    package var discardStderr = false
     /// The program's environment; nil: the worker's (which may hold secrets such as tokens:
     /// set this, or `env` in the spec, to give the program only what it needs).
-    public var environment: [String: String]?
+    package var environment: [String: String]?
 
-    public init(command: [String]) { self.command = command }
+    package init(command: [String]) { self.command = command }
 }
 
 /// A reward server.
-public struct HTTPRewardConfig: Sendable, Hashable {
+package struct HTTPRewardConfig: Sendable, Hashable {
     /// `http://` or `https://` URL the batch is POSTed to.
-    public var url: String
-    public var timeout: Duration = .seconds(30)
+    package var url: String
+    package var timeout: Duration = .seconds(30)
     /// Further attempts after a timeout, an unreachable server or a 5xx status.
-    public var retries: Int = 2
-    public var maxBatch: Int = 64
-    public var backoff = Backoff()
-    public var policy: FailurePolicy = .zero
+    package var retries: Int = 2
+    package var maxBatch: Int = 64
+    package var backoff = Backoff()
+    package var policy: FailurePolicy = .zero
     /// Extra request headers (e.g. authorization).
-    public var headers: [String: String] = [:]
+    package var headers: [String: String] = [:]
 
-    public init(url: String) { self.url = url }
+    package init(url: String) { self.url = url }
 }
 
 extension RewardSpec {
@@ -105,7 +105,7 @@ extension RewardSpec {
     /// (`zero` | `retry_once`), `protocol` (`batch` | `single`), `backoff` and `backoff_max`
     /// (seconds), `stderr` (`inherit` | `discard`), `env` (object of strings: the program's whole
     /// environment, plus the worker's PATH and HOME unless given).
-    public func externalProcessConfig() throws(RewardSpecError) -> ExternalProcessConfig {
+    package func externalProcessConfig() throws(RewardSpecError) -> ExternalProcessConfig {
         var o = OptionReader(spec: self)
         guard let command = try o.strings("command") else { throw .missingOption(reward: label, option: "command") }
         var c = ExternalProcessConfig(command: command)
@@ -143,7 +143,7 @@ extension RewardSpec {
 
     /// The configuration of an `http` reward. Options: `url` (required), `timeout` (seconds),
     /// `retries`, `batch`, `policy`, `backoff`, `backoff_max`, `headers` (object of strings).
-    public func httpConfig() throws(RewardSpecError) -> HTTPRewardConfig {
+    package func httpConfig() throws(RewardSpecError) -> HTTPRewardConfig {
         var o = OptionReader(spec: self)
         let url = try o.requiredString("url")
         guard url.hasPrefix("http://") || url.hasPrefix("https://") else {

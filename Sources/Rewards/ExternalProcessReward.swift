@@ -5,9 +5,9 @@
 // back-off. Every sample gets an outcome; failures are counted per kind.
 
 /// A pool of `config.processes` verifier programs.
-public actor ExternalProcessReward: BatchRewardSource {
-    public nonisolated let label: String
-    public nonisolated let config: ExternalProcessConfig
+package actor ExternalProcessReward: BatchRewardSource {
+    package nonisolated let label: String
+    package nonisolated let config: ExternalProcessConfig
 
     private struct Slot {
         var process: VerifierProcess?
@@ -22,14 +22,14 @@ public actor ExternalProcessReward: BatchRewardSource {
     private var nextID = 0
     private let sleep: @Sendable (Duration) async -> Void
     /// Processes started so far (first starts and restarts).
-    public private(set) var launches = 0
+    package private(set) var launches = 0
     /// Every back-off delay waited, in order (for tests and logs).
-    public private(set) var backoffs: [Duration] = []
+    package private(set) var backoffs: [Duration] = []
     /// Processes replaced because they had used 80 % of `limits.cpuSeconds` (not failures).
-    public private(set) var recycled = 0
+    package private(set) var recycled = 0
 
     /// - Parameter sleep: how back-off delays are waited; tests pass one that only records.
-    public init(label: String = "external", config: ExternalProcessConfig,
+    package init(label: String = "external", config: ExternalProcessConfig,
                 sleep: @escaping @Sendable (Duration) async -> Void = { try? await Task.sleep(for: $0) }) {
         self.label = label
         self.config = config
@@ -37,7 +37,7 @@ public actor ExternalProcessReward: BatchRewardSource {
         self.slots = Array(repeating: Slot(), count: max(1, config.processes))
     }
 
-    public func score(_ inputs: [RewardInput]) async -> [ExternalOutcome] {
+    package func score(_ inputs: [RewardInput]) async -> [ExternalOutcome] {
         let batch = config.lineProtocol == .batch ? config.maxBatch : max(1, config.maxBatch)
         let (outcomes, events) = await BatchDriver.run(inputs, maxBatch: batch, policy: config.policy) { chunk in
             await self.attempt(chunk)
@@ -46,13 +46,13 @@ public actor ExternalProcessReward: BatchRewardSource {
         return outcomes
     }
 
-    public func failureCounts() -> FailureCounts { counts }
+    package func failureCounts() -> FailureCounts { counts }
 
     deinit {
         for s in slots { s.process?.kill(reason: RewardFailure(kind: .crashed, message: "reward \(label): pool released")) }
     }
 
-    public func shutdown() {
+    package func shutdown() {
         for i in slots.indices {
             slots[i].process?.kill(reason: RewardFailure(kind: .crashed, message: "reward \(label): shut down"))
             slots[i].process = nil

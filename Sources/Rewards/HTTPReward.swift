@@ -9,18 +9,18 @@ import FoundationNetworking
 #endif
 
 /// A reward server.
-public actor HTTPReward: BatchRewardSource {
-    public nonisolated let label: String
-    public nonisolated let config: HTTPRewardConfig
+package actor HTTPReward: BatchRewardSource {
+    package nonisolated let label: String
+    package nonisolated let config: HTTPRewardConfig
     private let session: URLSession
     private let sleep: @Sendable (Duration) async -> Void
     private var counts = FailureCounts()
     private var nextID = 0
     /// Requests sent so far (tries included).
-    public private(set) var requests = 0
+    package private(set) var requests = 0
 
     /// - Parameter sleep: how back-off delays between tries are waited.
-    public init(label: String = "http", config: HTTPRewardConfig,
+    package init(label: String = "http", config: HTTPRewardConfig,
                 sleep: @escaping @Sendable (Duration) async -> Void = { try? await Task.sleep(for: $0) }) {
         self.label = label
         self.config = config
@@ -35,7 +35,7 @@ public actor HTTPReward: BatchRewardSource {
         self.session = URLSession(configuration: c)
     }
 
-    public func score(_ inputs: [RewardInput]) async -> [ExternalOutcome] {
+    package func score(_ inputs: [RewardInput]) async -> [ExternalOutcome] {
         let (outcomes, events) = await BatchDriver.run(inputs, maxBatch: config.maxBatch, policy: config.policy) { chunk in
             await self.attempt(chunk)
         }
@@ -43,9 +43,9 @@ public actor HTTPReward: BatchRewardSource {
         return outcomes
     }
 
-    public func failureCounts() -> FailureCounts { counts }
+    package func failureCounts() -> FailureCounts { counts }
 
-    public func shutdown() { session.invalidateAndCancel() }
+    package func shutdown() { session.invalidateAndCancel() }
 
     private func attempt(_ chunk: ArraySlice<RewardInput>) async -> AttemptResult {
         nextID += 1

@@ -4,8 +4,8 @@
 // rather than as garbage.
 
 /// Why a JSON text could not be read, and where.
-public struct JSONParseError: Error, Hashable, Sendable, CustomStringConvertible {
-    public enum Reason: Hashable, Sendable {
+package struct JSONParseError: Error, Hashable, Sendable, CustomStringConvertible {
+    package enum Reason: Hashable, Sendable {
         case unexpectedEnd
         case unexpectedCharacter(String)
         case invalidNumber(String)
@@ -18,13 +18,13 @@ public struct JSONParseError: Error, Hashable, Sendable, CustomStringConvertible
         case notUTF8
     }
 
-    public var reason: Reason
+    package var reason: Reason
     /// 1-based line of the input (for JSONL, the file line when the caller supplied it).
-    public var line: Int
+    package var line: Int
     /// 1-based column (in UTF-8 bytes) within that line.
-    public var column: Int
+    package var column: Int
 
-    public var description: String {
+    package var description: String {
         let what: String
         switch reason {
         case .unexpectedEnd: what = "unexpected end of input"
@@ -44,18 +44,18 @@ public struct JSONParseError: Error, Hashable, Sendable, CustomStringConvertible
 
 extension JSONValue {
     /// Nesting limit: deeper input is rejected instead of exhausting the stack.
-    public static let maxDepth = 256
+    package static let maxDepth = 256
 
     /// Parses one JSON text.
     /// - Parameters:
     ///   - line: the line number to report errors at (JSONL callers pass the file line).
     ///   - allowNonFinite: accept `NaN`, `Infinity`, `-Infinity` (as Python's json module writes them).
-    public static func parse(_ text: String, line: Int = 1, allowNonFinite: Bool = false) throws(JSONParseError) -> JSONValue {
+    package static func parse(_ text: String, line: Int = 1, allowNonFinite: Bool = false) throws(JSONParseError) -> JSONValue {
         try parse(Array(text.utf8), line: line, allowNonFinite: allowNonFinite)
     }
 
     /// Parses UTF-8 bytes; see `parse(_:line:allowNonFinite:)`.
-    public static func parse(_ bytes: [UInt8], line: Int = 1, allowNonFinite: Bool = false) throws(JSONParseError) -> JSONValue {
+    package static func parse(_ bytes: [UInt8], line: Int = 1, allowNonFinite: Bool = false) throws(JSONParseError) -> JSONValue {
         var p = JSONParser(bytes: bytes, firstLine: line, allowNonFinite: allowNonFinite)
         p.skipSpace()
         let v = try p.value(depth: 0)

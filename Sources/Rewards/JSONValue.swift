@@ -8,7 +8,7 @@ import Foundation
 ///
 /// Numbers written without a fraction or exponent that fit in `Int` are `.int`; every other
 /// number is `.double`. Objects are `JSONObject`s (ordered).
-public enum JSONValue: Sendable, Hashable {
+package enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)
     case int(Int)
@@ -18,7 +18,7 @@ public enum JSONValue: Sendable, Hashable {
     case object(JSONObject)
 
     /// "a string", "an object", …: for error messages.
-    public var kindName: String {
+    package var kindName: String {
         switch self {
         case .null: return "null"
         case .bool: return "a boolean"
@@ -31,13 +31,13 @@ public enum JSONValue: Sendable, Hashable {
     }
 
     /// The string, if this is one.
-    public var stringValue: String? {
+    package var stringValue: String? {
         if case let .string(s) = self { return s }
         return nil
     }
 
     /// The number as a Double, if this is a number.
-    public var doubleValue: Double? {
+    package var doubleValue: Double? {
         switch self {
         case let .int(i): return Double(i)
         case let .double(d): return d
@@ -46,7 +46,7 @@ public enum JSONValue: Sendable, Hashable {
     }
 
     /// The integer, if this is an integer or an integral double that fits in `Int`.
-    public var intValue: Int? {
+    package var intValue: Int? {
         switch self {
         case let .int(i): return i
         case let .double(d): return Int(exactly: d)
@@ -55,33 +55,33 @@ public enum JSONValue: Sendable, Hashable {
     }
 
     /// The boolean, if this is one.
-    public var boolValue: Bool? {
+    package var boolValue: Bool? {
         if case let .bool(b) = self { return b }
         return nil
     }
 
     /// The object, if this is one.
-    public var objectValue: JSONObject? {
+    package var objectValue: JSONObject? {
         if case let .object(o) = self { return o }
         return nil
     }
 
     /// The elements, if this is an array.
-    public var arrayValue: [JSONValue]? {
+    package var arrayValue: [JSONValue]? {
         if case let .array(a) = self { return a }
         return nil
     }
 
     /// Compact JSON text (no spaces), keys in their order. Non-finite doubles, which JSON
     /// cannot express, are written as `null`.
-    public func serialized() -> String {
+    package func serialized() -> String {
         var out = ""
         write(to: &out)
         return out
     }
 
     /// The text a string-comparing reward sees: a string as itself, anything else as its JSON.
-    public var textForm: String {
+    package var textForm: String {
         if case let .string(s) = self { return s }
         return serialized()
     }
@@ -132,24 +132,24 @@ public enum JSONValue: Sendable, Hashable {
 }
 
 /// A JSON object that remembers the order of its keys. Equality ignores the order.
-public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiteral {
+package struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiteral {
     /// The keys in insertion (file) order.
-    public private(set) var keys: [String] = []
+    package private(set) var keys: [String] = []
     private var storage: [String: JSONValue] = [:]
 
-    public init() {}
+    package init() {}
 
-    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+    package init(dictionaryLiteral elements: (String, JSONValue)...) {
         for (k, v) in elements { self[k] = v }
     }
 
     /// Builds an object from ordered pairs; a later duplicate key replaces the earlier value.
-    public init(_ pairs: [(String, JSONValue)]) {
+    package init(_ pairs: [(String, JSONValue)]) {
         for (k, v) in pairs { self[k] = v }
     }
 
     /// The value for `key`. Setting a new key appends it; setting nil removes it.
-    public subscript(key: String) -> JSONValue? {
+    package subscript(key: String) -> JSONValue? {
         get { storage[key] }
         set {
             if let v = newValue {
@@ -160,10 +160,10 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
         }
     }
 
-    public var count: Int { keys.count }
-    public var isEmpty: Bool { keys.isEmpty }
+    package var count: Int { keys.count }
+    package var isEmpty: Bool { keys.isEmpty }
 
-    public func makeIterator() -> AnyIterator<(key: String, value: JSONValue)> {
+    package func makeIterator() -> AnyIterator<(key: String, value: JSONValue)> {
         var i = 0
         return AnyIterator {
             guard i < keys.count else { return nil }
@@ -173,8 +173,8 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
         }
     }
 
-    public static func == (a: JSONObject, b: JSONObject) -> Bool { a.storage == b.storage }
-    public func hash(into h: inout Hasher) { h.combine(storage) }
+    package static func == (a: JSONObject, b: JSONObject) -> Bool { a.storage == b.storage }
+    package func hash(into h: inout Hasher) { h.combine(storage) }
 }
 
 extension JSONValue: Codable {
@@ -187,7 +187,7 @@ extension JSONValue: Codable {
 
     /// Decodes from any `Decoder`. Note: `JSONDecoder` does not report key order, so objects
     /// decoded this way are in the decoder's order; use `JSONValue.parse` to keep file order.
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         if let c = try? decoder.container(keyedBy: CodingName.self) {
             var o = JSONObject()
             for k in c.allKeys { o[k.stringValue] = try c.decode(JSONValue.self, forKey: k) }
@@ -208,7 +208,7 @@ extension JSONValue: Codable {
         else { self = .string(try c.decode(String.self)) }
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         switch self {
         case .null:
             var c = encoder.singleValueContainer()
@@ -237,11 +237,11 @@ extension JSONValue: Codable {
 
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,
     ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral {
-    public init(stringLiteral value: String) { self = .string(value) }
-    public init(integerLiteral value: Int) { self = .int(value) }
-    public init(floatLiteral value: Double) { self = .double(value) }
-    public init(booleanLiteral value: Bool) { self = .bool(value) }
-    public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
-    public init(dictionaryLiteral elements: (String, JSONValue)...) { self = .object(JSONObject(elements)) }
-    public init(nilLiteral: ()) { self = .null }
+    package init(stringLiteral value: String) { self = .string(value) }
+    package init(integerLiteral value: Int) { self = .int(value) }
+    package init(floatLiteral value: Double) { self = .double(value) }
+    package init(booleanLiteral value: Bool) { self = .bool(value) }
+    package init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    package init(dictionaryLiteral elements: (String, JSONValue)...) { self = .object(JSONObject(elements)) }
+    package init(nilLiteral: ()) { self = .null }
 }

@@ -5,7 +5,7 @@
 import Foundation
 
 /// Where `numeric` looks for the completion's number.
-public enum NumberSource: String, Sendable, Hashable, CaseIterable, Codable {
+package enum NumberSource: String, Sendable, Hashable, CaseIterable, Codable {
     /// The last number anywhere in the completion.
     case last
     /// Any number in the completion may match (e.g. "correct number anywhere").
@@ -19,15 +19,15 @@ public enum NumberSource: String, Sendable, Hashable, CaseIterable, Codable {
 }
 
 /// Number scanning and extraction.
-public enum Numbers {
+package enum Numbers {
     /// Every number in `text`, in order. A number is an optional sign (only where a word does
     /// not end just before it), digits with optional thousands commas (`1,000,000`), an
     /// optional fraction part and exponent, and optionally `/digits` making it a fraction (`3/4`).
-    public static func all(in text: String) -> [Double] { scan(Array(text.utf8)).map(\.value) }
+    package static func all(in text: String) -> [Double] { scan(Array(text.utf8)).map(\.value) }
 
     /// The number `text` is, ignoring surrounding spaces, a leading `$` and a trailing `%` or `.`;
     /// `\frac{a}{b}` is a/b. Nil when the text is not exactly one number.
-    public static func parse(_ text: String) -> Double? {
+    package static func parse(_ text: String) -> Double? {
         var s = Substring(text).drop { $0.isWhitespace }
         while s.last?.isWhitespace == true { s = s.dropLast() }
         if let frac = latexFraction(s) { return frac }
@@ -40,13 +40,13 @@ public enum Numbers {
     }
 
     /// The number after the last `####`, if any.
-    public static func gsm8k(in text: String) -> Double? {
+    package static func gsm8k(in text: String) -> Double? {
         guard let r = text.range(of: "####", options: .backwards) else { return nil }
         return scan(Array(text[r.upperBound...].utf8)).first?.value
     }
 
     /// The content of the last `\boxed{…}` (braces balanced), if any.
-    public static func boxedContent(in text: String) -> String? {
+    package static func boxedContent(in text: String) -> String? {
         guard let r = text.range(of: "\\boxed{", options: .backwards) else { return nil }
         var depth = 1
         var i = r.upperBound
@@ -62,13 +62,13 @@ public enum Numbers {
     }
 
     /// The number inside the last `\boxed{…}`: the whole content as a number, else its last number.
-    public static func boxed(in text: String) -> Double? {
+    package static func boxed(in text: String) -> Double? {
         guard let content = boxedContent(in: text) else { return nil }
         return parse(content) ?? all(in: content).last
     }
 
     /// The completion's candidate numbers for `source` (empty when there is none).
-    public static func candidates(in text: String, source: NumberSource) -> [Double] {
+    package static func candidates(in text: String, source: NumberSource) -> [Double] {
         switch source {
         case .last: return all(in: text).suffix(1)
         case .any: return all(in: text)
@@ -83,7 +83,7 @@ public enum Numbers {
 
     /// A reference answer as a number: a JSON number, or a string that is a number, or a
     /// string with `#### N` or `\boxed{N}` (GSM8K and MATH solutions).
-    public static func answer(_ value: JSONValue) -> Double? {
+    package static func answer(_ value: JSONValue) -> Double? {
         switch value {
         case let .int(i): return Double(i)
         case let .double(d): return d
@@ -93,7 +93,7 @@ public enum Numbers {
     }
 
     /// `|a - b| <= max(absolute, relative * max(|a|, |b|))`.
-    public static func close(_ a: Double, _ b: Double, relative: Double, absolute: Double) -> Bool {
+    package static func close(_ a: Double, _ b: Double, relative: Double, absolute: Double) -> Bool {
         abs(a - b) <= max(absolute, relative * max(abs(a), abs(b)))
     }
 

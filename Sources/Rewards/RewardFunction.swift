@@ -4,14 +4,14 @@
 
 /// What a reward function scores: the completion, its length in tokens, and the row
 /// (prompt, answer and metadata).
-public struct RewardInput: Sendable, Hashable {
+package struct RewardInput: Sendable, Hashable {
     /// The decoded completion text (cut at the end token).
-    public var completion: String
+    package var completion: String
     /// Number of completion tokens (end token excluded).
-    public var completionTokens: Int
-    public var row: Row
+    package var completionTokens: Int
+    package var row: Row
 
-    public init(completion: String, completionTokens: Int, row: Row) {
+    package init(completion: String, completionTokens: Int, row: Row) {
         self.completion = completion
         self.completionTokens = completionTokens
         self.row = row
@@ -19,7 +19,7 @@ public struct RewardInput: Sendable, Hashable {
 }
 
 /// A named reward on one completion.
-public protocol RewardFunction: Sendable {
+package protocol RewardFunction: Sendable {
     /// The registry name (`exact`, `numeric`, …).
     var name: String { get }
     /// The least and greatest score it gives; "at its max" means `score >= range.upperBound`.
@@ -29,13 +29,13 @@ public protocol RewardFunction: Sendable {
 }
 
 /// Why a built-in reward could not score a row. Each case names the reward and the row line.
-public enum RewardError: Error, Hashable, Sendable, CustomStringConvertible {
+package enum RewardError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The row has no `answer` (or no metadata `field`) that the reward compares with.
     case missingField(reward: String, field: String, row: Int?)
     /// The field is there but unusable (e.g. `numeric` with an answer that is not a number).
     case unusableField(reward: String, field: String, row: Int?, reason: String)
 
-    public var description: String {
+    package var description: String {
         let at: (Int?) -> String = { $0.map { "row at line \($0)" } ?? "row" }
         switch self {
         case let .missingField(r, f, row): return "reward \(r): \(at(row)) has no \"\(f)\""
@@ -45,7 +45,7 @@ public enum RewardError: Error, Hashable, Sendable, CustomStringConvertible {
 }
 
 /// The kinds of reward failure, for counting (`/metrics` label `kind`).
-public enum FailureKind: String, Sendable, Hashable, CaseIterable, Codable, Comparable {
+package enum FailureKind: String, Sendable, Hashable, CaseIterable, Codable, Comparable {
     /// A built-in reward could not use the row (missing or unusable field).
     case rowError = "row_error"
     /// A reward (local or external) produced NaN or ±infinity.
@@ -69,38 +69,38 @@ public enum FailureKind: String, Sendable, Hashable, CaseIterable, Codable, Comp
     /// The reward server could not be reached (connection refused, DNS, reset).
     case unreachable
 
-    public static func < (a: FailureKind, b: FailureKind) -> Bool { a.rawValue < b.rawValue }
+    package static func < (a: FailureKind, b: FailureKind) -> Bool { a.rawValue < b.rawValue }
 }
 
 /// One failure, typed by kind, with a message naming the reward (and the row when known).
-public struct RewardFailure: Error, Hashable, Sendable, CustomStringConvertible {
-    public var kind: FailureKind
-    public var message: String
+package struct RewardFailure: Error, Hashable, Sendable, CustomStringConvertible {
+    package var kind: FailureKind
+    package var message: String
 
-    public init(kind: FailureKind, message: String) {
+    package init(kind: FailureKind, message: String) {
         self.kind = kind
         self.message = message
     }
 
-    public init(_ error: RewardError) {
+    package init(_ error: RewardError) {
         self.init(kind: .rowError, message: error.description)
     }
 
-    public var description: String { "\(kind.rawValue): \(message)" }
+    package var description: String { "\(kind.rawValue): \(message)" }
 }
 
 /// Failure counts per kind (a value; merge several with `merge`).
-public struct FailureCounts: Sendable, Hashable, Codable {
-    public private(set) var counts: [FailureKind: Int] = [:]
+package struct FailureCounts: Sendable, Hashable, Codable {
+    package private(set) var counts: [FailureKind: Int] = [:]
 
-    public init() {}
+    package init() {}
 
-    public mutating func record(_ kind: FailureKind, count: Int = 1) { counts[kind, default: 0] += count }
-    public mutating func record(_ failure: RewardFailure) { record(failure.kind) }
-    public mutating func merge(_ other: FailureCounts) {
+    package mutating func record(_ kind: FailureKind, count: Int = 1) { counts[kind, default: 0] += count }
+    package mutating func record(_ failure: RewardFailure) { record(failure.kind) }
+    package mutating func merge(_ other: FailureCounts) {
         for (k, n) in other.counts { record(k, count: n) }
     }
 
-    public subscript(kind: FailureKind) -> Int { counts[kind] ?? 0 }
-    public var total: Int { counts.values.reduce(0, +) }
+    package subscript(kind: FailureKind) -> Int { counts[kind] ?? 0 }
+    package var total: Int { counts.values.reduce(0, +) }
 }

@@ -4,7 +4,7 @@
 // external reward's configuration, with typed errors for every kind of bad entry.
 
 /// Why a reward configuration is unusable. Each case names the reward (its label) and what is wrong.
-public enum RewardSpecError: Error, Hashable, Sendable, CustomStringConvertible {
+package enum RewardSpecError: Error, Hashable, Sendable, CustomStringConvertible {
     case invalidJSON(JSONParseError)
     case notAList(found: String)
     case empty
@@ -18,7 +18,7 @@ public enum RewardSpecError: Error, Hashable, Sendable, CustomStringConvertible 
     case duplicateLabel(String)
     case badCorrectRule(String, reason: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .invalidJSON(e): return "reward list: invalid JSON at \(e)"
         case let .notAList(found): return "reward list must be a list of objects, found \(found)"
@@ -40,17 +40,17 @@ public enum RewardSpecError: Error, Hashable, Sendable, CustomStringConvertible 
 
 /// One configured reward: a registry name, a weight, an optional label (defaults to the name;
 /// needed when two components share a name) and the reward's own options.
-public struct RewardSpec: Sendable, Hashable, Decodable {
-    public var name: String
-    public var label: String
-    public var weight: Double
+package struct RewardSpec: Sendable, Hashable, Decodable {
+    package var name: String
+    package var label: String
+    package var weight: Double
     /// Every key other than `name`, `label` and `weight`, in order.
-    public var options: JSONObject
+    package var options: JSONObject
 
     /// Names the registry knows: the built-ins, then `external` (a program) and `http` (a server).
-    public static let knownNames = ["exact", "numeric", "regex", "format", "length", "external", "http"]
+    package static let knownNames = ["exact", "numeric", "regex", "format", "length", "external", "http"]
 
-    public init(name: String, weight: Double = 1, label: String? = nil, options: JSONObject = JSONObject()) {
+    package init(name: String, weight: Double = 1, label: String? = nil, options: JSONObject = JSONObject()) {
         self.name = name
         self.weight = weight
         self.label = label ?? name
@@ -58,7 +58,7 @@ public struct RewardSpec: Sendable, Hashable, Decodable {
     }
 
     /// Reads one entry; `index` (0-based) is its position in the list, for messages.
-    public init(json: JSONObject, index: Int = 0) throws(RewardSpecError) {
+    package init(json: JSONObject, index: Int = 0) throws(RewardSpecError) {
         guard let nameValue = json["name"] else { throw .missingName(index: index) }
         guard let name = nameValue.stringValue else {
             throw .badOption(reward: "\(index + 1)", option: "name", expected: "a string", found: nameValue.kindName)
@@ -84,14 +84,14 @@ public struct RewardSpec: Sendable, Hashable, Decodable {
     }
 
     /// Decodes from any decoder (e.g. `JSONDecoder`) through `JSONValue`.
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let value = try JSONValue(from: decoder)
         guard case let .object(o) = value else { throw RewardSpecError.notAnObject(index: 0, found: value.kindName) }
         try self.init(json: o)
     }
 
     /// Reads a JSON list of reward objects, e.g. `[{"name": "numeric", "weight": 1}]`.
-    public static func parseList(_ json: String) throws(RewardSpecError) -> [RewardSpec] {
+    package static func parseList(_ json: String) throws(RewardSpecError) -> [RewardSpec] {
         let value: JSONValue
         do { value = try JSONValue.parse(json) } catch { throw .invalidJSON(error) }
         guard case let .array(items) = value else { throw .notAList(found: value.kindName) }
@@ -105,7 +105,7 @@ public struct RewardSpec: Sendable, Hashable, Decodable {
     }
 
     /// Builds a built-in reward function; nil for `external` and `http` (see `ExternalRewardConfig`).
-    public func makeFunction() throws(RewardSpecError) -> (any RewardFunction)? {
+    package func makeFunction() throws(RewardSpecError) -> (any RewardFunction)? {
         var o = OptionReader(spec: self)
         let made: (any RewardFunction)?
         switch name {

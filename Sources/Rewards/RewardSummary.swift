@@ -3,19 +3,19 @@
 // /status, /metrics, the dashboard and metrics.jsonl show per component.
 
 /// Running sums over scored samples; merge summaries from several workers with `merge`.
-public struct RewardSummary: Sendable, Hashable, Codable {
-    public private(set) var samples = 0
-    public private(set) var correct = 0
-    public private(set) var totalSum = 0.0
+package struct RewardSummary: Sendable, Hashable, Codable {
+    package private(set) var samples = 0
+    package private(set) var correct = 0
+    package private(set) var totalSum = 0.0
     /// Per component label: the sum of its values (failed components count 0).
-    public private(set) var componentSums: [String: Double] = [:]
+    package private(set) var componentSums: [String: Double] = [:]
     /// Per component label: how many samples had it at its maximum.
-    public private(set) var componentAtMax: [String: Int] = [:]
-    public private(set) var failures = FailureCounts()
+    package private(set) var componentAtMax: [String: Int] = [:]
+    package private(set) var failures = FailureCounts()
 
-    public init() {}
+    package init() {}
 
-    public mutating func add(_ s: CompositeScore) {
+    package mutating func add(_ s: CompositeScore) {
         samples += 1
         if s.correct { correct += 1 }
         totalSum += s.total
@@ -26,7 +26,7 @@ public struct RewardSummary: Sendable, Hashable, Codable {
         }
     }
 
-    public mutating func merge(_ o: RewardSummary) {
+    package mutating func merge(_ o: RewardSummary) {
         samples += o.samples
         correct += o.correct
         totalSum += o.totalSum
@@ -36,11 +36,11 @@ public struct RewardSummary: Sendable, Hashable, Codable {
     }
 
     /// Mean weighted total (0 when empty).
-    public var meanTotal: Double { samples == 0 ? 0 : totalSum / Double(samples) }
+    package var meanTotal: Double { samples == 0 ? 0 : totalSum / Double(samples) }
     /// Fraction of samples that were correct (0 when empty).
-    public var accuracy: Double { samples == 0 ? 0 : Double(correct) / Double(samples) }
+    package var accuracy: Double { samples == 0 ? 0 : Double(correct) / Double(samples) }
     /// Mean value of one component, nil if it never appeared.
-    public func mean(of label: String) -> Double? {
+    package func mean(of label: String) -> Double? {
         guard samples > 0, let s = componentSums[label] else { return nil }
         return s / Double(samples)
     }

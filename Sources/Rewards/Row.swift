@@ -3,7 +3,7 @@
 // reaches the reward functions unchanged.
 
 /// Why a JSONL row could not be read. Every case names the line.
-public enum RowError: Error, Hashable, Sendable, CustomStringConvertible {
+package enum RowError: Error, Hashable, Sendable, CustomStringConvertible {
     case invalidJSON(JSONParseError)
     case notAnObject(line: Int, found: String)
     case missingPrompt(line: Int)
@@ -11,7 +11,7 @@ public enum RowError: Error, Hashable, Sendable, CustomStringConvertible {
     case badPrompt(line: Int, found: String)
     case badMessages(line: Int, reason: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .invalidJSON(e): return "invalid JSON at \(e)"
         case let .notAnObject(l, found): return "line \(l): a row must be a JSON object, found \(found)"
@@ -24,33 +24,33 @@ public enum RowError: Error, Hashable, Sendable, CustomStringConvertible {
 }
 
 /// One chat message.
-public struct ChatMessage: Sendable, Hashable, Codable {
-    public var role: String
-    public var content: String
+package struct ChatMessage: Sendable, Hashable, Codable {
+    package var role: String
+    package var content: String
 
-    public init(role: String, content: String) {
+    package init(role: String, content: String) {
         self.role = role
         self.content = content
     }
 }
 
 /// One task row.
-public struct Row: Sendable, Hashable {
+package struct Row: Sendable, Hashable {
     /// What the policy is asked.
-    public enum Prompt: Sendable, Hashable {
+    package enum Prompt: Sendable, Hashable {
         case text(String)
         case messages([ChatMessage])
     }
 
     /// 1-based line in its file, when it came from one (used in error messages).
-    public var line: Int?
-    public var prompt: Prompt
+    package var line: Int?
+    package var prompt: Prompt
     /// The reference answer, any JSON; nil when the row has none (rewards that need it say so).
-    public var answer: JSONValue?
+    package var answer: JSONValue?
     /// Every other field of the row, in file order, unchanged.
-    public var metadata: JSONObject
+    package var metadata: JSONObject
 
-    public init(prompt: Prompt, answer: JSONValue?, metadata: JSONObject = JSONObject(), line: Int? = nil) {
+    package init(prompt: Prompt, answer: JSONValue?, metadata: JSONObject = JSONObject(), line: Int? = nil) {
         self.prompt = prompt
         self.answer = answer
         self.metadata = metadata
@@ -58,12 +58,12 @@ public struct Row: Sendable, Hashable {
     }
 
     /// The field a reward reads: `answer`, or a metadata field by name.
-    public func field(_ name: String) -> JSONValue? {
+    package func field(_ name: String) -> JSONValue? {
         name == "answer" ? answer : metadata[name]
     }
 
     /// The prompt as JSON: a string, or a list of `{"role", "content"}` objects.
-    public var promptJSON: JSONValue {
+    package var promptJSON: JSONValue {
         switch prompt {
         case let .text(s): return .string(s)
         case let .messages(ms): return .array(ms.map { .object(["role": .string($0.role), "content": .string($0.content)]) })
@@ -71,7 +71,7 @@ public struct Row: Sendable, Hashable {
     }
 
     /// The row back as a JSON object: `prompt` or `messages`, `answer`, then the metadata.
-    public var json: JSONObject {
+    package var json: JSONObject {
         var o = JSONObject()
         switch prompt {
         case .text: o["prompt"] = promptJSON
@@ -85,7 +85,7 @@ public struct Row: Sendable, Hashable {
     /// Reads one JSONL line (`number` is its 1-based line in the file).
     ///
     /// `messages` entries need string `role` and `content`; their other keys are ignored.
-    public static func parse(line text: String, number: Int) throws(RowError) -> Row {
+    package static func parse(line text: String, number: Int) throws(RowError) -> Row {
         let value: JSONValue
         do { value = try JSONValue.parse(text, line: number) } catch { throw .invalidJSON(error) }
         guard case var .object(fields) = value else { throw .notAnObject(line: number, found: value.kindName) }
@@ -119,7 +119,7 @@ public struct Row: Sendable, Hashable {
     }
 
     /// Reads a JSONL text: one row per non-blank line (a trailing `\r` is ignored).
-    public static func parseJSONL(_ text: String) throws(RowError) -> [Row] {
+    package static func parseJSONL(_ text: String) throws(RowError) -> [Row] {
         var rows: [Row] = []
         // Split bytes, not Characters: "\r\n" is a single Character in Swift.
         for (i, raw) in text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {

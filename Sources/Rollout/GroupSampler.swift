@@ -7,22 +7,22 @@ import Tasks
 import Tensor
 
 /// Generates and scores groups of completions.
-public struct GroupSampler {
-    public var task: any VerifiableTask
-    public var groupSize: Int
-    public var temperature: Float
-    public var topK: Int?
+package struct GroupSampler {
+    package var task: any VerifiableTask
+    package var groupSize: Int
+    package var temperature: Float
+    package var topK: Int?
     /// False: leave reward 0 and `correct` false for the caller to score (a worker scores a
     /// composite reward group by group, asynchronously, after sampling).
-    public var scores: Bool
+    package var scores: Bool
 
-    public init(task: any VerifiableTask, groupSize: Int, temperature: Float = 1, topK: Int? = nil, scores: Bool = true) {
+    package init(task: any VerifiableTask, groupSize: Int, temperature: Float = 1, topK: Int? = nil, scores: Bool = true) {
         self.task = task; self.groupSize = groupSize; self.temperature = temperature; self.topK = topK; self.scores = scores
     }
 
     /// Samples `groupSize` completions for each prompt with `model` (policy version
     /// `version`) and scores them. Deterministic given `rng`.
-    public func sample(_ prompts: [Prompt], model: GPT, version: PolicyVersion, rng: inout Xoshiro256) throws -> [RolloutGroup] {
+    package func sample(_ prompts: [Prompt], model: GPT, version: PolicyVersion, rng: inout Xoshiro256) throws -> [RolloutGroup] {
         let sampler = Sampler(model: model)
         let opts = SamplingOptions(temperature: temperature, topK: topK, maxNewTokens: task.maxCompletionTokens,
                                    endToken: Int32(task.tokenizer.end))

@@ -5,22 +5,22 @@
 /// N sequences padded to S positions: prompt + completion, with the loss mask, behaviour
 /// log-probs (at the position of the token they score), rewards, advantages, group ids
 /// and versions. Exactly the tensors of a MODEL.md batch file.
-public struct TrainingBatch: Sendable, Equatable {
-    public var count: Int
-    public var length: Int
-    public var tokens: [Int32]
-    public var lossMask: [Float]
-    public var behaviourLogProbs: [Float]
-    public var rewards: [Float]
-    public var advantages: [Float]
-    public var groupIDs: [Int32]
-    public var versions: [PolicyVersion]
+package struct TrainingBatch: Sendable, Equatable {
+    package var count: Int
+    package var length: Int
+    package var tokens: [Int32]
+    package var lossMask: [Float]
+    package var behaviourLogProbs: [Float]
+    package var rewards: [Float]
+    package var advantages: [Float]
+    package var groupIDs: [Int32]
+    package var versions: [PolicyVersion]
     /// 1 for a correct sample (kept for metrics; not part of the batch file).
-    public var correct: [Bool]
+    package var correct: [Bool]
     /// Statistics of the advantage computation (zero-variance groups, BNPO α/β).
-    public var advantageStats: AdvantageStats? = nil
+    package var advantageStats: AdvantageStats? = nil
 
-    public init(count: Int, length: Int, tokens: [Int32], lossMask: [Float], behaviourLogProbs: [Float],
+    package init(count: Int, length: Int, tokens: [Int32], lossMask: [Float], behaviourLogProbs: [Float],
                 rewards: [Float], advantages: [Float], groupIDs: [Int32], versions: [PolicyVersion], correct: [Bool]) {
         self.count = count; self.length = length; self.tokens = tokens; self.lossMask = lossMask
         self.behaviourLogProbs = behaviourLogProbs; self.rewards = rewards; self.advantages = advantages
@@ -28,7 +28,7 @@ public struct TrainingBatch: Sendable, Equatable {
     }
 
     /// The rows `rows` as their own batch (same padded length), for minibatching.
-    public func rows(_ rows: [Int]) -> TrainingBatch {
+    package func rows(_ rows: [Int]) -> TrainingBatch {
         var out = TrainingBatch(count: rows.count, length: length, tokens: [], lossMask: [], behaviourLogProbs: [],
                                 rewards: [], advantages: [], groupIDs: [], versions: [], correct: [])
         out.tokens.reserveCapacity(rows.count * length)
@@ -46,15 +46,15 @@ public struct TrainingBatch: Sendable, Equatable {
 
 /// Statistics of a batch's advantage computation (zero-variance groups, BNPO's α/β), computed
 /// by the objective's estimator and carried with the batch into the metrics.
-public struct AdvantageStats: Codable, Sendable, Equatable {
+package struct AdvantageStats: Codable, Sendable, Equatable {
     /// Number of groups and the fraction whose rewards are all equal (no signal, §1.3).
-    public var groups: Int
-    public var zeroVarianceGroupFraction: Double
+    package var groups: Int
+    package var zeroVarianceGroupFraction: Double
     /// BNPO's fitted Beta parameters (nil for other estimators).
-    public var betaAlpha: Double?
-    public var betaBeta: Double?
+    package var betaAlpha: Double?
+    package var betaBeta: Double?
 
-    public init(groups: Int, zeroVarianceGroupFraction: Double, betaAlpha: Double? = nil, betaBeta: Double? = nil) {
+    package init(groups: Int, zeroVarianceGroupFraction: Double, betaAlpha: Double? = nil, betaBeta: Double? = nil) {
         self.groups = groups; self.zeroVarianceGroupFraction = zeroVarianceGroupFraction
         self.betaAlpha = betaAlpha; self.betaBeta = betaBeta
     }

@@ -7,7 +7,7 @@ import Wire
 
 extension FinishReason {
     /// The protocol's code: a stop string counts as an end (the protocol has no separate code).
-    public var wire: FinishCode {
+    package var wire: FinishCode {
         switch self {
         case .end, .stop: return .end
         case .length: return .length
@@ -15,7 +15,7 @@ extension FinishReason {
         }
     }
 
-    public init(wire: FinishCode) {
+    package init(wire: FinishCode) {
         switch wire {
         case .end: self = .end
         case .length: self = .length
@@ -26,13 +26,13 @@ extension FinishReason {
 
 extension PolicyVersion {
     /// The version a wire message carries.
-    public init(wire: UInt64) { self.init(wire) }
-    public var wire: UInt64 { rawValue }
+    package init(wire: UInt64) { self.init(wire) }
+    package var wire: UInt64 { rawValue }
 }
 
 extension RolloutGroup {
     /// The training view of a wire group (the reward components stay with the wire group).
-    public init(_ g: TrajectoryGroup) {
+    package init(_ g: TrajectoryGroup) {
         let offsets = g.sampleOffsets
         var samples: [ScoredSample] = []
         samples.reserveCapacity(g.sampleCount)
@@ -48,7 +48,7 @@ extension RolloutGroup {
 
     /// The wire samples of this group; `components[i]` / `failureCodes[i]` are sample i's reward
     /// components and failure codes (empty when the task has no composite reward).
-    public func wireSamples(components: [[Float]] = [], failureCodes: [[UInt8]] = []) -> [Sample] {
+    package func wireSamples(components: [[Float]] = [], failureCodes: [[UInt8]] = []) -> [Sample] {
         samples.enumerated().map { i, s in
             Sample(tokens: s.tokens, logProbs: s.logProbs, reward: s.reward, correct: s.correct, finishReason: s.finish.wire,
                    components: components.isEmpty ? [] : components[i],
@@ -60,13 +60,13 @@ extension RolloutGroup {
 extension ModelConfig {
     /// The GPT-2 shape of a Welcome's `model` with every other hyper-parameter at its default
     /// (what learners before schema 2 describe; the full config travels as `modelConfigJSON`).
-    public init(wire m: ModelShape) {
+    package init(wire m: ModelShape) {
         self.init(vocabSize: Int(m.vocabSize), nPositions: Int(m.nPositions), nEmbd: Int(m.nEmbd),
                   nLayer: Int(m.nLayer), nHead: Int(m.nHead))
     }
 
     /// The shape a Welcome carries.
-    public var wireShape: ModelShape {
+    package var wireShape: ModelShape {
         ModelShape(vocabSize: UInt32(vocabSize), nPositions: UInt32(nPositions), nEmbd: UInt32(nEmbd),
                    nLayer: UInt32(nLayer), nHead: UInt32(nHead))
     }

@@ -7,11 +7,11 @@ import COpenSSL
 import Wire
 
 /// SHA-256 computed by OpenSSL.
-public struct OpenSSLSHA256: SHA256Digest {
-    public init() {}
+package struct OpenSSLSHA256: SHA256Digest {
+    package init() {}
 
     /// SHA-256 of `bytes` (32 bytes).
-    public func sha256(_ bytes: [UInt8]) -> [UInt8] {
+    package func sha256(_ bytes: [UInt8]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 0
         let ok = bytes.withUnsafeBytes { src in

@@ -8,22 +8,22 @@ import Tensor
 /// With `pad` (default) operands are written with exactly `digits` digits and
 /// the sum with `digits + 1` (`007+095` → `0102`); without it all numbers are
 /// written plainly (`7+95` → `102`).
-public struct AdditionTask: VerifiableTask, ProblemGenerator {
+package struct AdditionTask: VerifiableTask, ProblemGenerator {
     /// Operand width limit (sums stay far inside `Int`, sequences inside 64 positions).
-    public static let maxDigits = 9
+    package static let maxDigits = 9
 
-    public let digits: Int
-    public let pad: Bool
-    public let partialCredit: Bool
-    public let tokenizer: Tokenizer
-    public let spec: TaskSpec
+    package let digits: Int
+    package let pad: Bool
+    package let partialCredit: Bool
+    package let tokenizer: Tokenizer
+    package let spec: TaskSpec
     private let counts: SplitCounts
 
     /// - Parameters:
     ///   - digits: digits per operand, 1…`maxDigits` (default 3).
     ///   - pad: zero-pad operands and answer to fixed widths (default true).
     ///   - partialCredit: fraction-of-positions reward for wrong answers (default off).
-    public init(digits: Int = 3, pad: Bool = true, partialCredit: Bool = false) throws {
+    package init(digits: Int = 3, pad: Bool = true, partialCredit: Bool = false) throws {
         guard (1...Self.maxDigits).contains(digits) else {
             throw TaskSpecError.invalidValue(task: "add", option: "digits", value: String(digits),
                                              expected: "an integer in 1...\(Self.maxDigits)")
@@ -40,12 +40,12 @@ public struct AdditionTask: VerifiableTask, ProblemGenerator {
         self.counts = try SplitCounts(task: "add") { space.enumerated($0) }
     }
 
-    public var name: String { "add" }
-    public var maxPromptTokens: Int { 2 * digits + 3 }
-    public var maxCompletionTokens: Int { digits + 2 }
-    public func count(of split: Split) -> Int? { counts.count(of: split) }
+    package var name: String { "add" }
+    package var maxPromptTokens: Int { 2 * digits + 3 }
+    package var maxCompletionTokens: Int { digits + 2 }
+    package func count(of split: Split) -> Int? { counts.count(of: split) }
 
-    public func prompt(seed: UInt64, index: Int, split: Split) -> Prompt {
+    package func prompt(seed: UInt64, index: Int, split: Split) -> Prompt {
         makePrompt(seed: seed, index: index, split: split)
     }
 

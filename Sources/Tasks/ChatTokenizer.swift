@@ -3,14 +3,14 @@
 // the model loaders (Pretrained/ModelTokenizer.swift); Tasks only needs this contract.
 
 /// One turn of a conversation (`{"role": …, "content": …}` in a task row).
-public struct ChatTurn: Sendable, Hashable, Codable {
-    public var role: String
-    public var content: String
-    public init(role: String, content: String) { self.role = role; self.content = content }
+package struct ChatTurn: Sendable, Hashable, Codable {
+    package var role: String
+    package var content: String
+    package init(role: String, content: String) { self.role = role; self.content = content }
 }
 
 /// A tokenizer that can frame prompts the way its model was trained to read them.
-public protocol ChatTokenizer: TaskTokenizer {
+package protocol ChatTokenizer: TaskTokenizer {
     /// The conversation rendered by the model's chat template with the assistant turn opened
     /// (`add_generation_prompt`), then encoded. Throws when the model has no template.
     func encodeChat(_ turns: [ChatTurn]) throws -> [TokenID]

@@ -5,23 +5,23 @@
 import Tensor
 
 /// A task over digit strings: `begin d1…dn separator` → `f(d1…dn) end`.
-public struct DigitStringTask: VerifiableTask, ProblemGenerator {
+package struct DigitStringTask: VerifiableTask, ProblemGenerator {
     /// What the answer does to the question's digits.
-    public enum Kind: String, Sendable, Codable, CaseIterable {
+    package enum Kind: String, Sendable, Codable, CaseIterable {
         case copy, reverse, sort
     }
 
     /// Longest question length supported (keeps the sequence within a 64- or 128-position model).
-    public static let maxDigits = 60
+    package static let maxDigits = 60
 
-    public let kind: Kind
+    package let kind: Kind
     /// Longest question, in digits.
-    public let digits: Int
+    package let digits: Int
     /// Shortest question, in digits (equal to `digits` for a fixed length).
-    public let minDigits: Int
-    public let partialCredit: Bool
-    public let tokenizer: Tokenizer
-    public let spec: TaskSpec
+    package let minDigits: Int
+    package let partialCredit: Bool
+    package let tokenizer: Tokenizer
+    package let spec: TaskSpec
     private let counts: SplitCounts
 
     /// - Parameters:
@@ -30,7 +30,7 @@ public struct DigitStringTask: VerifiableTask, ProblemGenerator {
     ///     then the digits uniformly. Defaults to `digits` (fixed length, as in the reference).
     ///   - partialCredit: reward wrong answers by the fraction of positions right (default off:
     ///     the reference rewards exact matches only).
-    public init(kind: Kind, digits: Int = 6, minDigits: Int? = nil, partialCredit: Bool = false) throws {
+    package init(kind: Kind, digits: Int = 6, minDigits: Int? = nil, partialCredit: Bool = false) throws {
         let minDigits = minDigits ?? digits
         guard (1...Self.maxDigits).contains(digits) else {
             throw TaskSpecError.invalidValue(task: kind.rawValue, option: "digits", value: String(digits),
@@ -51,12 +51,12 @@ public struct DigitStringTask: VerifiableTask, ProblemGenerator {
         self.counts = try SplitCounts(task: kind.rawValue) { Self.enumerate($0, minDigits: minDigits, digits: digits) }
     }
 
-    public var name: String { kind.rawValue }
-    public var maxPromptTokens: Int { digits + 2 }
-    public var maxCompletionTokens: Int { digits + 1 }
-    public func count(of split: Split) -> Int? { counts.count(of: split) }
+    package var name: String { kind.rawValue }
+    package var maxPromptTokens: Int { digits + 2 }
+    package var maxCompletionTokens: Int { digits + 1 }
+    package func count(of split: Split) -> Int? { counts.count(of: split) }
 
-    public func prompt(seed: UInt64, index: Int, split: Split) -> Prompt {
+    package func prompt(seed: UInt64, index: Int, split: Split) -> Prompt {
         makePrompt(seed: seed, index: index, split: split)
     }
 

@@ -6,17 +6,17 @@
 import Tensor
 
 /// Assigns every question to exactly one split by a hash of its text.
-public enum HeldOut {
+package enum HeldOut {
     /// One question in `modulus` (5 %) is held out for evaluation.
-    public static let modulus: UInt32 = 20
+    package static let modulus: UInt32 = 20
 
     /// `.eval` iff `crc32(question) % modulus == 0`. Equal questions always land in the same split.
-    public static func split(of question: String) -> Split {
+    package static func split(of question: String) -> Split {
         crc32(Array(question.utf8)) % modulus == 0 ? .eval : .train
     }
 
     /// CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), the checksum of zlib and Python's `zlib.crc32`.
-    public static func crc32(_ bytes: [UInt8]) -> UInt32 {
+    package static func crc32(_ bytes: [UInt8]) -> UInt32 {
         var crc: UInt32 = 0xFFFF_FFFF
         for b in bytes { crc = table[Int((crc ^ UInt32(b)) & 0xFF)] ^ (crc >> 8) }
         return crc ^ 0xFFFF_FFFF

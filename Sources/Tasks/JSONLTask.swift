@@ -21,34 +21,34 @@ import Tensor
 /// * `prompt(index:split:.eval)` is the `index % count`-th held-out line in file order.
 ///   Training prompts run in epochs of `count` indices; each epoch visits every training
 ///   line once, in an order permuted by `(seed, epoch)` (an affine permutation).
-public struct JSONLTask: VerifiableTask {
+package struct JSONLTask: VerifiableTask {
     /// One line of the file.
-    public struct Example: Sendable, Hashable {
+    package struct Example: Sendable, Hashable {
         /// 1-based line number in the file.
-        public var line: Int
-        public var prompt: String
-        public var answer: String
+        package var line: Int
+        package var prompt: String
+        package var answer: String
     }
 
-    public let path: String
+    package let path: String
     /// All examples in file order.
-    public let examples: [Example]
-    public let partialCredit: Bool
-    public let tokenizer: Tokenizer
-    public let spec: TaskSpec
-    public let maxPromptTokens: Int
-    public let maxCompletionTokens: Int
+    package let examples: [Example]
+    package let partialCredit: Bool
+    package let tokenizer: Tokenizer
+    package let spec: TaskSpec
+    package let maxPromptTokens: Int
+    package let maxCompletionTokens: Int
     /// The spec's composite reward, if it names one.
-    public let rewards: CompositeReward?
+    package let rewards: CompositeReward?
     /// Every row as the reward functions see it (prompt, answer, metadata), aligned with `examples`.
-    public let rows: [Rewards.Row]
+    package let rows: [Rewards.Row]
     /// Indices into `examples`, per split, in file order.
     private let members: [Split: [Int]]
 
     /// Reads and validates `path`.
     /// - Parameter maxPositions: the model's `n_positions`, if known; longer lines are errors.
     /// - Parameter rewards: the composite reward, with `rewardOptions` its spec options (`rewards`, `correct`).
-    public init(path: String, partialCredit: Bool = false, maxPositions: Int? = nil, maxNewTokens: Int? = nil,
+    package init(path: String, partialCredit: Bool = false, maxPositions: Int? = nil, maxNewTokens: Int? = nil,
                 rewards: CompositeReward? = nil, rewardOptions: [String: String] = [:]) throws {
         let data: Data
         do {
@@ -63,7 +63,7 @@ public struct JSONLTask: VerifiableTask {
 
     /// Parses file contents; `path` is used in messages and recorded in the spec.
     /// - Parameter maxNewTokens: the completion limit; nil = the longest answer plus the end token.
-    public init(contents: String, path: String, partialCredit: Bool = false, maxPositions: Int? = nil,
+    package init(contents: String, path: String, partialCredit: Bool = false, maxPositions: Int? = nil,
                 maxNewTokens: Int? = nil, rewards: CompositeReward? = nil, rewardOptions: [String: String] = [:]) throws {
         var examples: [Example] = [], rows: [Rewards.Row] = []
         for (i, raw) in contents.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
@@ -102,10 +102,10 @@ public struct JSONLTask: VerifiableTask {
         self.members = try Self.partition(examples, path: path)
     }
 
-    public var name: String { "jsonl" }
-    public func count(of split: Split) -> Int? { members[split]!.count }
+    package var name: String { "jsonl" }
+    package func count(of split: Split) -> Int? { members[split]!.count }
 
-    public func prompt(seed: UInt64, index: Int, split: Split) -> Prompt {
+    package func prompt(seed: UInt64, index: Int, split: Split) -> Prompt {
         let r = Self.row(of: members[split]!, seed: seed, index: index, split: split)
         let example = examples[r]
         let answerTokens = encodeOwn(example.answer)
@@ -115,13 +115,13 @@ public struct JSONLTask: VerifiableTask {
     }
 
     /// Exact match (`Verifier.judge`), or the composite reward when the spec names one.
-    public func verify(prompt: Prompt, completion: [TokenID]) -> Verdict {
+    package func verify(prompt: Prompt, completion: [TokenID]) -> Verdict {
         if let rewards { return verifyWithRewards(rewards, prompt: prompt, completion: completion) }
         return Verifier.judge(answer: prompt.answerTokens, completion: completion, end: tokenizer.end, partialCredit: partialCredit)
     }
 
     /// The completion's text and the prompt's row with its metadata.
-    public func rewardInput(prompt: Prompt, completion: [TokenID]) -> RewardInput {
+    package func rewardInput(prompt: Prompt, completion: [TokenID]) -> RewardInput {
         let produced = Array(completion.prefix { $0 != tokenizer.end })
         let row = prompt.row.flatMap { rows.indices.contains($0) ? rows[$0] : nil }
             ?? Rewards.Row(prompt: .text(prompt.question), answer: .string(prompt.answer))

@@ -2,7 +2,7 @@
 // message that names the task, option, file and line concerned.
 
 /// Why a task spec was rejected or a task could not be built.
-public enum TaskSpecError: Error, Equatable, CustomStringConvertible {
+package enum TaskSpecError: Error, Equatable, CustomStringConvertible {
     case emptySpec
     case unknownTask(String, valid: [String])
     case malformedOption(spec: String, option: String)
@@ -21,7 +21,7 @@ public enum TaskSpecError: Error, Equatable, CustomStringConvertible {
     /// The `rewards` list or the `correct` rule is unusable (the reason names the reward).
     case badRewards(task: String, reason: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .emptySpec:
             return "task spec is empty; expected a name such as \(TaskSpec.default.canonical)"
@@ -53,7 +53,7 @@ public enum TaskSpecError: Error, Equatable, CustomStringConvertible {
 }
 
 /// Why a jsonl task file could not be loaded. Line numbers are 1-based and count every line.
-public enum JSONLError: Error, Equatable, CustomStringConvertible {
+package enum JSONLError: Error, Equatable, CustomStringConvertible {
     case unreadable(path: String, reason: String)
     case notUTF8(path: String)
     case emptyFile(path: String)
@@ -72,7 +72,7 @@ public enum JSONLError: Error, Equatable, CustomStringConvertible {
     /// The model's tokenizer or chat template could not encode the row.
     case unencodable(path: String, line: Int, reason: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .unreadable(path, reason): return "\(path): cannot read task file: \(reason)"
         case let .notUTF8(path): return "\(path): task file is not valid UTF-8"

@@ -8,19 +8,19 @@ import Rewards
 
 extension TaskSpec {
     /// The reward list of the spec (`rewards=[…]`), or nil when the task scores with its own verifier.
-    public var rewardSpecs: [RewardSpec]? {
+    package var rewardSpecs: [RewardSpec]? {
         guard let text = options["rewards"] else { return nil }
         return try? RewardSpec.parseList(text)   // validated when the spec was made
     }
 
     /// The `correct` rule (`correct=…`; default `all`).
-    public var correctRule: CorrectRule {
+    package var correctRule: CorrectRule {
         options["correct"].flatMap { try? CorrectRule(parsing: $0) } ?? .allAtMax
     }
 
     /// The spec with `rewards` and `correct` set (nil leaves an option as it is). The learner's
     /// TOML `[task] rewards = […]` and `correct = "…"` reach the spec this way.
-    public func with(rewards: String?, correct: String?) throws -> TaskSpec {
+    package func with(rewards: String?, correct: String?) throws -> TaskSpec {
         var o = options
         if let rewards {
             guard o["rewards"] == nil else { throw TaskSpecError.duplicateOption(task: name, option: "rewards") }
@@ -35,7 +35,7 @@ extension TaskSpec {
 
     /// Builds the composite reward the spec names (external components start their processes
     /// on first use), or nil when it names none.
-    public func makeRewards() throws -> CompositeReward? {
+    package func makeRewards() throws -> CompositeReward? {
         guard let text = options["rewards"] else { return nil }
         do {
             return try CompositeReward(specs: try RewardSpec.parseList(text), correct: correctRule)
@@ -90,7 +90,7 @@ extension CompositeReward {
     /// one with external components runs them on the cooperative pool and blocks this thread
     /// until they answer — call it only from threads of one's own (a sampler or evaluation
     /// thread), never from a cooperative one.
-    public func scoreWaiting(_ input: RewardInput) -> Rewards.CompositeScore {
+    package func scoreWaiting(_ input: RewardInput) -> Rewards.CompositeScore {
         if isLocal { return score(input) }
         let sem = DispatchSemaphore(value: 0)
         let box = ResultBox()

@@ -20,19 +20,19 @@
 ///
 /// The canonical form lists the options that differ from their defaults, sorted by key:
 /// `reverse:digits=6` and `reverse` are the same spec, written `reverse`.
-public struct TaskSpec: Sendable, Hashable, Codable, CustomStringConvertible {
+package struct TaskSpec: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The task's registry name.
-    public let name: String
+    package let name: String
     /// Options that differ from the defaults, with normalised values (`07` → `7`, `TRUE` → `true`).
-    public let options: [String: String]
+    package let options: [String: String]
 
     /// The task `make run` trains by default: `reverse` with 6 digits.
-    public static let `default` = try! TaskSpec(parsing: "reverse")  // a literal the tests parse too
+    package static let `default` = try! TaskSpec(parsing: "reverse")  // a literal the tests parse too
     /// Every task name the registry knows.
-    public static var names: [String] { schemas.keys.sorted() }
+    package static var names: [String] { schemas.keys.sorted() }
 
     /// Parses and validates a spec string (see the grammar above).
-    public init(parsing text: String) throws {
+    package init(parsing text: String) throws {
         let trimmed = text.trimmingWhitespace
         guard !trimmed.isEmpty else { throw TaskSpecError.emptySpec }
         let head = trimmed.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
@@ -84,7 +84,7 @@ public struct TaskSpec: Sendable, Hashable, Codable, CustomStringConvertible {
     }
 
     /// Validates `options` against the schema of task `name` and normalises them.
-    public init(name: String, options: [String: String]) throws {
+    package init(name: String, options: [String: String]) throws {
         guard let schema = Self.schemas[name] else {
             throw TaskSpecError.unknownTask(name, valid: Self.names)
         }
@@ -116,15 +116,15 @@ public struct TaskSpec: Sendable, Hashable, Codable, CustomStringConvertible {
     }
 
     /// `name[:key=value,…]` with the non-default options sorted by key; parsing it gives back `self`.
-    public var canonical: String {
+    package var canonical: String {
         options.isEmpty ? name : name + ":" + options.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
     }
 
-    public var description: String { canonical }
+    package var description: String { canonical }
 
     /// Builds the task. With `maxPositions` (the model's `n_positions`), a task whose
     /// longest prompt plus completion does not fit is rejected (for `jsonl`, naming the line).
-    public func makeTask(maxPositions: Int? = nil) throws -> any VerifiableTask {
+    package func makeTask(maxPositions: Int? = nil) throws -> any VerifiableTask {
         let task: any VerifiableTask
         switch name {
         case "copy", "reverse", "sort":
@@ -146,7 +146,7 @@ public struct TaskSpec: Sendable, Hashable, Codable, CustomStringConvertible {
 
     /// Builds the task in a pretrained model's own vocabulary. Only text tasks (`jsonl`) can be:
     /// the digit tasks define their own character vocabulary.
-    public func makeTask<V: ChatTokenizer>(tokenizer: V, maxPositions: Int? = nil) throws -> any VerifiableTask {
+    package func makeTask<V: ChatTokenizer>(tokenizer: V, maxPositions: Int? = nil) throws -> any VerifiableTask {
         guard name == "jsonl" else { throw TaskSpecError.ownVocabulary(task: canonical) }
         let task = try TextTask(path: options["path"]!, tokenizer: tokenizer, chat: bool("chat", false),
                                 maxNewTokens: options["max_new_tokens"].flatMap { Int($0) },
@@ -164,7 +164,7 @@ public struct TaskSpec: Sendable, Hashable, Codable, CustomStringConvertible {
     private func int(_ key: String, _ fallback: Int) -> Int { options[key].flatMap { Int($0) } ?? fallback }
     private func bool(_ key: String, _ fallback: Bool) -> Bool { options[key].map { $0 == "true" } ?? fallback }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         do {
             try self.init(parsing: text)
@@ -174,7 +174,7 @@ public struct TaskSpec: Sendable, Hashable, Codable, CustomStringConvertible {
         }
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(canonical)
     }

@@ -5,7 +5,7 @@
 import Foundation
 
 /// A vocabulary a task speaks.
-public protocol TaskTokenizer: Sendable {
+package protocol TaskTokenizer: Sendable {
     /// Number of ids (the model's `vocab_size` must be at least this).
     var vocabSize: Int { get }
     /// Ends a completion: the sampler stops after it and the verifier cuts there.
@@ -25,5 +25,5 @@ public protocol TaskTokenizer: Sendable {
 
 extension Tokenizer: TaskTokenizer {
     /// A character vocabulary is fully described by `vocab.json`.
-    public func checkpointFiles() throws -> [String: Data] { [:] }
+    package func checkpointFiles() throws -> [String: Data] { [:] }
 }

@@ -10,38 +10,38 @@ import Foundation
 import Rewards
 
 /// A JSONL task tokenized by a model's tokenizer (`jsonl:path=…,chat=true` with `--init` a real model).
-public struct TextTask<V: ChatTokenizer>: VerifiableTask {
+package struct TextTask<V: ChatTokenizer>: VerifiableTask {
     /// One row of the file.
-    public struct Row: Sendable, Hashable {
+    package struct Row: Sendable, Hashable {
         /// 1-based line number in the file.
-        public var line: Int
+        package var line: Int
         /// The conversation (a string prompt is one user turn).
-        public var turns: [ChatTurn]
+        package var turns: [ChatTurn]
         /// True when the row gave `messages` (it then needs `chat=true`).
-        public var isConversation: Bool
-        public var answer: String
+        package var isConversation: Bool
+        package var answer: String
     }
 
-    public let path: String
-    public let rows: [Row]
-    public let chat: Bool
-    public let partialCredit: Bool
-    public let tokenizer: V
-    public let spec: TaskSpec
-    public let maxPromptTokens: Int
-    public let maxCompletionTokens: Int
+    package let path: String
+    package let rows: [Row]
+    package let chat: Bool
+    package let partialCredit: Bool
+    package let tokenizer: V
+    package let spec: TaskSpec
+    package let maxPromptTokens: Int
+    package let maxCompletionTokens: Int
     /// The spec's composite reward, if it names one.
-    public let rewards: CompositeReward?
+    package let rewards: CompositeReward?
     /// Every row as the reward functions see it (prompt, answer, metadata), aligned with `rows`.
-    public let rewardRows: [Rewards.Row]
+    package let rewardRows: [Rewards.Row]
     private let prompts: [[TokenID]]
     private let members: [Split: [Int]]
 
     /// The completion limit when the spec does not set `max_new_tokens`.
-    public static var defaultMaxNewTokens: Int { 64 }
+    package static var defaultMaxNewTokens: Int { 64 }
 
     /// Reads `path` and encodes every row with `tokenizer` (errors name the line).
-    public init(path: String, tokenizer: V, chat: Bool, maxNewTokens: Int? = nil, partialCredit: Bool = false,
+    package init(path: String, tokenizer: V, chat: Bool, maxNewTokens: Int? = nil, partialCredit: Bool = false,
                 maxPositions: Int? = nil, rewards: CompositeReward? = nil, rewardOptions: [String: String] = [:]) throws {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
@@ -53,7 +53,7 @@ public struct TextTask<V: ChatTokenizer>: VerifiableTask {
     }
 
     /// Parses file contents; `path` is used in messages and recorded in the spec.
-    public init(contents: String, path: String, tokenizer: V, chat: Bool, maxNewTokens: Int? = nil,
+    package init(contents: String, path: String, tokenizer: V, chat: Bool, maxNewTokens: Int? = nil,
                 partialCredit: Bool = false, maxPositions: Int? = nil, rewards: CompositeReward? = nil,
                 rewardOptions: [String: String] = [:]) throws {
         var rows: [Row] = [], prompts: [[TokenID]] = [], rewardRows: [Rewards.Row] = []
@@ -101,10 +101,10 @@ public struct TextTask<V: ChatTokenizer>: VerifiableTask {
         self.members = try JSONLTask.partition(keys: rows.map(Self.key), path: path)
     }
 
-    public var name: String { "jsonl" }
-    public func count(of split: Split) -> Int? { members[split]!.count }
+    package var name: String { "jsonl" }
+    package func count(of split: Split) -> Int? { members[split]!.count }
 
-    public func prompt(seed: UInt64, index: Int, split: Split) -> Prompt {
+    package func prompt(seed: UInt64, index: Int, split: Split) -> Prompt {
         let r = JSONLTask.row(of: members[split]!, seed: seed, index: index, split: split)
         let answerTokens = (try? tokenizer.encode(rows[r].answer)) ?? []
         return Prompt(index: index, split: split, question: Self.key(rows[r]), answer: rows[r].answer,
@@ -112,7 +112,7 @@ public struct TextTask<V: ChatTokenizer>: VerifiableTask {
     }
 
     /// The completion's decoded text and the prompt's row with its metadata.
-    public func rewardInput(prompt: Prompt, completion: [TokenID]) -> RewardInput {
+    package func rewardInput(prompt: Prompt, completion: [TokenID]) -> RewardInput {
         let produced = Array(completion.prefix { $0 != tokenizer.end })
         let row = prompt.row.flatMap { rewardRows.indices.contains($0) ? rewardRows[$0] : nil }
             ?? Rewards.Row(prompt: .text(prompt.question), answer: .string(prompt.answer))
@@ -122,7 +122,7 @@ public struct TextTask<V: ChatTokenizer>: VerifiableTask {
     /// Correct ⇔ the decoded completion (cut at `end`, whitespace trimmed) equals the answer (trimmed).
     /// With partial credit a wrong answer earns the share of matching characters (as `Verifier.judge`).
     /// With `rewards=[…]`: the composite reward's total and `correct` rule instead.
-    public func verify(prompt: Prompt, completion: [TokenID]) -> Verdict {
+    package func verify(prompt: Prompt, completion: [TokenID]) -> Verdict {
         if let rewards { return verifyWithRewards(rewards, prompt: prompt, completion: completion) }
         let text = tokenizer.decode(Array(completion.prefix { $0 != tokenizer.end })).trimmingWhitespace
         let answer = prompt.answer.trimmingWhitespace

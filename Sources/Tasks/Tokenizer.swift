@@ -3,7 +3,7 @@
 // then unused slots that pad the vocabulary to a multiple of 8 (docs/tasks.md).
 
 /// A token id: an index into the model's embedding table.
-public typealias TokenID = Int
+package typealias TokenID = Int
 
 /// A character-level tokenizer.
 ///
@@ -17,34 +17,34 @@ public typealias TokenID = Int
 /// PyTorch reference (`shared/peers/reverse_grpo.py`), so results and checkpoints compare 1:1.
 /// Unused slots have no text; a model can still sample them and the verifier
 /// then counts them as wrong tokens.
-public struct Tokenizer: Sendable, Hashable {
+package struct Tokenizer: Sendable, Hashable {
     /// Token strings of the special tokens as they appear in `vocab.json`.
-    public static let beginString = "<begin>"
-    public static let separatorString = "<sep>"
-    public static let endString = "<end>"
-    public static let padString = "<pad>"
+    package static let beginString = "<begin>"
+    package static let separatorString = "<sep>"
+    package static let endString = "<end>"
+    package static let padString = "<pad>"
     static let specialStrings = [beginString, separatorString, endString, padString]
 
     /// Id → token string (a single character, a special token or `<unusedK>`).
-    public let tokens: [String]
+    package let tokens: [String]
     /// The regular characters, indexed by their id.
-    public let characters: [Unicode.Scalar]
+    package let characters: [Unicode.Scalar]
     private let ids: [Unicode.Scalar: TokenID]
 
     /// Starts a prompt.
-    public var begin: TokenID { characters.count }
+    package var begin: TokenID { characters.count }
     /// Ends the question and starts the completion.
-    public var separator: TokenID { characters.count + 1 }
+    package var separator: TokenID { characters.count + 1 }
     /// Ends a completion; the sampler stops here.
-    public var end: TokenID { characters.count + 2 }
+    package var end: TokenID { characters.count + 2 }
     /// Right-padding in batches; never part of a prompt or a correct completion.
-    public var pad: TokenID { characters.count + 3 }
+    package var pad: TokenID { characters.count + 3 }
     /// Number of ids, unused slots included (the model's `vocab_size`).
-    public var vocabSize: Int { tokens.count }
+    package var vocabSize: Int { tokens.count }
 
     /// Builds the vocabulary from an ordered list of distinct characters.
     /// - Parameter padMultiple: round `vocabSize` up to a multiple of this (1 = no padding).
-    public init(characters: [Unicode.Scalar], padMultiple: Int = 8) throws {
+    package init(characters: [Unicode.Scalar], padMultiple: Int = 8) throws {
         guard padMultiple >= 1 else { throw TokenizerError.invalidPadMultiple(padMultiple) }
         var ids: [Unicode.Scalar: TokenID] = [:]
         for (i, c) in characters.enumerated() {
@@ -64,7 +64,7 @@ public struct Tokenizer: Sendable, Hashable {
     /// tokens must be present right after the characters (in the order begin,
     /// separator, end, pad), every key before them must be one character and
     /// every key after them `<unusedK>`: the layout `init(characters:)` produces.
-    public init(vocabulary: [String: Int]) throws {
+    package init(vocabulary: [String: Int]) throws {
         var byID = [String?](repeating: nil, count: vocabulary.count)
         for (token, id) in vocabulary.sorted(by: { $0.key < $1.key }) {
             guard id >= 0, id < vocabulary.count else {
@@ -101,15 +101,15 @@ public struct Tokenizer: Sendable, Hashable {
     }
 
     /// The `vocab.json` map: token string → id.
-    public var vocabulary: [String: Int] {
+    package var vocabulary: [String: Int] {
         Dictionary(uniqueKeysWithValues: tokens.enumerated().map { ($1, $0) })
     }
 
     /// The id of a regular character, or nil if it is not in the vocabulary.
-    public func id(of character: Unicode.Scalar) -> TokenID? { ids[character] }
+    package func id(of character: Unicode.Scalar) -> TokenID? { ids[character] }
 
     /// Encodes plain text (no special tokens) one token per Unicode scalar.
-    public func encode(_ text: String) throws -> [TokenID] {
+    package func encode(_ text: String) throws -> [TokenID] {
         try text.unicodeScalars.map { c in
             guard let id = ids[c] else { throw TokenizerError.unknownCharacter(c, text: text) }
             return id
@@ -117,11 +117,11 @@ public struct Tokenizer: Sendable, Hashable {
     }
 
     /// True for begin, separator, end, pad and unused slots.
-    public func isSpecial(_ id: TokenID) -> Bool { id >= characters.count }
+    package func isSpecial(_ id: TokenID) -> Bool { id >= characters.count }
 
     /// Renders ids as text for people: characters as themselves, special and
     /// unused ids as their token strings (`<end>`), ids outside the vocabulary as `<invalid:N>`.
-    public func decode(_ ids: [TokenID]) -> String {
+    package func decode(_ ids: [TokenID]) -> String {
         var out = ""
         for id in ids {
             if id >= 0, id < characters.count {
@@ -135,13 +135,13 @@ public struct Tokenizer: Sendable, Hashable {
         return out
     }
 
-    public static func == (a: Tokenizer, b: Tokenizer) -> Bool { a.tokens == b.tokens }
-    public func hash(into h: inout Hasher) { h.combine(tokens) }
+    package static func == (a: Tokenizer, b: Tokenizer) -> Bool { a.tokens == b.tokens }
+    package func hash(into h: inout Hasher) { h.combine(tokens) }
 }
 
 extension Tokenizer: Codable {
     /// Decodes the `vocab.json` map (token string → id), validated as in `init(vocabulary:)`.
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let map = try decoder.singleValueContainer().decode([String: Int].self)
         do {
             try self.init(vocabulary: map)
@@ -151,14 +151,14 @@ extension Tokenizer: Codable {
     }
 
     /// Encodes the `vocab.json` map; use `JSONEncoder.OutputFormatting.sortedKeys` for a stable file.
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(vocabulary)
     }
 }
 
 /// Why a vocabulary could not be built or a text could not be encoded.
-public enum TokenizerError: Error, Equatable, CustomStringConvertible {
+package enum TokenizerError: Error, Equatable, CustomStringConvertible {
     case duplicateToken(String, firstID: Int, secondID: Int)
     case duplicateID(Int, tokens: [String])
     case idOutOfRange(token: String, id: Int, count: Int)
@@ -168,7 +168,7 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
     case invalidPadMultiple(Int)
     case unknownCharacter(Unicode.Scalar, text: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .duplicateToken(t, a, b): return "vocabulary: character \(t.debugDescription) appears twice (ids \(a) and \(b))"
         case let .duplicateID(id, ts): return "vocabulary: id \(id) is used by more than one token: \(ts.map(\.debugDescription).joined(separator: ", "))"

@@ -8,28 +8,28 @@ import Rewards
 
 /// Which side of the train / held-out partition a prompt comes from.
 /// The two sets of problems never overlap (see `HeldOut`).
-public enum Split: String, Sendable, Codable, CaseIterable {
+package enum Split: String, Sendable, Codable, CaseIterable {
     case train
     case eval
 }
 
 /// One problem instance.
-public struct Prompt: Sendable, Hashable, Codable {
+package struct Prompt: Sendable, Hashable, Codable {
     /// The index it was generated from (within its split).
-    public var index: Int
-    public var split: Split
+    package var index: Int
+    package var split: Split
     /// The question text (no special tokens).
-    public var question: String
+    package var question: String
     /// The reference answer text.
-    public var answer: String
+    package var answer: String
     /// `begin + question + separator`: what the policy is conditioned on.
-    public var tokens: [TokenID]
+    package var tokens: [TokenID]
     /// The reference answer as tokens (no end token).
-    public var answerTokens: [TokenID]
+    package var answerTokens: [TokenID]
     /// For file tasks, the 0-based row of the file it came from (its metadata feeds the rewards).
-    public var row: Int?
+    package var row: Int?
 
-    public init(index: Int, split: Split, question: String, answer: String, tokens: [TokenID], answerTokens: [TokenID],
+    package init(index: Int, split: Split, question: String, answer: String, tokens: [TokenID], answerTokens: [TokenID],
                 row: Int? = nil) {
         self.index = index
         self.split = split
@@ -42,14 +42,14 @@ public struct Prompt: Sendable, Hashable, Codable {
 }
 
 /// The verifier's judgement of one completion.
-public struct Verdict: Sendable, Hashable, Codable {
+package struct Verdict: Sendable, Hashable, Codable {
     /// The task's own verifier: in [0, 1], 1 if correct, else 0 or the partial credit (see
     /// `Verifier`). A composite reward (`rewards=[…]`): its weighted total, any finite real.
-    public var reward: Float
+    package var reward: Float
     /// Exact match of the answer.
-    public var correct: Bool
+    package var correct: Bool
 
-    public init(reward: Float, correct: Bool) {
+    package init(reward: Float, correct: Bool) {
         self.reward = reward
         self.correct = correct
     }
@@ -59,7 +59,7 @@ public struct Verdict: Sendable, Hashable, Codable {
 ///
 /// Every prompt is a pure function of `(seed, index, split)`, so the learner can
 /// hand out indices and any worker rebuilds the same prompt.
-public protocol VerifiableTask: Sendable {
+package protocol VerifiableTask: Sendable {
     /// The vocabulary the task's prompts and answers are written in.
     associatedtype Vocabulary: TaskTokenizer
     /// The task's registry name (`reverse`, `add`, …).
@@ -90,41 +90,41 @@ public protocol VerifiableTask: Sendable {
 
 extension VerifiableTask {
     /// The correct completion for supervised pretraining: answer tokens then `end`.
-    public func demonstration(for prompt: Prompt) -> [TokenID] {
+    package func demonstration(for prompt: Prompt) -> [TokenID] {
         prompt.answerTokens + [tokenizer.end]
     }
 
     /// Scores a sampled completion (see `Verifier.judge`).
-    public func verify(prompt: Prompt, completion: [TokenID]) -> Verdict {
+    package func verify(prompt: Prompt, completion: [TokenID]) -> Verdict {
         Verifier.judge(answer: prompt.answerTokens, completion: completion,
                        end: tokenizer.end, partialCredit: partialCredit)
     }
 
     /// No composite reward unless the task says so.
-    public var rewards: CompositeReward? { nil }
+    package var rewards: CompositeReward? { nil }
 
     /// The question as a text prompt and the answer as a string; no metadata.
-    public func rewardInput(prompt: Prompt, completion: [TokenID]) -> RewardInput {
+    package func rewardInput(prompt: Prompt, completion: [TokenID]) -> RewardInput {
         let produced = Array(completion.prefix { $0 != tokenizer.end })
         return RewardInput(completion: tokenizer.decode(produced), completionTokens: produced.count,
                            row: Row(prompt: .text(prompt.question), answer: .string(prompt.answer)))
     }
 
     /// Scores with the composite reward: the weighted total (any finite real) and its `correct` rule.
-    public func verifyWithRewards(_ rewards: CompositeReward, prompt: Prompt, completion: [TokenID]) -> Verdict {
+    package func verifyWithRewards(_ rewards: CompositeReward, prompt: Prompt, completion: [TokenID]) -> Verdict {
         let s = rewards.scoreWaiting(rewardInput(prompt: prompt, completion: completion))
         let f32 = Double(Float.greatestFiniteMagnitude)   // a finite total stays finite as f32
         return Verdict(reward: Float(max(-f32, min(f32, s.total))), correct: s.correct)
     }
 
     /// `maxPromptTokens + maxCompletionTokens`: the model needs at least this many positions.
-    public var maxSequenceTokens: Int { maxPromptTokens + maxCompletionTokens }
+    package var maxSequenceTokens: Int { maxPromptTokens + maxCompletionTokens }
 
     /// A fixed evaluation set: up to `size` held-out prompts with distinct (question, answer),
     /// taken from eval indices 0, 1, 2, … in order (like the reference's fixed sample of
     /// 1000 held-out strings drawn without replacement). Smaller when the held-out split
     /// has fewer problems.
-    public func evaluationSet(seed: UInt64, size: Int) -> [Prompt] {
+    package func evaluationSet(seed: UInt64, size: Int) -> [Prompt] {
         let target = min(size, count(of: .eval) ?? size)
         var seen = Set<[String]>()
         var prompts: [Prompt] = []
@@ -140,7 +140,7 @@ extension VerifiableTask {
 }
 
 /// The shared scoring rule of every task.
-public enum Verifier {
+package enum Verifier {
     /// Judges `completion` against the reference `answer`.
     ///
     /// * The completion is cut at its first `end` token; anything after it
@@ -151,7 +151,7 @@ public enum Verifier {
     ///   `matches / max(answer.count, produced.count)`, where `matches` counts the
     ///   positions `i < min(answer.count, produced.count)` with equal tokens. Extra
     ///   or missing tokens therefore count as wrong positions: the wrong-length penalty.
-    public static func judge(answer: [TokenID], completion: [TokenID], end: TokenID, partialCredit: Bool) -> Verdict {
+    package static func judge(answer: [TokenID], completion: [TokenID], end: TokenID, partialCredit: Bool) -> Verdict {
         let produced = completion.prefix { $0 != end }
         if produced.elementsEqual(answer) { return Verdict(reward: 1, correct: true) }
         guard partialCredit else { return Verdict(reward: 0, correct: false) }

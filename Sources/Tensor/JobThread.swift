@@ -5,7 +5,7 @@
 
 import Foundation
 
-public final class JobThread: @unchecked Sendable {
+package final class JobThread: @unchecked Sendable {
     private let cond = NSCondition()
     private var jobs: [() -> Void] = []
     private var busy = false
@@ -13,7 +13,7 @@ public final class JobThread: @unchecked Sendable {
 
     /// Starts the thread. `name` should be at most 15 bytes: Linux keeps a thread name only so
     /// long, and only when the thread sets it itself (it does, first thing).
-    public init(name: String, stackSize: Int? = nil) {
+    package init(name: String, stackSize: Int? = nil) {
         let t = Thread { [self] in
             Thread.current.name = name
             loop()
@@ -24,7 +24,7 @@ public final class JobThread: @unchecked Sendable {
 
     /// Queues `job`. Returns false, and drops it, once ``close()`` was called.
     @discardableResult
-    public func submit(_ job: @escaping () -> Void) -> Bool {
+    package func submit(_ job: @escaping () -> Void) -> Bool {
         cond.lock(); defer { cond.unlock() }
         guard !closed else { return false }
         jobs.append(job)
@@ -33,13 +33,13 @@ public final class JobThread: @unchecked Sendable {
     }
 
     /// Waits until every job queued so far has run.
-    public func waitUntilIdle() {
+    package func waitUntilIdle() {
         cond.lock(); defer { cond.unlock() }
         while !jobs.isEmpty || busy { cond.wait() }
     }
 
     /// Ends the thread after the jobs already queued.
-    public func close() {
+    package func close() {
         cond.lock(); closed = true; cond.broadcast(); cond.unlock()
     }
 

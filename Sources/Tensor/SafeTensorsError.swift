@@ -2,9 +2,9 @@
 // the file and what exactly is wrong with it.
 
 /// A safetensors file could not be read, or does not hold what the caller expected.
-public struct SafeTensorsError: Error, Equatable, CustomStringConvertible, Sendable {
+package struct SafeTensorsError: Error, Equatable, CustomStringConvertible, Sendable {
     /// What went wrong.
-    public enum Kind: Equatable, Sendable {
+    package enum Kind: Equatable, Sendable {
         /// The file could not be opened or read (OS message).
         case unreadable(String)
         /// The file ends before the 8-byte header length, the header, or the data it declares.
@@ -28,16 +28,16 @@ public struct SafeTensorsError: Error, Equatable, CustomStringConvertible, Senda
     }
 
     /// Path (or label) of the file concerned.
-    public let file: String
+    package let file: String
     /// The specific problem.
-    public let kind: Kind
+    package let kind: Kind
 
-    public init(file: String, _ kind: Kind) {
+    package init(file: String, _ kind: Kind) {
         self.file = file
         self.kind = kind
     }
 
-    public var description: String {
+    package var description: String {
         let what: String
         switch kind {
         case .unreadable(let m): what = "cannot be read: \(m)"

@@ -3,22 +3,22 @@
 // lstrip/rstrip options that swallow neighbouring whitespace.
 
 /// One added token, as in tokenizer.json's `added_tokens`.
-public struct AddedToken: Sendable, Equatable, Codable {
+package struct AddedToken: Sendable, Equatable, Codable {
     /// Its id (may be beyond the BPE model's vocabulary).
-    public var id: Int32
+    package var id: Int32
     /// The text matched literally in input and produced by decode.
-    public var content: String
+    package var content: String
     /// Special tokens (control tokens) are skipped by `skip_special_tokens` decoding.
-    public var special: Bool
+    package var special: Bool
     /// Swallow whitespace to the left of a match.
-    public var lstrip: Bool
+    package var lstrip: Bool
     /// Swallow whitespace to the right of a match.
-    public var rstrip: Bool
+    package var rstrip: Bool
     /// Matched after the normalizer (true) or on the raw text (false).
-    public var normalized: Bool
+    package var normalized: Bool
 
     /// An added token; the flags mean what they do in tokenizer.json.
-    public init(id: Int32, content: String, special: Bool, lstrip: Bool = false, rstrip: Bool = false, normalized: Bool = false) {
+    package init(id: Int32, content: String, special: Bool, lstrip: Bool = false, rstrip: Bool = false, normalized: Bool = false) {
         self.id = id; self.content = content; self.special = special
         self.lstrip = lstrip; self.rstrip = rstrip; self.normalized = normalized
     }

@@ -6,7 +6,7 @@
 import Foundation
 
 /// Normalizers this module applies before pre-tokenization.
-public enum TokenizerNormalizer: String, Sendable, Codable {
+package enum TokenizerNormalizer: String, Sendable, Codable {
     case none
     /// Unicode NFC (Qwen2's tokenizer.json).
     case nfc
@@ -17,27 +17,27 @@ public enum TokenizerNormalizer: String, Sendable, Codable {
 /// `encode` matches added tokens literally (as Hugging Face does with `add_special_tokens=False`),
 /// `decode` keeps special tokens' text and replaces invalid UTF-8 with U+FFFD. `decode` skips ids
 /// outside the vocabulary, as Hugging Face's `decode` does; `decodeStrict` throws for them instead.
-public struct BPETokenizer: TextTokenizer {
+package struct BPETokenizer: TextTokenizer {
     /// Id → token string (byte-mapped form for regular tokens; added tokens as written).
-    public let tokens: [String]
+    package let tokens: [String]
     /// Number of ids in the BPE model's own vocabulary; added tokens may extend `tokens` beyond it.
-    public let modelVocabCount: Int
+    package let modelVocabCount: Int
     /// Added tokens (special and user-defined), in id order.
-    public let addedTokens: [AddedToken]
+    package let addedTokens: [AddedToken]
     /// Merges in rank order, as token id pairs.
-    public let merges: [(Int32, Int32)]
+    package let merges: [(Int32, Int32)]
     /// How text is cut into pieces before merging (see `with(preTokenizer:)`).
-    public private(set) var preTokenizer: PreTokenizerKind
+    package private(set) var preTokenizer: PreTokenizerKind
     /// Applied to text between added tokens before splitting.
-    public let normalizer: TokenizerNormalizer
+    package let normalizer: TokenizerNormalizer
     /// Llama 3's `ignore_merges` model option.
-    public let ignoreMerges: Bool
+    package let ignoreMerges: Bool
     /// Beginning-of-sequence id (GGUF `tokenizer.ggml.bos_token_id`, or tokenizer_config.json's `bos_token`).
-    public let bos: Int32?
+    package let bos: Int32?
     /// End-of-sequence id (GGUF `tokenizer.ggml.eos_token_id`, or `eos_token`).
-    public let eos: Int32?
+    package let eos: Int32?
     /// Padding id (GGUF `tokenizer.ggml.padding_token_id`, or `pad_token`).
-    public let pad: Int32?
+    package let pad: Int32?
 
     private let ids: [String: Int32]
     private let specialIDs: Set<Int32>
@@ -48,7 +48,7 @@ public struct BPETokenizer: TextTokenizer {
     private let decodeBytes: [UInt8]
     private let decodeStarts: [Int]
 
-    public var vocabSize: Int { tokens.count }
+    package var vocabSize: Int { tokens.count }
 
     /// Builds the tokenizer. `vocab` is the BPE vocabulary (ids `0..<vocab.count`), `mergePairs`
     /// the merges in rank order; added tokens may reuse vocabulary ids or extend them contiguously.
@@ -128,24 +128,24 @@ public struct BPETokenizer: TextTokenizer {
     }
 
     /// The same vocabulary, merges and added tokens with another pre-tokenizer split.
-    public func with(preTokenizer kind: PreTokenizerKind) -> BPETokenizer {
+    package func with(preTokenizer kind: PreTokenizerKind) -> BPETokenizer {
         var copy = self
         copy.preTokenizer = kind
         return copy
     }
 
-    public func tokenString(_ id: Int32) -> String? {
+    package func tokenString(_ id: Int32) -> String? {
         id >= 0 && Int(id) < tokens.count ? tokens[Int(id)] : nil
     }
 
-    public func id(of token: String) -> Int32? { ids[token] }
+    package func id(of token: String) -> Int32? { ids[token] }
 
     /// True for added tokens marked special (e.g. `<|im_end|>`).
-    public func isSpecial(_ id: Int32) -> Bool { specialIDs.contains(id) }
+    package func isSpecial(_ id: Int32) -> Bool { specialIDs.contains(id) }
 
     // MARK: encode
 
-    public func encode(_ text: String) -> [Int32] {
+    package func encode(_ text: String) -> [Int32] {
         var out: [Int32] = []
         out.reserveCapacity(text.utf8.count / 3 + 4)
         var text = text
@@ -154,7 +154,7 @@ public struct BPETokenizer: TextTokenizer {
     }
 
     /// Appends the ids of UTF-8 `bytes` (valid UTF-8) to `out`.
-    public func encode(utf8 bytes: UnsafeBufferPointer<UInt8>, into out: inout [Int32]) {
+    package func encode(utf8 bytes: UnsafeBufferPointer<UInt8>, into out: inout [Int32]) {
         forEachSegment(rawMatcher, bytes, 0, bytes.count, &out) { s, e, out in
             if normalizer == .nfc {
                 var normal = String(decoding: UnsafeBufferPointer(rebasing: bytes[s..<e]), as: UTF8.self)
@@ -202,7 +202,7 @@ public struct BPETokenizer: TextTokenizer {
     }
 
     /// The pieces the pre-tokenizer cuts `text` into (no added-token matching), for inspection.
-    public func preTokenize(_ text: String) -> [String] {
+    package func preTokenize(_ text: String) -> [String] {
         var copy = text
         return copy.withUTF8 { bytes in
             var starts: [Int32] = []
@@ -220,17 +220,17 @@ public struct BPETokenizer: TextTokenizer {
     // MARK: decode
 
     /// Hugging Face's `decode(ids, skip_special_tokens=False)`; ids outside the vocabulary are skipped.
-    public func decode(_ ids: [Int32]) -> String {
+    package func decode(_ ids: [Int32]) -> String {
         String(decoding: decodeToBytes(ids, skipSpecial: false), as: UTF8.self)
     }
 
     /// As `decode`, optionally dropping special tokens (`skip_special_tokens=True`).
-    public func decode(_ ids: [Int32], skipSpecialTokens: Bool) -> String {
+    package func decode(_ ids: [Int32], skipSpecialTokens: Bool) -> String {
         String(decoding: decodeToBytes(ids, skipSpecial: skipSpecialTokens), as: UTF8.self)
     }
 
     /// As `decode`, but an id outside the vocabulary throws `TokenizerFileError.idOutOfRange`.
-    public func decodeStrict(_ ids: [Int32]) throws -> String {
+    package func decodeStrict(_ ids: [Int32]) throws -> String {
         for (i, id) in ids.enumerated() where id < 0 || Int(id) >= tokens.count {
             throw TokenizerFileError.idOutOfRange(id: id, index: i, vocabSize: tokens.count)
         }
@@ -238,7 +238,7 @@ public struct BPETokenizer: TextTokenizer {
     }
 
     /// The raw bytes of `ids` (no UTF-8 repair): what a streaming decoder accumulates.
-    public func decodeToBytes(_ ids: [Int32], skipSpecial: Bool = false) -> [UInt8] {
+    package func decodeToBytes(_ ids: [Int32], skipSpecial: Bool = false) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(ids.count * 4)
         for id in ids where id >= 0 && Int(id) < tokens.count && !(skipSpecial && specialIDs.contains(id)) {

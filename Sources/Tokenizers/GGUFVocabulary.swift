@@ -3,7 +3,7 @@
 
 extension BPETokenizer {
     /// llama.cpp's token types (`tokenizer.ggml.token_type`).
-    public enum GGUFTokenType: Int32, Sendable {
+    package enum GGUFTokenType: Int32, Sendable {
         case undefined = 0, normal = 1, unknown = 2, control = 3, userDefined = 4, unused = 5, byte = 6
     }
 
@@ -13,7 +13,7 @@ extension BPETokenizer {
     /// non-special added tokens; both are matched literally in text. `pre` is
     /// `tokenizer.ggml.pre` (`gpt2`, `smollm`, `llama-bpe`, `qwen2`). `normalizer` nil means the
     /// family's Hugging Face tokenizer.json: NFC for `qwen2`, none otherwise (llama.cpp applies none).
-    public init(ggufTokens tokens: [String], merges: [String], tokenTypes: [Int32],
+    package init(ggufTokens tokens: [String], merges: [String], tokenTypes: [Int32],
                 bos: Int32?, eos: Int32?, pad: Int32?, pre: String, normalizer: TokenizerNormalizer? = nil) throws {
         guard tokenTypes.count == tokens.count else {
             throw TokenizerFileError.sizeMismatch(what: "tokenizer.ggml.token_type (one per token)", expected: tokens.count, got: tokenTypes.count)
@@ -42,12 +42,12 @@ extension BPETokenizer {
 
     /// `tokenizer.ggml.token_type` for this vocabulary: control for special added tokens,
     /// user-defined for other added tokens, normal otherwise.
-    public var ggufTokenTypes: [Int32] {
+    package var ggufTokenTypes: [Int32] {
         var types = [Int32](repeating: GGUFTokenType.normal.rawValue, count: tokens.count)
         for a in addedTokens { types[Int(a.id)] = a.special ? GGUFTokenType.control.rawValue : GGUFTokenType.userDefined.rawValue }
         return types
     }
 
     /// `tokenizer.ggml.merges`: each merge as "left right".
-    public var ggufMerges: [String] { merges.map { tokens[Int($0.0)] + " " + tokens[Int($0.1)] } }
+    package var ggufMerges: [String] { merges.map { tokens[Int($0.0)] + " " + tokens[Int($0.1)] } }
 }

@@ -3,7 +3,7 @@
 // over Unicode scalars (the regexes need lookahead; Swift Regex is slow for this).
 
 /// The pre-tokenizer splits this module implements.
-public enum PreTokenizerKind: String, Sendable, CaseIterable, Codable {
+package enum PreTokenizerKind: String, Sendable, CaseIterable, Codable {
     /// GPT-2: `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`.
     case gpt2
     /// SmolLM2 / StarCoder style: every `\p{N}` scalar is its own piece, GPT-2 on the rest.
@@ -15,7 +15,7 @@ public enum PreTokenizerKind: String, Sendable, CaseIterable, Codable {
     case qwen2
 
     /// The kind for a GGUF `tokenizer.ggml.pre` name, or nil if not implemented.
-    public init?(ggufName: String) {
+    package init?(ggufName: String) {
         switch ggufName {
         case "gpt2", "gpt-2": self = .gpt2
         case "smollm": self = .smollm
@@ -26,7 +26,7 @@ public enum PreTokenizerKind: String, Sendable, CaseIterable, Codable {
     }
 
     /// The GGUF `tokenizer.ggml.pre` name llama.cpp uses for this split.
-    public var ggufName: String {
+    package var ggufName: String {
         switch self {
         case .gpt2: return "gpt2"
         case .smollm: return "smollm"
@@ -36,7 +36,7 @@ public enum PreTokenizerKind: String, Sendable, CaseIterable, Codable {
     }
 
     /// The regex of the `Split` step (Llama 3, Qwen2) or of GPT-2's ByteLevel step.
-    public var pattern: String {
+    package var pattern: String {
         let tail = "| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
         switch self {
         case .gpt2, .smollm: return "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+"

@@ -6,7 +6,7 @@
 ///
 /// Conforming types need only `vocabSize`, `encode`, `decode`, `tokenString` and `id(of:)`;
 /// `bos`, `eos` and `pad` default to nil.
-public protocol TextTokenizer: Sendable {
+package protocol TextTokenizer: Sendable {
     /// Number of ids (the model's embedding rows the tokenizer can produce), added tokens included.
     var vocabSize: Int { get }
     /// Token ids of `text`. Special and added tokens written literally in the text
@@ -31,7 +31,7 @@ public protocol TextTokenizer: Sendable {
 }
 
 extension TextTokenizer {
-    public var bos: Int32? { nil }
-    public var eos: Int32? { nil }
-    public var pad: Int32? { nil }
+    package var bos: Int32? { nil }
+    package var eos: Int32? { nil }
+    package var pad: Int32? { nil }
 }

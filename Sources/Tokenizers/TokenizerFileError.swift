@@ -2,7 +2,7 @@
 // vocabulary arrays, or why ids could not be decoded strictly. Each case says what and where.
 
 /// Why a tokenizer file or vocabulary could not be used.
-public enum TokenizerFileError: Error, Equatable, CustomStringConvertible {
+package enum TokenizerFileError: Error, Equatable, CustomStringConvertible {
     /// The data is not JSON, or a field has the wrong shape; `path` is the JSON path (e.g. `model.vocab`).
     case malformedJSON(path: String, reason: String)
     /// `model.type` is not `BPE`.
@@ -29,7 +29,7 @@ public enum TokenizerFileError: Error, Equatable, CustomStringConvertible {
     /// `decodeStrict` met an id outside the vocabulary at position `index`.
     case idOutOfRange(id: Int32, index: Int, vocabSize: Int)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .malformedJSON(path, reason): return "tokenizer.json: \(path): \(reason)"
         case let .unsupportedModel(t): return "tokenizer.json: model type \(t.debugDescription) is not supported (only BPE)"

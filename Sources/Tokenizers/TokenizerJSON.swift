@@ -7,7 +7,7 @@ import Foundation
 extension BPETokenizer {
     /// Reads a tokenizer.json. bos/eos/pad name tokens (e.g. from tokenizer_config.json);
     /// a name that is not in the vocabulary throws.
-    public init(tokenizerJSON data: Data, bos: String? = nil, eos: String? = nil, pad: String? = nil) throws {
+    package init(tokenizerJSON data: Data, bos: String? = nil, eos: String? = nil, pad: String? = nil) throws {
         let root: [String: Any]
         do {
             guard let r = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
@@ -96,7 +96,7 @@ extension BPETokenizer {
 
     /// Reads `tokenizer.json` and, when present, the bos/eos/pad tokens of `tokenizer_config.json`
     /// in a Hugging Face model directory.
-    public init(directory: URL) throws {
+    package init(directory: URL) throws {
         let json = try Data(contentsOf: directory.appendingPathComponent("tokenizer.json"))
         var names: [String: String] = [:]
         let configURL = directory.appendingPathComponent("tokenizer_config.json")

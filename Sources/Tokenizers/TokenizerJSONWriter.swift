@@ -7,7 +7,7 @@ import Foundation
 extension BPETokenizer {
     /// The tokenizer as a tokenizer.json: BPE model, added tokens, the normalizer and
     /// pre-tokenizer blocks of this tokenizer's kind, ByteLevel post-processor and decoder.
-    public func tokenizerJSON() throws -> Data {
+    package func tokenizerJSON() throws -> Data {
         var o = "{\n  \"version\": \"1.0\",\n  \"truncation\": null,\n  \"padding\": null,\n  \"added_tokens\": ["
         for (k, a) in addedTokens.enumerated() {
             o += k == 0 ? "\n    " : ",\n    "
@@ -40,7 +40,7 @@ extension BPETokenizer {
 
     /// A tokenizer_config.json naming the fast tokenizer class, the bos/eos/pad tokens and
     /// optionally a chat template; with tokenizer.json it is what `AutoTokenizer` needs.
-    public func tokenizerConfigJSON(chatTemplate: String? = nil) throws -> Data {
+    package func tokenizerConfigJSON(chatTemplate: String? = nil) throws -> Data {
         var config: [String: Any] = [
             "tokenizer_class": "PreTrainedTokenizerFast",
             "clean_up_tokenization_spaces": false,
@@ -54,7 +54,7 @@ extension BPETokenizer {
     }
 
     /// Writes tokenizer.json and tokenizer_config.json into `directory` (which must exist).
-    public func write(to directory: URL, chatTemplate: String? = nil) throws {
+    package func write(to directory: URL, chatTemplate: String? = nil) throws {
         try tokenizerJSON().write(to: directory.appendingPathComponent("tokenizer.json"))
         try tokenizerConfigJSON(chatTemplate: chatTemplate).write(to: directory.appendingPathComponent("tokenizer_config.json"))
     }

@@ -15,27 +15,27 @@ import Tasks
 import Tensor
 
 /// Held-out evaluation of copies of the weights on a thread of its own (file comment).
-public final class BackgroundEvaluator: @unchecked Sendable {
+package final class BackgroundEvaluator: @unchecked Sendable {
     /// The accuracy of the weights after `step`.
-    public struct Result: Sendable, Equatable {
-        public let step: Int
+    package struct Result: Sendable, Equatable {
+        package let step: Int
         /// Held-out greedy accuracy.
-        public let accuracy: Double
+        package let accuracy: Double
         /// Fraction of sampled completions judged correct, and their mean reward (nil when not measured).
-        public var sampledAccuracy: Double? = nil
-        public var sampledReward: Double? = nil
+        package var sampledAccuracy: Double? = nil
+        package var sampledReward: Double? = nil
     }
 
     /// The sampled half of an evaluation: completions per held-out prompt and how they are drawn.
-    public struct Sampling: Sendable {
-        public var perPrompt: Int
-        public var temperature: Float
-        public var topK: Int?
-        public var seed: UInt64
+    package struct Sampling: Sendable {
+        package var perPrompt: Int
+        package var temperature: Float
+        package var topK: Int?
+        package var seed: UInt64
 
         /// `total` sampled completions spread evenly over `prompts` prompts (at least one each);
         /// nil when `total` is 0 (no sampled evaluation).
-        public init?(total: Int, prompts: Int, temperature: Float, topK: Int?, seed: UInt64) {
+        package init?(total: Int, prompts: Int, temperature: Float, topK: Int?, seed: UInt64) {
             guard total > 0, prompts > 0 else { return nil }
             perPrompt = (total + prompts - 1) / prompts
             self.temperature = temperature; self.topK = topK; self.seed = seed
@@ -43,7 +43,7 @@ public final class BackgroundEvaluator: @unchecked Sendable {
     }
 
     /// The evaluation copy of the policy (only the evaluation thread touches it while running).
-    public let model: GPT
+    package let model: GPT
     private let task: any VerifiableTask
     private let prompts: [Prompt]
     private let sampling: Sampling?
@@ -55,7 +55,7 @@ public final class BackgroundEvaluator: @unchecked Sendable {
     private var failure: (any Error)?
 
     /// An evaluator of `prompts` under `task` for models shaped like `config`.
-    public init(config: ModelConfig, task: any VerifiableTask, prompts: [Prompt], sampling: Sampling? = nil) throws {
+    package init(config: ModelConfig, task: any VerifiableTask, prompts: [Prompt], sampling: Sampling? = nil) throws {
         model = try GPT(config: config)
         self.task = task
         self.prompts = prompts
@@ -63,7 +63,7 @@ public final class BackgroundEvaluator: @unchecked Sendable {
     }
 
     /// Queues the weights of `source` as they are now (after `step`); returns at once.
-    public func submit(step: Int, weights source: GPT) {
+    package func submit(step: Int, weights source: GPT) {
         let copy = Array(source.params.buffer)
         let jobQueued = lock.withLock {
             defer { pending = (step, copy) }
@@ -73,7 +73,7 @@ public final class BackgroundEvaluator: @unchecked Sendable {
     }
 
     /// Results finished since the last call, oldest first; throws an evaluation failure.
-    public func collect() throws -> [Result] {
+    package func collect() throws -> [Result] {
         try lock.withLock {
             if let failure { throw failure }
             defer { results = [] }
@@ -82,13 +82,13 @@ public final class BackgroundEvaluator: @unchecked Sendable {
     }
 
     /// Waits until the pending evaluation (if any) is done, then returns what `collect` would.
-    public func finish() throws -> [Result] {
+    package func finish() throws -> [Result] {
         thread.waitUntilIdle()
         return try collect()
     }
 
     /// Ends the thread (after `finish`).
-    public func close() { thread.close() }
+    package func close() { thread.close() }
 
     deinit { thread.close() }   // the thread keeps only its JobThread alive, not this object
 

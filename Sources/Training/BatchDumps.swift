@@ -14,13 +14,13 @@ import Rollout
 import Tasks
 
 /// Where and how training batches are dumped (file comment).
-public enum BatchDumps {
+package enum BatchDumps {
     /// The file of the batch of the update that starts at `step`.
-    public static func fileName(step: Int) -> String { String(format: "batch-%06d.safetensors", step) }
+    package static func fileName(step: Int) -> String { String(format: "batch-%06d.safetensors", step) }
 
     /// Creates `dir` and removes files of steps at or after `durableStep`, the restored
     /// checkpoint's step (their updates were lost with the process; their groups are trained again).
-    public static func prepare(_ dir: URL, durableStep: Int) throws {
+    package static func prepare(_ dir: URL, durableStep: Int) throws {
         let fm = FileManager.default
         try fm.createDirectory(at: dir, withIntermediateDirectories: true)
         for name in try fm.contentsOfDirectory(atPath: dir.path) where name.hasPrefix("batch-") && name.hasSuffix(".safetensors") {
@@ -35,7 +35,7 @@ public enum BatchDumps {
     /// epochs, minibatches, zero-advantage skipping, gradient clip, step), `prompt_indices`, a
     /// JSON array in group order, and `filtered_prompt_indices`: the groups dynamic sampling
     /// took for this step but left out of the batch (no signal; they count as trained).
-    public static func write(_ batch: TrainingBatch, groups: [RolloutGroup], filtered: [RolloutGroup] = [], to dir: URL, step: Int,
+    package static func write(_ batch: TrainingBatch, groups: [RolloutGroup], filtered: [RolloutGroup] = [], to dir: URL, step: Int,
                       learnerVersion: PolicyVersion, settings: UpdateSettings, shuffleSeed: UInt64, tokenizer: any TaskTokenizer) throws {
         let extra = ["shuffle_seed": String(shuffleSeed), "epochs": String(settings.epochs),
                      "minibatches": String(settings.minibatches), "skip_zero_advantage": String(settings.skipZeroAdvantage),

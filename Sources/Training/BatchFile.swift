@@ -9,25 +9,25 @@ import Tensor
 import Objectives
 
 /// A training batch as stored on disk, with the metadata needed to replay it.
-public struct BatchFile: Sendable, Equatable {
-    public var batch: TrainingBatch
+package struct BatchFile: Sendable, Equatable {
+    package var batch: TrainingBatch
     /// Learner policy version when the batch was trained.
-    public var learnerVersion: PolicyVersion
+    package var learnerVersion: PolicyVersion
     /// Objective (name and hyper-parameters) that was applied.
-    public var objective: ObjectiveConfig
-    public var padID: Int32
-    public var endID: Int32
+    package var objective: ObjectiveConfig
+    package var padID: Int32
+    package var endID: Int32
     /// Extra string metadata (training hyper-parameters such as epochs and minibatches).
-    public var extra: [String: String]
+    package var extra: [String: String]
 
-    public init(batch: TrainingBatch, learnerVersion: PolicyVersion, objective: ObjectiveConfig, padID: Int32, endID: Int32,
+    package init(batch: TrainingBatch, learnerVersion: PolicyVersion, objective: ObjectiveConfig, padID: Int32, endID: Int32,
                 extra: [String: String] = [:]) {
         self.batch = batch; self.learnerVersion = learnerVersion; self.objective = objective
         self.padID = padID; self.endID = endID; self.extra = extra
     }
 
     /// Writes the batch tensors and metadata to `url`.
-    public func write(to url: URL) throws {
+    package func write(to url: URL) throws {
         let b = batch
         let ns = [b.count, b.length]
         let json = try JSONEncoder.sorted.encode(objective)
@@ -52,7 +52,7 @@ public struct BatchFile: Sendable, Equatable {
     }
 
     /// Reads a batch file, checking every tensor's shape and the metadata.
-    public static func read(from url: URL) throws -> BatchFile {
+    package static func read(from url: URL) throws -> BatchFile {
         let f = try SafeTensorsFile.read(from: url)
         let tokensT = try f.tensor("tokens")
         guard tokensT.shape.count == 2 else {
@@ -95,7 +95,7 @@ public struct BatchFile: Sendable, Equatable {
 
 extension JSONEncoder {
     /// Deterministic JSON (sorted keys) so metadata is byte-stable.
-    public static var sorted: JSONEncoder {
+    package static var sorted: JSONEncoder {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys]
         return e

@@ -16,9 +16,9 @@ import Rollout
 
 /// Accepts a step's groups one at a time and says whether the batch is full, needs more, or
 /// the loop gives up for lack of signal.
-public struct BatchFill<Group> {
+package struct BatchFill<Group> {
     /// Where filling stands.
-    public enum State: Sendable, Equatable {
+    package enum State: Sendable, Equatable {
         /// Fewer than `count` groups with signal and no reason to give up: take more.
         case needMore
         /// `count` groups in the batch: train it.
@@ -28,37 +28,37 @@ public struct BatchFill<Group> {
     }
 
     /// Groups the batch needs.
-    public let count: Int
+    package let count: Int
     /// Whether groups without signal are left out (dynamic sampling).
-    public let filtering: Bool
+    package let filtering: Bool
     /// Groups in a row without signal after which an empty batch gives up (0 = never).
-    public let giveUpAfter: Int
+    package let giveUpAfter: Int
     /// The groups of the batch, in the order offered.
-    public private(set) var batch: [Group] = []
+    package private(set) var batch: [Group] = []
     /// The groups left out for lack of signal, in the order offered.
-    public private(set) var filtered: [Group] = []
+    package private(set) var filtered: [Group] = []
 
     /// The rule for batches of `count` groups; `noSignalBatches` (`training.no_signal_batches`,
     /// 0 = never) batches' worth of groups without signal end an empty batch.
-    public init(count: Int, dynamicSampling: Bool, noSignalBatches: Int) {
+    package init(count: Int, dynamicSampling: Bool, noSignalBatches: Int) {
         self.count = max(0, count)
         filtering = dynamicSampling
         giveUpAfter = dynamicSampling ? max(0, noSignalBatches) * self.count : 0
     }
 
     /// The verdict for the groups offered so far.
-    public var state: State {
+    package var state: State {
         if batch.count >= count { return .full }
         if giveUpAfter > 0 && batch.isEmpty && filtered.count >= giveUpAfter { return .gaveUp }
         return .needMore
     }
 
     /// Groups offered so far.
-    public var taken: Int { batch.count + filtered.count }
+    package var taken: Int { batch.count + filtered.count }
 
     /// Groups to take next so that a round never overshoots the verdict: the batch's missing
     /// groups (while the batch is empty, never more than the groups left before giving up).
-    public var wanted: Int {
+    package var wanted: Int {
         guard state == .needMore else { return 0 }
         let missing = count - batch.count
         return giveUpAfter > 0 && batch.isEmpty ? min(missing, giveUpAfter - filtered.count) : missing
@@ -67,7 +67,7 @@ public struct BatchFill<Group> {
     /// Offers the next group (`hasSignal`: its samples did not all score alike); returns the
     /// verdict after it. The caller stops offering once it is not `.needMore`.
     @discardableResult
-    public mutating func offer(_ group: Group, hasSignal: Bool) -> State {
+    package mutating func offer(_ group: Group, hasSignal: Bool) -> State {
         if !filtering || hasSignal { batch.append(group) } else { filtered.append(group) }
         return state
     }
@@ -76,12 +76,12 @@ public struct BatchFill<Group> {
 extension BatchFill where Group == RolloutGroup {
     /// Offers `group`, judged by `RolloutGroup.hasSignal` (the one definition, Rollout/RolloutGroup.swift).
     @discardableResult
-    public mutating func offer(_ group: RolloutGroup) -> State { offer(group, hasSignal: group.hasSignal) }
+    package mutating func offer(_ group: RolloutGroup) -> State { offer(group, hasSignal: group.hasSignal) }
 }
 
 extension BatchFill: Sendable where Group: Sendable {}
 extension BatchFill.State: CustomStringConvertible {
-    public var description: String {
+    package var description: String {
         switch self {
         case .needMore: "need more"
         case .full: "full"

@@ -12,18 +12,18 @@ import Tasks
 import Tensor
 
 /// Accuracy figures on a fixed evaluation set.
-public struct EvalResult: Codable, Sendable, Equatable {
-    public var prompts: Int
-    public var greedyAccuracy: Double
+package struct EvalResult: Codable, Sendable, Equatable {
+    package var prompts: Int
+    package var greedyAccuracy: Double
     /// One τ = 1 sample per prompt; nil when not measured.
-    public var sampledAccuracy: Double?
-    public var sampledReward: Double?
+    package var sampledAccuracy: Double?
+    package var sampledReward: Double?
     /// Calibration of the sampled completions' sequence probability against correctness (AUC,
     /// expected calibration error, 10 bins); nil when not measured or (AUC) without both outcomes.
-    public var sampledAUC: Double?
-    public var sampledECE: Double?
+    package var sampledAUC: Double?
+    package var sampledECE: Double?
 
-    public init(prompts: Int, greedyAccuracy: Double, sampledAccuracy: Double? = nil, sampledReward: Double? = nil,
+    package init(prompts: Int, greedyAccuracy: Double, sampledAccuracy: Double? = nil, sampledReward: Double? = nil,
                 sampledAUC: Double? = nil, sampledECE: Double? = nil) {
         self.prompts = prompts; self.greedyAccuracy = greedyAccuracy
         self.sampledAccuracy = sampledAccuracy; self.sampledReward = sampledReward
@@ -31,7 +31,7 @@ public struct EvalResult: Codable, Sendable, Equatable {
     }
 }
 
-public enum Evaluator {
+package enum Evaluator {
     /// `prompt + answer + end` for each prompt (the sequences), and the same right-padded with
     /// the task's pad id into one `[count, T]` token matrix.
     static func demonstrations(_ prompts: [Prompt], task: any VerifiableTask) -> (seqs: [[TokenID]], tokens: [Int32], T: Int) {
@@ -46,7 +46,7 @@ public enum Evaluator {
     /// inference-only forward): a prompt counts when the arg-max at every answer position is the
     /// reference token. No logits tensor is built (`greedyTokens`), so large vocabularies cost
     /// nothing extra.
-    public static func greedyAccuracy(model: GPT, task: any VerifiableTask, prompts: [Prompt], chunk: Int = 256) throws -> Double {
+    package static func greedyAccuracy(model: GPT, task: any VerifiableTask, prompts: [Prompt], chunk: Int = 256) throws -> Double {
         guard !prompts.isEmpty else { return 0 }
         var correct = 0
         var start = 0
@@ -68,7 +68,7 @@ public enum Evaluator {
     /// One sampled completion per prompt at `temperature` (1 unless given), judged by the task's
     /// verifier (a composite reward's `correct` rule when the task has one): (fraction correct,
     /// mean reward). Repeat a prompt in `prompts` for several samples of it.
-    public static func sampledAccuracy(model: GPT, task: any VerifiableTask, prompts: [Prompt],
+    package static func sampledAccuracy(model: GPT, task: any VerifiableTask, prompts: [Prompt],
                                        temperature: Float = 1, topK: Int? = nil,
                                        rng: inout Xoshiro256) throws -> (accuracy: Double, reward: Double) {
         let s = try sampled(model: model, task: task, prompts: prompts, temperature: temperature, topK: topK, rng: &rng)
@@ -76,16 +76,16 @@ public enum Evaluator {
     }
 
     /// What one sampled completion per prompt (temperature 1) shows.
-    public struct Sampled: Sendable {
-        public var accuracy: Double
-        public var reward: Double
+    package struct Sampled: Sendable {
+        package var accuracy: Double
+        package var reward: Double
         /// Confidence = the completion's sequence probability exp(Σ log π), against correctness.
-        public var calibration: CalibrationMetrics
+        package var calibration: CalibrationMetrics
     }
 
     /// One sampled completion per prompt at `temperature` (1 unless given): accuracy, mean reward
     /// and calibration.
-    public static func sampled(model: GPT, task: any VerifiableTask, prompts: [Prompt], temperature: Float = 1,
+    package static func sampled(model: GPT, task: any VerifiableTask, prompts: [Prompt], temperature: Float = 1,
                                topK: Int? = nil, rng: inout Xoshiro256) throws -> Sampled {
         guard !prompts.isEmpty else { return Sampled(accuracy: 0, reward: 0, calibration: CalibrationMetrics(confidence: [], correct: [])) }
         let sampler = Sampler(model: model)
@@ -105,7 +105,7 @@ public enum Evaluator {
     }
 
     /// Greedy accuracy by real step-by-step greedy decoding (slower; used to check the shortcut).
-    public static func decodedGreedyAccuracy(model: GPT, task: any VerifiableTask, prompts: [Prompt]) throws -> Double {
+    package static func decodedGreedyAccuracy(model: GPT, task: any VerifiableTask, prompts: [Prompt]) throws -> Double {
         guard !prompts.isEmpty else { return 0 }
         var rng = Xoshiro256(seed: 0)
         let opts = SamplingOptions(maxNewTokens: task.maxCompletionTokens, endToken: Int32(task.tokenizer.end), greedy: true)

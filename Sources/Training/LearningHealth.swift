@@ -10,26 +10,26 @@ import Objectives
 import Rollout
 
 /// When the learner reports that learning cannot work, and whether it then stops.
-public struct HealthSettings: Codable, Sendable, Equatable {
+package struct HealthSettings: Codable, Sendable, Equatable {
     /// Batches in a row without reward signal (no group with reward variance) before the
     /// learner reports it; 0 = never.
-    public var noSignalBatches: Int = 50
+    package var noSignalBatches: Int = 50
     /// Stop training when `noSignalBatches` is reached (otherwise only warn).
-    public var stopOnNoSignal: Bool = true
+    package var stopOnNoSignal: Bool = true
     /// Held-out greedy accuracy more than this far below its best (absolute: 0.15 = 15 points)
     /// is a collapse; 0 = never.
-    public var collapseDrop: Double = 0.15
+    package var collapseDrop: Double = 0.15
     /// Stop training at a collapse (otherwise only warn).
-    public var stopOnCollapse: Bool = true
+    package var stopOnCollapse: Bool = true
 
-    public init() {}
-    public init(noSignalBatches: Int, stopOnNoSignal: Bool = true, collapseDrop: Double, stopOnCollapse: Bool = true) {
+    package init() {}
+    package init(noSignalBatches: Int, stopOnNoSignal: Bool = true, collapseDrop: Double, stopOnCollapse: Bool = true) {
         self.noSignalBatches = noSignalBatches; self.stopOnNoSignal = stopOnNoSignal
         self.collapseDrop = collapseDrop; self.stopOnCollapse = stopOnCollapse
     }
 
     /// Checks ranges.
-    public func validate() throws {
+    package func validate() throws {
         if noSignalBatches < 0 { throw RunError("no_signal_batches must be ≥ 0 (0 = never report), not \(noSignalBatches)") }
         if !(collapseDrop >= 0 && collapseDrop <= 1) {
             throw RunError("collapse_drop must be in 0…1 (a drop in held-out accuracy; 0 = never report), not \(collapseDrop)")
@@ -38,22 +38,22 @@ public struct HealthSettings: Codable, Sendable, Equatable {
 }
 
 /// What one batch said about the reward signal.
-public struct BatchSignal: Sendable, Equatable {
-    public var groups: Int
+package struct BatchSignal: Sendable, Equatable {
+    package var groups: Int
     /// Groups whose samples did not all get the same reward: the only ones with an advantage.
-    public var groupsWithSignal: Int
-    public var samples: Int
-    public var correct: Int
-    public var rewardMin: Double
-    public var rewardMax: Double
+    package var groupsWithSignal: Int
+    package var samples: Int
+    package var correct: Int
+    package var rewardMin: Double
+    package var rewardMax: Double
 
-    public init(groups: Int, groupsWithSignal: Int, samples: Int, correct: Int, rewardMin: Double, rewardMax: Double) {
+    package init(groups: Int, groupsWithSignal: Int, samples: Int, correct: Int, rewardMin: Double, rewardMax: Double) {
         self.groups = groups; self.groupsWithSignal = groupsWithSignal; self.samples = samples
         self.correct = correct; self.rewardMin = rewardMin; self.rewardMax = rewardMax
     }
 
     /// From each group's rewards and correctness.
-    public init(groups: [[(reward: Double, correct: Bool)]]) {
+    package init(groups: [[(reward: Double, correct: Bool)]]) {
         let all = groups.flatMap { $0 }
         self.init(groups: groups.count,
                   groupsWithSignal: groups.filter { g in rewardsHaveSignal(g.map(\.reward)) }.count,
@@ -62,63 +62,63 @@ public struct BatchSignal: Sendable, Equatable {
     }
 
     /// From the groups' samples.
-    public init(_ groups: [RolloutGroup]) {
+    package init(_ groups: [RolloutGroup]) {
         self.init(groups: groups.map { g in g.samples.map { (reward: Double($0.reward), correct: $0.correct) } })
     }
 
-    public var hasSignal: Bool { groupsWithSignal > 0 }
+    package var hasSignal: Bool { groupsWithSignal > 0 }
 }
 
 /// A reported problem: what happened, when, and what to do.
-public struct HealthProblem: Codable, Sendable, Equatable {
-    public enum Kind: String, Codable, Sendable { case noSignal = "no_signal", collapse }
-    public var kind: Kind
+package struct HealthProblem: Codable, Sendable, Equatable {
+    package enum Kind: String, Codable, Sendable { case noSignal = "no_signal", collapse }
+    package var kind: Kind
     /// The step at which it was reported.
-    public var step: Int
+    package var step: Int
     /// The likely cause and the remedy, one paragraph.
-    public var message: String
+    package var message: String
     /// Whether training stops because of it.
-    public var stops: Bool
+    package var stops: Bool
 }
 
 /// The `/status` view of `LearningHealth`.
-public struct HealthReport: Codable, Sendable, Equatable {
+package struct HealthReport: Codable, Sendable, Equatable {
     /// Batches in a row, up to now, without reward signal.
-    public var batchesWithoutSignal: Int
+    package var batchesWithoutSignal: Int
     /// The limit (`training.no_signal_batches`; 0 = never reported).
-    public var noSignalLimit: Int
-    public var bestEvalAccuracy: Double?
-    public var bestEvalStep: Int?
+    package var noSignalLimit: Int
+    package var bestEvalAccuracy: Double?
+    package var bestEvalStep: Int?
     /// The problem in effect (nil = none): cleared when signal returns or accuracy recovers.
-    public var problem: HealthProblem?
+    package var problem: HealthProblem?
 }
 
 /// Counts batches without reward signal and watches held-out accuracy for a collapse.
-public struct LearningHealth: Sendable, Equatable {
-    public var settings: HealthSettings
+package struct LearningHealth: Sendable, Equatable {
+    package var settings: HealthSettings
     /// Batches in a row without signal, and what their samples had in common.
-    public private(set) var batchesWithoutSignal = 0
+    package private(set) var batchesWithoutSignal = 0
     private var streak = BatchSignal(groups: 0, groupsWithSignal: 0, samples: 0, correct: 0, rewardMin: .infinity, rewardMax: -.infinity)
-    public private(set) var bestEvalAccuracy: Double?
-    public private(set) var bestEvalStep: Int?
+    package private(set) var bestEvalAccuracy: Double?
+    package private(set) var bestEvalStep: Int?
     /// The problem in effect, if any.
-    public private(set) var problem: HealthProblem?
+    package private(set) var problem: HealthProblem?
     /// The first problem that stops training (kept once set).
-    public private(set) var stopProblem: HealthProblem?
+    package private(set) var stopProblem: HealthProblem?
 
-    public init(settings: HealthSettings = HealthSettings()) { self.settings = settings }
+    package init(settings: HealthSettings = HealthSettings()) { self.settings = settings }
 
     /// Whether training should stop now.
-    public var shouldStop: Bool { stopProblem != nil }
+    package var shouldStop: Bool { stopProblem != nil }
 
-    public var report: HealthReport {
+    package var report: HealthReport {
         HealthReport(batchesWithoutSignal: batchesWithoutSignal, noSignalLimit: settings.noSignalBatches,
                      bestEvalAccuracy: bestEvalAccuracy, bestEvalStep: bestEvalStep, problem: problem)
     }
 
     /// Records the batch of `step`; returns a problem when this batch is the one that makes
     /// it (reported once per streak: warn then).
-    public mutating func record(_ b: BatchSignal, step: Int) -> HealthProblem? {
+    package mutating func record(_ b: BatchSignal, step: Int) -> HealthProblem? {
         if b.hasSignal {
             batchesWithoutSignal = 0
             streak = BatchSignal(groups: 0, groupsWithSignal: 0, samples: 0, correct: 0, rewardMin: .infinity, rewardMax: -.infinity)
@@ -134,7 +134,7 @@ public struct LearningHealth: Sendable, Equatable {
 
     /// Records a held-out greedy accuracy measured at `step`; returns a problem when it is a
     /// new collapse (more than `collapseDrop` below the best so far).
-    public mutating func record(evalAccuracy acc: Double, step: Int) -> HealthProblem? {
+    package mutating func record(evalAccuracy acc: Double, step: Int) -> HealthProblem? {
         guard acc.isFinite else { return nil }
         if bestEvalAccuracy.map({ acc > $0 }) ?? true { bestEvalAccuracy = acc; bestEvalStep = step }
         let best = bestEvalAccuracy ?? acc

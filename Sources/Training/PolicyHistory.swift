@@ -8,12 +8,12 @@ import Policy
 import Rollout
 
 /// A ring of the last `depth` versions' parameters plus a scratch model to sample with.
-public final class PolicyHistory {
-    public let depth: Int
+package final class PolicyHistory {
+    package let depth: Int
     private var snapshots: [(version: PolicyVersion, params: [Float])] = []
     private let scratch: GPT
 
-    public init(like model: GPT, depth: Int) throws {
+    package init(like model: GPT, depth: Int) throws {
         self.depth = max(1, depth)
         scratch = try GPT(config: model.config)
     }
@@ -21,18 +21,18 @@ public final class PolicyHistory {
     /// Records `model`'s current parameters as `version` (dropping the oldest beyond `depth`).
     /// A version names one set of weights: recording the newest version again replaces it
     /// rather than taking a second place in the ring.
-    public func record(_ model: GPT, version: PolicyVersion) {
+    package func record(_ model: GPT, version: PolicyVersion) {
         if snapshots.last?.version == version { snapshots.removeLast() }
         snapshots.append((version, Array(model.params.buffer)))
         if snapshots.count > depth { snapshots.removeFirst(snapshots.count - depth) }
     }
 
     /// Versions currently held, oldest first.
-    public var versions: [PolicyVersion] { snapshots.map(\.version) }
+    package var versions: [PolicyVersion] { snapshots.map(\.version) }
 
     /// The model at `version`, or at the oldest version held if `version` is older.
     /// Returns the version actually loaded. The returned model is shared scratch space.
-    public func model(atOrAfter version: PolicyVersion) -> (GPT, PolicyVersion)? {
+    package func model(atOrAfter version: PolicyVersion) -> (GPT, PolicyVersion)? {
         guard let snap = snapshots.first(where: { $0.version >= version }) ?? snapshots.last else { return nil }
         snap.params.withUnsafeBufferPointer { src in
             scratch.params.base.update(from: src.baseAddress!, count: src.count)

@@ -20,7 +20,7 @@ import Policy
 import Rollout
 
 /// How `PolicyTrainer` arranges a minibatch's forward and backward passes.
-public enum PassStrategy: String, Sendable, CaseIterable {
+package enum PassStrategy: String, Sendable, CaseIterable {
     /// Per pass when the objective is row-separable (`ObjectiveConfig.isRowSeparable`), else log-probs first.
     case automatic
     /// Always log-probs first: the objective sees every row's log-probs before any backward.

@@ -11,21 +11,21 @@ import Rollout
 import Tensor
 
 /// Hyper-parameters of one update (recorded in batch metadata and checkpoints).
-public struct UpdateSettings: Codable, Sendable, Equatable {
-    public var epochs: Int
-    public var minibatches: Int
-    public var optimizer: AdamWConfig
+package struct UpdateSettings: Codable, Sendable, Equatable {
+    package var epochs: Int
+    package var minibatches: Int
+    package var optimizer: AdamWConfig
     /// Global gradient-norm clip (0 = off).
-    public var gradClip: Float
+    package var gradClip: Float
     /// Skip the optimizer step for a minibatch whose advantages are all zero: it carries no
     /// reward signal, and AdamW's normalised step would still move the weights by about the
     /// learning rate along noise (ALGORITHMS.md §6). This also skips the advantage-free
     /// terms (R²VPO's variance brake, KL terms) on such minibatches: measured, stepping on them
     /// destroyed the warm start (docs/experiments.md). Disable with `--no-skip-zero-advantage`.
-    public var skipZeroAdvantage: Bool
-    public var objective: ObjectiveConfig
+    package var skipZeroAdvantage: Bool
+    package var objective: ObjectiveConfig
 
-    public init(epochs: Int = 2, minibatches: Int = 2, optimizer: AdamWConfig, gradClip: Float = 1,
+    package init(epochs: Int = 2, minibatches: Int = 2, optimizer: AdamWConfig, gradClip: Float = 1,
                 skipZeroAdvantage: Bool = true, objective: ObjectiveConfig = ObjectiveConfig()) {
         self.epochs = epochs; self.minibatches = minibatches; self.optimizer = optimizer
         self.gradClip = gradClip; self.skipZeroAdvantage = skipZeroAdvantage; self.objective = objective
@@ -33,39 +33,39 @@ public struct UpdateSettings: Codable, Sendable, Equatable {
 }
 
 /// What one update did, for logs and the status endpoint.
-public struct UpdateStats: Codable, Sendable {
-    public var optimizerSteps = 0
-    public var skippedMinibatches = 0
-    public var meanLoss = 0.0
-    public var meanGradNorm = 0.0
-    public var maxGradNorm = 0.0
+package struct UpdateStats: Codable, Sendable {
+    package var optimizerSteps = 0
+    package var skippedMinibatches = 0
+    package var meanLoss = 0.0
+    package var meanGradNorm = 0.0
+    package var maxGradNorm = 0.0
     /// The objective's metrics of the last optimizer step (ALGORITHMS.md §6 panel).
-    public var metrics: ObjectiveMetrics?
+    package var metrics: ObjectiveMetrics?
     /// Across all optimizer steps of the update: the largest ratio, the largest q99.9, the
     /// mean k3 KL to the behaviour policy and the mean exact entropy.
-    public var ratioMax = 0.0
-    public var ratioQ999Max = 0.0
-    public var klBehaviour = 0.0
-    public var entropy = 0.0
-    public init() {}
+    package var ratioMax = 0.0
+    package var ratioQ999Max = 0.0
+    package var klBehaviour = 0.0
+    package var entropy = 0.0
+    package init() {}
 }
 
 /// Owns the policy, its optimizer and the objective's cross-step state, and applies updates.
 /// Not Sendable: confine to one task.
-public final class PolicyTrainer {
-    public let model: GPT
-    public let optimizer: AdamW
-    public var settings: UpdateSettings
-    public var objectiveState: ObjectiveState
+package final class PolicyTrainer {
+    package let model: GPT
+    package let optimizer: AdamW
+    package var settings: UpdateSettings
+    package var objectiveState: ObjectiveState
     /// Frozen reference policy for the k3 KL term (`kl_coef > 0`): the initial weights.
     var reference: GPT?
     /// Activation memory one forward/backward pass may use. A minibatch whose activations would
     /// exceed it runs in row chunks whose gradients accumulate (exact: rows are independent): for a
     /// row-separable objective at no extra cost (PolicyTrainer+RowPasses.swift), otherwise at the
     /// cost of one more forward pass; nil = always the whole minibatch at once.
-    public var activationBudgetBytes: Int? = 1 << 30
+    package var activationBudgetBytes: Int? = 1 << 30
     /// How a minibatch's passes are arranged (`PassStrategy`; tests and benchmarks compare them).
-    public var passStrategy: PassStrategy = .automatic
+    package var passStrategy: PassStrategy = .automatic
     /// The rows whose training forward the model still holds after `lossAndGradient`.
     var cachedRows: Range<Int>?
     /// Per-pass minibatches whose final log-prob gradient differed from the one their passes went
@@ -73,7 +73,7 @@ public final class PolicyTrainer {
     /// `.perPass` on a coupled objective, or `ObjectiveConfig.rowCoupling` misses a coupling).
     var perPassFallbacks = 0
 
-    public init(model: GPT, optimizer: AdamW? = nil, settings: UpdateSettings, objectiveState: ObjectiveState? = nil) throws {
+    package init(model: GPT, optimizer: AdamW? = nil, settings: UpdateSettings, objectiveState: ObjectiveState? = nil) throws {
         self.model = model
         self.settings = settings
         self.objectiveState = objectiveState ?? ObjectiveState(config: settings.objective)
@@ -93,11 +93,11 @@ public final class PolicyTrainer {
     }
 
     /// Sets the frozen reference policy used by the k3 KL term (defaults to the weights at the first update).
-    public func setReference(_ ref: GPT) { reference = ref }
+    package func setReference(_ ref: GPT) { reference = ref }
 
     /// The minibatch row sets of every epoch: a Fisher–Yates permutation per epoch from
     /// `shuffleSeed`, split into `minibatches` nearly equal contiguous chunks.
-    public static func schedule(count: Int, epochs: Int, minibatches: Int, shuffleSeed: UInt64) -> [[Int]] {
+    package static func schedule(count: Int, epochs: Int, minibatches: Int, shuffleSeed: UInt64) -> [[Int]] {
         var rng = Xoshiro256(seed: shuffleSeed)
         var out: [[Int]] = []
         let m = max(1, min(minibatches, count))
@@ -117,7 +117,7 @@ public final class PolicyTrainer {
     /// Rows per training forward pass (activations kept for the backward) for sequences of
     /// `length` tokens under `activationBudgetBytes`; with `forBackward: false`, rows per
     /// inference-only pass (which keeps one layer's buffers, so it is many more).
-    public func rowsPerPass(length T: Int, forBackward: Bool = true) -> Int {
+    package func rowsPerPass(length T: Int, forBackward: Bool = true) -> Int {
         guard let budget = activationBudgetBytes else { return .max }
         return max(1, budget / max(1, model.config.activationBytesPerToken(length: T, forBackward: forBackward) * T))
     }
@@ -190,7 +190,7 @@ public final class PolicyTrainer {
 
     /// Applies the update for `batch`, trained at policy version `learnerVersion`.
     @discardableResult
-    public func update(_ batch: TrainingBatch, learnerVersion: PolicyVersion, shuffleSeed: UInt64) throws -> UpdateStats {
+    package func update(_ batch: TrainingBatch, learnerVersion: PolicyVersion, shuffleSeed: UInt64) throws -> UpdateStats {
         var st = UpdateStats()
         let plan = Self.schedule(count: batch.count, epochs: settings.epochs, minibatches: settings.minibatches,
                                  shuffleSeed: shuffleSeed)
@@ -278,7 +278,7 @@ public final class PolicyTrainer {
 
     /// The objective's gradient for the whole batch at the current weights (no update): the
     /// MODEL.md gradient file's content. Leaves the gradients in `model.grads`.
-    public func gradient(of batch: TrainingBatch, learnerVersion: PolicyVersion) throws -> ObjectiveResult {
+    package func gradient(of batch: TrainingBatch, learnerVersion: PolicyVersion) throws -> ObjectiveResult {
         try minibatchGradient(batch, learnerVersion: learnerVersion)
     }
 }

@@ -7,18 +7,18 @@ import Tasks
 import Tensor
 
 /// Supervised warm start: cross-entropy on demonstrations (`answer + end` after each prompt).
-public enum Pretraining {
+package enum Pretraining {
     /// Where a warm start ended.
-    public struct Outcome: Sendable {
-        public var steps: Int
-        public var promptCursor: Int
-        public var evalGreedyAccuracy: Double
-        public var loss: Double
+    package struct Outcome: Sendable {
+        package var steps: Int
+        package var promptCursor: Int
+        package var evalGreedyAccuracy: Double
+        package var loss: Double
     }
 
     /// Steps of `batch` demonstrations (AdamW as given, clip 1.0) until held-out greedy
     /// accuracy on `evalSet`, measured every `evalEvery` steps, reaches `target`, or `maxSteps`.
-    public static func run(model: GPT, optimizer: AdamW, task: any VerifiableTask, seed: UInt64, batch: Int,
+    package static func run(model: GPT, optimizer: AdamW, task: any VerifiableTask, seed: UInt64, batch: Int,
                            target: Double, maxSteps: Int, evalEvery: Int, evalSet: [Prompt],
                            onStep: (Outcome) -> Void = { _ in }) throws -> Outcome {
         var o = Outcome(steps: 0, promptCursor: 0, evalGreedyAccuracy: try Evaluator.greedyAccuracy(model: model, task: task, prompts: evalSet), loss: 0)
@@ -38,7 +38,7 @@ public enum Pretraining {
     /// Mean cross-entropy over completion positions of `prompts`, its gradient, clipping and
     /// one AdamW step. Returns the loss.
     @discardableResult
-    public static func step(model: GPT, optimizer: AdamW, task: any VerifiableTask, prompts: [Prompt], gradClip: Float) throws -> Double {
+    package static func step(model: GPT, optimizer: AdamW, task: any VerifiableTask, prompts: [Prompt], gradClip: Float) throws -> Double {
         let (seqs, tokens, T) = Evaluator.demonstrations(prompts, task: task)
         var mask = [Float](repeating: 0, count: prompts.count * T)
         for (r, s) in seqs.enumerated() {

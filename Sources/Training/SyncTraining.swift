@@ -12,36 +12,36 @@ import Tensor
 import Rollout
 
 /// Settings of a synchronous training run.
-public struct TrainOptions: Codable, Sendable, Equatable {
-    public var steps: Int = 600
-    public var promptsPerStep: Int = 16
-    public var groupSize: Int = 8
-    public var temperature: Float = 1
-    public var topK: Int? = nil
-    public var evalEvery: Int = 10
-    public var evalSize: Int = 1000
+package struct TrainOptions: Codable, Sendable, Equatable {
+    package var steps: Int = 600
+    package var promptsPerStep: Int = 16
+    package var groupSize: Int = 8
+    package var temperature: Float = 1
+    package var topK: Int? = nil
+    package var evalEvery: Int = 10
+    package var evalSize: Int = 1000
     /// Stop once held-out greedy accuracy reaches this (> 1 disables).
-    public var target: Double = 0.95
-    public var seed: UInt64 = 0
+    package var target: Double = 0.95
+    package var seed: UInt64 = 0
     /// Save `checkpoints/step-N` before every `checkpointEvery`-th batch (0 = never).
-    public var checkpointEvery: Int = 0
+    package var checkpointEvery: Int = 0
     /// Simulated asynchrony: sample each batch with the policy from this many versions ago
     /// (fewer at the start of a run). 0 = synchronous on-policy GRPO.
-    public var staleness: Int = 0
+    package var staleness: Int = 0
     /// Reuse the groups of the previous `replayBatches` steps in every update (stale data reuse).
-    public var replayBatches: Int = 0
+    package var replayBatches: Int = 0
     /// Stop once this many rollouts (completions) were sampled; nil = the step budget only.
     /// Under dynamic sampling a step samples more than `promptsPerStep × groupSize`.
-    public var rolloutBudget: Int? = nil
+    package var rolloutBudget: Int? = nil
     /// When to report (and stop) that learning cannot work (LearningHealth.swift).
-    public var health = HealthSettings()
-    public var update: UpdateSettings
+    package var health = HealthSettings()
+    package var update: UpdateSettings
 
-    public init(update: UpdateSettings) { self.update = update }
+    package init(update: UpdateSettings) { self.update = update }
 
     /// Per-preset defaults chosen by measurement (docs/benchmarks.md): the learning rate is
     /// the knob the PyTorch reference found decisive.
-    public static func defaults(preset: String) -> TrainOptions {
+    package static func defaults(preset: String) -> TrainOptions {
         let lr: Float
         switch preset {
         case "tiny": lr = 3e-4
@@ -53,56 +53,56 @@ public struct TrainOptions: Codable, Sendable, Equatable {
 }
 
 /// One step's figures (also the metrics JSON line).
-public struct StepReport: Codable, Sendable {
-    public var step: Int
-    public var version: PolicyVersion
+package struct StepReport: Codable, Sendable {
+    package var step: Int
+    package var version: PolicyVersion
     /// Rollouts (completions) sampled so far, those dynamic sampling left out included.
-    public var rollouts: Int
-    public var reward: Double
-    public var accuracy: Double
-    public var zeroVarianceGroups: Double
+    package var rollouts: Int
+    package var reward: Double
+    package var accuracy: Double
+    package var zeroVarianceGroups: Double
     /// Mean staleness of the trained groups (`TrainingStep.meanStaleness`: per group).
-    public var meanStaleness: Double
-    public var evalGreedyAccuracy: Double?
-    public var update: UpdateStats
-    public var seconds: Double
+    package var meanStaleness: Double
+    package var evalGreedyAccuracy: Double?
+    package var update: UpdateStats
+    package var seconds: Double
     /// Whether the step had an optimizer step; the tokens that went through one and the
     /// seconds the update took; their rate, nil without an update (UpdateThroughput.swift).
-    public var updated: Bool
-    public var trainedTokens: Int
-    public var updateSeconds: Double
-    public var tokensPerSecond: Double?
+    package var updated: Bool
+    package var trainedTokens: Int
+    package var updateSeconds: Double
+    package var tokensPerSecond: Double?
     /// Batches in a row without reward signal, up to this one.
-    public var batchesWithoutSignal: Int
+    package var batchesWithoutSignal: Int
     /// A problem first reported at this step (no signal, collapse; LearningHealth.swift).
-    public var problem: HealthProblem?
+    package var problem: HealthProblem?
 }
 
 /// The synchronous training loop around a `PolicyTrainer`.
-public final class SyncTraining {
-    public let task: any VerifiableTask
-    public let trainer: PolicyTrainer
-    public var options: TrainOptions
-    public var state: TrainerState
-    public let evalSet: [Prompt]
+package final class SyncTraining {
+    package let task: any VerifiableTask
+    package let trainer: PolicyTrainer
+    package var options: TrainOptions
+    package var state: TrainerState
+    package let evalSet: [Prompt]
     /// Where to write batch files (`batch-NNNNNN.safetensors`), if anywhere.
-    public var dumpBatches: URL?
+    package var dumpBatches: URL?
     /// Run directory for periodic checkpoints.
-    public var runDirectory: URL?
+    package var runDirectory: URL?
     /// Whether learning can work, as of the last step of `run` (`stopProblem`: why it stopped).
-    public private(set) var health = LearningHealth()
+    package private(set) var health = LearningHealth()
 
-    public init(task: any VerifiableTask, trainer: PolicyTrainer, options: TrainOptions, state: TrainerState) {
+    package init(task: any VerifiableTask, trainer: PolicyTrainer, options: TrainOptions, state: TrainerState) {
         self.task = task; self.trainer = trainer; self.options = options; self.state = state
         evalSet = task.evaluationSet(seed: 0xE7A1, size: options.evalSize)
     }
 
-    public func evaluate() throws -> Double {
+    package func evaluate() throws -> Double {
         try Evaluator.greedyAccuracy(model: trainer.model, task: task, prompts: evalSet)
     }
 
     /// The shuffle seed of the update at `step` (recorded in batch files for replay).
-    public func shuffleSeed(step: Int) -> UInt64 { TrainingStep.shuffleSeed(seed: state.seed, step: step) }
+    package func shuffleSeed(step: Int) -> UInt64 { TrainingStep.shuffleSeed(seed: state.seed, step: step) }
 
     /// Runs until the target, the step budget or a problem that stops training (`health`);
     /// `onStep` sees every step's report. Each step's groups are sampled under the refill rule
@@ -110,7 +110,7 @@ public final class SyncTraining {
     /// have signal) and trained by `TrainingStep.run`, the daemon's step. A round in which
     /// dynamic sampling gave up is no step (no update), but the batches without signal it stands
     /// for count against the step budget: an offline run ends even when no signal ever comes.
-    public func run(onStep: (StepReport) throws -> Void) throws -> [StepReport] {
+    package func run(onStep: (StepReport) throws -> Void) throws -> [StepReport] {
         var reports: [StepReport] = []
         var rng = state.samplerRNG ?? Xoshiro256(seed: SplitMix64.mix(state.seed, 0x5A3B1E))
         let sampler = GroupSampler(task: task, groupSize: options.groupSize, temperature: options.temperature, topK: options.topK)
@@ -182,7 +182,7 @@ public final class SyncTraining {
     }
 
     /// Writes a checkpoint of the current weights, optimizer and trainer state.
-    public func save(to dir: URL) throws {
+    package func save(to dir: URL) throws {
         try FileManager.default.createDirectory(at: dir.deletingLastPathComponent(), withIntermediateDirectories: true)
         var st = state
         st.update = options.update

@@ -11,35 +11,35 @@ import Tasks
 import Tensor
 
 /// The contents of `trainer_state.json`.
-public struct TrainerState: Codable, Sendable, Equatable {
+package struct TrainerState: Codable, Sendable, Equatable {
     /// "pretrain" or "train".
-    public var phase: String
-    public var task: TaskSpec
-    public var preset: String
-    public var seed: UInt64
+    package var phase: String
+    package var task: TaskSpec
+    package var preset: String
+    package var seed: UInt64
     /// Optimizer updates (batches) applied in this phase.
-    public var step: Int
+    package var step: Int
     /// Policy version: increases by one per update that changed the weights (TrainingStep.swift).
-    public var version: PolicyVersion
+    package var version: PolicyVersion
     /// Next training prompt index.
-    public var promptCursor: Int
-    public var evalGreedyAccuracy: Double?
+    package var promptCursor: Int
+    package var evalGreedyAccuracy: Double?
     /// The update settings in force (train phase).
-    public var update: UpdateSettings?
+    package var update: UpdateSettings?
     /// Sampler RNG state, so a resumed run continues the same stream.
-    public var samplerRNG: Xoshiro256?
+    package var samplerRNG: Xoshiro256?
     /// The objective's cross-step state (R²VPO's λ, EMAs), restored on resume and replay.
-    public var objectiveState: ObjectiveState?
+    package var objectiveState: ObjectiveState?
     /// The learner daemon's own state (leases, log coverage), in its checkpoints, as JSON: its
     /// type lives above Training (Learner's `TrainerState.learner` reads and writes it typed).
-    public var learnerState: JSONValue?
+    package var learnerState: JSONValue?
 
     private enum CodingKeys: String, CodingKey {
         case phase, task, preset, seed, step, version, promptCursor, evalGreedyAccuracy, update, samplerRNG, objectiveState
         case learnerState = "learner"
     }
 
-    public init(phase: String, task: TaskSpec, preset: String, seed: UInt64, step: Int = 0, version: PolicyVersion = .initial,
+    package init(phase: String, task: TaskSpec, preset: String, seed: UInt64, step: Int = 0, version: PolicyVersion = .initial,
                 promptCursor: Int = 0, evalGreedyAccuracy: Double? = nil, update: UpdateSettings? = nil,
                 samplerRNG: Xoshiro256? = nil) {
         self.phase = phase; self.task = task; self.preset = preset; self.seed = seed; self.step = step
@@ -47,13 +47,13 @@ public struct TrainerState: Codable, Sendable, Equatable {
         self.update = update; self.samplerRNG = samplerRNG
     }
 
-    public func encoded() throws -> Data {
+    package func encoded() throws -> Data {
         let e = JSONEncoder()
         e.outputFormatting = [.prettyPrinted, .sortedKeys]
         return try e.encode(self)
     }
 
-    public static func decode(_ data: Data, path: String) throws -> TrainerState {
+    package static func decode(_ data: Data, path: String) throws -> TrainerState {
         do { return try JSONDecoder().decode(TrainerState.self, from: data) } catch {
             throw RunError("\(path)/trainer_state.json is not a Tributary trainer state: \(error)")
         }
@@ -61,22 +61,22 @@ public struct TrainerState: Codable, Sendable, Equatable {
 }
 
 /// A user-facing error from a subcommand (printed as is).
-public struct RunError: Error, CustomStringConvertible, Sendable {
-    public var description: String
-    public init(_ description: String) { self.description = description }
+package struct RunError: Error, CustomStringConvertible, Sendable {
+    package var description: String
+    package init(_ description: String) { self.description = description }
 }
 
 /// Run directories: `DIR/checkpoint` (latest), `DIR/checkpoints/step-NNNNNN` (periodic),
 /// `DIR/metrics.jsonl`. Commands accept either a run directory or a checkpoint directory.
-public enum RunDirectory {
-    public static func checkpoint(_ run: URL) -> URL { run.appendingPathComponent("checkpoint") }
-    public static func periodic(_ run: URL, step: Int) -> URL {
+package enum RunDirectory {
+    package static func checkpoint(_ run: URL) -> URL { run.appendingPathComponent("checkpoint") }
+    package static func periodic(_ run: URL, step: Int) -> URL {
         run.appendingPathComponent("checkpoints").appendingPathComponent(String(format: "step-%06d", step))
     }
-    public static func metrics(_ run: URL) -> URL { run.appendingPathComponent("metrics.jsonl") }
+    package static func metrics(_ run: URL) -> URL { run.appendingPathComponent("metrics.jsonl") }
 
     /// `path` itself if it holds `model.safetensors`, else `path/checkpoint`.
-    public static func resolveCheckpoint(_ path: URL) throws -> URL {
+    package static func resolveCheckpoint(_ path: URL) throws -> URL {
         let fm = FileManager.default
         if fm.fileExists(atPath: path.appendingPathComponent(Checkpoint.modelFile).path) { return path }
         let inner = checkpoint(path)
@@ -85,7 +85,7 @@ public enum RunDirectory {
     }
 
     /// Loads a checkpoint with its trainer state and checks its vocabulary against `task`.
-    public static func load(_ path: URL, task: (any VerifiableTask)? = nil) throws -> (LoadedCheckpoint, TrainerState?, URL) {
+    package static func load(_ path: URL, task: (any VerifiableTask)? = nil) throws -> (LoadedCheckpoint, TrainerState?, URL) {
         let dir = try resolveCheckpoint(path)
         let ck = try Checkpoint.load(from: dir)
         let state = try ck.trainerState.map { try TrainerState.decode($0, path: dir.path) }
@@ -97,7 +97,7 @@ public enum RunDirectory {
     /// recorded in its trainer state, else the default task; the vocabularies must agree.
     /// `path` may also be a pretrained model (a GGUF file or a Hugging Face directory,
     /// docs/models.md): the task then speaks the model's tokenizer.
-    public static func load(_ path: URL, taskSpec: String?) throws -> (LoadedCheckpoint, TrainerState?, URL, any VerifiableTask) {
+    package static func load(_ path: URL, taskSpec: String?) throws -> (LoadedCheckpoint, TrainerState?, URL, any VerifiableTask) {
         let spec = try taskSpec.map(TaskSpec.init(parsing:))
         // A checkpoint that `train` or a learner wrote from a pretrained model has a trainer state
         // (weights, optimizer, step); an imported or downloaded model has none.
@@ -118,7 +118,7 @@ public enum RunDirectory {
 
     /// `spec`'s task for the model of checkpoint `dir`: in the model's own tokenizer when the
     /// checkpoint carries one (tokenizer.json: a pretrained model), else the task's own vocabulary.
-    public static func makeTask(_ spec: TaskSpec, checkpoint dir: URL, model: GPT) throws -> any VerifiableTask {
+    package static func makeTask(_ spec: TaskSpec, checkpoint dir: URL, model: GPT) throws -> any VerifiableTask {
         if let tokenizer = try ModelTokenizer.load(directory: dir) {
             return try spec.makeTask(tokenizer: tokenizer, maxPositions: model.config.nPositions)
         }

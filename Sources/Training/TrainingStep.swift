@@ -25,65 +25,65 @@ import Tasks
 import Tensor
 
 /// The groups of one training step.
-public struct StepGroups: Sendable {
+package struct StepGroups: Sendable {
     /// Groups taken for this step that go into the batch (under dynamic sampling: those with signal).
-    public var fresh: [RolloutGroup]
+    package var fresh: [RolloutGroup]
     /// Groups of earlier steps trained again (stale data reuse, `TrainOptions.replayBatches`):
     /// in the batch before `fresh`, but not in the step's reward and accuracy.
-    public var replayed: [RolloutGroup]
+    package var replayed: [RolloutGroup]
     /// Groups dynamic sampling took for this step and left out (no signal): not in the batch,
     /// but trained as far as accounting goes, and in the batch's signal for LearningHealth.
-    public var filtered: [RolloutGroup]
+    package var filtered: [RolloutGroup]
 
-    public init(fresh: [RolloutGroup], replayed: [RolloutGroup] = [], filtered: [RolloutGroup] = []) {
+    package init(fresh: [RolloutGroup], replayed: [RolloutGroup] = [], filtered: [RolloutGroup] = []) {
         self.fresh = fresh; self.replayed = replayed; self.filtered = filtered
     }
 
     /// The groups of the batch, in batch order.
-    public var trained: [RolloutGroup] { replayed + fresh }
+    package var trained: [RolloutGroup] { replayed + fresh }
 }
 
 /// What one training step did.
-public struct StepOutcome: Sendable {
+package struct StepOutcome: Sendable {
     /// The step's number: steps done, this one included.
-    public var step: Int
+    package var step: Int
     /// The learner's version when the batch was trained (the weights before the update).
-    public var trainedAt: PolicyVersion
+    package var trainedAt: PolicyVersion
     /// The version after the step: `trainedAt + 1` when the weights changed, else `trainedAt`.
-    public var version: PolicyVersion
+    package var version: PolicyVersion
     /// The shuffle seed of the update (recorded in the batch file for replay).
-    public var shuffleSeed: UInt64
+    package var shuffleSeed: UInt64
     /// What the update did (its objective metrics include dynamic sampling's dropped fraction).
-    public var update: UpdateStats
-    public var throughput: UpdateThroughput
+    package var update: UpdateStats
+    package var throughput: UpdateThroughput
     /// Groups in the batch, and groups dynamic sampling left out.
-    public var trainedGroups: Int
-    public var filteredGroups: Int
+    package var trainedGroups: Int
+    package var filteredGroups: Int
     /// Mean reward and fraction correct over the fresh groups' samples.
-    public var reward: Double
-    public var accuracy: Double
+    package var reward: Double
+    package var accuracy: Double
     /// Fraction of the groups taken for this step (fresh and filtered) without reward signal.
-    public var zeroVarianceGroups: Double
+    package var zeroVarianceGroups: Double
     /// Mean staleness of the trained groups (file comment).
-    public var meanStaleness: Double
+    package var meanStaleness: Double
     /// What the batch (trained and filtered groups) said about the reward signal.
-    public var signal: BatchSignal
+    package var signal: BatchSignal
     /// A problem LearningHealth reported at this batch, if any.
-    public var problem: HealthProblem?
+    package var problem: HealthProblem?
     /// Seconds from assembly to the end of the update.
-    public var seconds: Double
+    package var seconds: Double
 
     /// Whether the weights changed (an optimizer step happened).
-    public var updated: Bool { version != trainedAt }
+    package var updated: Bool { version != trainedAt }
 }
 
 /// The training step and its rules.
-public enum TrainingStep {
+package enum TrainingStep {
     /// Runs one step on `groups` with `trainer` (file comment). `step` is the number of steps
     /// done before it, `version` the learner's version, `seed` the run's seed (the update's
     /// shuffle seed derives from it and the step); with `dumpTo` the batch file is written there
     /// before the update. The batch's signal is recorded in `health`.
-    public static func run(_ groups: StepGroups, trainer: PolicyTrainer, step: Int, version: PolicyVersion, seed: UInt64,
+    package static func run(_ groups: StepGroups, trainer: PolicyTrainer, step: Int, version: PolicyVersion, seed: UInt64,
                            tokenizer: any TaskTokenizer, dumpTo dumps: URL?, health: inout LearningHealth) throws -> StepOutcome {
         let t0 = Date()
         let settings = trainer.settings
@@ -124,25 +124,25 @@ public enum TrainingStep {
     }
 
     /// The version after an update at `version`: one more exactly when it changed the weights.
-    public static func newVersion(after version: PolicyVersion, update: UpdateStats) -> PolicyVersion {
+    package static func newVersion(after version: PolicyVersion, update: UpdateStats) -> PolicyVersion {
         update.optimizerSteps > 0 ? version.next : version
     }
 
     /// How many versions behind the learner a group is when trained at `learnerVersion`.
-    public static func staleness(of group: RolloutGroup, learnerVersion: PolicyVersion) -> Int { group.version.staleness(at: learnerVersion) }
+    package static func staleness(of group: RolloutGroup, learnerVersion: PolicyVersion) -> Int { group.version.staleness(at: learnerVersion) }
 
     /// The mean staleness of `groups` trained at `learnerVersion`, per group (0 without groups).
-    public static func meanStaleness(_ groups: [RolloutGroup], learnerVersion: PolicyVersion) -> Double {
+    package static func meanStaleness(_ groups: [RolloutGroup], learnerVersion: PolicyVersion) -> Double {
         Double(groups.reduce(0) { $0 + staleness(of: $1, learnerVersion: learnerVersion) }) / Double(max(1, groups.count))
     }
 
     /// The shuffle seed of the update at `step` of a run seeded with `seed`.
-    public static func shuffleSeed(seed: UInt64, step: Int) -> UInt64 { SplitMix64.mix(seed, 0x5EED, UInt64(step)) }
+    package static func shuffleSeed(seed: UInt64, step: Int) -> UInt64 { SplitMix64.mix(seed, 0x5EED, UInt64(step)) }
 
     /// Dynamic sampling gave up (`BatchFill.State.gaveUp`): the `filtered` groups had no signal.
     /// No batch, no update and no step; every `batchSize` of them is recorded in `health` as one
     /// batch without signal, at `step` (the steps done). Returns the last problem reported.
-    public static func recordNoSignalRound(_ filtered: [RolloutGroup], batchSize: Int, step: Int,
+    package static func recordNoSignalRound(_ filtered: [RolloutGroup], batchSize: Int, step: Int,
                                            health: inout LearningHealth) -> HealthProblem? {
         var problem: HealthProblem?
         let size = max(1, batchSize)

@@ -8,25 +8,25 @@ import Objectives
 import Rollout
 
 /// The training throughput of one update.
-public struct UpdateThroughput: Codable, Sendable, Equatable {
+package struct UpdateThroughput: Codable, Sendable, Equatable {
     /// Loss-masked (completion) tokens of the minibatches that had an optimizer step, summed
     /// over epochs.
-    public var trainedTokens: Int
+    package var trainedTokens: Int
     /// Seconds the update (`PolicyTrainer.update`) took.
-    public var seconds: Double
+    package var seconds: Double
     /// `trainedTokens / seconds`, or nil when the step had no optimizer step.
-    public var tokensPerSecond: Double? {
+    package var tokensPerSecond: Double? {
         trainedTokens > 0 && seconds > 0 ? Double(trainedTokens) / seconds : nil
     }
 
-    public init(trainedTokens: Int, seconds: Double) { self.trainedTokens = trainedTokens; self.seconds = seconds }
+    package init(trainedTokens: Int, seconds: Double) { self.trainedTokens = trainedTokens; self.seconds = seconds }
 
     /// The tokens an update of `batch` trained, given how many optimizer steps it reports.
     /// Replays the minibatch schedule (`PolicyTrainer.schedule`): a minibatch counts when it has
     /// a non-zero advantage (the ones `skipZeroAdvantage` steps on). When the trainer stepped on
     /// a different number of minibatches than that (skipping disabled), the tokens are the
     /// batch's in proportion to the minibatches stepped.
-    public static func trainedTokens(_ batch: TrainingBatch, epochs: Int, minibatches: Int, shuffleSeed: UInt64,
+    package static func trainedTokens(_ batch: TrainingBatch, epochs: Int, minibatches: Int, shuffleSeed: UInt64,
                                      optimizerSteps: Int, skippedMinibatches: Int) -> Int {
         guard optimizerSteps > 0, batch.count > 0 else { return 0 }
         let L = batch.length

@@ -2,12 +2,12 @@
 // in constant time so response timing does not reveal how much of a guess was right.
 
 /// The bearer tokens a server accepts.
-public struct TokenSets: Sendable, Equatable {
+package struct TokenSets: Sendable, Equatable {
     /// Tokens allowed on worker routes.
-    public var worker: [String]
+    package var worker: [String]
     /// Tokens allowed on worker and admin routes.
-    public var admin: [String]
-    public init(worker: [String] = [], admin: [String] = []) {
+    package var admin: [String]
+    package init(worker: [String] = [], admin: [String] = []) {
         self.worker = worker
         self.admin = admin
     }

@@ -8,16 +8,16 @@ import NIOCore
 import Wire
 
 /// The answer to a plain HTTP/2 GET (``TransportClient/get(path:metadata:timeout:maxBodyBytes:)``).
-public struct HTTPGetResponse: Sendable {
+package struct HTTPGetResponse: Sendable {
     /// The response's `:status` (200, 401, 404…).
-    public var status: Int
+    package var status: Int
     /// The response header fields, pseudo-headers (`:status`) left out.
-    public var headers: [H2Header]
+    package var headers: [H2Header]
     /// The whole body.
-    public var body: [UInt8]
+    package var body: [UInt8]
 
     /// The first value of the header field `name` (lowercase), if present.
-    public func header(_ name: String) -> String? { headers.first { $0.name == name }?.value }
+    package func header(_ name: String) -> String? { headers.first { $0.name == name }?.value }
 }
 
 /// One GET in flight on a ``ClientConnection``.
@@ -118,7 +118,7 @@ extension TransportClient {
     ///   - maxBodyBytes: the largest body accepted. Default 64 MiB.
     /// - Throws: ``TransportError`` when connecting fails; ``RPCStatus`` when the answer does
     ///   not arrive whole (`deadlineExceeded`, `resourceExhausted`, `unavailable`).
-    public func get(path: String, metadata: Metadata = [:], timeout: Double = 10,
+    package func get(path: String, metadata: Metadata = [:], timeout: Double = 10,
                     maxBodyBytes: Int = 64 << 20) async throws -> HTTPGetResponse {
         var attempt = 0
         while true {

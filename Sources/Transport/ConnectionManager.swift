@@ -6,29 +6,29 @@
 import H2
 
 /// The timers of one connection (seconds). Defaults are TRANSPORT.md's.
-public struct ConnectionTimeouts: Sendable, Equatable {
+package struct ConnectionTimeouts: Sendable, Equatable {
     /// Our SETTINGS must be acknowledged within this. Default 10 s.
-    public var settingsAck: Double = 10
+    package var settingsAck: Double = 10
     /// A header block, once begun, must be complete within this (trickled headers). Default 10 s.
-    public var headerCompletion: Double = 10
+    package var headerCompletion: Double = 10
     /// A connection without open streams is closed after this. Default 5 min.
-    public var idle: Double = 300
+    package var idle: Double = 300
     /// A stream on which no byte moved either way is reset after this (routes may override). Default 60 s.
-    public var streamInactivity: Double = 60
+    package var streamInactivity: Double = 60
     /// Connections are drained (GOAWAY) at this age. Default 30 min.
-    public var maxAge: Double = 1800
+    package var maxAge: Double = 1800
     /// After a graceful GOAWAY, streams may run this long before the connection is closed. Default 30 s.
-    public var maxAgeGrace: Double = 30
+    package var maxAgeGrace: Double = 30
     /// A connection whose socket stays unwritable this long is closed (peer not reading), and a
     /// stream whose queued response bytes the peer's flow-control windows keep from leaving this
     /// long (a zero window never opened) is reset with ENHANCE_YOUR_CALM. Default 30 s.
-    public var writeStall: Double = 30
+    package var writeStall: Double = 30
     /// Between the shutdown notice and the final GOAWAY (one round trip, generously). Default 1 s.
-    public var goAwayDelay: Double = 1
-    public init() {}
+    package var goAwayDelay: Double = 1
+    package init() {}
 
     /// Checks every value is positive.
-    public func validate() throws(TransportError) {
+    package func validate() throws(TransportError) {
         let all = [("settingsAck", settingsAck), ("headerCompletion", headerCompletion), ("idle", idle),
                    ("streamInactivity", streamInactivity), ("maxAge", maxAge), ("maxAgeGrace", maxAgeGrace),
                    ("writeStall", writeStall), ("goAwayDelay", goAwayDelay)]
@@ -39,7 +39,7 @@ public struct ConnectionTimeouts: Sendable, Equatable {
 }
 
 /// What the connection must do now.
-public enum ConnectionAction: Sendable, Equatable {
+package enum ConnectionAction: Sendable, Equatable {
     /// Graceful shutdown, phase 1: GOAWAY with last stream 2^31-1.
     case sendShutdownNotice
     /// GOAWAY with this code (no new streams; `.noError` lets open streams finish).
@@ -54,9 +54,9 @@ public enum ConnectionAction: Sendable, Equatable {
 }
 
 /// Lifecycle and timers of one connection.
-public struct ConnectionManager: Sendable {
+package struct ConnectionManager: Sendable {
     /// The timers in force.
-    public let timeouts: ConnectionTimeouts
+    package let timeouts: ConnectionTimeouts
     let startedAt: Double
     private(set) var settingsAcked = false
     private var headerBlockSince: Double?
@@ -71,41 +71,41 @@ public struct ConnectionManager: Sendable {
     private var drainDeadline = Double.infinity
     private var drainReason: TransportRejection?
     /// True once a close action was returned (or ``closed()`` was called).
-    public private(set) var isClosed = false
+    package private(set) var isClosed = false
 
     /// A manager for a connection accepted at `now` (SETTINGS sent, no stream yet).
-    public init(timeouts: ConnectionTimeouts, now: Double) {
+    package init(timeouts: ConnectionTimeouts, now: Double) {
         self.timeouts = timeouts
         self.startedAt = now
         self.idleSince = now
     }
 
     /// Streams being tracked (open).
-    public var openStreams: Int { streams.count }
+    package var openStreams: Int { streams.count }
     /// True once a graceful drain began.
-    public var isDraining: Bool { drainStarted != nil }
+    package var isDraining: Bool { drainStarted != nil }
 
     /// The peer acknowledged our SETTINGS (stops the SETTINGS-ACK timer).
-    public mutating func settingsAcknowledged() { settingsAcked = true }
+    package mutating func settingsAcknowledged() { settingsAcked = true }
 
     /// Reports whether a header block is partially received (from `FrameScanner`).
-    public mutating func headerBlock(pending: Bool, now: Double) {
+    package mutating func headerBlock(pending: Bool, now: Double) {
         if !pending { headerBlockSince = nil } else if headerBlockSince == nil { headerBlockSince = now }
     }
 
     /// A stream opened; `timeout` overrides the default inactivity timeout (per route).
-    public mutating func streamOpened(_ id: Int32, timeout: Double? = nil, now: Double) {
+    package mutating func streamOpened(_ id: Int32, timeout: Double? = nil, now: Double) {
         streams[id] = (now, timeout ?? timeouts.streamInactivity)
         idleSince = nil
     }
 
     /// Bytes moved on the stream (request data read, or its response queue drained).
-    public mutating func streamActivity(_ id: Int32, now: Double) {
+    package mutating func streamActivity(_ id: Int32, now: Double) {
         streams.withValue(id) { $0.last = now }   // closure, not the subscript's coroutine: no allocation
     }
 
     /// A stream closed; the idle timer starts when none is left.
-    public mutating func streamClosed(_ id: Int32, now: Double) {
+    package mutating func streamClosed(_ id: Int32, now: Double) {
         _ = blockedSince.removeValue(forKey: id)
         guard streams.removeValue(forKey: id) != nil else { return }
         if streams.isEmpty { idleSince = now }
@@ -113,21 +113,21 @@ public struct ConnectionManager: Sendable {
 
     /// Whether `id` has response bytes queued that the peer's flow-control windows keep from
     /// leaving (stream write-stall timer). Reported at each tick; any window opening clears it.
-    public mutating func flowControl(_ id: Int32, blocked: Bool, now: Double) {
+    package mutating func flowControl(_ id: Int32, blocked: Bool, now: Double) {
         if !blocked { _ = blockedSince.removeValue(forKey: id) }
         else if blockedSince[id] == nil && streams[id] != nil { blockedSince[id] = now }
     }
 
     /// Streams currently flow-control blocked.
-    public var blockedStreams: Int { blockedSince.count }
+    package var blockedStreams: Int { blockedSince.count }
 
     /// The socket became writable or unwritable (write-stall timer).
-    public mutating func writability(_ writable: Bool, now: Double) {
+    package mutating func writability(_ writable: Bool, now: Double) {
         if writable { unwritableSince = nil } else if unwritableSince == nil { unwritableSince = now }
     }
 
     /// Starts a graceful drain (server shutdown, or max age): notice, GOAWAY, close when streams end or at `now + grace`.
-    public mutating func beginDrain(now: Double, grace: Double, reason: TransportRejection?) -> [ConnectionAction] {
+    package mutating func beginDrain(now: Double, grace: Double, reason: TransportRejection?) -> [ConnectionAction] {
         guard drainStarted == nil, !isClosed else { return [] }
         drainStarted = now
         drainDeadline = now + grace
@@ -136,10 +136,10 @@ public struct ConnectionManager: Sendable {
     }
 
     /// The connection closed for any reason; later ticks do nothing.
-    public mutating func closed() { isClosed = true }
+    package mutating func closed() { isClosed = true }
 
     /// Evaluates every timer at `now`.
-    public mutating func tick(now: Double) -> [ConnectionAction] {
+    package mutating func tick(now: Double) -> [ConnectionAction] {
         guard !isClosed else { return [] }
         if let since = unwritableSince, now - since >= timeouts.writeStall {
             return finish([.close(.writeStall)])

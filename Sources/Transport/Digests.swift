@@ -5,7 +5,7 @@ import TLS
 import Wire
 
 /// The digests of the service.
-public enum Digests {
+package enum Digests {
     /// SHA-256 of policy blobs and tokens.
-    public static let sha256: any SHA256Digest = OpenSSLSHA256()
+    package static let sha256: any SHA256Digest = OpenSSLSHA256()
 }

@@ -10,32 +10,32 @@ import TLS
 import Wire
 
 /// An HTTP/2 RPC client for one server address.
-public final class TransportClient: RPCClient {
+package final class TransportClient: RPCClient {
     /// Client settings.
-    public struct Configuration: Sendable {
-        public var host: String
-        public var port: Int
+    package struct Configuration: Sendable {
+        package var host: String
+        package var port: Int
         /// nil: h2c with prior knowledge. Otherwise TLS 1.3 with this client context.
-        public var tls: TLSContext?
+        package var tls: TLSContext?
         /// SNI and certificate name check (TLS only); defaults to `host`.
-        public var serverName: String?
+        package var serverName: String?
         /// HTTP/2 limits of the client session.
-        public var h2 = H2Configuration()
+        package var h2 = H2Configuration()
         /// Default largest response message payload (per call override in ``TransportClient/call(path:metadata:maxResponseBytes:)``). Default 1 MiB.
-        public var maxResponseBytes = 1 << 20
+        package var maxResponseBytes = 1 << 20
         /// Content type sent with every call.
-        public var contentType = WireProtocol.contentType
+        package var contentType = WireProtocol.contentType
         /// TCP connect + TLS handshake timeout, seconds. Default 10.
-        public var connectTimeout: Double = 10
+        package var connectTimeout: Double = 10
         /// Keepalive: while calls are open and nothing arrived for this many seconds, send a PING
         /// (nil: never). Default 20. A dead link or a stopped server is noticed this way, instead
         /// of after TCP's retransmission timeout (minutes): open calls end with `unavailable` and
         /// the next call reconnects.
-        public var keepaliveInterval: Double? = 20
+        package var keepaliveInterval: Double? = 20
         /// Seconds to wait for the PING's ACK before closing the connection. Default 10.
-        public var keepaliveTimeout: Double = 10
+        package var keepaliveTimeout: Double = 10
 
-        public init(host: String, port: Int, tls: TLSContext? = nil, serverName: String? = nil) {
+        package init(host: String, port: Int, tls: TLSContext? = nil, serverName: String? = nil) {
             self.host = host
             self.port = port
             self.tls = tls
@@ -43,7 +43,7 @@ public final class TransportClient: RPCClient {
         }
     }
 
-    public let configuration: Configuration
+    package let configuration: Configuration
     private let group: EventLoopGroup
     private let ownsGroup: Bool
     private struct Current {
@@ -55,27 +55,27 @@ public final class TransportClient: RPCClient {
     private let current = NIOLockedValueBox(Current())
 
     /// - Parameter group: event loops to use; nil creates a private one-thread group.
-    public init(configuration: Configuration, group: EventLoopGroup? = nil) {
+    package init(configuration: Configuration, group: EventLoopGroup? = nil) {
         self.configuration = configuration
         self.group = group ?? MultiThreadedEventLoopGroup(numberOfThreads: 1)
         self.ownsGroup = group == nil
     }
 
     /// Keepalive PINGs sent on the current connection.
-    public var keepalivePingsSent: Int {
+    package var keepalivePingsSent: Int {
         current.withLockedValue { $0.connection }?.keepalivePings.withLockedValue { $0 } ?? 0
     }
 
     /// Connections opened so far (1 + reconnects).
-    public var connectionsOpened: Int { current.withLockedValue { $0.connects } }
+    package var connectionsOpened: Int { current.withLockedValue { $0.connects } }
 
     /// Starts an RPC. Connects (or reconnects) first when needed.
-    public func call(path: String, metadata: Metadata = [:]) async throws -> ClientCall {
+    package func call(path: String, metadata: Metadata = [:]) async throws -> ClientCall {
         try await call(path: path, metadata: metadata, maxResponseBytes: configuration.maxResponseBytes)
     }
 
     /// Starts an RPC with a response message limit of its own.
-    public func call(path: String, metadata: Metadata, maxResponseBytes: Int) async throws -> ClientCall {
+    package func call(path: String, metadata: Metadata, maxResponseBytes: Int) async throws -> ClientCall {
         try await open(path: path, metadata: metadata, maxResponseBytes: maxResponseBytes, unaryRequest: nil)
     }
 
@@ -105,7 +105,7 @@ public final class TransportClient: RPCClient {
     /// Unary fast path: opens the stream, sends the message and ends the request side in one
     /// hop to the event loop. A call the server did not process (stream refused, or above a
     /// GOAWAY's last stream id) is retried once on a fresh connection (PROTOCOL.md §2).
-    public func unary(path: String, metadata: Metadata = [:], request: [UInt8]) async throws -> [UInt8] {
+    package func unary(path: String, metadata: Metadata = [:], request: [UInt8]) async throws -> [UInt8] {
         do {
             return try await unaryOnce(path: path, metadata: metadata, request: request)
         } catch let s as RPCStatus where s.code == .unavailable && s.message.hasSuffix(notProcessed) {
@@ -201,7 +201,7 @@ public final class TransportClient: RPCClient {
     }
 
     /// Closes the connection (open calls end with `unavailable`) and the private event loops.
-    public func close() async {
+    package func close() async {
         let channel = current.withLockedValue { s -> Channel? in
             defer { s.connection = nil; s.channel = nil }
             return s.channel
@@ -212,28 +212,28 @@ public final class TransportClient: RPCClient {
 }
 
 /// Exponential backoff with full jitter (PROTOCOL.md §3 Watch: start 100 ms, cap 10 s).
-public struct Backoff: Sendable {
-    public var initial: Double
-    public var cap: Double
-    public private(set) var attempt = 0
+package struct Backoff: Sendable {
+    package var initial: Double
+    package var cap: Double
+    package private(set) var attempt = 0
 
-    public init(initial: Double = 0.1, cap: Double = 10) {
+    package init(initial: Double = 0.1, cap: Double = 10) {
         self.initial = initial
         self.cap = cap
     }
 
     /// The delay before the next attempt: uniform in [0, min(cap, initial·2^attempt)].
-    public mutating func next<R: RandomNumberGenerator>(using rng: inout R) -> Double {
+    package mutating func next<R: RandomNumberGenerator>(using rng: inout R) -> Double {
         let ceiling = min(cap, initial * Double(1 << min(attempt, 30)))
         attempt += 1
         return Double.random(in: 0...ceiling, using: &rng)
     }
 
-    public mutating func next() -> Double {
+    package mutating func next() -> Double {
         var g = SystemRandomNumberGenerator()
         return next(using: &g)
     }
 
     /// Call after a success.
-    public mutating func reset() { attempt = 0 }
+    package mutating func reset() { attempt = 0 }
 }

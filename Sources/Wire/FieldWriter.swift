@@ -3,44 +3,44 @@
 // on little-endian hosts.
 
 /// Builds a message's bytes. Call the field methods in ascending id order.
-public struct FieldWriter: Sendable {
+package struct FieldWriter: Sendable {
     /// The bytes written so far.
-    public private(set) var bytes: [UInt8] = []
+    package private(set) var bytes: [UInt8] = []
 
-    public init(capacity: Int = 64) { bytes.reserveCapacity(capacity) }
+    package init(capacity: Int = 64) { bytes.reserveCapacity(capacity) }
 
     /// Writes the 4-byte message header.
-    public mutating func header(kind: MessageKind, schemaVersion: UInt16) {
+    package mutating func header(kind: MessageKind, schemaVersion: UInt16) {
         le16(kind.rawValue)
         le16(schemaVersion)
     }
 
-    public mutating func u8(_ id: UInt16, _ value: UInt8) {
+    package mutating func u8(_ id: UInt16, _ value: UInt8) {
         fieldHeader(id, .fixed8, 1)
         bytes.append(value)
     }
 
-    public mutating func bool(_ id: UInt16, _ value: Bool) { u8(id, value ? 1 : 0) }
+    package mutating func bool(_ id: UInt16, _ value: Bool) { u8(id, value ? 1 : 0) }
 
-    public mutating func u16(_ id: UInt16, _ value: UInt16) {
+    package mutating func u16(_ id: UInt16, _ value: UInt16) {
         fieldHeader(id, .fixed16, 2)
         le16(value)
     }
 
-    public mutating func u32(_ id: UInt16, _ value: UInt32) {
+    package mutating func u32(_ id: UInt16, _ value: UInt32) {
         fieldHeader(id, .fixed32, 4)
         le32(value)
     }
 
-    public mutating func f32(_ id: UInt16, _ value: Float) { fieldHeader(id, .fixed32, 4); le32(value.bitPattern) }
+    package mutating func f32(_ id: UInt16, _ value: Float) { fieldHeader(id, .fixed32, 4); le32(value.bitPattern) }
 
-    public mutating func u64(_ id: UInt16, _ value: UInt64) {
+    package mutating func u64(_ id: UInt16, _ value: UInt64) {
         fieldHeader(id, .fixed64, 8)
         for s in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(s))) }
     }
 
     /// UTF-8 string (no terminator; the field length is the byte count).
-    public mutating func string(_ id: UInt16, _ value: String) {
+    package mutating func string(_ id: UInt16, _ value: String) {
         var v = value
         v.withUTF8 { raw in
             fieldHeader(id, .bytes, raw.count)
@@ -48,20 +48,20 @@ public struct FieldWriter: Sendable {
         }
     }
 
-    public mutating func bytes(_ id: UInt16, _ value: [UInt8]) {
+    package mutating func bytes(_ id: UInt16, _ value: [UInt8]) {
         fieldHeader(id, .bytes, value.count)
         bytes.append(contentsOf: value)
     }
 
     /// Packed Int32 array (token ids).
-    public mutating func int32s(_ id: UInt16, _ values: [Int32]) { array32(id, values) }
+    package mutating func int32s(_ id: UInt16, _ values: [Int32]) { array32(id, values) }
     /// Packed UInt32 array (lengths).
-    public mutating func uint32s(_ id: UInt16, _ values: [UInt32]) { array32(id, values) }
+    package mutating func uint32s(_ id: UInt16, _ values: [UInt32]) { array32(id, values) }
     /// Packed Float32 array (log-probs, rewards).
-    public mutating func float32s(_ id: UInt16, _ values: [Float]) { array32(id, values) }
+    package mutating func float32s(_ id: UInt16, _ values: [Float]) { array32(id, values) }
 
     /// A nested field sequence; for a repeated field call this once per element.
-    public mutating func message<T: WireFields>(_ id: UInt16, _ value: T) {
+    package mutating func message<T: WireFields>(_ id: UInt16, _ value: T) {
         fieldHeader(id, .message, 0)
         let lengthAt = bytes.count - 4
         let start = bytes.count
@@ -71,7 +71,7 @@ public struct FieldWriter: Sendable {
 
     /// Appends a field with an arbitrary id, wire type byte and raw value. For tests of
     /// forward compatibility and error paths; real messages use the typed methods.
-    public mutating func rawField(_ id: UInt16, wireType: UInt8, value: [UInt8]) {
+    package mutating func rawField(_ id: UInt16, wireType: UInt8, value: [UInt8]) {
         le16(id)
         bytes.append(wireType)
         le32(UInt32(value.count))

@@ -3,27 +3,27 @@
 // its deadline.
 
 /// Worker → learner (`/Lease`): ask for up to `maxPrompts` prompts.
-public struct LeaseRequest: WireMessage {
-    public static let kind = MessageKind.leaseRequest
-    public var workerId: UInt64
+package struct LeaseRequest: WireMessage {
+    package static let kind = MessageKind.leaseRequest
+    package var workerId: UInt64
     /// Upper bound on work units in the grant (≥ 1).
-    public var maxPrompts: UInt32
+    package var maxPrompts: UInt32
     /// Policy version the worker holds right now.
-    public var currentVersion: UInt64
+    package var currentVersion: UInt64
 
-    public init(workerId: UInt64, maxPrompts: UInt32, currentVersion: UInt64) {
+    package init(workerId: UInt64, maxPrompts: UInt32, currentVersion: UInt64) {
         self.workerId = workerId
         self.maxPrompts = maxPrompts
         self.currentVersion = currentVersion
     }
 
-    public func encodeFields(into w: inout FieldWriter) {
+    package func encodeFields(into w: inout FieldWriter) {
         w.u64(1, workerId)
         w.u32(2, maxPrompts)
         w.u64(3, currentVersion)
     }
 
-    public init(fields r: FieldReader) throws(WireError) {
+    package init(fields r: FieldReader) throws(WireError) {
         workerId = try r.u64(1, "workerId")
         maxPrompts = try r.u32(2, "maxPrompts")
         guard maxPrompts >= 1 else { throw r.invalid("maxPrompts", "must be at least 1, got 0") }
@@ -32,23 +32,23 @@ public struct LeaseRequest: WireMessage {
 }
 
 /// One leased prompt (nested in `LeaseGrant`, field 1, repeated).
-public struct WorkUnit: WireFields {
+package struct WorkUnit: WireFields {
     /// Unique per issue: a re-issued prompt gets a new lease id.
-    public var leaseId: UInt64
+    package var leaseId: UInt64
     /// Index of the prompt in the learner's prompt stream (the task regenerates it from this).
-    public var promptIndex: UInt64
-    public var promptTokens: [Int32]
-    public var groupSize: UInt32
-    public var temperature: Float
+    package var promptIndex: UInt64
+    package var promptTokens: [Int32]
+    package var groupSize: UInt32
+    package var temperature: Float
     /// 0 disables top-k.
-    public var topK: UInt32
-    public var maxCompletionTokens: UInt32
+    package var topK: UInt32
+    package var maxCompletionTokens: UInt32
     /// Policy version to sample with.
-    public var policyVersion: UInt64
+    package var policyVersion: UInt64
     /// Submit before this instant (Unix time, milliseconds) or the lease may be re-issued.
-    public var deadlineUnixMs: UInt64
+    package var deadlineUnixMs: UInt64
 
-    public init(leaseId: UInt64, promptIndex: UInt64, promptTokens: [Int32], groupSize: UInt32, temperature: Float,
+    package init(leaseId: UInt64, promptIndex: UInt64, promptTokens: [Int32], groupSize: UInt32, temperature: Float,
                 topK: UInt32, maxCompletionTokens: UInt32, policyVersion: UInt64, deadlineUnixMs: UInt64) {
         self.leaseId = leaseId
         self.promptIndex = promptIndex
@@ -61,7 +61,7 @@ public struct WorkUnit: WireFields {
         self.deadlineUnixMs = deadlineUnixMs
     }
 
-    public func encodeFields(into w: inout FieldWriter) {
+    package func encodeFields(into w: inout FieldWriter) {
         w.u64(1, leaseId)
         w.u64(2, promptIndex)
         w.int32s(3, promptTokens)
@@ -73,7 +73,7 @@ public struct WorkUnit: WireFields {
         w.u64(9, deadlineUnixMs)
     }
 
-    public init(fields r: FieldReader) throws(WireError) {
+    package init(fields r: FieldReader) throws(WireError) {
         leaseId = try r.u64(1, "leaseId")
         promptIndex = try r.u64(2, "promptIndex")
         promptTokens = try r.int32s(3, "promptTokens")
@@ -88,23 +88,23 @@ public struct WorkUnit: WireFields {
 
 /// Learner → worker: the leased prompts. Empty `units` means nothing is available now;
 /// `retryAfterMs` then says when to ask again.
-public struct LeaseGrant: WireMessage {
-    public static let kind = MessageKind.leaseGrant
-    public var units: [WorkUnit]
+package struct LeaseGrant: WireMessage {
+    package static let kind = MessageKind.leaseGrant
+    package var units: [WorkUnit]
     /// Suggested wait before the next `/Lease`; present when `units` is empty.
-    public var retryAfterMs: UInt32?
+    package var retryAfterMs: UInt32?
 
-    public init(units: [WorkUnit], retryAfterMs: UInt32? = nil) {
+    package init(units: [WorkUnit], retryAfterMs: UInt32? = nil) {
         self.units = units
         self.retryAfterMs = retryAfterMs
     }
 
-    public func encodeFields(into w: inout FieldWriter) {
+    package func encodeFields(into w: inout FieldWriter) {
         for u in units { w.message(1, u) }
         if let retryAfterMs { w.u32(2, retryAfterMs) }
     }
 
-    public init(fields r: FieldReader) throws(WireError) {
+    package init(fields r: FieldReader) throws(WireError) {
         units = try r.messages(1, "units")
         retryAfterMs = try r.u32IfPresent(2, "retryAfterMs")
     }

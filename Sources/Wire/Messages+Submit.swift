@@ -7,7 +7,7 @@
 
 /// Why a completion stopped, as the protocol codes it (the in-process type is `Policy.FinishReason`;
 /// Sources/Rollout/WireMapping.swift maps between them).
-public enum FinishCode: UInt8, Sendable, CaseIterable {
+package enum FinishCode: UInt8, Sendable, CaseIterable {
     /// The model emitted the end token (or a task stop sequence).
     case end = 1
     /// The completion hit `maxCompletionTokens`.
@@ -17,20 +17,20 @@ public enum FinishCode: UInt8, Sendable, CaseIterable {
 }
 
 /// One completion of a group, as a convenient per-sample view.
-public struct Sample: Sendable, Equatable {
-    public var tokens: [Int32]
+package struct Sample: Sendable, Equatable {
+    package var tokens: [Int32]
     /// log μ(y_t | …) under the behaviour policy, one per token.
-    public var logProbs: [Float]
-    public var reward: Float
-    public var correct: Bool
-    public var finishReason: FinishCode
+    package var logProbs: [Float]
+    package var reward: Float
+    package var correct: Bool
+    package var finishReason: FinishCode
     /// The value of each reward component (in the group's `rewardComponents` order); empty
     /// when the task has no composite reward.
-    public var components: [Float]
+    package var components: [Float]
     /// Per component: 0 when it scored, else the failure code (`RewardFailureCode`).
-    public var componentFailures: [UInt8]
+    package var componentFailures: [UInt8]
 
-    public init(tokens: [Int32], logProbs: [Float], reward: Float, correct: Bool, finishReason: FinishCode,
+    package init(tokens: [Int32], logProbs: [Float], reward: Float, correct: Bool, finishReason: FinishCode,
                 components: [Float] = [], componentFailures: [UInt8] = []) {
         precondition(tokens.count == logProbs.count, "one log-prob per token")
         self.tokens = tokens
@@ -45,49 +45,49 @@ public struct Sample: Sendable, Equatable {
 
 /// Failure codes of `TrajectoryGroup.componentFailures` (PROTOCOL.md §6.5.2): why a reward
 /// component could not score a sample. Receivers accept codes they do not know.
-public enum RewardFailureCode {
+package enum RewardFailureCode {
     /// Code → name, as `/metrics` labels them (`kind`). Code 0 means "scored".
-    public static let names: [UInt8: String] = [
+    package static let names: [UInt8: String] = [
         1: "row_error", 2: "non_finite", 3: "launch_failed", 4: "timeout", 5: "crashed", 6: "garbage",
         7: "wrong_count", 8: "bad_id", 9: "verifier_error", 10: "http_status", 11: "unreachable",
     ]
 
     /// The code of a failure kind's name (nil for a name without a code).
-    public static func code(of name: String) -> UInt8? { names.first { $0.value == name }?.key }
+    package static func code(of name: String) -> UInt8? { names.first { $0.value == name }?.key }
 
     /// The name of a code; unknown codes are `code_N`.
-    public static func name(of code: UInt8) -> String { names[code] ?? "code_\(code)" }
+    package static func name(of code: UInt8) -> String { names[code] ?? "code_\(code)" }
 }
 
 /// Worker → learner on `/Submit`: the G samples of one leased prompt.
-public struct TrajectoryGroup: WireMessage {
-    public static let kind = MessageKind.trajectoryGroup
+package struct TrajectoryGroup: WireMessage {
+    package static let kind = MessageKind.trajectoryGroup
     /// 2 since the reward-component fields 12–14 were added.
-    public static var schemaVersion: UInt16 { 2 }
-    public var leaseId: UInt64
-    public var promptIndex: UInt64
-    public var promptTokens: [Int32]
+    package static var schemaVersion: UInt16 { 2 }
+    package var leaseId: UInt64
+    package var promptIndex: UInt64
+    package var promptTokens: [Int32]
     /// Behaviour policy version v_b that generated every sample.
-    public var policyVersion: UInt64
-    public var workerId: UInt64
+    package var policyVersion: UInt64
+    package var workerId: UInt64
     /// Tokens per sample (count = G). Invariant: sum == completionTokens.count == logProbs.count.
-    public private(set) var completionLengths: [UInt32]
+    package private(set) var completionLengths: [UInt32]
     /// All samples' tokens, concatenated in sample order.
-    public private(set) var completionTokens: [Int32]
+    package private(set) var completionTokens: [Int32]
     /// All samples' behaviour log-probs, aligned with `completionTokens`.
-    public private(set) var logProbs: [Float]
-    public private(set) var rewards: [Float]
-    public private(set) var correct: [Bool]
-    public private(set) var finishReasons: [FinishCode]
+    package private(set) var logProbs: [Float]
+    package private(set) var rewards: [Float]
+    package private(set) var correct: [Bool]
+    package private(set) var finishReasons: [FinishCode]
     /// Labels of the task's reward components (C of them; empty: no composite reward).
-    public private(set) var rewardComponents: [String]
+    package private(set) var rewardComponents: [String]
     /// G·C values, sample-major: sample i's component c at `i·C + c`. Empty when C = 0.
-    public private(set) var componentValues: [Float]
+    package private(set) var componentValues: [Float]
     /// G·C failure codes in the same order (0 = scored). Empty when C = 0.
-    public private(set) var componentFailures: [UInt8]
+    package private(set) var componentFailures: [UInt8]
 
     /// Every sample must carry one value per label of `rewardComponents`.
-    public init(leaseId: UInt64, promptIndex: UInt64, promptTokens: [Int32], policyVersion: UInt64,
+    package init(leaseId: UInt64, promptIndex: UInt64, promptTokens: [Int32], policyVersion: UInt64,
                 workerId: UInt64, samples: [Sample], rewardComponents: [String] = []) {
         self.leaseId = leaseId
         self.promptIndex = promptIndex
@@ -115,10 +115,10 @@ public struct TrajectoryGroup: WireMessage {
     }
 
     /// Number of samples (G).
-    public var sampleCount: Int { completionLengths.count }
+    package var sampleCount: Int { completionLengths.count }
 
     /// Start offset of each sample in the flat arrays, plus the total at the end (count G + 1).
-    public var sampleOffsets: [Int] {
+    package var sampleOffsets: [Int] {
         var out = [0]
         out.reserveCapacity(sampleCount + 1)
         for n in completionLengths { out.append(out[out.count - 1] + Int(n)) }
@@ -126,7 +126,7 @@ public struct TrajectoryGroup: WireMessage {
     }
 
     /// The per-sample view (copies the sample's slices).
-    public var samples: [Sample] {
+    package var samples: [Sample] {
         let off = sampleOffsets
         let c = rewardComponents.count
         return (0 ..< sampleCount).map { i in
@@ -137,7 +137,7 @@ public struct TrajectoryGroup: WireMessage {
         }
     }
 
-    public func encodeFields(into w: inout FieldWriter) {
+    package func encodeFields(into w: inout FieldWriter) {
         w.u64(1, leaseId)
         w.u64(2, promptIndex)
         w.int32s(3, promptTokens)
@@ -155,7 +155,7 @@ public struct TrajectoryGroup: WireMessage {
         if componentFailures.contains(where: { $0 != 0 }) { w.bytes(14, componentFailures) }
     }
 
-    public init(fields r: FieldReader) throws(WireError) {
+    package init(fields r: FieldReader) throws(WireError) {
         leaseId = try r.u64(1, "leaseId")
         promptIndex = try r.u64(2, "promptIndex")
         promptTokens = try r.int32s(3, "promptTokens")
@@ -220,29 +220,29 @@ public struct TrajectoryGroup: WireMessage {
 }
 
 /// Learner → worker on `/Submit`: the verdict on one group, in submission order.
-public struct SubmitAck: WireMessage {
-    public static let kind = MessageKind.submitAck
+package struct SubmitAck: WireMessage {
+    package static let kind = MessageKind.submitAck
 
-    public enum Outcome: Sendable, Equatable {
+    package enum Outcome: Sendable, Equatable {
         case accepted
         case rejected(RejectionReason, message: String)
     }
 
-    public var leaseId: UInt64
-    public var outcome: Outcome
+    package var leaseId: UInt64
+    package var outcome: Outcome
     /// Learner policy version when the group was processed.
-    public var learnerVersion: UInt64
+    package var learnerVersion: UInt64
     /// Groups buffered for training after this one was processed.
-    public var bufferedCount: UInt32
+    package var bufferedCount: UInt32
 
-    public init(leaseId: UInt64, outcome: Outcome, learnerVersion: UInt64, bufferedCount: UInt32) {
+    package init(leaseId: UInt64, outcome: Outcome, learnerVersion: UInt64, bufferedCount: UInt32) {
         self.leaseId = leaseId
         self.outcome = outcome
         self.learnerVersion = learnerVersion
         self.bufferedCount = bufferedCount
     }
 
-    public func encodeFields(into w: inout FieldWriter) {
+    package func encodeFields(into w: inout FieldWriter) {
         w.u64(1, leaseId)
         switch outcome {
         case .accepted:
@@ -256,7 +256,7 @@ public struct SubmitAck: WireMessage {
         w.u32(6, bufferedCount)
     }
 
-    public init(fields r: FieldReader) throws(WireError) {
+    package init(fields r: FieldReader) throws(WireError) {
         leaseId = try r.u64(1, "leaseId")
         if try r.bool(2, "accepted") {
             outcome = .accepted

@@ -22,7 +22,7 @@ private func runDriver(_ argc: UnsafeMutablePointer<CInt>,
 
 /// SwiftPM links an executable's entry point as `<Target>_main`; hand control to libFuzzer's driver.
 @_cdecl("WireFuzz_main")
-public func wireFuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+package func wireFuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
     var argc = argc
     var argv = argv
     return runDriver(&argc, &argv, testOneInput)

@@ -10,31 +10,31 @@ import Tasks
 import Wire
 
 /// One scored group, ready for the wire: the samples with their component values.
-public struct ComponentScoredGroup: Sendable {
-    public var rollout: RolloutGroup
+package struct ComponentScoredGroup: Sendable {
+    package var rollout: RolloutGroup
     /// Per sample: each component's value and failure code (`RewardFailureCode`), in label order.
-    public var components: [[Float]]
-    public var failureCodes: [[UInt8]]
+    package var components: [[Float]]
+    package var failureCodes: [[UInt8]]
 }
 
 /// Failure counts of one worker: component label → failure kind → count.
-public struct RewardFailureStats: Sendable, Equatable {
-    public private(set) var counts: [String: [String: Int]] = [:]
-    public init() {}
-    public mutating func record(component: String, kind: String, count: Int = 1) {
+package struct RewardFailureStats: Sendable, Equatable {
+    package private(set) var counts: [String: [String: Int]] = [:]
+    package init() {}
+    package mutating func record(component: String, kind: String, count: Int = 1) {
         counts[component, default: [:]][kind, default: 0] += count
     }
-    public mutating func merge(_ other: RewardFailureStats) {
+    package mutating func merge(_ other: RewardFailureStats) {
         for (c, kinds) in other.counts { for (k, n) in kinds { record(component: c, kind: k, count: n) } }
     }
     /// Every failure counted.
-    public var total: Int { counts.values.reduce(0) { $0 + $1.values.reduce(0, +) } }
+    package var total: Int { counts.values.reduce(0) { $0 + $1.values.reduce(0, +) } }
 }
 
-public enum GroupScoring {
+package enum GroupScoring {
     /// The composite reward `--verifier CMD` stands for: one `external` component with the
     /// one-sample line protocol (`protocol="single"`) and the given per-call timeout.
-    public static func verifierReward(command: [String], timeout: Double) throws -> CompositeReward {
+    package static func verifierReward(command: [String], timeout: Double) throws -> CompositeReward {
         let spec = RewardSpec(name: "external", label: "verifier", options: [
             "command": .array(command.map { .string($0) }), "protocol": "single", "timeout": .double(timeout),
         ])
@@ -43,7 +43,7 @@ public enum GroupScoring {
 
     /// Scores each group's completions with `rewards` (one batch per group; groups one after
     /// another); returns the groups and every component failure, counted.
-    public static func score(_ groups: [RolloutGroup], prompts: [Prompt], task: any VerifiableTask,
+    package static func score(_ groups: [RolloutGroup], prompts: [Prompt], task: any VerifiableTask,
                              rewards: CompositeReward) async -> (groups: [ComponentScoredGroup], failures: RewardFailureStats) {
         var failures = RewardFailureStats()
         var out: [ComponentScoredGroup] = []
@@ -74,7 +74,7 @@ public enum GroupScoring {
     }
 
     /// The wire group of a scored group (`rewardComponents` = the composite's labels).
-    public static func wire(_ g: ComponentScoredGroup, unit: WorkUnit, workerId: UInt64, labels: [String]) -> TrajectoryGroup {
+    package static func wire(_ g: ComponentScoredGroup, unit: WorkUnit, workerId: UInt64, labels: [String]) -> TrajectoryGroup {
         TrajectoryGroup(leaseId: unit.leaseId, promptIndex: unit.promptIndex, promptTokens: unit.promptTokens,
                         policyVersion: g.rollout.version.wire, workerId: workerId,
                         samples: g.rollout.wireSamples(components: g.components, failureCodes: g.failureCodes),

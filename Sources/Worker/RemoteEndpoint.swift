@@ -5,11 +5,11 @@
 import Transport
 import Wire
 
-public struct RemoteEndpoint: LearnerEndpoint {
-    public let client: any RPCClient
-    public let token: String?
+package struct RemoteEndpoint: LearnerEndpoint {
+    package let client: any RPCClient
+    package let token: String?
 
-    public init(client: any RPCClient, token: String?) { self.client = client; self.token = token }
+    package init(client: any RPCClient, token: String?) { self.client = client; self.token = token }
 
     private var metadata: Metadata { token.map { ["authorization": "Bearer \($0)"] } ?? [:] }
 
@@ -17,19 +17,19 @@ public struct RemoteEndpoint: LearnerEndpoint {
         do { return try M.decode(bytes) } catch { throw RPCStatus(.dataLoss, "malformed \(M.self) from the learner: \(error)") }
     }
 
-    public func register(_ request: RegisterRequest) async throws -> Welcome {
+    package func register(_ request: RegisterRequest) async throws -> Welcome {
         try decode(Welcome.self, try await client.unary(path: RPCMethod.register.path, metadata: metadata, request: request.encoded()))
     }
 
-    public func lease(_ request: LeaseRequest) async throws -> LeaseGrant {
+    package func lease(_ request: LeaseRequest) async throws -> LeaseGrant {
         try decode(LeaseGrant.self, try await client.unary(path: RPCMethod.lease.path, metadata: metadata, request: request.encoded()))
     }
 
-    public func watch(_ request: WatchRequest) async throws -> AsyncThrowingStream<PolicyAnnouncement, any Error> {
+    package func watch(_ request: WatchRequest) async throws -> AsyncThrowingStream<PolicyAnnouncement, any Error> {
         try await stream(RPCMethod.watch, request, as: PolicyAnnouncement.self)
     }
 
-    public func fetchPolicy(_ request: FetchPolicyRequest) async throws -> AsyncThrowingStream<PolicyChunk, any Error> {
+    package func fetchPolicy(_ request: FetchPolicyRequest) async throws -> AsyncThrowingStream<PolicyChunk, any Error> {
         try await stream(RPCMethod.fetchPolicy, request, as: PolicyChunk.self)
     }
 
@@ -51,7 +51,7 @@ public struct RemoteEndpoint: LearnerEndpoint {
         }
     }
 
-    public func submit(_ groups: [TrajectoryGroup]) async throws -> [SubmitAck] {
+    package func submit(_ groups: [TrajectoryGroup]) async throws -> [SubmitAck] {
         let call = try await client.call(path: RPCMethod.submit.path, metadata: metadata)
         // Send and read concurrently: the learner acknowledges each group as it is logged.
         async let acks: [SubmitAck] = {
@@ -71,7 +71,7 @@ public struct RemoteEndpoint: LearnerEndpoint {
     }
 
     /// `/Goodbye`: the learner re-issues this worker's leases now.
-    public func goodbye(workerID: UInt64, reason: String) async throws {
+    package func goodbye(workerID: UInt64, reason: String) async throws {
         let call = try await client.call(path: RPCMethod.goodbye.path, metadata: metadata)
         try await call.send(Goodbye(workerId: workerID, reason: reason).encoded())
         try await call.finish()

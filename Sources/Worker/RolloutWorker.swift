@@ -17,48 +17,48 @@ import Tensor
 import Wire
 
 /// Settings of one worker.
-public struct WorkerOptions: Sendable {
-    public var name: String
+package struct WorkerOptions: Sendable {
+    package var name: String
     /// Prompts requested per lease.
-    public var promptsPerLease: Int = 4
-    public var seed: UInt64 = 1
+    package var promptsPerLease: Int = 4
+    package var seed: UInt64 = 1
     /// Reconnect backoff: first delay and cap, in seconds (jittered ±50 %).
-    public var backoffInitial: Double = 0.1
-    public var backoffMax: Double = 10
+    package var backoffInitial: Double = 0.1
+    package var backoffMax: Double = 10
     /// An external verifier program (`--verifier`) instead of the task's own reward: a
     /// composite of one `external` component, `protocol="single"` (docs/rewards.md).
-    public var verifierCommand: [String]? = nil
+    package var verifierCommand: [String]? = nil
     /// Seconds per verifier call.
-    public var verifierTimeout: Double = 5
+    package var verifierTimeout: Double = 5
     /// The pretrained model's tokenizer when the learner trains one (docs/models.md): tasks are
     /// then built in its vocabulary. Nil for the built-in character tasks.
-    public var tokenizer: ModelTokenizer? = nil
+    package var tokenizer: ModelTokenizer? = nil
 
-    public init(name: String) { self.name = name }
+    package init(name: String) { self.name = name }
 }
 
 /// Counters a worker reports (and tests read).
-public struct WorkerStats: Sendable, Equatable {
-    public var registrations = 0
-    public var policiesFetched = 0
-    public var groupsSubmitted = 0
-    public var groupsAccepted = 0
-    public var rejected: [String: Int] = [:]
-    public var reconnects = 0
-    public var currentVersion: Int?
+package struct WorkerStats: Sendable, Equatable {
+    package var registrations = 0
+    package var policiesFetched = 0
+    package var groupsSubmitted = 0
+    package var groupsAccepted = 0
+    package var rejected: [String: Int] = [:]
+    package var reconnects = 0
+    package var currentVersion: Int?
     /// Reward-component failures (all kinds, all components); see `rewardFailures`.
-    public var verifierFailures: Int { rewardFailures.total }
+    package var verifierFailures: Int { rewardFailures.total }
     /// Reward-component failures by component label and kind (`timeout`, `crashed`, `row_error`, …).
-    public var rewardFailures = RewardFailureStats()
+    package var rewardFailures = RewardFailureStats()
     /// The error that caused the latest reconnect (for logs and `tributary worker` output).
-    public var lastError: String?
+    package var lastError: String?
 }
 
-public actor RolloutWorker {
-    public let endpoint: any LearnerEndpoint
-    public nonisolated let options: WorkerOptions
+package actor RolloutWorker {
+    package let endpoint: any LearnerEndpoint
+    package nonisolated let options: WorkerOptions
     let logger = Logger(label: "tributary.worker")
-    public internal(set) var stats = WorkerStats()
+    package internal(set) var stats = WorkerStats()
     private var stopping = false
     var latest: PolicyAnnouncement?
     // The session's policy pipeline (RolloutWorker+Pipeline.swift).
@@ -72,16 +72,16 @@ public actor RolloutWorker {
     /// Bumped by every reset, so a download of an earlier session never lands in this one.
     var pipelineEpoch = 0
 
-    public init(endpoint: any LearnerEndpoint, options: WorkerOptions) {
+    package init(endpoint: any LearnerEndpoint, options: WorkerOptions) {
         self.endpoint = endpoint
         self.options = options
     }
 
     /// Stops after the current lease (SIGTERM): no new leases are taken.
-    public func stop() { stopping = true }
+    package func stop() { stopping = true }
 
     /// Runs until `stop()` or cancellation, reconnecting after failures.
-    public func run() async {
+    package func run() async {
         var delay = options.backoffInitial
         var rng = SystemRandomNumberGenerator()
         while !stopping && !Task.isCancelled {
@@ -196,7 +196,7 @@ public actor RolloutWorker {
     /// hyper-parameter) when present, else the GPT-2 shape of `model` with the defaults
     /// (learners before schema 2). A config this worker cannot build, or one that disagrees
     /// with `model`, is FAILED_PRECONDITION.
-    public static func modelConfig(from welcome: Welcome) throws -> Policy.ModelConfig {
+    package static func modelConfig(from welcome: Welcome) throws -> Policy.ModelConfig {
         let m = welcome.model
         let shape = Policy.ModelConfig(wire: m)
         guard let json = welcome.modelConfigJSON else { return shape }
