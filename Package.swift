@@ -93,7 +93,7 @@ let package = Package(
 
         // service
         .target(name: "Learner", dependencies: [
-            "Tensor", "Policy", "Tasks", "Rewards", "Pretrained", "Objectives", "Rollout", "Training", "Transport", "Wire", "TLS",
+            "Tensor", "Policy", "Tasks", "Rewards", "Pretrained", "Objectives", "Rollout", "Training", "Transport", "Wire",
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "TOMLKit", package: "TOMLKit"),

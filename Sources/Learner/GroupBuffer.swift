@@ -6,33 +6,12 @@
 
 import Objectives
 import Rollout
+import Training
 
 /// A group accepted for training, with its write-ahead-log sequence number.
 package struct BufferedGroup: Sendable {
     package var sequence: UInt64
     package var group: RolloutGroup
-}
-
-/// A batch being gathered under dynamic sampling (ALGORITHMS.md §4.6): groups with signal go
-/// to `batch`, the others to `filtered` (taken as well: they count as trained).
-struct SignalSelection: Sendable {
-    /// Groups with signal the batch needs.
-    let want: Int
-    /// More than 0: give up after this many groups in a row without signal (LearningHealth).
-    let giveUpAfter: Int
-    private(set) var batch: [BufferedGroup] = []
-    private(set) var filtered: [BufferedGroup] = []
-
-    init(want: Int, giveUpAfter: Int) { self.want = want; self.giveUpAfter = giveUpAfter }
-
-    /// No group so far had signal, and `giveUpAfter` of them were seen.
-    var gaveUp: Bool { giveUpAfter > 0 && batch.isEmpty && filtered.count >= giveUpAfter }
-    /// The batch is complete, or the selection gave up.
-    var isDone: Bool { batch.count >= want || gaveUp }
-
-    mutating func add(_ g: BufferedGroup, hasSignal: Bool) {
-        if hasSignal { batch.append(g) } else { filtered.append(g) }
-    }
 }
 
 /// Accepted groups waiting for training, and the rules for taking and leasing around them.
@@ -87,15 +66,15 @@ struct GroupBuffer: Sendable {
         return batch
     }
 
-    /// Dynamic sampling: takes groups oldest first into `selection` until it is done or the
-    /// buffer is empty. Every group looked at is taken.
-    mutating func take(into selection: inout SignalSelection, hasSignal: (RolloutGroup) -> Bool) {
+    /// Dynamic sampling: offers groups oldest first to `fill` (the refill rule, BatchFill.swift)
+    /// while it needs more or the buffer is empty. Every group offered is taken.
+    mutating func take(into fill: inout BatchFill<BufferedGroup>) {
         var k = 0
-        while k < groups.count, !selection.isDone {
-            selection.add(groups[k], hasSignal: hasSignal(groups[k].group))
+        while k < groups.count, fill.state == .needMore {
+            fill.offer(groups[k], hasSignal: groups[k].group.hasSignal)
             k += 1
         }
-        removeTaken(k, batchComplete: selection.batch.count == selection.want)
+        removeTaken(k, batchComplete: fill.state == .full)
     }
 
     /// A version was published, or a step kept the version: in sync mode leasing resumes.

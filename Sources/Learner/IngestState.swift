@@ -11,6 +11,7 @@ import Foundation
 import Objectives
 import Rollout
 import Tasks
+import Training
 import Wire
 
 package actor IngestState {
@@ -200,22 +201,22 @@ package actor IngestState {
         return batch
     }
 
-    /// Dynamic sampling (ALGORITHMS.md §4.6): takes groups oldest first until `count` of them
-    /// satisfy `hasSignal`; the others are taken too (they count as trained) and returned as
-    /// `filtered`. Waits for groups as they arrive. In sync mode leasing for the current version
-    /// continues until the batch is complete, in this same actor turn. `giveUpAfter` (> 0)
-    /// groups in a row without signal come back with an empty batch (LearningHealth).
-    package func takeBatch(_ count: Int, giveUpAfter: Int = 0, hasSignal: @Sendable (RolloutGroup) -> Bool)
-        async -> (batch: [BufferedGroup], filtered: [BufferedGroup]) {
-        var selection = SignalSelection(want: count, giveUpAfter: giveUpAfter)
-        while !selection.isDone && !shuttingDown {
+    /// Dynamic sampling (ALGORITHMS.md §4.6): offers groups oldest first to `fill`, the one
+    /// refill rule (Training/BatchFill.swift), until its verdict is no longer `.needMore`; the
+    /// groups without signal are taken too (they count as trained). Waits for groups as they
+    /// arrive. In sync mode leasing for the current version continues until the batch is
+    /// complete, in this same actor turn. Returns the filled rule (still `.needMore` only when
+    /// shutting down).
+    package func takeBatch(filling fill: BatchFill<BufferedGroup>) async -> BatchFill<BufferedGroup> {
+        var fill = fill
+        while fill.state == .needMore && !shuttingDown {
             while groupBuffer.isEmpty && !shuttingDown {
                 await withCheckedContinuation { waiters.setBatch(count: 1, $0) }
             }
-            groupBuffer.take(into: &selection, hasSignal: hasSignal)
+            groupBuffer.take(into: &fill)
             groupsLeft()
         }
-        return (selection.batch, selection.filtered)
+        return fill
     }
 
     /// Groups were taken for training: space for submissions and leases frees up.

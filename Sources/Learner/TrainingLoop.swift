@@ -302,19 +302,14 @@ package final class TrainingLoop: @unchecked Sendable {
     /// (`filtered`), and more groups are taken until the batch holds `count` groups with signal —
     /// or, when `no_signal_batches` × `count` groups in a row had none, an empty batch with them
     /// (batches without signal, for LearningHealth). The actor takes the groups under the rule's
-    /// `giveUpAfter` and `hasSignal`; the rule then gives the verdict on what it took.
+    /// rule itself (`takeBatch(filling:)`), so the verdict is the rule's.
     private func nextBatch(_ count: Int) -> (batch: [BufferedGroup], filtered: [BufferedGroup])? {
         let ingest = self.ingest
         var fill = BatchFill<BufferedGroup>(count: count, dynamicSampling: trainer.settings.objective.dynamicSampling,
                                             noSignalBatches: config.noSignalBatches)
         if fill.filtering {
-            let giveUp = fill.giveUpAfter
-            let (batch, filtered) = Blocking.wait {
-                await ingest.takeBatch(count, giveUpAfter: giveUp) { $0.hasSignal }
-            }
-            for g in (batch + filtered).sorted(by: { $0.sequence < $1.sequence }) {
-                fill.offer(g, hasSignal: g.group.hasSignal)
-            }
+            let start = fill
+            fill = Blocking.wait { await ingest.takeBatch(filling: start) }
         } else {
             for g in Blocking.wait({ await ingest.takeBatch(count) }) { fill.offer(g, hasSignal: true) }
         }

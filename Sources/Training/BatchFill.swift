@@ -6,10 +6,9 @@
 // loop gives up (those groups are `no_signal_batches` batches without signal for LearningHealth).
 // Without dynamic sampling every group goes into the batch.
 //
-// The daemon's groups come from the ingest actor, which takes them oldest first under this rule
-// (`IngestState.takeBatch(_:giveUpAfter:hasSignal:)` with `giveUpAfter` and `hasSignal` from
-// here); TrainingLoop then passes what it got through a `BatchFill` for the verdict. SyncTraining
-// samples prompts and offers their groups until the verdict is no longer `.needMore`.
+// The daemon's ingest actor offers its buffered groups oldest first to a `BatchFill`
+// (`IngestState.takeBatch(filling:)`) until the verdict is no longer `.needMore`; SyncTraining
+// samples prompts and offers their groups the same way. One rule, both loops.
 
 import Objectives
 import Rollout

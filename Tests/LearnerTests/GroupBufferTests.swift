@@ -4,6 +4,7 @@
 // (async) or one batch per version (sync).
 
 import Rollout
+import Training
 import XCTest
 import Objectives
 @testable import Learner
@@ -14,7 +15,6 @@ final class GroupBufferTests: XCTestCase {
         BufferedGroup(sequence: UInt64(p), group: RolloutGroup(promptIndex: p, prompt: [1], version: 0, samples: rewards.map {
             ScoredSample(tokens: [1], logProbs: [-0.5], reward: $0, correct: $0 > 0, finish: .end) }))
     }
-    private let hasSignal: (RolloutGroup) -> Bool = { g in Set(g.samples.map(\.reward)).count > 1 }
 
     func testTakesOldestFirstAndCountsTaken() {
         var b = GroupBuffer(capacity: 4, sync: false, groupsPerStep: 2, taken: 10)
@@ -62,9 +62,9 @@ final class GroupBufferTests: XCTestCase {
         b.append(group(2, rewards: [0, 0]))
         b.append(group(3))
         b.append(group(4))
-        var s = SignalSelection(want: 2, giveUpAfter: 0)
-        b.take(into: &s, hasSignal: hasSignal)
-        XCTAssertTrue(s.isDone)
+        var s = BatchFill<BufferedGroup>(count: 2, dynamicSampling: true, noSignalBatches: 0)
+        b.take(into: &s)
+        XCTAssertEqual(s.state, .full)
         XCTAssertEqual(s.batch.map(\.group.promptIndex), [1, 3])
         XCTAssertEqual(s.filtered.map(\.group.promptIndex), [0, 2])
         XCTAssertEqual(b.groups.map(\.group.promptIndex), [4], "groups after the batch completed stay buffered")
@@ -75,21 +75,21 @@ final class GroupBufferTests: XCTestCase {
     func testDynamicSamplingAcrossRoundsAndGivingUp() {
         var b = GroupBuffer(capacity: 8, sync: true, groupsPerStep: 2)
         b.append(group(0))
-        var s = SignalSelection(want: 2, giveUpAfter: 0)
-        b.take(into: &s, hasSignal: hasSignal)
-        XCTAssertFalse(s.isDone)
+        var s = BatchFill<BufferedGroup>(count: 2, dynamicSampling: true, noSignalBatches: 0)
+        b.take(into: &s)
+        XCTAssertEqual(s.state, .needMore)
         XCTAssertFalse(b.batchInTraining, "an incomplete batch keeps sync leasing going")
         b.append(group(1))
-        b.take(into: &s, hasSignal: hasSignal)
+        b.take(into: &s)
         XCTAssertEqual(s.batch.map(\.group.promptIndex), [0, 1])
 
         var flat = GroupBuffer(capacity: 8, sync: false, groupsPerStep: 2)
         for p in 0..<5 { flat.append(group(p, rewards: [1, 1])) }
-        var g = SignalSelection(want: 2, giveUpAfter: 3)
-        flat.take(into: &g, hasSignal: hasSignal)
-        XCTAssertTrue(g.gaveUp)
+        var g = BatchFill<BufferedGroup>(count: 2, dynamicSampling: true, noSignalBatches: 2)   // gives up after 2 × 2
+        flat.take(into: &g)
+        XCTAssertEqual(g.state, .gaveUp)
         XCTAssertEqual(g.batch.count, 0)
-        XCTAssertEqual(g.filtered.count, 3, "gives up after exactly giveUpAfter groups without signal")
-        XCTAssertEqual(flat.count, 2)
+        XCTAssertEqual(g.filtered.count, 4, "gives up after exactly no_signal_batches × count groups without signal")
+        XCTAssertEqual(flat.count, 1)
     }
 }
