@@ -9,34 +9,34 @@ import Foundation
 import Tensor
 
 /// ALP configuration (ALGORITHMS.md §3.2, §3.4).
-package struct ALPPerturbation: Codable, Sendable, Equatable {
+public struct ALPPerturbation: Codable, Sendable, Equatable {
     /// Master switch. Even when true, noise is only added by `forward(..., perturbStep:)` with a step.
-    package var enabled: Bool
+    public var enabled: Bool
     /// Blocks that are perturbed; nil = all blocks.
-    package var layers: Range<Int>?
+    public var layers: Range<Int>?
     /// Initial scale σ₀ (s_l starts at log σ₀).
-    package var sigma0: Float
+    public var sigma0: Float
     /// Whether s_l is trained (false: fixed at log σ₀, no gradient, not in clipping or gradient files).
-    package var learnable: Bool
+    public var learnable: Bool
     /// AdamW learning rate of the log-scales (`perturb_lr`).
-    package var perturbLR: Float
+    public var perturbLR: Float
     /// Base seed of the noise; each (seed, step, layer) gets its own stream.
-    package var seed: UInt64
+    public var seed: UInt64
 
-    package init(enabled: Bool = true, layers: Range<Int>? = nil, sigma0: Float = 1e-2, learnable: Bool = true,
+    public init(enabled: Bool = true, layers: Range<Int>? = nil, sigma0: Float = 1e-2, learnable: Bool = true,
                 perturbLR: Float = 1e-2, seed: UInt64 = 0) {
         self.enabled = enabled; self.layers = layers; self.sigma0 = sigma0; self.learnable = learnable
         self.perturbLR = perturbLR; self.seed = seed
     }
 
     /// ALP switched off (the default of every model).
-    package static let disabled = ALPPerturbation(enabled: false)
+    public static let disabled = ALPPerturbation(enabled: false)
 
     /// The perturbed blocks of a model with `nLayer` blocks.
-    package func layerRange(nLayer: Int) -> Range<Int> { layers ?? 0..<nLayer }
+    public func layerRange(nLayer: Int) -> Range<Int> { layers ?? 0..<nLayer }
 
     /// Throws `badInput` on a layer range outside 0..<nLayer or a non-positive/non-finite σ₀ or LR.
-    package func validate(nLayer: Int) throws {
+    public func validate(nLayer: Int) throws {
         if let r = layers, r.lowerBound < 0 || r.upperBound > nLayer {
             throw PolicyError.badInput("ALP layers \(r) outside the model's blocks 0..<\(nLayer)")
         }
@@ -49,10 +49,10 @@ package struct ALPPerturbation: Codable, Sendable, Equatable {
 
 extension GPT {
     /// Name of the log-scale tensor in `parameter(_:)`, `gradient(_:)`, gradient files and `alp.safetensors`.
-    package static let alpLogScalesName = "alp.log_scales"
+    public static let alpLogScalesName = "alp.log_scales"
 
     /// Installs an ALP configuration and resets every log-scale to log σ₀ (and its gradient to 0).
-    package func configureALP(_ cfg: ALPPerturbation) throws {
+    public func configureALP(_ cfg: ALPPerturbation) throws {
         try cfg.validate(nLayer: config.nLayer)
         alp = cfg
         alpLogScales.base.update(repeating: log(cfg.sigma0), count: config.nLayer)
@@ -60,13 +60,13 @@ extension GPT {
     }
 
     /// Whether the log-scales take part in training (gradient files, clipping, AdamW).
-    package var alpTrainable: Bool { alp.enabled && alp.learnable }
+    public var alpTrainable: Bool { alp.enabled && alp.learnable }
 
     /// The per-block scales σ_l = exp(s_l) currently in effect.
-    package var alpSigmas: [Float] { (0..<config.nLayer).map { exp(alpLogScales.base[$0]) } }
+    public var alpSigmas: [Float] { (0..<config.nLayer).map { exp(alpLogScales.base[$0]) } }
 
     /// Rows of ε drawn from one generator stream (see `applyALPNoise`).
-    package static let alpNoiseRowsPerStream = 64
+    public static let alpNoiseRowsPerStream = 64
 
     /// Draws (or redraws) the noise of block `l` for `step` into the noise buffer and perturbs the
     /// residual stream `h` ([N, C]) in place: h ← h + σ_l ε_l. Records σ_l for backward.
@@ -104,14 +104,14 @@ extension GPT {
 
     /// The noise ε_l ([B·T, C]) used for block `l` by the last perturbed forward, or nil if that
     /// block was not perturbed. For tests and diagnostics.
-    package func alpNoise(layer l: Int) -> [Float]? {
+    public func alpNoise(layer l: Int) -> [Float]? {
         guard let (B, T) = cachedShape, alpApplied.contains(l) else { return nil }
         let count = B * T * config.nEmbd
         return Array(UnsafeBufferPointer(start: alpNoise.base + l * count, count: count))
     }
 
     /// `alp.safetensors`: `alp.log_scales` F32 [L] and the configuration as JSON in metadata key `alp`.
-    package func alpFile() throws -> SafeTensorsFile {
+    public func alpFile() throws -> SafeTensorsFile {
         var f = SafeTensorsFile(metadata: ["alp": String(decoding: try JSONEncoder().encode(alp), as: UTF8.self)])
         f.tensors[Self.alpLogScalesName] = TensorData(
             floats: UnsafeBufferPointer(start: alpLogScales.base, count: config.nLayer), shape: [config.nLayer])
@@ -119,7 +119,7 @@ extension GPT {
     }
 
     /// Restores configuration and log-scales from an `alp.safetensors` file (see `alpFile`).
-    package func loadALP(from f: SafeTensorsFile) throws {
+    public func loadALP(from f: SafeTensorsFile) throws {
         guard let j = f.metadata["alp"], let cfg = try? JSONDecoder().decode(ALPPerturbation.self, from: Data(j.utf8)) else {
             throw PolicyError.checkpoint(path: f.label, detail: "metadata 'alp' is missing or not a valid ALP configuration")
         }

@@ -83,7 +83,7 @@ extension ModelConfig {
     /// inference-only forward (`forBackward: false`, one block's buffers reused by all blocks).
     /// Excludes the parameters, gradients and optimizer state (3–4 × 4 bytes per parameter) and the
     /// LM head's fixed chunk buffer (`GPT.headChunkFloats` floats plus two chunks of C).
-    package func activationBytesPerToken(length T: Int, forBackward: Bool = true) -> Int {
+    public func activationBytesPerToken(length T: Int, forBackward: Bool = true) -> Int {
         let floats: Int
         switch family {
         case .gpt2: floats = ActivationLayout(self, B: 1, T: T, shared: !forBackward).count

@@ -6,22 +6,22 @@ import Foundation
 import Tensor
 
 /// AdamW hyper-parameters.
-package struct AdamWConfig: Codable, Sendable, Equatable {
+public struct AdamWConfig: Codable, Sendable, Equatable {
     /// Which tensors weight decay applies to.
-    package enum DecayPolicy: String, Codable, Sendable {
+    public enum DecayPolicy: String, Codable, Sendable {
         /// Every tensor (what torch's AdamW does with one param group; the fixture uses this).
         case all
         /// Only tensors with ≥ 2 dimensions (biases and LayerNorm parameters are not decayed).
         case matricesOnly
     }
-    package var learningRate: Float
-    package var beta1: Float
-    package var beta2: Float
-    package var eps: Float
-    package var weightDecay: Float
-    package var decay: DecayPolicy
+    public var learningRate: Float
+    public var beta1: Float
+    public var beta2: Float
+    public var eps: Float
+    public var weightDecay: Float
+    public var decay: DecayPolicy
 
-    package init(learningRate: Float = 3e-4, beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8,
+    public init(learningRate: Float = 3e-4, beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8,
                 weightDecay: Float = 0.0, decay: DecayPolicy = .matricesOnly) {
         self.learningRate = learningRate; self.beta1 = beta1; self.beta2 = beta2; self.eps = eps
         self.weightDecay = weightDecay; self.decay = decay
@@ -31,21 +31,21 @@ package struct AdamWConfig: Codable, Sendable, Equatable {
 /// AdamW optimizer state (first and second moments in arenas laid out like the parameters).
 ///
 /// Threading: not Sendable; use it on the thread that owns the model it updates.
-package final class AdamW {
-    package var config: AdamWConfig
+public final class AdamW {
+    public var config: AdamWConfig
     /// Number of updates applied so far (bias correction uses `step` after incrementing).
-    package var step: Int
+    public var step: Int
     /// First moments (`exp_avg`), same layout as the parameters.
-    package let m: FloatBuffer
+    public let m: FloatBuffer
     /// Second moments (`exp_avg_sq`).
-    package let v: FloatBuffer
-    package let layout: ParameterLayout
+    public let v: FloatBuffer
+    public let layout: ParameterLayout
     /// First and second moments of the ALP log-scales `alp.log_scales` ([L]; ALP.swift).
-    package let alpM: FloatBuffer
-    package let alpV: FloatBuffer
+    public let alpM: FloatBuffer
+    public let alpV: FloatBuffer
 
     /// Fresh state (zero moments, step 0) for parameters laid out as `layout`.
-    package init(layout: ParameterLayout, config: AdamWConfig) {
+    public init(layout: ParameterLayout, config: AdamWConfig) {
         self.layout = layout
         self.config = config
         step = 0
@@ -58,7 +58,7 @@ package final class AdamW {
     /// One update of `model`'s parameters from its gradients. `learningRate` overrides the config's
     /// (for schedules). When ALP is enabled and learnable, the log-scales take the same AdamW step
     /// with learning rate `model.alp.perturbLR` and no weight decay.
-    package func update(_ model: GPT, learningRate: Float? = nil) throws {
+    public func update(_ model: GPT, learningRate: Float? = nil) throws {
         guard model.layout.count == layout.count else {
             throw PolicyError.badInput("AdamW state has \(layout.count) parameters, model has \(model.layout.count)")
         }
@@ -97,7 +97,7 @@ package final class AdamW {
 extension GPT {
     /// The global L2 norm of all gradients (accumulated in Double), including the ALP log-scales'
     /// gradient when they are trainable.
-    package func gradientNorm() -> Float {
+    public func gradientNorm() -> Float {
         var s = Vec.sumOfSquares(grads.base, layout.count)
         if alpTrainable { s += Vec.sumOfSquares(alpGrads.base, config.nLayer) }
         return Float(s.squareRoot())
@@ -106,7 +106,7 @@ extension GPT {
     /// Scales all gradients so their global L2 norm is at most `maxNorm` (torch's
     /// clip_grad_norm_: factor maxNorm / (norm + 1e-6) when below 1). Returns the pre-clip norm.
     @discardableResult
-    package func clipGradients(maxNorm: Float) -> Float {
+    public func clipGradients(maxNorm: Float) -> Float {
         let norm = gradientNorm()
         let coef = maxNorm / (norm + 1e-6)
         if coef < 1 {

@@ -12,37 +12,37 @@ import Darwin
 #endif
 
 /// What `Checkpoint.load` returns.
-package struct LoadedCheckpoint {
-    package let model: GPT
+public struct LoadedCheckpoint {
+    public let model: GPT
     /// AdamW state, or nil when the directory has no optimizer.safetensors.
-    package let optimizer: AdamW?
+    public let optimizer: AdamW?
     /// Token string → id.
-    package let vocab: [String: Int]
+    public let vocab: [String: Int]
     /// The caller's trainer_state.json bytes, or nil if absent.
-    package let trainerState: Data?
+    public let trainerState: Data?
 
-    package init(model: GPT, optimizer: AdamW?, vocab: [String: Int], trainerState: Data?) {
+    public init(model: GPT, optimizer: AdamW?, vocab: [String: Int], trainerState: Data?) {
         self.model = model; self.optimizer = optimizer; self.vocab = vocab; self.trainerState = trainerState
     }
 }
 
 /// Saving and loading checkpoint directories.
-package enum Checkpoint {
-    package static let modelFile = "model.safetensors"
-    package static let configFile = "config.json"
-    package static let vocabFile = "vocab.json"
-    package static let trainerStateFile = "trainer_state.json"
-    package static let optimizerFile = "optimizer.safetensors"
+public enum Checkpoint {
+    public static let modelFile = "model.safetensors"
+    public static let configFile = "config.json"
+    public static let vocabFile = "vocab.json"
+    public static let trainerStateFile = "trainer_state.json"
+    public static let optimizerFile = "optimizer.safetensors"
     /// ALP log-scales and configuration (`GPT.alpFile`); kept out of model.safetensors so that file
     /// stays loadable by Hugging Face. Written only when the model's ALP is enabled.
-    package static let alpFile = "alp.safetensors"
+    public static let alpFile = "alp.safetensors"
 
     /// Writes a checkpoint to `dir`, replacing any existing one. `trainerState` is stored verbatim
     /// (nil: none, as for an imported model that was never trained here);
     /// `extraFiles` (file name → bytes, e.g. a pretrained model's tokenizer.json) are written beside
     /// the standard files, inside the same atomic replacement.
     /// On failure the previous checkpoint (if any) is left in place and no temporary directory remains.
-    package static func save(to dir: URL, model: GPT, optimizer: AdamW?, vocab: [String: Int],
+    public static func save(to dir: URL, model: GPT, optimizer: AdamW?, vocab: [String: Int],
                             trainerState: Data?, extraFiles: [String: Data] = [:], failAfterFiles: Int? = nil) throws {
         let fm = FileManager.default
         let parent = dir.deletingLastPathComponent()
@@ -91,7 +91,7 @@ package enum Checkpoint {
     }
 
     /// Loads a checkpoint directory, validating config, tensor names and shapes, and the vocabulary.
-    package static func load(from dir: URL) throws -> LoadedCheckpoint {
+    public static func load(from dir: URL) throws -> LoadedCheckpoint {
         let fm = FileManager.default
         guard fm.fileExists(atPath: dir.path) else { throw PolicyError.checkpoint(path: dir.path, detail: "does not exist") }
         let cfg = try ModelConfig.read(configJSON: dir.appendingPathComponent(configFile))
@@ -119,7 +119,7 @@ package enum Checkpoint {
     /// AdamW state as safetensors: `<param>.exp_avg`, `<param>.exp_avg_sq`, `step` (I64 [1]),
     /// `alp.log_scales.exp_avg` / `.exp_avg_sq` (F32 [L], the ALP log-scales' moments; optional when
     /// loading), and the hyper-parameters as JSON in metadata key `adamw`.
-    package static func optimizerFile(_ opt: AdamW) throws -> SafeTensorsFile {
+    public static func optimizerFile(_ opt: AdamW) throws -> SafeTensorsFile {
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys]     // byte-stable files: equal state ⇔ equal bytes
         var f = SafeTensorsFile(metadata: ["adamw": String(decoding: try enc.encode(opt.config), as: UTF8.self)])

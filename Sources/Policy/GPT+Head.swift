@@ -152,7 +152,7 @@ extension GPT {
     /// Logits of the cached forward [B·T, V], recomputed from the cached final-norm output: one
     /// full head GEMM (2·B·T·V·C flops) and B·T·V floats of memory — meant for small vocabularies
     /// and tests; use `logProbs()` / `entropies()` otherwise.
-    package func logits() -> [Float] {
+    public func logits() -> [Float] {
         guard let (B, T) = cachedShape, let x = finalNormOutput else { return [] }
         let N = B * T, C = config.nEmbd, V = config.vocabSize
         var out = [Float](repeating: 0, count: N * V)
@@ -165,21 +165,21 @@ extension GPT {
 
     /// Log-probs of the cached forward's tokens: [B·T], position t = log p(tokens[t] | tokens[<t]),
     /// position 0 of each sequence = 0. Computed as logit − logsumexp with the max subtracted.
-    package func logProbs() -> [Float] { headLogProbs }
+    public func logProbs() -> [Float] { headLogProbs }
 
     /// Exact entropy (nats) of the distribution predicting each position of the cached forward:
     /// [B·T], position 0 = 0.
-    package func entropies() -> [Float] { headEntropy }
+    public func entropies() -> [Float] { headEntropy }
 
     /// Exact Gauss–Newton curvature `(e_y − p)ᵀ(diag p − p pᵀ)(e_y − p)` of the log-prob of each
     /// position's token under the distribution predicting it ([B·T], position 0 = 0), for CAPO's
     /// token mask; empty unless `tracksCurvature` was on for the cached forward.
-    package func curvatures() -> [Float] { headCurvature }
+    public func curvatures() -> [Float] { headCurvature }
 
     /// The most likely token at each position of the cached forward (arg-max of the logits that
     /// predict it; the first on ties): [B·T], position 0 of each sequence = −1. Free: computed by
     /// the forward's chunked head, so greedy evaluation needs no `logits()`.
-    package func greedyTokens() -> [Int32] { headArgmax }
+    public func greedyTokens() -> [Int32] { headArgmax }
 
     /// The cached final-norm output [B·T, C] of the last forward.
     var finalNormOutput: UnsafeMutablePointer<Float>? {

@@ -15,7 +15,7 @@ extension GPT {
     /// blocks share one block's buffers (`ModelConfig.activationBytesPerToken(length:forBackward:)`),
     /// log-probs, entropies, greedy tokens and logits are available, `backward` is refused.
     @discardableResult
-    package func forward(tokens: [Int32], batch B: Int, length T: Int, perturbStep: UInt64? = nil,
+    public func forward(tokens: [Int32], batch B: Int, length T: Int, perturbStep: UInt64? = nil,
                         forBackward: Bool = true) throws -> [Float] {
         let cfg = config
         let C = cfg.nEmbd, V = cfg.vocabSize, H = cfg.nHead, N = B * T, F = cfg.intermediateSize
@@ -77,7 +77,7 @@ extension GPT {
     /// same tokens). ACCUMULATES into `grads`: call `zeroGradients()` first for a fresh gradient.
     /// Uses dlogits = g·(onehot − p) − e·p ∘ (log p + H) + k·p ∘ (log p − log q − KL); the tied
     /// `wte` receives both the head and embedding terms. Cross-entropy is `dLogProbs = −mask / count`.
-    package func backward(dLogProbs: [Float], dEntropy: [Float]? = nil, dPreviousKL: [Float]? = nil,
+    public func backward(dLogProbs: [Float], dEntropy: [Float]? = nil, dPreviousKL: [Float]? = nil,
                          previous: GPT? = nil) throws {
         guard let (B, T) = cachedShape else { throw PolicyError.badInput("backward called before forward") }
         guard cachedForBackward else { throw PolicyError.badInput("backward after a forward with forBackward: false") }

@@ -35,7 +35,7 @@ extension GPT {
 
     /// Exact KL(π_θ ‖ π_prev) of the distribution predicting each position of the cached forward
     /// ([B·T], position 0 of each sequence = 0); `previous` must hold a forward on the same tokens.
-    package func previousKL(to previous: GPT) throws -> [Float] {
+    public func previousKL(to previous: GPT) throws -> [Float] {
         let (px, pw) = try checkPrevious(previous)
         guard let (B, T) = cachedShape, let x = finalNormOutput else { return [] }
         let N = B * T, C = config.nEmbd, Cp = previous.config.nEmbd, V = config.vocabSize, R = min(N, headChunkRows)

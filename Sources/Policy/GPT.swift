@@ -14,22 +14,22 @@ import Tensor
 /// Threading: `GPT` is a mutable reference type and is **not** Sendable. Confine each
 /// instance to one thread, task or actor; the only internal parallelism is OpenBLAS's
 /// thread pool inside GEMMs (`Blas.setThreads`).
-package final class GPT {
+public final class GPT {
     /// The architecture.
-    package let config: ModelConfig
+    public let config: ModelConfig
     /// Where each named tensor lives in the parameter and gradient arenas.
-    package let layout: ParameterLayout
+    public let layout: ParameterLayout
     /// Parameter arena (`layout.count` floats).
-    package let params: FloatBuffer
+    public let params: FloatBuffer
     /// Gradient arena, same layout as `params`. Backward accumulates into it.
-    package let grads: FloatBuffer
+    public let grads: FloatBuffer
 
     /// ALP configuration (ALP.swift); `.disabled` unless `configureALP` was called.
-    package internal(set) var alp: ALPPerturbation = .disabled
+    public internal(set) var alp: ALPPerturbation = .disabled
     /// ALP log-scales s_l, one per block (`alp.log_scales`, [L]); outside the HF parameter arena.
-    package let alpLogScales: FloatBuffer
+    public let alpLogScales: FloatBuffer
     /// Gradient of the log-scales (accumulated by a perturbed backward when learnable).
-    package let alpGrads: FloatBuffer
+    public let alpGrads: FloatBuffer
     var alpNoise = FloatBuffer(count: 0)
     var alpSigmaUsed: [Float]
     /// Blocks perturbed by the cached forward (empty when it was unperturbed).
@@ -48,14 +48,14 @@ package final class GPT {
     var headCurvature: [Float] = []
     /// When true, every forward also computes each position's exact Gauss–Newton curvature of the
     /// sampled token's log-prob (`curvatures()`, CAPO); one more pass over each logits row.
-    package var tracksCurvature = false
+    public var tracksCurvature = false
     /// Logits rows of one head chunk plus gathered rows (GPT+Head.swift).
     var headScratch = FloatBuffer(count: 0)
     /// RoPE tables cos/sin [positions, headSize/2] (Llama), grown on demand.
     var ropeCos: [Float] = [], ropeSin: [Float] = []
 
     /// A model with all parameters zero (for loading weights into).
-    package init(config: ModelConfig) throws {
+    public init(config: ModelConfig) throws {
         try config.validate()
         self.config = config
         layout = ParameterLayout(config)
@@ -71,7 +71,7 @@ package final class GPT {
     /// biases 0, norm gains 1, GPT-2's residual projections (`attn.c_proj`, `mlp.c_proj`)
     /// scaled by 1/√(2L) (Llama: normal(0, 0.02) everywhere, as transformers does).
     /// Reproducible from `seed` (Xoshiro256, tensors in layout order).
-    package convenience init(config: ModelConfig, seed: UInt64) throws {
+    public convenience init(config: ModelConfig, seed: UInt64) throws {
         try self.init(config: config)
         var rng = Xoshiro256(seed: seed)
         let residScale = 1 / Float(2 * config.nLayer).squareRoot()
@@ -89,41 +89,41 @@ package final class GPT {
     }
 
     /// Total number of parameters.
-    package var parameterCount: Int { layout.count }
+    public var parameterCount: Int { layout.count }
 
     /// Frees the activation cache, the LM head's chunk buffer and the cached forward's results (the
     /// arena grows to the largest B·T seen and is otherwise kept). `backward` then needs a new forward.
-    package func releaseActivations() {
+    public func releaseActivations() {
         acts = FloatBuffer(count: 0); headScratch = FloatBuffer(count: 0)
         actLayout = nil; llamaActs = nil; cachedShape = nil; alpApplied = 0..<0
         headLSE = []; headEntropy = []; headLogProbs = []; headArgmax = []; headCurvature = []
     }
 
     /// Floats currently held by the activation cache (see `ModelConfig.activationBytesPerToken`).
-    package var activationFloats: Int { acts.count + headScratch.count }
+    public var activationFloats: Int { acts.count + headScratch.count }
 
     /// Sets every gradient to zero (backward only accumulates).
-    package func zeroGradients() { grads.zero(); alpGrads.zero() }
+    public func zeroGradients() { grads.zero(); alpGrads.zero() }
 
     /// A copy of parameter `name` (an HF name or `alp.log_scales`), or nil if there is no such tensor.
-    package func parameter(_ name: String) -> [Float]? {
+    public func parameter(_ name: String) -> [Float]? {
         if name == Self.alpLogScalesName { return alpLogScales.toArray() }
         return layout.tensor(named: name).map { Array(params.slice($0.offset, $0.count)) }
     }
 
     /// A copy of the gradient of `name` (an HF name or `alp.log_scales`), or nil if there is no such tensor.
-    package func gradient(_ name: String) -> [Float]? {
+    public func gradient(_ name: String) -> [Float]? {
         if name == Self.alpLogScalesName { return alpGrads.toArray() }
         return layout.tensor(named: name).map { Array(grads.slice($0.offset, $0.count)) }
     }
 
     /// Overwrites parameter `name`; throws on an unknown name or a wrong element count.
-    package func setParameter(_ name: String, _ values: [Float]) throws {
+    public func setParameter(_ name: String, _ values: [Float]) throws {
         try copy(values, into: params, name: name)
     }
 
     /// Overwrites the gradient of `name`; throws on an unknown name or a wrong element count.
-    package func setGradient(_ name: String, _ values: [Float]) throws {
+    public func setGradient(_ name: String, _ values: [Float]) throws {
         try copy(values, into: grads, name: name)
     }
 
@@ -144,7 +144,7 @@ package final class GPT {
     }
 
     /// Copies all parameters of `other` (same config) into this model.
-    package func copyParameters(from other: GPT) throws {
+    public func copyParameters(from other: GPT) throws {
         guard other.config == config else { throw PolicyError.badInput("copyParameters: configurations differ") }
         params.base.update(from: other.params.base, count: layout.count)
     }

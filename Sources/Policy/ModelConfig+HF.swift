@@ -43,7 +43,7 @@ private struct Reader {
 }
 
 extension ModelConfig: Codable {
-    package init(from decoder: Decoder) throws {
+    public init(from decoder: Decoder) throws {
         let r = Reader(c: try decoder.container(keyedBy: Key.self))
         let type = try r.string("model_type") ?? "gpt2"
         switch type {
@@ -115,7 +115,7 @@ extension ModelConfig: Codable {
                       tieWordEmbeddings: try r.bool("tie_word_embeddings") ?? false, attentionBias: bias)
     }
 
-    package func encode(to encoder: Encoder) throws {
+    public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: Key.self)
         func put<T: Encodable>(_ k: String, _ v: T) throws { try c.encode(v, forKey: Key(k)) }
         // Shortest decimal of a Float (1e-05, not 9.99999974e-06).

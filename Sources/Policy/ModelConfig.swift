@@ -5,7 +5,7 @@
 import Foundation
 
 /// Errors about model configuration and loading.
-package enum PolicyError: Error, Equatable, CustomStringConvertible, Sendable {
+public enum PolicyError: Error, Equatable, CustomStringConvertible, Sendable {
     /// A preset name that does not exist.
     case unknownPreset(String, valid: [String])
     /// A configuration that cannot describe a GPT-2 (e.g. width not divisible by heads).
@@ -21,7 +21,7 @@ package enum PolicyError: Error, Equatable, CustomStringConvertible, Sendable {
     /// A config.json key whose value this implementation does not support (e.g. `rope_scaling`).
     case unsupportedConfig(key: String, value: String, detail: String)
 
-    package var description: String {
+    public var description: String {
         switch self {
         case .unknownPreset(let n, let v): return "unknown model preset '\(n)'; valid presets: \(v.joined(separator: ", "))"
         case .invalidConfig(let d): return "invalid model configuration: \(d)"
@@ -35,7 +35,7 @@ package enum PolicyError: Error, Equatable, CustomStringConvertible, Sendable {
 }
 
 /// The architecture family of the policy network.
-package enum ModelFamily: String, Codable, Sendable, CaseIterable {
+public enum ModelFamily: String, Codable, Sendable, CaseIterable {
     /// GPT-2: learned positions, LayerNorm with bias, fused c_attn, gelu_new MLP, Conv1D [in, out] weights.
     case gpt2
     /// Llama (SmolLM/SmolLM2, Llama 2/3, Qwen2 with q/k/v bias, Mistral without sliding window):
@@ -47,28 +47,28 @@ package enum ModelFamily: String, Codable, Sendable, CaseIterable {
 /// (ModelConfig+HF.swift). The GPT-2 names double as the family-neutral ones:
 /// `nEmbd` = hidden_size, `nLayer` = num_hidden_layers, `nHead` = num_attention_heads,
 /// `nPositions` = max_position_embeddings, `layerNormEpsilon` = rms_norm_eps for Llama.
-package struct ModelConfig: Sendable, Equatable {
-    package var family: ModelFamily
-    package var vocabSize: Int
-    package var nPositions: Int
-    package var nEmbd: Int
-    package var nLayer: Int
-    package var nHead: Int
+public struct ModelConfig: Sendable, Equatable {
+    public var family: ModelFamily
+    public var vocabSize: Int
+    public var nPositions: Int
+    public var nEmbd: Int
+    public var nLayer: Int
+    public var nHead: Int
     /// LayerNorm ε (GPT-2) or RMSNorm ε (Llama).
-    package var layerNormEpsilon: Float
+    public var layerNormEpsilon: Float
     /// Key/value heads (grouped-query attention); equals `nHead` for GPT-2.
-    package var nKVHead: Int
+    public var nKVHead: Int
     /// MLP width (GPT-2: n_inner, default 4·C; Llama: intermediate_size).
-    package var intermediateSize: Int
+    public var intermediateSize: Int
     /// RoPE base θ (Llama only).
-    package var ropeTheta: Float
+    public var ropeTheta: Float
     /// Whether the LM head reuses the token embedding; false adds `lm_head.weight` [V, C].
-    package var tieWordEmbeddings: Bool
+    public var tieWordEmbeddings: Bool
     /// q/k/v projections carry a bias (Qwen2; written back as model_type `qwen2`). Llama only.
-    package var attentionBias: Bool
+    public var attentionBias: Bool
 
     /// A GPT-2 configuration (tied head, MLP width 4·C unless `intermediateSize` is given).
-    package init(vocabSize: Int, nPositions: Int, nEmbd: Int, nLayer: Int, nHead: Int,
+    public init(vocabSize: Int, nPositions: Int, nEmbd: Int, nLayer: Int, nHead: Int,
                 layerNormEpsilon: Float = 1e-5, intermediateSize: Int? = nil, tieWordEmbeddings: Bool = true) {
         family = .gpt2
         self.vocabSize = vocabSize; self.nPositions = nPositions; self.nEmbd = nEmbd
@@ -81,7 +81,7 @@ package struct ModelConfig: Sendable, Equatable {
     }
 
     /// A Llama-family configuration (Hugging Face LlamaConfig names in the comments).
-    package static func llama(vocabSize: Int, hiddenSize: Int, intermediateSize: Int, layers: Int, heads: Int,
+    public static func llama(vocabSize: Int, hiddenSize: Int, intermediateSize: Int, layers: Int, heads: Int,
                              kvHeads: Int, maxPositions: Int, ropeTheta: Float = 10_000, rmsNormEps: Float = 1e-5,
                              tieWordEmbeddings: Bool = false, attentionBias: Bool = false) -> ModelConfig {
         var c = ModelConfig(vocabSize: vocabSize, nPositions: maxPositions, nEmbd: hiddenSize, nLayer: layers,
@@ -95,10 +95,10 @@ package struct ModelConfig: Sendable, Equatable {
     }
 
     /// Names accepted by `preset(_:vocabSize:)`.
-    package static let presetNames = ["tiny", "small", "base"]
+    public static let presetNames = ["tiny", "small", "base"]
 
     /// The GPT-2 presets of MODEL.md's table.
-    package static func preset(_ name: String, vocabSize: Int) throws -> ModelConfig {
+    public static func preset(_ name: String, vocabSize: Int) throws -> ModelConfig {
         let c: ModelConfig
         switch name {
         case "tiny": c = ModelConfig(vocabSize: vocabSize, nPositions: 64, nEmbd: 64, nLayer: 2, nHead: 4)
@@ -111,13 +111,13 @@ package struct ModelConfig: Sendable, Equatable {
     }
 
     /// Head size C/H.
-    package var headSize: Int { nEmbd / nHead }
+    public var headSize: Int { nEmbd / nHead }
     /// Width of the key (and value) projection: n_kv_heads · head size.
-    package var kvDim: Int { nKVHead * headSize }
+    public var kvDim: Int { nKVHead * headSize }
 
     /// Throws `invalidConfig` unless every size is positive, C is divisible by H, H by the KV
     /// heads, and (Llama) the head size is even for the rotary embedding.
-    package func validate() throws {
+    public func validate() throws {
         for (n, v) in [("vocab_size", vocabSize), ("n_positions", nPositions), ("n_embd", nEmbd),
                        ("n_layer", nLayer), ("n_head", nHead), ("num_key_value_heads", nKVHead),
                        ("intermediate_size", intermediateSize)] where v <= 0 {
@@ -142,7 +142,7 @@ package struct ModelConfig: Sendable, Equatable {
     }
 
     /// `config.json` bytes (sorted keys, pretty-printed).
-    package func configJSON() throws -> Data {
+    public func configJSON() throws -> Data {
         let e = JSONEncoder()
         e.outputFormatting = [.prettyPrinted, .sortedKeys]
         return try e.encode(self)
@@ -150,7 +150,7 @@ package struct ModelConfig: Sendable, Equatable {
 
     /// Reads and validates a Hugging Face `config.json` (model_type gpt2, llama, qwen2 or mistral).
     /// Unsupported settings throw `unsupportedConfig` naming the key; other problems `badConfigFile`.
-    package static func read(configJSON url: URL) throws -> ModelConfig {
+    public static func read(configJSON url: URL) throws -> ModelConfig {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
             throw PolicyError.badConfigFile(file: url.path, detail: "cannot read: \(error.localizedDescription)")
@@ -165,7 +165,7 @@ package struct ModelConfig: Sendable, Equatable {
     }
 
     /// Decodes and validates `config.json` bytes.
-    package init(huggingFaceConfig data: Data) throws {
+    public init(huggingFaceConfig data: Data) throws {
         let c: ModelConfig
         do { c = try JSONDecoder().decode(ModelConfig.self, from: data) } catch let e as PolicyError { throw e } catch {
             throw PolicyError.badConfigFile(file: "config.json", detail: "\(error)")

@@ -27,7 +27,7 @@ extension GPT {
     /// Loads parameters from a safetensors file into a new model of `config`. Errors name the file
     /// and the tensor: missing tensor, wrong dtype, wrong shape (vocabulary mismatches are called out),
     /// unknown tensors.
-    package static func load(safetensors url: URL, config: ModelConfig) throws -> GPT {
+    public static func load(safetensors url: URL, config: ModelConfig) throws -> GPT {
         let file = try SafeTensorsFile.read(from: url)
         return try GPT(config: config, tensors: file.tensors, label: file.label)
     }
@@ -35,20 +35,20 @@ extension GPT {
     /// A model of `config` with its parameters from `tensors` (Hugging Face names, F32 — e.g. the
     /// tensors of model.safetensors, or of a GGUF / sharded directory converted to F32). See
     /// `loadParameters(from:label:)` for the checks.
-    package convenience init(config: ModelConfig, tensors: [String: TensorData], label: String = "<tensors>") throws {
+    public convenience init(config: ModelConfig, tensors: [String: TensorData], label: String = "<tensors>") throws {
         try self.init(config: config)
         try loadParameters(from: tensors, label: label)
     }
 
     /// Copies every parameter from `file`, validating names, dtypes and shapes.
-    package func loadParameters(from file: SafeTensorsFile) throws {
+    public func loadParameters(from file: SafeTensorsFile) throws {
         try loadParameters(from: file.tensors, label: file.label)
     }
 
     /// Copies every parameter from `tensors` (F32), validating names, shapes and that no tensor is
     /// left over. GPT-2 names are accepted with or without the `transformer.` prefix; `lm_head.weight`
     /// is required for an untied head and ignored for a tied one.
-    package func loadParameters(from tensors: [String: TensorData], label: String) throws {
+    public func loadParameters(from tensors: [String: TensorData], label: String) throws {
         var used = Set<String>()
         for t in layout.tensors {
             guard let key = Self.storedName(t.name, in: { tensors[$0] != nil }), let d = tensors[key] else {
@@ -71,7 +71,7 @@ extension GPT {
     }
 
     /// The parameters as a safetensors file (F32, HF names, metadata format "pt").
-    package func parametersFile(metadata: [String: String] = [:]) -> SafeTensorsFile {
+    public func parametersFile(metadata: [String: String] = [:]) -> SafeTensorsFile {
         var f = SafeTensorsFile(metadata: metadata.merging(["format": "pt"]) { a, _ in a })
         for t in layout.tensors {
             f.tensors[t.name] = TensorData(floats: UnsafeBufferPointer(params.slice(t.offset, t.count)), shape: t.shape)
@@ -81,7 +81,7 @@ extension GPT {
 
     /// The gradients as a safetensors file under the parameter names (for gradient files). When ALP is
     /// trainable the log-scales' gradient is included as `alp.log_scales` (F32 [L]).
-    package func gradientsFile(metadata: [String: String] = [:]) -> SafeTensorsFile {
+    public func gradientsFile(metadata: [String: String] = [:]) -> SafeTensorsFile {
         var f = SafeTensorsFile(metadata: metadata)
         for t in layout.tensors {
             f.tensors[t.name] = TensorData(floats: UnsafeBufferPointer(grads.slice(t.offset, t.count)), shape: t.shape)

@@ -4,17 +4,17 @@
 // (names, shapes, offsets) that AdamW, checkpoints and gradient files use.
 
 /// One named tensor inside an arena.
-package struct ParameterTensor: Sendable, Equatable {
+public struct ParameterTensor: Sendable, Equatable {
     /// Hugging Face name, e.g. `transformer.h.0.attn.c_attn.weight` or `model.norm.weight`.
-    package let name: String
+    public let name: String
     /// Shape, row-major (GPT-2 weights `[in, out]`, Llama weights `[out, in]`).
-    package let shape: [Int]
+    public let shape: [Int]
     /// Offset (in floats) inside the arena.
-    package let offset: Int
+    public let offset: Int
     /// Number of floats.
-    package var count: Int { shape.reduce(1, *) }
+    public var count: Int { shape.reduce(1, *) }
     /// True for 1-D tensors (biases and norm weights).
-    package var isVector: Bool { shape.count == 1 }
+    public var isVector: Bool { shape.count == 1 }
 }
 
 /// Appends named tensors to an arena description.
@@ -29,14 +29,14 @@ struct ArenaBuilder {
 }
 
 /// GPT-2 offsets. Per layer the tensors are contiguous, in MODEL.md's order.
-package struct GPT2Layout: Sendable {
+public struct GPT2Layout: Sendable {
     /// Offsets of one block's tensors.
-    package struct Block: Sendable {
-        package let ln1w, ln1b, attnW, attnB, projW, projB, ln2w, ln2b, fcW, fcB, fcProjW, fcProjB: Int
+    public struct Block: Sendable {
+        public let ln1w, ln1b, attnW, attnB, projW, projB, ln2w, ln2b, fcW, fcB, fcProjW, fcProjB: Int
     }
-    package let wte: Int, wpe: Int, blocks: [Block], lnfw: Int, lnfb: Int
+    public let wte: Int, wpe: Int, blocks: [Block], lnfw: Int, lnfb: Int
     /// `lm_head.weight` [V, C] when the head is untied; otherwise `wte`.
-    package let head: Int
+    public let head: Int
 
     init(_ cfg: ModelConfig, _ a: inout ArenaBuilder) {
         let V = cfg.vocabSize, T = cfg.nPositions, C = cfg.nEmbd, F = cfg.intermediateSize
@@ -62,14 +62,14 @@ package struct GPT2Layout: Sendable {
 
 /// Llama offsets (Hugging Face names). q, k, v weights are adjacent, as are their biases, so the
 /// three projections are one GEMM against a [C + 2·kvDim, C] matrix; gate and up likewise ([2F, C]).
-package struct LlamaLayout: Sendable {
+public struct LlamaLayout: Sendable {
     /// Offsets of one block's tensors. `qkvB` is −1 without attention bias.
-    package struct Block: Sendable {
-        package let ln1w, qkvW, qkvB, oW, ln2w, gateUpW, downW: Int
+    public struct Block: Sendable {
+        public let ln1w, qkvW, qkvB, oW, ln2w, gateUpW, downW: Int
     }
-    package let embed: Int, blocks: [Block], normw: Int
+    public let embed: Int, blocks: [Block], normw: Int
     /// `lm_head.weight` [V, C] when the head is untied; otherwise `embed`.
-    package let head: Int
+    public let head: Int
 
     init(_ cfg: ModelConfig, _ a: inout ArenaBuilder) {
         let V = cfg.vocabSize, C = cfg.nEmbd, K = cfg.kvDim, F = cfg.intermediateSize
@@ -101,19 +101,19 @@ package struct LlamaLayout: Sendable {
 }
 
 /// Where each parameter lives, for any family.
-package struct ParameterLayout: Sendable {
-    package let tensors: [ParameterTensor]
+public struct ParameterLayout: Sendable {
+    public let tensors: [ParameterTensor]
     /// Total floats.
-    package let count: Int
+    public let count: Int
     /// Number of blocks (layers).
-    package let nLayer: Int
+    public let nLayer: Int
     /// GPT-2 offsets (nil for other families).
-    package let gpt2: GPT2Layout?
+    public let gpt2: GPT2Layout?
     /// Llama offsets (nil for other families).
-    package let llama: LlamaLayout?
+    public let llama: LlamaLayout?
     private let index: [String: Int]
 
-    package init(_ cfg: ModelConfig) {
+    public init(_ cfg: ModelConfig) {
         var a = ArenaBuilder()
         switch cfg.family {
         case .gpt2: gpt2 = GPT2Layout(cfg, &a); llama = nil
@@ -128,10 +128,10 @@ package struct ParameterLayout: Sendable {
     }
 
     /// The tensor called `name`, if any.
-    package func tensor(named name: String) -> ParameterTensor? { index[name].map { tensors[$0] } }
+    public func tensor(named name: String) -> ParameterTensor? { index[name].map { tensors[$0] } }
 
     /// Offset of the token embedding [V, C].
-    package var embedding: Int { gpt2?.wte ?? llama!.embed }
+    public var embedding: Int { gpt2?.wte ?? llama!.embed }
     /// Offset of the LM head matrix [V, C] (the embedding when tied).
-    package var head: Int { gpt2?.head ?? llama!.head }
+    public var head: Int { gpt2?.head ?? llama!.head }
 }

@@ -9,35 +9,35 @@ import Foundation
 import Tensor
 
 /// How to sample. Codable; `topP` and `endTokens` are optional in the JSON (older encodings decode).
-package struct SamplingOptions: Sendable, Equatable, Codable {
+public struct SamplingOptions: Sendable, Equatable, Codable {
     /// Softmax temperature τ > 0 (ignored when `greedy`).
-    package var temperature: Float
+    public var temperature: Float
     /// Keep only the k most likely tokens (ties at the k-th value are kept too); nil = no truncation.
-    package var topK: Int?
+    public var topK: Int?
     /// Nucleus sampling (after temperature and top-k, as transformers orders them): keep the most
     /// likely tokens while the probability mass of those ranked above is < p; nil = off.
-    package var topP: Float?
+    public var topP: Float?
     /// Completion limit per sequence (also limited by n_positions − prompt length).
-    package var maxNewTokens: Int
+    public var maxNewTokens: Int
     /// Generation stops after this token is sampled (it is included in the completion).
-    package var endToken: Int32?
+    public var endToken: Int32?
     /// More end tokens (e.g. a chat model's `<|im_end|>` besides its EOS); same rule as `endToken`.
-    package var endTokens: Set<Int32>
+    public var endTokens: Set<Int32>
     /// Take the arg-max instead of sampling; log-probs are then under τ = 1.
-    package var greedy: Bool
+    public var greedy: Bool
 
-    package init(temperature: Float = 1, topK: Int? = nil, topP: Float? = nil, maxNewTokens: Int,
+    public init(temperature: Float = 1, topK: Int? = nil, topP: Float? = nil, maxNewTokens: Int,
                 endToken: Int32? = nil, endTokens: Set<Int32> = [], greedy: Bool = false) {
         self.temperature = temperature; self.topK = topK; self.topP = topP; self.maxNewTokens = maxNewTokens
         self.endToken = endToken; self.endTokens = endTokens; self.greedy = greedy
     }
 
     /// Whether sampling `token` ends a completion.
-    package func isEnd(_ token: Int32) -> Bool { token == endToken || endTokens.contains(token) }
+    public func isEnd(_ token: Int32) -> Bool { token == endToken || endTokens.contains(token) }
 
     enum CodingKeys: String, CodingKey { case temperature, topK, topP, maxNewTokens, endToken, endTokens, greedy }
 
-    package init(from decoder: Decoder) throws {
+    public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         temperature = try c.decode(Float.self, forKey: .temperature)
         topK = try c.decodeIfPresent(Int.self, forKey: .topK)
@@ -51,7 +51,7 @@ package struct SamplingOptions: Sendable, Equatable, Codable {
 
 /// Why a completion stopped — the one type for it: the sampler sets it, a rollout sample keeps
 /// it, and the wire carries it (its codes are mapped in Sources/Rollout/WireMapping.swift).
-package enum FinishReason: String, Sendable, Codable, Equatable, CaseIterable {
+public enum FinishReason: String, Sendable, Codable, Equatable, CaseIterable {
     /// An end token was sampled (and is the last completion token).
     case end
     /// The caller's stop rule ended it (a stop string).
@@ -63,12 +63,12 @@ package enum FinishReason: String, Sendable, Codable, Equatable, CaseIterable {
 }
 
 /// One generated continuation.
-package struct Completion: Sendable, Equatable {
+public struct Completion: Sendable, Equatable {
     /// Sampled tokens (after the prompt), including the end token if one was sampled.
-    package var tokens: [Int32]
+    public var tokens: [Int32]
     /// log-prob of each sampled token under the sampling distribution actually used.
-    package var logProbs: [Float]
-    package var finishReason: FinishReason
+    public var logProbs: [Float]
+    public var finishReason: FinishReason
 }
 
 /// Generates from a `GPT`, reading its parameters in place (no copy).
@@ -80,20 +80,20 @@ package struct Completion: Sendable, Equatable {
 /// [n × C]·[C × k] GEMM per projection over the n sequences still running.
 ///
 /// Threading: not Sendable; use it on the thread that owns `model`. Buffers are reused across calls.
-package final class Sampler {
-    package let model: GPT
+public final class Sampler {
+    public let model: GPT
     var cache = FloatBuffer(count: 0)
     var work = FloatBuffer(count: 0)
     // Per-row metadata of the current batched step (reused across steps and calls).
     var rowSlot: [Int] = [], rowPos: [Int] = [], rowTok: [Int32] = [], rowPrefix: [Int] = [], rowShared: [Int] = []
 
-    package init(model: GPT) { self.model = model }
+    public init(model: GPT) { self.model = model }
 
     /// Samples one completion per prompt. Deterministic given `rng`'s state: one uniform draw per
     /// sampled token, in position order then prompt order. `stop`, when given, is asked after every
     /// sampled token that is not an end token (sequence index, its completion so far) and ends that
     /// completion when it answers true (finish reason `stop`; e.g. a stop string was decoded).
-    package func generate(prompts: [[Int32]], options: SamplingOptions, rng: inout Xoshiro256,
+    public func generate(prompts: [[Int32]], options: SamplingOptions, rng: inout Xoshiro256,
                          stop: ((_ sequence: Int, _ completion: [Int32]) -> Bool)? = nil) throws -> [Completion] {
         let cfg = model.config
         let C = cfg.nEmbd, V = cfg.vocabSize, L = cfg.nLayer, S = prompts.count, KD = cfg.kvDim

@@ -14,9 +14,9 @@ import COpenBLAS
 /// sched_yield, which on the shared 2-core target cost ~20–30 % of an update under load
 /// (perf), and it scaled worse on the long-K weight-gradient shapes. Small GEMMs always run on
 /// one thread, where waking a second one costs more than it saves.
-package enum Blas {
+public enum Blas {
     /// How large GEMMs use more than one thread.
-    package enum ThreadMode: String, Sendable, Codable {
+    public enum ThreadMode: String, Sendable, Codable {
         /// Concurrent single-threaded OpenBLAS calls on row blocks (default).
         case split
         /// OpenBLAS's internal thread pool.
@@ -28,25 +28,25 @@ package enum Blas {
     nonisolated(unsafe) private static var maximum = max(1, Int(openblas_get_num_threads()))
     nonisolated(unsafe) private static var current = max(1, Int(openblas_get_num_threads()))
     /// GEMMs with fewer floating-point operations than this run single-threaded.
-    nonisolated(unsafe) package static var multiThreadFlops = 8_000_000
+    nonisolated(unsafe) public static var multiThreadFlops = 8_000_000
     /// See the type's documentation.
-    nonisolated(unsafe) package static var threadMode = ThreadMode.split
+    nonisolated(unsafe) public static var threadMode = ThreadMode.split
     /// Products `A · Bᵀ` (B stored `[N,K]`: Linear weights, the LM head) with at most this many rows
     /// run on `FewRowsGemm` instead of OpenBLAS: the sampler's decode steps (one row per sequence).
     /// Prefill and the learner have more rows and keep OpenBLAS. 0 sends everything to OpenBLAS.
-    nonisolated(unsafe) package static var fewRowsMaxRows = 32
+    nonisolated(unsafe) public static var fewRowsMaxRows = 32
     /// Few-rows products whose B has at least this many floats split B's rows (C's columns) over the
     /// threads, so that each core streams its own part of the weights.
-    nonisolated(unsafe) package static var fewRowsSplitFloats = 1 << 16
+    nonisolated(unsafe) public static var fewRowsSplitFloats = 1 << 16
 
     /// Sets the maximum number of threads for GEMMs and `Parallel` (process-wide).
-    package static func setThreads(_ n: Int) {
+    public static func setThreads(_ n: Int) {
         maximum = max(1, n)
         useThreads(threadMode == .openblas ? maximum : 1)
     }
 
     /// The configured maximum number of threads (`setThreads`).
-    package static var threads: Int { maximum }
+    public static var threads: Int { maximum }
 
     @inline(__always)
     static func useThreads(_ n: Int) {
@@ -56,7 +56,7 @@ package enum Blas {
     /// `C[M,N] = alpha · op(A) · op(B) + beta · C`, row-major, where `op(A)` is
     /// `[M,K]` (A stored `[K,M]` when `transA`) and `op(B)` is `[K,N]` (B stored
     /// `[N,K]` when `transB`). Leading dimensions are the stored row lengths.
-    package static func sgemm(
+    public static func sgemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
         alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
         b: UnsafePointer<Float>, ldb: Int,

@@ -8,7 +8,7 @@
 import CFewRowsGemm
 
 /// A bad argument to `FewRowsGemm.multiply`: which dimension is wrong and why.
-package enum FewRowsGemmError: Error, Equatable, CustomStringConvertible {
+public enum FewRowsGemmError: Error, Equatable, CustomStringConvertible {
     /// m, n or k is negative.
     case negativeDimension(m: Int, n: Int, k: Int)
     /// A leading dimension is shorter than the row it strides over (`name` is lda, ldw or ldc).
@@ -16,7 +16,7 @@ package enum FewRowsGemmError: Error, Equatable, CustomStringConvertible {
     /// A buffer is shorter than the dimensions and leading dimensions need (`name` is a, w or c).
     case bufferTooSmall(name: String, count: Int, needed: Int)
 
-    package var description: String {
+    public var description: String {
         switch self {
         case let .negativeDimension(m, n, k):
             return "few-rows GEMM: negative dimension (m \(m), n \(n), k \(k))"
@@ -29,19 +29,19 @@ package enum FewRowsGemmError: Error, Equatable, CustomStringConvertible {
 }
 
 /// C = alpha · A · Wᵀ + beta · C for few rows of A, W stored [n, k] row-major, single-threaded.
-package enum FewRowsGemm {
+public enum FewRowsGemm {
     /// Instruction sets of the kernel, lowest first.
-    package enum Level: Int, Sendable, CaseIterable, Comparable {
+    public enum Level: Int, Sendable, CaseIterable, Comparable {
         case scalar = 0, avx2 = 1, avx512 = 2
-        package static func < (l: Level, r: Level) -> Bool { l.rawValue < r.rawValue }
+        public static func < (l: Level, r: Level) -> Bool { l.rawValue < r.rawValue }
     }
 
     /// The best level this CPU supports (AVX-512F+VL, AVX2+FMA, or portable C).
-    package static var supportedLevel: Level { Level(rawValue: Int(frg_supported_level().rawValue)) ?? .scalar }
+    public static var supportedLevel: Level { Level(rawValue: Int(frg_supported_level().rawValue)) ?? .scalar }
 
     /// The level in use. Setting it above `supportedLevel` uses `supportedLevel` (tests run every
     /// path the CPU has). Process-wide; not to be changed while products run on other threads.
-    package static var level: Level {
+    public static var level: Level {
         get { Level(rawValue: Int(frg_current_level().rawValue)) ?? .scalar }
         set { _ = frg_set_level(frg_level(rawValue: UInt32(newValue.rawValue))) }
     }
@@ -60,7 +60,7 @@ package enum FewRowsGemm {
 
     /// `c[m,n] = alpha · a[m,k] · wᵀ + beta · c` with w stored [n, k]; with beta = 0, c is only
     /// written. Throws on negative dimensions, short leading dimensions or short buffers.
-    package static func multiply(m: Int, n: Int, k: Int, alpha: Float = 1, a: [Float], lda: Int,
+    public static func multiply(m: Int, n: Int, k: Int, alpha: Float = 1, a: [Float], lda: Int,
                                 w: [Float], ldw: Int, beta: Float, c: inout [Float], ldc: Int) throws(FewRowsGemmError) {
         try validate(m: m, n: n, k: k, lda: lda, ldw: ldw, ldc: ldc)
         if m == 0 || n == 0 { return }

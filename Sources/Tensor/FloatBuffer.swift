@@ -5,12 +5,12 @@
 /// An owned block of `count` Floats, zeroed on creation and freed on deinit.
 ///
 /// Threading: not Sendable; confine each buffer to the thread (or actor) that owns it.
-package final class FloatBuffer {
+public final class FloatBuffer {
     /// The whole allocation. Valid for the lifetime of this object.
-    package let buffer: UnsafeMutableBufferPointer<Float>
+    public let buffer: UnsafeMutableBufferPointer<Float>
 
     /// Allocates `count` zeroed floats (64-byte aligned for vector loads).
-    package init(count: Int) {
+    public init(count: Int) {
         let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride,
                                                    alignment: 64)
         let p = raw.initializeMemory(as: Float.self, repeating: 0, count: max(count, 1))
@@ -20,18 +20,18 @@ package final class FloatBuffer {
     deinit { UnsafeMutableRawPointer(buffer.baseAddress!).deallocate() }
 
     /// Number of floats.
-    package var count: Int { buffer.count }
+    public var count: Int { buffer.count }
     /// Base pointer.
-    package var base: UnsafeMutablePointer<Float> { buffer.baseAddress! }
+    public var base: UnsafeMutablePointer<Float> { buffer.baseAddress! }
 
     /// A copy of the contents (safe even when this buffer is a temporary).
-    package func toArray() -> [Float] { Array(buffer) }
+    public func toArray() -> [Float] { Array(buffer) }
 
     /// Sets every element to zero.
-    package func zero() { if count > 0 { base.update(repeating: 0, count: count) } }
+    public func zero() { if count > 0 { base.update(repeating: 0, count: count) } }
 
     /// A view of `count` floats starting at `offset`.
-    package func slice(_ offset: Int, _ count: Int) -> UnsafeMutableBufferPointer<Float> {
+    public func slice(_ offset: Int, _ count: Int) -> UnsafeMutableBufferPointer<Float> {
         precondition(offset >= 0 && offset + count <= self.count, "FloatBuffer slice out of range")
         return UnsafeMutableBufferPointer(start: base + offset, count: count)
     }

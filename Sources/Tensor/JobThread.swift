@@ -5,7 +5,7 @@
 
 import Foundation
 
-package final class JobThread: @unchecked Sendable {
+public final class JobThread: @unchecked Sendable {
     private let cond = NSCondition()
     private var jobs: [() -> Void] = []
     private var busy = false
@@ -13,7 +13,7 @@ package final class JobThread: @unchecked Sendable {
 
     /// Starts the thread. `name` should be at most 15 bytes: Linux keeps a thread name only so
     /// long, and only when the thread sets it itself (it does, first thing).
-    package init(name: String, stackSize: Int? = nil) {
+    public init(name: String, stackSize: Int? = nil) {
         let t = Thread { [self] in
             Thread.current.name = name
             loop()
@@ -24,7 +24,7 @@ package final class JobThread: @unchecked Sendable {
 
     /// Queues `job`. Returns false, and drops it, once ``close()`` was called.
     @discardableResult
-    package func submit(_ job: @escaping () -> Void) -> Bool {
+    public func submit(_ job: @escaping () -> Void) -> Bool {
         cond.lock(); defer { cond.unlock() }
         guard !closed else { return false }
         jobs.append(job)
@@ -33,13 +33,13 @@ package final class JobThread: @unchecked Sendable {
     }
 
     /// Waits until every job queued so far has run.
-    package func waitUntilIdle() {
+    public func waitUntilIdle() {
         cond.lock(); defer { cond.unlock() }
         while !jobs.isEmpty || busy { cond.wait() }
     }
 
     /// Ends the thread after the jobs already queued.
-    package func close() {
+    public func close() {
         cond.lock(); closed = true; cond.broadcast(); cond.unlock()
     }
 

@@ -18,19 +18,19 @@ private let regionKey: pthread_key_t = {
 }()
 
 /// Splitting index ranges over the configured number of threads.
-package enum Parallel {
+public enum Parallel {
     /// Wraps a non-escaping body for `concurrentPerform`; safe because the call is synchronous and
     /// every chunk touches disjoint memory (the caller's contract).
     private struct Body: @unchecked Sendable { let run: (Range<Int>) -> Void }
 
     /// True on a thread that is running a chunk of a parallel region: nested `forChunks` calls and
     /// GEMMs then run inline, single-threaded.
-    package static var isInsideRegion: Bool { pthread_getspecific(regionKey) != nil }
+    public static var isInsideRegion: Bool { pthread_getspecific(regionKey) != nil }
 
     /// Calls `body` on contiguous chunks covering `0..<count`, in parallel on up to `Blas.threads`
     /// threads, but never with chunks smaller than `grain` (small jobs, and calls from inside another
     /// region, run inline on the caller).
-    package static func forChunks(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
+    public static func forChunks(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
         let parts = min(Blas.threads, count / max(grain, 1))
         if parts <= 1 || isInsideRegion { if count > 0 { body(0..<count) }; return }
         withoutActuallyEscaping(body) { esc in

@@ -6,10 +6,10 @@ import Foundation
 
 /// SplitMix64: a one-word mixer. Used to expand seeds and to hash `(seed, index)`
 /// pairs into independent streams.
-package struct SplitMix64: RandomNumberGenerator, Sendable {
-    package var state: UInt64
-    package init(seed: UInt64) { state = seed }
-    package mutating func next() -> UInt64 {
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    public var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -17,7 +17,7 @@ package struct SplitMix64: RandomNumberGenerator, Sendable {
         return z ^ (z >> 31)
     }
     /// Mixes several words into one seed, so `(seed, step, layer)` style keys give independent streams.
-    package static func mix(_ words: UInt64...) -> UInt64 {
+    public static func mix(_ words: UInt64...) -> UInt64 {
         var s = SplitMix64(seed: 0x5EED_0F7B_1B07_A21)
         var acc: UInt64 = 0
         for w in words { s.state ^= w; acc = s.next() }
@@ -27,18 +27,18 @@ package struct SplitMix64: RandomNumberGenerator, Sendable {
 
 /// Xoshiro256**: fast, high-quality generator with a 256-bit state that can be
 /// saved and restored (checkpoints store `state`).
-package struct Xoshiro256: RandomNumberGenerator, Sendable, Codable, Equatable {
-    package var state: [UInt64]
-    package init(seed: UInt64) {
+public struct Xoshiro256: RandomNumberGenerator, Sendable, Codable, Equatable {
+    public var state: [UInt64]
+    public init(seed: UInt64) {
         var sm = SplitMix64(seed: seed)
         state = [sm.next(), sm.next(), sm.next(), sm.next()]
     }
-    package init(state: [UInt64]) {
+    public init(state: [UInt64]) {
         precondition(state.count == 4, "Xoshiro256 needs four state words")
         self.state = state
     }
     @inline(__always) private static func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
-    package mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         let result = Self.rotl(state[1] &* 5, 7) &* 9
         let t = state[1] << 17
         state[2] ^= state[0]; state[3] ^= state[1]; state[1] ^= state[2]; state[0] ^= state[3]
@@ -47,9 +47,9 @@ package struct Xoshiro256: RandomNumberGenerator, Sendable, Codable, Equatable {
         return result
     }
     /// Uniform float in [0, 1) with 24 random bits.
-    package mutating func nextUniform() -> Float { Float(next() >> 40) * (1.0 / 16_777_216.0) }
+    public mutating func nextUniform() -> Float { Float(next() >> 40) * (1.0 / 16_777_216.0) }
     /// Standard normal (Box–Muller; one of the pair is discarded for simplicity and determinism).
-    package mutating func nextGaussian() -> Float {
+    public mutating func nextGaussian() -> Float {
         var u1 = Double(next() >> 11) * (1.0 / 9_007_199_254_740_992.0)
         if u1 < 1e-300 { u1 = 1e-300 }
         let u2 = Double(next() >> 11) * (1.0 / 9_007_199_254_740_992.0)
@@ -57,7 +57,7 @@ package struct Xoshiro256: RandomNumberGenerator, Sendable, Codable, Equatable {
     }
     /// Fills `count` floats with standard normals, two per Box–Muller pair (cos and sin branches),
     /// consuming two draws per pair in order. Deterministic given the state; used for ALP noise.
-    package mutating func fillGaussian(_ out: UnsafeMutablePointer<Float>, count: Int) {
+    public mutating func fillGaussian(_ out: UnsafeMutablePointer<Float>, count: Int) {
         // Single precision: u1 ∈ (0, 1] with 24 bits (|ε| ≤ 5.8, a 6e-9 tail), u2 ∈ [0, 1).
         var i = 0
         while i < count {

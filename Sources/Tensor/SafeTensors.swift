@@ -6,12 +6,12 @@
 import Foundation
 
 /// Element types this implementation reads and writes.
-package enum SafeTensorsDType: String, Sendable, CaseIterable {
+public enum SafeTensorsDType: String, Sendable, CaseIterable {
     case F32, F64, I32, I64, U8
     /// IEEE half and bfloat16: read as they are, converted to F32 on request (`convertedFloats`).
     case F16, BF16
     /// Bytes per element.
-    package var size: Int {
+    public var size: Int {
         switch self {
         case .F16, .BF16: return 2
         case .F32, .I32: return 4
@@ -22,33 +22,33 @@ package enum SafeTensorsDType: String, Sendable, CaseIterable {
 }
 
 /// One tensor: dtype, shape and its raw little-endian bytes.
-package struct TensorData: Sendable, Equatable {
-    package var dtype: SafeTensorsDType
-    package var shape: [Int]
-    package var bytes: [UInt8]
+public struct TensorData: Sendable, Equatable {
+    public var dtype: SafeTensorsDType
+    public var shape: [Int]
+    public var bytes: [UInt8]
 
     /// Number of elements (product of the shape; 1 for a scalar).
-    package var elementCount: Int { shape.reduce(1, *) }
+    public var elementCount: Int { shape.reduce(1, *) }
 
-    package init(dtype: SafeTensorsDType, shape: [Int], bytes: [UInt8]) {
+    public init(dtype: SafeTensorsDType, shape: [Int], bytes: [UInt8]) {
         self.dtype = dtype; self.shape = shape; self.bytes = bytes
     }
     /// An F32 tensor. `values.count` must equal the product of `shape`.
-    package init(floats values: [Float], shape: [Int]) {
+    public init(floats values: [Float], shape: [Int]) {
         precondition(values.count == shape.reduce(1, *), "TensorData: value count does not match shape")
         self.init(dtype: .F32, shape: shape, bytes: Self.pack(values.map { $0.bitPattern }))
     }
     /// An F32 tensor copied from a buffer.
-    package init(floats values: UnsafeBufferPointer<Float>, shape: [Int]) {
+    public init(floats values: UnsafeBufferPointer<Float>, shape: [Int]) {
         self.init(floats: Array(values), shape: shape)
     }
     /// An I32 tensor.
-    package init(int32s values: [Int32], shape: [Int]) {
+    public init(int32s values: [Int32], shape: [Int]) {
         precondition(values.count == shape.reduce(1, *), "TensorData: value count does not match shape")
         self.init(dtype: .I32, shape: shape, bytes: Self.pack(values.map { UInt32(bitPattern: $0) }))
     }
     /// An I64 tensor.
-    package init(int64s values: [Int64], shape: [Int]) {
+    public init(int64s values: [Int64], shape: [Int]) {
         precondition(values.count == shape.reduce(1, *), "TensorData: value count does not match shape")
         self.init(dtype: .I64, shape: shape, bytes: Self.pack(values.map { UInt64(bitPattern: $0) }))
     }
@@ -68,21 +68,21 @@ package struct TensorData: Sendable, Equatable {
     }
 
     /// Values of an F32 tensor (throws if the dtype is not F32; `name`/`file` label the error).
-    package func floats(name: String = "?", file: String = "?") throws -> [Float] {
+    public func floats(name: String = "?", file: String = "?") throws -> [Float] {
         guard dtype == .F32 else {
             throw SafeTensorsError(file: file, .wrongDType(tensor: name, expected: "F32", found: dtype.rawValue))
         }
         return unpack(UInt32.self).map { Float(bitPattern: $0) }
     }
     /// Values of an I32 tensor.
-    package func int32s(name: String = "?", file: String = "?") throws -> [Int32] {
+    public func int32s(name: String = "?", file: String = "?") throws -> [Int32] {
         guard dtype == .I32 else {
             throw SafeTensorsError(file: file, .wrongDType(tensor: name, expected: "I32", found: dtype.rawValue))
         }
         return unpack(UInt32.self).map { Int32(bitPattern: $0) }
     }
     /// Values of an I64 tensor.
-    package func int64s(name: String = "?", file: String = "?") throws -> [Int64] {
+    public func int64s(name: String = "?", file: String = "?") throws -> [Int64] {
         guard dtype == .I64 else {
             throw SafeTensorsError(file: file, .wrongDType(tensor: name, expected: "I64", found: dtype.rawValue))
         }
@@ -91,18 +91,18 @@ package struct TensorData: Sendable, Equatable {
 }
 
 /// A whole safetensors file in memory: named tensors plus the `__metadata__` map.
-package struct SafeTensorsFile: Sendable {
-    package var tensors: [String: TensorData]
-    package var metadata: [String: String]
+public struct SafeTensorsFile: Sendable {
+    public var tensors: [String: TensorData]
+    public var metadata: [String: String]
     /// Label used in error messages (the path it was read from, if any).
-    package var label: String
+    public var label: String
 
-    package init(tensors: [String: TensorData] = [:], metadata: [String: String] = [:], label: String = "<memory>") {
+    public init(tensors: [String: TensorData] = [:], metadata: [String: String] = [:], label: String = "<memory>") {
         self.tensors = tensors; self.metadata = metadata; self.label = label
     }
 
     /// Reads and validates a file.
-    package static func read(from url: URL) throws -> SafeTensorsFile {
+    public static func read(from url: URL) throws -> SafeTensorsFile {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
             throw SafeTensorsError(file: url.path, .unreadable(error.localizedDescription))
@@ -111,13 +111,13 @@ package struct SafeTensorsFile: Sendable {
     }
 
     /// Tensor `name`, or `missingTensor`.
-    package func tensor(_ name: String) throws -> TensorData {
+    public func tensor(_ name: String) throws -> TensorData {
         guard let t = tensors[name] else { throw SafeTensorsError(file: label, .missingTensor(name)) }
         return t
     }
 
     /// F32 values of `name`, checking the shape when `shape` is given.
-    package func floats(_ name: String, shape: [Int]? = nil) throws -> [Float] {
+    public func floats(_ name: String, shape: [Int]? = nil) throws -> [Float] {
         let t = try tensor(name)
         if let shape, shape != t.shape {
             throw SafeTensorsError(file: label, .wrongShape(tensor: name, expected: shape, found: t.shape))
@@ -125,12 +125,12 @@ package struct SafeTensorsFile: Sendable {
         return try t.floats(name: name, file: label)
     }
     /// I32 values of `name`.
-    package func int32s(_ name: String) throws -> [Int32] { try tensor(name).int32s(name: name, file: label) }
+    public func int32s(_ name: String) throws -> [Int32] { try tensor(name).int32s(name: name, file: label) }
     /// I64 values of `name`.
-    package func int64s(_ name: String) throws -> [Int64] { try tensor(name).int64s(name: name, file: label) }
+    public func int64s(_ name: String) throws -> [Int64] { try tensor(name).int64s(name: name, file: label) }
 
     /// Writes the file (replacing any existing one).
-    package func write(to url: URL) throws {
+    public func write(to url: URL) throws {
         do { try Data(serialized()).write(to: url) } catch {
             throw SafeTensorsError(file: url.path, .unwritable(error.localizedDescription))
         }

@@ -8,7 +8,7 @@ extension SafeTensorsFile {
     static let maxHeaderBytes = 100_000_000
 
     /// Parses and validates a whole file held in `bytes`; `label` names it in errors.
-    package static func parse(_ bytes: [UInt8], label: String) throws -> SafeTensorsFile {
+    public static func parse(_ bytes: [UInt8], label: String) throws -> SafeTensorsFile {
         func fail(_ k: SafeTensorsError.Kind) -> SafeTensorsError { SafeTensorsError(file: label, k) }
         guard bytes.count >= 8 else {
             throw fail(.truncated("file has \(bytes.count) bytes, fewer than the 8-byte header length"))
@@ -89,7 +89,7 @@ extension SafeTensorsFile {
     }
 
     /// The file's bytes: tensors in sorted-name order, header padded with spaces to 8 bytes.
-    package func serialized() -> [UInt8] {
+    public func serialized() -> [UInt8] {
         let names = tensors.keys.sorted()
         var header = "{"
         var first = true

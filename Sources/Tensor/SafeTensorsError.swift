@@ -2,9 +2,9 @@
 // the file and what exactly is wrong with it.
 
 /// A safetensors file could not be read, or does not hold what the caller expected.
-package struct SafeTensorsError: Error, Equatable, CustomStringConvertible, Sendable {
+public struct SafeTensorsError: Error, Equatable, CustomStringConvertible, Sendable {
     /// What went wrong.
-    package enum Kind: Equatable, Sendable {
+    public enum Kind: Equatable, Sendable {
         /// The file could not be opened or read (OS message).
         case unreadable(String)
         /// The file ends before the 8-byte header length, the header, or the data it declares.
@@ -28,16 +28,16 @@ package struct SafeTensorsError: Error, Equatable, CustomStringConvertible, Send
     }
 
     /// Path (or label) of the file concerned.
-    package let file: String
+    public let file: String
     /// The specific problem.
-    package let kind: Kind
+    public let kind: Kind
 
-    package init(file: String, _ kind: Kind) {
+    public init(file: String, _ kind: Kind) {
         self.file = file
         self.kind = kind
     }
 
-    package var description: String {
+    public var description: String {
         let what: String
         switch kind {
         case .unreadable(let m): what = "cannot be read: \(m)"

@@ -4,7 +4,7 @@
 extension TensorData {
     /// Values of an F32, F16 or BF16 tensor as Float (F16 and BF16 are converted exactly; any other
     /// dtype throws `wrongDType`). `name`/`file` label the error.
-    package func convertedFloats(name: String = "?", file: String = "?") throws -> [Float] {
+    public func convertedFloats(name: String = "?", file: String = "?") throws -> [Float] {
         switch dtype {
         case .F32: return try floats(name: name, file: file)
         case .F16, .BF16:
@@ -27,11 +27,11 @@ extension TensorData {
 }
 
 /// Exact conversions from 16-bit float bit patterns to Float.
-package enum HalfFloat {
+public enum HalfFloat {
     /// The Float equal to the IEEE 754 binary16 value with bit pattern `h` (subnormals, infinities
     /// and NaN payloads included).
     @inlinable
-    package static func halfToFloat(_ h: UInt16) -> Float {
+    public static func halfToFloat(_ h: UInt16) -> Float {
         let sign = UInt32(h & 0x8000) << 16
         let exponent = UInt32(h >> 10) & 0x1F
         let mantissa = UInt32(h & 0x3FF)
@@ -48,7 +48,7 @@ package enum HalfFloat {
 
     /// The Float whose upper 16 bits are `b` (bfloat16 is a truncated Float).
     @inlinable
-    package static func bfloat16ToFloat(_ b: UInt16) -> Float {
+    public static func bfloat16ToFloat(_ b: UInt16) -> Float {
         Float(bitPattern: UInt32(b) << 16)
     }
 }
@@ -56,7 +56,7 @@ package enum HalfFloat {
 extension SafeTensorsFile {
     /// Values of `name` as Float when it is F32, F16 or BF16 (converted exactly), checking the shape
     /// when `shape` is given.
-    package func convertedFloats(_ name: String, shape: [Int]? = nil) throws -> [Float] {
+    public func convertedFloats(_ name: String, shape: [Int]? = nil) throws -> [Float] {
         let t = try tensor(name)
         if let shape, shape != t.shape {
             throw SafeTensorsError(file: label, .wrongShape(tensor: name, expected: shape, found: t.shape))

@@ -3,7 +3,7 @@
 // the model's non-GEMM layers build on these.
 
 /// Vectorised helpers over raw float pointers. `n` may be any length.
-package enum Vec {
+public enum Vec {
     @inlinable @inline(__always)
     static func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
         UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
@@ -15,7 +15,7 @@ package enum Vec {
 
     /// Σ a[i]·b[i].
     @inlinable @inline(__always)
-    package static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+    public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
         var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
         var i = 0
         while i + 16 <= n {
@@ -31,7 +31,7 @@ package enum Vec {
 
     /// Σ a[i].
     @inlinable @inline(__always)
-    package static func sum(_ a: UnsafePointer<Float>, _ n: Int) -> Float {
+    public static func sum(_ a: UnsafePointer<Float>, _ n: Int) -> Float {
         var acc = SIMD8<Float>()
         var i = 0
         while i + 8 <= n { acc += load8(a + i); i += 8 }
@@ -42,7 +42,7 @@ package enum Vec {
 
     /// y[i] += alpha·x[i].
     @inlinable @inline(__always)
-    package static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+    public static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
         let va = SIMD8<Float>(repeating: alpha)
         var i = 0
         while i + 8 <= n { store8(load8(y + i) + va * load8(x + i), y + i); i += 8 }
@@ -51,7 +51,7 @@ package enum Vec {
 
     /// y[i] += x[i].
     @inlinable @inline(__always)
-    package static func add(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+    public static func add(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
         var i = 0
         while i + 8 <= n { store8(load8(y + i) + load8(x + i), y + i); i += 8 }
         while i < n { y[i] += x[i]; i += 1 }
@@ -59,7 +59,7 @@ package enum Vec {
 
     /// Σ a[i]² in Double (for gradient norms).
     @inlinable @inline(__always)
-    package static func sumOfSquares(_ a: UnsafePointer<Float>, _ n: Int) -> Double {
+    public static func sumOfSquares(_ a: UnsafePointer<Float>, _ n: Int) -> Double {
         var total = 0.0
         var i = 0
         while i < n {

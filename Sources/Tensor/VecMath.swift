@@ -5,7 +5,7 @@
 extension Vec {
     /// e^x for each lane (inputs clamped to [-87.3, 88.3]; underflows to ~1e-38 rather than 0).
     @inlinable @inline(__always)
-    package static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
+    public static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
         let lo = SIMD8<Float>(repeating: -87.3), hi = SIMD8<Float>(repeating: 88.3)
         var xc = x.replacing(with: lo, where: x .< lo)
         xc = xc.replacing(with: hi, where: xc .> hi)
@@ -29,11 +29,11 @@ extension Vec {
 
     /// 1 / (1 + e^(−x)) for each lane.
     @inlinable @inline(__always)
-    package static func sigmoid(_ x: SIMD8<Float>) -> SIMD8<Float> {
+    public static func sigmoid(_ x: SIMD8<Float>) -> SIMD8<Float> {
         1 / (1 + exp(-x))
     }
 
     /// Scalar e^x through the same polynomial (lane 0 of the vector version).
     @inlinable @inline(__always)
-    package static func exp(_ x: Float) -> Float { exp(SIMD8(repeating: x))[0] }
+    public static func exp(_ x: Float) -> Float { exp(SIMD8(repeating: x))[0] }
 }
