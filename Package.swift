@@ -145,10 +145,11 @@ let package = Package(
 )
 
 // Declarations are `package` (nothing outside this package links the libraries), except in the
-// numeric kernels Tensor and Policy, which stay `public`: the compiler's default cross-module
-// optimisation serialises only `public` bodies, and with `package` there the policy bench ran
-// 10–25 % slower even with `-package-cmo` (docs/benchmarks.md, "Access level"). Release builds
-// of every other module get the default cross-module optimisation within the package boundary.
+// hot numeric and network layers — Tensor, Policy, Wire, H2, TLS, Transport — which stay
+// `public`: the compiler's default cross-module optimisation serialises only `public` bodies,
+// and with `package` there the policy bench ran 10–25 % and the transport bench ~15 % slower,
+// even with `-package-cmo` (docs/benchmarks.md, "Access level"). Release builds of every other
+// module get the default cross-module optimisation within the package boundary.
 for target in package.targets where target.type != .system {
     target.swiftSettings = (target.swiftSettings ?? []) + [
         .unsafeFlags(["-package-cmo", "-allow-non-resilient-access"], .when(configuration: .release)),

@@ -2,20 +2,20 @@
 // HTTP/2 error codes, counters) and the typed errors it throws.
 
 /// One header field. HTTP/2 names are lowercase; values are decoded as UTF-8 (lossy).
-package struct H2Header: Sendable, Hashable, CustomStringConvertible {
-    package var name: String
-    package var value: String
-    package init(_ name: String, _ value: String) { self.name = name; self.value = value }
-    package var description: String { "\(name): \(value)" }
+public struct H2Header: Sendable, Hashable, CustomStringConvertible {
+    public var name: String
+    public var value: String
+    public init(_ name: String, _ value: String) { self.name = name; self.value = value }
+    public var description: String { "\(name): \(value)" }
 }
 
 /// HTTP/2 error codes (RFC 9113 §7). Unknown codes survive in ``other(_:)``.
-package enum H2ErrorCode: Sendable, Hashable, CustomStringConvertible {
+public enum H2ErrorCode: Sendable, Hashable, CustomStringConvertible {
     case noError, protocolError, internalError, flowControlError, settingsTimeout, streamClosed
     case frameSizeError, refusedStream, cancel, compressionError, connectError, enhanceYourCalm
     case inadequateSecurity, http11Required, other(UInt32)
 
-    package init(rawValue: UInt32) {
+    public init(rawValue: UInt32) {
         let all: [H2ErrorCode] = [.noError, .protocolError, .internalError, .flowControlError, .settingsTimeout,
                                   .streamClosed, .frameSizeError, .refusedStream, .cancel, .compressionError,
                                   .connectError, .enhanceYourCalm, .inadequateSecurity, .http11Required]
@@ -23,7 +23,7 @@ package enum H2ErrorCode: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The code on the wire.
-    package var rawValue: UInt32 {
+    public var rawValue: UInt32 {
         switch self {
         case .noError: 0x0
         case .protocolError: 0x1
@@ -43,7 +43,7 @@ package enum H2ErrorCode: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    package var description: String {
+    public var description: String {
         switch self {
         case .other(let v): "error 0x\(String(v, radix: 16))"
         // RFC 9113 §7 names ("\(self)" would recurse into this property).
@@ -55,7 +55,7 @@ package enum H2ErrorCode: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// Why H2Session refused an incoming header block (see ``H2Configuration``).
-package enum H2HeaderViolation: Sendable, Hashable {
+public enum H2HeaderViolation: Sendable, Hashable {
     /// The decoded list passed ``H2Configuration/maxHeaderListSize`` bytes.
     case listTooLarge(limit: UInt32)
     /// The block carried more than ``H2Configuration/maxHeaderFields`` fields.
@@ -63,7 +63,7 @@ package enum H2HeaderViolation: Sendable, Hashable {
 }
 
 /// Something that happened on the connection, in order.
-package enum H2Event: Sendable, Hashable {
+public enum H2Event: Sendable, Hashable {
     /// A complete header block opened a stream (request on a server, response on a client).
     case headers(stream: Int32, headers: [H2Header], endStream: Bool)
     /// Bytes of one DATA frame. The receiver must later call ``H2Session/consume(stream:bytes:)``
@@ -89,27 +89,27 @@ package enum H2Event: Sendable, Hashable {
 }
 
 /// Running totals since the session started (for metrics and tests).
-package struct H2Counters: Sendable, Equatable {
+public struct H2Counters: Sendable, Equatable {
     /// Streams opened by the peer (header blocks that began a stream).
-    package var streamsOpened = 0
+    public var streamsOpened = 0
     /// RST_STREAM frames we sent.
-    package var resetsSent = 0
+    public var resetsSent = 0
     /// RST_STREAM frames we received.
-    package var resetsReceived = 0
+    public var resetsReceived = 0
     /// Frames nghttp2 rejected as invalid (`on_invalid_frame_recv`).
-    package var invalidFrames = 0
+    public var invalidFrames = 0
     /// Glitches charged to the glitch bucket (resets sent + invalid frames).
-    package var glitches = 0
+    public var glitches = 0
     /// Header blocks refused for breaking the byte or field limit.
-    package var headerLimitViolations = 0
+    public var headerLimitViolations = 0
     /// GOAWAY frames we sent.
-    package var goAwaysSent = 0
-    package init() {}
+    public var goAwaysSent = 0
+    public init() {}
 }
 
 /// Errors thrown by ``H2Session``. Fatal ones (all but `invalidConfiguration`, `unknownStream`
 /// and `streamNotWritable`) mean the connection must be closed after draining any output.
-package enum H2Error: Error, Sendable, Equatable, CustomStringConvertible {
+public enum H2Error: Error, Sendable, Equatable, CustomStringConvertible {
     /// A configuration field is out of range; the message names it.
     case invalidConfiguration(String)
     /// The peer flooded us with frames that need an ACK (SETTINGS/PING) without reading ours.
@@ -127,7 +127,7 @@ package enum H2Error: Error, Sendable, Equatable, CustomStringConvertible {
     /// Any other nghttp2 failure: the function, its code and `nghttp2_strerror`.
     case nghttp2(function: String, code: Int32, message: String)
 
-    package var description: String {
+    public var description: String {
         switch self {
         case .invalidConfiguration(let m): "invalid H2 configuration: \(m)"
         case .flooded: "peer flooded the connection with frames needing ACKs (SETTINGS/PING) without reading"

@@ -75,7 +75,7 @@ extension H2Session {
     /// follows through ``submitData(stream:bytes:endStream:)`` / ``submitTrailers(stream:headers:)``.
     /// - Returns: the new stream ID (frames go out on the next ``drainOutput()``; nghttp2 holds
     ///   the stream back while the peer's MAX_CONCURRENT_STREAMS is reached).
-    package func submitRequest(headers: [H2Header], endStream: Bool) throws(H2Error) -> Int32 {
+    public func submitRequest(headers: [H2Header], endStream: Bool) throws(H2Error) -> Int32 {
         guard role == .client else { throw .nghttp2(function: "submitRequest", code: 0, message: "servers cannot submit requests") }
         var provider = nghttp2_data_provider(source: nghttp2_data_source(ptr: nil), read_callback: H2Callbacks.readData)
         let id = withNV(headers) { nv, count in
@@ -89,12 +89,12 @@ extension H2Session {
 
     /// Server: sends the response header block on `stream`. With `endStream: false` the body
     /// follows through ``submitData(stream:bytes:endStream:)`` / ``submitTrailers(stream:headers:)``.
-    package func submitResponse(stream: Int32, headers: [H2Header], endStream: Bool = false) throws(H2Error) {
+    public func submitResponse(stream: Int32, headers: [H2Header], endStream: Bool = false) throws(H2Error) {
         try submitResponse(stream: stream, .list(headers), endStream: endStream)
     }
 
     /// ``submitResponse(stream:headers:endStream:)`` for a prepared (uncopied) header list.
-    package func submitResponse(stream: Int32, prepared: PreparedHeaders, endStream: Bool = false) throws(H2Error) {
+    public func submitResponse(stream: Int32, prepared: PreparedHeaders, endStream: Bool = false) throws(H2Error) {
         try submitResponse(stream: stream, .prepared(prepared), endStream: endStream)
     }
 
@@ -112,7 +112,7 @@ extension H2Session {
 
     /// Queues body bytes on a stream opened with a body; they go out as flow control allows.
     /// Check ``isAboveHighWatermark(stream:)`` afterwards and suspend the writer if it is true.
-    package func submitData(stream: Int32, bytes: [UInt8], endStream: Bool = false) throws(H2Error) {
+    public func submitData(stream: Int32, bytes: [UInt8], endStream: Bool = false) throws(H2Error) {
         // In place through `withValue` (a closure, not the subscript's coroutine, which would
         // allocate its frame): no copy of the queue per call.
         let queued: Int? = try outbound.withValue(stream) { (state: inout OutboundStream) throws(H2Error) -> Int in
@@ -128,12 +128,12 @@ extension H2Session {
     }
 
     /// Ends a stream with a trailing header block after the queued body.
-    package func submitTrailers(stream: Int32, headers: [H2Header]) throws(H2Error) {
+    public func submitTrailers(stream: Int32, headers: [H2Header]) throws(H2Error) {
         try submitTrailers(stream: stream, .list(headers))
     }
 
     /// ``submitTrailers(stream:headers:)`` for a prepared (uncopied) header list.
-    package func submitTrailers(stream: Int32, prepared: PreparedHeaders) throws(H2Error) {
+    public func submitTrailers(stream: Int32, prepared: PreparedHeaders) throws(H2Error) {
         try submitTrailers(stream: stream, .prepared(prepared))
     }
 
@@ -148,7 +148,7 @@ extension H2Session {
     }
 
     /// Sends RST_STREAM(`errorCode`) and drops anything still queued for the stream.
-    package func resetStream(_ stream: Int32, errorCode: H2ErrorCode) throws(H2Error) {
+    public func resetStream(_ stream: Int32, errorCode: H2ErrorCode) throws(H2Error) {
         totalQueuedBytes -= queuedBytes(stream: stream)
         outbound[stream]?.queue.removeAll()
         outbound[stream]?.ended = true
@@ -157,30 +157,30 @@ extension H2Session {
     }
 
     /// Body bytes queued on `stream` and not yet handed to nghttp2.
-    package func queuedBytes(stream: Int32) -> Int { outbound[stream]?.queue.count ?? 0 }
+    public func queuedBytes(stream: Int32) -> Int { outbound[stream]?.queue.count ?? 0 }
 
     /// True when the stream's queue is above ``H2Configuration/outboundHighWatermark``.
-    package func isAboveHighWatermark(stream: Int32) -> Bool {
+    public func isAboveHighWatermark(stream: Int32) -> Bool {
         queuedBytes(stream: stream) > configuration.outboundHighWatermark
     }
 
     /// Body bytes of `stream` sent so far (grows whenever its queue makes progress).
-    package func sentBytes(stream: Int32) -> Int { outbound[stream]?.sent ?? 0 }
+    public func sentBytes(stream: Int32) -> Int { outbound[stream]?.sent ?? 0 }
 
     /// True when `stream` has body bytes queued that the peer's flow-control windows (the
     /// stream's or the connection's) do not let out: a stalled reader, not a slow socket.
-    package func isFlowControlBlocked(stream: Int32) -> Bool {
+    public func isFlowControlBlocked(stream: Int32) -> Bool {
         queuedBytes(stream: stream) > 0 && sendWindow(stream: stream) == 0
     }
 
     /// Queued body bytes the peer's connection window lets out now (an upper bound: stream
     /// windows may admit less). Sizes output buffers.
-    package var sendableQueuedBytes: Int {
+    public var sendableQueuedBytes: Int {
         min(totalQueuedBytes, Int(max(0, nghttp2_session_get_remote_window_size(session))))
     }
 
     /// How many more body bytes the peer's flow-control windows accept on `stream` right now.
-    package func sendWindow(stream: Int32) -> Int {
+    public func sendWindow(stream: Int32) -> Int {
         Int(max(0, min(nghttp2_session_get_stream_remote_window_size(session, stream),
                        nghttp2_session_get_remote_window_size(session))))
     }

@@ -17,14 +17,14 @@ import Dispatch
 /// ``wantsWrite`` are false. Inbound flow control follows the application: call
 /// ``consume(stream:bytes:)`` once the bytes of a ``H2Event/data(stream:bytes:endStream:)``
 /// event have been taken; WINDOW_UPDATEs are only sent then.
-package final class H2Session {
+public final class H2Session {
     /// Which end of the connection this session is.
-    package enum Role: Sendable { case client, server }
+    public enum Role: Sendable { case client, server }
 
-    package let role: Role
-    package let configuration: H2Configuration
+    public let role: Role
+    public let configuration: H2Configuration
     /// Running totals (streams, resets, glitches, header-limit violations…).
-    package internal(set) var counters = H2Counters()
+    public internal(set) var counters = H2Counters()
 
     let session: OpaquePointer
     let now: () -> Double
@@ -33,7 +33,7 @@ package final class H2Session {
     private var lastInbound: (id: Int32, state: InboundStream)?
     var outbound = StreamTable<OutboundStream>()
     /// Body bytes queued on all streams (kept as a running total: read per response message).
-    package internal(set) var totalQueuedBytes = 0
+    public internal(set) var totalQueuedBytes = 0
     var glitchBucket: GlitchBucket
     /// States of closed streams, reset and kept for the next streams (no allocation per stream).
     var spareInbound: [InboundStream] = []
@@ -74,7 +74,7 @@ package final class H2Session {
     ///   - configuration: limits (validated).
     ///   - now: monotonic seconds for the glitch bucket; tests inject a manual clock.
     /// - Throws: ``H2Error/invalidConfiguration(_:)`` or ``H2Error/nghttp2(function:code:message:)``.
-    package init(role: Role, configuration: H2Configuration = H2Configuration(),
+    public init(role: Role, configuration: H2Configuration = H2Configuration(),
                 now: @escaping () -> Double = { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }) throws(H2Error) {
         try configuration.validate()
         self.role = role
@@ -146,7 +146,7 @@ package final class H2Session {
     /// - Throws: a fatal ``H2Error`` (flood, CONTINUATION flood, bad preface…). The session then
     ///   queues GOAWAY where it can: drain the output, write it, and close. Events produced before
     ///   the error stay available from ``takeEvents()``.
-    package func feed(_ bytes: UnsafeRawBufferPointer) throws(H2Error) -> [H2Event] {
+    public func feed(_ bytes: UnsafeRawBufferPointer) throws(H2Error) -> [H2Event] {
         if let fatalFailure { throw fatalFailure }
         let input = bytes.bindMemory(to: UInt8.self)
         var offset = 0
@@ -184,7 +184,7 @@ package final class H2Session {
     }
 
     /// Array convenience for ``feed(_:)-(UnsafeRawBufferPointer)``.
-    package func feed(_ bytes: [UInt8]) throws(H2Error) -> [H2Event] {
+    public func feed(_ bytes: [UInt8]) throws(H2Error) -> [H2Event] {
         var result: Result<[H2Event], H2Error> = .success([])
         bytes.withUnsafeBytes { raw in
             do throws(H2Error) { result = .success(try feed(raw)) } catch { result = .failure(error) }
@@ -193,7 +193,7 @@ package final class H2Session {
     }
 
     /// Returns and clears the events queued so far (including ``H2Event/writable(stream:)`` from draining).
-    package func takeEvents() -> [H2Event] {
+    public func takeEvents() -> [H2Event] {
         defer { events.removeAll(keepingCapacity: true) }
         return events
     }
@@ -201,7 +201,7 @@ package final class H2Session {
     /// Returns flow-control credit for `bytes` bytes of a stream's DATA the application has taken,
     /// so nghttp2 may send WINDOW_UPDATE. Credit for a stream that has closed was already given
     /// back when it closed, so calls for closed streams are ignored.
-    package func consume(stream: Int32, bytes: Int) {
+    public func consume(stream: Int32, bytes: Int) {
         guard bytes > 0, let state = existingInbound(stream) else { return }
         let n = min(bytes, state.unconsumed)
         state.unconsumed -= n
@@ -236,7 +236,7 @@ package final class H2Session {
     /// - Throws: a fatal ``H2Error`` if nghttp2 fails; the connection must be closed.
     /// Hands every ready frame's bytes to `sink` as nghttp2 serialises them (the NIO handler
     /// copies them once, straight into its outbound buffer).
-    package func drainOutput(_ sink: (UnsafeRawBufferPointer) -> Void) throws(H2Error) {
+    public func drainOutput(_ sink: (UnsafeRawBufferPointer) -> Void) throws(H2Error) {
         if !stash.isEmpty {
             stash.withUnsafeBytes { sink($0) }
             stash.removeAll(keepingCapacity: true)
@@ -245,7 +245,7 @@ package final class H2Session {
         reportWritableStreams()
     }
 
-    package func drainOutput(into buffer: inout [UInt8]) throws(H2Error) {
+    public func drainOutput(into buffer: inout [UInt8]) throws(H2Error) {
         if !stash.isEmpty {
             buffer.append(contentsOf: stash)
             stash.removeAll(keepingCapacity: true)
@@ -289,23 +289,23 @@ package final class H2Session {
     }
 
     /// Returns every frame nghttp2 is ready to send. See ``drainOutput(into:)``.
-    package func drainOutput() throws(H2Error) -> [UInt8] {
+    public func drainOutput() throws(H2Error) -> [UInt8] {
         var out: [UInt8] = []
         try drainOutput(into: &out)
         return out
     }
 
     /// True while nghttp2 wants more input (false after GOAWAY both ways or a fatal error).
-    package var wantsRead: Bool { fatalFailure == nil && !stoppedReading && nghttp2_session_want_read(session) != 0 }
+    public var wantsRead: Bool { fatalFailure == nil && !stoppedReading && nghttp2_session_want_read(session) != 0 }
     /// True while there are frames to send or streams to serve.
-    package var wantsWrite: Bool { !stash.isEmpty || nghttp2_session_want_write(session) != 0 }
+    public var wantsWrite: Bool { !stash.isEmpty || nghttp2_session_want_write(session) != 0 }
     /// Frames queued inside nghttp2 (control and HEADERS), a bound the transport can watch.
-    package var nghttp2OutboundFrames: Int { nghttp2_session_get_outbound_queue_size(session) }
+    public var nghttp2OutboundFrames: Int { nghttp2_session_get_outbound_queue_size(session) }
     /// Tokens left in the glitch bucket (for tests and metrics).
-    package var glitchTokens: Double { glitchBucket.tokens }
+    public var glitchTokens: Double { glitchBucket.tokens }
 
     /// Sends a PING; the ACK arrives as ``H2Event/pingAcked(payload:)``.
-    package func ping(payload: UInt64) throws(H2Error) {
+    public func ping(payload: UInt64) throws(H2Error) {
         var bytes = payload.bigEndian
         try withUnsafeBytes(of: &bytes) { raw throws(H2Error) in
             try Self.check(nghttp2_submit_ping(session, UInt8(NGHTTP2_FLAG_NONE.rawValue),
@@ -316,13 +316,13 @@ package final class H2Session {
 
     /// Server only: the first half of a graceful shutdown (GOAWAY with last stream 2^31-1).
     /// Follow it, after at least one round trip, with ``goAway(errorCode:lastStreamID:)``.
-    package func sendShutdownNotice() throws(H2Error) {
+    public func sendShutdownNotice() throws(H2Error) {
         try Self.check(nghttp2_submit_shutdown_notice(session), "nghttp2_submit_shutdown_notice")
     }
 
     /// Sends GOAWAY: no new streams above `lastStreamID` (default: the last one we processed);
     /// existing streams continue. The session stops wanting to read and write once they finish.
-    package func goAway(errorCode: H2ErrorCode = .noError, lastStreamID: Int32? = nil) throws(H2Error) {
+    public func goAway(errorCode: H2ErrorCode = .noError, lastStreamID: Int32? = nil) throws(H2Error) {
         let last = lastStreamID ?? nghttp2_session_get_last_proc_stream_id(session)
         try Self.check(nghttp2_submit_goaway(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), last, errorCode.rawValue, nil, 0),
                        "nghttp2_submit_goaway")
@@ -330,7 +330,7 @@ package final class H2Session {
 
     /// Sends GOAWAY(`errorCode`) and closes the session once it is written (streams are dropped).
     /// Only queues the frame, so it is also safe inside nghttp2 callbacks.
-    package func terminate(errorCode: H2ErrorCode) {
+    public func terminate(errorCode: H2ErrorCode) {
         guard !terminated else { return }
         terminated = true
         _ = nghttp2_session_terminate_session(session, errorCode.rawValue)

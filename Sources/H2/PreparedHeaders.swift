@@ -8,15 +8,15 @@ import CNGHTTP2
 import Synchronization
 
 /// A header list nghttp2 can send without copying it (see the file comment).
-package final class PreparedHeaders: @unchecked Sendable {
-    package let headers: [H2Header]
+public final class PreparedHeaders: @unchecked Sendable {
+    public let headers: [H2Header]
     let nv: UnsafeMutablePointer<nghttp2_nv>
     let count: Int
 
     private static let interned = Mutex<[String: PreparedHeaders]>([:])
 
     /// The one instance for `headers` (created on first use, kept for the process's life).
-    package static func interned(_ headers: [H2Header]) -> PreparedHeaders {
+    public static func interned(_ headers: [H2Header]) -> PreparedHeaders {
         let key = headers.map { $0.name + "\u{0}" + $0.value }.joined(separator: "\u{1}")
         return interned.withLock { table in
             if let p = table[key] { return p }

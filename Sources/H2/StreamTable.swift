@@ -6,20 +6,20 @@
 // a connection holds at most its concurrent-stream limit of them.
 
 /// A map from stream id (non-zero) to `Value`.
-package struct StreamTable<Value> {
+public struct StreamTable<Value> {
     @usableFromInline var keys: [Int32]
     @usableFromInline var slots: [Value?]
     @usableFromInline var _count = 0
     @usableFromInline var shift: UInt32
-    @inlinable package var count: Int { _count }
+    @inlinable public var count: Int { _count }
 
-    @inlinable package init() {
+    @inlinable public init() {
         keys = [Int32](repeating: 0, count: 16)
         slots = [Value?](repeating: nil, count: 16)
         shift = 32 - 4
     }
 
-    @inlinable package var isEmpty: Bool { _count == 0 }
+    @inlinable public var isEmpty: Bool { _count == 0 }
 
     @inlinable @inline(__always) func home(_ key: Int32) -> Int {
         Int((UInt32(bitPattern: key) &* 0x9E37_79B1) >> shift)
@@ -36,7 +36,7 @@ package struct StreamTable<Value> {
         }
     }
 
-    @inlinable package subscript(key: Int32) -> Value? {
+    @inlinable public subscript(key: Int32) -> Value? {
         get { find(key).flatMap { slots[$0] } }
         set {
             if let newValue { insert(key, newValue) } else { removeValue(forKey: key) }
@@ -58,7 +58,7 @@ package struct StreamTable<Value> {
     }
 
     /// Runs `body` on the stored value in place (no copy of a value type's buffers); nil if absent.
-    @inlinable package mutating func withValue<R, E: Error>(_ key: Int32, _ body: (inout Value) throws(E) -> R) throws(E) -> R? {
+    @inlinable public mutating func withValue<R, E: Error>(_ key: Int32, _ body: (inout Value) throws(E) -> R) throws(E) -> R? {
         guard let i = find(key) else { return nil }
         // `slots[i]!` is modified in place through the array's and the optional's accessors.
         return try body(&slots[i]!)
@@ -77,7 +77,7 @@ package struct StreamTable<Value> {
     }
 
     @inlinable @discardableResult
-    package mutating func removeValue(forKey key: Int32) -> Value? {
+    public mutating func removeValue(forKey key: Int32) -> Value? {
         guard let i = find(key) else { return nil }
         let old = slots[i]
         removeAt(i)
@@ -107,7 +107,7 @@ package struct StreamTable<Value> {
         _count -= 1
     }
 
-    @inlinable package mutating func removeAll() {
+    @inlinable public mutating func removeAll() {
         self = StreamTable()
     }
 
@@ -121,7 +121,7 @@ package struct StreamTable<Value> {
     }
 
     /// Every (id, value) pair, in no particular order.
-    @inlinable package var entries: [(key: Int32, value: Value)] {
+    @inlinable public var entries: [(key: Int32, value: Value)] {
         var out: [(key: Int32, value: Value)] = []
         out.reserveCapacity(_count)
         for (k, v) in zip(keys, slots) where k != 0 { out.append((k, v!)) }
@@ -129,14 +129,14 @@ package struct StreamTable<Value> {
     }
 
     /// Folds over the values without building an array.
-    @inlinable package func reduce<R>(_ initial: R, _ next: (R, Value) -> R) -> R {
+    @inlinable public func reduce<R>(_ initial: R, _ next: (R, Value) -> R) -> R {
         var acc = initial
         for i in 0 ..< keys.count where keys[i] != 0 { acc = next(acc, slots[i]!) }
         return acc
     }
 
     /// Every value, in no particular order.
-    @inlinable package var values: [Value] { entries.map(\.value) }
+    @inlinable public var values: [Value] { entries.map(\.value) }
 }
 
 extension StreamTable: Sendable where Value: Sendable {}

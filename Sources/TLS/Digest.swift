@@ -7,11 +7,11 @@ import COpenSSL
 import Wire
 
 /// SHA-256 computed by OpenSSL.
-package struct OpenSSLSHA256: SHA256Digest {
-    package init() {}
+public struct OpenSSLSHA256: SHA256Digest {
+    public init() {}
 
     /// SHA-256 of `bytes` (32 bytes).
-    package func sha256(_ bytes: [UInt8]) -> [UInt8] {
+    public func sha256(_ bytes: [UInt8]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 0
         let ok = bytes.withUnsafeBytes { src in

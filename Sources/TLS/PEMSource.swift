@@ -4,11 +4,11 @@
 import COpenSSL
 
 /// PEM-encoded material: a path to read, or the bytes themselves.
-package enum PEMSource: Sendable, Hashable, CustomStringConvertible {
+public enum PEMSource: Sendable, Hashable, CustomStringConvertible {
     case file(String)
     case bytes([UInt8])
 
-    package var description: String {
+    public var description: String {
         switch self {
         case .file(let path): "file \(path)"
         case .bytes(let b): "PEM bytes (\(b.count) bytes)"

@@ -9,11 +9,11 @@ import COpenSSL
 /// **Threading:** `Sendable`. The underlying `SSL_CTX` is fully configured in the initializer and
 /// never mutated afterwards; OpenSSL allows creating `SSL` objects from one `SSL_CTX` on many
 /// threads concurrently (its reference counts and session cache are locked).
-package final class TLSContext: @unchecked Sendable {
+public final class TLSContext: @unchecked Sendable {
     /// Which end of connections engines from this context are.
-    package enum Role: Sendable { case server, client }
+    public enum Role: Sendable { case server, client }
 
-    package let role: Role
+    public let role: Role
     let ctx: OpaquePointer
     /// ALPN list in wire format (length-prefixed names); clients offer it.
     let alpnWire: [UInt8]
@@ -24,7 +24,7 @@ package final class TLSContext: @unchecked Sendable {
     ///   - privateKey: the leaf's key.
     ///   - clientCA: CAs trusted for client certificates; with `requireClientCertificate` (mTLS)
     ///     a client without a certificate signed by one of them fails the handshake.
-    package static func server(certificateChain: PEMSource, privateKey: PEMSource,
+    public static func server(certificateChain: PEMSource, privateKey: PEMSource,
                               clientCA: PEMSource? = nil, requireClientCertificate: Bool = false) throws(TLSError) -> TLSContext {
         if requireClientCertificate && clientCA == nil {
             throw .configuration("requireClientCertificate needs clientCA (the CAs that sign client certificates)")
@@ -35,7 +35,7 @@ package final class TLSContext: @unchecked Sendable {
 
     /// A client context. The server's certificate is always verified: against `trustRoots`, or
     /// the system's default CA paths when nil. `certificateChain`/`privateKey` are for mTLS.
-    package static func client(trustRoots: PEMSource?, certificateChain: PEMSource? = nil,
+    public static func client(trustRoots: PEMSource?, certificateChain: PEMSource? = nil,
                               privateKey: PEMSource? = nil) throws(TLSError) -> TLSContext {
         if (certificateChain == nil) != (privateKey == nil) {
             throw .configuration("a client certificate needs both certificateChain and privateKey")

@@ -14,8 +14,8 @@ import COpenSSL
 /// also after a thrown handshake error, which leaves the alert for the peer there.
 /// Without copies: read while the received bytes are lent with ``withCiphertext(_:_:)``, and
 /// write with ``writePlaintext(_:to:)``, whose records go straight to a sink.
-package final class TLSEngine {
-    package let context: TLSContext
+public final class TLSEngine {
+    public let context: TLSContext
     let ssl: OpaquePointer
     /// The BIO's state: ciphertext from the peer (lent or spilled), ciphertext for the peer (a
     /// sink or a queue).
@@ -24,15 +24,15 @@ package final class TLSEngine {
     private var failure: TLSError?
 
     /// True once the handshake finished and ALPN negotiated "h2".
-    package private(set) var isHandshakeComplete = false
+    public private(set) var isHandshakeComplete = false
     /// True once the peer's close_notify arrived.
-    package private(set) var peerClosed = false
+    public private(set) var peerClosed = false
 
     /// - Parameters:
     ///   - context: shared settings (role, certificates, ALPN).
     ///   - serverName: clients only: sent as SNI (unless an IP literal) and checked against the
     ///     server certificate's names. Without it only the chain is verified.
-    package init(context: TLSContext, serverName: String? = nil) throws(TLSError) {
+    public init(context: TLSContext, serverName: String? = nil) throws(TLSError) {
         ERR_clear_error()
         guard let ssl = SSL_new(context.ctx) else { throw .configuration("SSL_new: " + OpenSSLErrors.drain()) }
         let cipher = CipherBIO()
@@ -71,19 +71,19 @@ package final class TLSEngine {
     // MARK: - Ciphertext side
 
     /// Hands bytes received from the peer to OpenSSL (buffered until read).
-    package func feedCiphertext(_ bytes: UnsafeRawBufferPointer) {
+    public func feedCiphertext(_ bytes: UnsafeRawBufferPointer) {
         guard bytes.count > 0 else { return }
         cipher.spill.append(contentsOf: bytes)
     }
 
     /// Array convenience for ``feedCiphertext(_:)-(UnsafeRawBufferPointer)``.
-    package func feedCiphertext(_ bytes: [UInt8]) {
+    public func feedCiphertext(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { feedCiphertext($0) }
     }
 
     /// Lends `bytes` as received ciphertext while `body` runs (its reads decrypt straight from
     /// them, no copy); whatever `body` leaves unread (a partial record) is kept for later.
-    package func withCiphertext<R>(_ bytes: UnsafeRawBufferPointer, _ body: () throws -> R) rethrows -> R {
+    public func withCiphertext<R>(_ bytes: UnsafeRawBufferPointer, _ body: () throws -> R) rethrows -> R {
         cipher.endLoan()
         cipher.lent = bytes
         defer { cipher.endLoan() }
@@ -92,7 +92,7 @@ package final class TLSEngine {
 
     /// Everything OpenSSL has produced for the peer outside ``writePlaintext(_:to:)``
     /// (handshake messages, records, alerts).
-    package func drainCiphertext() -> [UInt8] {
+    public func drainCiphertext() -> [UInt8] {
         let pending = cipher.queuedCount
         guard pending > 0 else { return [] }
         return [UInt8](unsafeUninitializedCapacity: pending) { buffer, count in
@@ -102,19 +102,19 @@ package final class TLSEngine {
 
     /// Moves up to `destination.count` bytes of pending ciphertext into `destination`.
     /// - Returns: the number of bytes written.
-    package func readCiphertext(into destination: UnsafeMutableRawBufferPointer) -> Int {
+    public func readCiphertext(into destination: UnsafeMutableRawBufferPointer) -> Int {
         cipher.takeQueued(into: destination)
     }
 
     /// Bytes waiting in ``drainCiphertext()``.
-    package var pendingCiphertext: Int { cipher.queuedCount }
+    public var pendingCiphertext: Int { cipher.queuedCount }
 
     // MARK: - Plaintext side
 
     /// Advances the handshake and returns all application data decrypted so far.
     /// - Throws: ``TLSError/handshakeFailed(_:)``, ``TLSError/alpnMismatch(negotiated:)`` or
     ///   ``TLSError/protocolError(_:)``; the engine is then unusable (drain the alert first).
-    package func readPlaintext() throws(TLSError) -> [UInt8] {
+    public func readPlaintext() throws(TLSError) -> [UInt8] {
         let bound = try plaintextBound()
         guard bound > 0 else { return [] }
         var result: Result<Int, TLSError> = .success(0)
@@ -128,7 +128,7 @@ package final class TLSEngine {
 
     /// Advances the handshake and returns how many plaintext bytes ``readPlaintext(into:)`` can
     /// produce at most right now (0: nothing to read yet).
-    package func plaintextBound() throws(TLSError) -> Int {
+    public func plaintextBound() throws(TLSError) -> Int {
         try advanceHandshake()
         guard isHandshakeComplete else { return 0 }
         // Plaintext is never longer than the ciphertext it came from, so buffered ciphertext
@@ -142,7 +142,7 @@ package final class TLSEngine {
 
     /// Decrypts into `destination` (sized by ``plaintextBound()``): the NIO handler reads
     /// straight into its inbound buffer. Returns the bytes written, or the failure.
-    package func readPlaintext(into destination: UnsafeMutableRawBufferPointer) -> Result<Int, TLSError> {
+    public func readPlaintext(into destination: UnsafeMutableRawBufferPointer) -> Result<Int, TLSError> {
         guard let base = destination.baseAddress else { return .success(0) }
         var count = 0
         var readError: Int32 = SSL_ERROR_NONE
@@ -165,7 +165,7 @@ package final class TLSEngine {
     }
 
     /// Encrypts application data (queued until the handshake completes).
-    package func writePlaintext(_ bytes: [UInt8]) throws(TLSError) {
+    public func writePlaintext(_ bytes: [UInt8]) throws(TLSError) {
         var result: Result<Void, TLSError> = .success(())
         bytes.withUnsafeBytes { raw in
             do throws(TLSError) { try writePlaintext(raw) } catch { result = .failure(error) }
@@ -175,7 +175,7 @@ package final class TLSEngine {
 
     /// Encrypts `bytes` and hands the records — after any ciphertext queued earlier — straight
     /// to `sink` (no intermediate buffer); returns when all of it went there.
-    package func writePlaintext(_ bytes: UnsafeRawBufferPointer, to sink: (UnsafeRawBufferPointer) -> Void) throws(TLSError) {
+    public func writePlaintext(_ bytes: UnsafeRawBufferPointer, to sink: (UnsafeRawBufferPointer) -> Void) throws(TLSError) {
         if cipher.queuedCount > 0 {
             cipher.queued.withUnsafeBytes { sink(UnsafeRawBufferPointer(rebasing: $0[cipher.queuedOffset...])) }
             cipher.queued.removeAll(keepingCapacity: true)
@@ -193,7 +193,7 @@ package final class TLSEngine {
     /// Encrypts application data straight from `bytes` once the handshake is complete and
     /// nothing is queued (the common case: no copy before OpenSSL's own); otherwise queues it.
     /// The records wait in ``drainCiphertext()``.
-    package func writePlaintext(_ bytes: UnsafeRawBufferPointer) throws(TLSError) {
+    public func writePlaintext(_ bytes: UnsafeRawBufferPointer) throws(TLSError) {
         if let failure { throw failure }
         if isHandshakeComplete && pendingPlaintext.isEmpty, let base = bytes.baseAddress, bytes.count > 0 {
             ERR_clear_error()
@@ -217,7 +217,7 @@ package final class TLSEngine {
     /// Runs the handshake as far as the buffered input allows.
     /// - Returns: ``isHandshakeComplete``.
     @discardableResult
-    package func advanceHandshake() throws(TLSError) -> Bool {
+    public func advanceHandshake() throws(TLSError) -> Bool {
         if let failure { throw failure }
         guard !isHandshakeComplete else { return true }
         ERR_clear_error()
@@ -237,7 +237,7 @@ package final class TLSEngine {
     }
 
     /// Sends close_notify (drain it and send it before closing the socket).
-    package func shutdown() {
+    public func shutdown() {
         guard failure == nil, isHandshakeComplete else { return }
         ERR_clear_error()
         _ = SSL_shutdown(ssl)
@@ -264,7 +264,7 @@ package final class TLSEngine {
     // MARK: - Connection facts
 
     /// The application protocol the handshake settled on (nil if none).
-    package var negotiatedALPN: String? {
+    public var negotiatedALPN: String? {
         var data: UnsafePointer<UInt8>?
         var length: UInt32 = 0
         SSL_get0_alpn_selected(ssl, &data, &length)
@@ -273,7 +273,7 @@ package final class TLSEngine {
     }
 
     /// The peer certificate's subject (e.g. "/CN=localhost"), or nil without one.
-    package var peerCertificateSubject: String? {
+    public var peerCertificateSubject: String? {
         guard let cert = SSL_get1_peer_certificate(ssl) else { return nil }
         defer { X509_free(cert) }
         var buffer = [CChar](repeating: 0, count: 512)
@@ -282,7 +282,7 @@ package final class TLSEngine {
     }
 
     /// The negotiated protocol version, e.g. "TLSv1.3".
-    package var protocolVersion: String { String(cString: SSL_get_version(ssl)) }
+    public var protocolVersion: String { String(cString: SSL_get_version(ssl)) }
 }
 
 /// TLSEngine is confined to one thread (see its documentation).

@@ -5,7 +5,7 @@ import COpenSSL
 
 /// What went wrong in ``TLSContext`` or ``TLSEngine``. Messages name the file or field and
 /// include OpenSSL's error strings.
-package enum TLSError: Error, Sendable, Equatable, CustomStringConvertible {
+public enum TLSError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A PEM source could not be read or parsed (`source` names the file, or "PEM bytes").
     case invalidPEM(source: String, reason: String)
     /// The private key does not belong to the certificate.
@@ -20,7 +20,7 @@ package enum TLSError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A record-layer failure after the handshake (corrupt data, unexpected alert…).
     case protocolError(String)
 
-    package var description: String {
+    public var description: String {
         switch self {
         case .invalidPEM(let s, let r): "cannot load PEM from \(s): \(r)"
         case .keyMismatch(let m): "private key does not match certificate: \(m)"

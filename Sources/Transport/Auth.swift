@@ -2,12 +2,12 @@
 // in constant time so response timing does not reveal how much of a guess was right.
 
 /// The bearer tokens a server accepts.
-package struct TokenSets: Sendable, Equatable {
+public struct TokenSets: Sendable, Equatable {
     /// Tokens allowed on worker routes.
-    package var worker: [String]
+    public var worker: [String]
     /// Tokens allowed on worker and admin routes.
-    package var admin: [String]
-    package init(worker: [String] = [], admin: [String] = []) {
+    public var admin: [String]
+    public init(worker: [String] = [], admin: [String] = []) {
         self.worker = worker
         self.admin = admin
     }

@@ -47,12 +47,12 @@ final class StatusBox: Sendable {
 }
 
 /// One RPC in progress on the client side.
-package final class ClientCall: Sendable {
+public final class ClientCall: Sendable {
     let sink: any CallSink
     let statusBox: StatusBox
     /// The response message payloads. Ends when the status is OK; throws the status otherwise
     /// (after delivering the messages that arrived before it).
-    package let responses: RPCMessages
+    public let responses: RPCMessages
 
     init(sink: any CallSink, inbox: MessageInbox, statusBox: StatusBox) {
         self.sink = sink
@@ -62,13 +62,13 @@ package final class ClientCall: Sendable {
 
     /// Sends one request message. Suspends while the stream's outbound queue is above its high watermark.
     /// - Throws: the call's ``RPCStatus`` once it ended (e.g. the server failed it or reset the stream).
-    package func send(_ payload: [UInt8]) async throws {
+    public func send(_ payload: [UInt8]) async throws {
         do { try await sink.send(payload) } catch { throw statusBox.current ?? error }
     }
 
     /// Ends the request side (END_STREAM). Further sends fail.
     /// - Throws: like ``send(_:)``, the call's status once the server ended it.
-    package func finish() async throws {
+    public func finish() async throws {
         do { try await sink.finish() } catch { throw statusBox.current ?? error }
     }
 
@@ -76,19 +76,19 @@ package final class ClientCall: Sendable {
     func sendRaw(_ bytes: [UInt8], endStream: Bool = false) async throws { try await sink.sendRaw(bytes, endStream: endStream) }
 
     /// Cancels the call: RST_STREAM(CANCEL); the status becomes `cancelled`.
-    package func cancel() { sink.cancel() }
+    public func cancel() { sink.cancel() }
 
     /// The final status (waits for it). Never fails for RPC outcomes: they are the status.
-    package var status: RPCStatus {
+    public var status: RPCStatus {
         get async throws { await statusBox.wait() }
     }
 
     /// The status if it already arrived.
-    package var currentStatus: RPCStatus? { statusBox.current }
+    public var currentStatus: RPCStatus? { statusBox.current }
 }
 
 /// What both ``TransportClient`` and ``InProcessTransport`` offer applications.
-package protocol RPCClient: Sendable {
+public protocol RPCClient: Sendable {
     /// Starts an RPC on `path` with request `metadata` (e.g. `authorization`).
     func call(path: String, metadata: Metadata) async throws -> ClientCall
     /// One request message, one response message: returns the response payload.
@@ -99,7 +99,7 @@ package protocol RPCClient: Sendable {
 extension RPCClient {
     /// One request message, one response message: returns the response payload.
     /// - Throws: the ``RPCStatus`` when it is not OK (or no response message came).
-    package func unary(path: String, metadata: Metadata = [:], request: [UInt8]) async throws -> [UInt8] {
+    public func unary(path: String, metadata: Metadata = [:], request: [UInt8]) async throws -> [UInt8] {
         let call = try await self.call(path: path, metadata: metadata)
         do {
             try await call.send(request)

@@ -8,16 +8,16 @@ import NIOCore
 import Wire
 
 /// The answer to a plain HTTP/2 GET (``TransportClient/get(path:metadata:timeout:maxBodyBytes:)``).
-package struct HTTPGetResponse: Sendable {
+public struct HTTPGetResponse: Sendable {
     /// The response's `:status` (200, 401, 404…).
-    package var status: Int
+    public var status: Int
     /// The response header fields, pseudo-headers (`:status`) left out.
-    package var headers: [H2Header]
+    public var headers: [H2Header]
     /// The whole body.
-    package var body: [UInt8]
+    public var body: [UInt8]
 
     /// The first value of the header field `name` (lowercase), if present.
-    package func header(_ name: String) -> String? { headers.first { $0.name == name }?.value }
+    public func header(_ name: String) -> String? { headers.first { $0.name == name }?.value }
 }
 
 /// One GET in flight on a ``ClientConnection``.
@@ -118,7 +118,7 @@ extension TransportClient {
     ///   - maxBodyBytes: the largest body accepted. Default 64 MiB.
     /// - Throws: ``TransportError`` when connecting fails; ``RPCStatus`` when the answer does
     ///   not arrive whole (`deadlineExceeded`, `resourceExhausted`, `unavailable`).
-    package func get(path: String, metadata: Metadata = [:], timeout: Double = 10,
+    public func get(path: String, metadata: Metadata = [:], timeout: Double = 10,
                     maxBodyBytes: Int = 64 << 20) async throws -> HTTPGetResponse {
         var attempt = 0
         while true {

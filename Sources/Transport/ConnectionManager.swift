@@ -6,29 +6,29 @@
 import H2
 
 /// The timers of one connection (seconds). Defaults are TRANSPORT.md's.
-package struct ConnectionTimeouts: Sendable, Equatable {
+public struct ConnectionTimeouts: Sendable, Equatable {
     /// Our SETTINGS must be acknowledged within this. Default 10 s.
-    package var settingsAck: Double = 10
+    public var settingsAck: Double = 10
     /// A header block, once begun, must be complete within this (trickled headers). Default 10 s.
-    package var headerCompletion: Double = 10
+    public var headerCompletion: Double = 10
     /// A connection without open streams is closed after this. Default 5 min.
-    package var idle: Double = 300
+    public var idle: Double = 300
     /// A stream on which no byte moved either way is reset after this (routes may override). Default 60 s.
-    package var streamInactivity: Double = 60
+    public var streamInactivity: Double = 60
     /// Connections are drained (GOAWAY) at this age. Default 30 min.
-    package var maxAge: Double = 1800
+    public var maxAge: Double = 1800
     /// After a graceful GOAWAY, streams may run this long before the connection is closed. Default 30 s.
-    package var maxAgeGrace: Double = 30
+    public var maxAgeGrace: Double = 30
     /// A connection whose socket stays unwritable this long is closed (peer not reading), and a
     /// stream whose queued response bytes the peer's flow-control windows keep from leaving this
     /// long (a zero window never opened) is reset with ENHANCE_YOUR_CALM. Default 30 s.
-    package var writeStall: Double = 30
+    public var writeStall: Double = 30
     /// Between the shutdown notice and the final GOAWAY (one round trip, generously). Default 1 s.
-    package var goAwayDelay: Double = 1
-    package init() {}
+    public var goAwayDelay: Double = 1
+    public init() {}
 
     /// Checks every value is positive.
-    package func validate() throws(TransportError) {
+    public func validate() throws(TransportError) {
         let all = [("settingsAck", settingsAck), ("headerCompletion", headerCompletion), ("idle", idle),
                    ("streamInactivity", streamInactivity), ("maxAge", maxAge), ("maxAgeGrace", maxAgeGrace),
                    ("writeStall", writeStall), ("goAwayDelay", goAwayDelay)]
@@ -39,7 +39,7 @@ package struct ConnectionTimeouts: Sendable, Equatable {
 }
 
 /// What the connection must do now.
-package enum ConnectionAction: Sendable, Equatable {
+public enum ConnectionAction: Sendable, Equatable {
     /// Graceful shutdown, phase 1: GOAWAY with last stream 2^31-1.
     case sendShutdownNotice
     /// GOAWAY with this code (no new streams; `.noError` lets open streams finish).
@@ -54,9 +54,9 @@ package enum ConnectionAction: Sendable, Equatable {
 }
 
 /// Lifecycle and timers of one connection.
-package struct ConnectionManager: Sendable {
+public struct ConnectionManager: Sendable {
     /// The timers in force.
-    package let timeouts: ConnectionTimeouts
+    public let timeouts: ConnectionTimeouts
     let startedAt: Double
     private(set) var settingsAcked = false
     private var headerBlockSince: Double?
@@ -71,41 +71,41 @@ package struct ConnectionManager: Sendable {
     private var drainDeadline = Double.infinity
     private var drainReason: TransportRejection?
     /// True once a close action was returned (or ``closed()`` was called).
-    package private(set) var isClosed = false
+    public private(set) var isClosed = false
 
     /// A manager for a connection accepted at `now` (SETTINGS sent, no stream yet).
-    package init(timeouts: ConnectionTimeouts, now: Double) {
+    public init(timeouts: ConnectionTimeouts, now: Double) {
         self.timeouts = timeouts
         self.startedAt = now
         self.idleSince = now
     }
 
     /// Streams being tracked (open).
-    package var openStreams: Int { streams.count }
+    public var openStreams: Int { streams.count }
     /// True once a graceful drain began.
-    package var isDraining: Bool { drainStarted != nil }
+    public var isDraining: Bool { drainStarted != nil }
 
     /// The peer acknowledged our SETTINGS (stops the SETTINGS-ACK timer).
-    package mutating func settingsAcknowledged() { settingsAcked = true }
+    public mutating func settingsAcknowledged() { settingsAcked = true }
 
     /// Reports whether a header block is partially received (from `FrameScanner`).
-    package mutating func headerBlock(pending: Bool, now: Double) {
+    public mutating func headerBlock(pending: Bool, now: Double) {
         if !pending { headerBlockSince = nil } else if headerBlockSince == nil { headerBlockSince = now }
     }
 
     /// A stream opened; `timeout` overrides the default inactivity timeout (per route).
-    package mutating func streamOpened(_ id: Int32, timeout: Double? = nil, now: Double) {
+    public mutating func streamOpened(_ id: Int32, timeout: Double? = nil, now: Double) {
         streams[id] = (now, timeout ?? timeouts.streamInactivity)
         idleSince = nil
     }
 
     /// Bytes moved on the stream (request data read, or its response queue drained).
-    package mutating func streamActivity(_ id: Int32, now: Double) {
+    public mutating func streamActivity(_ id: Int32, now: Double) {
         streams.withValue(id) { $0.last = now }   // closure, not the subscript's coroutine: no allocation
     }
 
     /// A stream closed; the idle timer starts when none is left.
-    package mutating func streamClosed(_ id: Int32, now: Double) {
+    public mutating func streamClosed(_ id: Int32, now: Double) {
         _ = blockedSince.removeValue(forKey: id)
         guard streams.removeValue(forKey: id) != nil else { return }
         if streams.isEmpty { idleSince = now }
@@ -113,21 +113,21 @@ package struct ConnectionManager: Sendable {
 
     /// Whether `id` has response bytes queued that the peer's flow-control windows keep from
     /// leaving (stream write-stall timer). Reported at each tick; any window opening clears it.
-    package mutating func flowControl(_ id: Int32, blocked: Bool, now: Double) {
+    public mutating func flowControl(_ id: Int32, blocked: Bool, now: Double) {
         if !blocked { _ = blockedSince.removeValue(forKey: id) }
         else if blockedSince[id] == nil && streams[id] != nil { blockedSince[id] = now }
     }
 
     /// Streams currently flow-control blocked.
-    package var blockedStreams: Int { blockedSince.count }
+    public var blockedStreams: Int { blockedSince.count }
 
     /// The socket became writable or unwritable (write-stall timer).
-    package mutating func writability(_ writable: Bool, now: Double) {
+    public mutating func writability(_ writable: Bool, now: Double) {
         if writable { unwritableSince = nil } else if unwritableSince == nil { unwritableSince = now }
     }
 
     /// Starts a graceful drain (server shutdown, or max age): notice, GOAWAY, close when streams end or at `now + grace`.
-    package mutating func beginDrain(now: Double, grace: Double, reason: TransportRejection?) -> [ConnectionAction] {
+    public mutating func beginDrain(now: Double, grace: Double, reason: TransportRejection?) -> [ConnectionAction] {
         guard drainStarted == nil, !isClosed else { return [] }
         drainStarted = now
         drainDeadline = now + grace
@@ -136,10 +136,10 @@ package struct ConnectionManager: Sendable {
     }
 
     /// The connection closed for any reason; later ticks do nothing.
-    package mutating func closed() { isClosed = true }
+    public mutating func closed() { isClosed = true }
 
     /// Evaluates every timer at `now`.
-    package mutating func tick(now: Double) -> [ConnectionAction] {
+    public mutating func tick(now: Double) -> [ConnectionAction] {
         guard !isClosed else { return [] }
         if let since = unwritableSince, now - since >= timeouts.writeStall {
             return finish([.close(.writeStall)])

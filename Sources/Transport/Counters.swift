@@ -6,7 +6,7 @@ import NIOConcurrencyHelpers
 import Wire
 
 /// Why the server turned something away (a stream, a connection or a request).
-package enum TransportRejection: String, Sendable, CaseIterable, Hashable {
+public enum TransportRejection: String, Sendable, CaseIterable, Hashable {
     case unsupportedMediaType = "unsupported_media_type"   // HTTP 415
     case methodNotAllowed = "method_not_allowed"           // HTTP 405
     case notFound = "not_found"                            // HTTP 404
@@ -35,19 +35,19 @@ package enum TransportRejection: String, Sendable, CaseIterable, Hashable {
 }
 
 /// A snapshot of the server's counters.
-package struct TransportCounters: Sendable, Equatable {
+public struct TransportCounters: Sendable, Equatable {
     /// Connections admitted (below both caps).
-    package var connectionsAccepted = 0
+    public var connectionsAccepted = 0
     /// Admitted connections that have closed.
-    package var connectionsClosed = 0
+    public var connectionsClosed = 0
     /// Admitted connections still open.
-    package var connectionsOpen: Int { connectionsAccepted - connectionsClosed }
+    public var connectionsOpen: Int { connectionsAccepted - connectionsClosed }
     /// RPC handlers started.
-    package var rpcsStarted = 0
+    public var rpcsStarted = 0
     /// Handler tasks (RPC and GET) still running.
-    package var handlersRunning = 0
+    public var handlersRunning = 0
     /// Final statuses sent, by code (handled RPCs and RPCs refused before a handler ran).
-    package var rpcsFinished: [WireStatus: Int] {
+    public var rpcsFinished: [WireStatus: Int] {
         var out: [WireStatus: Int] = [:]
         for c in WireStatus.allCases where finishedByCode[Int(c.rawValue)] > 0 { out[c] = finishedByCode[Int(c.rawValue)] }
         return out
@@ -58,24 +58,24 @@ package struct TransportCounters: Sendable, Equatable {
     /// Counts one RPC ended with `code`.
     mutating func countFinished(_ code: WireStatus) { finishedByCode[Int(code.rawValue)] += 1 }
     /// Requests on plain GET routes.
-    package var httpRequests = 0
+    public var httpRequests = 0
     /// Everything turned away, by reason.
-    package var rejected: [TransportRejection: Int] = [:]
+    public var rejected: [TransportRejection: Int] = [:]
     /// RST_STREAM frames received from peers (cancellations, Rapid Reset).
-    package var resetsReceived = 0
+    public var resetsReceived = 0
     /// Response body bytes queued in the HTTP/2 sessions of all open connections (a gauge, updated
     /// at each timer tick and when a connection closes).
-    package var queuedOutboundBytes = 0
+    public var queuedOutboundBytes = 0
     /// Plaintext HTTP/2 bytes read and written on all connections.
-    package var bytesRead = 0
-    package var bytesWritten = 0
-    package init() {}
+    public var bytesRead = 0
+    public var bytesWritten = 0
+    public init() {}
 
     /// How many times `reason` happened.
-    package func count(_ reason: TransportRejection) -> Int { rejected[reason, default: 0] }
+    public func count(_ reason: TransportRejection) -> Int { rejected[reason, default: 0] }
 
     /// Prometheus text lines (`tributary_transport_*`), for the application's /metrics.
-    package func prometheus(prefix: String = "tributary_transport") -> String {
+    public func prometheus(prefix: String = "tributary_transport") -> String {
         var out = "# TYPE \(prefix)_connections_accepted_total counter\n"
         out += "\(prefix)_connections_accepted_total \(connectionsAccepted)\n"
         out += "\(prefix)_connections_open \(connectionsOpen)\n"

@@ -5,7 +5,7 @@ import TLS
 import Wire
 
 /// The digests of the service.
-package enum Digests {
+public enum Digests {
     /// SHA-256 of policy blobs and tokens.
-    package static let sha256: any SHA256Digest = OpenSSLSHA256()
+    public static let sha256: any SHA256Digest = OpenSSLSHA256()
 }

@@ -153,21 +153,21 @@ struct InProcessResponseSink: ResponseSink {
 
 /// Calls the handlers registered on a ``TransportServer`` directly, without sockets or HTTP/2.
 /// Same client API as ``TransportClient`` (``RPCClient``); same routing and token rules.
-package final class InProcessTransport: RPCClient {
+public final class InProcessTransport: RPCClient {
     let server: TransportServer
     /// Unread messages allowed per direction before `send` suspends.
-    package let window: Int
+    public let window: Int
     /// The peer string handlers see.
-    package static let peer = "in-process"
+    public static let peer = "in-process"
 
     /// - Parameter server: where the routes are registered; it need not be started.
-    package init(server: TransportServer, window: Int = 16) {
+    public init(server: TransportServer, window: Int = 16) {
         self.server = server
         self.window = max(1, window)
     }
 
     /// Starts a call on a registered handler (rejections come back as an already-ended call).
-    package func call(path: String, metadata: Metadata = [:]) async throws -> ClientCall {
+    public func call(path: String, metadata: Metadata = [:]) async throws -> ClientCall {
         let config = server.configuration
         guard let route = server.router.rpc(path) else {
             let status = !path.hasPrefix(config.rpcPathPrefix) ? RPCStatus(.unimplemented, "HTTP status 404")

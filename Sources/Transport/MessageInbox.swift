@@ -134,22 +134,22 @@ final class MessageInbox: @unchecked Sendable {
 /// The request or response messages of one RPC, as an async sequence of payloads.
 /// Iterate once. Ends normally when the peer ended its side; throws an ``RPCStatus`` when the
 /// stream failed (framing error: `invalidArgument`/`resourceExhausted`; peer reset: `cancelled`).
-package struct RPCMessages: AsyncSequence, Sendable {
-    package typealias Element = [UInt8]
+public struct RPCMessages: AsyncSequence, Sendable {
+    public typealias Element = [UInt8]
     let inbox: MessageInbox
 
-    package struct AsyncIterator: AsyncIteratorProtocol {
+    public struct AsyncIterator: AsyncIteratorProtocol {
         let inbox: MessageInbox
-        package mutating func next() async throws -> [UInt8]? { try await inbox.next() }
+        public mutating func next() async throws -> [UInt8]? { try await inbox.next() }
     }
 
-    package func makeAsyncIterator() -> AsyncIterator { AsyncIterator(inbox: inbox) }
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(inbox: inbox) }
 
     /// The next message, or nil at the end.
-    package func next() async throws -> [UInt8]? { try await inbox.next() }
+    public func next() async throws -> [UInt8]? { try await inbox.next() }
 
     /// Up to `max` messages that have already arrived, without waiting: an empty array when
     /// none is ready (the end of the stream and its errors are reported by ``next()``). For
     /// handlers that process whatever is queued as one batch (e.g. one fsync for several).
-    package func available(max: Int) -> [[UInt8]] { inbox.takeAvailable(max: max) }
+    public func available(max: Int) -> [[UInt8]] { inbox.takeAvailable(max: max) }
 }

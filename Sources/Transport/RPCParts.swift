@@ -19,21 +19,21 @@ protocol ResponseSink: Sendable {
 }
 
 /// The request side of an RPC as a handler sees it.
-package struct RPCRequest: Sendable {
+public struct RPCRequest: Sendable {
     /// `:path`, e.g. `/tributary.v1/Submit`.
-    package let path: String
+    public let path: String
     /// Request headers other than pseudo-headers (lower-case names), incl. `authorization`.
-    package let metadata: Metadata
+    public let metadata: Metadata
     /// The peer's address, e.g. `127.0.0.1:51234` (`in-process` for InProcessTransport).
-    package let peer: String
+    public let peer: String
     /// Which token class authenticated the call (`.none` on open routes).
-    package let authenticatedAs: AuthClass
+    public let authenticatedAs: AuthClass
     /// The request message payloads (deframed; the size limit is applied on each prefix).
-    package let messages: RPCMessages
+    public let messages: RPCMessages
 
     /// For routes with one request message: returns it.
     /// - Throws: ``RPCStatus`` (`invalidArgument`) when the stream holds none.
-    package func message() async throws -> [UInt8] {
+    public func message() async throws -> [UInt8] {
         guard let m = try await messages.next() else {
             throw RPCStatus(.invalidArgument, "request stream ended without a message")
         }
@@ -42,7 +42,7 @@ package struct RPCRequest: Sendable {
 }
 
 /// Sends the response messages of one RPC. Safe to use from any task.
-package final class RPCResponder: Sendable {
+public final class RPCResponder: Sendable {
     let sink: any ResponseSink
     let cardinality: Cardinality
     /// Messages sent so far, and the message of a `.one` route (sent together with the status).
@@ -55,13 +55,13 @@ package final class RPCResponder: Sendable {
     }
 
     /// Response messages sent so far.
-    package var messagesSent: Int { state.withLock { $0.sent } }
+    public var messagesSent: Int { state.withLock { $0.sent } }
 
     /// Sends one message payload (framed by the transport). Suspends while the peer is not
     /// reading fast enough (outbound back-pressure).
     /// - Throws: ``RPCStatus`` — `cancelled` when the peer reset the stream, `internal` when the
     ///   route allows no more response messages.
-    package func send(_ payload: [UInt8]) async throws {
+    public func send(_ payload: [UInt8]) async throws {
         let n = state.withLock { s in
             s.sent += 1
             if cardinality == .one && s.sent == 1 { s.held = payload } // goes out with the status (ResponseSink.finish)

@@ -10,32 +10,32 @@ import TLS
 import Wire
 
 /// An HTTP/2 RPC client for one server address.
-package final class TransportClient: RPCClient {
+public final class TransportClient: RPCClient {
     /// Client settings.
-    package struct Configuration: Sendable {
-        package var host: String
-        package var port: Int
+    public struct Configuration: Sendable {
+        public var host: String
+        public var port: Int
         /// nil: h2c with prior knowledge. Otherwise TLS 1.3 with this client context.
-        package var tls: TLSContext?
+        public var tls: TLSContext?
         /// SNI and certificate name check (TLS only); defaults to `host`.
-        package var serverName: String?
+        public var serverName: String?
         /// HTTP/2 limits of the client session.
-        package var h2 = H2Configuration()
+        public var h2 = H2Configuration()
         /// Default largest response message payload (per call override in ``TransportClient/call(path:metadata:maxResponseBytes:)``). Default 1 MiB.
-        package var maxResponseBytes = 1 << 20
+        public var maxResponseBytes = 1 << 20
         /// Content type sent with every call.
-        package var contentType = WireProtocol.contentType
+        public var contentType = WireProtocol.contentType
         /// TCP connect + TLS handshake timeout, seconds. Default 10.
-        package var connectTimeout: Double = 10
+        public var connectTimeout: Double = 10
         /// Keepalive: while calls are open and nothing arrived for this many seconds, send a PING
         /// (nil: never). Default 20. A dead link or a stopped server is noticed this way, instead
         /// of after TCP's retransmission timeout (minutes): open calls end with `unavailable` and
         /// the next call reconnects.
-        package var keepaliveInterval: Double? = 20
+        public var keepaliveInterval: Double? = 20
         /// Seconds to wait for the PING's ACK before closing the connection. Default 10.
-        package var keepaliveTimeout: Double = 10
+        public var keepaliveTimeout: Double = 10
 
-        package init(host: String, port: Int, tls: TLSContext? = nil, serverName: String? = nil) {
+        public init(host: String, port: Int, tls: TLSContext? = nil, serverName: String? = nil) {
             self.host = host
             self.port = port
             self.tls = tls
@@ -43,7 +43,7 @@ package final class TransportClient: RPCClient {
         }
     }
 
-    package let configuration: Configuration
+    public let configuration: Configuration
     private let group: EventLoopGroup
     private let ownsGroup: Bool
     private struct Current {
@@ -55,27 +55,27 @@ package final class TransportClient: RPCClient {
     private let current = NIOLockedValueBox(Current())
 
     /// - Parameter group: event loops to use; nil creates a private one-thread group.
-    package init(configuration: Configuration, group: EventLoopGroup? = nil) {
+    public init(configuration: Configuration, group: EventLoopGroup? = nil) {
         self.configuration = configuration
         self.group = group ?? MultiThreadedEventLoopGroup(numberOfThreads: 1)
         self.ownsGroup = group == nil
     }
 
     /// Keepalive PINGs sent on the current connection.
-    package var keepalivePingsSent: Int {
+    public var keepalivePingsSent: Int {
         current.withLockedValue { $0.connection }?.keepalivePings.withLockedValue { $0 } ?? 0
     }
 
     /// Connections opened so far (1 + reconnects).
-    package var connectionsOpened: Int { current.withLockedValue { $0.connects } }
+    public var connectionsOpened: Int { current.withLockedValue { $0.connects } }
 
     /// Starts an RPC. Connects (or reconnects) first when needed.
-    package func call(path: String, metadata: Metadata = [:]) async throws -> ClientCall {
+    public func call(path: String, metadata: Metadata = [:]) async throws -> ClientCall {
         try await call(path: path, metadata: metadata, maxResponseBytes: configuration.maxResponseBytes)
     }
 
     /// Starts an RPC with a response message limit of its own.
-    package func call(path: String, metadata: Metadata, maxResponseBytes: Int) async throws -> ClientCall {
+    public func call(path: String, metadata: Metadata, maxResponseBytes: Int) async throws -> ClientCall {
         try await open(path: path, metadata: metadata, maxResponseBytes: maxResponseBytes, unaryRequest: nil)
     }
 
@@ -105,7 +105,7 @@ package final class TransportClient: RPCClient {
     /// Unary fast path: opens the stream, sends the message and ends the request side in one
     /// hop to the event loop. A call the server did not process (stream refused, or above a
     /// GOAWAY's last stream id) is retried once on a fresh connection (PROTOCOL.md §2).
-    package func unary(path: String, metadata: Metadata = [:], request: [UInt8]) async throws -> [UInt8] {
+    public func unary(path: String, metadata: Metadata = [:], request: [UInt8]) async throws -> [UInt8] {
         do {
             return try await unaryOnce(path: path, metadata: metadata, request: request)
         } catch let s as RPCStatus where s.code == .unavailable && s.message.hasSuffix(notProcessed) {
@@ -201,7 +201,7 @@ package final class TransportClient: RPCClient {
     }
 
     /// Closes the connection (open calls end with `unavailable`) and the private event loops.
-    package func close() async {
+    public func close() async {
         let channel = current.withLockedValue { s -> Channel? in
             defer { s.connection = nil; s.channel = nil }
             return s.channel
@@ -212,28 +212,28 @@ package final class TransportClient: RPCClient {
 }
 
 /// Exponential backoff with full jitter (PROTOCOL.md §3 Watch: start 100 ms, cap 10 s).
-package struct Backoff: Sendable {
-    package var initial: Double
-    package var cap: Double
-    package private(set) var attempt = 0
+public struct Backoff: Sendable {
+    public var initial: Double
+    public var cap: Double
+    public private(set) var attempt = 0
 
-    package init(initial: Double = 0.1, cap: Double = 10) {
+    public init(initial: Double = 0.1, cap: Double = 10) {
         self.initial = initial
         self.cap = cap
     }
 
     /// The delay before the next attempt: uniform in [0, min(cap, initial·2^attempt)].
-    package mutating func next<R: RandomNumberGenerator>(using rng: inout R) -> Double {
+    public mutating func next<R: RandomNumberGenerator>(using rng: inout R) -> Double {
         let ceiling = min(cap, initial * Double(1 << min(attempt, 30)))
         attempt += 1
         return Double.random(in: 0...ceiling, using: &rng)
     }
 
-    package mutating func next() -> Double {
+    public mutating func next() -> Double {
         var g = SystemRandomNumberGenerator()
         return next(using: &g)
     }
 
     /// Call after a success.
-    package mutating func reset() { attempt = 0 }
+    public mutating func reset() { attempt = 0 }
 }

@@ -10,8 +10,8 @@ import TLS
 import Wire
 
 /// An HTTP/2 RPC server. The application registers handlers by path and never sees HTTP/2.
-package final class TransportServer: Sendable {
-    package let configuration: ServerConfiguration
+public final class TransportServer: Sendable {
+    public let configuration: ServerConfiguration
     let router = Router()
     let counterBox = CounterBox()
     let group: MultiThreadedEventLoopGroup
@@ -30,7 +30,7 @@ package final class TransportServer: Sendable {
     private let state = NIOLockedValueBox(State())
 
     /// - Throws: ``TransportError/invalidConfiguration(_:)`` naming the bad field.
-    package init(configuration: ServerConfiguration = ServerConfiguration()) throws(TransportError) {
+    public init(configuration: ServerConfiguration = ServerConfiguration()) throws(TransportError) {
         try configuration.validate()
         self.configuration = configuration
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoopThreads)
@@ -45,7 +45,7 @@ package final class TransportServer: Sendable {
     ///   - requestMessages: `.one` (delivered once the request ended; 0 or 2+ → `invalidArgument`) or `.many`.
     ///   - responseMessages: `.none`, `.one` (OK without it → `internal`) or `.many`.
     ///   - inactivityTimeout: overrides the server's stream inactivity timeout (watch streams).
-    package func register(path: String, auth: AuthClass = .worker, maxMessageBytes: Int = 64 * 1024,
+    public func register(path: String, auth: AuthClass = .worker, maxMessageBytes: Int = 64 * 1024,
                          requestMessages: Cardinality = .many, responseMessages: Cardinality = .many,
                          inactivityTimeout: Double? = nil, handler: @escaping RPCHandler) throws(TransportError) {
         try register(path: path, options: RouteOptions(auth: auth, maxMessageBytes: maxMessageBytes,
@@ -55,14 +55,14 @@ package final class TransportServer: Sendable {
     }
 
     /// Registers an RPC handler with explicit ``RouteOptions``.
-    package func register(path: String, options: RouteOptions, handler: @escaping RPCHandler) throws(TransportError) {
+    public func register(path: String, options: RouteOptions, handler: @escaping RPCHandler) throws(TransportError) {
         try validate(options, path: path)
         try router.add(RPCRoute(path: path, options: options, handler: handler))
     }
 
     /// Registers a plain HTTP GET (and HEAD) route, e.g. `/healthz`, `/metrics`. Without the
     /// needed token it answers 401 (`www-authenticate: Bearer`), with a worker token on an admin route 403.
-    package func registerGET(path: String, auth: AuthClass = .none, handler: @escaping HTTPHandler) throws(TransportError) {
+    public func registerGET(path: String, auth: AuthClass = .none, handler: @escaping HTTPHandler) throws(TransportError) {
         guard path.hasPrefix("/") else { throw .invalidConfiguration("route path '\(path)' must start with '/'") }
         try router.add(GETRoute(path: path, auth: auth, handler: .async(handler)))
     }
@@ -71,7 +71,7 @@ package final class TransportServer: Sendable {
     /// cheap responses (`/healthz`, a cached `/status` snapshot). It must never block or wait.
     /// (A separate name, not an overload of ``registerGET(path:auth:handler:)``, so a trailing
     /// closure never silently lands on the event loop.)
-    package func registerImmediateGET(path: String, auth: AuthClass = .none,
+    public func registerImmediateGET(path: String, auth: AuthClass = .none,
                                      handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse) throws(TransportError) {
         guard path.hasPrefix("/") else { throw .invalidConfiguration("route path '\(path)' must start with '/'") }
         try router.add(GETRoute(path: path, auth: auth, handler: .immediate(handler)))
@@ -83,7 +83,7 @@ package final class TransportServer: Sendable {
     /// compute their answer from the request alone and quickly; anything that waits belongs
     /// in ``register(path:options:handler:)``. Framing, limits, auth and statuses are those of
     /// any route; InProcessTransport calls it through an ordinary task.
-    package func registerImmediateUnary(path: String, auth: AuthClass = .worker, maxMessageBytes: Int = 64 * 1024,
+    public func registerImmediateUnary(path: String, auth: AuthClass = .worker, maxMessageBytes: Int = 64 * 1024,
                                        handler: @escaping ImmediateUnaryHandler) throws(TransportError) {
         let options = RouteOptions(auth: auth, maxMessageBytes: maxMessageBytes, requestMessages: .one, responseMessages: .one,
                                    runsOnEventLoop: true)
@@ -94,7 +94,7 @@ package final class TransportServer: Sendable {
     // MARK: lifecycle
 
     /// Binds the configured listeners.
-    package func start() async throws {
+    public func start() async throws {
         if let address = configuration.http1Status {
             let channel = try await startHTTP1(address)
             state.withLockedValue { $0.listeners.append(channel); $0.http1Port = channel.localAddress?.port }
@@ -110,22 +110,22 @@ package final class TransportServer: Sendable {
     }
 
     /// The bound h2c port (after ``start()``), nil without that listener.
-    package var cleartextPort: Int? { state.withLockedValue { $0.cleartextPort } }
+    public var cleartextPort: Int? { state.withLockedValue { $0.cleartextPort } }
     /// The bound HTTP/1.1 status port (after ``start()``), nil without that listener.
-    package var http1StatusPort: Int? { state.withLockedValue { $0.http1Port } }
+    public var http1StatusPort: Int? { state.withLockedValue { $0.http1Port } }
     /// The bound TLS port (after ``start()``), nil without that listener.
-    package var tlsPort: Int? { state.withLockedValue { $0.tlsPort } }
+    public var tlsPort: Int? { state.withLockedValue { $0.tlsPort } }
     /// A snapshot of the counters (for /metrics).
-    package var counters: TransportCounters { counterBox.snapshot }
+    public var counters: TransportCounters { counterBox.snapshot }
     /// True once ``shutdown(grace:)`` began: long-lived handlers (watch streams) should end
     /// their RPC (e.g. with `unavailable`) so the drain completes within the grace period.
-    package var isShuttingDown: Bool { state.withLockedValue { $0.stopped } }
+    public var isShuttingDown: Bool { state.withLockedValue { $0.stopped } }
     /// Connections currently open.
-    package var openConnections: Int { state.withLockedValue { $0.open } }
+    public var openConnections: Int { state.withLockedValue { $0.open } }
 
     /// Response bytes queued inside the HTTP/2 sessions of all connections (bounded by the
     /// per-stream high watermark while writers honour back-pressure).
-    package func queuedResponseBytes() async -> Int {
+    public func queuedResponseBytes() async -> Int {
         let connections = state.withLockedValue { Array($0.connections.values) }
         var total = 0
         for c in connections {
@@ -136,7 +136,7 @@ package final class TransportServer: Sendable {
 
     /// Graceful shutdown: stop accepting, send GOAWAY on every connection, let in-flight RPCs
     /// finish for up to `grace` seconds, then close everything and stop the event loops.
-    package func shutdown(grace: Double = 30) async {
+    public func shutdown(grace: Double = 30) async {
         let (listeners, connections, already) = state.withLockedValue { s in
             defer { s.stopped = true }
             return (s.listeners, Array(s.connections.values), s.stopped)

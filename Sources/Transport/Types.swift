@@ -5,10 +5,10 @@
 import Wire
 
 /// Request metadata: lower-case header names to values (pseudo-headers excluded).
-package typealias Metadata = [String: String]
+public typealias Metadata = [String: String]
 
 /// Which bearer tokens a route accepts (proto/PROTOCOL.md §13).
-package enum AuthClass: Sendable, Hashable {
+public enum AuthClass: Sendable, Hashable {
     /// No token needed.
     case none
     /// A worker or an admin token.
@@ -18,7 +18,7 @@ package enum AuthClass: Sendable, Hashable {
 }
 
 /// How many messages flow in one direction of an RPC.
-package enum Cardinality: Sendable, Hashable {
+public enum Cardinality: Sendable, Hashable {
     /// No message (e.g. a status-only response).
     case none
     /// Exactly one message. For requests the transport delivers it only once the client ended
@@ -29,29 +29,29 @@ package enum Cardinality: Sendable, Hashable {
 }
 
 /// Per-route options of an RPC.
-package struct RouteOptions: Sendable {
+public struct RouteOptions: Sendable {
     /// Who may call it.
-    package var auth: AuthClass
+    public var auth: AuthClass
     /// Largest request message payload, checked on the 5-byte prefix before buffering.
-    package var maxMessageBytes: Int
+    public var maxMessageBytes: Int
     /// How many request messages the client sends.
-    package var requestMessages: Cardinality
+    public var requestMessages: Cardinality
     /// How many response messages the handler sends on success (`.one`: OK without one is `internal`).
-    package var responseMessages: Cardinality
+    public var responseMessages: Cardinality
     /// Reset the stream when no byte moved either way for this long (nil: the server default).
     /// Long-lived watch streams want a large value.
-    package var inactivityTimeout: Double?
+    public var inactivityTimeout: Double?
     /// Token sets for this route only (nil: the server's ``ServerConfiguration/tokens``).
-    package var tokens: TokenSets?
+    public var tokens: TokenSets?
     /// Run the handler's task on the connection's event loop (a task-executor preference) instead
     /// of the global concurrency pool: no thread hop per call. The task starts immediately, inside
     /// the read that completed the request (`Task.immediate`), and runs until its first
     /// suspension before the next request is looked at. Only for handlers that never block
     /// — no file I/O, no long computation, and no calls into actors that do either (a default
     /// actor entered from such a task runs on the event loop too).
-    package var runsOnEventLoop: Bool
+    public var runsOnEventLoop: Bool
 
-    package init(auth: AuthClass = .worker, maxMessageBytes: Int = 64 * 1024,
+    public init(auth: AuthClass = .worker, maxMessageBytes: Int = 64 * 1024,
                 requestMessages: Cardinality = .many, responseMessages: Cardinality = .many,
                 inactivityTimeout: Double? = nil, tokens: TokenSets? = nil, runsOnEventLoop: Bool = false) {
         self.tokens = tokens
@@ -65,24 +65,24 @@ package struct RouteOptions: Sendable {
 }
 
 /// A plain HTTP request on a GET route.
-package struct HTTPRequest: Sendable {
-    package var method: String
-    package var path: String
+public struct HTTPRequest: Sendable {
+    public var method: String
+    public var path: String
     /// Query string without `?` ("" when none).
-    package var query: String
-    package var metadata: Metadata
-    package var peer: String
+    public var query: String
+    public var metadata: Metadata
+    public var peer: String
 }
 
 /// A plain HTTP response for a GET route (no framing, no `tributary-status`).
-package struct HTTPResponse: Sendable, Equatable {
-    package var status: Int
-    package var contentType: String
-    package var body: [UInt8]
+public struct HTTPResponse: Sendable, Equatable {
+    public var status: Int
+    public var contentType: String
+    public var body: [UInt8]
     /// Extra response headers (lower-case names).
-    package var headers: [(String, String)]
+    public var headers: [(String, String)]
 
-    package init(status: Int = 200, contentType: String = "text/plain; charset=utf-8", body: [UInt8],
+    public init(status: Int = 200, contentType: String = "text/plain; charset=utf-8", body: [UInt8],
                 headers: [(String, String)] = []) {
         self.status = status
         self.contentType = contentType
@@ -90,44 +90,44 @@ package struct HTTPResponse: Sendable, Equatable {
         self.headers = headers
     }
 
-    package init(status: Int = 200, contentType: String = "text/plain; charset=utf-8", text: String) {
+    public init(status: Int = 200, contentType: String = "text/plain; charset=utf-8", text: String) {
         self.init(status: status, contentType: contentType, body: Array(text.utf8))
     }
 
-    package static func == (a: HTTPResponse, b: HTTPResponse) -> Bool {
+    public static func == (a: HTTPResponse, b: HTTPResponse) -> Bool {
         a.status == b.status && a.contentType == b.contentType && a.body == b.body
             && a.headers.map { $0.0 + ":" + $0.1 } == b.headers.map { $0.0 + ":" + $0.1 }
     }
 }
 
 /// Handler of a GET route.
-package typealias HTTPHandler = @Sendable (HTTPRequest) async -> HTTPResponse
+public typealias HTTPHandler = @Sendable (HTTPRequest) async -> HTTPResponse
 
 /// Handler of an RPC: read `request.messages`, write with `responder.send`, return the final
 /// status. Throwing an ``RPCStatus`` ends the RPC with it; any other error becomes `internal`.
-package typealias RPCHandler = @Sendable (RPCRequest, RPCResponder) async throws -> RPCStatus
+public typealias RPCHandler = @Sendable (RPCRequest, RPCResponder) async throws -> RPCStatus
 
 /// What an immediate unary handler sees of its call (see
 /// ``TransportServer/registerImmediateUnary(path:auth:maxMessageBytes:handler:)``).
-package struct UnaryCall: Sendable {
+public struct UnaryCall: Sendable {
     /// `:path`, e.g. `/tributary.v1/Ping`.
-    package let path: String
+    public let path: String
     /// Request headers other than pseudo-headers (lower-case names).
-    package let metadata: Metadata
+    public let metadata: Metadata
     /// The peer's address (`in-process` for InProcessTransport).
-    package let peer: String
+    public let peer: String
     /// Which token class authenticated the call (`.none` on open routes).
-    package let authenticatedAs: AuthClass
+    public let authenticatedAs: AuthClass
     /// The one request message.
-    package let message: [UInt8]
+    public let message: [UInt8]
 }
 
 /// Handler of an immediate unary RPC: runs on the connection's event loop, so it must be
 /// quick and must never block or wait. The response message, or the status that ends the RPC.
-package typealias ImmediateUnaryHandler = @Sendable (UnaryCall) -> Result<[UInt8], RPCStatus>
+public typealias ImmediateUnaryHandler = @Sendable (UnaryCall) -> Result<[UInt8], RPCStatus>
 
 /// Errors of the transport API itself (not RPC outcomes, which are ``RPCStatus``).
-package enum TransportError: Error, Sendable, Equatable, CustomStringConvertible {
+public enum TransportError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A configuration value is out of range; the message names the field.
     case invalidConfiguration(String)
     /// Connecting failed (address, refused, TLS handshake…).
@@ -137,7 +137,7 @@ package enum TransportError: Error, Sendable, Equatable, CustomStringConvertible
     /// Registering a path twice.
     case duplicateRoute(String)
 
-    package var description: String {
+    public var description: String {
         switch self {
         case .invalidConfiguration(let m): "invalid transport configuration: \(m)"
         case .connectFailed(let m): "connect failed: \(m)"

@@ -5,7 +5,7 @@
 // accept messages from newer ones.
 
 /// Which message a payload holds (first two bytes of every message).
-package enum MessageKind: UInt16, Sendable, CaseIterable {
+public enum MessageKind: UInt16, Sendable, CaseIterable {
     case registerRequest = 1
     case welcome = 2
     case watchRequest = 3
@@ -20,7 +20,7 @@ package enum MessageKind: UInt16, Sendable, CaseIterable {
     case statusEnvelope = 12
 
     /// The Swift type that encodes and decodes this kind.
-    package var messageType: any WireMessage.Type {
+    public var messageType: any WireMessage.Type {
         switch self {
         case .registerRequest: RegisterRequest.self
         case .welcome: Welcome.self
@@ -41,7 +41,7 @@ package enum MessageKind: UInt16, Sendable, CaseIterable {
 /// How a field's value is laid out. The length in the field header is always present, so
 /// a field with an unknown id can be skipped whatever its type; a wire type outside this
 /// table is an error (new wire types require a new protocol version).
-package enum WireType: UInt8, Sendable, CaseIterable {
+public enum WireType: UInt8, Sendable, CaseIterable {
     /// 1 byte: u8, bool (0/1), small enums.
     case fixed8 = 1
     /// 2 bytes little-endian: u16.
@@ -58,7 +58,7 @@ package enum WireType: UInt8, Sendable, CaseIterable {
     case message = 7
 
     /// Exact value length for fixed types, nil for variable ones.
-    package var fixedLength: Int? {
+    public var fixedLength: Int? {
         switch self {
         case .fixed8: 1
         case .fixed16: 2
@@ -71,7 +71,7 @@ package enum WireType: UInt8, Sendable, CaseIterable {
 
 /// Every way decoding can fail. Each case names the message and, where there is one, the
 /// field, so a log line says exactly what was wrong. Decoding never traps.
-package enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Input ended early: `need` bytes were required at `offset`, only `have` remained.
     case truncated(message: String, offset: Int, need: Int, have: Int)
     /// The payload's kind is not the one expected on this stream.
@@ -95,7 +95,7 @@ package enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The value is well-formed but not allowed (explained in `reason`).
     case invalidValue(message: String, field: String, reason: String)
 
-    package var description: String {
+    public var description: String {
         switch self {
         case let .truncated(m, off, need, have):
             return "\(m): truncated at byte \(off): need \(need) bytes, \(have) left"
@@ -124,7 +124,7 @@ package enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 /// A struct that encodes as a field sequence (a top-level message or a nested one).
-package protocol WireFields: Sendable, Equatable {
+public protocol WireFields: Sendable, Equatable {
     /// Name used in error messages, e.g. "WorkUnit".
     static var wireName: String { get }
     /// Appends the fields in ascending id order (the canonical encoding).
@@ -134,21 +134,21 @@ package protocol WireFields: Sendable, Equatable {
 }
 
 /// A top-level protocol message: `kind u16 | schema u16 | fields`.
-package protocol WireMessage: WireFields {
+public protocol WireMessage: WireFields {
     static var kind: MessageKind { get }
     /// Schema version this implementation writes (bumped when fields are added).
     static var schemaVersion: UInt16 { get }
 }
 
 extension WireFields {
-    package static var wireName: String { String(describing: Self.self) }
+    public static var wireName: String { String(describing: Self.self) }
 }
 
 extension WireMessage {
-    package static var schemaVersion: UInt16 { 1 }
+    public static var schemaVersion: UInt16 { 1 }
 
     /// The canonical encoding (header + fields in ascending id order).
-    package func encoded() -> [UInt8] {
+    public func encoded() -> [UInt8] {
         var w = FieldWriter()
         w.header(kind: Self.kind, schemaVersion: Self.schemaVersion)
         encodeFields(into: &w)
@@ -156,12 +156,12 @@ extension WireMessage {
     }
 
     /// Encoding wrapped in the 5-byte frame prefix; throws if it exceeds `maxMessageBytes`.
-    package func framed(maxMessageBytes: Int, flags: FrameFlags = []) throws(FramingError) -> [UInt8] {
+    public func framed(maxMessageBytes: Int, flags: FrameFlags = []) throws(FramingError) -> [UInt8] {
         try Framer.frame(encoded(), flags: flags, maxMessageBytes: maxMessageBytes)
     }
 
     /// Decodes a payload that must hold this message kind.
-    package static func decode(_ bytes: [UInt8]) throws(WireError) -> Self {
+    public static func decode(_ bytes: [UInt8]) throws(WireError) -> Self {
         var result: Result<Self, WireError> = .failure(.truncated(message: wireName, offset: 0, need: 4, have: 0))
         bytes.withUnsafeBytes { raw in
             do throws(WireError) { result = .success(try decode(raw)) } catch { result = .failure(error) }
@@ -170,7 +170,7 @@ extension WireMessage {
     }
 
     /// Decodes from raw memory (the bytes are copied out; `raw` need not outlive the call).
-    package static func decode(_ raw: UnsafeRawBufferPointer) throws(WireError) -> Self {
+    public static func decode(_ raw: UnsafeRawBufferPointer) throws(WireError) -> Self {
         let header = try MessageHeader(raw)
         guard header.kind == kind.rawValue else { throw .wrongKind(expected: kind, got: header.kind) }
         if header.schemaVersion == 0 { throw .invalidSchemaVersion(message: wireName, version: 0) }
@@ -180,11 +180,11 @@ extension WireMessage {
 }
 
 /// The 4-byte header of every message.
-package struct MessageHeader: Sendable, Equatable {
-    package var kind: UInt16
-    package var schemaVersion: UInt16
+public struct MessageHeader: Sendable, Equatable {
+    public var kind: UInt16
+    public var schemaVersion: UInt16
     /// Reads the header; throws `truncated` on fewer than 4 bytes.
-    package init(_ raw: UnsafeRawBufferPointer) throws(WireError) {
+    public init(_ raw: UnsafeRawBufferPointer) throws(WireError) {
         guard raw.count >= 4 else { throw .truncated(message: "message header", offset: 0, need: 4, have: raw.count) }
         kind = UInt16(raw[0]) | UInt16(raw[1]) << 8
         schemaVersion = UInt16(raw[2]) | UInt16(raw[3]) << 8
@@ -192,7 +192,7 @@ package struct MessageHeader: Sendable, Equatable {
 }
 
 /// Decodes any message kind (for tools, logs and fuzzing).
-package func decodeAnyMessage(_ raw: UnsafeRawBufferPointer) throws(WireError) -> any WireMessage {
+public func decodeAnyMessage(_ raw: UnsafeRawBufferPointer) throws(WireError) -> any WireMessage {
     let header = try MessageHeader(raw)
     guard let kind = MessageKind(rawValue: header.kind) else {
         throw .invalidValue(message: "message header", field: "kind", reason: "unknown message kind \(header.kind)")

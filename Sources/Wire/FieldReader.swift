@@ -5,7 +5,7 @@
 
 /// Typed access to one message's fields. Valid only while the memory it reads is alive
 /// (inside the `decode` call that created it).
-package struct FieldReader {
+public struct FieldReader {
     struct Entry {
         var id: UInt16
         var type: WireType
@@ -14,12 +14,12 @@ package struct FieldReader {
     }
 
     /// Message name used in errors.
-    package let message: String
+    public let message: String
     private let raw: UnsafeRawBufferPointer
     private var entries: [Entry] = []
 
     /// Parses the fields in `raw[start ..< end]` (end defaults to the buffer's end).
-    package init(_ raw: UnsafeRawBufferPointer, from start: Int, to end: Int? = nil, message: String) throws(WireError) {
+    public init(_ raw: UnsafeRawBufferPointer, from start: Int, to end: Int? = nil, message: String) throws(WireError) {
         self.raw = raw
         self.message = message
         let end = end ?? raw.count
@@ -44,51 +44,51 @@ package struct FieldReader {
     }
 
     /// Ids of all fields present, in wire order (including unknown ones).
-    package var presentFieldIDs: [UInt16] { entries.map(\.id) }
+    public var presentFieldIDs: [UInt16] { entries.map(\.id) }
 
     // MARK: scalars
 
-    package func u8(_ id: UInt16, _ name: String) throws(WireError) -> UInt8 { try need(u8IfPresent(id, name), id, name) }
-    package func u8IfPresent(_ id: UInt16, _ name: String) throws(WireError) -> UInt8? {
+    public func u8(_ id: UInt16, _ name: String) throws(WireError) -> UInt8 { try need(u8IfPresent(id, name), id, name) }
+    public func u8IfPresent(_ id: UInt16, _ name: String) throws(WireError) -> UInt8? {
         guard let e = try single(id, name, .fixed8) else { return nil }
         return raw[e.start]
     }
 
-    package func bool(_ id: UInt16, _ name: String) throws(WireError) -> Bool { try need(boolIfPresent(id, name), id, name) }
-    package func boolIfPresent(_ id: UInt16, _ name: String) throws(WireError) -> Bool? {
+    public func bool(_ id: UInt16, _ name: String) throws(WireError) -> Bool { try need(boolIfPresent(id, name), id, name) }
+    public func boolIfPresent(_ id: UInt16, _ name: String) throws(WireError) -> Bool? {
         guard let v = try u8IfPresent(id, name) else { return nil }
         guard v <= 1 else { throw .invalidValue(message: message, field: name, reason: "bool must be 0 or 1, got \(v)") }
         return v == 1
     }
 
-    package func u16(_ id: UInt16, _ name: String) throws(WireError) -> UInt16 { try need(u16IfPresent(id, name), id, name) }
-    package func u16IfPresent(_ id: UInt16, _ name: String) throws(WireError) -> UInt16? {
+    public func u16(_ id: UInt16, _ name: String) throws(WireError) -> UInt16 { try need(u16IfPresent(id, name), id, name) }
+    public func u16IfPresent(_ id: UInt16, _ name: String) throws(WireError) -> UInt16? {
         guard let e = try single(id, name, .fixed16) else { return nil }
         return raw.loadUnaligned(fromByteOffset: e.start, as: UInt16.self).littleEndian
     }
 
-    package func u32(_ id: UInt16, _ name: String) throws(WireError) -> UInt32 { try need(u32IfPresent(id, name), id, name) }
-    package func u32IfPresent(_ id: UInt16, _ name: String) throws(WireError) -> UInt32? {
+    public func u32(_ id: UInt16, _ name: String) throws(WireError) -> UInt32 { try need(u32IfPresent(id, name), id, name) }
+    public func u32IfPresent(_ id: UInt16, _ name: String) throws(WireError) -> UInt32? {
         guard let e = try single(id, name, .fixed32) else { return nil }
         return raw.loadUnaligned(fromByteOffset: e.start, as: UInt32.self).littleEndian
     }
 
-    package func f32(_ id: UInt16, _ name: String) throws(WireError) -> Float { try need(f32IfPresent(id, name), id, name) }
-    package func f32IfPresent(_ id: UInt16, _ name: String) throws(WireError) -> Float? {
+    public func f32(_ id: UInt16, _ name: String) throws(WireError) -> Float { try need(f32IfPresent(id, name), id, name) }
+    public func f32IfPresent(_ id: UInt16, _ name: String) throws(WireError) -> Float? {
         guard let bits = try u32IfPresent(id, name) else { return nil }
         return Float(bitPattern: bits)
     }
 
-    package func u64(_ id: UInt16, _ name: String) throws(WireError) -> UInt64 { try need(u64IfPresent(id, name), id, name) }
-    package func u64IfPresent(_ id: UInt16, _ name: String) throws(WireError) -> UInt64? {
+    public func u64(_ id: UInt16, _ name: String) throws(WireError) -> UInt64 { try need(u64IfPresent(id, name), id, name) }
+    public func u64IfPresent(_ id: UInt16, _ name: String) throws(WireError) -> UInt64? {
         guard let e = try single(id, name, .fixed64) else { return nil }
         return raw.loadUnaligned(fromByteOffset: e.start, as: UInt64.self).littleEndian
     }
 
     // MARK: variable length
 
-    package func string(_ id: UInt16, _ name: String) throws(WireError) -> String { try need(stringIfPresent(id, name), id, name) }
-    package func stringIfPresent(_ id: UInt16, _ name: String) throws(WireError) -> String? {
+    public func string(_ id: UInt16, _ name: String) throws(WireError) -> String { try need(stringIfPresent(id, name), id, name) }
+    public func stringIfPresent(_ id: UInt16, _ name: String) throws(WireError) -> String? {
         guard let e = try single(id, name, .bytes) else { return nil }
         guard let s = String(validating: slice(e), as: UTF8.self) else {
             throw .invalidUTF8(message: message, field: name)
@@ -97,7 +97,7 @@ package struct FieldReader {
     }
 
     /// A repeated string field: every occurrence of `id`, in wire order (possibly none).
-    package func strings(_ id: UInt16, _ name: String) throws(WireError) -> [String] {
+    public func strings(_ id: UInt16, _ name: String) throws(WireError) -> [String] {
         var out: [String] = []
         for e in entries where e.id == id {
             try check(e, name, .bytes)
@@ -107,33 +107,33 @@ package struct FieldReader {
         return out
     }
 
-    package func bytes(_ id: UInt16, _ name: String) throws(WireError) -> [UInt8] { try need(bytesIfPresent(id, name), id, name) }
-    package func bytesIfPresent(_ id: UInt16, _ name: String) throws(WireError) -> [UInt8]? {
+    public func bytes(_ id: UInt16, _ name: String) throws(WireError) -> [UInt8] { try need(bytesIfPresent(id, name), id, name) }
+    public func bytesIfPresent(_ id: UInt16, _ name: String) throws(WireError) -> [UInt8]? {
         guard let e = try single(id, name, .bytes) else { return nil }
         return Array(slice(e))
     }
 
-    package func int32s(_ id: UInt16, _ name: String) throws(WireError) -> [Int32] { try need(int32sIfPresent(id, name), id, name) }
-    package func int32sIfPresent(_ id: UInt16, _ name: String) throws(WireError) -> [Int32]? { try array32(id, name) }
+    public func int32s(_ id: UInt16, _ name: String) throws(WireError) -> [Int32] { try need(int32sIfPresent(id, name), id, name) }
+    public func int32sIfPresent(_ id: UInt16, _ name: String) throws(WireError) -> [Int32]? { try array32(id, name) }
 
-    package func uint32s(_ id: UInt16, _ name: String) throws(WireError) -> [UInt32] { try need(uint32sIfPresent(id, name), id, name) }
-    package func uint32sIfPresent(_ id: UInt16, _ name: String) throws(WireError) -> [UInt32]? { try array32(id, name) }
+    public func uint32s(_ id: UInt16, _ name: String) throws(WireError) -> [UInt32] { try need(uint32sIfPresent(id, name), id, name) }
+    public func uint32sIfPresent(_ id: UInt16, _ name: String) throws(WireError) -> [UInt32]? { try array32(id, name) }
 
-    package func float32s(_ id: UInt16, _ name: String) throws(WireError) -> [Float] { try need(float32sIfPresent(id, name), id, name) }
-    package func float32sIfPresent(_ id: UInt16, _ name: String) throws(WireError) -> [Float]? { try array32(id, name) }
+    public func float32s(_ id: UInt16, _ name: String) throws(WireError) -> [Float] { try need(float32sIfPresent(id, name), id, name) }
+    public func float32sIfPresent(_ id: UInt16, _ name: String) throws(WireError) -> [Float]? { try array32(id, name) }
 
     // MARK: nested
 
-    package func message<T: WireFields>(_ id: UInt16, _ name: String, as type: T.Type = T.self) throws(WireError) -> T {
+    public func message<T: WireFields>(_ id: UInt16, _ name: String, as type: T.Type = T.self) throws(WireError) -> T {
         try need(messageIfPresent(id, name, as: type), id, name)
     }
-    package func messageIfPresent<T: WireFields>(_ id: UInt16, _ name: String, as type: T.Type = T.self) throws(WireError) -> T? {
+    public func messageIfPresent<T: WireFields>(_ id: UInt16, _ name: String, as type: T.Type = T.self) throws(WireError) -> T? {
         guard let e = try single(id, name, .message) else { return nil }
         return try T(fields: FieldReader(raw, from: e.start, to: e.start + e.count, message: T.wireName))
     }
 
     /// A repeated nested field: every occurrence of `id`, in wire order (possibly none).
-    package func messages<T: WireFields>(_ id: UInt16, _ name: String, as type: T.Type = T.self) throws(WireError) -> [T] {
+    public func messages<T: WireFields>(_ id: UInt16, _ name: String, as type: T.Type = T.self) throws(WireError) -> [T] {
         var out: [T] = []
         for e in entries where e.id == id {
             try check(e, name, .message)
@@ -145,13 +145,13 @@ package struct FieldReader {
     // MARK: helpers
 
     /// Throws `missingField` naming the field when a required value is absent.
-    package func need<T>(_ value: T?, _ id: UInt16, _ name: String) throws(WireError) -> T {
+    public func need<T>(_ value: T?, _ id: UInt16, _ name: String) throws(WireError) -> T {
         guard let value else { throw .missingField(message: message, field: name, id: id) }
         return value
     }
 
     /// Throws `invalidValue` for this message and field.
-    package func invalid(_ name: String, _ reason: String) -> WireError {
+    public func invalid(_ name: String, _ reason: String) -> WireError {
         .invalidValue(message: message, field: name, reason: reason)
     }
 

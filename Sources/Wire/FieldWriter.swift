@@ -3,44 +3,44 @@
 // on little-endian hosts.
 
 /// Builds a message's bytes. Call the field methods in ascending id order.
-package struct FieldWriter: Sendable {
+public struct FieldWriter: Sendable {
     /// The bytes written so far.
-    package private(set) var bytes: [UInt8] = []
+    public private(set) var bytes: [UInt8] = []
 
-    package init(capacity: Int = 64) { bytes.reserveCapacity(capacity) }
+    public init(capacity: Int = 64) { bytes.reserveCapacity(capacity) }
 
     /// Writes the 4-byte message header.
-    package mutating func header(kind: MessageKind, schemaVersion: UInt16) {
+    public mutating func header(kind: MessageKind, schemaVersion: UInt16) {
         le16(kind.rawValue)
         le16(schemaVersion)
     }
 
-    package mutating func u8(_ id: UInt16, _ value: UInt8) {
+    public mutating func u8(_ id: UInt16, _ value: UInt8) {
         fieldHeader(id, .fixed8, 1)
         bytes.append(value)
     }
 
-    package mutating func bool(_ id: UInt16, _ value: Bool) { u8(id, value ? 1 : 0) }
+    public mutating func bool(_ id: UInt16, _ value: Bool) { u8(id, value ? 1 : 0) }
 
-    package mutating func u16(_ id: UInt16, _ value: UInt16) {
+    public mutating func u16(_ id: UInt16, _ value: UInt16) {
         fieldHeader(id, .fixed16, 2)
         le16(value)
     }
 
-    package mutating func u32(_ id: UInt16, _ value: UInt32) {
+    public mutating func u32(_ id: UInt16, _ value: UInt32) {
         fieldHeader(id, .fixed32, 4)
         le32(value)
     }
 
-    package mutating func f32(_ id: UInt16, _ value: Float) { fieldHeader(id, .fixed32, 4); le32(value.bitPattern) }
+    public mutating func f32(_ id: UInt16, _ value: Float) { fieldHeader(id, .fixed32, 4); le32(value.bitPattern) }
 
-    package mutating func u64(_ id: UInt16, _ value: UInt64) {
+    public mutating func u64(_ id: UInt16, _ value: UInt64) {
         fieldHeader(id, .fixed64, 8)
         for s in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(s))) }
     }
 
     /// UTF-8 string (no terminator; the field length is the byte count).
-    package mutating func string(_ id: UInt16, _ value: String) {
+    public mutating func string(_ id: UInt16, _ value: String) {
         var v = value
         v.withUTF8 { raw in
             fieldHeader(id, .bytes, raw.count)
@@ -48,20 +48,20 @@ package struct FieldWriter: Sendable {
         }
     }
 
-    package mutating func bytes(_ id: UInt16, _ value: [UInt8]) {
+    public mutating func bytes(_ id: UInt16, _ value: [UInt8]) {
         fieldHeader(id, .bytes, value.count)
         bytes.append(contentsOf: value)
     }
 
     /// Packed Int32 array (token ids).
-    package mutating func int32s(_ id: UInt16, _ values: [Int32]) { array32(id, values) }
+    public mutating func int32s(_ id: UInt16, _ values: [Int32]) { array32(id, values) }
     /// Packed UInt32 array (lengths).
-    package mutating func uint32s(_ id: UInt16, _ values: [UInt32]) { array32(id, values) }
+    public mutating func uint32s(_ id: UInt16, _ values: [UInt32]) { array32(id, values) }
     /// Packed Float32 array (log-probs, rewards).
-    package mutating func float32s(_ id: UInt16, _ values: [Float]) { array32(id, values) }
+    public mutating func float32s(_ id: UInt16, _ values: [Float]) { array32(id, values) }
 
     /// A nested field sequence; for a repeated field call this once per element.
-    package mutating func message<T: WireFields>(_ id: UInt16, _ value: T) {
+    public mutating func message<T: WireFields>(_ id: UInt16, _ value: T) {
         fieldHeader(id, .message, 0)
         let lengthAt = bytes.count - 4
         let start = bytes.count
@@ -71,7 +71,7 @@ package struct FieldWriter: Sendable {
 
     /// Appends a field with an arbitrary id, wire type byte and raw value. For tests of
     /// forward compatibility and error paths; real messages use the typed methods.
-    package mutating func rawField(_ id: UInt16, wireType: UInt8, value: [UInt8]) {
+    public mutating func rawField(_ id: UInt16, wireType: UInt8, value: [UInt8]) {
         le16(id)
         bytes.append(wireType)
         le32(UInt32(value.count))

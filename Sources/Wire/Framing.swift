@@ -4,33 +4,33 @@
 // the declared length against the method's limit BEFORE allocating the payload.
 
 /// Flag bits of the 5-byte message prefix.
-package struct FrameFlags: OptionSet, Sendable, Hashable {
-    package let rawValue: UInt8
-    package init(rawValue: UInt8) { self.rawValue = rawValue }
+public struct FrameFlags: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
     /// Bit 0: payload is compressed. Reserved: no compression is defined, so it must be 0.
-    package static let compressed = FrameFlags(rawValue: 0x01)
+    public static let compressed = FrameFlags(rawValue: 0x01)
     /// Bit 1: the payload is a `StatusEnvelope`, the end-of-stream status carried in-band
     /// where HTTP/2 trailers are unavailable. Nothing may follow it on the stream.
-    package static let statusEnvelope = FrameFlags(rawValue: 0x02)
+    public static let statusEnvelope = FrameFlags(rawValue: 0x02)
     /// Bits 2…7: must be 0.
-    package static let reservedMask: UInt8 = 0xFC
+    public static let reservedMask: UInt8 = 0xFC
 }
 
 /// One deframed message (named so it is not confused with an HTTP/2 frame).
-package struct FramedMessage: Sendable, Equatable {
-    package var flags: FrameFlags
-    package var payload: [UInt8]
-    package init(flags: FrameFlags = [], payload: [UInt8]) {
+public struct FramedMessage: Sendable, Equatable {
+    public var flags: FrameFlags
+    public var payload: [UInt8]
+    public init(flags: FrameFlags = [], payload: [UInt8]) {
         self.flags = flags
         self.payload = payload
     }
     /// True when the payload is an in-band `StatusEnvelope`.
-    package var isStatusEnvelope: Bool { flags.contains(.statusEnvelope) }
+    public var isStatusEnvelope: Bool { flags.contains(.statusEnvelope) }
 }
 
 /// Framing errors. Every one of them is fatal for the stream (status `invalidArgument`,
 /// or `resourceExhausted` for `oversize`).
-package enum FramingError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum FramingError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A bit outside {compressed, statusEnvelope} is set in the flags byte.
     case reservedFlagBits(flags: UInt8)
     /// The compressed flag is set; no compression is defined in protocol v1.
@@ -42,7 +42,7 @@ package enum FramingError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A message arrived after the in-band status envelope.
     case dataAfterStatusEnvelope
 
-    package var description: String {
+    public var description: String {
         switch self {
         case .reservedFlagBits(let f):
             return "frame flags 0x\(String(f, radix: 16)) set reserved bits (mask 0xfc must be 0)"
@@ -59,13 +59,13 @@ package enum FramingError: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 /// Encodes the 5-byte prefix and whole frames.
-package enum Framer {
+public enum Framer {
     /// Size of the prefix: flags (1) + big-endian length (4).
-    package static let prefixSize = 5
+    public static let prefixSize = 5
 
     /// The 5-byte prefix for a payload of `length` bytes, so a transport can write the
     /// prefix and the payload without concatenating them.
-    package static func prefix(length: Int, flags: FrameFlags = []) -> [UInt8] {
+    public static func prefix(length: Int, flags: FrameFlags = []) -> [UInt8] {
         precondition(length >= 0 && UInt64(length) <= UInt64(UInt32.max), "payload length out of u32 range")
         let n = UInt32(length)
         return [flags.rawValue, UInt8(n >> 24), UInt8((n >> 16) & 0xFF), UInt8((n >> 8) & 0xFF), UInt8(n & 0xFF)]
@@ -73,7 +73,7 @@ package enum Framer {
 
     /// `prefix + payload`. Throws `oversize` when `payload.count > maxMessageBytes`, so a
     /// sender never emits a message the receiver must reject.
-    package static func frame(_ payload: [UInt8], flags: FrameFlags = [], maxMessageBytes: Int) throws(FramingError) -> [UInt8] {
+    public static func frame(_ payload: [UInt8], flags: FrameFlags = [], maxMessageBytes: Int) throws(FramingError) -> [UInt8] {
         guard payload.count <= maxMessageBytes else {
             throw FramingError.oversize(length: UInt64(payload.count), limit: maxMessageBytes)
         }
@@ -81,7 +81,7 @@ package enum Framer {
     }
 
     /// `prefix + payload` in one allocation, without a limit check.
-    package static func framed(_ payload: [UInt8], flags: FrameFlags = []) -> [UInt8] {
+    public static func framed(_ payload: [UInt8], flags: FrameFlags = []) -> [UInt8] {
         precondition(UInt64(payload.count) <= UInt64(UInt32.max), "payload length out of u32 range")
         let n = UInt32(payload.count)
         return [UInt8](unsafeUninitializedCapacity: prefixSize + payload.count) { out, count in
@@ -103,9 +103,9 @@ package enum Framer {
 /// 5-byte prefix is complete, before any payload storage is reserved. Errors are sticky:
 /// once `feed` throws, every later call throws the same error (messages completed earlier
 /// in the failing call are discarded with it: the stream is dead anyway).
-package struct Deframer: Sendable {
+public struct Deframer: Sendable {
     /// Largest accepted payload in bytes (the method's limit, PROTOCOL.md §9).
-    package let maxMessageBytes: Int
+    public let maxMessageBytes: Int
     /// Prefix bytes received so far, accumulated big-endian (flags in bits 32–39 once complete).
     private var header: UInt64 = 0
     private var headerCount = 0
@@ -116,16 +116,16 @@ package struct Deframer: Sendable {
     private var sawEnvelope = false
     private var failure: FramingError?
 
-    package init(maxMessageBytes: Int) {
+    public init(maxMessageBytes: Int) {
         precondition(maxMessageBytes >= 0)
         self.maxMessageBytes = maxMessageBytes
     }
 
     /// True when no partial message is buffered (a clean point to end the stream).
-    package var isIdle: Bool { !inPayload && headerCount == 0 }
+    public var isIdle: Bool { !inPayload && headerCount == 0 }
 
     /// Feeds bytes; returns every message completed by them, in order.
-    package mutating func feed(_ bytes: UnsafeRawBufferPointer) throws(FramingError) -> [FramedMessage] {
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer) throws(FramingError) -> [FramedMessage] {
         var frames: [FramedMessage] = []
         try feed(bytes, into: &frames)
         return frames
@@ -133,7 +133,7 @@ package struct Deframer: Sendable {
 
     /// Feeds bytes and appends every message they complete to `frames` (a caller that keeps
     /// one array across calls allocates none per call).
-    package mutating func feed(_ bytes: UnsafeRawBufferPointer, into frames: inout [FramedMessage]) throws(FramingError) {
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer, into frames: inout [FramedMessage]) throws(FramingError) {
         if let failure { throw failure }
         var i = 0
         let n = bytes.count
@@ -158,14 +158,14 @@ package struct Deframer: Sendable {
     }
 
     /// Convenience for arrays and other contiguous byte collections.
-    package mutating func feed(_ bytes: [UInt8]) throws(FramingError) -> [FramedMessage] {
+    public mutating func feed(_ bytes: [UInt8]) throws(FramingError) -> [FramedMessage] {
         var frames: [FramedMessage] = []
         try feed(bytes, into: &frames)
         return frames
     }
 
     /// `feed(_:into:)` for an array.
-    package mutating func feed(_ bytes: [UInt8], into frames: inout [FramedMessage]) throws(FramingError) {
+    public mutating func feed(_ bytes: [UInt8], into frames: inout [FramedMessage]) throws(FramingError) {
         var failure: FramingError?
         bytes.withUnsafeBytes { raw in
             do throws(FramingError) { try feed(raw, into: &frames) } catch { failure = error }
@@ -174,7 +174,7 @@ package struct Deframer: Sendable {
     }
 
     /// Call at the end of the stream: throws `truncated` when a partial message is buffered.
-    package func finish() throws(FramingError) {
+    public func finish() throws(FramingError) {
         if let failure { throw failure }
         if inPayload {
             throw FramingError.truncated(have: Framer.prefixSize + payload.count, need: Framer.prefixSize + needed)

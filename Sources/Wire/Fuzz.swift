@@ -5,7 +5,7 @@
 /// Usage from a libFuzzer harness:
 /// `@_cdecl("LLVMFuzzerTestOneInput") func f(_ p: UnsafePointer<UInt8>, _ n: Int) -> CInt {
 ///     Wire.fuzzOne(UnsafeRawBufferPointer(start: p, count: n)); return 0 }`
-package func fuzzOne(_ data: UnsafeRawBufferPointer) {
+public func fuzzOne(_ data: UnsafeRawBufferPointer) {
     for kind in MessageKind.allCases {
         // Re-stamp the header with each kind so every decoder sees the field bytes.
         var stamped = Array(data)
@@ -32,7 +32,7 @@ package func fuzzOne(_ data: UnsafeRawBufferPointer) {
 }
 
 /// Decodes any message kind from a byte array (see `decodeAnyMessage(_:)`).
-package func decodeAnyMessage(_ bytes: [UInt8]) throws(WireError) -> any WireMessage {
+public func decodeAnyMessage(_ bytes: [UInt8]) throws(WireError) -> any WireMessage {
     var result: Result<any WireMessage, WireError> = .failure(.truncated(message: "message header", offset: 0, need: 4, have: 0))
     bytes.withUnsafeBytes { raw in
         do throws(WireError) { result = .success(try decodeAnyMessage(raw)) } catch { result = .failure(error) }

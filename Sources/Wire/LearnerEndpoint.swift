@@ -3,7 +3,7 @@
 // one over HTTP/2 (the transport binding). No I/O here.
 
 /// The five RPCs a worker uses.
-package protocol LearnerEndpoint: Sendable {
+public protocol LearnerEndpoint: Sendable {
     /// `/Register` (unary).
     func register(_ request: RegisterRequest) async throws -> Welcome
     /// `/Watch` (server-streaming): the current version first, then each new one.

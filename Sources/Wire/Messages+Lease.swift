@@ -3,27 +3,27 @@
 // its deadline.
 
 /// Worker → learner (`/Lease`): ask for up to `maxPrompts` prompts.
-package struct LeaseRequest: WireMessage {
-    package static let kind = MessageKind.leaseRequest
-    package var workerId: UInt64
+public struct LeaseRequest: WireMessage {
+    public static let kind = MessageKind.leaseRequest
+    public var workerId: UInt64
     /// Upper bound on work units in the grant (≥ 1).
-    package var maxPrompts: UInt32
+    public var maxPrompts: UInt32
     /// Policy version the worker holds right now.
-    package var currentVersion: UInt64
+    public var currentVersion: UInt64
 
-    package init(workerId: UInt64, maxPrompts: UInt32, currentVersion: UInt64) {
+    public init(workerId: UInt64, maxPrompts: UInt32, currentVersion: UInt64) {
         self.workerId = workerId
         self.maxPrompts = maxPrompts
         self.currentVersion = currentVersion
     }
 
-    package func encodeFields(into w: inout FieldWriter) {
+    public func encodeFields(into w: inout FieldWriter) {
         w.u64(1, workerId)
         w.u32(2, maxPrompts)
         w.u64(3, currentVersion)
     }
 
-    package init(fields r: FieldReader) throws(WireError) {
+    public init(fields r: FieldReader) throws(WireError) {
         workerId = try r.u64(1, "workerId")
         maxPrompts = try r.u32(2, "maxPrompts")
         guard maxPrompts >= 1 else { throw r.invalid("maxPrompts", "must be at least 1, got 0") }
@@ -32,23 +32,23 @@ package struct LeaseRequest: WireMessage {
 }
 
 /// One leased prompt (nested in `LeaseGrant`, field 1, repeated).
-package struct WorkUnit: WireFields {
+public struct WorkUnit: WireFields {
     /// Unique per issue: a re-issued prompt gets a new lease id.
-    package var leaseId: UInt64
+    public var leaseId: UInt64
     /// Index of the prompt in the learner's prompt stream (the task regenerates it from this).
-    package var promptIndex: UInt64
-    package var promptTokens: [Int32]
-    package var groupSize: UInt32
-    package var temperature: Float
+    public var promptIndex: UInt64
+    public var promptTokens: [Int32]
+    public var groupSize: UInt32
+    public var temperature: Float
     /// 0 disables top-k.
-    package var topK: UInt32
-    package var maxCompletionTokens: UInt32
+    public var topK: UInt32
+    public var maxCompletionTokens: UInt32
     /// Policy version to sample with.
-    package var policyVersion: UInt64
+    public var policyVersion: UInt64
     /// Submit before this instant (Unix time, milliseconds) or the lease may be re-issued.
-    package var deadlineUnixMs: UInt64
+    public var deadlineUnixMs: UInt64
 
-    package init(leaseId: UInt64, promptIndex: UInt64, promptTokens: [Int32], groupSize: UInt32, temperature: Float,
+    public init(leaseId: UInt64, promptIndex: UInt64, promptTokens: [Int32], groupSize: UInt32, temperature: Float,
                 topK: UInt32, maxCompletionTokens: UInt32, policyVersion: UInt64, deadlineUnixMs: UInt64) {
         self.leaseId = leaseId
         self.promptIndex = promptIndex
@@ -61,7 +61,7 @@ package struct WorkUnit: WireFields {
         self.deadlineUnixMs = deadlineUnixMs
     }
 
-    package func encodeFields(into w: inout FieldWriter) {
+    public func encodeFields(into w: inout FieldWriter) {
         w.u64(1, leaseId)
         w.u64(2, promptIndex)
         w.int32s(3, promptTokens)
@@ -73,7 +73,7 @@ package struct WorkUnit: WireFields {
         w.u64(9, deadlineUnixMs)
     }
 
-    package init(fields r: FieldReader) throws(WireError) {
+    public init(fields r: FieldReader) throws(WireError) {
         leaseId = try r.u64(1, "leaseId")
         promptIndex = try r.u64(2, "promptIndex")
         promptTokens = try r.int32s(3, "promptTokens")
@@ -88,23 +88,23 @@ package struct WorkUnit: WireFields {
 
 /// Learner → worker: the leased prompts. Empty `units` means nothing is available now;
 /// `retryAfterMs` then says when to ask again.
-package struct LeaseGrant: WireMessage {
-    package static let kind = MessageKind.leaseGrant
-    package var units: [WorkUnit]
+public struct LeaseGrant: WireMessage {
+    public static let kind = MessageKind.leaseGrant
+    public var units: [WorkUnit]
     /// Suggested wait before the next `/Lease`; present when `units` is empty.
-    package var retryAfterMs: UInt32?
+    public var retryAfterMs: UInt32?
 
-    package init(units: [WorkUnit], retryAfterMs: UInt32? = nil) {
+    public init(units: [WorkUnit], retryAfterMs: UInt32? = nil) {
         self.units = units
         self.retryAfterMs = retryAfterMs
     }
 
-    package func encodeFields(into w: inout FieldWriter) {
+    public func encodeFields(into w: inout FieldWriter) {
         for u in units { w.message(1, u) }
         if let retryAfterMs { w.u32(2, retryAfterMs) }
     }
 
-    package init(fields r: FieldReader) throws(WireError) {
+    public init(fields r: FieldReader) throws(WireError) {
         units = try r.messages(1, "units")
         retryAfterMs = try r.u32IfPresent(2, "retryAfterMs")
     }

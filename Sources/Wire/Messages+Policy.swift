@@ -2,55 +2,55 @@
 // PolicyAnnouncement; FetchPolicy → stream of PolicyChunk (safetensors bytes).
 
 /// Worker → learner (`/Watch`): subscribe to policy announcements.
-package struct WatchRequest: WireMessage {
-    package static let kind = MessageKind.watchRequest
-    package var workerId: UInt64
+public struct WatchRequest: WireMessage {
+    public static let kind = MessageKind.watchRequest
+    public var workerId: UInt64
     /// Version the worker already holds; nil when it holds none. The learner sends the
     /// current announcement immediately unless it equals this version.
-    package var lastKnownVersion: UInt64?
+    public var lastKnownVersion: UInt64?
 
-    package init(workerId: UInt64, lastKnownVersion: UInt64? = nil) {
+    public init(workerId: UInt64, lastKnownVersion: UInt64? = nil) {
         self.workerId = workerId
         self.lastKnownVersion = lastKnownVersion
     }
 
-    package func encodeFields(into w: inout FieldWriter) {
+    public func encodeFields(into w: inout FieldWriter) {
         w.u64(1, workerId)
         if let lastKnownVersion { w.u64(2, lastKnownVersion) }
     }
 
-    package init(fields r: FieldReader) throws(WireError) {
+    public init(fields r: FieldReader) throws(WireError) {
         workerId = try r.u64(1, "workerId")
         lastKnownVersion = try r.u64IfPresent(2, "lastKnownVersion")
     }
 }
 
 /// Learner → worker: a new policy version exists.
-package struct PolicyAnnouncement: WireMessage {
-    package static let kind = MessageKind.policyAnnouncement
-    package var version: UInt64
+public struct PolicyAnnouncement: WireMessage {
+    public static let kind = MessageKind.policyAnnouncement
+    public var version: UInt64
     /// SHA-256 of the complete safetensors blob (exactly 32 bytes).
-    package var digest: [UInt8]
+    public var digest: [UInt8]
     /// Size of the blob in bytes.
-    package var sizeBytes: UInt64
+    public var sizeBytes: UInt64
     /// Optimizer steps taken when this version was published.
-    package var step: UInt64
+    public var step: UInt64
 
-    package init(version: UInt64, digest: [UInt8], sizeBytes: UInt64, step: UInt64) {
+    public init(version: UInt64, digest: [UInt8], sizeBytes: UInt64, step: UInt64) {
         self.version = version
         self.digest = digest
         self.sizeBytes = sizeBytes
         self.step = step
     }
 
-    package func encodeFields(into w: inout FieldWriter) {
+    public func encodeFields(into w: inout FieldWriter) {
         w.u64(1, version)
         w.bytes(2, digest)
         w.u64(3, sizeBytes)
         w.u64(4, step)
     }
 
-    package init(fields r: FieldReader) throws(WireError) {
+    public init(fields r: FieldReader) throws(WireError) {
         version = try r.u64(1, "version")
         digest = try r.bytes(2, "digest")
         guard digest.count == WireProtocol.digestBytes else {
@@ -62,23 +62,23 @@ package struct PolicyAnnouncement: WireMessage {
 }
 
 /// Worker → learner (`/FetchPolicy`): stream the blob of `version` from `offset`.
-package struct FetchPolicyRequest: WireMessage {
-    package static let kind = MessageKind.fetchPolicyRequest
-    package var version: UInt64
+public struct FetchPolicyRequest: WireMessage {
+    public static let kind = MessageKind.fetchPolicyRequest
+    public var version: UInt64
     /// Byte offset to resume from (default 0).
-    package var offset: UInt64
+    public var offset: UInt64
 
-    package init(version: UInt64, offset: UInt64 = 0) {
+    public init(version: UInt64, offset: UInt64 = 0) {
         self.version = version
         self.offset = offset
     }
 
-    package func encodeFields(into w: inout FieldWriter) {
+    public func encodeFields(into w: inout FieldWriter) {
         w.u64(1, version)
         if offset != 0 { w.u64(2, offset) }
     }
 
-    package init(fields r: FieldReader) throws(WireError) {
+    public init(fields r: FieldReader) throws(WireError) {
         version = try r.u64(1, "version")
         offset = try r.u64IfPresent(2, "offset") ?? 0
     }
@@ -86,17 +86,17 @@ package struct FetchPolicyRequest: WireMessage {
 
 /// Learner → worker: one piece of the safetensors blob. Chunks arrive in order and are
 /// contiguous; the last one (offset + data.count == totalSize) carries the digest.
-package struct PolicyChunk: WireMessage {
-    package static let kind = MessageKind.policyChunk
-    package var version: UInt64
-    package var offset: UInt64
-    package var totalSize: UInt64
+public struct PolicyChunk: WireMessage {
+    public static let kind = MessageKind.policyChunk
+    public var version: UInt64
+    public var offset: UInt64
+    public var totalSize: UInt64
     /// At most `WireProtocol.maxPolicyChunkDataBytes` bytes.
-    package var data: [UInt8]
+    public var data: [UInt8]
     /// SHA-256 of the whole blob; present exactly on the last chunk.
-    package var digest: [UInt8]?
+    public var digest: [UInt8]?
 
-    package init(version: UInt64, offset: UInt64, totalSize: UInt64, data: [UInt8], digest: [UInt8]? = nil) {
+    public init(version: UInt64, offset: UInt64, totalSize: UInt64, data: [UInt8], digest: [UInt8]? = nil) {
         self.version = version
         self.offset = offset
         self.totalSize = totalSize
@@ -105,9 +105,9 @@ package struct PolicyChunk: WireMessage {
     }
 
     /// True when this chunk ends the blob.
-    package var isLast: Bool { offset + UInt64(data.count) == totalSize }
+    public var isLast: Bool { offset + UInt64(data.count) == totalSize }
 
-    package func encodeFields(into w: inout FieldWriter) {
+    public func encodeFields(into w: inout FieldWriter) {
         w.u64(1, version)
         w.u64(2, offset)
         w.u64(3, totalSize)
@@ -115,7 +115,7 @@ package struct PolicyChunk: WireMessage {
         if let digest { w.bytes(5, digest) }
     }
 
-    package init(fields r: FieldReader) throws(WireError) {
+    public init(fields r: FieldReader) throws(WireError) {
         version = try r.u64(1, "version")
         offset = try r.u64(2, "offset")
         totalSize = try r.u64(3, "totalSize")

@@ -2,32 +2,32 @@
 // and the in-band StatusEnvelope. Field ids are part of the protocol: never reuse one.
 
 /// Worker → learner, first call of a session (`/Register`).
-package struct RegisterRequest: WireMessage {
-    package static let kind = MessageKind.registerRequest
+public struct RegisterRequest: WireMessage {
+    public static let kind = MessageKind.registerRequest
     /// Human-readable worker identity, e.g. "host-3/worker-1". Required.
-    package var workerName: String
+    public var workerName: String
     /// Worker software version, e.g. "tributary 0.1.0". Required.
-    package var softwareVersion: String
+    public var softwareVersion: String
     /// Protocol version the worker speaks (`WireProtocol.version`). Required.
-    package var protocolVersion: UInt16
+    public var protocolVersion: UInt16
     /// Number of sampling threads the worker runs (a capacity hint). Optional, default 1.
-    package var samplerThreads: UInt32
+    public var samplerThreads: UInt32
 
-    package init(workerName: String, softwareVersion: String, protocolVersion: UInt16 = WireProtocol.version, samplerThreads: UInt32 = 1) {
+    public init(workerName: String, softwareVersion: String, protocolVersion: UInt16 = WireProtocol.version, samplerThreads: UInt32 = 1) {
         self.workerName = workerName
         self.softwareVersion = softwareVersion
         self.protocolVersion = protocolVersion
         self.samplerThreads = samplerThreads
     }
 
-    package func encodeFields(into w: inout FieldWriter) {
+    public func encodeFields(into w: inout FieldWriter) {
         w.string(1, workerName)
         w.string(2, softwareVersion)
         w.u16(3, protocolVersion)
         w.u32(4, samplerThreads)
     }
 
-    package init(fields r: FieldReader) throws(WireError) {
+    public init(fields r: FieldReader) throws(WireError) {
         workerName = try r.string(1, "workerName")
         softwareVersion = try r.string(2, "softwareVersion")
         protocolVersion = try r.u16(3, "protocolVersion")
@@ -38,14 +38,14 @@ package struct RegisterRequest: WireMessage {
 /// The GPT-2 style model shape nested in `Welcome` (proto/PROTOCOL.md §6.2's `ModelConfig`; names as
 /// in config.json). The model itself is `Policy.ModelConfig`; Sources/Rollout/WireMapping.swift maps
 /// between the two.
-package struct ModelShape: WireFields {
-    package var vocabSize: UInt32
-    package var nPositions: UInt32
-    package var nEmbd: UInt32
-    package var nLayer: UInt32
-    package var nHead: UInt32
+public struct ModelShape: WireFields {
+    public var vocabSize: UInt32
+    public var nPositions: UInt32
+    public var nEmbd: UInt32
+    public var nLayer: UInt32
+    public var nHead: UInt32
 
-    package init(vocabSize: UInt32, nPositions: UInt32, nEmbd: UInt32, nLayer: UInt32, nHead: UInt32) {
+    public init(vocabSize: UInt32, nPositions: UInt32, nEmbd: UInt32, nLayer: UInt32, nHead: UInt32) {
         self.vocabSize = vocabSize
         self.nPositions = nPositions
         self.nEmbd = nEmbd
@@ -53,7 +53,7 @@ package struct ModelShape: WireFields {
         self.nHead = nHead
     }
 
-    package func encodeFields(into w: inout FieldWriter) {
+    public func encodeFields(into w: inout FieldWriter) {
         w.u32(1, vocabSize)
         w.u32(2, nPositions)
         w.u32(3, nEmbd)
@@ -61,7 +61,7 @@ package struct ModelShape: WireFields {
         w.u32(5, nHead)
     }
 
-    package init(fields r: FieldReader) throws(WireError) {
+    public init(fields r: FieldReader) throws(WireError) {
         vocabSize = try r.u32(1, "vocabSize")
         nPositions = try r.u32(2, "nPositions")
         nEmbd = try r.u32(3, "nEmbd")
@@ -72,40 +72,40 @@ package struct ModelShape: WireFields {
 
 /// Learner → worker, answer to `/Register`: identity, task, model shape, sampling defaults and limits.
 /// Schema version 2: adds `modelConfigJSON` (field 14); version-1 readers skip it.
-package struct Welcome: WireMessage {
-    package static let kind = MessageKind.welcome
-    package static var schemaVersion: UInt16 { 2 }
+public struct Welcome: WireMessage {
+    public static let kind = MessageKind.welcome
+    public static var schemaVersion: UInt16 { 2 }
     /// Id the worker must send in every later request.
-    package var workerId: UInt64
+    public var workerId: UInt64
     /// Protocol version the learner speaks.
-    package var protocolVersion: UInt16
+    public var protocolVersion: UInt16
     /// Task specification string understood by the Tasks module (e.g. "reverse:digits=4").
-    package var taskSpec: String
-    package var model: ModelShape
+    public var taskSpec: String
+    public var model: ModelShape
     /// Completions sampled per prompt (G).
-    package var groupSize: UInt32
-    package var temperature: Float
+    public var groupSize: UInt32
+    public var temperature: Float
     /// 0 disables top-k.
-    package var topK: UInt32
-    package var maxCompletionTokens: UInt32
+    public var topK: UInt32
+    public var maxCompletionTokens: UInt32
     /// Largest message the learner accepts on `/Submit` (bytes).
-    package var maxMessageBytes: UInt32
+    public var maxMessageBytes: UInt32
     /// Most groups a worker may have in flight on one `/Submit` stream before reading acks.
-    package var maxGroupsPerSubmit: UInt32
+    public var maxGroupsPerSubmit: UInt32
     /// Lease lifetime in milliseconds.
-    package var leaseDurationMs: UInt32
+    public var leaseDurationMs: UInt32
     /// Policy version current at registration time.
-    package var policyVersion: UInt64
+    public var policyVersion: UInt64
     /// Seed of the task's prompt stream: a work unit's prompt is `task.prompt(seed, promptIndex)`,
     /// which gives the worker the reference answer its verifier needs. Optional (field 13).
-    package var promptSeed: UInt64?
+    public var promptSeed: UInt64?
     /// The model's Hugging Face `config.json` (UTF-8 JSON bytes): every hyper-parameter the
     /// worker needs to build the model (LayerNorm ε, activation, tied head, and whatever a
     /// model family adds), where `model` carries only the GPT-2 shape. Optional (field 14,
     /// schema 2); when present it is authoritative and agrees with `model`.
-    package var modelConfigJSON: [UInt8]?
+    public var modelConfigJSON: [UInt8]?
 
-    package init(workerId: UInt64, protocolVersion: UInt16 = WireProtocol.version, taskSpec: String, model: ModelShape,
+    public init(workerId: UInt64, protocolVersion: UInt16 = WireProtocol.version, taskSpec: String, model: ModelShape,
                 groupSize: UInt32, temperature: Float, topK: UInt32, maxCompletionTokens: UInt32,
                 maxMessageBytes: UInt32, maxGroupsPerSubmit: UInt32, leaseDurationMs: UInt32, policyVersion: UInt64,
                 promptSeed: UInt64? = nil, modelConfigJSON: [UInt8]? = nil) {
@@ -125,7 +125,7 @@ package struct Welcome: WireMessage {
         self.policyVersion = policyVersion
     }
 
-    package func encodeFields(into w: inout FieldWriter) {
+    public func encodeFields(into w: inout FieldWriter) {
         w.u64(1, workerId)
         w.u16(2, protocolVersion)
         w.string(3, taskSpec)
@@ -142,7 +142,7 @@ package struct Welcome: WireMessage {
         if let modelConfigJSON { w.bytes(14, modelConfigJSON) }
     }
 
-    package init(fields r: FieldReader) throws(WireError) {
+    public init(fields r: FieldReader) throws(WireError) {
         workerId = try r.u64(1, "workerId")
         protocolVersion = try r.u16(2, "protocolVersion")
         taskSpec = try r.string(3, "taskSpec")
@@ -161,23 +161,23 @@ package struct Welcome: WireMessage {
 }
 
 /// Worker → learner (`/Goodbye`): the worker is leaving; its open leases may be re-issued now.
-package struct Goodbye: WireMessage {
-    package static let kind = MessageKind.goodbye
-    package var workerId: UInt64
+public struct Goodbye: WireMessage {
+    public static let kind = MessageKind.goodbye
+    public var workerId: UInt64
     /// Free-form reason for logs. Optional, default "".
-    package var reason: String
+    public var reason: String
 
-    package init(workerId: UInt64, reason: String = "") {
+    public init(workerId: UInt64, reason: String = "") {
         self.workerId = workerId
         self.reason = reason
     }
 
-    package func encodeFields(into w: inout FieldWriter) {
+    public func encodeFields(into w: inout FieldWriter) {
         w.u64(1, workerId)
         if !reason.isEmpty { w.string(2, reason) }
     }
 
-    package init(fields r: FieldReader) throws(WireError) {
+    public init(fields r: FieldReader) throws(WireError) {
         workerId = try r.u64(1, "workerId")
         reason = try r.stringIfPresent(2, "reason") ?? ""
     }
@@ -185,18 +185,18 @@ package struct Goodbye: WireMessage {
 
 /// The end-of-stream status sent in-band (frame flag bit 1) where trailers are unavailable.
 /// When a peer receives both, the trailers win.
-package struct StatusEnvelope: WireMessage {
-    package static let kind = MessageKind.statusEnvelope
-    package var status: RPCStatus
+public struct StatusEnvelope: WireMessage {
+    public static let kind = MessageKind.statusEnvelope
+    public var status: RPCStatus
 
-    package init(_ status: RPCStatus) { self.status = status }
+    public init(_ status: RPCStatus) { self.status = status }
 
-    package func encodeFields(into w: inout FieldWriter) {
+    public func encodeFields(into w: inout FieldWriter) {
         w.u32(1, status.code.rawValue)
         if !status.message.isEmpty { w.string(2, status.message) }
     }
 
-    package init(fields r: FieldReader) throws(WireError) {
+    public init(fields r: FieldReader) throws(WireError) {
         let code = try r.u32(1, "code")
         status = RPCStatus(WireStatus(code: code), try r.stringIfPresent(2, "message") ?? "")
     }

@@ -7,7 +7,7 @@
 
 /// Why a completion stopped, as the protocol codes it (the in-process type is `Policy.FinishReason`;
 /// Sources/Rollout/WireMapping.swift maps between them).
-package enum FinishCode: UInt8, Sendable, CaseIterable {
+public enum FinishCode: UInt8, Sendable, CaseIterable {
     /// The model emitted the end token (or a task stop sequence).
     case end = 1
     /// The completion hit `maxCompletionTokens`.
@@ -17,20 +17,20 @@ package enum FinishCode: UInt8, Sendable, CaseIterable {
 }
 
 /// One completion of a group, as a convenient per-sample view.
-package struct Sample: Sendable, Equatable {
-    package var tokens: [Int32]
+public struct Sample: Sendable, Equatable {
+    public var tokens: [Int32]
     /// log μ(y_t | …) under the behaviour policy, one per token.
-    package var logProbs: [Float]
-    package var reward: Float
-    package var correct: Bool
-    package var finishReason: FinishCode
+    public var logProbs: [Float]
+    public var reward: Float
+    public var correct: Bool
+    public var finishReason: FinishCode
     /// The value of each reward component (in the group's `rewardComponents` order); empty
     /// when the task has no composite reward.
-    package var components: [Float]
+    public var components: [Float]
     /// Per component: 0 when it scored, else the failure code (`RewardFailureCode`).
-    package var componentFailures: [UInt8]
+    public var componentFailures: [UInt8]
 
-    package init(tokens: [Int32], logProbs: [Float], reward: Float, correct: Bool, finishReason: FinishCode,
+    public init(tokens: [Int32], logProbs: [Float], reward: Float, correct: Bool, finishReason: FinishCode,
                 components: [Float] = [], componentFailures: [UInt8] = []) {
         precondition(tokens.count == logProbs.count, "one log-prob per token")
         self.tokens = tokens
@@ -45,49 +45,49 @@ package struct Sample: Sendable, Equatable {
 
 /// Failure codes of `TrajectoryGroup.componentFailures` (PROTOCOL.md §6.5.2): why a reward
 /// component could not score a sample. Receivers accept codes they do not know.
-package enum RewardFailureCode {
+public enum RewardFailureCode {
     /// Code → name, as `/metrics` labels them (`kind`). Code 0 means "scored".
-    package static let names: [UInt8: String] = [
+    public static let names: [UInt8: String] = [
         1: "row_error", 2: "non_finite", 3: "launch_failed", 4: "timeout", 5: "crashed", 6: "garbage",
         7: "wrong_count", 8: "bad_id", 9: "verifier_error", 10: "http_status", 11: "unreachable",
     ]
 
     /// The code of a failure kind's name (nil for a name without a code).
-    package static func code(of name: String) -> UInt8? { names.first { $0.value == name }?.key }
+    public static func code(of name: String) -> UInt8? { names.first { $0.value == name }?.key }
 
     /// The name of a code; unknown codes are `code_N`.
-    package static func name(of code: UInt8) -> String { names[code] ?? "code_\(code)" }
+    public static func name(of code: UInt8) -> String { names[code] ?? "code_\(code)" }
 }
 
 /// Worker → learner on `/Submit`: the G samples of one leased prompt.
-package struct TrajectoryGroup: WireMessage {
-    package static let kind = MessageKind.trajectoryGroup
+public struct TrajectoryGroup: WireMessage {
+    public static let kind = MessageKind.trajectoryGroup
     /// 2 since the reward-component fields 12–14 were added.
-    package static var schemaVersion: UInt16 { 2 }
-    package var leaseId: UInt64
-    package var promptIndex: UInt64
-    package var promptTokens: [Int32]
+    public static var schemaVersion: UInt16 { 2 }
+    public var leaseId: UInt64
+    public var promptIndex: UInt64
+    public var promptTokens: [Int32]
     /// Behaviour policy version v_b that generated every sample.
-    package var policyVersion: UInt64
-    package var workerId: UInt64
+    public var policyVersion: UInt64
+    public var workerId: UInt64
     /// Tokens per sample (count = G). Invariant: sum == completionTokens.count == logProbs.count.
-    package private(set) var completionLengths: [UInt32]
+    public private(set) var completionLengths: [UInt32]
     /// All samples' tokens, concatenated in sample order.
-    package private(set) var completionTokens: [Int32]
+    public private(set) var completionTokens: [Int32]
     /// All samples' behaviour log-probs, aligned with `completionTokens`.
-    package private(set) var logProbs: [Float]
-    package private(set) var rewards: [Float]
-    package private(set) var correct: [Bool]
-    package private(set) var finishReasons: [FinishCode]
+    public private(set) var logProbs: [Float]
+    public private(set) var rewards: [Float]
+    public private(set) var correct: [Bool]
+    public private(set) var finishReasons: [FinishCode]
     /// Labels of the task's reward components (C of them; empty: no composite reward).
-    package private(set) var rewardComponents: [String]
+    public private(set) var rewardComponents: [String]
     /// G·C values, sample-major: sample i's component c at `i·C + c`. Empty when C = 0.
-    package private(set) var componentValues: [Float]
+    public private(set) var componentValues: [Float]
     /// G·C failure codes in the same order (0 = scored). Empty when C = 0.
-    package private(set) var componentFailures: [UInt8]
+    public private(set) var componentFailures: [UInt8]
 
     /// Every sample must carry one value per label of `rewardComponents`.
-    package init(leaseId: UInt64, promptIndex: UInt64, promptTokens: [Int32], policyVersion: UInt64,
+    public init(leaseId: UInt64, promptIndex: UInt64, promptTokens: [Int32], policyVersion: UInt64,
                 workerId: UInt64, samples: [Sample], rewardComponents: [String] = []) {
         self.leaseId = leaseId
         self.promptIndex = promptIndex
@@ -115,10 +115,10 @@ package struct TrajectoryGroup: WireMessage {
     }
 
     /// Number of samples (G).
-    package var sampleCount: Int { completionLengths.count }
+    public var sampleCount: Int { completionLengths.count }
 
     /// Start offset of each sample in the flat arrays, plus the total at the end (count G + 1).
-    package var sampleOffsets: [Int] {
+    public var sampleOffsets: [Int] {
         var out = [0]
         out.reserveCapacity(sampleCount + 1)
         for n in completionLengths { out.append(out[out.count - 1] + Int(n)) }
@@ -126,7 +126,7 @@ package struct TrajectoryGroup: WireMessage {
     }
 
     /// The per-sample view (copies the sample's slices).
-    package var samples: [Sample] {
+    public var samples: [Sample] {
         let off = sampleOffsets
         let c = rewardComponents.count
         return (0 ..< sampleCount).map { i in
@@ -137,7 +137,7 @@ package struct TrajectoryGroup: WireMessage {
         }
     }
 
-    package func encodeFields(into w: inout FieldWriter) {
+    public func encodeFields(into w: inout FieldWriter) {
         w.u64(1, leaseId)
         w.u64(2, promptIndex)
         w.int32s(3, promptTokens)
@@ -155,7 +155,7 @@ package struct TrajectoryGroup: WireMessage {
         if componentFailures.contains(where: { $0 != 0 }) { w.bytes(14, componentFailures) }
     }
 
-    package init(fields r: FieldReader) throws(WireError) {
+    public init(fields r: FieldReader) throws(WireError) {
         leaseId = try r.u64(1, "leaseId")
         promptIndex = try r.u64(2, "promptIndex")
         promptTokens = try r.int32s(3, "promptTokens")
@@ -220,29 +220,29 @@ package struct TrajectoryGroup: WireMessage {
 }
 
 /// Learner → worker on `/Submit`: the verdict on one group, in submission order.
-package struct SubmitAck: WireMessage {
-    package static let kind = MessageKind.submitAck
+public struct SubmitAck: WireMessage {
+    public static let kind = MessageKind.submitAck
 
-    package enum Outcome: Sendable, Equatable {
+    public enum Outcome: Sendable, Equatable {
         case accepted
         case rejected(RejectionReason, message: String)
     }
 
-    package var leaseId: UInt64
-    package var outcome: Outcome
+    public var leaseId: UInt64
+    public var outcome: Outcome
     /// Learner policy version when the group was processed.
-    package var learnerVersion: UInt64
+    public var learnerVersion: UInt64
     /// Groups buffered for training after this one was processed.
-    package var bufferedCount: UInt32
+    public var bufferedCount: UInt32
 
-    package init(leaseId: UInt64, outcome: Outcome, learnerVersion: UInt64, bufferedCount: UInt32) {
+    public init(leaseId: UInt64, outcome: Outcome, learnerVersion: UInt64, bufferedCount: UInt32) {
         self.leaseId = leaseId
         self.outcome = outcome
         self.learnerVersion = learnerVersion
         self.bufferedCount = bufferedCount
     }
 
-    package func encodeFields(into w: inout FieldWriter) {
+    public func encodeFields(into w: inout FieldWriter) {
         w.u64(1, leaseId)
         switch outcome {
         case .accepted:
@@ -256,7 +256,7 @@ package struct SubmitAck: WireMessage {
         w.u32(6, bufferedCount)
     }
 
-    package init(fields r: FieldReader) throws(WireError) {
+    public init(fields r: FieldReader) throws(WireError) {
         leaseId = try r.u64(1, "leaseId")
         if try r.bool(2, "accepted") {
             outcome = .accepted

@@ -3,7 +3,7 @@
 // the digest on the last chunk and the one in the announcement.
 
 /// Why an assembled policy blob was refused. The worker discards the bytes and refetches.
-package enum PolicyTransferError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum PolicyTransferError: Error, Equatable, Sendable, CustomStringConvertible {
     case versionMismatch(expected: UInt64, got: UInt64)
     case sizeMismatch(expected: UInt64, got: UInt64)
     case outOfOrder(expectedOffset: UInt64, got: UInt64)
@@ -11,7 +11,7 @@ package enum PolicyTransferError: Error, Equatable, Sendable, CustomStringConver
     case dataAfterLastChunk
     case incomplete(received: UInt64, total: UInt64)
 
-    package var description: String {
+    public var description: String {
         switch self {
         case let .versionMismatch(e, g): "policy chunk for version \(g) while fetching \(e)"
         case let .sizeMismatch(e, g): "policy chunk says total size \(g), expected \(e)"
@@ -24,16 +24,16 @@ package enum PolicyTransferError: Error, Equatable, Sendable, CustomStringConver
 }
 
 /// Collects `PolicyChunk`s for one announced version and verifies them.
-package struct PolicyAssembler: Sendable {
-    package let announcement: PolicyAnnouncement
-    package private(set) var blob: [UInt8] = []
+public struct PolicyAssembler: Sendable {
+    public let announcement: PolicyAnnouncement
+    public private(set) var blob: [UInt8] = []
     private let digest: any SHA256Digest
     private var done = false
 
     /// `startOffset` > 0 resumes a transfer; pass the bytes already held as `prefix`.
     /// `digest` computes SHA-256 over the whole blob once the last chunk is in (default: the
     /// portable `SHA256`; the worker passes OpenSSL's).
-    package init(announcement: PolicyAnnouncement, prefix: [UInt8] = [],
+    public init(announcement: PolicyAnnouncement, prefix: [UInt8] = [],
                 digest: any SHA256Digest = PortableSHA256()) {
         self.announcement = announcement
         self.digest = digest
@@ -42,10 +42,10 @@ package struct PolicyAssembler: Sendable {
     }
 
     /// Offset to put in `FetchPolicyRequest` (bytes held so far).
-    package var nextOffset: UInt64 { UInt64(blob.count) }
+    public var nextOffset: UInt64 { UInt64(blob.count) }
 
     /// Adds one chunk. Returns the verified blob when this was the last chunk, nil otherwise.
-    package mutating func add(_ chunk: PolicyChunk) throws(PolicyTransferError) -> [UInt8]? {
+    public mutating func add(_ chunk: PolicyChunk) throws(PolicyTransferError) -> [UInt8]? {
         if done { throw .dataAfterLastChunk }
         guard chunk.version == announcement.version else { throw .versionMismatch(expected: announcement.version, got: chunk.version) }
         guard chunk.totalSize == announcement.sizeBytes else { throw .sizeMismatch(expected: announcement.sizeBytes, got: chunk.totalSize) }
@@ -61,12 +61,12 @@ package struct PolicyAssembler: Sendable {
     }
 
     /// Call when the stream ended: throws unless the last chunk was verified.
-    package func finish() throws(PolicyTransferError) {
+    public func finish() throws(PolicyTransferError) {
         if !done { throw .incomplete(received: nextOffset, total: announcement.sizeBytes) }
     }
 
     /// Splits a blob into the chunks a learner sends (the last carries `digest`).
-    package static func chunks(version: UInt64, blob: [UInt8], digest: [UInt8], from offset: Int = 0,
+    public static func chunks(version: UInt64, blob: [UInt8], digest: [UInt8], from offset: Int = 0,
                               chunkBytes: Int = WireProtocol.maxPolicyChunkDataBytes) -> [PolicyChunk] {
         precondition(chunkBytes > 0 && chunkBytes <= WireProtocol.maxPolicyChunkDataBytes)
         var out: [PolicyChunk] = []

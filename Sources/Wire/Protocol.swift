@@ -3,25 +3,25 @@
 // application-level reasons a submitted trajectory group can be rejected.
 
 /// Protocol constants.
-package enum WireProtocol {
+public enum WireProtocol {
     /// Protocol version sent in `RegisterRequest` and `Welcome`.
-    package static let version: UInt16 = 1
+    public static let version: UInt16 = 1
     /// Required `content-type` of every RPC request and response (else HTTP 415).
-    package static let contentType = "application/x-tributary-v1"
+    public static let contentType = "application/x-tributary-v1"
     /// Path prefix of every RPC.
-    package static let pathPrefix = "/tributary.v1/"
+    public static let pathPrefix = "/tributary.v1/"
     /// Limit for control messages (requests, announcements, acks): 64 KiB.
-    package static let maxControlMessageBytes = 64 * 1024
+    public static let maxControlMessageBytes = 64 * 1024
     /// Limit for bulk messages (policy chunks, lease grants, trajectory groups): 1 MiB.
-    package static let maxBulkMessageBytes = 1024 * 1024
+    public static let maxBulkMessageBytes = 1024 * 1024
     /// Largest `PolicyChunk.data`: 1 MiB − 4 KiB, so a chunk plus its fields fits the bulk limit.
-    package static let maxPolicyChunkDataBytes = 1024 * 1024 - 4096
+    public static let maxPolicyChunkDataBytes = 1024 * 1024 - 4096
     /// Length of a SHA-256 digest.
-    package static let digestBytes = 32
+    public static let digestBytes = 32
 }
 
 /// The RPCs. Every one is `POST <pathPrefix><name>` with `content-type: application/x-tributary-v1`.
-package enum RPCMethod: String, Sendable, CaseIterable {
+public enum RPCMethod: String, Sendable, CaseIterable {
     case register = "Register"
     case watch = "Watch"
     case fetchPolicy = "FetchPolicy"
@@ -30,7 +30,7 @@ package enum RPCMethod: String, Sendable, CaseIterable {
     case goodbye = "Goodbye"
 
     /// How many messages flow each way.
-    package enum Shape: Sendable, Equatable {
+    public enum Shape: Sendable, Equatable {
         /// One request message, one response message.
         case unary
         /// One request message, any number of response messages.
@@ -42,15 +42,15 @@ package enum RPCMethod: String, Sendable, CaseIterable {
     }
 
     /// `:path` of the RPC, e.g. `/tributary.v1/Register`.
-    package var path: String { WireProtocol.pathPrefix + rawValue }
+    public var path: String { WireProtocol.pathPrefix + rawValue }
 
     /// Looks a method up by its `:path`; nil for an unknown path (status `unimplemented`).
-    package init?(path: String) {
+    public init?(path: String) {
         guard path.hasPrefix(WireProtocol.pathPrefix) else { return nil }
         self.init(rawValue: String(path.dropFirst(WireProtocol.pathPrefix.count)))
     }
 
-    package var shape: Shape {
+    public var shape: Shape {
         switch self {
         case .register, .lease: .unary
         case .watch, .fetchPolicy: .serverStreaming
@@ -60,7 +60,7 @@ package enum RPCMethod: String, Sendable, CaseIterable {
     }
 
     /// Message kind the client sends.
-    package var requestKind: MessageKind {
+    public var requestKind: MessageKind {
         switch self {
         case .register: .registerRequest
         case .watch: .watchRequest
@@ -72,7 +72,7 @@ package enum RPCMethod: String, Sendable, CaseIterable {
     }
 
     /// Message kind the server sends (nil: none).
-    package var responseKind: MessageKind? {
+    public var responseKind: MessageKind? {
         switch self {
         case .register: .welcome
         case .watch: .policyAnnouncement
@@ -84,18 +84,18 @@ package enum RPCMethod: String, Sendable, CaseIterable {
     }
 
     /// Maximum payload of one request message (the server's `Deframer` limit).
-    package var maxRequestBytes: Int {
+    public var maxRequestBytes: Int {
         self == .submit ? WireProtocol.maxBulkMessageBytes : WireProtocol.maxControlMessageBytes
     }
 
     /// A deframer for the request stream (server side) with this method's limit.
-    package func requestDeframer() -> Deframer { Deframer(maxMessageBytes: maxRequestBytes) }
+    public func requestDeframer() -> Deframer { Deframer(maxMessageBytes: maxRequestBytes) }
 
     /// A deframer for the response stream (client side) with this method's limit.
-    package func responseDeframer() -> Deframer { Deframer(maxMessageBytes: maxResponseBytes) }
+    public func responseDeframer() -> Deframer { Deframer(maxMessageBytes: maxResponseBytes) }
 
     /// Maximum payload of one response message (the client's `Deframer` limit).
-    package var maxResponseBytes: Int {
+    public var maxResponseBytes: Int {
         switch self {
         case .fetchPolicy, .lease: WireProtocol.maxBulkMessageBytes
         default: WireProtocol.maxControlMessageBytes
@@ -106,47 +106,47 @@ package enum RPCMethod: String, Sendable, CaseIterable {
 /// Why the learner rejected one trajectory group (`SubmitAck.reason`, PROTOCOL.md §8).
 /// A struct over the numeric code rather than an enum, so a worker keeps working when a
 /// newer learner sends a code it does not know (`name` is then `"unrecognized(N)"`).
-package struct RejectionReason: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
-    package let rawValue: UInt16
-    package init(rawValue: UInt16) { self.rawValue = rawValue }
+public struct RejectionReason: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: UInt16
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
 
     /// No lease with this id was ever issued (or it was forgotten after a learner restart).
-    package static let unknownLease = RejectionReason(rawValue: 1)
+    public static let unknownLease = RejectionReason(rawValue: 1)
     /// A group for this lease was already accepted; the duplicate is ignored. Not an error
     /// for the worker: its work counted once.
-    package static let duplicateLease = RejectionReason(rawValue: 2)
+    public static let duplicateLease = RejectionReason(rawValue: 2)
     /// The lease expired and was re-issued to another worker before this group arrived.
-    package static let leaseReissued = RejectionReason(rawValue: 3)
+    public static let leaseReissued = RejectionReason(rawValue: 3)
     /// The lease belongs to a different worker id.
-    package static let wrongWorker = RejectionReason(rawValue: 4)
+    public static let wrongWorker = RejectionReason(rawValue: 4)
     /// Learner version − group's policy version exceeds the staleness cap.
-    package static let staleBeyondCap = RejectionReason(rawValue: 5)
+    public static let staleBeyondCap = RejectionReason(rawValue: 5)
     /// The group claims a policy version the learner has not published yet.
-    package static let versionFromFuture = RejectionReason(rawValue: 6)
+    public static let versionFromFuture = RejectionReason(rawValue: 6)
     /// Prompt index or prompt tokens do not match the lease.
-    package static let promptMismatch = RejectionReason(rawValue: 7)
+    public static let promptMismatch = RejectionReason(rawValue: 7)
     /// Number of samples differs from the lease's group size.
-    package static let wrongGroupSize = RejectionReason(rawValue: 8)
+    public static let wrongGroupSize = RejectionReason(rawValue: 8)
     /// A completion is empty or longer than the lease's max completion tokens.
-    package static let badShape = RejectionReason(rawValue: 9)
+    public static let badShape = RejectionReason(rawValue: 9)
     /// A token id is negative or ≥ vocabulary size.
-    package static let tokenOutOfVocabulary = RejectionReason(rawValue: 10)
+    public static let tokenOutOfVocabulary = RejectionReason(rawValue: 10)
     /// A log-prob or reward is NaN/±inf, or a log-prob is > 0.
-    package static let nonFiniteValue = RejectionReason(rawValue: 11)
+    public static let nonFiniteValue = RejectionReason(rawValue: 11)
     /// The learner's buffer is full; retry the same group later (the lease stays valid).
-    package static let bufferFull = RejectionReason(rawValue: 12)
+    public static let bufferFull = RejectionReason(rawValue: 12)
     /// The learner is shutting down; the lease will be re-issued after restart.
-    package static let shuttingDown = RejectionReason(rawValue: 13)
+    public static let shuttingDown = RejectionReason(rawValue: 13)
 
     /// Every reason this version defines, in code order.
-    package static let known: [RejectionReason] = [
+    public static let known: [RejectionReason] = [
         .unknownLease, .duplicateLease, .leaseReissued, .wrongWorker, .staleBeyondCap, .versionFromFuture,
         .promptMismatch, .wrongGroupSize, .badShape, .tokenOutOfVocabulary, .nonFiniteValue, .bufferFull,
         .shuttingDown,
     ]
 
     /// snake_case name used in logs, metrics labels and PROTOCOL.md.
-    package var name: String {
+    public var name: String {
         switch rawValue {
         case 1: "unknown_lease"
         case 2: "duplicate_lease"
@@ -166,7 +166,7 @@ package struct RejectionReason: RawRepresentable, Hashable, Sendable, CustomStri
     }
 
     /// True when resubmitting the same group later can succeed.
-    package var isRetryable: Bool { self == .bufferFull }
+    public var isRetryable: Bool { self == .bufferFull }
 
-    package var description: String { name }
+    public var description: String { name }
 }

@@ -3,7 +3,7 @@
 // times, then finalize(). Not constant-time; digests here are public data.
 
 /// Incremental SHA-256.
-package struct SHA256: Sendable {
+public struct SHA256: Sendable {
     private static let k: [UInt32] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
         0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -18,20 +18,20 @@ package struct SHA256: Sendable {
     private var pending: [UInt8] = []
     private var totalBytes: UInt64 = 0
 
-    package init() { pending.reserveCapacity(64) }
+    public init() { pending.reserveCapacity(64) }
 
     /// One-shot digest.
-    package static func hash(_ data: [UInt8]) -> [UInt8] {
+    public static func hash(_ data: [UInt8]) -> [UInt8] {
         var s = SHA256()
         s.update(data)
         return s.finalize()
     }
 
-    package mutating func update(_ data: [UInt8]) {
+    public mutating func update(_ data: [UInt8]) {
         data.withUnsafeBytes { update($0) }
     }
 
-    package mutating func update(_ data: UnsafeRawBufferPointer) {
+    public mutating func update(_ data: UnsafeRawBufferPointer) {
         totalBytes &+= UInt64(data.count)
         var i = 0
         if !pending.isEmpty {
@@ -51,7 +51,7 @@ package struct SHA256: Sendable {
     }
 
     /// Pads, processes the last block(s) and returns the 32-byte digest.
-    package mutating func finalize() -> [UInt8] {
+    public mutating func finalize() -> [UInt8] {
         let bitLength = totalBytes &* 8
         var tail: [UInt8] = [0x80]
         let padZeros = (64 + 56 - (pending.count + 1) % 64) % 64

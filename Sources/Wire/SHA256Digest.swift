@@ -5,13 +5,13 @@
 // `Transport.Digests`).
 
 /// A SHA-256 implementation.
-package protocol SHA256Digest: Sendable {
+public protocol SHA256Digest: Sendable {
     /// SHA-256 of `bytes` (32 bytes).
     func sha256(_ bytes: [UInt8]) -> [UInt8]
 }
 
 /// SHA-256 in plain Swift (`SHA256`).
-package struct PortableSHA256: SHA256Digest {
-    package init() {}
-    package func sha256(_ bytes: [UInt8]) -> [UInt8] { SHA256.hash(bytes) }
+public struct PortableSHA256: SHA256Digest {
+    public init() {}
+    public func sha256(_ bytes: [UInt8]) -> [UInt8] { SHA256.hash(bytes) }
 }

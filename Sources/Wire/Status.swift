@@ -3,7 +3,7 @@
 // Codes follow gRPC's numbering so operators can read them with existing habits.
 
 /// Final status of an RPC. Numeric codes are gRPC's (PROTOCOL.md §7.1).
-package enum WireStatus: UInt32, Sendable, CaseIterable, CustomStringConvertible {
+public enum WireStatus: UInt32, Sendable, CaseIterable, CustomStringConvertible {
     case ok = 0
     case cancelled = 1
     /// Also what any code this version does not know decodes to.
@@ -24,9 +24,9 @@ package enum WireStatus: UInt32, Sendable, CaseIterable, CustomStringConvertible
     case unauthenticated = 16
 
     /// Maps any numeric code; codes this version does not know become `.unknown`.
-    package init(code: UInt32) { self = WireStatus(rawValue: code) ?? .unknown }
+    public init(code: UInt32) { self = WireStatus(rawValue: code) ?? .unknown }
 
-    package var description: String {
+    public var description: String {
         switch self {
         case .ok: "OK"
         case .cancelled: "CANCELLED"
@@ -50,22 +50,22 @@ package enum WireStatus: UInt32, Sendable, CaseIterable, CustomStringConvertible
 }
 
 /// A status plus its human-readable message, as carried in trailers or a `StatusEnvelope`.
-package struct RPCStatus: Sendable, Equatable, Error, CustomStringConvertible {
-    package var code: WireStatus
-    package var message: String
-    package init(_ code: WireStatus, _ message: String = "") {
+public struct RPCStatus: Sendable, Equatable, Error, CustomStringConvertible {
+    public var code: WireStatus
+    public var message: String
+    public init(_ code: WireStatus, _ message: String = "") {
         self.code = code
         self.message = message
     }
-    package static let ok = RPCStatus(.ok)
-    package var description: String { message.isEmpty ? "\(code)" : "\(code): \(message)" }
+    public static let ok = RPCStatus(.ok)
+    public var description: String { message.isEmpty ? "\(code)" : "\(code): \(message)" }
 }
 
 /// Errors reading status trailers.
-package enum TrailerError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum TrailerError: Error, Equatable, Sendable, CustomStringConvertible {
     case missingStatus
     case malformedStatus(String)
-    package var description: String {
+    public var description: String {
         switch self {
         case .missingStatus: "response trailers carry no tributary-status field"
         case .malformedStatus(let v): "tributary-status value '\(v)' is not a decimal code"
@@ -74,13 +74,13 @@ package enum TrailerError: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 /// Trailer names, the content type and the encode/decode helpers.
-package enum StatusTrailers {
-    package static let statusName = "tributary-status"
-    package static let messageName = "tributary-message"
+public enum StatusTrailers {
+    public static let statusName = "tributary-status"
+    public static let messageName = "tributary-message"
 
     /// Trailer fields for `status`: always `tributary-status`; `tributary-message` only when
     /// the message is not empty. Names are lower case as HTTP/2 requires.
-    package static func fields(for status: RPCStatus) -> [(name: String, value: String)] {
+    public static func fields(for status: RPCStatus) -> [(name: String, value: String)] {
         var out = [(name: statusName, value: String(status.code.rawValue))]
         if !status.message.isEmpty { out.append((name: messageName, value: percentEncode(status.message))) }
         return out
@@ -88,7 +88,7 @@ package enum StatusTrailers {
 
     /// Reads the status from a header/trailer list (names compared case-insensitively).
     /// An unknown numeric code yields `.unknown`; a missing or non-numeric code throws.
-    package static func status(from fields: [(name: String, value: String)]) throws(TrailerError) -> RPCStatus {
+    public static func status(from fields: [(name: String, value: String)]) throws(TrailerError) -> RPCStatus {
         var code: String?
         var message = ""
         for f in fields {
@@ -107,7 +107,7 @@ package enum StatusTrailers {
 
     /// Percent-encodes the UTF-8 bytes of `text`: bytes 0x20…0x7E except `%` pass through,
     /// every other byte becomes `%XX` (upper-case hex). The result is a valid header value.
-    package static func percentEncode(_ text: String) -> String {
+    public static func percentEncode(_ text: String) -> String {
         let hex: [UInt8] = Array("0123456789ABCDEF".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(text.utf8.count)
@@ -123,7 +123,7 @@ package enum StatusTrailers {
 
     /// Inverse of `percentEncode`, lenient as a status decoder must be: a `%` not followed
     /// by two hex digits is kept literally, and invalid UTF-8 becomes U+FFFD. Never throws.
-    package static func percentDecode(_ value: String) -> String {
+    public static func percentDecode(_ value: String) -> String {
         let src = Array(value.utf8)
         var out: [UInt8] = []
         out.reserveCapacity(src.count)
