@@ -76,19 +76,21 @@ final class OBLRPOTests: XCTestCase {
         s = cfg.learningRateScale(state: state, meanReward: nil)
         XCTAssertEqual(s.value, 3.5 / 4.5, accuracy: 1e-12)
         state.update(afterUpdate: UpdateObservation(gradientSNR: 1), config: cfg)
-        XCTAssertEqual(state.oblrSNR!, 3.25, accuracy: 1e-12)
+        let beta = Double(Float(0.9)), ema = beta * 3.5 + (1 - beta) * 1   // 3.25 with β as the Float setting
+        XCTAssertEqual(ema, 3.25, accuracy: 1e-6)
+        XCTAssertEqual(state.oblrSNR!, ema, accuracy: 1e-12)
         state.update(afterUpdate: UpdateObservation(), config: cfg)   // no estimate: unchanged
-        XCTAssertEqual(state.oblrSNR!, 3.25, accuracy: 1e-12)
+        XCTAssertEqual(state.oblrSNR!, ema, accuracy: 1e-12)
         s = cfg.learningRateScale(state: state, meanReward: nil)
-        XCTAssertEqual(s.value, 3.25 / 4.25, accuracy: 1e-12)
+        XCTAssertEqual(s.value, ema / (1 + ema), accuracy: 1e-12)
         var m = ObjectiveMetrics()
         s.fill(&m)
-        XCTAssertEqual(m.oblrSNR!, 3.25, accuracy: 1e-12)
-        XCTAssertEqual(m.lrScale!, 3.25 / 4.25, accuracy: 1e-12)
+        XCTAssertEqual(m.oblrSNR!, ema, accuracy: 1e-12)
+        XCTAssertEqual(m.lrScale!, ema / (1 + ema), accuracy: 1e-12)
         XCTAssertEqual(m.oblrLRScale, m.lrScale)
         // The floor holds a noisy run at s_min·lr.
         state.oblrSNR = 0.01
-        XCTAssertEqual(cfg.learningRateScale(state: state, meanReward: nil).value, 0.1, accuracy: 1e-12)
+        XCTAssertEqual(cfg.learningRateScale(state: state, meanReward: nil).value, Double(Float(0.1)), accuracy: 1e-12)
         // The rule alone on GRPO: the kernel's gradient is GRPO's, only the learning rate changes.
         let plain = try ObjectiveConfig.parse(name: "grpo", overrides: ["oblr_lr": "snr"])
         XCTAssertTrue(plain.isRowSeparable)

@@ -107,7 +107,7 @@ final class LearningRateScaleTests: XCTestCase {
         let got = try XCTUnwrap(trainer.objectiveState.oblrSNR)
         XCTAssertEqual(got, want, accuracy: 1e-6 * max(1, want))
         let next = objective.learningRateScale(state: trainer.objectiveState, meanReward: 0.5)
-        XCTAssertEqual(next.value, min(1, max(0.1, want / (1 + want))), accuracy: 1e-12)
+        XCTAssertEqual(next.value, min(1, max(Double(Float(0.1)), want / (1 + want))), accuracy: 1e-12)
     }
 
     func testOneMinibatchIsRefusedForTheSNRRule() throws {
