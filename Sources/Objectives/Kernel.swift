@@ -8,7 +8,7 @@
 //      (GSPO.swift; ALP.swift's straight-through gradient)
 //   4. token-level selection: D³S token level, CAPO
 //   5. staleness weights w = sg(ρ_b) (StalenessWeights.swift), aggregation weights (Aggregation.swift)
-//   6. advantages (Calibration-PO, OBLR-PO, EMPG), the bounding rule per token (GRPO.swift's clip
+//   6. advantages (Calibration-PO, OBLR-PO, ADORA, EMPG), the bounding rule per token (GRPO.swift's clip
 //      with PPO.swift's dual clip, ETR, MHPO, GBPO, MDPO's plain surrogate), R²VPO's variance
 //      penalty, then ∂loss/∂log x → ∂loss/∂log π (GSPO.swift for the true sequence gradient)
 //   7. regularisers: SAFE's controlled coefficient, k3 to the reference (GRPO.swift), MDPO's KL to
@@ -120,6 +120,7 @@ extension ObjectiveConfig {
         if capoThreshold != nil { s.append(CAPOMask()) }
         if calibrationAdvantage { s.append(CalibrationAdvantages()) }
         if oblrBaseline { s.append(OBLRBaseline()) }
+        if adoraLambda != nil { s.append(ADORAWeighting()) }
         if empgK != nil { s.append(EMPGModulation()) }
         if bound == .variance { s.append(R2VPOPenalty()) }
         if safe { s.append(SAFEController()) }
@@ -128,6 +129,8 @@ extension ObjectiveConfig {
         s.append(EntropyBonus())
         if epoSmoothing != nil { s.append(EPOSmoothing()) }
         if dcpoAlpha != nil { s.append(DCPOControl()) }
+        if oblrLR != .constant { s.append(OBLRLearningRate()) }   // update-level hooks only
+        if pipoBeta != nil { s.append(PIPOFeedback()) }
         return s
     }
 }

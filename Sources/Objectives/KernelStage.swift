@@ -6,11 +6,15 @@
 //   selectSequences     1. drop whole sequences        (staleness mask, DAPO, D³S sample level)
 //   centreRatios        3. shift token log-ratios      (GRPO-Guard)
 //   selectTokens        4. drop tokens                 (D³S token level, CAPO)
-//   replaceAdvantages   6. the advantages the bound uses (Calibration-PO, OBLR-PO, EMPG)
+//   replaceAdvantages   6. the advantages the bound uses (Calibration-PO, OBLR-PO, ADORA, EMPG)
 //   penalise            6. batch terms after the per-token terms (R²VPO's variance penalty)
 //   regularise          7. terms beside the policy loss (SAFE, k3 to the reference, MDPO, entropy,
 //                          EPO, DCPO)
-//   afterStep           after the optimiser step      (R²VPO's λ, EPO's history, DCPO, SAFE)
+//   afterStep           after the optimiser step      (R²VPO's λ, EPO's history, DCPO, SAFE, ADORA)
+// and two points around a whole update (one training batch, all its optimiser steps), which the
+// trainer calls (ObjectiveState.swift):
+//   scaleLearningRate   before the update: a factor on its steps' learning rate (OBLR-PO, PIPO)
+//   afterUpdate         after the update: what the trainer measured over it (OBLR-PO, PIPO)
 // The choices with exactly one answer per configuration (ratio reference, ratio level, bounding
 // rule) are functions in their papers' files that Kernel.swift calls by the configuration.
 
@@ -31,6 +35,11 @@ protocol KernelStage: Sendable {
     func regularise(_ p: inout KernelPass)
     /// After an optimiser step whose kernel result was `result`: advance the cross-step state.
     func afterStep(_ state: inout ObjectiveState, result: ObjectiveResult, config: ObjectiveConfig)
+    /// Before an update's optimiser steps: multiply `s.value` (the learning-rate factor) and fill
+    /// its panel entries. `meanReward` is the training batch's mean reward.
+    func scaleLearningRate(_ s: inout LearningRateScale, state: ObjectiveState, config: ObjectiveConfig, meanReward: Double?)
+    /// After a whole update: advance the cross-update state from what the trainer measured.
+    func afterUpdate(_ state: inout ObjectiveState, observation: UpdateObservation, config: ObjectiveConfig)
 }
 
 extension KernelStage {
@@ -41,6 +50,8 @@ extension KernelStage {
     func penalise(_ p: inout KernelPass) {}
     func regularise(_ p: inout KernelPass) {}
     func afterStep(_ state: inout ObjectiveState, result: ObjectiveResult, config: ObjectiveConfig) {}
+    func scaleLearningRate(_ s: inout LearningRateScale, state: ObjectiveState, config: ObjectiveConfig, meanReward: Double?) {}
+    func afterUpdate(_ state: inout ObjectiveState, observation: UpdateObservation, config: ObjectiveConfig) {}
 }
 
 /// Which bound (if any) removed a token's gradient.

@@ -98,6 +98,21 @@ package struct ObjectiveMetrics: Sendable, Equatable {
     package var calibrationMaskedPairFraction: Double? = nil
     /// OBLR-PO: mean |b_g − mean_g R| over groups with reward variance.
     package var oblrBaselineShift: Double? = nil
+    /// ADORA: fractions of the categorised sequences (groups with a non-zero advantage) in
+    /// advantageous and disadvantageous groups, their mean advantage weight, and the EMA of the
+    /// advantageous fraction over steps (before this step).
+    package var adoraAdvantageousFraction: Double? = nil
+    package var adoraDisadvantageousFraction: Double? = nil
+    package var adoraWeightMean: Double? = nil
+    package var adoraAdvantageousRate: Double? = nil
+    /// The learning-rate factors the trainer applied to this update's steps (ObjectiveState.swift's
+    /// `LearningRateScale`): OBLR-PO's SNR EMA and factor, PIPO's improvement Δ and factor, and
+    /// their product `lr_scale`.
+    package var oblrSNR: Double? = nil
+    package var oblrLRScale: Double? = nil
+    package var pipoDelta: Double? = nil
+    package var pipoScale: Double? = nil
+    package var lrScale: Double? = nil
     /// Sequences per staleness bucket and mean effective weight e = w·x of their tokens
     /// (0 for tokens the staleness mask removed), when versions are given.
     package var stalenessCounts: [Int]? = nil
@@ -137,7 +152,11 @@ package struct ObjectiveMetrics: Sendable, Equatable {
          ("safe_entropy_gate", \.safeEntropyGate), ("safe_phase", \.safePhase), ("reward_mean", \.rewardMean),
          ("ratio_norm_shift", \.ratioNormShift), ("calibration_auc", \.calibrationAUC),
          ("calibration_masked_pair_fraction", \.calibrationMaskedPairFraction),
-         ("oblr_baseline_shift", \.oblrBaselineShift)]
+         ("oblr_baseline_shift", \.oblrBaselineShift),
+         ("adora_advantageous_fraction", \.adoraAdvantageousFraction),
+         ("adora_disadvantageous_fraction", \.adoraDisadvantageousFraction), ("adora_weight_mean", \.adoraWeightMean),
+         ("adora_advantageous_rate", \.adoraAdvantageousRate), ("oblr_snr", \.oblrSNR), ("oblr_lr_scale", \.oblrLRScale),
+         ("pipo_delta", \.pipoDelta), ("pipo_scale", \.pipoScale), ("lr_scale", \.lrScale)]
     }
 
     /// Bucket label for staleness bucket `b` ("0" … "7", "8plus").

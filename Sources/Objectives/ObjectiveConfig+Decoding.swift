@@ -41,7 +41,9 @@ extension ObjectiveConfig {
         try read(\.safeKp, .safeKp); try read(\.safeKi, .safeKi); try read(\.safeKd, .safeKd)
         try read(\.safePenaltyScale, .safePenaltyScale); try read(\.ratioNorm, .ratioNorm)
         try read(\.calibrationAdvantage, .calibrationAdvantage); try read(\.calibrationMargin, .calibrationMargin)
-        try read(\.oblrBaseline, .oblrBaseline)
+        try read(\.oblrBaseline, .oblrBaseline); try read(\.oblrLR, .oblrLR); try read(\.oblrLRMin, .oblrLRMin)
+        try read(\.oblrSNREMA, .oblrSNREMA); try read(\.adoraLambda, .adoraLambda); try read(\.pipoBeta, .pipoBeta)
+        try read(\.pipoWindow, .pipoWindow)
         // Configurations recorded before the rename carry `staleness_cap` (same meaning).
         let legacy = try decoder.container(keyedBy: LegacyKeys.self)
         if !c.contains(.maskStalenessAbove), let v = try legacy.decodeIfPresent(Int.self, forKey: .stalenessCap) {

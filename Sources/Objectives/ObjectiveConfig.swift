@@ -119,6 +119,14 @@ package enum PreviousKL: String, Codable, Sendable, CaseIterable {
     case input
 }
 
+/// How the trainer sets the learning rate of an update's steps (OBLR-PO, OBLRPO.swift).
+package enum LearningRateRule: String, Codable, Sendable, CaseIterable {
+    /// The configured learning rate.
+    case constant
+    /// Scaled by clamp(SNR/(1 + SNR), `oblr_lr_min`, 1) from the gradients' signal-to-noise ratio.
+    case snr
+}
+
 /// Every switch of the loss kernel with its hyper-parameters.
 package struct ObjectiveConfig: Codable, Sendable, Equatable {
     /// Preset name the configuration came from.
@@ -252,6 +260,17 @@ package struct ObjectiveConfig: Codable, Sendable, Equatable {
 
     /// OBLR-PO: GRPO advantages around the gradient-weighted (variance-optimal) group baseline.
     package var oblrBaseline: Bool = false
+    /// OBLR-PO: the learning-rate rule (`snr` needs ≥ 2 minibatches), its floor s_min and the SNR EMA decay.
+    package var oblrLR: LearningRateRule = .constant
+    package var oblrLRMin: Float = 0.1
+    package var oblrSNREMA: Float = 0.9
+
+    /// ADORA: the advantage weight λ of groups that are not advantageous (ADORA.swift); nil = off.
+    package var adoraLambda: Float? = nil
+    /// PIPO: the half-width β of the learning-rate factor 1 + β·tanh(Δ/σ) (PIPO.swift); nil = off.
+    package var pipoBeta: Float? = nil
+    /// PIPO: how many past updates' mean rewards form the baseline window.
+    package var pipoWindow: Int = 8
 
     /// Whether the trainer must supply reference log-probs (`kl_coef > 0` or SAFE's controlled KL).
     package var needsReferenceLogProbs: Bool { klCoef != 0 || safe }
@@ -279,7 +298,8 @@ package struct ObjectiveConfig: Codable, Sendable, Equatable {
         case safe, safeThreshold = "safe_threshold", safeEntropyFloor = "safe_entropy_floor", safeKp = "safe_kp"
         case safeKi = "safe_ki", safeKd = "safe_kd", safePenaltyScale = "safe_penalty_scale"
         case ratioNorm = "ratio_norm", calibrationAdvantage = "calibration_advantage", calibrationMargin = "calibration_margin"
-        case oblrBaseline = "oblr_baseline"
+        case oblrBaseline = "oblr_baseline", oblrLR = "oblr_lr", oblrLRMin = "oblr_lr_min", oblrSNREMA = "oblr_snr_ema"
+        case adoraLambda = "adora_lambda", pipoBeta = "pipo_beta", pipoWindow = "pipo_window"
     }
 
     /// A configuration with the defaults above (PPO clip 0.2, GRPO advantages, token-mean).
@@ -343,5 +363,10 @@ package struct ObjectiveConfig: Codable, Sendable, Equatable {
         if let s = alpSigma0 { try need(s.isFinite && s >= 0, "alp_sigma0 \(s) must be ≥ 0") }
         if let s = alpPerturbLR { try need(s.isFinite && s >= 0, "alp_perturb_lr \(s) must be ≥ 0") }
         try validateEntropyControl()
+        if let l = adoraLambda { try need(l.isFinite && l >= 0 && l <= 1, "adora_lambda \(l) must be in [0, 1]") }
+        try need(oblrLRMin.isFinite && oblrLRMin > 0 && oblrLRMin <= 1, "oblr_lr_min \(oblrLRMin) must be in (0, 1]")
+        try need(oblrSNREMA.isFinite && oblrSNREMA >= 0 && oblrSNREMA < 1, "oblr_snr_ema \(oblrSNREMA) must be in [0, 1)")
+        if let b = pipoBeta { try need(b.isFinite && b >= 0 && b < 1, "pipo_beta \(b) must be in [0, 1)") }
+        try need(pipoWindow >= 2, "pipo_window \(pipoWindow) must be ≥ 2")
     }
 }

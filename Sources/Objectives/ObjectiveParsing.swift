@@ -42,17 +42,18 @@ extension ObjectiveConfig {
         case .weightLevel: return names(WeightLevel.self)
         case .aggregation: return names(Aggregation.self)
         case .previousKL: return names(PreviousKL.self)
+        case .oblrLR: return names(LearningRateRule.self)
         case .epsStd, .logRatioClamp, .clipLow, .clipHigh, .etrAlpha, .mhpoKappa, .mhpoEtaUp, .mhpoEtaDown,
              .mhpoShapeUp, .mhpoShapeDown, .lambda0, .delta, .etaLambda, .lambdaMin, .lambdaMax, .tisCap,
              .misLow, .misHigh, .rhoBar, .klCoef, .entropyCoef, .mdpoStep, .mdpoMinFraction, .epoBand, .epoHistory,
              .empgFutureK, .empgZeta, .dcpoTargetRatio, .safeThreshold, .safeEntropyFloor, .safeKp, .safeKi, .safeKd,
-             .safePenaltyScale:
+             .safePenaltyScale, .oblrLRMin, .oblrSNREMA:
             return .float
         case .dualClip, .varianceEMA, .d3sSampleKeep, .d3sTokenKeep, .capoThreshold, .alpSigma0, .alpPerturbLR,
-             .epoSmoothing, .empgK, .dcpoAlpha, .dcpoTargetEntropy, .calibrationMargin:
+             .epoSmoothing, .empgK, .dcpoAlpha, .dcpoTargetEntropy, .calibrationMargin, .adoraLambda, .pipoBeta:
             return .optional(.float)
         case .maskStalenessAbove, .lengthNorm, .mdpoAnnealSteps, .epoPhaseSteps: return .optional(.int)
-        case .d3sScheduleSteps: return .int
+        case .d3sScheduleSteps, .pipoWindow: return .int
         case .etrGroupScale, .dynamicSampling, .alpLearnable, .safe, .dcpoTwoSided, .ratioNorm, .calibrationAdvantage,
              .oblrBaseline:
             return .bool

@@ -13,7 +13,10 @@
 //   5. staleness weights from π_prox/μ (per token or per sequence); aggregation weights from the
 //      mask only (token-mean divides by the batch's masked-token count, a constant);
 //   6. clip / ETR (windows from advantages and group rewards) / MHPO / bounded ratio: per token;
-//   7. k3 to the reference, MDPO's sampled KL (coefficient from the step), entropy bonus: per token.
+//   6. ADORA's weights: from advantages, group ids and loss-mask lengths (ADORA.swift);
+//   7. k3 to the reference, MDPO's sampled KL (coefficient from the step), entropy bonus: per token;
+//   OBLR-PO's SNR learning rate and PIPO's feedback act on the learning rate of the whole update,
+//   not on the kernel's gradient (ObjectiveState.swift).
 // Not separable (batch statistics of forward outputs):
 //   - R²VPO (`bound = variance`): the penalty's gradient uses the batch mean of the ratios;
 //   - CAPO (`capo_threshold`): tokens are masked against the batch mean of a ratio-based score;

@@ -84,6 +84,7 @@ package struct TokenBatch: Sendable {
         try need(!config.needsEntropy || entropy != nil, "entropy (\(config.entropyReaders.joined(separator: ", ")))")
         try need(!config.calibrationAdvantage || (rewards != nil && groupIDs != nil), "rewards and group_ids (calibration_advantage)")
         try need(!config.oblrBaseline || (rewards != nil && groupIDs != nil), "rewards and group_ids (oblr_baseline)")
+        try need(config.adoraLambda == nil || groupIDs != nil, "group_ids (adora_lambda)")
         try need(config.previousKL != .input || previousKL != nil, "previous_kl (previous_kl = input)")
         try need(config.maskStalenessAbove == nil || (versions != nil && learnerVersion != nil), "policy_versions and learner_version (mask_staleness_above)")
         try need(!config.dynamicSampling || (rewards != nil && groupIDs != nil), "rewards and group_ids (dynamic_sampling)")

@@ -30,6 +30,16 @@ package struct UpdateSettings: Codable, Sendable, Equatable {
         self.epochs = epochs; self.minibatches = minibatches; self.optimizer = optimizer
         self.gradClip = gradClip; self.skipZeroAdvantage = skipZeroAdvantage; self.objective = objective
     }
+
+    /// Refuses an objective this update arrangement cannot feed: OBLR-PO's SNR learning rate
+    /// (`oblr_lr = snr`, OBLRPO.swift) needs at least 2 minibatch gradients per epoch to measure noise.
+    package func checkObjectiveSupport() throws {
+        if objective.needsGradientMoments && minibatches < 2 {
+            throw ObjectiveError.trainerUnsupported(
+                key: "oblr_lr", value: objective.oblrLR.rawValue,
+                reason: "the gradient SNR needs at least 2 minibatches per epoch (minibatches = \(minibatches)); set minibatches ≥ 2 or oblr_lr=constant")
+        }
+    }
 }
 
 /// What one update did, for logs and the status endpoint.
@@ -47,6 +57,9 @@ package struct UpdateStats: Codable, Sendable {
     package var ratioQ999Max = 0.0
     package var klBehaviour = 0.0
     package var entropy = 0.0
+    /// The factor applied to the learning rate of every optimizer step of the update (OBLR-PO's SNR
+    /// rule, PIPO's feedback; ObjectiveState.swift's `LearningRateScale`); nil when none applies.
+    package var learningRateScale: Double? = nil
     package init() {}
 }
 
@@ -87,6 +100,7 @@ package final class PolicyTrainer {
         // A configuration that did not come through `parse` (a batch file, a checkpoint, code)
         // gets the same refusal of knobs this trainer cannot honour.
         try settings.objective.checkTrainerSupport()
+        try settings.checkObjectiveSupport()
         // ALP (ALGORITHMS.md §3): learnable per-block noise in the update forward pass only.
         // A model restored with its ALP state keeps it; otherwise start every σ_l at σ₀.
         if let alp = settings.objective.alpPerturbation, !model.alp.enabled { try model.configureALP(alp) }
@@ -188,10 +202,20 @@ package final class PolicyTrainer {
         return out
     }
 
-    /// Applies the update for `batch`, trained at policy version `learnerVersion`.
+    /// Applies the update for `batch`, trained at policy version `learnerVersion`. Every optimizer
+    /// step runs at the configured learning rate times the objective's factor for this update
+    /// (`ObjectiveConfig.learningRateScale`, from the cross-update state and the batch's mean
+    /// reward); afterwards the objective's cross-update state sees the batch's mean reward and,
+    /// when it asks for it, the SNR of the minibatch gradients (taken before the norm clip).
     @discardableResult
     package func update(_ batch: TrainingBatch, learnerVersion: PolicyVersion, shuffleSeed: UInt64) throws -> UpdateStats {
+        try settings.checkObjectiveSupport()
         var st = UpdateStats()
+        let o = settings.objective
+        let meanReward = batch.rewards.isEmpty ? nil : batch.rewards.reduce(0.0) { $0 + Double($1) } / Double(batch.rewards.count)
+        let scale = o.learningRateScale(state: objectiveState, meanReward: meanReward)
+        let learningRate: Float? = scale.value == 1 ? nil : optimizer.config.learningRate * Float(scale.value)
+        var moments = o.needsGradientMoments ? GradientMoments(parameters: model.layout.count) : nil
         let plan = Self.schedule(count: batch.count, epochs: settings.epochs, minibatches: settings.minibatches,
                                  shuffleSeed: shuffleSeed)
         for rows in plan where !rows.isEmpty {
@@ -201,14 +225,17 @@ package final class PolicyTrainer {
                 continue
             }
             let res = try minibatchGradient(mb, learnerVersion: learnerVersion)
+            moments?.add(UnsafeBufferPointer(start: model.grads.base, count: model.layout.count))
             let norm = settings.gradClip > 0 ? model.clipGradients(maxNorm: settings.gradClip) : model.gradientNorm()
-            try optimizer.update(model)
-            objectiveState.update(afterStep: res, config: settings.objective)
+            try optimizer.update(model, learningRate: learningRate)
+            objectiveState.update(afterStep: res, config: o)
             st.optimizerSteps += 1
             st.meanLoss += res.loss
             st.meanGradNorm += Double(norm)
             st.maxGradNorm = max(st.maxGradNorm, Double(norm))
-            st.metrics = res.metrics
+            var metrics = res.metrics
+            scale.fill(&metrics)
+            st.metrics = metrics
             st.ratioMax = max(st.ratioMax, res.metrics.ratioMax)
             st.ratioQ999Max = max(st.ratioQ999Max, res.metrics.ratioQ999)
             st.klBehaviour += res.metrics.klBehaviourK3
@@ -218,6 +245,8 @@ package final class PolicyTrainer {
             let n = Double(st.optimizerSteps)
             st.meanLoss /= n; st.meanGradNorm /= n; st.klBehaviour /= n; st.entropy /= n
         }
+        if scale.oblrScale != nil || scale.pipoScale != nil { st.learningRateScale = scale.value }
+        objectiveState.update(afterUpdate: UpdateObservation(meanReward: meanReward, gradientSNR: moments?.snr), config: o)
         return st
     }
 

@@ -53,6 +53,7 @@ final class EntropyControlTests: XCTestCase {
             ("safe", ["safe_kl_coef", "safe_threshold", "safe_kl_short", "safe_entropy_gate", "safe_phase", "reward_mean"]),
             ("dcpo", ["entropy_aggregated", "dcpo_coef", "dcpo_target_entropy"]), ("grpo-guard", ["ratio_norm_shift"]),
             ("calibration-po", ["calibration_auc", "calibration_masked_pair_fraction"]), ("oblr-po", ["oblr_baseline_shift"]),
+            ("adora", ["adora_advantageous_fraction", "adora_disadvantageous_fraction", "adora_weight_mean"]),
         ]
         for (preset, keys) in expected {
             let cfg = try ObjectiveConfig.preset(preset)

@@ -1,5 +1,5 @@
 // Every preset added with the entropy gradient (epo, empg, safe, dcpo, grpo-guard,
-// calibration-po, oblr-po) runs through `PolicyTrainer.update` on a tiny model: the update steps,
+// calibration-po, oblr-po) and after it (adora, pipo) runs through `PolicyTrainer.update` on a tiny model: the update steps,
 // the loss is finite, the weights move, the objective's cross-step state advances, and the
 // state survives a JSON round trip (it is saved in trainer_state.json).
 
@@ -14,7 +14,7 @@ import Tensor
 final class EntropyPresetUpdateTests: XCTestCase {
     func testNewPresetsUpdateAndAdvanceTheirState() throws {
         let cfg = ModelConfig(vocabSize: 12, nPositions: 16, nEmbd: 16, nLayer: 2, nHead: 2)
-        for preset in ["epo", "empg", "safe", "dcpo", "grpo-guard", "calibration-po", "oblr-po"] {
+        for preset in ["epo", "empg", "safe", "dcpo", "grpo-guard", "calibration-po", "oblr-po", "adora", "pipo"] {
             let model = try GPT(config: cfg, seed: 5)
             let objective = try ObjectiveConfig.preset(preset)
             let trainer = try PolicyTrainer(model: model, settings: UpdateSettings(
@@ -45,6 +45,9 @@ final class EntropyPresetUpdateTests: XCTestCase {
             case "epo": XCTAssertNotNil(state.entropyHistory, preset)
             case "dcpo": XCTAssertNotNil(state.initialEntropy, preset)
             case "safe": XCTAssertEqual(state.safe?.rewards.count, state.step, preset)
+            case "oblr-po": XCTAssertNotNil(state.oblrSNR, preset)
+            case "adora": XCTAssertNotNil(state.adoraAdvantageousRate, preset)
+            case "pipo": XCTAssertEqual(state.pipoHistory ?? [], [0.625, 0.625], preset)
             default: break
             }
             let back = try JSONDecoder().decode(ObjectiveState.self, from: JSONEncoder().encode(state))
