@@ -35,6 +35,7 @@ final class AdmissionTests: XCTestCase {
 
     func testVersionsAndStaleness() {
         XCTAssertEqual(reason(group(version: 11)), .versionFromFuture)
+        XCTAssertEqual(reason(group(version: .max)), .versionFromFuture, "a version far ahead must not wrap round into an old one")
         XCTAssertNil(reason(group(version: 6)))                 // staleness 4 = cap
         XCTAssertEqual(reason(group(version: 5)), .staleBeyondCap)
     }
