@@ -10,16 +10,27 @@ public final class JobThread: @unchecked Sendable {
     private var jobs: [() -> Void] = []
     private var busy = false
     private var closed = false
+    /// The thread's OS identity, set first thing when it starts.
+    private var osThread: pthread_t?
 
     /// Starts the thread. `name` should be at most 15 bytes: Linux keeps a thread name only so
     /// long, and only when the thread sets it itself (it does, first thing).
     public init(name: String, stackSize: Int? = nil) {
         let t = Thread { [self] in
             Thread.current.name = name
+            cond.lock(); osThread = pthread_self(); cond.broadcast(); cond.unlock()
             loop()
         }
         if let stackSize { t.stackSize = stackSize }
         t.start()
+    }
+
+    /// Whether the caller is this thread (what a job sees; a name is not proof: Foundation on
+    /// Linux sometimes reports the name the thread inherited from its creator).
+    public var isCurrent: Bool {
+        cond.lock(); defer { cond.unlock() }
+        guard let t = osThread else { return false }
+        return pthread_equal(t, pthread_self()) != 0
     }
 
     /// Queues `job`. Returns false, and drops it, once ``close()`` was called.

@@ -30,6 +30,9 @@ final class SamplerThread: @unchecked Sendable {
         }
     }
 
+    /// Whether the caller is the sampler thread.
+    var isCurrentThread: Bool { thread.isCurrent }
+
     /// Ends the thread after the jobs already queued.
     func close() { thread.close() }
 

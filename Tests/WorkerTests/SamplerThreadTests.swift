@@ -14,8 +14,9 @@ final class SamplerThreadTests: XCTestCase {
         let task = try TaskSpec(parsing: "reverse:digits=4").makeTask()
         let cfg = ModelConfig(vocabSize: task.tokenizer.vocabulary.count, nPositions: 32, nEmbd: 16, nLayer: 1, nHead: 2)
         let sampling = try SamplerThread(config: cfg, sampler: GroupSampler(task: task, groupSize: 2, temperature: 1, topK: nil), seed: 7)
-        let names = try await sampling.run { _, _, _ in Thread.current.name ?? "" }
-        XCTAssertEqual(names, "trib-sampler")
+        let onIt = try await sampling.run { _, _, _ in sampling.isCurrentThread }
+        XCTAssertTrue(onIt, "the job ran on another thread than the sampler's")
+        XCTAssertFalse(sampling.isCurrentThread, "the caller is not the sampler thread")
         // The random stream persists across jobs: two draws differ, and equal a fresh stream's.
         let a = try await sampling.run { _, _, rng in rng.next() }
         let b = try await sampling.run { _, _, rng in rng.next() }
