@@ -6,20 +6,21 @@ import XCTest
 import Tensor
 
 final class JobThreadTests: XCTestCase {
-    func testJobsRunInOrderOnTheNamedThreadAndIdleWaitsForThem() {
+    func testJobsRunInOrderOnTheJobThreadAndIdleWaitsForThem() {
         let thread = JobThread(name: "trib-test")
         let lock = NSLock()
         var seen: [Int] = []
-        var names: Set<String> = []
+        var onThread: Set<Bool> = []
         for i in 0..<100 {
             XCTAssertTrue(thread.submit {
                 if i == 0 { usleep(20_000) }   // later jobs queue up behind a slow one
-                lock.withLock { seen.append(i); names.insert(Thread.current.name ?? "") }
+                lock.withLock { seen.append(i); onThread.insert(thread.isCurrent) }
             })
         }
         thread.waitUntilIdle()
         XCTAssertEqual(lock.withLock { seen }, Array(0..<100))
-        XCTAssertEqual(lock.withLock { names }, ["trib-test"])
+        XCTAssertEqual(lock.withLock { onThread }, [true], "every job ran on the job thread")
+        XCTAssertFalse(thread.isCurrent, "the caller is not the job thread")
         thread.close()
         XCTAssertFalse(thread.submit { XCTFail("a closed thread ran a job") })
         thread.waitUntilIdle()
