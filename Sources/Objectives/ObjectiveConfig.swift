@@ -271,6 +271,10 @@ package struct ObjectiveConfig: Codable, Sendable, Equatable {
     package var pipoBeta: Float? = nil
     /// PIPO: how many past updates' mean rewards form the baseline window.
     package var pipoWindow: Int = 8
+    /// GHPO: how many hint stages a group with no correct sample may go through (stage k appends
+    /// the first k/(stages+1) of the reference answer to the prompt; GHPO.swift); 0 = no hints.
+    /// A rollout setting: the learner sends it to workers in `Welcome`.
+    package var ghpoStages: Int = 0
 
     /// Whether the trainer must supply reference log-probs (`kl_coef > 0` or SAFE's controlled KL).
     package var needsReferenceLogProbs: Bool { klCoef != 0 || safe }
@@ -300,6 +304,7 @@ package struct ObjectiveConfig: Codable, Sendable, Equatable {
         case ratioNorm = "ratio_norm", calibrationAdvantage = "calibration_advantage", calibrationMargin = "calibration_margin"
         case oblrBaseline = "oblr_baseline", oblrLR = "oblr_lr", oblrLRMin = "oblr_lr_min", oblrSNREMA = "oblr_snr_ema"
         case adoraLambda = "adora_lambda", pipoBeta = "pipo_beta", pipoWindow = "pipo_window"
+        case ghpoStages = "ghpo_stages"
     }
 
     /// A configuration with the defaults above (PPO clip 0.2, GRPO advantages, token-mean).
@@ -368,5 +373,6 @@ package struct ObjectiveConfig: Codable, Sendable, Equatable {
         try need(oblrSNREMA.isFinite && oblrSNREMA >= 0 && oblrSNREMA < 1, "oblr_snr_ema \(oblrSNREMA) must be in [0, 1)")
         if let b = pipoBeta { try need(b.isFinite && b >= 0 && b < 1, "pipo_beta \(b) must be in [0, 1)") }
         try need(pipoWindow >= 2, "pipo_window \(pipoWindow) must be ≥ 2")
+        try need(ghpoStages >= 0 && ghpoStages <= 16, "ghpo_stages \(ghpoStages) must be in 0…16")
     }
 }

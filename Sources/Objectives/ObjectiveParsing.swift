@@ -53,7 +53,7 @@ extension ObjectiveConfig {
              .epoSmoothing, .empgK, .dcpoAlpha, .dcpoTargetEntropy, .calibrationMargin, .adoraLambda, .pipoBeta:
             return .optional(.float)
         case .maskStalenessAbove, .lengthNorm, .mdpoAnnealSteps, .epoPhaseSteps: return .optional(.int)
-        case .d3sScheduleSteps, .pipoWindow: return .int
+        case .d3sScheduleSteps, .pipoWindow, .ghpoStages: return .int
         case .etrGroupScale, .dynamicSampling, .alpLearnable, .safe, .dcpoTwoSided, .ratioNorm, .calibrationAdvantage,
              .oblrBaseline:
             return .bool

@@ -15,6 +15,8 @@ package struct GroupSampler {
     /// False: leave reward 0 and `correct` false for the caller to score (a worker scores a
     /// composite reward group by group, asynchronously, after sampling).
     package var scores: Bool
+    /// GHPO guidance (Rollout/Guidance.swift): hint stages for groups with no correct sample; 0 = none.
+    package var ghpoStages: Int = 0
 
     package init(task: any VerifiableTask, groupSize: Int, temperature: Float = 1, topK: Int? = nil, scores: Bool = true) {
         self.task = task; self.groupSize = groupSize; self.temperature = temperature; self.topK = topK; self.scores = scores
@@ -42,7 +44,8 @@ package struct GroupSampler {
                 samples.append(ScoredSample(tokens: c.tokens, logProbs: c.logProbs, reward: verdict.reward,
                                             correct: verdict.correct, finish: c.finishReason))
             }
-            groups.append(RolloutGroup(promptIndex: p.index, prompt: p.tokens.map { Int32($0) }, version: version, samples: samples))
+            groups.append(RolloutGroup(promptIndex: p.index, prompt: p.tokens.map { Int32($0) }, version: version, samples: samples,
+                                       reference: task.demonstration(for: p).map { Int32($0) }))
         }
         return groups
     }

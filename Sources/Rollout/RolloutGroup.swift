@@ -27,9 +27,29 @@ package struct RolloutGroup: Codable, Sendable, Equatable {
     /// Policy version that generated every sample (the behaviour policy μ).
     package var version: PolicyVersion
     package var samples: [ScoredSample]
+    /// The task's reference completion for this prompt (answer tokens and the end token), carried
+    /// to the learner for the methods that learn from demonstrations (SFT regulariser, offline
+    /// data; proto/PROTOCOL.md §6.5.3). Empty when the task or the worker gives none.
+    package var reference: [Int32]
+    /// GHPO guidance (GHPO.swift): the last `hint` tokens of `prompt` are a prefix of `reference`
+    /// appended to the question as a hint; 0 = the plain prompt.
+    package var hint: Int
 
-    package init(promptIndex: Int, prompt: [Int32], version: PolicyVersion, samples: [ScoredSample]) {
+    package init(promptIndex: Int, prompt: [Int32], version: PolicyVersion, samples: [ScoredSample],
+                 reference: [Int32] = [], hint: Int = 0) {
         self.promptIndex = promptIndex; self.prompt = prompt; self.version = version; self.samples = samples
+        self.reference = reference; self.hint = hint
+    }
+
+    private enum CodingKeys: String, CodingKey { case promptIndex, prompt, version, samples, reference, hint }
+
+    /// Groups written before the reference channel existed decode with no reference and no hint.
+    package init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(promptIndex: try c.decode(Int.self, forKey: .promptIndex), prompt: try c.decode([Int32].self, forKey: .prompt),
+                  version: try c.decode(PolicyVersion.self, forKey: .version), samples: try c.decode([ScoredSample].self, forKey: .samples),
+                  reference: try c.decodeIfPresent([Int32].self, forKey: .reference) ?? [],
+                  hint: try c.decodeIfPresent(Int.self, forKey: .hint) ?? 0)
     }
 }
 
