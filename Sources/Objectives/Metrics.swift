@@ -113,6 +113,8 @@ package struct ObjectiveMetrics: Sendable, Equatable {
     package var pipoDelta: Double? = nil
     package var pipoScale: Double? = nil
     package var lrScale: Double? = nil
+    /// GHPO: fraction of the step's groups that were sampled with a hint (GHPO.swift).
+    package var ghpoHintedFraction: Double? = nil
     /// Sequences per staleness bucket and mean effective weight e = w·x of their tokens
     /// (0 for tokens the staleness mask removed), when versions are given.
     package var stalenessCounts: [Int]? = nil
@@ -156,7 +158,8 @@ package struct ObjectiveMetrics: Sendable, Equatable {
          ("adora_advantageous_fraction", \.adoraAdvantageousFraction),
          ("adora_disadvantageous_fraction", \.adoraDisadvantageousFraction), ("adora_weight_mean", \.adoraWeightMean),
          ("adora_advantageous_rate", \.adoraAdvantageousRate), ("oblr_snr", \.oblrSNR), ("oblr_lr_scale", \.oblrLRScale),
-         ("pipo_delta", \.pipoDelta), ("pipo_scale", \.pipoScale), ("lr_scale", \.lrScale)]
+         ("pipo_delta", \.pipoDelta), ("pipo_scale", \.pipoScale), ("lr_scale", \.lrScale),
+         ("ghpo_hinted_fraction", \.ghpoHintedFraction)]
     }
 
     /// Bucket label for staleness bucket `b` ("0" … "7", "8plus").

@@ -1,6 +1,8 @@
 // Sampling and scoring groups: G completions per prompt from the policy (one batched,
 // KV-cached generation for all prompts × G), each scored by the task's verifier. This is
 // the rollout half of GRPO, shared by the single-process trainer and the rollout worker.
+// With GHPO guidance on (`ghpoStages > 0`), groups without a correct sample are sampled again
+// with hints (Guidance.swift).
 
 import Policy
 import Tasks
@@ -15,7 +17,7 @@ package struct GroupSampler {
     /// False: leave reward 0 and `correct` false for the caller to score (a worker scores a
     /// composite reward group by group, asynchronously, after sampling).
     package var scores: Bool
-    /// GHPO guidance (Rollout/Guidance.swift): hint stages for groups with no correct sample; 0 = none.
+    /// GHPO guidance (Guidance.swift): hint stages for groups with no correct sample; 0 = none.
     package var ghpoStages: Int = 0
 
     package init(task: any VerifiableTask, groupSize: Int, temperature: Float = 1, topK: Int? = nil, scores: Bool = true) {
@@ -23,30 +25,54 @@ package struct GroupSampler {
     }
 
     /// Samples `groupSize` completions for each prompt with `model` (policy version
-    /// `version`) and scores them. Deterministic given `rng`.
+    /// `version`) and scores them, then runs the GHPO hint stages when they are on.
+    /// Deterministic given `rng`.
     package func sample(_ prompts: [Prompt], model: GPT, version: PolicyVersion, rng: inout Xoshiro256) throws -> [RolloutGroup] {
+        try sampleCounted(prompts, model: model, version: version, rng: &rng).groups
+    }
+
+    /// `sample`, and how many completions it generated: `groupSize` per prompt, plus those of
+    /// the GHPO stages (what a rollout budget counts).
+    package func sampleCounted(_ prompts: [Prompt], model: GPT, version: PolicyVersion,
+                               rng: inout Xoshiro256) throws -> (groups: [RolloutGroup], completions: Int) {
+        var groups = try sample(prompts, hints: Array(repeating: 0, count: prompts.count), model: model, version: version, rng: &rng)
+        var completions = prompts.count * groupSize
+        if ghpoStages > 0 { completions += try guide(&groups, prompts: prompts, model: model, rng: &rng) }
+        return (groups, completions)
+    }
+
+    /// One group per prompt, prompt i continued by the first `hints[i]` tokens of its reference
+    /// answer; one generation per distinct hint length (the completion budget shrinks by the hint).
+    func sample(_ prompts: [Prompt], hints: [Int], model: GPT, version: PolicyVersion, rng: inout Xoshiro256) throws -> [RolloutGroup] {
         let sampler = Sampler(model: model)
-        let opts = SamplingOptions(temperature: temperature, topK: topK, maxNewTokens: task.maxCompletionTokens,
-                                   endToken: Int32(task.tokenizer.end))
-        var inputs: [[Int32]] = []
-        inputs.reserveCapacity(prompts.count * groupSize)
-        for p in prompts {
-            let toks = p.tokens.map { Int32($0) }
-            for _ in 0..<groupSize { inputs.append(toks) }
-        }
-        let completions = try sampler.generate(prompts: inputs, options: opts, rng: &rng)
-        var groups: [RolloutGroup] = []
-        groups.reserveCapacity(prompts.count)
-        for (i, p) in prompts.enumerated() {
-            var samples: [ScoredSample] = []
-            for c in completions[(i * groupSize)..<((i + 1) * groupSize)] {
-                let verdict = scores ? task.verify(prompt: p, completion: c.tokens.map { Int($0) }) : Verdict(reward: 0, correct: false)
-                samples.append(ScoredSample(tokens: c.tokens, logProbs: c.logProbs, reward: verdict.reward,
-                                            correct: verdict.correct, finish: c.finishReason))
+        var groups = [RolloutGroup?](repeating: nil, count: prompts.count)
+        for h in Set(hints).sorted() {
+            let ids = prompts.indices.filter { hints[$0] == h }
+            let opts = SamplingOptions(temperature: temperature, topK: topK, maxNewTokens: max(1, task.maxCompletionTokens - h),
+                                       endToken: Int32(task.tokenizer.end))
+            var inputs: [[Int32]] = []
+            inputs.reserveCapacity(ids.count * groupSize)
+            for i in ids {
+                let toks = (prompts[i].tokens + prompts[i].answerTokens.prefix(h)).map { Int32($0) }
+                for _ in 0..<groupSize { inputs.append(toks) }
             }
-            groups.append(RolloutGroup(promptIndex: p.index, prompt: p.tokens.map { Int32($0) }, version: version, samples: samples,
-                                       reference: task.demonstration(for: p).map { Int32($0) }))
+            let completions = try sampler.generate(prompts: inputs, options: opts, rng: &rng)
+            for (j, i) in ids.enumerated() {
+                let p = prompts[i]
+                var g = RolloutGroup(promptIndex: p.index, prompt: inputs[j * groupSize], version: version, samples: [],
+                                     reference: task.demonstration(for: p).map { Int32($0) }, hint: h)
+                for c in completions[(j * groupSize)..<((j + 1) * groupSize)] {
+                    g.samples.append(ScoredSample(tokens: c.tokens, logProbs: c.logProbs, reward: 0, correct: false, finish: c.finishReason))
+                }
+                if scores {
+                    for s in g.samples.indices {
+                        let v = task.verify(prompt: p, completion: g.judgedTokens(of: s).map { Int($0) })
+                        g.samples[s].reward = v.reward; g.samples[s].correct = v.correct
+                    }
+                }
+                groups[i] = g
+            }
         }
-        return groups
+        return groups.map { $0! }
     }
 }

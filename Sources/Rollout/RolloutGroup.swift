@@ -66,3 +66,14 @@ package func rewardsHaveSignal<C: Collection>(_ rewards: C) -> Bool where C.Elem
     guard let first = rewards.first else { return false }
     return rewards.contains { $0 != first }
 }
+
+extension RolloutGroup {
+    /// The answer the verifier judges for sample `i`: the GHPO hint (the last `hint` prompt
+    /// tokens) followed by the sample's own tokens.
+    package func judgedTokens(of i: Int) -> [Int32] {
+        hint == 0 ? samples[i].tokens : Array(prompt.suffix(hint)) + samples[i].tokens
+    }
+
+    /// The prompt the task generated, without the GHPO hint.
+    package var basePrompt: [Int32] { hint == 0 ? prompt : Array(prompt.dropLast(hint)) }
+}

@@ -113,7 +113,8 @@ package final class SyncTraining {
     package func run(onStep: (StepReport) throws -> Void) throws -> [StepReport] {
         var reports: [StepReport] = []
         var rng = state.samplerRNG ?? Xoshiro256(seed: SplitMix64.mix(state.seed, 0x5A3B1E))
-        let sampler = GroupSampler(task: task, groupSize: options.groupSize, temperature: options.temperature, topK: options.topK)
+        var sampler = GroupSampler(task: task, groupSize: options.groupSize, temperature: options.temperature, topK: options.topK)
+        sampler.ghpoStages = trainer.settings.objective.ghpoStages
         if state.evalGreedyAccuracy == nil { state.evalGreedyAccuracy = try evaluate() }
         health = LearningHealth(settings: options.health)
         if let a = state.evalGreedyAccuracy { _ = health.record(evalAccuracy: a, step: state.step) }
@@ -136,8 +137,8 @@ package final class SyncTraining {
             while fill.state == .needMore {
                 let prompts = (0..<fill.wanted).map { task.prompt(seed: state.seed, index: state.promptCursor + $0, split: .train) }
                 state.promptCursor += prompts.count
-                let groups = try sampler.sample(prompts, model: behaviour.model, version: behaviour.version, rng: &rng)
-                rollouts += groups.reduce(0) { $0 + $1.samples.count }
+                let (groups, generated) = try sampler.sampleCounted(prompts, model: behaviour.model, version: behaviour.version, rng: &rng)
+                rollouts += generated       // GHPO's hinted resamples included
                 for g in groups { fill.offer(g) }
             }
             state.samplerRNG = rng

@@ -108,6 +108,10 @@ package enum TrainingStep {
             // The groups left out were left out here, not in the kernel (whose batch has none left).
             stats.metrics?.dynamicSamplingDroppedFraction = Double(groups.filtered.count) / Double(max(1, taken))
         }
+        if settings.objective.ghpoStages > 0 {
+            // GHPO (GHPO.swift): the groups taken for this step that carry a hint.
+            stats.metrics?.ghpoHintedFraction = Double((groups.fresh + groups.filtered).filter { $0.hint > 0 }.count) / Double(max(1, taken))
+        }
         let done = step + 1
         let signal = BatchSignal(trained + groups.filtered)
         let problem = health.record(signal, step: done)

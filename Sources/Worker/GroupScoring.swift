@@ -49,7 +49,8 @@ package enum GroupScoring {
         var out: [ComponentScoredGroup] = []
         out.reserveCapacity(groups.count)
         for (group, prompt) in zip(groups, prompts) {
-            let inputs = group.samples.map { task.rewardInput(prompt: prompt, completion: $0.tokens.map(Int.init)) }
+            // A GHPO hint is part of the answer the rewards judge (RolloutGroup.judgedTokens).
+            let inputs = group.samples.indices.map { task.rewardInput(prompt: prompt, completion: group.judgedTokens(of: $0).map(Int.init)) }
             let scored = await rewards.score(batch: inputs)
             var g = ComponentScoredGroup(rollout: group, components: [], failureCodes: [])
             for (i, s) in scored.enumerated() {
