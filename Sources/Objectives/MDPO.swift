@@ -7,13 +7,16 @@
 // Two forms of the KL, switch `previous_kl`:
 // * `input`: the policy computes the exact per-position KL over its full softmax and passes
 //   it in; the kernel adds (1/t_k)·agg(KL) to the loss and returns dLoss/dKL per position
-//   (`ObjectiveResult.dPreviousKL`); turning that into dLoss/dlogits is the policy's job.
+//   (`ObjectiveResult.dPreviousKL`); turning that into dLoss/dlogits is the policy's job. Here π_k
+//   is the policy at the start of the update (the trainer's snapshot, Training
+//   PolicyTrainer+PreviousPolicy.swift), whatever the reference: the paper's previous iterate.
+//   Costs one more parameter copy and an inference forward of π_k per pass, plus two head GEMMs
+//   per row: meant for small vocabularies (the preset stays `sampled`).
 // * `sampled`: only the sampled tokens' log-probs are known, and the samples come from π_k,
 //   not π_θ, so §1.5's k3 (which needs samples from the first argument) does not apply
 //   directly. With r = π_θ/π_k, KL(π_θ‖π_k) = E_{π_k}[r log r]; we use the non-negative
 //   control-variate form φ(r) = r log r − r + 1 (E_{π_k}[r − 1] = 0), dφ/dlog r = r log r.
-// The trainer supplies neither π_k's full distribution nor the exact KL yet, so `parse` rejects
-// `previous_kl=input` (ObjectiveParsing.swift, `trainerUnsupported`); the kernel form is tested.
+// Select the exact form with `--objective-set previous_kl=input` or `mdpo:previous_kl=input`.
 // Step size: t_k = t₀ · max(1 − k/K, min_fraction) with K = mdpo_anneal_steps (paper's on-policy
 // schedule t_k = 1 − k/K [K]); constant t₀ when K is unset.
 

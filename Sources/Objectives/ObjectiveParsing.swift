@@ -135,13 +135,9 @@ extension ObjectiveConfig {
 
     /// Settings the kernel computes but the trainer (Learner's PolicyTrainer) cannot honour yet,
     /// with the reason; `parse` rejects them so a run fails before it starts, not at its first update.
-    package func checkTrainerSupport() throws {
-        if previousKL == .input {
-            throw ObjectiveError.trainerUnsupported(
-                key: "previous_kl", value: "input",
-                reason: "the trainer does not compute the exact per-position KL to π_k yet; use previous_kl=sampled")
-        }
-    }
+    /// None today (MDPO's `previous_kl=input` was the last: the trainer now keeps π_k and supplies
+    /// the exact KL, PolicyTrainer+PreviousPolicy.swift); a new kernel-only knob is refused here.
+    package func checkTrainerSupport() throws {}
 
     /// Parses `"delta=0.05,eta=0.1"` into a dictionary (empty string → empty dictionary).
     package static func parseOverrides(_ text: String) throws -> [String: String] {

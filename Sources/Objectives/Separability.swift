@@ -15,6 +15,8 @@
 //   6. clip / ETR (windows from advantages and group rewards) / MHPO / bounded ratio: per token;
 //   6. ADORA's weights: from advantages, group ids and loss-mask lengths (ADORA.swift);
 //   7. k3 to the reference, MDPO's sampled KL (coefficient from the step), entropy bonus: per token;
+//      MDPO's exact KL (`previous_kl = input`): per position from the row's own forward and π_k's
+//      forward on that row (the trainer runs π_k with each pass), dLoss/dKL from the mask;
 //   OBLR-PO's SNR learning rate and PIPO's feedback act on the learning rate of the whole update,
 //   not on the kernel's gradient (ObjectiveState.swift).
 // Not separable (batch statistics of forward outputs):

@@ -62,6 +62,7 @@ public final class AdamW {
         guard model.layout.count == layout.count else {
             throw PolicyError.badInput("AdamW state has \(layout.count) parameters, model has \(model.layout.count)")
         }
+        guard model.grads.count == layout.count else { throw PolicyError.badInput("AdamW: the model is inference-only") }
         step += 1
         let c = config, lr = learningRate ?? c.learningRate
         let b1 = c.beta1, b2 = c.beta2
@@ -98,7 +99,7 @@ extension GPT {
     /// The global L2 norm of all gradients (accumulated in Double), including the ALP log-scales'
     /// gradient when they are trainable.
     public func gradientNorm() -> Float {
-        var s = Vec.sumOfSquares(grads.base, layout.count)
+        var s = Vec.sumOfSquares(grads.base, grads.count)   // 0 floats for an inference-only model
         if alpTrainable { s += Vec.sumOfSquares(alpGrads.base, config.nLayer) }
         return Float(s.squareRoot())
     }
@@ -111,7 +112,7 @@ extension GPT {
         let coef = maxNorm / (norm + 1e-6)
         if coef < 1 {
             let g = grads.base
-            for i in 0..<layout.count { g[i] *= coef }
+            for i in 0..<grads.count { g[i] *= coef }
             if alpTrainable { for l in 0..<config.nLayer { alpGrads.base[l] *= coef } }
         }
         return norm

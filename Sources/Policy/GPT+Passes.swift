@@ -81,6 +81,7 @@ extension GPT {
                          previous: GPT? = nil) throws {
         guard let (B, T) = cachedShape else { throw PolicyError.badInput("backward called before forward") }
         guard cachedForBackward else { throw PolicyError.badInput("backward after a forward with forBackward: false") }
+        guard grads.count == layout.count else { throw PolicyError.badInput("backward on an inference-only model") }
         let N = B * T
         guard dLogProbs.count == N else {
             throw PolicyError.badInput("dLogProbs has \(dLogProbs.count) entries, expected B·T = \(N)")

@@ -2,8 +2,8 @@
 // over the whole vocabulary, and its logit gradient p ∘ (log p − log q − KL) for MDPO's
 // `previous_kl = input` (Objectives MDPO.swift). Both models' logits are recomputed chunk by chunk
 // from their cached final-norm outputs, as in the LM head (GPT+Head.swift): `previous` must hold
-// a forward (either mode) on the same tokens. The policy side only; the trainer does not supply
-// the previous policy yet.
+// a forward (either mode) on the same tokens. The trainer keeps π_k and runs it alongside the
+// policy (Training PolicyTrainer+PreviousPolicy.swift).
 
 import Foundation
 import Tensor

@@ -55,12 +55,22 @@ public final class GPT {
     var ropeCos: [Float] = [], ropeSin: [Float] = []
 
     /// A model with all parameters zero (for loading weights into).
-    public init(config: ModelConfig) throws {
+    public convenience init(config: ModelConfig) throws {
+        try self.init(config: config, gradients: true)
+    }
+
+    /// A model with all parameters zero and no gradient arena (`layout.count` floats fewer), for a
+    /// frozen copy that only runs forward (a previous or reference policy); `backward` is refused.
+    public convenience init(inferenceOnly config: ModelConfig) throws {
+        try self.init(config: config, gradients: false)
+    }
+
+    private init(config: ModelConfig, gradients: Bool) throws {
         try config.validate()
         self.config = config
         layout = ParameterLayout(config)
         params = FloatBuffer(count: layout.count)
-        grads = FloatBuffer(count: layout.count)
+        grads = FloatBuffer(count: gradients ? layout.count : 0)
         acts = FloatBuffer(count: 0)
         alpLogScales = FloatBuffer(count: config.nLayer)
         alpGrads = FloatBuffer(count: config.nLayer)

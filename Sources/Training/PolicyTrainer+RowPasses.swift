@@ -10,6 +10,8 @@
 // not yet forwarded hold their behaviour log-probs as placeholders, which a separable objective
 // does not read for other rows), and the backward follows at once: 6 forward-equivalents. Rows
 // that cannot carry a gradient (`zeroAdvantageRowsAreInert`, empty masks) run inference-only.
+// MDPO's exact KL (`previous_kl = input`) is separable too: π_k runs forward on each training
+// pass's rows, their KL joins the batch's inputs, and the pass goes backward with its dLoss/dKL.
 // The loss, metrics (ratio quantiles included) and the state update come from one kernel call
 // over all the log-probs at the end, exactly as log-probs first computes them; that call's
 // gradient must equal the one each row went backward with, else the minibatch is redone log-probs
@@ -48,7 +50,7 @@ extension PolicyTrainer {
         }
         let res = try lossAndGradient(mb, learnerVersion: learnerVersion)
         guard res.loss.isFinite else { throw ObjectiveError.invalidSetting("non-finite loss \(res.loss)") }
-        try backwardLiveRows(mb, res.dLogProbs, dEntropy: res.dEntropy)
+        try backwardLiveRows(mb, res.dLogProbs, dEntropy: res.dEntropy, dPreviousKL: res.dPreviousKL)
         return res
     }
 
@@ -83,6 +85,11 @@ extension PolicyTrainer {
         var entropy = [Float](repeating: 0, count: N * T)
         var used = [Float](repeating: 0, count: N * T)  // the log-prob gradient each row went backward with
         var usedEntropy: [Float]? = nil                 // and its entropy gradient, when the objective has one
+        // MDPO's exact KL: the KL of each row once its pass has run (0 for rows that never go
+        // backward: their masks are empty, so the kernel does not read it) and the dLoss/dKL it went
+        // backward with.
+        let exactKL = o.previousKL == .input
+        var previousKL = [Float](repeating: 0, count: N * T), usedKL = [Float](repeating: 0, count: N * T)
         for p in passes {
             let b = p.rows.count == N ? mb : mb.rows(p.rows)
             let lp = try model.forward(tokens: b.tokens, batch: b.count, length: T, perturbStep: perturb, forBackward: p.train)
@@ -92,28 +99,42 @@ extension PolicyTrainer {
                 entropy.replaceSubrange(span(r), with: h[span(j)])
             }
             guard p.train else { continue }
+            let previous = try forwardPrevious(b)
+            if let previous {
+                let kl = try model.previousKL(to: previous)
+                for (j, r) in p.rows.enumerated() { previousKL.replaceSubrange(span(r), with: kl[span(j)]) }
+            }
             tb.entropy = entropy
+            if exactKL { tb.previousKL = previousKL }
             let pass = try objectiveLoss(o, state: objectiveState, batch: tb, logProbs: logProbs)
             var slice = [Float](), sliceEntropy: [Float]? = pass.dEntropy.map { _ in [] }
+            var sliceKL: [Float]? = pass.dPreviousKL.map { _ in [] }
             slice.reserveCapacity(p.rows.count * T)
             for r in p.rows {
                 slice += pass.dLogProbs[span(r)]
                 used.replaceSubrange(span(r), with: pass.dLogProbs[span(r)])
+                if let k = pass.dPreviousKL {
+                    sliceKL! += k[span(r)]
+                    usedKL.replaceSubrange(span(r), with: k[span(r)])
+                }
                 if let e = pass.dEntropy {
                     sliceEntropy! += e[span(r)]
                     if usedEntropy == nil { usedEntropy = [Float](repeating: 0, count: N * T) }
                     usedEntropy!.replaceSubrange(span(r), with: e[span(r)])
                 }
             }
-            if slice.contains(where: { $0 != 0 }) || sliceEntropy?.contains(where: { $0 != 0 }) == true {
-                try model.backward(dLogProbs: slice, dEntropy: sliceEntropy)
+            if slice.contains(where: { $0 != 0 }) || sliceEntropy?.contains(where: { $0 != 0 }) == true
+                || sliceKL?.contains(where: { $0 != 0 }) == true {
+                try model.backward(dLogProbs: slice, dEntropy: sliceEntropy, dPreviousKL: sliceKL, previous: previous)
             }
         }
         tb.entropy = entropy
+        if exactKL { tb.previousKL = previousKL }
         let res = try objectiveLoss(o, state: objectiveState, batch: tb, logProbs: logProbs)
         guard res.loss.isFinite else { throw ObjectiveError.invalidSetting("non-finite loss \(res.loss)") }
         // Rows that never went backward (inert) must have no entropy gradient either.
         let entropyMatches = res.dEntropy.map { e in e == (usedEntropy ?? [Float](repeating: 0, count: N * T)) } ?? (usedEntropy == nil)
-        return res.dLogProbs == used && entropyMatches ? res : nil
+        let klMatches = (res.dPreviousKL ?? [Float](repeating: 0, count: N * T)) == usedKL
+        return res.dLogProbs == used && entropyMatches && klMatches ? res : nil
     }
 }

@@ -72,6 +72,9 @@ package final class PolicyTrainer {
     package var objectiveState: ObjectiveState
     /// Frozen reference policy for the k3 KL term (`kl_coef > 0`): the initial weights.
     var reference: GPT?
+    /// π_k of MDPO's exact KL (`previous_kl = input`): the weights at the start of the current
+    /// update (PolicyTrainer+PreviousPolicy.swift); nil for every other objective.
+    var previousPolicy: GPT?
     /// Activation memory one forward/backward pass may use. A minibatch whose activations would
     /// exceed it runs in row chunks whose gradients accumulate (exact: rows are independent): for a
     /// row-separable objective at no extra cost (PolicyTrainer+RowPasses.swift), otherwise at the
@@ -149,7 +152,9 @@ package final class PolicyTrainer {
     /// its log-probs from inference-only passes over all but its last `rowsPerPass` rows and one
     /// training pass over those, whose activations the backward then uses without running them
     /// again. With ALP, whose noise depends on a row's place in its pass, every pass is a training
-    /// pass of `rowsPerPass` rows, and the backward repeats them exactly.
+    /// pass of `rowsPerPass` rows, and the backward repeats them exactly. With MDPO's exact KL
+    /// (`previous_kl = input`) π_k runs forward on each pass's rows after the model, for the KL
+    /// inputs, and is left holding the cached rows' forward for the backward.
     func lossAndGradient(_ mb: TrainingBatch, learnerVersion: PolicyVersion) throws -> ObjectiveResult {
         var tb = mb.tokenBatch(learnerVersion: learnerVersion)
         let o = settings.objective
@@ -169,18 +174,20 @@ package final class PolicyTrainer {
             passes = Self.chunks(0..<tail.lowerBound, rowsPerPass(length: T, forBackward: false)).map { ($0, false) }
             passes.append((tail, true))
         }
-        var lp: [Float] = [], entropy: [Float] = [], curvature: [Float] = []
+        var lp: [Float] = [], entropy: [Float] = [], curvature: [Float] = [], previousKL: [Float] = []
         model.tracksCurvature = o.capoThreshold != nil   // CAPO's exact curvature input
         for p in passes {
             let b = sub(p.rows)
             lp += try model.forward(tokens: b.tokens, batch: b.count, length: T, perturbStep: perturb, forBackward: p.keep)
             entropy += model.entropies()     // exact, cheap for small vocabularies (metrics, D³S)
             curvature += model.curvatures()
+            if let previous = try forwardPrevious(b) { previousKL += try model.previousKL(to: previous) }
         }
         model.tracksCurvature = false
         cachedRows = passes.last!.rows
         tb.entropy = entropy
         tb.curvature = curvature.isEmpty ? nil : curvature
+        if o.previousKL == .input { tb.previousKL = previousKL }
         return try objectiveLoss(o, state: objectiveState, batch: tb, logProbs: lp)
     }
 
@@ -216,6 +223,7 @@ package final class PolicyTrainer {
         let scale = o.learningRateScale(state: objectiveState, meanReward: meanReward)
         let learningRate: Float? = scale.value == 1 ? nil : optimizer.config.learningRate * Float(scale.value)
         var moments = o.needsGradientMoments ? GradientMoments(parameters: model.layout.count) : nil
+        try snapshotPreviousPolicy()    // π_k of MDPO's exact KL: this update's starting weights
         let plan = Self.schedule(count: batch.count, epochs: settings.epochs, minibatches: settings.minibatches,
                                  shuffleSeed: shuffleSeed)
         for rows in plan where !rows.isEmpty {
@@ -251,8 +259,9 @@ package final class PolicyTrainer {
     }
 
     /// Backward through the rows that carry a gradient. The backward pass is linear in
-    /// `dLogProbs` and `dEntropy` (dLoss/dH per position, the entropy terms), so a row whose
-    /// entries are all zero in both (every sample of a zero-variance group under GRPO-style
+    /// `dLogProbs`, `dEntropy` (dLoss/dH per position, the entropy terms) and `dPreviousKL`
+    /// (dLoss/dKL(π_θ‖π_k) per position, MDPO's exact KL), so a row whose entries are all zero in
+    /// all three (every sample of a zero-variance group under GRPO-style
     /// advantages, when no advantage-free term touches it) adds exactly nothing
     /// to any parameter gradient. When the minibatch was one pass and at most two thirds of its
     /// rows are live, they are run forward again on their own (each row's forward is independent
@@ -260,13 +269,15 @@ package final class PolicyTrainer {
     /// backward for a live fraction f. Otherwise the cached pass (`cachedRows`) goes backward as
     /// it is, and the other live rows run forward again in passes of `rowsPerPass` rows. ALP draws
     /// its noise per position in a pass, so with ALP every row goes backward, in the loss's passes.
+    /// With `dPreviousKL`, π_k (`previousPolicy`) must hold its forward on `cachedRows` (as
+    /// `lossAndGradient` leaves it) and runs forward again with every re-run of the model.
     /// Returns how many rows the backward pass covered.
     @discardableResult
-    func backwardLiveRows(_ mb: TrainingBatch, _ d: [Float], dEntropy e: [Float]? = nil) throws -> Int {
+    func backwardLiveRows(_ mb: TrainingBatch, _ d: [Float], dEntropy e: [Float]? = nil,
+                          dPreviousKL k: [Float]? = nil) throws -> Int {
         let T = mb.length
-        let live = (0..<mb.count).filter { r in
-            d[(r * T)..<((r + 1) * T)].contains { $0 != 0 } || (e?[(r * T)..<((r + 1) * T)].contains { $0 != 0 } ?? false)
-        }
+        func carries(_ a: [Float]?, _ r: Int) -> Bool { a?[(r * T)..<((r + 1) * T)].contains { $0 != 0 } ?? false }
+        let live = (0..<mb.count).filter { r in carries(d, r) || carries(e, r) || carries(k, r) }
         if live.isEmpty { return 0 }                    // gradients stay zero (zeroGradients)
         func slice(_ rows: [Int], _ a: [Float]) -> [Float] {
             var out = [Float]()
@@ -274,10 +285,13 @@ package final class PolicyTrainer {
             for r in rows { out += a[(r * T)..<((r + 1) * T)] }
             return out
         }
-        // One backward over `rows` (nil: the whole minibatch as it is) with both per-position gradients.
+        // One backward over `rows` (nil: the whole minibatch as it is) with the per-position
+        // gradients; π_k holds its forward on the same rows.
+        let previous = k == nil ? nil : previousPolicy
         func backward(_ rows: [Int]?) throws {
-            guard let rows else { return try model.backward(dLogProbs: d, dEntropy: e) }
-            try model.backward(dLogProbs: slice(rows, d), dEntropy: e.map { slice(rows, $0) })
+            guard let rows else { return try model.backward(dLogProbs: d, dEntropy: e, dPreviousKL: k, previous: previous) }
+            try model.backward(dLogProbs: slice(rows, d), dEntropy: e.map { slice(rows, $0) },
+                               dPreviousKL: k.map { slice(rows, $0) }, previous: previous)
         }
         let cached = cachedRows ?? 0..<0
         let run = model.alp.enabled ? Array(0..<mb.count) : live
@@ -299,6 +313,7 @@ package final class PolicyTrainer {
             let ids = Array(rest[c])
             let b = mb.rows(ids)
             _ = try model.forward(tokens: b.tokens, batch: b.count, length: T, perturbStep: perturb)
+            if k != nil { _ = try forwardPrevious(b) }
             try backward(ids)
             covered += ids.count
         }
@@ -307,7 +322,9 @@ package final class PolicyTrainer {
 
     /// The objective's gradient for the whole batch at the current weights (no update): the
     /// MODEL.md gradient file's content. Leaves the gradients in `model.grads`.
+    /// With MDPO's exact KL, π_k is the current weights, as at an update's first minibatch.
     package func gradient(of batch: TrainingBatch, learnerVersion: PolicyVersion) throws -> ObjectiveResult {
-        try minibatchGradient(batch, learnerVersion: learnerVersion)
+        try snapshotPreviousPolicy()
+        return try minibatchGradient(batch, learnerVersion: learnerVersion)
     }
 }

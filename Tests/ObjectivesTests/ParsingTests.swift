@@ -51,21 +51,20 @@ final class ParsingTests: XCTestCase {
         XCTAssertThrowsError(try ObjectiveConfig.parseTable(["preset": "nope"]))
     }
 
-    /// `previous_kl=input` is a kernel form (MDPOTests) the trainer cannot feed yet: parsing refuses it.
-    func testKnobsTheTrainerCannotHonourAreRejectedAtParseTime() throws {
-        XCTAssertThrowsError(try ObjectiveConfig.parse(name: "mdpo", overrides: ["previous_kl": "input"])) { e in
-            XCTAssertEqual(e as? ObjectiveError, .trainerUnsupported(
-                key: "previous_kl", value: "input",
-                reason: "the trainer does not compute the exact per-position KL to π_k yet; use previous_kl=sampled"))
-            XCTAssertTrue("\(e)".hasPrefix("objective setting previous_kl=input is not supported by the trainer"), "\(e)")
-        }
-        XCTAssertThrowsError(try ObjectiveConfig.parseSpec("grpo:previous_kl=input"))
+    /// `previous_kl=input` (MDPO's exact KL) was refused while the trainer could not feed it; the
+    /// trainer now keeps π_k (Training PolicyTrainer+PreviousPolicy.swift), so it parses in every form.
+    func testTheExactPreviousKLParsesNowThatTheTrainerFeedsIt() throws {
+        XCTAssertEqual(try ObjectiveConfig.parse(name: "mdpo", overrides: ["previous_kl": "input"]).previousKL, .input)
+        XCTAssertEqual(try ObjectiveConfig.parseSpec("mdpo:previous_kl=input").config.previousKL, .input)
+        XCTAssertEqual(try ObjectiveConfig.parseTable(["preset": "mdpo", "previous_kl": "input"]).config.previousKL, .input)
+        XCTAssertEqual(try ObjectiveConfig.parseSpec("grpo:previous_kl=input").config.previousKL, .input)
         XCTAssertEqual(try ObjectiveConfig.parse(name: "mdpo", overrides: ["previous_kl": "sampled"]).previousKL, .sampled)
+        XCTAssertThrowsError(try ObjectiveConfig.parse(name: "mdpo", overrides: ["previous_kl": "exact"]), "not a form")
         var c = try ObjectiveConfig.preset("mdpo")
-        XCTAssertNoThrow(try c.checkTrainerSupport())
+        XCTAssertEqual(c.previousKL, .sampled, "the preset keeps the sampled form")
         c.previousKL = .input
-        XCTAssertThrowsError(try c.checkTrainerSupport())
-        XCTAssertNoThrow(try c.validate(), "the kernel itself accepts it")
+        XCTAssertNoThrow(try c.checkTrainerSupport())
+        XCTAssertNoThrow(try c.validate())
         // The entropy bonus is honoured by the trainer (dEntropy), so it parses.
         XCTAssertEqual(try ObjectiveConfig.parse(name: "grpo", overrides: ["entropy_coef": "0.01"]).entropyCoef, 0.01)
         // Every preset is something the trainer can run.

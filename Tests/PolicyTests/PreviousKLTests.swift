@@ -92,6 +92,26 @@ final class PreviousKLTests: XCTestCase {
         try check(model, prev, tokens: tokens, B: 2, T: 5)
     }
 
+    /// An inference-only copy (`GPT(inferenceOnly:)`, the trainer's π_k) has no gradient arena: it
+    /// runs forward exactly like the model, serves as `previous`, and refuses every gradient use.
+    func testInferenceOnlyCopy() throws {
+        let cfg = try ModelConfig.preset("tiny", vocabSize: 16)
+        let model = try GPT(config: cfg, seed: 3)
+        let copy = try GPT(inferenceOnly: cfg)
+        XCTAssertEqual(copy.grads.count, 0)
+        try copy.copyParameters(from: model)
+        let tokens = (0..<12).map { _ in Int32(rng.next() % 16) }
+        let a = try model.forward(tokens: tokens, batch: 2, length: 6)
+        XCTAssertEqual(try copy.forward(tokens: tokens, batch: 2, length: 6), a)
+        XCTAssertEqual(try model.previousKL(to: copy).max(), 0, "KL to itself")
+        XCTAssertThrowsError(try copy.backward(dLogProbs: [Float](repeating: 0.1, count: 12))) {
+            XCTAssertTrue("\($0)".contains("inference-only"), "\($0)")
+        }
+        XCTAssertEqual(copy.gradientNorm(), 0)
+        XCTAssertEqual(copy.clipGradients(maxNorm: 1), 0)
+        XCTAssertThrowsError(try AdamW(layout: copy.layout, config: AdamWConfig(learningRate: 1e-3)).update(copy))
+    }
+
     func testMismatchedPreviousIsRefused() throws {
         let cfg = try ModelConfig.preset("tiny", vocabSize: 16)
         let (model, prev, _) = try pair(cfg, gain: { _ in false }, std: 0.1, B: 2, T: 6)
