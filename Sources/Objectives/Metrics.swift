@@ -113,6 +113,14 @@ package struct ObjectiveMetrics: Sendable, Equatable {
     package var pipoDelta: Double? = nil
     package var pipoScale: Double? = nil
     package var lrScale: Double? = nil
+    /// Demonstration rows (RPO, HNPG; Demonstrations.swift): their loss-token count, the mean
+    /// −log π over those tokens, RPO's term η·NLL, HNPG's off-policy term and the mean advantage
+    /// of the demonstrations. Absent when the minibatch has no demonstration row.
+    package var demonstrationTokens: Double? = nil
+    package var demonstrationNLL: Double? = nil
+    package var sftTerm: Double? = nil
+    package var offlineTerm: Double? = nil
+    package var offlineAdvantageMean: Double? = nil
     /// Sequences per staleness bucket and mean effective weight e = w·x of their tokens
     /// (0 for tokens the staleness mask removed), when versions are given.
     package var stalenessCounts: [Int]? = nil
@@ -156,7 +164,9 @@ package struct ObjectiveMetrics: Sendable, Equatable {
          ("adora_advantageous_fraction", \.adoraAdvantageousFraction),
          ("adora_disadvantageous_fraction", \.adoraDisadvantageousFraction), ("adora_weight_mean", \.adoraWeightMean),
          ("adora_advantageous_rate", \.adoraAdvantageousRate), ("oblr_snr", \.oblrSNR), ("oblr_lr_scale", \.oblrLRScale),
-         ("pipo_delta", \.pipoDelta), ("pipo_scale", \.pipoScale), ("lr_scale", \.lrScale)]
+         ("pipo_delta", \.pipoDelta), ("pipo_scale", \.pipoScale), ("lr_scale", \.lrScale),
+         ("demonstration_tokens", \.demonstrationTokens), ("demonstration_nll", \.demonstrationNLL),
+         ("sft_term", \.sftTerm), ("offline_term", \.offlineTerm), ("offline_advantage_mean", \.offlineAdvantageMean)]
     }
 
     /// Bucket label for staleness bucket `b` ("0" … "7", "8plus").

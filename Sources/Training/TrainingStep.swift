@@ -88,8 +88,7 @@ package enum TrainingStep {
         let t0 = Date()
         let settings = trainer.settings
         let trained = groups.trained
-        let batch = try TrainingBatch.assemble(trained, pad: Int32(tokenizer.pad), estimator: settings.objective.advantage,
-                                               epsStd: settings.objective.epsStd)
+        let batch = try TrainingBatch.assemble(trained, pad: Int32(tokenizer.pad), objective: settings.objective)
         let shuffle = shuffleSeed(seed: seed, step: step)
         if let dumps {
             try FileManager.default.createDirectory(at: dumps, withIntermediateDirectories: true)
