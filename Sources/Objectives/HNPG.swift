@@ -1,10 +1,11 @@
 // HNPG – "Offline Data Enhanced On-Policy Policy Gradient with Provable Guarantees" (papers.txt;
-// ALGORITHMS.md §5.19). The abstract [P]: "Our new approach integrates a procedure of off-policy
+// docs/algorithms.md "hnpg"). The abstract [P]: "Our new approach integrates a procedure of off-policy
 // training on the offline data into an on-policy NPG framework", keeping "the theoretical
 // guarantees of on-policy NPG regardless of the offline RL assumptions' validity". The paper is an
-// actor-critic; our learner is critic-free, so the update rule is our reconstruction [R]
-// (docs/algorithms.md "hnpg"). The offline data are the task's demonstrations (one row per group
-// with a reference; BatchAssembly.swift, proto/PROTOCOL.md §6.5.3), w = `offline_weight` (1):
+// actor-critic; our learner is critic-free, so the update rule is our reconstruction [R] (the
+// reasoning is in the docs section above). The offline data are the task's demonstrations (one
+// row per group with a reference; BatchAssembly.swift, proto/PROTOCOL.md §6.5.3), w =
+// `offline_weight` (1):
 //   reward of the demonstration   r_d = max(1, max_i R_i)       (`demonstrationReward`)
 //   group baseline with the demonstration as a sample of weight w (the critic's share):
 //     b = (Σ_i R_i + w·r_d)/(G + w),  σ² = (Σ_i (R_i − b)² + w·(r_d − b)²)/(G + w)
@@ -22,7 +23,7 @@ import Foundation
 
 extension PresetInfo {
     static let hnpg = PresetInfo(name: "hnpg", paper: "Offline Data Enhanced On-Policy Policy Gradient with Provable Guarantees",
-                                 reference: "§5.19, HNPG.swift", reconstructed: true) { c in
+                                 reference: "docs/algorithms.md hnpg, HNPG.swift", reconstructed: true) { c in
         c.offlineWeight = 1
     }
 }

@@ -1,5 +1,5 @@
 // RPO – "Provably Mitigating Overoptimization in RLHF: Your SFT Loss is Implicitly an Adversarial
-// Regularizer" (papers.txt; ALGORITHMS.md §5.18). The abstract [P]: the objective "combines:
+// Regularizer" (papers.txt; docs/algorithms.md "rpo"). The abstract [P]: the objective "combines:
 // (i) a preference optimization loss that directly aligns the policy with human preference, and
 // (ii) a supervised learning loss that explicitly imitates the policy with a (suitable) baseline
 // distribution"; the SFT term is what keeps the policy from "overoptimization towards undesired
@@ -22,7 +22,7 @@ import Foundation
 extension PresetInfo {
     static let rpo = PresetInfo(
         name: "rpo", paper: "Provably Mitigating Overoptimization in RLHF: Your SFT Loss is Implicitly an Adversarial Regularizer",
-        reference: "§5.18, RPO.swift", reconstructed: false) { c in
+        reference: "docs/algorithms.md rpo, RPO.swift", reconstructed: false) { c in
         c.sftCoef = 0.1
     }
 }
