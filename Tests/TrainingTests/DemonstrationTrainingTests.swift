@@ -55,4 +55,24 @@ final class DemonstrationTrainingTests: XCTestCase {
             if steps == 1 { XCTAssertEqual(st.metrics?.demonstrationTokens, 3) }
         }
     }
+
+    /// Learning health counts a trained group's demonstration as signal when it gives a gradient,
+    /// so RPO and HNPG are not stopped for "no reward signal" on prompts the policy never solves.
+    func testDemonstrationsCountAsSignal() throws {
+        let unsolved = RolloutGroup(promptIndex: 0, prompt: [1], version: 0, samples: [
+            ScoredSample(tokens: [3], logProbs: [-1], reward: 0, correct: false, finish: .end),
+            ScoredSample(tokens: [4], logProbs: [-1], reward: 0, correct: false, finish: .end),
+        ], reference: [6, 0])
+        var solved = unsolved
+        for i in 0..<2 { solved.samples[i].reward = 1 }
+        var noReference = unsolved
+        noReference.reference = []
+        let rpo = try ObjectiveConfig.preset("rpo"), hnpg = try ObjectiveConfig.preset("hnpg"), grpo = try ObjectiveConfig.preset("grpo")
+        XCTAssertTrue(TrainingStep.demonstrationSignal(unsolved, rpo))
+        XCTAssertTrue(TrainingStep.demonstrationSignal(solved, rpo), "the SFT term does not depend on rewards")
+        XCTAssertTrue(TrainingStep.demonstrationSignal(unsolved, hnpg))
+        XCTAssertFalse(TrainingStep.demonstrationSignal(solved, hnpg), "every sample as good as the demonstration: all Â = 0")
+        XCTAssertFalse(TrainingStep.demonstrationSignal(unsolved, grpo))
+        XCTAssertFalse(TrainingStep.demonstrationSignal(noReference, rpo))
+    }
 }
