@@ -75,7 +75,9 @@ func objectiveLossWithDemonstrations(_ config: ObjectiveConfig, state: Objective
                                      detachedEntropy: [Float]?) throws -> ObjectiveResult {
     let demo = batch.demonstration ?? []
     let S = batch.length, n = batch.count * S
-    guard logProbs.count == n else { throw ObjectiveError.shapeMismatch("logprobs: expected \(n) values, got \(logProbs.count)") }
+    for (name, a) in [("logprobs", logProbs), ("detached_logprobs", detachedLogProbs), ("detached_entropy", detachedEntropy)] {
+        if let a, a.count != n { throw ObjectiveError.shapeMismatch("\(name): expected \(n) values, got \(a.count)") }
+    }
     for k in 0..<n where batch.mask[k] != 0 && !logProbs[k].isFinite {
         throw ObjectiveError.nonFinite(what: "logprobs", index: k, value: logProbs[k])
     }
