@@ -53,8 +53,9 @@ package func admit(_ group: TrajectoryGroup, lease: Result<Lease, LeaseRejection
     case let .failure(e): return e.rejection
     case let .success(v): l = v
     }
-    if Int(clamping: group.promptIndex) != l.promptIndex || group.promptTokens != expectedPrompt {
-        return Rejection(.promptMismatch, "lease \(l.id) is for prompt \(l.promptIndex); the group carries prompt \(group.promptIndex) with \(group.promptTokens.count) tokens")
+    // The lease's prompt is the group's prompt without its hint (PROTOCOL.md §6.5.3).
+    if Int(clamping: group.promptIndex) != l.promptIndex || !group.leasedPromptTokens.elementsEqual(expectedPrompt) {
+        return Rejection(.promptMismatch, "lease \(l.id) is for prompt \(l.promptIndex); the group carries prompt \(group.promptIndex) with \(group.promptTokens.count - Int(group.hintTokens)) tokens and a hint of \(group.hintTokens)")
     }
     let staleness = PolicyVersion(wire: group.policyVersion).staleness(at: learnerVersion)
     if staleness < 0 {
@@ -89,6 +90,17 @@ package func admit(_ group: TrajectoryGroup, lease: Result<Lease, LeaseRejection
             return Rejection(.nonFiniteValue, "sample \(i) reward is \(r); rewards must be finite real numbers")
         }
         offset += n
+    }
+    // The reference channel (PROTOCOL.md §6.5.3): hint and reference tokens are tokens the learner
+    // will embed, and the reference is a completion.
+    for (k, t) in group.promptTokens.suffix(Int(group.hintTokens)).enumerated() where t < 0 || Int(t) >= policy.vocabSize {
+        return Rejection(.tokenOutOfVocabulary, "hint token \(k) is \(t); vocabulary size is \(policy.vocabSize)")
+    }
+    if group.referenceTokens.count > policy.maxCompletionTokens {
+        return Rejection(.badShape, "the reference has \(group.referenceTokens.count) tokens; allowed at most \(policy.maxCompletionTokens)")
+    }
+    for (k, t) in group.referenceTokens.enumerated() where t < 0 || Int(t) >= policy.vocabSize {
+        return Rejection(.tokenOutOfVocabulary, "reference token \(k) is \(t); vocabulary size is \(policy.vocabSize)")
     }
     if let k = group.componentValues.firstIndex(where: { !$0.isFinite }) {
         let c = group.rewardComponents.count

@@ -267,18 +267,3 @@ package actor IngestState {
         board.finishAll()
     }
 }
-
-extension RolloutGroup {
-    /// The training view of a wire group.
-    package init(_ g: TrajectoryGroup) {
-        let offsets = g.sampleOffsets
-        var samples: [ScoredSample] = []
-        for i in 0..<g.sampleCount {
-            let r = offsets[i]..<offsets[i + 1]
-            samples.append(ScoredSample(tokens: Array(g.completionTokens[r]), logProbs: Array(g.logProbs[r]),
-                                        reward: g.rewards[i], correct: g.correct[i],
-                                        finish: g.finishReasons[i] == .end ? .end : .length))
-        }
-        self.init(promptIndex: Int(g.promptIndex), prompt: g.promptTokens, version: PolicyVersion(g.policyVersion), samples: samples)
-    }
-}

@@ -19,11 +19,14 @@ package final class LearnerNode: Sendable {
     package let modelConfig: Policy.ModelConfig
     /// Groups restored from the write-ahead log at start-up.
     package let restoredGroups: Int
+    /// The objective's GHPO hint stages (`ghpo_stages`), a rollout setting every Welcome carries.
+    package let ghpoStages: Int
 
     private init(config: LearnerConfig, task: any VerifiableTask, ingest: IngestState, training: TrainingLoop,
-                 store: LearnerStateStore, modelConfig: Policy.ModelConfig, restoredGroups: Int) {
+                 store: LearnerStateStore, modelConfig: Policy.ModelConfig, restoredGroups: Int, ghpoStages: Int) {
         self.config = config; self.task = task; self.ingest = ingest; self.training = training
         self.store = store; self.modelConfig = modelConfig; self.restoredGroups = restoredGroups
+        self.ghpoStages = ghpoStages
     }
 
     /// Opens (or creates) the state directory and restores everything durable. `clock` times
@@ -90,7 +93,7 @@ package final class LearnerNode: Sendable {
                                     state: state, durable: durable)
         try await training.publishCurrent()
         return LearnerNode(config: config, task: task, ingest: ingest, training: training, store: store,
-                           modelConfig: mc, restoredGroups: restored)
+                           modelConfig: mc, restoredGroups: restored, ghpoStages: objective.ghpoStages)
     }
 
     /// The model's `config.json` as `Welcome.modelConfigJSON` carries it (nil only if it cannot be encoded).
@@ -105,6 +108,6 @@ package final class LearnerNode: Sendable {
                        maxCompletionTokens: UInt32(task.maxCompletionTokens),
                        maxMessageBytes: UInt32(RPCMethod.submit.maxRequestBytes),   // the limit `/Submit` enforces
                        maxGroupsPerSubmit: 64, leaseDurationMs: UInt32(config.leaseSeconds * 1000), policyVersion: v.wire,
-                       promptSeed: config.seed, modelConfigJSON: modelConfigJSON)
+                       promptSeed: config.seed, modelConfigJSON: modelConfigJSON, ghpoStages: UInt32(max(0, ghpoStages)))
     }
 }

@@ -44,6 +44,11 @@ package func objectiveLoss(_ config: ObjectiveConfig, state: ObjectiveState, bat
                           detachedEntropy: [Float]? = nil) throws -> ObjectiveResult {
     try config.validate()
     try batch.validate(for: config)
+    if let demo = batch.demonstration, demo.contains(true) {
+        // Demonstration rows leave the pipeline; their terms come after (Demonstrations.swift).
+        return try objectiveLossWithDemonstrations(config, state: state, batch: batch, logProbs: logProbs,
+                                                   detachedLogProbs: detachedLogProbs, detachedEntropy: detachedEntropy)
+    }
     let n = batch.count * batch.length
     let det = detachedLogProbs ?? logProbs
     if let e = detachedEntropy, e.count != n {
@@ -131,6 +136,8 @@ extension ObjectiveConfig {
         if dcpoAlpha != nil { s.append(DCPOControl()) }
         if oblrLR != .constant { s.append(OBLRLearningRate()) }   // update-level hooks only
         if pipoBeta != nil { s.append(PIPOFeedback()) }
+        if sftCoef > 0 { s.append(RPOSFT()) }                        // demonstration rows only
+        if offlineWeight != nil { s.append(HNPGOffline()) }
         return s
     }
 }

@@ -11,6 +11,8 @@
 //   regularise          7. terms beside the policy loss (SAFE, k3 to the reference, MDPO, entropy,
 //                          EPO, DCPO)
 //   afterStep           after the optimiser step      (R²VPO's λ, EPO's history, DCPO, SAFE, ADORA)
+//   demonstrate         terms on the demonstration rows, which the pipeline above never sees
+//                       (RPO's SFT term, HNPG's off-policy term; Demonstrations.swift)
 // and two points around a whole update (one training batch, all its optimiser steps), which the
 // trainer calls (ObjectiveState.swift):
 //   scaleLearningRate   before the update: a factor on its steps' learning rate (OBLR-PO, PIPO)
@@ -35,6 +37,8 @@ protocol KernelStage: Sendable {
     func regularise(_ p: inout KernelPass)
     /// After an optimiser step whose kernel result was `result`: advance the cross-step state.
     func afterStep(_ state: inout ObjectiveState, result: ObjectiveResult, config: ObjectiveConfig)
+    /// Demonstration rows (Demonstrations.swift): add a term's loss to `d.loss` and its gradient to `d.dlp`.
+    func demonstrate(_ d: inout DemonstrationPass)
     /// Before an update's optimiser steps: multiply `s.value` (the learning-rate factor) and fill
     /// its panel entries. `meanReward` is the training batch's mean reward.
     func scaleLearningRate(_ s: inout LearningRateScale, state: ObjectiveState, config: ObjectiveConfig, meanReward: Double?)
@@ -50,6 +54,7 @@ extension KernelStage {
     func penalise(_ p: inout KernelPass) {}
     func regularise(_ p: inout KernelPass) {}
     func afterStep(_ state: inout ObjectiveState, result: ObjectiveResult, config: ObjectiveConfig) {}
+    func demonstrate(_ d: inout DemonstrationPass) {}
     func scaleLearningRate(_ s: inout LearningRateScale, state: ObjectiveState, config: ObjectiveConfig, meanReward: Double?) {}
     func afterUpdate(_ state: inout ObjectiveState, observation: UpdateObservation, config: ObjectiveConfig) {}
 }

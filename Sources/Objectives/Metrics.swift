@@ -115,6 +115,14 @@ package struct ObjectiveMetrics: Sendable, Equatable {
     package var lrScale: Double? = nil
     /// GHPO: fraction of the step's groups that were sampled with a hint (GHPO.swift).
     package var ghpoHintedFraction: Double? = nil
+    /// Demonstration rows (RPO, HNPG; Demonstrations.swift): their loss-token count, the mean
+    /// −log π over those tokens, RPO's term η·NLL, HNPG's off-policy term and the mean advantage
+    /// of the demonstrations. Absent when the minibatch has no demonstration row.
+    package var demonstrationTokens: Double? = nil
+    package var demonstrationNLL: Double? = nil
+    package var sftTerm: Double? = nil
+    package var offlineTerm: Double? = nil
+    package var offlineAdvantageMean: Double? = nil
     /// Sequences per staleness bucket and mean effective weight e = w·x of their tokens
     /// (0 for tokens the staleness mask removed), when versions are given.
     package var stalenessCounts: [Int]? = nil
@@ -159,7 +167,9 @@ package struct ObjectiveMetrics: Sendable, Equatable {
          ("adora_disadvantageous_fraction", \.adoraDisadvantageousFraction), ("adora_weight_mean", \.adoraWeightMean),
          ("adora_advantageous_rate", \.adoraAdvantageousRate), ("oblr_snr", \.oblrSNR), ("oblr_lr_scale", \.oblrLRScale),
          ("pipo_delta", \.pipoDelta), ("pipo_scale", \.pipoScale), ("lr_scale", \.lrScale),
-         ("ghpo_hinted_fraction", \.ghpoHintedFraction)]
+         ("ghpo_hinted_fraction", \.ghpoHintedFraction),
+         ("demonstration_tokens", \.demonstrationTokens), ("demonstration_nll", \.demonstrationNLL),
+         ("sft_term", \.sftTerm), ("offline_term", \.offlineTerm), ("offline_advantage_mean", \.offlineAdvantageMean)]
     }
 
     /// Bucket label for staleness bucket `b` ("0" … "7", "8plus").

@@ -44,6 +44,7 @@ extension ObjectiveConfig {
         try read(\.oblrBaseline, .oblrBaseline); try read(\.oblrLR, .oblrLR); try read(\.oblrLRMin, .oblrLRMin)
         try read(\.oblrSNREMA, .oblrSNREMA); try read(\.adoraLambda, .adoraLambda); try read(\.pipoBeta, .pipoBeta)
         try read(\.pipoWindow, .pipoWindow); try read(\.ghpoStages, .ghpoStages)
+        try read(\.sftCoef, .sftCoef); try read(\.offlineWeight, .offlineWeight)
         // Configurations recorded before the rename carry `staleness_cap` (same meaning).
         let legacy = try decoder.container(keyedBy: LegacyKeys.self)
         if !c.contains(.maskStalenessAbove), let v = try legacy.decodeIfPresent(Int.self, forKey: .stalenessCap) {

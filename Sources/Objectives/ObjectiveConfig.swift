@@ -275,6 +275,13 @@ package struct ObjectiveConfig: Codable, Sendable, Equatable {
     /// the first k/(stages+1) of the reference answer to the prompt; GHPO.swift); 0 = no hints.
     /// A rollout setting: the learner sends it to workers in `Welcome`.
     package var ghpoStages: Int = 0
+    /// RPO: the coefficient η of the SFT term on the task's demonstrations (RPO.swift); 0 = off.
+    package var sftCoef: Float = 0
+    /// HNPG: the weight w of each group's demonstration as an off-policy sample (HNPG.swift); nil = off.
+    package var offlineWeight: Float? = nil
+
+    /// Whether the batch needs a demonstration row per group with a reference (BatchAssembly.swift).
+    package var usesDemonstrations: Bool { sftCoef > 0 || offlineWeight != nil }
 
     /// Whether the trainer must supply reference log-probs (`kl_coef > 0` or SAFE's controlled KL).
     package var needsReferenceLogProbs: Bool { klCoef != 0 || safe }
@@ -304,7 +311,7 @@ package struct ObjectiveConfig: Codable, Sendable, Equatable {
         case ratioNorm = "ratio_norm", calibrationAdvantage = "calibration_advantage", calibrationMargin = "calibration_margin"
         case oblrBaseline = "oblr_baseline", oblrLR = "oblr_lr", oblrLRMin = "oblr_lr_min", oblrSNREMA = "oblr_snr_ema"
         case adoraLambda = "adora_lambda", pipoBeta = "pipo_beta", pipoWindow = "pipo_window"
-        case ghpoStages = "ghpo_stages"
+        case ghpoStages = "ghpo_stages", sftCoef = "sft_coef", offlineWeight = "offline_weight"
     }
 
     /// A configuration with the defaults above (PPO clip 0.2, GRPO advantages, token-mean).
@@ -374,5 +381,11 @@ package struct ObjectiveConfig: Codable, Sendable, Equatable {
         if let b = pipoBeta { try need(b.isFinite && b >= 0 && b < 1, "pipo_beta \(b) must be in [0, 1)") }
         try need(pipoWindow >= 2, "pipo_window \(pipoWindow) must be ≥ 2")
         try need(ghpoStages >= 0 && ghpoStages <= 16, "ghpo_stages \(ghpoStages) must be in 0…16")
+        try need(sftCoef.isFinite && sftCoef >= 0, "sft_coef \(sftCoef) must be ≥ 0")
+        if let w = offlineWeight {
+            try need(w.isFinite && w > 0, "offline_weight \(w) must be > 0")
+            try need(advantage == .grpo || advantage == .drGRPO,
+                     "offline_weight: the demonstration joins its group's baseline, defined for advantage = grpo or dr-grpo (got \(advantage.rawValue))")
+        }
     }
 }

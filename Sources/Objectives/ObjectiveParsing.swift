@@ -47,10 +47,11 @@ extension ObjectiveConfig {
              .mhpoShapeUp, .mhpoShapeDown, .lambda0, .delta, .etaLambda, .lambdaMin, .lambdaMax, .tisCap,
              .misLow, .misHigh, .rhoBar, .klCoef, .entropyCoef, .mdpoStep, .mdpoMinFraction, .epoBand, .epoHistory,
              .empgFutureK, .empgZeta, .dcpoTargetRatio, .safeThreshold, .safeEntropyFloor, .safeKp, .safeKi, .safeKd,
-             .safePenaltyScale, .oblrLRMin, .oblrSNREMA:
+             .safePenaltyScale, .oblrLRMin, .oblrSNREMA, .sftCoef:
             return .float
         case .dualClip, .varianceEMA, .d3sSampleKeep, .d3sTokenKeep, .capoThreshold, .alpSigma0, .alpPerturbLR,
-             .epoSmoothing, .empgK, .dcpoAlpha, .dcpoTargetEntropy, .calibrationMargin, .adoraLambda, .pipoBeta:
+             .epoSmoothing, .empgK, .dcpoAlpha, .dcpoTargetEntropy, .calibrationMargin, .adoraLambda, .pipoBeta,
+             .offlineWeight:
             return .optional(.float)
         case .maskStalenessAbove, .lengthNorm, .mdpoAnnealSteps, .epoPhaseSteps: return .optional(.int)
         case .d3sScheduleSteps, .pipoWindow, .ghpoStages: return .int

@@ -47,7 +47,7 @@ extension ObjectiveConfig {
     package static let presetTable: [PresetInfo] = [
         .grpo, .drGRPO, .dapo, .gspo, .rloo, .ppo, .decoupledPPO, .tis, .r2vpo, .r2vpoDecoupled, .alp, .gbpo,
         .mhpo, .etr, .bnpo, .mdpo, .capo, .d3s, .epo, .empg, .safe, .dcpo, .grpoGuard, .calibrationPO, .oblrPO,
-        .adora, .pipo, .ghpo,
+        .adora, .pipo, .ghpo, .rpo, .hnpg,
     ]
 
     /// Names accepted by `preset(_:)`, from `presetTable`.

@@ -18,7 +18,9 @@
 //      MDPO's exact KL (`previous_kl = input`): per position from the row's own forward and π_k's
 //      forward on that row (the trainer runs π_k with each pass), dLoss/dKL from the mask;
 //   OBLR-PO's SNR learning rate and PIPO's feedback act on the learning rate of the whole update,
-//   not on the kernel's gradient (ObjectiveState.swift).
+//   not on the kernel's gradient (ObjectiveState.swift);
+//   demonstration rows (Demonstrations.swift): RPO's and HNPG's terms are linear in log π with
+//   coefficients from advantages and mask counts, and the pipeline runs on the sampled rows only.
 // Not separable (batch statistics of forward outputs):
 //   - R²VPO (`bound = variance`): the penalty's gradient uses the batch mean of the ratios;
 //   - CAPO (`capo_threshold`): tokens are masked against the batch mean of a ratio-based score;

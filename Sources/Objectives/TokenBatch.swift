@@ -38,6 +38,8 @@ package struct TokenBatch: Sendable {
     package var curvature: [Float]?
     /// Statistics of the advantage computation, copied into the metrics.
     package var advantageStats: AdvantageStats?
+    /// True for a demonstration row `[N]` (no behaviour policy; Demonstrations.swift); nil = none.
+    package var demonstration: [Bool]?
 
     package init(count: Int, length: Int, behaviourLogProbs: [Float], mask: [Float], advantages: [Float]) {
         self.count = count; self.length = length
@@ -64,6 +66,7 @@ package struct TokenBatch: Sendable {
         try check(curvature, "curvature", n)
         if let g = groupIDs, g.count != count { throw ObjectiveError.shapeMismatch("group_ids: expected \(count), got \(g.count)") }
         if let v = versions, v.count != count { throw ObjectiveError.shapeMismatch("policy_versions: expected \(count), got \(v.count)") }
+        if let d = demonstration, d.count != count { throw ObjectiveError.shapeMismatch("demonstration: expected \(count), got \(d.count)") }
         if let i = mask.firstIndex(where: { $0 != 0 && $0 != 1 }) {
             throw ObjectiveError.invalidSetting("loss_mask[\(i)] = \(mask[i]); must be 0 or 1")
         }

@@ -1,6 +1,7 @@
 // The one mapping between the RL data model and the wire (proto/PROTOCOL.md §6.5): a wire
-// `TrajectoryGroup` as a `RolloutGroup` for training, the wire codes of `FinishReason`, and the
-// model shape a `Welcome` carries.
+// `TrajectoryGroup` as a `RolloutGroup` for training and back (with the reference channel of
+// §6.5.3: the task's demonstration and the hint length), the wire codes of `FinishReason`, and
+// the model shape a `Welcome` carries.
 
 import Policy
 import Wire
@@ -43,7 +44,18 @@ extension RolloutGroup {
                                         finish: FinishReason(wire: g.finishReasons[i])))
         }
         self.init(promptIndex: Int(g.promptIndex), prompt: g.promptTokens, version: PolicyVersion(wire: g.policyVersion),
-                  samples: samples)
+                  samples: samples, reference: g.referenceTokens, hint: Int(g.hintTokens))
+    }
+
+    /// The wire group of this group for work unit `leaseId` (PROTOCOL.md §6.5): its prompt (the
+    /// unit's prompt plus any hint), samples, reference and hint. `components[i]` / `failureCodes[i]`
+    /// as in `wireSamples`.
+    package func wire(leaseId: UInt64, workerId: UInt64, components: [[Float]] = [], failureCodes: [[UInt8]] = [],
+                      rewardComponents: [String] = []) -> TrajectoryGroup {
+        TrajectoryGroup(leaseId: leaseId, promptIndex: UInt64(promptIndex), promptTokens: prompt, policyVersion: version.wire,
+                        workerId: workerId, samples: wireSamples(components: components, failureCodes: failureCodes),
+                        rewardComponents: rewardComponents, referenceTokens: reference,
+                        hintTokens: UInt32(max(0, min(hint, prompt.count))))
     }
 
     /// The wire samples of this group; `components[i]` / `failureCodes[i]` are sample i's reward

@@ -47,7 +47,10 @@ package struct BatchFile: Sendable, Equatable {
             "group_ids": TensorData(int32s: b.groupIDs, shape: [b.count]),
             "policy_versions": TensorData(int64s: b.versions.map { Int64(bitPattern: $0.rawValue) }, shape: [b.count]),
             "correct": TensorData(int32s: b.correct.map { $0 ? 1 : 0 }, shape: [b.count]),
-        ], metadata: meta, label: url.path)
+        ].merging(b.hasDemonstrations ? [
+            // Only when present, so batches without demonstrations keep the MODEL.md §6 layout.
+            "demonstration": TensorData(int32s: b.demonstration.map { $0 ? 1 : 0 }, shape: [b.count]),
+        ] : [:]) { a, _ in a }, metadata: meta, label: url.path)
         try file.write(to: url)
     }
 
@@ -74,6 +77,10 @@ package struct BatchFile: Sendable, Equatable {
             throw ObjectiveError.invalidSetting("\(url.path): metadata objective_config is not a valid objective: \(error)")
         }
         let correct = f.tensors["correct"] != nil ? try f.int32s("correct").map { $0 != 0 } : []
+        let demonstration = f.tensors["demonstration"] != nil ? try f.int32s("demonstration").map { $0 != 0 } : nil
+        if let demonstration, demonstration.count != n {
+            throw ObjectiveError.shapeMismatch("\(url.path): demonstration must have \(n) entries, got \(demonstration.count)")
+        }
         let batch = TrainingBatch(
             count: n, length: s, tokens: try f.int32s("tokens"),
             lossMask: try f.floats("loss_mask", shape: [n, s]),
@@ -83,7 +90,7 @@ package struct BatchFile: Sendable, Equatable {
                 guard v >= 0 else { throw ObjectiveError.invalidSetting("\(url.path): policy_versions holds \(v); versions are ≥ 0") }
                 return PolicyVersion(UInt64(v))
             },
-            correct: correct.count == n ? correct : [Bool](repeating: false, count: n))
+            correct: correct.count == n ? correct : [Bool](repeating: false, count: n), demonstration: demonstration)
         guard batch.groupIDs.count == n, batch.versions.count == n else {
             throw ObjectiveError.shapeMismatch("\(url.path): group_ids/policy_versions must have \(n) entries")
         }

@@ -74,7 +74,8 @@ extension PolicyTrainer {
             passes = Self.chunks(0..<N, rowsPerPass(length: T)).map { (Array($0), true) }
         } else {
             let inert = (0..<N).map { r in
-                (o.zeroAdvantageRowsAreInert && mb.advantages[r] == 0) || !mb.lossMask[span(r)].contains { $0 != 0 }
+                (o.zeroAdvantageRowsAreInert && mb.advantages[r] == 0 && !(mb.demonstration[r] && o.sftCoef > 0))
+                    || !mb.lossMask[span(r)].contains { $0 != 0 }
             }
             let dead = (0..<N).filter { inert[$0] }, live = (0..<N).filter { !inert[$0] }
             passes = Self.chunks(0..<dead.count, rowsPerPass(length: T, forBackward: false)).map { (Array(dead[$0]), false) }

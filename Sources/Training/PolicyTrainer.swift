@@ -219,7 +219,7 @@ package final class PolicyTrainer {
         try settings.checkObjectiveSupport()
         var st = UpdateStats()
         let o = settings.objective
-        let meanReward = batch.rewards.isEmpty ? nil : batch.rewards.reduce(0.0) { $0 + Double($1) } / Double(batch.rewards.count)
+        let meanReward = batch.sampledMeanReward        // demonstration rows are not rollouts
         let scale = o.learningRateScale(state: objectiveState, meanReward: meanReward)
         let learningRate: Float? = scale.value == 1 ? nil : optimizer.config.learningRate * Float(scale.value)
         var moments = o.needsGradientMoments ? GradientMoments(parameters: model.layout.count) : nil
@@ -228,7 +228,8 @@ package final class PolicyTrainer {
                                  shuffleSeed: shuffleSeed)
         for rows in plan where !rows.isEmpty {
             let mb = batch.rows(rows)
-            if settings.skipZeroAdvantage && mb.advantages.allSatisfy({ $0 == 0 }) {
+            // (RPO's SFT term on demonstration rows is a learning signal of its own.)
+            if settings.skipZeroAdvantage && mb.advantages.allSatisfy({ $0 == 0 }) && !(o.sftCoef > 0 && mb.hasDemonstrations) {
                 st.skippedMinibatches += 1
                 continue
             }

@@ -88,8 +88,7 @@ package enum TrainingStep {
         let t0 = Date()
         let settings = trainer.settings
         let trained = groups.trained
-        let batch = try TrainingBatch.assemble(trained, pad: Int32(tokenizer.pad), estimator: settings.objective.advantage,
-                                               epsStd: settings.objective.epsStd)
+        let batch = try TrainingBatch.assemble(trained, pad: Int32(tokenizer.pad), objective: settings.objective)
         let shuffle = shuffleSeed(seed: seed, step: step)
         if let dumps {
             try FileManager.default.createDirectory(at: dumps, withIntermediateDirectories: true)
@@ -113,7 +112,11 @@ package enum TrainingStep {
             stats.metrics?.ghpoHintedFraction = Double((groups.fresh + groups.filtered).filter { $0.hint > 0 }.count) / Double(max(1, taken))
         }
         let done = step + 1
-        let signal = BatchSignal(trained + groups.filtered)
+        var signal = BatchSignal(trained + groups.filtered)
+        // A trained group's demonstration is a learning signal of its own (RPO's SFT term; HNPG's
+        // off-policy sample unless every sample already scored as well), so a run of groups the
+        // policy never solves is not "no signal" for these objectives.
+        signal.groupsWithSignal += trained.filter { !$0.hasSignal && demonstrationSignal($0, settings.objective) }.count
         let problem = health.record(signal, step: done)
         let fresh = groups.fresh.flatMap(\.samples)
         let withoutSignal = groups.fresh.filter { !$0.hasSignal }.count + groups.filtered.count
@@ -125,6 +128,17 @@ package enum TrainingStep {
                            zeroVarianceGroups: Double(withoutSignal) / Double(max(1, taken)),
                            meanStaleness: meanStaleness(trained, learnerVersion: version),
                            signal: signal, problem: problem, seconds: Date().timeIntervalSince(t0))
+    }
+
+    /// Whether `group`'s demonstration row gives `objective` a gradient (docs/algorithms.md
+    /// "Demonstration rows"): RPO's SFT term always; HNPG's when some sample scored below the
+    /// demonstration's reward.
+    static func demonstrationSignal(_ group: RolloutGroup, _ objective: ObjectiveConfig) -> Bool {
+        guard !group.reference.isEmpty else { return false }
+        if objective.sftCoef > 0 { return true }
+        guard objective.offlineWeight != nil else { return false }
+        let r = demonstrationReward(group.samples.map(\.reward))
+        return group.samples.contains { $0.reward != r }
     }
 
     /// The version after an update at `version`: one more exactly when it changed the weights.

@@ -71,10 +71,11 @@ public struct ModelShape: WireFields {
 }
 
 /// Learner → worker, answer to `/Register`: identity, task, model shape, sampling defaults and limits.
-/// Schema version 2: adds `modelConfigJSON` (field 14); version-1 readers skip it.
+/// Schema version 2: adds `modelConfigJSON` (field 14); schema 3: `ghpoStages` (field 15). Older
+/// readers skip them.
 public struct Welcome: WireMessage {
     public static let kind = MessageKind.welcome
-    public static var schemaVersion: UInt16 { 2 }
+    public static var schemaVersion: UInt16 { 3 }
     /// Id the worker must send in every later request.
     public var workerId: UInt64
     /// Protocol version the learner speaks.
@@ -104,11 +105,16 @@ public struct Welcome: WireMessage {
     /// model family adds), where `model` carries only the GPT-2 shape. Optional (field 14,
     /// schema 2); when present it is authoritative and agrees with `model`.
     public var modelConfigJSON: [UInt8]?
+    /// GHPO guidance (PROTOCOL.md §6.5.3): how many hint stages the worker may go through for a
+    /// prompt whose group has no correct sample; 0 = no hints. Optional (field 15, schema 3),
+    /// omitted when 0.
+    public var ghpoStages: UInt32
 
     public init(workerId: UInt64, protocolVersion: UInt16 = WireProtocol.version, taskSpec: String, model: ModelShape,
                 groupSize: UInt32, temperature: Float, topK: UInt32, maxCompletionTokens: UInt32,
                 maxMessageBytes: UInt32, maxGroupsPerSubmit: UInt32, leaseDurationMs: UInt32, policyVersion: UInt64,
-                promptSeed: UInt64? = nil, modelConfigJSON: [UInt8]? = nil) {
+                promptSeed: UInt64? = nil, modelConfigJSON: [UInt8]? = nil, ghpoStages: UInt32 = 0) {
+        self.ghpoStages = ghpoStages
         self.promptSeed = promptSeed
         self.modelConfigJSON = modelConfigJSON
         self.workerId = workerId
@@ -140,6 +146,7 @@ public struct Welcome: WireMessage {
         w.u64(12, policyVersion)
         if let promptSeed { w.u64(13, promptSeed) }
         if let modelConfigJSON { w.bytes(14, modelConfigJSON) }
+        if ghpoStages != 0 { w.u32(15, ghpoStages) }
     }
 
     public init(fields r: FieldReader) throws(WireError) {
@@ -157,6 +164,7 @@ public struct Welcome: WireMessage {
         policyVersion = try r.u64(12, "policyVersion")
         promptSeed = try r.u64IfPresent(13, "promptSeed")
         modelConfigJSON = try r.bytesIfPresent(14, "modelConfigJSON")
+        ghpoStages = try r.u32IfPresent(15, "ghpoStages") ?? 0
     }
 }
 

@@ -3,7 +3,9 @@
 // is stored flat (per-sample lengths + concatenated tokens and log-probs) so it decodes
 // with one bulk copy per array (ALGORITHMS.md §1.1 lists what must be shipped). Schema 2
 // adds each sample's reward components: their labels once per group, then a value and a
-// failure code per (sample, component), sample-major.
+// failure code per (sample, component), sample-major. Schema 3 adds the reference channel
+// (PROTOCOL.md §6.5.3): the task's demonstration completion for the prompt, and how many of
+// the prompt's last tokens are a GHPO hint.
 
 /// Why a completion stopped, as the protocol codes it (the in-process type is `Policy.FinishReason`;
 /// Sources/Rollout/WireMapping.swift maps between them).
@@ -62,8 +64,9 @@ public enum RewardFailureCode {
 /// Worker → learner on `/Submit`: the G samples of one leased prompt.
 public struct TrajectoryGroup: WireMessage {
     public static let kind = MessageKind.trajectoryGroup
-    /// 2 since the reward-component fields 12–14 were added.
-    public static var schemaVersion: UInt16 { 2 }
+    /// 2 since the reward-component fields 12–14 were added, 3 since the reference channel
+    /// (fields 15–16).
+    public static var schemaVersion: UInt16 { 3 }
     public var leaseId: UInt64
     public var promptIndex: UInt64
     public var promptTokens: [Int32]
@@ -85,10 +88,21 @@ public struct TrajectoryGroup: WireMessage {
     public private(set) var componentValues: [Float]
     /// G·C failure codes in the same order (0 = scored). Empty when C = 0.
     public private(set) var componentFailures: [UInt8]
+    /// The task's reference (demonstration) completion for this prompt: answer tokens and the end
+    /// token (field 15, schema 3). Empty: the worker has none (or is older).
+    public var referenceTokens: [Int32]
+    /// How many of the last `promptTokens` are a hint the worker appended to the work unit's
+    /// prompt (GHPO guidance; field 16, schema 3). 0 = the plain prompt; ≤ `promptTokens.count`.
+    public private(set) var hintTokens: UInt32
 
     /// Every sample must carry one value per label of `rewardComponents`.
+    /// `hintTokens` must not exceed `promptTokens.count` (the last `hintTokens` prompt tokens are the hint).
     public init(leaseId: UInt64, promptIndex: UInt64, promptTokens: [Int32], policyVersion: UInt64,
-                workerId: UInt64, samples: [Sample], rewardComponents: [String] = []) {
+                workerId: UInt64, samples: [Sample], rewardComponents: [String] = [],
+                referenceTokens: [Int32] = [], hintTokens: UInt32 = 0) {
+        precondition(Int(hintTokens) <= promptTokens.count, "the hint is part of the prompt")
+        self.referenceTokens = referenceTokens
+        self.hintTokens = hintTokens
         self.leaseId = leaseId
         self.promptIndex = promptIndex
         self.promptTokens = promptTokens
@@ -113,6 +127,9 @@ public struct TrajectoryGroup: WireMessage {
         componentValues = samples.flatMap(\.components)
         componentFailures = samples.flatMap(\.componentFailures)
     }
+
+    /// The work unit's prompt: `promptTokens` without the hint.
+    public var leasedPromptTokens: ArraySlice<Int32> { promptTokens.dropLast(Int(hintTokens)) }
 
     /// Number of samples (G).
     public var sampleCount: Int { completionLengths.count }
@@ -149,10 +166,14 @@ public struct TrajectoryGroup: WireMessage {
         w.float32s(9, rewards)
         w.bytes(10, correct.map { $0 ? 1 : 0 })
         w.bytes(11, finishReasons.map(\.rawValue))
-        guard !rewardComponents.isEmpty else { return }
-        for label in rewardComponents { w.string(12, label) }
-        w.float32s(13, componentValues)
-        if componentFailures.contains(where: { $0 != 0 }) { w.bytes(14, componentFailures) }
+        if !rewardComponents.isEmpty {
+            for label in rewardComponents { w.string(12, label) }
+            w.float32s(13, componentValues)
+            if componentFailures.contains(where: { $0 != 0 }) { w.bytes(14, componentFailures) }
+        }
+        // Schema 3: the reference channel (PROTOCOL.md §6.5.3), each omitted at its default.
+        if !referenceTokens.isEmpty { w.int32s(15, referenceTokens) }
+        if hintTokens != 0 { w.u32(16, hintTokens) }
     }
 
     public init(fields r: FieldReader) throws(WireError) {
@@ -215,6 +236,12 @@ public struct TrajectoryGroup: WireMessage {
             }
             componentValues = values
             componentFailures = failures ?? Array(repeating: 0, count: g * c)
+        }
+        // Schema 3: the reference channel (PROTOCOL.md §6.5.3); absent = none.
+        referenceTokens = try r.int32sIfPresent(15, "referenceTokens") ?? []
+        hintTokens = try r.u32IfPresent(16, "hintTokens") ?? 0
+        guard UInt64(hintTokens) <= UInt64(promptTokens.count) else {
+            throw r.invalid("hintTokens", "is \(hintTokens) but the prompt has \(promptTokens.count) tokens")
         }
     }
 }

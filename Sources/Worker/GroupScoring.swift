@@ -74,11 +74,16 @@ package enum GroupScoring {
         return Float(max(-Double(Float.greatestFiniteMagnitude), min(Double(Float.greatestFiniteMagnitude), x)))
     }
 
-    /// The wire group of a scored group (`rewardComponents` = the composite's labels).
+    /// The wire group of a scored group (`rewardComponents` = the composite's labels): the unit's
+    /// prompt followed by the group's hint tokens (GHPO), its samples, and the task's reference
+    /// (PROTOCOL.md §6.5.3).
     package static func wire(_ g: ComponentScoredGroup, unit: WorkUnit, workerId: UInt64, labels: [String]) -> TrajectoryGroup {
-        TrajectoryGroup(leaseId: unit.leaseId, promptIndex: unit.promptIndex, promptTokens: unit.promptTokens,
-                        policyVersion: g.rollout.version.wire, workerId: workerId,
-                        samples: g.rollout.wireSamples(components: g.components, failureCodes: g.failureCodes),
-                        rewardComponents: labels)
+        var rollout = g.rollout
+        let hint = max(0, min(rollout.hint, rollout.prompt.count))
+        rollout.promptIndex = Int(unit.promptIndex)
+        rollout.prompt = unit.promptTokens + rollout.prompt.suffix(hint)
+        rollout.hint = hint
+        return rollout.wire(leaseId: unit.leaseId, workerId: workerId, components: g.components, failureCodes: g.failureCodes,
+                            rewardComponents: labels)
     }
 }

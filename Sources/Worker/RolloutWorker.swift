@@ -135,10 +135,11 @@ package actor RolloutWorker {
             await self?.noteWatchEnded()   // ended or failed: this session can no longer see new versions
         }
         defer { watcher.cancel(); resetPolicyPipeline() }
-        let sampling = try SamplerThread(config: cfg,
-                                         sampler: GroupSampler(task: task, groupSize: Int(welcome.groupSize), temperature: welcome.temperature,
-                                                               topK: welcome.topK > 0 ? Int(welcome.topK) : nil, scores: rewards == nil),
-                                         seed: SplitMix64.mix(options.seed, welcome.workerId))
+        var sampler = GroupSampler(task: task, groupSize: Int(welcome.groupSize), temperature: welcome.temperature,
+                                   topK: welcome.topK > 0 ? Int(welcome.topK) : nil, scores: rewards == nil)
+        // GHPO guidance as the learner's objective asks (PROTOCOL.md §6.5.3; 0 = never a hint).
+        sampler.ghpoStages = Int(welcome.ghpoStages)
+        let sampling = try SamplerThread(config: cfg, sampler: sampler, seed: SplitMix64.mix(options.seed, welcome.workerId))
         defer { sampling.close() }
         var submitting: Task<[SubmitAck], Error>? = nil
         do {

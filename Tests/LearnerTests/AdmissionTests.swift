@@ -46,6 +46,26 @@ final class AdmissionTests: XCTestCase {
         XCTAssertEqual(r?.reason, .promptMismatch)
     }
 
+    /// The reference channel (PROTOCOL.md §6.5.3): the lease's prompt is the group's prompt without
+    /// its hint; hint and reference tokens must be in the vocabulary; the reference is a completion.
+    func testHintAndReference() {
+        func hinted(_ hint: [Int32], reference: [Int32] = [3, 2, 1, 12], prompt p: [Int32]? = nil) -> TrajectoryGroup {
+            let g = group()
+            return TrajectoryGroup(leaseId: 5, promptIndex: 3, promptTokens: (p ?? prompt) + hint, policyVersion: 8, workerId: 1,
+                                   samples: g.samples, referenceTokens: reference, hintTokens: UInt32(hint.count))
+        }
+        XCTAssertNil(reason(hinted([])), "a reference without a hint")
+        XCTAssertNil(reason(hinted([3, 2])), "the leased prompt followed by a two-token hint")
+        XCTAssertEqual(reason(hinted([3, 2], prompt: [10, 1, 2, 3])), .promptMismatch, "the prompt before the hint must be the lease's")
+        // The same tokens without declaring them a hint are a different prompt.
+        XCTAssertEqual(reason(TrajectoryGroup(leaseId: 5, promptIndex: 3, promptTokens: prompt + [3], policyVersion: 8, workerId: 1,
+                                              samples: group().samples)), .promptMismatch)
+        XCTAssertEqual(reason(hinted([3, 16])), .tokenOutOfVocabulary)
+        XCTAssertEqual(reason(hinted([], reference: [3, -1])), .tokenOutOfVocabulary)
+        XCTAssertNil(reason(hinted([], reference: Array(repeating: 1, count: 7))), "maxCompletionTokens = 7 tokens fit")
+        XCTAssertEqual(reason(hinted([], reference: Array(repeating: 1, count: 8))), .badShape)
+    }
+
     func testShapeVocabularyAndFiniteness() {
         let ok = Sample(tokens: [1, 12], logProbs: [-1, -1], reward: 0, correct: false, finishReason: .end)
         XCTAssertEqual(reason(group(samples: [ok])), .wrongGroupSize)

@@ -5,6 +5,8 @@
 import Foundation
 import XCTest
 import Wire
+import Rollout
+import Tasks
 @testable import Learner
 @testable import Worker
 
@@ -48,6 +50,12 @@ final class LearnerNodeTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(accepted, 12)
         let buffered = await node.ingest.buffer.count
         XCTAssertEqual(accepted, 12 + buffered, "accepted = trained (3 steps × 4 groups) + still buffered")
+        // Each group reached the learner with its task's reference (PROTOCOL.md §6.5.3).
+        let references = await node.ingest.buffer.map { ($0.group.promptIndex, $0.group.reference) }
+        for (index, reference) in references {
+            let p = node.task.prompt(seed: node.config.seed, index: index, split: .train)
+            XCTAssertEqual(reference, node.task.demonstration(for: p).map(Int32.init), "prompt \(index)")
+        }
         // Groups arriving after shutdown are refused with shutting_down (their leases are re-issued
         // after a restart); nothing else may be rejected.
         XCTAssertEqual(counters.rejected.filter { $0.key != "shutting_down" }, [:], "\(counters.rejected)")
@@ -58,6 +66,10 @@ final class LearnerNodeTests: XCTestCase {
         XCTAssertEqual(again.restoredGroups, buffered)
         let rebuffered = await again.ingest.buffer.count, v1 = await again.ingest.version
         XCTAssertEqual(rebuffered, buffered)
+        // The log keeps the reference (the logged record is the wire group, fields 15–16 included).
+        let restored = await again.ingest.buffer.map { ($0.group.promptIndex, $0.group.reference) }
+        XCTAssertEqual(restored.map(\.0), references.map(\.0))
+        XCTAssertEqual(restored.map(\.1), references.map(\.1))
         XCTAssertGreaterThanOrEqual(v1, status.version)
         let leases = await again.ingest.leases
         XCTAssertEqual(leases.trainedCount, accepted, "every acknowledged group's lease is completed exactly once")

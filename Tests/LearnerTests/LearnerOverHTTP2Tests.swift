@@ -1,5 +1,6 @@
 // The learner's RPCs over real HTTP/2 on loopback: two rollout workers train through a
-// TransportServer, every call authenticated with a worker token; a wrong token is refused.
+// TransportServer, every call authenticated with a worker token; a wrong token is refused. The
+// objective is RPO, so the workers' reference answers must cross the wire for it to train.
 
 import Foundation
 import XCTest
@@ -15,6 +16,9 @@ final class LearnerOverHTTP2Tests: XCTestCase {
         var c = LearnerConfig()
         c.task = "reverse:digits=4"; c.stateDir = dir.path; c.groupSize = 4; c.groupsPerStep = 4
         c.bufferCapacity = 8; c.steps = 2; c.checkpointEvery = 1; c.evalEvery = 0
+        // RPO trains on the task's demonstrations, which only the workers' groups carry (PROTOCOL.md
+        // §6.5.3): its metrics show they arrived over HTTP/2.
+        c.objective = "rpo"
         let node = try await LearnerNode.open(c)
         var sc = ServerConfiguration()
         sc.tokens = TokenSets(worker: ["w-token"], admin: ["a-token"])
@@ -43,6 +47,9 @@ final class LearnerOverHTTP2Tests: XCTestCase {
         await node.ingest.shutdown()
         for t in tasks { _ = await t.value }
         XCTAssertEqual(node.training.status.step, 2)
+        let metrics = try XCTUnwrap(node.training.status.metrics, "the last step updated")
+        XCTAssertGreaterThan(metrics.demonstrationTokens ?? 0, 0, "demonstration rows from the workers' references")
+        XCTAssertNotNil(metrics.sftTerm)
         var accepted = 0
         for w in workers {
             let s = await w.stats

@@ -33,7 +33,7 @@ final class PresetTests: XCTestCase {
         c.dcpoTwoSided = true; c.safe = true; c.safeThreshold = 0.2; c.safeEntropyFloor = 1; c.safeKp = 0.2; c.safeKi = 0.02; c.safeKd = 0.1
         c.safePenaltyScale = 0.3; c.ratioNorm = true; c.calibrationAdvantage = true; c.calibrationMargin = 0.2
         c.oblrBaseline = true; c.oblrLR = .snr; c.oblrLRMin = 0.2; c.oblrSNREMA = 0.5; c.adoraLambda = 0.3
-        c.pipoBeta = 0.4; c.pipoWindow = 5
+        c.pipoBeta = 0.4; c.pipoWindow = 5; c.sftCoef = 0.3; c.offlineWeight = 0.5
         let data = try JSONEncoder().encode(c)
         let dict = try JSONSerialization.jsonObject(with: data) as! [String: Any]
         // Every coding key is present, so no field is silently dropped.

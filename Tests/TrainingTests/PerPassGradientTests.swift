@@ -44,7 +44,8 @@ final class PerPassGradientTests: XCTestCase {
 
     /// The gradient of `preset` (+ `overrides`) at the initial weights, with passes of `rows` rows
     /// (nil: no activation budget) arranged by `strategy`.
-    private func run(_ preset: String, _ overrides: [String: String], rows: Int?, _ strategy: PassStrategy) throws -> Run {
+    private func run(_ preset: String, _ overrides: [String: String], rows: Int?, _ strategy: PassStrategy,
+                     edit: (inout TrainingBatch) -> Void = { _ in }) throws -> Run {
         let model = try GPT(config: cfg, seed: 5)
         var objective = try ObjectiveConfig.parse(name: preset, overrides: overrides)
         objective.name = preset
@@ -53,7 +54,8 @@ final class PerPassGradientTests: XCTestCase {
         trainer.activationBudgetBytes = rows.map { $0 * cfg.activationBytesPerToken(length: S) * S }
         trainer.passStrategy = strategy
         trainer.setReference(try GPT(config: cfg, seed: 9))  // not the current weights: the KL has a gradient
-        let b = try batch(model)
+        var b = try batch(model)
+        edit(&b)
         if let rows { XCTAssertEqual(trainer.rowsPerPass(length: S), rows) }
         let res = try trainer.gradient(of: b, learnerVersion: 6)
         return Run(loss: res.loss, d: res.dLogProbs, metrics: res.metrics, grads: Array(model.grads.buffer),
@@ -121,6 +123,29 @@ final class PerPassGradientTests: XCTestCase {
             XCTAssertGreaterThan(reference.metrics.tokens, 0, what)
             for rows in [nil, 3, 1] as [Int?] {
                 assertSame(reference, try run(preset, overrides, rows: rows, .automatic), "\(what), passes of \(rows.map(String.init) ?? "all") rows")
+            }
+        }
+    }
+
+    /// RPO and HNPG with demonstration rows (rows 4 and 10, advantage 0 for RPO — not inert: the SFT
+    /// term — and 1.5 for HNPG): per pass gives the full-batch gradient, and the demonstrations get one.
+    func testDemonstrationObjectivesPassByPass() throws {
+        func demos(_ advantage: Float) -> (inout TrainingBatch) -> Void {
+            { b in
+                for r in [4, 10] {
+                    b.demonstration[r] = true
+                    b.advantages[r] = advantage
+                    for k in (r * self.S)..<((r + 1) * self.S) { b.behaviourLogProbs[k] = 0 }
+                }
+            }
+        }
+        for (preset, advantage) in [("rpo", Float(0)), ("hnpg", Float(1.5))] {
+            let reference = try run(preset, [:], rows: nil, .logProbsFirst, edit: demos(advantage))
+            XCTAssertEqual(reference.metrics.demonstrationTokens, 7 + 5, preset)
+            XCTAssertTrue(reference.d[(4 * S)..<(5 * S)].contains { $0 != 0 }, "\(preset): the demonstration row has a gradient")
+            for rows in [nil, 3, 1] as [Int?] {
+                assertSame(reference, try run(preset, [:], rows: rows, .automatic, edit: demos(advantage)),
+                           "\(preset) with demonstrations, passes of \(rows.map(String.init) ?? "all") rows")
             }
         }
     }

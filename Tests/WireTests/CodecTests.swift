@@ -192,7 +192,7 @@ final class CodecTests: XCTestCase {
                                     samples: [Sample(tokens: [2], logProbs: [-1], reward: -0.5, correct: false, finishReason: .end,
                                                      components: [-0.5])], rewardComponents: ["length"])
         let bytes = clean.encoded()
-        XCTAssertEqual(Array(bytes[2 ..< 4]), [2, 0], "schema version 2")
+        XCTAssertEqual(Array(bytes[2 ..< 4]), [3, 0], "schema version 3 (fields 12–14 since 2)")
         XCTAssertEqual(try TrajectoryGroup.decode(bytes).samples[0].componentFailures, [0])
         XCTAssertEqual(try TrajectoryGroup.decode(bytes).samples[0].components, [-0.5])
         let old = try TrajectoryGroup.decode(Fixtures.group.encoded())
@@ -219,6 +219,48 @@ final class CodecTests: XCTestCase {
         guard case .invalidValue("TrajectoryGroup", "componentValues", _)? = decoded({ w in w.float32s(13, [1, 0]) }) else {
             return XCTFail("values without labels")
         }
+    }
+
+    /// Schema 3, the reference channel (PROTOCOL.md §6.5.3): reference and hint round-trip, are
+    /// omitted at their defaults, an older group decodes with neither, and a hint longer than the
+    /// prompt is a decode error. Welcome's `ghpoStages` likewise.
+    func testReferenceChannelRoundTripAndHintBound() throws {
+        let g = try TrajectoryGroup.decode(Fixtures.groupReference.encoded())
+        XCTAssertEqual(g.referenceTokens, [8, 9, 0])
+        XCTAssertEqual(g.hintTokens, 1)
+        XCTAssertEqual(Array(g.leasedPromptTokens), [1, 2], "the work unit's prompt without the hint")
+        XCTAssertEqual(g, Fixtures.groupReference)
+        let plain = Fixtures.group.encoded()
+        XCTAssertEqual(Array(plain[2 ..< 4]), [3, 0], "schema version 3")
+        XCTAssertFalse(FieldScan.ids(plain).contains(15), "an empty reference is omitted")
+        XCTAssertFalse(FieldScan.ids(plain).contains(16), "hint 0 is omitted")
+        // A schema-2 group (no fields 15–16, as an older worker writes it) decodes with neither.
+        func group(schema: UInt16, _ edit: (inout FieldWriter) -> Void) -> Result<TrajectoryGroup, WireError> {
+            var w = FieldWriter()
+            w.header(kind: .trajectoryGroup, schemaVersion: schema)
+            w.u64(1, 1); w.u64(2, 2); w.int32s(3, [5, 6]); w.u64(4, 0); w.u64(5, 0)
+            w.uint32s(6, [1]); w.int32s(7, [1]); w.float32s(8, [-1]); w.float32s(9, [1]); w.bytes(10, [1]); w.bytes(11, [1])
+            edit(&w)
+            do { return .success(try TrajectoryGroup.decode(w.bytes)) } catch { return .failure(error) }
+        }
+        let old = try group(schema: 2) { _ in }.get()
+        XCTAssertEqual(old.referenceTokens, [])
+        XCTAssertEqual(old.hintTokens, 0)
+        XCTAssertEqual(Array(old.leasedPromptTokens), [5, 6])
+        // The whole prompt may be hint (2 of 2); 3 of 2 is undecodable.
+        XCTAssertEqual(try group(schema: 3) { $0.int32s(15, [4, 0]); $0.u32(16, 2) }.get().hintTokens, 2)
+        guard case .failure(.invalidValue("TrajectoryGroup", "hintTokens", _)) = group(schema: 3, { $0.u32(16, 3) }) else {
+            return XCTFail("a hint longer than the prompt must be a decode error")
+        }
+        guard case .failure(.wrongWireType(_, "referenceTokens", _, _)) = group(schema: 3, { $0.u64(15, 4) }) else {
+            return XCTFail("referenceTokens must be array32")
+        }
+        // Welcome: ghpoStages round-trips, is omitted when 0, and reads 0 when absent.
+        XCTAssertEqual(try Welcome.decode(Fixtures.welcome.encoded()).ghpoStages, 2)
+        var w0 = Fixtures.welcome
+        w0.ghpoStages = 0
+        XCTAssertFalse(FieldScan.ids(w0.encoded()).contains(15))
+        XCTAssertEqual(try Welcome.decode(w0.encoded()).ghpoStages, 0)
     }
 
     func testRandomMutationsNeverCrash() throws {
@@ -289,5 +331,18 @@ final class ThroughputReport: XCTestCase {
             return Double(bytes.count * reps) / max(s, 1e-9) / 1e6
         }
         print("TrajectoryGroup \(bytes.count) bytes: encode \(Int(mbps(encodeTime))) MB/s, decode \(Int(mbps(decodeTime))) MB/s")
+    }
+}
+
+/// The top-level field ids of an encoded message (after the 4-byte header), in order.
+enum FieldScan {
+    static func ids(_ b: [UInt8]) -> [UInt16] {
+        var out: [UInt16] = [], off = 4
+        while off + 7 <= b.count {
+            out.append(UInt16(b[off]) | UInt16(b[off + 1]) << 8)
+            let len = Int(b[off + 3]) | Int(b[off + 4]) << 8 | Int(b[off + 5]) << 16 | Int(b[off + 6]) << 24
+            off += 7 + len
+        }
+        return out
     }
 }

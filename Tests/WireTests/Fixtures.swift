@@ -36,7 +36,7 @@ enum Fixtures {
         model: ModelShape(vocabSize: 14, nPositions: 128, nEmbd: 64, nLayer: 2, nHead: 4),
         groupSize: 8, temperature: 1.0, topK: 0, maxCompletionTokens: 5, maxMessageBytes: 1_048_576,
         maxGroupsPerSubmit: 64, leaseDurationMs: 30_000, policyVersion: 7, promptSeed: 7,
-        modelConfigJSON: Array(configJSON.utf8))
+        modelConfigJSON: Array(configJSON.utf8), ghpoStages: 2)
     static let watch = WatchRequest(workerId: 42, lastKnownVersion: 6)
     static let announcement = PolicyAnnouncement(version: 7, digest: digest, sizeBytes: 1_234_567, step: 70)
     static let fetch = FetchPolicyRequest(version: 7, offset: 0)
@@ -64,6 +64,14 @@ enum Fixtures {
             Sample(tokens: [6, 7], logProbs: [-1, -0.5], reward: 0.5, correct: false, finishReason: .end,
                    components: [1, 0], componentFailures: [0, 1]),
         ], rewardComponents: ["numeric", "format"])
+    /// Schema 3: the reference channel. The work unit's prompt [1, 2] plus a one-token hint [8]
+    /// (the reference's first token); reference [8, 9, 0] (answer 8 9, end token 0).
+    static let groupReference = TrajectoryGroup(
+        leaseId: 10, promptIndex: 4, promptTokens: [1, 2, 8], policyVersion: 3, workerId: 5,
+        samples: [
+            Sample(tokens: [9, 0], logProbs: [-0.5, -0.25], reward: 1, correct: true, finishReason: .end),
+            Sample(tokens: [7], logProbs: [-1], reward: 0, correct: false, finishReason: .length),
+        ], referenceTokens: [8, 9, 0], hintTokens: 1)
     static let ackAccepted = SubmitAck(leaseId: 0x0102_0304_0506_0708, outcome: .accepted, learnerVersion: 8, bufferedCount: 3)
     static let ackRejected = SubmitAck(leaseId: 9, outcome: .rejected(.staleBeyondCap, message: "staleness 5 > cap 4"),
                                        learnerVersion: 12, bufferedCount: 0)
@@ -72,7 +80,7 @@ enum Fixtures {
 
     static let examples: [Example] = [
         Example(file: "register_request", summary: "RegisterRequest workerName=\"host-a/w1\" softwareVersion=\"tributary 0.1.0\" protocolVersion=1 samplerThreads=2", message: register),
-        Example(file: "welcome", summary: "Welcome (schema 2) workerId=42 protocolVersion=1 taskSpec=\"reverse:digits=4\" model={vocab 14, nPositions 128, nEmbd 64, nLayer 2, nHead 4} groupSize=8 temperature=1.0 topK=0 maxCompletionTokens=5 maxMessageBytes=1048576 maxGroupsPerSubmit=64 leaseDurationMs=30000 policyVersion=7 promptSeed=7 modelConfigJSON=<the config.json below, \(configJSON.utf8.count) bytes>\n# \(configJSON)", message: welcome),
+        Example(file: "welcome", summary: "Welcome (schema 3) workerId=42 protocolVersion=1 taskSpec=\"reverse:digits=4\" model={vocab 14, nPositions 128, nEmbd 64, nLayer 2, nHead 4} groupSize=8 temperature=1.0 topK=0 maxCompletionTokens=5 maxMessageBytes=1048576 maxGroupsPerSubmit=64 leaseDurationMs=30000 policyVersion=7 promptSeed=7 modelConfigJSON=<the config.json below, \(configJSON.utf8.count) bytes> ghpoStages=2\n# \(configJSON)", message: welcome),
         Example(file: "watch_request", summary: "WatchRequest workerId=42 lastKnownVersion=6", message: watch),
         Example(file: "policy_announcement", summary: "PolicyAnnouncement version=7 digest=01 08 0f … (byte i = 7i+1) sizeBytes=1234567 step=70", message: announcement),
         Example(file: "fetch_policy_request", summary: "FetchPolicyRequest version=7 offset=0 (field omitted)", message: fetch),
@@ -80,8 +88,9 @@ enum Fixtures {
         Example(file: "lease_request", summary: "LeaseRequest workerId=42 maxPrompts=4 currentVersion=7", message: leaseRequest),
         Example(file: "lease_grant", summary: "LeaseGrant of 2 units: {lease 0x0102030405060708, prompt 1000, tokens [5,17,3], G=2, T=0.5, topK=10, max 4, v7, deadline 1767225600000} and {lease 9, prompt 1001, tokens [], G=2, T=1, topK=0, max 4, v7, same deadline}", message: grant),
         Example(file: "lease_grant_empty", summary: "LeaseGrant units=[] retryAfterMs=250", message: grantEmpty),
-        Example(file: "trajectory_group", summary: "TrajectoryGroup lease 0x0102030405060708 prompt 1000 tokens [5,17,3] v7 worker 42; samples: [9,2,0] logp [-0.5,-1.25,-0.125] reward 1 correct end; [11] logp [-2] reward 0 wrong length", message: group),
-        Example(file: "trajectory_group_components", summary: "TrajectoryGroup (schema 2) lease 9 prompt 3 tokens [1,2] v2 worker 5; components [numeric, format]; samples: [4] logp [-0.25] reward 1 correct end components [1, 1]; [6,7] logp [-1,-0.5] reward 0.5 wrong end components [1, 0] failures [0, 1 = row_error]", message: groupComponents),
+        Example(file: "trajectory_group", summary: "TrajectoryGroup (schema 3, no components, no reference) lease 0x0102030405060708 prompt 1000 tokens [5,17,3] v7 worker 42; samples: [9,2,0] logp [-0.5,-1.25,-0.125] reward 1 correct end; [11] logp [-2] reward 0 wrong length", message: group),
+        Example(file: "trajectory_group_components", summary: "TrajectoryGroup (schema 3) lease 9 prompt 3 tokens [1,2] v2 worker 5; components [numeric, format]; samples: [4] logp [-0.25] reward 1 correct end components [1, 1]; [6,7] logp [-1,-0.5] reward 0.5 wrong end components [1, 0] failures [0, 1 = row_error]", message: groupComponents),
+        Example(file: "trajectory_group_reference", summary: "TrajectoryGroup (schema 3) lease 10 prompt 4 tokens [1,2,8] (leased prompt [1,2] + hint [8]) v3 worker 5; samples: [9,0] logp [-0.5,-0.25] reward 1 correct end; [7] logp [-1] reward 0 wrong length; referenceTokens [8,9,0] hintTokens 1", message: groupReference),
         Example(file: "submit_ack_accepted", summary: "SubmitAck lease 0x0102030405060708 accepted learnerVersion=8 bufferedCount=3", message: ackAccepted),
         Example(file: "submit_ack_rejected", summary: "SubmitAck lease 9 rejected stale_beyond_cap (5) \"staleness 5 > cap 4\" learnerVersion=12 bufferedCount=0", message: ackRejected),
         Example(file: "goodbye", summary: "Goodbye workerId=42 reason=\"shutdown\"", message: goodbye),

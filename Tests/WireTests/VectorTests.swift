@@ -68,6 +68,6 @@ final class VectorTests: XCTestCase {
         let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
         XCTAssertEqual(p.terminationStatus, 0, text)
-        XCTAssertTrue(text.contains("15 vectors match"), text)
+        XCTAssertTrue(text.contains("16 vectors match"), text)
     }
 }

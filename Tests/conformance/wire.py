@@ -233,7 +233,7 @@ WELCOME_SCHEMA = {1: ("workerId", "u64", "R", None), 2: ("protocolVersion", "u16
            7: ("topK", "u32", "R", None), 8: ("maxCompletionTokens", "u32", "R", None),
            9: ("maxMessageBytes", "u32", "R", None), 10: ("maxGroupsPerSubmit", "u32", "R", None),
            11: ("leaseDurationMs", "u32", "R", None), 12: ("policyVersion", "u64", "R", None),
-           13: ("promptSeed", "u64", "O", None)}
+           13: ("promptSeed", "u64", "O", None), 15: ("ghpoStages", "u32", "O", 0)}
 POLICY_ANNOUNCEMENT_SCHEMA = {1: ("version", "u64", "R", None), 2: ("digest", "bytes", "R", None),
                        3: ("sizeBytes", "u64", "R", None), 4: ("step", "u64", "R", None)}
 POLICY_CHUNK_SCHEMA = {1: ("version", "u64", "R", None), 2: ("offset", "u64", "R", None), 3: ("totalSize", "u64", "R", None),

@@ -21,7 +21,7 @@ SCHEMA = {
                     (4, 'model', 'msg:ModelConfig'), (5, 'groupSize', 'u32'), (6, 'temperature', 'f32'),
                     (7, 'topK', 'u32'), (8, 'maxCompletionTokens', 'u32'), (9, 'maxMessageBytes', 'u32'),
                     (10, 'maxGroupsPerSubmit', 'u32'), (11, 'leaseDurationMs', 'u32'), (12, 'policyVersion', 'u64'),
-                    (13, 'promptSeed', 'u64'), (14, 'modelConfigJSON', 'bytes')]),
+                    (13, 'promptSeed', 'u64'), (14, 'modelConfigJSON', 'bytes'), (15, 'ghpoStages', 'u32')]),
     'ModelConfig': (None, [(1, 'vocabSize', 'u32'), (2, 'nPositions', 'u32'), (3, 'nEmbd', 'u32'),
                            (4, 'nLayer', 'u32'), (5, 'nHead', 'u32')]),
     'WatchRequest': (3, [(1, 'workerId', 'u64'), (2, 'lastKnownVersion', 'u64')]),
@@ -39,7 +39,8 @@ SCHEMA = {
                             (7, 'completionTokens', 'i32s'), (8, 'logProbs', 'f32s'), (9, 'rewards', 'f32s'),
                             (10, 'correct', 'bytes'), (11, 'finishReasons', 'bytes'),
                             (12, 'rewardComponents', 'rep:string'), (13, 'componentValues', 'f32s'),
-                            (14, 'componentFailures', 'bytes')]),
+                            (14, 'componentFailures', 'bytes'), (15, 'referenceTokens', 'i32s'),
+                            (16, 'hintTokens', 'u32')]),
     'SubmitAck': (10, [(1, 'leaseId', 'u64'), (2, 'accepted', 'bool'), (3, 'reason', 'u16'), (4, 'message', 'string'),
                        (5, 'learnerVersion', 'u64'), (6, 'bufferedCount', 'u32')]),
     'Goodbye': (11, [(1, 'workerId', 'u64'), (2, 'reason', 'string')]),
@@ -47,7 +48,7 @@ SCHEMA = {
 }
 
 # Schema version per message (section 5.1): 1 unless a later field set is listed here.
-SCHEMA_VERSION = {'Welcome': 2, 'TrajectoryGroup': 2}
+SCHEMA_VERSION = {'Welcome': 3, 'TrajectoryGroup': 3}
 
 CONFIG_JSON = (b'{"activation_function":"gelu_new","layer_norm_epsilon":1e-05,"model_type":"gpt2","n_embd":64,'
                b'"n_head":4,"n_layer":2,"n_positions":128,"tie_word_embeddings":true,"vocab_size":14}')
@@ -65,7 +66,7 @@ EXAMPLES = {
                                 model=dict(vocabSize=14, nPositions=128, nEmbd=64, nLayer=2, nHead=4),
                                 groupSize=8, temperature=1.0, topK=0, maxCompletionTokens=5, maxMessageBytes=1048576,
                                 maxGroupsPerSubmit=64, leaseDurationMs=30000, policyVersion=7, promptSeed=7,
-                                modelConfigJSON=CONFIG_JSON)),
+                                modelConfigJSON=CONFIG_JSON, ghpoStages=2)),
     'watch_request': ('WatchRequest', dict(workerId=42, lastKnownVersion=6)),
     'policy_announcement': ('PolicyAnnouncement', dict(version=7, digest=DIGEST, sizeBytes=1234567, step=70)),
     'fetch_policy_request': ('FetchPolicyRequest', dict(version=7, offset=None)),
@@ -83,6 +84,11 @@ EXAMPLES = {
         rewards=[1.0, 0.5], correct=bytes([1, 0]), finishReasons=bytes([1, 1]),
         rewardComponents=['numeric', 'format'], componentValues=[1.0, 1.0, 1.0, 0.0],
         componentFailures=bytes([0, 0, 0, 1]))),
+    'trajectory_group_reference': ('TrajectoryGroup', dict(
+        leaseId=10, promptIndex=4, promptTokens=[1, 2, 8], policyVersion=3, workerId=5,
+        completionLengths=[2, 1], completionTokens=[9, 0, 7], logProbs=[-0.5, -0.25, -1.0],
+        rewards=[1.0, 0.0], correct=bytes([1, 0]), finishReasons=bytes([1, 2]),
+        referenceTokens=[8, 9, 0], hintTokens=1)),
     'submit_ack_accepted': ('SubmitAck', dict(leaseId=0x0102030405060708, accepted=True, reason=None, message=None,
                                               learnerVersion=8, bufferedCount=3)),
     'submit_ack_rejected': ('SubmitAck', dict(leaseId=9, accepted=False, reason=5, message='staleness 5 > cap 4',
