@@ -45,9 +45,11 @@ extension LeaseRejection {
 /// - Parameters:
 ///   - lease: the lease from `LeaseBook.check`, or the lease problem.
 ///   - expectedPrompt: the prompt tokens the learner generated for the lease's prompt index.
+///   - expectedReference: the task's reference completion for that prompt (answer + end), when
+///     the learner knows it: a reference or hint the worker sends must agree with it.
 ///   - learnerVersion: the learner's current policy version.
 package func admit(_ group: TrajectoryGroup, lease: Result<Lease, LeaseRejection>, expectedPrompt: [Int32],
-                  learnerVersion: PolicyVersion, policy: AdmissionPolicy) -> Rejection? {
+                  expectedReference: [Int32]? = nil, learnerVersion: PolicyVersion, policy: AdmissionPolicy) -> Rejection? {
     let l: Lease
     switch lease {
     case let .failure(e): return e.rejection
@@ -102,6 +104,17 @@ package func admit(_ group: TrajectoryGroup, lease: Result<Lease, LeaseRejection
     for (k, t) in group.referenceTokens.enumerated() where t < 0 || Int(t) >= policy.vocabSize {
         return Rejection(.tokenOutOfVocabulary, "reference token \(k) is \(t); vocabulary size is \(policy.vocabSize)")
     }
+    // Demonstrations are trained on as they come, so a reference must be the task's answer, and a
+    // hint must be a prefix of that answer (it is what the verifier counted as the sample's start).
+    if let expectedReference {
+        if !group.referenceTokens.isEmpty && group.referenceTokens != expectedReference {
+            return Rejection(.promptMismatch, "the reference (\(group.referenceTokens.count) tokens) is not the task's answer for prompt \(group.promptIndex)")
+        }
+        let hint = group.promptTokens.suffix(Int(group.hintTokens))
+        if !hint.isEmpty && (hint.count >= expectedReference.count || !hint.elementsEqual(expectedReference.prefix(hint.count))) {
+            return Rejection(.promptMismatch, "the hint (\(hint.count) tokens) is not a proper prefix of the task's answer for prompt \(group.promptIndex)")
+        }
+    }
     if let k = group.componentValues.firstIndex(where: { !$0.isFinite }) {
         let c = group.rewardComponents.count
         return Rejection(.nonFiniteValue, "sample \(k / c) reward component \"\(group.rewardComponents[k % c])\" is \(group.componentValues[k]); component values must be finite")
@@ -126,9 +139,10 @@ struct AdmissionRound {
 
     /// Screens `round` from `worker` against the lease book (read only) at `learnerVersion`.
     /// `isRegistered` says whether a lease's owner is still registered; `expectedPrompt` gives
-    /// the tokens of a prompt index. The same lease twice in one round: the second is a duplicate.
+    /// the tokens of a prompt index, `expectedReference` its reference completion. The same lease twice in one round: the second is a duplicate.
     init(_ round: ArraySlice<TrajectoryGroup>, from worker: UInt64?, leases: LeaseBook, learnerVersion: PolicyVersion,
-         policy: AdmissionPolicy, isRegistered: (UInt64) -> Bool, expectedPrompt: (Int) -> [Int32]) {
+         policy: AdmissionPolicy, isRegistered: (UInt64) -> Bool, expectedPrompt: (Int) -> [Int32],
+         expectedReference: ((Int) -> [Int32])? = nil) {
         var leasesInRound = Set<UInt64>()
         for (slot, group) in round.enumerated() {
             // A lease held by a worker registered before a restart may be submitted by its new id.
@@ -137,8 +151,11 @@ struct AdmissionRound {
             var lease: Result<Lease, LeaseRejection>
             do { lease = .success(try leases.check(group.leaseId, worker: checkWorker)) } catch { lease = .failure(error) }
             if leasesInRound.contains(group.leaseId) { lease = .failure(.alreadyTrained(group.leaseId)) }
-            let expected = (try? lease.get()).map { expectedPrompt($0.promptIndex) } ?? []
-            if let r = admit(group, lease: lease, expectedPrompt: expected, learnerVersion: learnerVersion, policy: policy) {
+            let leased = try? lease.get()
+            let expected = leased.map { expectedPrompt($0.promptIndex) } ?? []
+            let reference = leased.flatMap { l in expectedReference.map { $0(l.promptIndex) } }
+            if let r = admit(group, lease: lease, expectedPrompt: expected, expectedReference: reference,
+                             learnerVersion: learnerVersion, policy: policy) {
                 refused.append((slot, r))
                 continue
             }

@@ -66,6 +66,26 @@ final class AdmissionTests: XCTestCase {
         XCTAssertEqual(reason(hinted([], reference: Array(repeating: 1, count: 8))), .badShape)
     }
 
+    /// A learner that knows the task's answer trains on no other reference, and accepts a hint only
+    /// as a proper prefix of that answer.
+    func testReferenceAndHintMustAgreeWithTheTasksAnswer() {
+        let answer: [Int32] = [3, 2, 1, 12]
+        func check(_ hint: [Int32], reference: [Int32]) -> RejectionReason? {
+            let g = group()
+            let h = TrajectoryGroup(leaseId: 5, promptIndex: 3, promptTokens: prompt + hint, policyVersion: 8, workerId: 1,
+                                    samples: g.samples, referenceTokens: reference, hintTokens: UInt32(hint.count))
+            return admit(h, lease: .success(lease), expectedPrompt: prompt, expectedReference: answer, learnerVersion: 10,
+                         policy: policy)?.reason
+        }
+        XCTAssertNil(check([], reference: answer))
+        XCTAssertNil(check([], reference: []), "a worker without the reference may omit it")
+        XCTAssertNil(check([3, 2], reference: answer))
+        XCTAssertNil(check([3, 2], reference: []), "the hint is checked against the learner's own answer")
+        XCTAssertEqual(check([], reference: [3, 2, 1, 11]), .promptMismatch, "a reference that is not the task's answer")
+        XCTAssertEqual(check([3, 1], reference: answer), .promptMismatch, "a hint that is not a prefix of the answer")
+        XCTAssertEqual(check([3, 2, 1, 12], reference: answer), .promptMismatch, "a hint may not be the whole answer")
+    }
+
     func testShapeVocabularyAndFiniteness() {
         let ok = Sample(tokens: [1, 12], logProbs: [-1, -1], reward: 0, correct: false, finishReason: .end)
         XCTAssertEqual(reason(group(samples: [ok])), .wrongGroupSize)
