@@ -6,11 +6,16 @@
 // Our form [R] (docs/algorithms.md "calibration-po"), per group, with the confidence of completion
 // i its mean token log-likelihood c_i = mean_t sg(log π(y_t)) over its loss tokens:
 //   surrogate  L = −Σ_{(i,j): R_i > R_j} log σ(c_i − c_j)            (logistic AUC)
-//   A_i = (2/n_i)·[Σ_{j: R_j < R_i} σ(c_j − c_i) − Σ_{j: R_j > R_i} σ(c_i − c_j)]
-// i.e. −∂L/∂c_i over the n_i samples of i's opposite pairs, scaled so that equal confidences and
-// binary rewards give ±1 like GRPO. A correct answer held with less confidence than the wrong
-// ones gets up to +2, an overconfident wrong one down to −2, a correct answer that is already the
-// most confident little. Noise masking: a pair already ordered by more than the margin m
+//   A_i = (2/√P)·[Σ_{j: R_j < R_i} σ(c_j − c_i) − Σ_{j: R_j > R_i} σ(c_i − c_j)]
+// i.e. −∂L/∂c_i, with P the group's number of pairs with different rewards. Each pair pushes its
+// two members by equal and opposite amounts, so a group's advantages sum to 0 as GRPO's do, and
+// the scale 2/√P makes equal confidences with binary rewards (k of G correct, P = k(G − k)) give
+// exactly GRPO's z-scores √((G − k)/k) and −√(k/(G − k)). A correct answer held with less confidence
+// than the wrong ones is pushed up more than that, an overconfident wrong one down more, a correct
+// answer that is already the most confident less. (A first form scaled each sample by its own pair
+// count, 2/n_i: it gave ±1 at equal confidences but did not sum to 0 — one correct of 8 gave +1
+// and seven −1 — and on the experiment grid it drove the policy from its 30 % warm start to 4 %,
+// pushing probability away from every sampled answer; docs/experiments.md.) Noise masking: a pair already ordered by more than the margin m
 // (c_i − c_j > m, `calibration_margin`) is dropped, so the logistic tail does not keep pushing the
 // likelihood of answers that are ranked correctly — the overconfidence the paper sets out to fix.
 // The batch AUC (fraction of within-group pairs whose confidence order agrees with the reward
@@ -46,17 +51,20 @@ package func calibrationAdvantages(rewards: [Float], groupIDs: [Int32], confiden
     func sigma(_ x: Double) -> Double { 1 / (1 + exp(-x)) }
     for members in groupMembers(groupIDs) {
         let live = members.filter { confidence[$0] != nil }
+        var opposite = 0       // P: the group's pairs with different rewards
+        for a in live.indices { for b in live.indices where b > a && rewards[live[a]] != rewards[live[b]] { opposite += 1 } }
+        guard opposite > 0 else { continue }
+        let scale = 2 / Double(opposite).squareRoot()
         for i in live {
             let ci = confidence[i]!
-            var sum = 0.0, n = 0
+            var sum = 0.0
             for j in live where rewards[j] != rewards[i] {
                 let cj = confidence[j]!
-                n += 1
                 let (hi, lo) = rewards[i] > rewards[j] ? (ci, cj) : (cj, ci)
                 if let m = margin, hi - lo > m { continue }
                 sum += rewards[i] > rewards[j] ? sigma(cj - ci) : -sigma(ci - cj)
             }
-            if n > 0 { adv[i] = 2 * sum / Double(n) }
+            adv[i] = scale * sum
         }
         for a in live.indices { for b in live.indices where b > a {
             let (i, j) = (live[a], live[b])
