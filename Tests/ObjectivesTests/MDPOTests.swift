@@ -5,7 +5,7 @@ import Foundation
 
 final class MDPOTests: XCTestCase {
     func testSampledKLTermValueAndGradient() throws {
-        let cfg = try ObjectiveConfig.preset("mdpo")
+        var cfg = try ObjectiveConfig.preset("mdpo"); cfg.previousKL = .sampled
         let res = try oneSequence(cfg, ratios: [1.2], a: 1)
         let r = seen(1.2), lr = log(r)
         XCTAssertEqual(res.loss, -r + (r * lr - r + 1), accuracy: 1e-9)
@@ -15,7 +15,7 @@ final class MDPOTests: XCTestCase {
     }
 
     func testAnnealedCoefficient() throws {
-        var cfg = try ObjectiveConfig.preset("mdpo"); cfg.mdpoAnnealSteps = 10
+        var cfg = try ObjectiveConfig.preset("mdpo"); cfg.mdpoAnnealSteps = 10; cfg.previousKL = .sampled
         var st = ObjectiveState(config: cfg); st.step = 5
         let res = try oneSequence(cfg, ratios: [1.2], a: 0, state: st)   // Â = 0: only the KL term
         let r = seen(1.2)

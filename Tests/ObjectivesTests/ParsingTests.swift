@@ -61,7 +61,7 @@ final class ParsingTests: XCTestCase {
         XCTAssertEqual(try ObjectiveConfig.parse(name: "mdpo", overrides: ["previous_kl": "sampled"]).previousKL, .sampled)
         XCTAssertThrowsError(try ObjectiveConfig.parse(name: "mdpo", overrides: ["previous_kl": "exact"]), "not a form")
         var c = try ObjectiveConfig.preset("mdpo")
-        XCTAssertEqual(c.previousKL, .sampled, "the preset keeps the sampled form")
+        XCTAssertEqual(c.previousKL, .input, "the preset is the paper's exact KL (docs/algorithms.md mdpo)")
         c.previousKL = .input
         XCTAssertNoThrow(try c.checkTrainerSupport())
         XCTAssertNoThrow(try c.validate())

@@ -25,21 +25,26 @@ final class SeparabilityTests: XCTestCase {
         b.learnerVersion = 3
         b.referenceLogProbs = mask.map { $0 * (-0.2 - 2 * rng.nextUniform()) }
         b.entropy = mask.map { $0 * 2 * rng.nextUniform() }
+        b.previousKL = b.entropy!.map { 0.05 * $0 }    // MDPO's exact KL (its preset); no draw, so the rng stream is unchanged
         return b
     }
 
-    /// The log-prob gradient, followed by the entropy gradient when the objective has one: both go
-    /// backward per row, so a separable row's must not move when other rows change.
+    /// The log-prob gradient, followed by the entropy gradient and the exact previous-KL gradient
+    /// when the objective has them: all go backward per row, so a separable row's must not move
+    /// when other rows change.
     private func gradient(_ c: ObjectiveConfig, _ b: TokenBatch, _ lp: [Float]) throws -> [Float] {
         let r = try objectiveLoss(c, state: ObjectiveState(config: c), batch: b, logProbs: lp)
-        return r.dLogProbs + (r.dEntropy ?? [])
+        return r.dLogProbs + (r.dEntropy ?? []) + (r.dPreviousKL ?? [])
     }
 
-    /// Row `row`'s entries of `g` (log-prob part, then the entropy part when present).
+    /// Row `row`'s entries of `g` (each part: log-prob, then entropy and previous KL when present).
     private func rowSlice(_ g: [Float], _ row: Int) -> [Float] {
         let n = N * S
-        var out = Array(g[(row * S)..<((row + 1) * S)])
-        if g.count == 2 * n { out += g[(n + row * S)..<(n + (row + 1) * S)] }
+        var out: [Float] = []
+        for part in 0..<(g.count / n) {
+            let start: Int = part * n + row * S
+            out += g[start..<(start + S)]
+        }
         return out
     }
 
@@ -79,7 +84,7 @@ final class SeparabilityTests: XCTestCase {
                     }
                 } else if c.isRowSeparable && !c.dynamicSampling && !(c.safe && c.klCoef == 0) {
                     // (DAPO drops the all-equal group 1; SAFE's controlled KL coefficient starts at 0.)
-                    XCTAssertTrue(base[(3 * S)..<(6 * S)].contains { $0 != 0 }, "\(what): called live but zero-advantage rows have no gradient")
+                    XCTAssertTrue((3..<6).contains { rowSlice(base, $0).contains { $0 != 0 } }, "\(what): called live but zero-advantage rows have no gradient")
                 }
             }
         }
