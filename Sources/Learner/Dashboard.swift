@@ -1,10 +1,11 @@
 // The learner's dashboard: `GET /` is one self-contained HTML page (inline CSS and a small
 // script, no CDN, no fetch beyond this learner) that polls `/status`, `/history` and
 // `/config` every 2 s and draws SVG charts — accuracy and reward against groups trained, the
-// calibration (AUC, ECE) of held-out sampled completions, ratio tail quantiles, KL and entropy, λ of the objective, the staleness histogram, ingest
-// and training throughput — plus the workers table, accept/reject counts and the effective
-// configuration. `GET /history[?since=STEP]` is the per-step record (TrainingLoop.history);
-// `GET /config` the effective TOML with tokens redacted.
+// calibration (AUC, ECE) of held-out sampled completions, ratio tail quantiles, KL and entropy,
+// λ of the objective, the staleness histogram, ingest and training throughput — plus the
+// workers table, accept/reject counts and the effective configuration. `GET /history[?since=STEP]`
+// is the per-step record (TrainingLoop.history); `GET /config` the effective TOML with tokens
+// redacted.
 
 import Foundation
 import Transport

@@ -4,12 +4,12 @@
 // greedy accuracy on the fixed held-out prompts and, when asked, sampled accuracy at the
 // rollouts' temperature (what the policy-gradient reward sees) with the calibration of those
 // same completions' sequence probability against correctness (AUC, ECE; `Evaluator.sampled`,
-// one pass, no extra sampling), and leaves the result for the
-// training thread to collect a step or two later. Greedy accuracy is teacher-forced exact match
-// (`Evaluator.greedyAccuracy`) for tasks judged by exact match, and real greedy decoding judged by
-// the task's verifier for tasks with a composite reward, whose `correct` rule need not be exact
-// match. Only the newest pending copy is evaluated (an older one
-// waiting when a newer arrives is dropped: its result would be superseded at once).
+// one pass, no extra sampling), and leaves the result for the training thread to collect a
+// step or two later. Greedy accuracy is teacher-forced exact match (`Evaluator.greedyAccuracy`)
+// for tasks judged by exact match, and real greedy decoding judged by the task's verifier for
+// tasks with a composite reward, whose `correct` rule need not be exact match. Only the newest
+// pending copy is evaluated (an older one waiting when a newer arrives is dropped: its result
+// would be superseded at once).
 
 import Foundation
 import Policy
