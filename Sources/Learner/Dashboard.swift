@@ -1,10 +1,11 @@
 // The learner's dashboard: `GET /` is one self-contained HTML page (inline CSS and a small
 // script, no CDN, no fetch beyond this learner) that polls `/status`, `/history` and
-// `/config` every 2 s and draws SVG charts — accuracy and reward against groups trained,
-// ratio tail quantiles, KL and entropy, λ of the objective, the staleness histogram, ingest
-// and training throughput — plus the workers table, accept/reject counts and the effective
-// configuration. `GET /history[?since=STEP]` is the per-step record (TrainingLoop.history);
-// `GET /config` the effective TOML with tokens redacted.
+// `/config` every 2 s and draws SVG charts — accuracy and reward against groups trained, the
+// calibration (AUC, ECE) of held-out sampled completions, ratio tail quantiles, KL and entropy,
+// λ of the objective, the staleness histogram, ingest and training throughput — plus the
+// workers table, accept/reject counts and the effective configuration. `GET /history[?since=STEP]`
+// is the per-step record (TrainingLoop.history); `GET /config` the effective TOML with tokens
+// redacted.
 
 import Foundation
 import Transport
@@ -55,6 +56,7 @@ enum DashboardPage {
     <div id="health" hidden></div>
     <main>
     <section><h2>Accuracy and reward vs groups trained</h2><svg id="c-acc" data-chart="accuracy"></svg><div class="legend" id="l-acc"></div></section>
+    <section><h2>Calibration of held-out sampled completions</h2><svg id="c-calib" data-chart="calibration"></svg><div class="legend" id="l-calib"></div></section>
     <section><h2>Importance-ratio tail quantiles</h2><svg id="c-ratio" data-chart="ratio"></svg><div class="legend" id="l-ratio"></div></section>
     <section><h2>KL to the behaviour policy, entropy</h2><svg id="c-kl" data-chart="kl"></svg><div class="legend" id="l-kl"></div></section>
     <section><h2>λ of the objective / mean staleness</h2><svg id="c-lambda" data-chart="lambda"></svg><div class="legend" id="l-lambda"></div></section>
@@ -119,13 +121,17 @@ enum DashboardPage {
       $("version").textContent = status.version; $("step").textContent = status.step;
       $("task").textContent = status.task; $("objective").textContent = status.objective;
       $("eval").textContent = (status.evalGreedyAccuracy == null ? "–" : (100 * status.evalGreedyAccuracy).toFixed(1) + " %")
-        + (status.evalSampledAccuracy == null ? "" : ` greedy, ${(100 * status.evalSampledAccuracy).toFixed(1)} % sampled`);
+        + (status.evalSampledAccuracy == null ? "" : ` greedy, ${(100 * status.evalSampledAccuracy).toFixed(1)} % sampled`)
+        + (status.evalSampledECE == null ? "" : ` (AUC ${status.evalSampledAUC == null ? "–" : status.evalSampledAUC.toFixed(3)}, ECE ${status.evalSampledECE.toFixed(3)})`);
       $("buffered").textContent = `${status.bufferedGroups}/${status.bufferCapacity}`;
       $("uptime").textContent = Math.round(status.uptimeSeconds) + " s";
       $("state").textContent = status.finished ? "training finished" : (status.sync ? "sync mode" : "async");
       lineChart($("c-acc"), $("l-acc"), [series("held-out greedy accuracy", "evalGreedyAccuracy", "groupsTrained"),
         series("held-out sampled accuracy", "evalSampledAccuracy", "groupsTrained"),
         series("batch accuracy", "accuracy", "groupsTrained"), series("batch reward", "reward", "groupsTrained")]);
+      // Confidence = a sampled completion's sequence probability; AUC against correctness, ECE (10 bins).
+      lineChart($("c-calib"), $("l-calib"), [series("AUC (confidence vs correct)", "evalSampledAUC", "groupsTrained"),
+        series("expected calibration error", "evalSampledECE", "groupsTrained")]);
       lineChart($("c-ratio"), $("l-ratio"), [series("q99", "ratioQ99"), series("q99.9", "ratioQ999"), series("max", "ratioMax")]);
       lineChart($("c-kl"), $("l-kl"), [series("KL k3 (behaviour)", "klBehaviour"), series("entropy (nats)", "entropy")]);
       lineChart($("c-lambda"), $("l-lambda"), [series("λ", "lambda"), series("mean staleness", "meanStaleness")]);

@@ -2,6 +2,7 @@
 // TrainingLoop appends one per step.
 
 import Rollout
+import Training
 
 /// One step of the learner's history (the dashboard's charts; `GET /history`).
 package struct HistoryPoint: Codable, Sendable {
@@ -18,6 +19,10 @@ package struct HistoryPoint: Codable, Sendable {
     package var evalStep: Int?
     /// Held-out sampled accuracy from the same evaluation.
     package var evalSampledAccuracy: Double? = nil
+    /// Calibration of the same sampled completions: AUC of their sequence probability against
+    /// correctness (nil also when all had one outcome) and expected calibration error.
+    package var evalSampledAUC: Double? = nil
+    package var evalSampledECE: Double? = nil
     package var meanStaleness: Double
     package var ratioQ99: Double?
     package var ratioQ999: Double?
@@ -33,4 +38,11 @@ package struct HistoryPoint: Codable, Sendable {
     package var publishSeconds: Double
     /// Per reward component: its mean over the groups accepted since the previous step.
     package var rewardComponents: [String: Double]? = nil
+
+    /// Takes the sampled half of an evaluation that arrived at this step.
+    mutating func recordSampled(_ e: BackgroundEvaluator.Result) {
+        evalSampledAccuracy = e.sampledAccuracy
+        evalSampledAUC = e.sampledAUC
+        evalSampledECE = e.sampledECE
+    }
 }

@@ -73,6 +73,11 @@ package struct StatusReport: Codable, Sendable {
     /// evaluation; nil when `training.eval_sampled` is 0). Optional: older reports decode.
     package var evalSampledAccuracy: Double? = nil
     package var evalSampledReward: Double? = nil
+    /// Calibration of those sampled completions at the last evaluation: AUC of their sequence
+    /// probability against correctness (nil also when all had one outcome) and expected
+    /// calibration error (10 bins). Optional: older reports decode.
+    package var evalSampledAUC: Double? = nil
+    package var evalSampledECE: Double? = nil
 }
 
 /// Builds status reports and serves the status routes of one learner.
@@ -105,7 +110,8 @@ package final class StatusService: Sendable {
             workers: i.workers.values.sorted { $0.id < $1.id }, metrics: t.metrics, finished: t.finished,
             rewardComponents: node.ingest.rewards.figures(),
             lastStepUpdated: t.updated, learningHealth: t.health, stoppedBy: t.stoppedBy,
-            evalSampledAccuracy: t.evalSampledAccuracy, evalSampledReward: t.evalSampledReward)
+            evalSampledAccuracy: t.evalSampledAccuracy, evalSampledReward: t.evalSampledReward,
+            evalSampledAUC: t.evalSampledAUC, evalSampledECE: t.evalSampledECE)
     }
 
     /// Prometheus exposition of the same figures (names `tributary_*`).
@@ -149,6 +155,12 @@ package final class StatusService: Sendable {
         g("tributary_eval_greedy_accuracy", "Held-out greedy accuracy at the last evaluation", r.evalGreedyAccuracy ?? 0)
         if let s = r.evalSampledAccuracy {
             g("tributary_eval_sampled_accuracy", "Held-out accuracy of completions sampled at the rollout temperature, last evaluation", s)
+        }
+        if let a = r.evalSampledAUC {
+            g("tributary_eval_calibration_auc", "AUC of the held-out sampled completions' sequence probability against correctness, last evaluation", a)
+        }
+        if let e = r.evalSampledECE {
+            g("tributary_eval_calibration_ece", "Expected calibration error (10 bins) of the held-out sampled completions' sequence probability, last evaluation", e)
         }
         g("tributary_batch_reward", "Mean reward of the last batch", r.reward)
         g("tributary_mean_staleness", "Mean staleness of the last batch", r.meanStaleness)

@@ -33,6 +33,11 @@ package struct TrainingStatus: Codable, Sendable {
     /// their mean reward, at the last evaluation (`training.eval_sampled`; nil when off).
     package var evalSampledAccuracy: Double?
     package var evalSampledReward: Double?
+    /// Calibration of those sampled completions' sequence probability against correctness at
+    /// the last evaluation (BackgroundEvaluator.Result): AUC (nil also when every completion had
+    /// the same outcome) and expected calibration error.
+    package var evalSampledAUC: Double?
+    package var evalSampledECE: Double?
     package var reward = 0.0
     package var accuracy = 0.0
     package var meanStaleness = 0.0
@@ -51,6 +56,18 @@ package struct TrainingStatus: Codable, Sendable {
     package var health = LearningHealth().report
     /// The problem that stopped training (no signal, collapse), if one did.
     package var stoppedBy: HealthProblem?
+}
+
+extension TrainingStatus {
+    /// Takes the figures of an evaluation: greedy accuracy and the sampled half (accuracy, reward,
+    /// calibration; nil when the evaluation drew no samples).
+    mutating func recordEvaluation(_ e: BackgroundEvaluator.Result) {
+        evalGreedyAccuracy = e.accuracy
+        evalSampledAccuracy = e.sampledAccuracy
+        evalSampledReward = e.sampledReward
+        evalSampledAUC = e.sampledAUC
+        evalSampledECE = e.sampledECE
+    }
 }
 
 /// Runs `body` on a fresh thread and lets async callers wait for async work from it.
@@ -223,11 +240,7 @@ package final class TrainingLoop: @unchecked Sendable {
                 _status.updateSeconds = step.throughput.seconds
                 _status.health = health.report
                 _status.stoppedBy = health.stopProblem
-                if let last = evals.last {
-                    _status.evalGreedyAccuracy = last.accuracy
-                    _status.evalSampledAccuracy = last.sampledAccuracy
-                    _status.evalSampledReward = last.sampledReward
-                }
+                if let last = evals.last { _status.recordEvaluation(last) }
                 _status.reward = step.reward
                 _status.accuracy = step.accuracy
                 _status.meanStaleness = step.meanStaleness
@@ -243,7 +256,7 @@ package final class TrainingLoop: @unchecked Sendable {
                                              publishSeconds: publishSeconds))
                 _status.rewardComponents = ingest.rewards.takeWindow()
                 _history[_history.count - 1].rewardComponents = _status.rewardComponents
-                _history[_history.count - 1].evalSampledAccuracy = evals.last?.sampledAccuracy
+                if let last = evals.last { _history[_history.count - 1].recordSampled(last) }
                 if _history.count > Self.historyLimit { _history.removeFirst(_history.count - Self.historyLimit) }
                 return _status
             }
@@ -262,12 +275,10 @@ package final class TrainingLoop: @unchecked Sendable {
         if !reachedTarget, let last = final.last {
             state.evalGreedyAccuracy = last.accuracy
             statusLock.withLock {
-                _status.evalGreedyAccuracy = last.accuracy
-                _status.evalSampledAccuracy = last.sampledAccuracy
-                _status.evalSampledReward = last.sampledReward
+                _status.recordEvaluation(last)
                 if !_history.isEmpty {
                     _history[_history.count - 1].evalGreedyAccuracy = last.accuracy
-                    _history[_history.count - 1].evalSampledAccuracy = last.sampledAccuracy
+                    _history[_history.count - 1].recordSampled(last)
                     _history[_history.count - 1].evalStep = last.step
                 }
             }

@@ -2,12 +2,14 @@
 // training thread never waits for it. At an evaluation step the training thread copies the
 // weights (a memcpy) and goes on training; this thread loads the copy into its own model, runs
 // greedy accuracy on the fixed held-out prompts and, when asked, sampled accuracy at the
-// rollouts' temperature (what the policy-gradient reward sees), and leaves the result for the
-// training thread to collect a step or two later. Greedy accuracy is teacher-forced exact match
-// (`Evaluator.greedyAccuracy`) for tasks judged by exact match, and real greedy decoding judged by
-// the task's verifier for tasks with a composite reward, whose `correct` rule need not be exact
-// match. Only the newest pending copy is evaluated (an older one
-// waiting when a newer arrives is dropped: its result would be superseded at once).
+// rollouts' temperature (what the policy-gradient reward sees) with the calibration of those
+// same completions' sequence probability against correctness (AUC, ECE; `Evaluator.sampled`,
+// one pass, no extra sampling), and leaves the result for the training thread to collect a
+// step or two later. Greedy accuracy is teacher-forced exact match (`Evaluator.greedyAccuracy`)
+// for tasks judged by exact match, and real greedy decoding judged by the task's verifier for
+// tasks with a composite reward, whose `correct` rule need not be exact match. Only the newest
+// pending copy is evaluated (an older one waiting when a newer arrives is dropped: its result
+// would be superseded at once).
 
 import Foundation
 import Policy
@@ -24,6 +26,13 @@ package final class BackgroundEvaluator: @unchecked Sendable {
         /// Fraction of sampled completions judged correct, and their mean reward (nil when not measured).
         package var sampledAccuracy: Double? = nil
         package var sampledReward: Double? = nil
+        /// Calibration of the same sampled completions (confidence = the sequence probability
+        /// exp(Σ log p) under the distribution sampled from, i.e. at the rollouts' temperature and
+        /// top-k; Calibration.swift): AUC against correctness (nil when not measured or when
+        /// every completion had the same outcome) and expected calibration error (10 bins; nil
+        /// when not measured).
+        package var sampledAUC: Double? = nil
+        package var sampledECE: Double? = nil
     }
 
     /// The sampled half of an evaluation: completions per held-out prompt and how they are drawn.
@@ -107,10 +116,12 @@ package final class BackgroundEvaluator: @unchecked Sendable {
                 // Seeded by the step: the same weights evaluated again draw the same completions.
                 var rng = Xoshiro256(seed: SplitMix64.mix(s.seed, 0xE7A15, UInt64(job.step)))
                 let repeated = prompts.flatMap { Array(repeating: $0, count: s.perPrompt) }
-                let (acc, reward) = try Evaluator.sampledAccuracy(model: model, task: task, prompts: repeated,
-                                                                 temperature: s.temperature, topK: s.topK, rng: &rng)
-                result.sampledAccuracy = acc
-                result.sampledReward = reward
+                let sampled = try Evaluator.sampled(model: model, task: task, prompts: repeated,
+                                                    temperature: s.temperature, topK: s.topK, rng: &rng)
+                result.sampledAccuracy = sampled.accuracy
+                result.sampledReward = sampled.reward
+                result.sampledAUC = sampled.calibration.auc
+                result.sampledECE = sampled.calibration.ece
             }
             lock.withLock { results.append(result) }
         } catch {

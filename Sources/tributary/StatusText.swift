@@ -10,7 +10,7 @@ enum StatusText {
         var s = """
         task \(r.task), objective \(r.objective)\(r.sync ? " (sync)" : "")\(r.finished ? ", training finished" : "")
         version \(r.version), step \(r.step), up \(Int(r.uptimeSeconds)) s
-        held-out greedy accuracy \(pct(r.evalGreedyAccuracy))\(r.evalSampledAccuracy.map { ", sampled \(pct($0))" } ?? ""); last batch reward \(String(format: "%.3f", r.reward)), accuracy \(pct(r.accuracy)), mean staleness \(String(format: "%.2f", r.meanStaleness))
+        held-out greedy accuracy \(pct(r.evalGreedyAccuracy))\(r.evalSampledAccuracy.map { ", sampled \(pct($0))" } ?? "")\(calibration(r)); last batch reward \(String(format: "%.3f", r.reward)), accuracy \(pct(r.accuracy)), mean staleness \(String(format: "%.2f", r.meanStaleness))
         buffer \(r.bufferedGroups)/\(r.bufferCapacity) groups, \(r.outstandingLeases) leases out
         ingest \(String(format: "%.1f", r.ingestGroupsPerSecond)) groups/s (\(String(format: "%.2f", r.ingestBytesPerSecond / 1e6)) MB/s); training \(r.lastStepUpdated == false ? "no update in the last step" : String(format: "%.0f tokens/s", r.trainingTokensPerSecond)), step \(String(format: "%.3f", r.stepSeconds)) s, publish \(String(format: "%.3f", r.publishSeconds)) s
         accepted \(r.acceptedGroups) groups; rejected \(r.rejectedGroups.isEmpty ? "none" : r.rejectedGroups.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
@@ -41,5 +41,12 @@ enum StatusText {
             s += "  #\(w.id) \(w.name) @ \(w.address): seen \(String(format: "%.1f", now - w.lastSeen)) s ago, leases \(w.leasesHeld), groups \(w.groupsSubmitted), version \(w.versionInUse.map(String.init) ?? "—")\n"
         }
         return s
+    }
+
+    /// ` (calibration AUC 0.712, ECE 0.084)` when the last evaluation measured it; AUC is `—`
+    /// when every sampled completion had the same outcome.
+    static func calibration(_ r: StatusReport) -> String {
+        guard let ece = r.evalSampledECE else { return "" }
+        return " (calibration AUC \(r.evalSampledAUC.map { String(format: "%.3f", $0) } ?? "—"), ECE \(String(format: "%.3f", ece)))"
     }
 }

@@ -1,7 +1,8 @@
 // The dashboard in a real browser (issue 6 §1): a learner with its HTTP/1.1 status listener
 // (browsers do not speak h2c) and a worker; headless Chromium loads `GET /`, runs its script
 // against the live learner, and the rendered DOM must hold populated charts, the worker's
-// row, accept counts and the configuration. The screenshot is kept as a test artifact in
+// row, accept counts, the calibration of held-out sampled completions and the configuration;
+// `tributary status` prints that calibration too. The screenshot is kept as a test artifact in
 // `.build/artifacts/dashboard.png`.
 
 import Foundation
@@ -29,11 +30,19 @@ final class DashboardTests: XCTestCase {
                                                 // reverse:digits=4 is solved within seconds; a learner whose every group
                                                 // then scores alike stops after 50 such batches (LearningHealth). The page
                                                 // must stay up for both browser loads.
-                                                "TRIBUTARY_TRAINING_NO_SIGNAL_BATCHES": "0"])
+                                                "TRIBUTARY_TRAINING_NO_SIGNAL_BATCHES": "0",
+                                                // At τ = 1 this warm start's held-out samples (all 5 tokens
+                                                // right) are almost never correct: no AUC to show. At 0.5
+                                                // they are right about as often as greedy decoding is.
+                                                "TRIBUTARY_ROLLOUT_TEMPERATURE": "0.5"])
         defer { if learner.isRunning { learner.terminate(); learner.waitUntilExit() } }
         let worker = try Processes.spawn(["worker", "--learner", "http://127.0.0.1:\(port)", "--token", "tk", "--name", "dash-worker"])
         defer { if worker.isRunning { worker.terminate(); worker.waitUntilExit() } }
-        _ = try Processes.waitFor(port, "a few steps with evaluations") { (($0["step"] as? Int) ?? 0) >= 8 }
+        _ = try Processes.waitFor(port, "a few steps with evaluations") { (($0["step"] as? Int) ?? 0) >= 8 && $0["evalSampledAUC"] != nil }
+        // `tributary status` shows the calibration of the held-out sampled completions (issue 16).
+        let text = try Binary.run(["status", "--learner", "http://127.0.0.1:\(port)"])
+        XCTAssertEqual(text.status, 0, text.stderr)
+        XCTAssertFalse(matches(#"sampled \d+\.\d% \(calibration AUC \d\.\d{3}, ECE \d\.\d{3}\)"#, in: text.stdout).isEmpty, text.stdout)
 
         let url = "http://127.0.0.1:\(statusPort)/"
         let browser = ["--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=8000", "--window-size=1400,1500"]
@@ -47,6 +56,13 @@ final class DashboardTests: XCTestCase {
         XCTAssertFalse(matches(#"class="bar""#, in: html).isEmpty, "the staleness histogram has no bars")
         // The held-out accuracy series exists (evaluations every 2 steps).
         XCTAssertTrue(html.contains("held-out greedy accuracy"))
+        // The calibration of the held-out sampled completions: AUC and ECE in the header, and a
+        // chart of both with points from several evaluations.
+        XCTAssertFalse(matches(#"<b id="eval">[^<]*sampled \(AUC \d\.\d{3}, ECE \d\.\d{3}\)</b>"#, in: html).isEmpty,
+                       "header: \(matches(#"<b id="eval">[^<]*</b>"#, in: html))")
+        let calibration = matches(#"<svg id="c-calib"[^>]*>(.*?)</svg>"#, in: html).first ?? ""
+        XCTAssertEqual(matches(#"class="series" data-points="(\d+)""#, in: calibration).compactMap(Int.init).filter { $0 > 1 }.count, 2,
+                       "calibration chart: \(calibration.prefix(400))")
         // Tables: the worker by name, accept counts, and the effective configuration.
         XCTAssertTrue(html.contains("<td>dash-worker</td>"), "worker row missing")
         XCTAssertTrue(html.contains(#"<tr class="count"><td>accepted</td>"#), "counts table missing")

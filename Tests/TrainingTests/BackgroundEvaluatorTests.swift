@@ -1,8 +1,10 @@
 // The learner's background evaluation: the accuracy it reports for a copy of the weights is
 // the one the synchronous evaluator gives for those weights, the copy is taken at submission
-// (later changes to the model do not leak in), and `finish` waits for the pending job.
+// (later changes to the model do not leak in), `finish` waits for the pending job, and the
+// calibration (AUC, ECE) it reports is that of the sampled completions it counted.
 
 import XCTest
+import Objectives
 import Policy
 import Tasks
 import Tensor
@@ -61,5 +63,45 @@ final class BackgroundEvaluatorTests: XCTestCase {
         var rng2 = Xoshiro256(seed: SplitMix64.mix(9, 0xE7A15, 30))
         let hot = try Evaluator.sampledAccuracy(model: model, task: task, prompts: repeated, temperature: 3, rng: &rng2)
         XCTAssertNotEqual(hot.reward, want.reward)
+    }
+
+    /// The calibration in a result is that of the very completions its sampled accuracy counts:
+    /// `CalibrationMetrics` of their sequence probabilities (re-drawn with the step's seed) against
+    /// their correctness. A short supervised warm start makes some draws right and some wrong, so
+    /// the AUC exists.
+    func testCalibrationIsThatOfTheSameSampledCompletions() throws {
+        let task = try TaskSpec(parsing: "copy:digits=2").makeTask()
+        let prompts = task.evaluationSet(seed: 1, size: 10)
+        let cfg = ModelConfig(vocabSize: task.tokenizer.vocabulary.count, nPositions: 16, nEmbd: 16, nLayer: 1, nHead: 2)
+        let model = try GPT(config: cfg, seed: 5)
+        let warm = try Pretraining.run(model: model, optimizer: AdamW(layout: model.layout, config: AdamWConfig(learningRate: 3e-3)),
+                                       task: task, seed: 2, batch: 32, target: 0.3, maxSteps: 400, evalEvery: 5, evalSet: prompts)
+        XCTAssertGreaterThanOrEqual(warm.evalGreedyAccuracy, 0.3, "warm start: \(warm.steps) steps")
+        let sampling = BackgroundEvaluator.Sampling(total: 200, prompts: prompts.count, temperature: 0.8, topK: 6, seed: 4)!
+        let evaluator = try BackgroundEvaluator(config: cfg, task: task, prompts: prompts, sampling: sampling)
+        defer { evaluator.close() }
+        evaluator.submit(step: 7, weights: model)
+        let got = try XCTUnwrap(evaluator.finish().first)
+        // The same draws, by hand: the sampler with the step's seed, confidence exp(Σ log p).
+        var rng = Xoshiro256(seed: SplitMix64.mix(4, 0xE7A15, 7))
+        let repeated = prompts.flatMap { Array(repeating: $0, count: sampling.perPrompt) }
+        XCTAssertEqual(repeated.count, 200)
+        let opts = SamplingOptions(temperature: 0.8, topK: 6, maxNewTokens: task.maxCompletionTokens, endToken: Int32(task.tokenizer.end))
+        let outs = try Sampler(model: model).generate(prompts: repeated.map { $0.tokens.map(Int32.init) }, options: opts, rng: &rng)
+        let correct = zip(repeated, outs).map { task.verify(prompt: $0, completion: $1.tokens.map(Int.init)).correct }
+        let confidence = outs.map { exp($0.logProbs.reduce(0.0) { $0 + Double($1) }) }
+        let want = CalibrationMetrics(confidence: confidence, correct: correct)
+        XCTAssertTrue(correct.contains(true) && correct.contains(false), "the draws need both outcomes: \(correct.filter { $0 }.count) correct")
+        XCTAssertEqual(got.sampledAccuracy, Double(correct.filter { $0 }.count) / 200)
+        let auc = try XCTUnwrap(got.sampledAUC)
+        XCTAssertEqual(auc, try XCTUnwrap(want.auc), accuracy: 1e-12)
+        XCTAssertEqual(try XCTUnwrap(got.sampledECE), want.ece, accuracy: 1e-12)
+        XCTAssertGreaterThan(want.ece, 0)
+        // Without sampling there is no calibration either.
+        let greedyOnly = try BackgroundEvaluator(config: cfg, task: task, prompts: prompts)
+        defer { greedyOnly.close() }
+        greedyOnly.submit(step: 7, weights: model)
+        let plain = try XCTUnwrap(greedyOnly.finish().first)
+        XCTAssertNil(plain.sampledAUC); XCTAssertNil(plain.sampledECE)
     }
 }
