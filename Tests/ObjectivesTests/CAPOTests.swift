@@ -6,12 +6,28 @@ import Foundation
 final class CAPOTests: XCTestCase {
     func testSuppliedCurvatureMasksTheOutlier() throws {
         var cfg = ObjectiveConfig(); cfg.capoThreshold = 2
-        // Scores (Â·x)²·c = 1, 1, 1, 10; mean 3.25; cut 6.5 → only the last token is masked.
+        // Scores x²·c = 1, 1, 1, 10; mean 3.25; cut 6.5 → only the last token is masked.
         let res = try oneSequence(cfg, ratios: [1, 1, 1, 1], a: 1) { $0.curvature = [1, 1, 1, 10] }
         XCTAssertEqual(res.effectiveMask, [1, 1, 1, 0])
         XCTAssertEqual(res.metrics.capoRejectedFraction, 0.25)
         XCTAssertEqual(res.loss, -1, accuracy: 1e-6)
         XCTAssertEqual(res.dLogProbs[3], 0)
+    }
+
+    func testTheAdvantageDoesNotDecideTheMask() throws {
+        // One correct sample of a sparse group (Â = 2.65) and a wrong one (Â = −0.38), the same
+        // curvature 0.2 everywhere. Scoring with Â² would give 1.40 and 0.029, mean 0.72, cut
+        // 1.5 × 0.72 = 1.08: every token of the correct sample masked. Scoring x²·c gives 0.2
+        // everywhere (cut 0.3): nothing masked, both samples keep their gradient.
+        var cfg = ObjectiveConfig(); cfg.capoThreshold = 1.5
+        let lp: [Float] = [-0.5, -0.5, -0.5, -0.5]
+        var b = TokenBatch(count: 2, length: 2, behaviourLogProbs: lp, mask: [1, 1, 1, 1], advantages: [2.65, -0.38])
+        b.curvature = [0.2, 0.2, 0.2, 0.2]
+        let res = try surrogateLoss(cfg, batch: b, logProbs: lp)
+        XCTAssertEqual(res.effectiveMask, [1, 1, 1, 1])
+        XCTAssertEqual(res.metrics.capoRejectedFraction, 0)
+        XCTAssertLessThan(res.dLogProbs[0], 0, "the correct sample is pushed up")
+        XCTAssertGreaterThan(res.dLogProbs[2], 0, "the wrong one down")
     }
 
     func testTwoOutcomeProxyFromTokenProbability() throws {

@@ -53,7 +53,8 @@ final class SeparabilityTests: XCTestCase {
                                     "epo", "empg", "dcpo", "grpo-guard", "calibration-po", "oblr-po"]
         // Coupled only when the batch's entropy leaves EPO's band or falls below DCPO's target,
         // which this batch need not do: their gradients need not move here.
-        let conditionallyCoupled: Set<String> = ["epo", "dcpo"]
+        // CAPO likewise only when some token's curvature score exceeds its cut.
+        let conditionallyCoupled: Set<String> = ["epo", "dcpo", "capo"]
         var rng = Xoshiro256(seed: 21)
         let b = batch(&rng)
         for name in ObjectiveConfig.presetNames {
