@@ -24,6 +24,10 @@ package struct ExperimentSpec: Codable, Sendable {
     package var budgetRollouts: Int
     package var target: Double = 0.95
     package var warmStartAccuracy: Double = 0.3
+    /// What `warmStartAccuracy` measures (nil: greedy, as the grids of docs/experiments.md).
+    package var warmStartMetric: WarmStartTarget.Metric? = nil
+    /// Sampling temperature of the sampled warm-start metric (nil: 1, the experiments' rollouts).
+    package var warmStartTemperature: Float? = nil
     package var replayBatches: Int = 0
     package var epochs: Int = 2
     package var minibatches: Int = 2
@@ -91,8 +95,11 @@ package enum Experiment {
         let cfg = try ModelConfig.preset(spec.preset, vocabSize: task.tokenizer.vocabSize)
         let gpt = try GPT(config: cfg, seed: seed)
         let opt = AdamW(layout: gpt.layout, config: AdamWConfig(learningRate: 1e-3, weightDecay: 0.01))
-        let o = try Pretraining.run(model: gpt, optimizer: opt, task: task, seed: seed, batch: 64, target: spec.warmStartAccuracy,
-                                    maxSteps: 20_000, evalEvery: 1, evalSet: task.evaluationSet(seed: 0xE7A1, size: 1000))
+        let metric = spec.warmStartMetric ?? .greedy
+        // A sampled evaluation generates a completion per held-out prompt: every 5 steps, not every step.
+        let o = try Pretraining.run(model: gpt, optimizer: opt, task: task, seed: seed, batch: 64,
+                                    until: WarmStartTarget(metric, spec.warmStartAccuracy, temperature: spec.warmStartTemperature ?? 1), maxSteps: 20_000,
+                                    evalEvery: metric == .greedy ? 1 : 5, evalSet: task.evaluationSet(seed: 0xE7A1, size: 1000))
         let state = TrainerState(phase: "pretrain", task: task.spec, preset: spec.preset, seed: seed, step: o.steps,
                                  promptCursor: o.promptCursor, evalGreedyAccuracy: o.evalGreedyAccuracy)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

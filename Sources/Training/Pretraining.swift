@@ -11,7 +11,7 @@ import Tensor
 
 /// When a warm start stops: a held-out accuracy reached, greedy or sampled.
 package struct WarmStartTarget: Sendable, Equatable {
-    package enum Metric: String, Sendable, CaseIterable { case greedy, sampled }
+    package enum Metric: String, Sendable, Codable, CaseIterable { case greedy, sampled }
     package var metric: Metric
     package var value: Double
     /// Sampling temperature of the sampled metric (the rollouts').
@@ -19,6 +19,19 @@ package struct WarmStartTarget: Sendable, Equatable {
 
     package init(_ metric: Metric, _ value: Double, temperature: Float = 1) {
         self.metric = metric; self.value = value; self.temperature = temperature
+    }
+
+    /// `METRIC:VALUE` (`sampled:0.2`, `greedy:0.3`), or a bare value (greedy).
+    package init(parsing text: String, temperature: Float = 1) throws {
+        let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+        let metricName = parts.count == 2 ? parts[0] : "greedy"
+        guard let metric = Metric(rawValue: metricName) else {
+            throw RunError("warm-start target '\(text)': the metric must be greedy or sampled")
+        }
+        guard let value = Double(parts.last ?? ""), value > 0, value <= 1 else {
+            throw RunError("warm-start target '\(text)': the value must be an accuracy in (0, 1]")
+        }
+        self.init(metric, value, temperature: temperature)
     }
 
     /// The probability that a group of `g` independent samples, each correct with probability

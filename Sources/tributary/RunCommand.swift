@@ -8,6 +8,7 @@ import Foundation
 import Lab
 import Logging
 import Pretrained
+import Training
 import Learner
 import Objectives
 import Policy
@@ -31,6 +32,8 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Give up after this many updates (default: the configuration's steps, else 1500).") var steps: Int?
     @Option(help: "Objective preset (default: grpo; \(ObjectiveConfig.presetNames.joined(separator: ", ")); `tributary objectives`).") var objective: String?
     @Option(help: "Seed (default: 0).") var seed: UInt64?
+    @Option(help: "When the supervised warm start stops (without --init): greedy:A or sampled:A, held-out accuracy A of greedy answers or of answers sampled at the rollout temperature (docs/training.md, \"Warm start\").")
+    var warmStart: String = "greedy:0.3"
     @Flag(help: "Synchronous mode (for comparison).") var sync = false
     @Option(help: "Stop when this many batches in a row carry no reward signal (0 = never).")
     var noSignalBatches: Int?
@@ -64,8 +67,9 @@ struct RunCommand: AsyncParsableCommand {
         if initPath == nil {
             let pre = outDir.appendingPathComponent("warm-start")
             var spec = ExperimentSpec(task: try cfg.taskSpec(), preset: preset, objectives: [], staleness: [], seeds: [seed], budgetRollouts: 0)
-            spec.warmStartAccuracy = 0.3
-            FileHandle.standardError.write(Data("run: warm start (supervised, to 30 % held-out accuracy)…\n".utf8))
+            let target = try WarmStartTarget(parsing: warmStart)
+            spec.warmStartAccuracy = target.value; spec.warmStartMetric = target.metric; spec.warmStartTemperature = cfg.temperature
+            FileHandle.standardError.write(Data("run: warm start (supervised, to \(percent(target.value)) held-out \(target.metric.rawValue) accuracy)…\n".utf8))
             Blas.setThreads(1)
             initPath = try Experiment.warmStart(spec, task: try cfg.taskSpec().makeTask(), seed: seed, dir: pre).path
         }
