@@ -41,6 +41,14 @@ package struct GroupSampler {
         return (groups, completions)
     }
 
+    /// The task's demonstration for `p` as the group's reference, or none when it is longer than a
+    /// completion may be (a JSONL task's `max_new_tokens` below its longest answer): the learner
+    /// refuses a reference that no sample could equal (PROTOCOL.md §6.5.3).
+    func reference(for p: Prompt) -> [Int32] {
+        let d = task.demonstration(for: p)
+        return d.count <= task.maxCompletionTokens ? d.map { Int32($0) } : []
+    }
+
     /// One group per prompt, prompt i continued by the first `hints[i]` tokens of its reference
     /// answer; one generation per distinct hint length (the completion budget shrinks by the hint).
     func sample(_ prompts: [Prompt], hints: [Int], model: GPT, version: PolicyVersion, rng: inout Xoshiro256) throws -> [RolloutGroup] {
@@ -60,7 +68,7 @@ package struct GroupSampler {
             for (j, i) in ids.enumerated() {
                 let p = prompts[i]
                 var g = RolloutGroup(promptIndex: p.index, prompt: inputs[j * groupSize], version: version, samples: [],
-                                     reference: task.demonstration(for: p).map { Int32($0) }, hint: h)
+                                     reference: reference(for: p), hint: h)
                 for c in completions[(j * groupSize)..<((j + 1) * groupSize)] {
                     g.samples.append(ScoredSample(tokens: c.tokens, logProbs: c.logProbs, reward: 0, correct: false, finish: c.finishReason))
                 }

@@ -3,6 +3,7 @@
 // completion budget), and the stages themselves on a policy that samples uniformly, where a hint
 // measurably raises the chance of a correct sample.
 import XCTest
+import Foundation
 
 import Policy
 import Tasks
@@ -44,6 +45,25 @@ final class GuidanceTests: XCTestCase {
                 XCTAssertEqual(s.reward, v.reward); XCTAssertEqual(s.correct, v.correct)
             }
         }
+    }
+
+    func testAReferenceLongerThanACompletionIsLeftOut() throws {
+        // A JSONL task whose max_new_tokens is below its longest answer: that row's demonstration
+        // could never be a sample, so the group carries no reference (the learner would refuse it).
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("guidance-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("rows.jsonl")
+        try Data((0..<40).map { i in "{\"prompt\": \"q\(i)\", \"answer\": \"\(i % 2 == 0 ? "ab" : "abcdefgh")\"}\n" }.joined().utf8).write(to: file)
+        let task = try TaskSpec(parsing: "jsonl:path=\(file.path),max_new_tokens=4").makeTask()
+        let sampler = GroupSampler(task: task, groupSize: 2)
+        var short = 0, long = 0
+        for i in 0..<20 {
+            let p = task.prompt(seed: 0, index: i, split: .train)
+            let r = sampler.reference(for: p)
+            if p.answer.count <= 3 { short += 1; XCTAssertEqual(r, task.demonstration(for: p).map(Int32.init)) } else { long += 1; XCTAssertEqual(r, []) }
+        }
+        XCTAssertGreaterThan(short, 0); XCTAssertGreaterThan(long, 0)
     }
 
     func testStagesHintTheGroupsTheModelCannotSolveAndOnlyThose() throws {
