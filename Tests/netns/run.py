@@ -64,6 +64,16 @@ def status():
             floor_seen[k] = max(floor_seen[k], s[k])
     return s
 
+def status_now(what, attempts=20):
+    """The learner's status, retried: one `tributary status` can time out on a loaded machine (the
+    CLI exits non-zero), which is no finding; 20 failures in a row (about 10 s) are."""
+    for _ in range(attempts):
+        s = status()
+        if s is not None:
+            return s
+        time.sleep(0.5)
+    raise RuntimeError(f"no status from the learner {what} ({attempts} attempts)")
+
 def wait_for(what, cond, timeout):
     end = time.time() + timeout
     last = None
@@ -170,9 +180,9 @@ def main():
         print("scenario 2: worker host w3 partitioned for 30 s, then restored", flush=True)
         sh(f"ip -n {WH[2]} link set eth0 down")
         time.sleep(3)   # let anything in flight settle
-        before = status()
+        before = status_now("before the partition")
         time.sleep(27)
-        during = status()
+        during = status_now("during the partition")
         check(during["step"] > before["step"], f"the others kept training during the partition ({before['step']} → {during['step']})")
         check(groups_by_name(during, "w3") == groups_by_name(before, "w3"), "nothing arrived from the partitioned host")
         sh(f"ip -n {WH[2]} link set eth0 up")
@@ -181,7 +191,7 @@ def main():
         check(True, f"w3 rejoined by itself ({w3} → {groups_by_name(s, 'w3')} groups)")
 
         print("scenario 3: learner host's learner killed (SIGKILL) and restarted with its state directory", flush=True)
-        before = status()
+        before = status_now("before the kill")
         learner.send_signal(signal.SIGKILL)
         learner.wait()
         # /status shows the training loop's step as soon as it ends; its publication (and the
@@ -216,7 +226,7 @@ def main():
             n = int(out.split("accepted ")[-1].split()[0]) if "accepted " in out else -1
             check(n > 0, f"{h}: worker exited with {n} acknowledged groups")
             acked += max(0, n)
-        final = status()
+        final = status_now("at the end")
         check(final["leasesCompleted"] >= acked, f"no acknowledged group lost ({final['leasesCompleted']} completed ≥ {acked} acked)")
         check(final["groupsTrained"] + final["bufferedGroups"] == final["leasesCompleted"],
               f"trained {final['groupsTrained']} + buffered {final['bufferedGroups']} == completed {final['leasesCompleted']}")
