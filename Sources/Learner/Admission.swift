@@ -138,11 +138,11 @@ struct AdmissionRound {
     var admitted: [Admitted] = []
 
     /// Screens `round` from `worker` against the lease book (read only) at `learnerVersion`.
-    /// `isRegistered` says whether a lease's owner is still registered; `expectedPrompt` gives
-    /// the tokens of a prompt index, `expectedReference` its reference completion. The same lease twice in one round: the second is a duplicate.
+    /// `isRegistered` says whether a lease's owner is still registered; `expected` gives the tokens
+    /// of a prompt index and, when the learner knows it, its reference completion. The same lease twice in one round: the second is a duplicate.
     init(_ round: ArraySlice<TrajectoryGroup>, from worker: UInt64?, leases: LeaseBook, learnerVersion: PolicyVersion,
-         policy: AdmissionPolicy, isRegistered: (UInt64) -> Bool, expectedPrompt: (Int) -> [Int32],
-         expectedReference: ((Int) -> [Int32])? = nil) {
+         policy: AdmissionPolicy, isRegistered: (UInt64) -> Bool,
+         expected: (Int) -> (prompt: [Int32], reference: [Int32]?)) {
         var leasesInRound = Set<UInt64>()
         for (slot, group) in round.enumerated() {
             // A lease held by a worker registered before a restart may be submitted by its new id.
@@ -151,10 +151,8 @@ struct AdmissionRound {
             var lease: Result<Lease, LeaseRejection>
             do { lease = .success(try leases.check(group.leaseId, worker: checkWorker)) } catch { lease = .failure(error) }
             if leasesInRound.contains(group.leaseId) { lease = .failure(.alreadyTrained(group.leaseId)) }
-            let leased = try? lease.get()
-            let expected = leased.map { expectedPrompt($0.promptIndex) } ?? []
-            let reference = leased.flatMap { l in expectedReference.map { $0(l.promptIndex) } }
-            if let r = admit(group, lease: lease, expectedPrompt: expected, expectedReference: reference,
+            let want = (try? lease.get()).map { expected($0.promptIndex) }
+            if let r = admit(group, lease: lease, expectedPrompt: want?.prompt ?? [], expectedReference: want?.reference,
                              learnerVersion: learnerVersion, policy: policy) {
                 refused.append((slot, r))
                 continue

@@ -162,8 +162,10 @@ package actor IngestState {
         let t = task, seed = config.seed, registered = registry.workers
         let screened = AdmissionRound(round, from: worker, leases: leases, learnerVersion: version, policy: admission,
                                       isRegistered: { registered[$0] != nil },
-                                      expectedPrompt: { t.prompt(seed: seed, index: $0, split: .train).tokens.map(Int32.init) },
-                                      expectedReference: { t.demonstration(for: t.prompt(seed: seed, index: $0, split: .train)).map(Int32.init) })
+                                      expected: { i in
+                                          let p = t.prompt(seed: seed, index: i, split: .train)
+                                          return (p.tokens.map(Int32.init), t.demonstration(for: p).map(Int32.init))
+                                      })
         var acks: [SubmitAck?] = Array(repeating: nil, count: round.count)
         for (slot, r) in screened.refused { acks[slot] = reject(round[round.startIndex + slot], r) }
         if !screened.admitted.isEmpty {

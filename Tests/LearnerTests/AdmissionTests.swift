@@ -124,7 +124,7 @@ final class AdmissionTests: XCTestCase {
             return x
         }
         let round = AdmissionRound([g(mine), g(mine), g(theirs), g(orphan)][...], from: 1, leases: book, learnerVersion: 10,
-                                   policy: policy, isRegistered: { $0 != 3 }, expectedPrompt: { _ in self.prompt })
+                                   policy: policy, isRegistered: { $0 != 3 }, expected: { _ in (self.prompt, nil) })
         XCTAssertEqual(round.admitted.map(\.slot), [0, 3])
         XCTAssertEqual(round.admitted.map(\.owner), [1, 3])
         XCTAssertEqual(round.admitted.map(\.checkWorker), [1, nil], "the orphan's lease is not checked against a worker")
